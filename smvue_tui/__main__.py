@@ -1,0 +1,3 @@
+from smvue_tui.cli import main
+
+raise SystemExit(main())
