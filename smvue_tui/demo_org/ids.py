@@ -54,7 +54,7 @@ def org_id(seed: int, sandbox: bool) -> str:
 
 
 def is_valid_id(value: str) -> bool:
-    """Whether ``value`` is a well-formed 15- or 18-char id (an 18-char one must have its suffix)."""
+    """Whether ``value`` is a well-formed 15- or 18-char id (18-char: with its right suffix)."""
     if len(value) not in (15, 18) or not value.isalnum() or not value.isascii():
         return False
     return len(value) == 15 or case_suffix(value[:15]) == value[15:].upper()
