@@ -41,6 +41,9 @@ class DemoOrg:
     username: str = DEMO_USERNAME
     password: str = DEMO_PASSWORD
     auto_approve: bool = False
+    # The demo user as identity/userinfo report it: user_id, username, display_name, email,
+    # first_name, last_name, timezone. Filled from the store's demo user by server.build_org.
+    user_profile: dict[str, str] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
