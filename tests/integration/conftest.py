@@ -1,0 +1,78 @@
+"""Integration fixtures: real demo orgs served over loopback HTTP.
+
+The org data is generated once per test session (per xdist worker) into a shared cache; every
+test gets a fresh org started from that cache, so tests never see each other's changes.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+import requests
+
+from smvue_tui.demo_org.org import DemoOrg
+from smvue_tui.demo_org.profile import OrgProfile
+from smvue_tui.demo_org.server import build_org, serve_in_thread
+
+SMALL = 300  # opportunities in the default test org
+
+
+@pytest.fixture(scope="session")
+def org_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("demo-org-cache")
+
+
+class RunningOrg:
+    """A served org plus helpers to log in and call it."""
+
+    def __init__(self, org: DemoOrg, base_url: str) -> None:
+        self.org = org
+        self.base_url = base_url
+
+    def password_login(self) -> dict:
+        response = httpx.post(f"{self.base_url}/services/oauth2/token", data={
+            "grant_type": "password", "client_id": self.org.client_id,
+            "username": self.org.username, "password": self.org.password})
+        response.raise_for_status()
+        return response.json()
+
+    def api(self, token: str | None = None, version: str = "67.0") -> httpx.Client:
+        token = token or self.password_login()["access_token"]
+        return httpx.Client(base_url=f"{self.base_url}/services/data/v{version}",
+                            headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+    def admin(self, method: str, path: str, **kw) -> httpx.Response:
+        return httpx.request(method, f"{self.base_url}/demo{path}", timeout=30, **kw)
+
+
+@pytest.fixture
+def make_org(org_cache):
+    """Start orgs on demand: ``make_org(profile=..., size=...)``; all stopped after the test."""
+    stack = []
+
+    def start(*, size: int = SMALL, seed: int = 1, profile: OrgProfile | None = None,
+              **options) -> RunningOrg:
+        org = build_org(size=size, seed=seed, profile=profile, cache_dir=org_cache)
+        ctx = serve_in_thread(org, **options)
+        url = ctx.__enter__()
+        stack.append((ctx, org))
+        return RunningOrg(org, url)
+
+    yield start
+    for ctx, org in reversed(stack):
+        ctx.__exit__(None, None, None)
+        org.store.close()
+
+
+@pytest.fixture
+def demo(make_org) -> RunningOrg:
+    return make_org()
+
+
+class HttpsToHttp(requests.Session):
+    """simple-salesforce always builds https:// URLs; the demo org serves plain loopback HTTP."""
+
+    def request(self, method, url, *args, **kwargs):
+        if isinstance(url, str) and url.startswith("https://127.0.0.1"):
+            url = "http://" + url[len("https://"):]
+        return super().request(method, url, *args, **kwargs)
