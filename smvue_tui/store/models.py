@@ -1,0 +1,348 @@
+"""What the store keeps.
+
+Two kinds of table:
+
+- **Mirrors** of Salesforce objects (``SfRecord`` subclasses). Each column's ``column_name`` is the
+  Salesforce field's API name, so a record from the API maps onto a row by name alone
+  (``sf_columns(Model)``) and a reader of the database sees Salesforce's own names. Values are
+  kept as Salesforce sends them (ISO date/datetime text, numbers, 0/1). Only sync writes these.
+- **SMVue's own** tables: team members, stage overrides, field mappings, sync cursors and runs,
+  change notifications, deployed automation, and the manager's notes and action items — which no
+  sync, disconnect or reconnect ever touches.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from peewee import (
+    AutoField,
+    BooleanField,
+    CharField,
+    DatabaseProxy,
+    FloatField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+database = DatabaseProxy()
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+def _sf(name: str, kind: type = TextField, **kw: object) -> object:
+    """A mirrored column named as the Salesforce field."""
+    return kind(column_name=name, null=True, **kw)
+
+
+class SfRecord(BaseModel):
+    """A mirrored Salesforce record: keyed by its 18-char Id."""
+
+    id = CharField(primary_key=True, max_length=18, column_name="Id")
+    system_modstamp = _sf("SystemModstamp", index=True)
+
+
+# --- mirrors ---------------------------------------------------------------------------------
+
+
+class Organization(SfRecord):
+    name = _sf("Name")
+    is_sandbox = _sf("IsSandbox", BooleanField)
+    organization_type = _sf("OrganizationType")
+    instance_name = _sf("InstanceName")
+    fiscal_year_start_month = _sf("FiscalYearStartMonth", IntegerField)
+
+
+class SfUser(SfRecord):
+    name = _sf("Name")
+    first_name = _sf("FirstName")
+    last_name = _sf("LastName")
+    username = _sf("Username")
+    email = _sf("Email")
+    title = _sf("Title")
+    is_active = _sf("IsActive", BooleanField)
+    user_type = _sf("UserType")
+    manager_id = _sf("ManagerId")
+    department = _sf("Department")
+
+
+class RecordType(SfRecord):
+    """An Opportunity record type: one pipeline."""
+
+    name = _sf("Name")
+    developer_name = _sf("DeveloperName")
+    sobject_type = _sf("SobjectType")
+    business_process_id = _sf("BusinessProcessId")
+    is_active = _sf("IsActive", BooleanField)
+    description = _sf("Description")
+
+
+class OpportunityStage(SfRecord):
+    master_label = _sf("MasterLabel")
+    api_name = _sf("ApiName")
+    is_active = _sf("IsActive", BooleanField)
+    sort_order = _sf("SortOrder", IntegerField)
+    is_closed = _sf("IsClosed", BooleanField)
+    is_won = _sf("IsWon", BooleanField)
+    forecast_category = _sf("ForecastCategory")
+    forecast_category_name = _sf("ForecastCategoryName")
+    default_probability = _sf("DefaultProbability", FloatField)
+
+
+class Account(SfRecord):
+    name = _sf("Name")
+    parent_id = _sf("ParentId", index=True)
+    owner_id = _sf("OwnerId")
+    type = _sf("Type")
+    industry = _sf("Industry")
+    annual_revenue = _sf("AnnualRevenue", FloatField)
+    number_of_employees = _sf("NumberOfEmployees", IntegerField)
+    billing_city = _sf("BillingCity")
+    billing_country = _sf("BillingCountry")
+    website = _sf("Website")
+    currency_iso_code = _sf("CurrencyIsoCode")
+
+
+class Contact(SfRecord):
+    account_id = _sf("AccountId", index=True)
+    first_name = _sf("FirstName")
+    last_name = _sf("LastName")
+    name = _sf("Name")
+    email = _sf("Email")
+    title = _sf("Title")
+    phone = _sf("Phone")
+    owner_id = _sf("OwnerId")
+
+
+class Opportunity(SfRecord):
+    name = _sf("Name")
+    account_id = _sf("AccountId", index=True)
+    record_type_id = _sf("RecordTypeId", index=True)
+    stage_name = _sf("StageName", index=True)
+    amount = _sf("Amount", FloatField)
+    probability = _sf("Probability", FloatField)
+    close_date = _sf("CloseDate", index=True)
+    type = _sf("Type")
+    next_step = _sf("NextStep")
+    lead_source = _sf("LeadSource")
+    is_closed = _sf("IsClosed", BooleanField, index=True)
+    is_won = _sf("IsWon", BooleanField)
+    forecast_category = _sf("ForecastCategory")
+    forecast_category_name = _sf("ForecastCategoryName")
+    owner_id = _sf("OwnerId", index=True)
+    created_date = _sf("CreatedDate")
+    last_modified_date = _sf("LastModifiedDate")
+    last_activity_date = _sf("LastActivityDate")
+    currency_iso_code = _sf("CurrencyIsoCode")
+    # Mapped custom fields (Settings > CRM Field Mapping), as a JSON object {api name: value}.
+    custom_fields = TextField(column_name="_custom_fields", default="{}")
+
+
+class OpportunityContactRole(SfRecord):
+    opportunity_id = _sf("OpportunityId", index=True)
+    contact_id = _sf("ContactId", index=True)
+    role = _sf("Role")
+    is_primary = _sf("IsPrimary", BooleanField)
+
+
+class Activity(SfRecord):
+    """Events, Tasks and EmailMessages in one timeline; ``kind`` says which."""
+
+    kind = CharField(column_name="_kind", max_length=12)  # Event | Task | EmailMessage
+    subject = _sf("Subject")
+    occurred_at = _sf("_OccurredAt", index=True)  # ActivityDateTime / ActivityDate / MessageDate
+    what_id = _sf("WhatId", index=True)  # Opportunity or Account (RelatedToId for emails)
+    who_id = _sf("WhoId")
+    owner_id = _sf("OwnerId")
+    subtype = _sf("TaskSubtype")  # Call, Email, Task… (Tasks only)
+    status = _sf("Status")
+    is_closed = _sf("IsClosed", BooleanField)
+    duration_minutes = _sf("DurationInMinutes", IntegerField)
+    incoming = _sf("Incoming", BooleanField)
+
+
+class Lead(SfRecord):
+    name = _sf("Name")
+    company = _sf("Company")
+    title = _sf("Title")
+    email = _sf("Email")
+    status = _sf("Status")
+    lead_source = _sf("LeadSource")
+    owner_id = _sf("OwnerId", index=True)
+    is_converted = _sf("IsConverted", BooleanField)
+    converted_date = _sf("ConvertedDate")
+    converted_opportunity_id = _sf("ConvertedOpportunityId")
+    converted_account_id = _sf("ConvertedAccountId")
+    created_date = _sf("CreatedDate")
+
+
+class StageHistory(SfRecord):
+    """OpportunityHistory and LeadHistory rows; ``sobject`` says which."""
+
+    sobject = CharField(column_name="_sobject", max_length=20)
+    parent_id = _sf("_ParentId", index=True)  # OpportunityId / LeadId
+    stage_name = _sf("StageName")
+    amount = _sf("Amount", FloatField)
+    probability = _sf("Probability", FloatField)
+    close_date = _sf("CloseDate")
+    field = _sf("Field")
+    old_value = _sf("OldValue")
+    new_value = _sf("NewValue")
+    created_date = _sf("CreatedDate", index=True)
+    created_by_id = _sf("CreatedById")
+
+
+class Collaborator(SfRecord):
+    """OpportunityTeamMember and AccountTeamMember rows; ``sobject`` says which."""
+
+    sobject = CharField(column_name="_sobject", max_length=24)
+    parent_id = _sf("_ParentId", index=True)  # OpportunityId / AccountId
+    user_id = _sf("UserId", index=True)
+    role = _sf("TeamMemberRole")
+
+
+MIRRORS = [Organization, SfUser, RecordType, OpportunityStage, Account, Contact, Opportunity,
+           OpportunityContactRole, Activity, Lead, StageHistory, Collaborator]
+
+
+# --- SMVue's own -----------------------------------------------------------------------------
+
+
+class Connection(BaseModel):
+    """The connected org (one row while connected; kept, marked, after disconnect)."""
+
+    org_id = CharField(primary_key=True, max_length=18)
+    environment = CharField()  # production | sandbox | mydomain | demo
+    login_url = CharField()
+    instance_url = CharField()
+    username = CharField(null=True)
+    user_id = CharField(null=True, max_length=18)
+    is_sandbox = BooleanField(default=False)
+    connected_at = TextField(default=lambda: utcnow().isoformat())
+    disconnected_at = TextField(null=True)
+
+
+class TeamMember(BaseModel):
+    id = AutoField()
+    sf_user_id = CharField(null=True, unique=True, max_length=18)  # None: added by hand
+    name = CharField()
+    email = CharField(null=True)
+    role = CharField(default="AE")  # AE, SDR, CSM, SE, AM, Manager, Other
+    manager = ForeignKeyField("self", null=True, backref="reports", on_delete="SET NULL")
+    coached = BooleanField(default=True)
+    created_at = TextField(default=lambda: utcnow().isoformat())
+
+
+class StageOverride(BaseModel):
+    """A local probability for a stage (pipeline math), never sent to Salesforce."""
+
+    stage_name = CharField(primary_key=True)
+    probability = FloatField()
+
+
+class PipelineSetting(BaseModel):
+    """Per-pipeline preferences; ``is_default`` marks the one shown first."""
+
+    record_type_id = CharField(primary_key=True, max_length=18)
+    is_default = BooleanField(default=False)
+
+
+class CustomFieldMapping(BaseModel):
+    """A custom Opportunity field the user chose to sync (Settings > CRM Field Mapping)."""
+
+    api_name = CharField(primary_key=True)
+    label = CharField()
+    type = CharField()
+    enabled = BooleanField(default=True)
+    backfilled = BooleanField(default=False)  # filled on the next sync after mapping
+
+
+class SyncCursor(BaseModel):
+    """Where the sync of one object stands; written in the same transaction as its rows."""
+
+    sobject = CharField(primary_key=True)
+    initial_done = BooleanField(default=False)
+    watermark = TextField(null=True)  # the (SystemModstamp, Id) reached, modstamp part
+    watermark_id = CharField(null=True, max_length=18)  # … and its Id tie-break
+    deletes_checked_until = TextField(null=True)
+    last_reconciled_at = TextField(null=True)
+    skipped_reason = TextField(null=True)  # object or fields missing/hidden in this org
+
+
+class SyncRun(BaseModel):
+    id = AutoField()
+    kind = CharField()  # initial | incremental | reconcile | webhook
+    started_at = TextField(default=lambda: utcnow().isoformat())
+    finished_at = TextField(null=True)
+    status = CharField(default="running")  # running | ok | failed | paused | cancelled
+    counts = TextField(default="{}")  # JSON {sobject: {"upserted": n, "deleted": n}}
+    api_calls = IntegerField(default=0)
+    errors = TextField(default="[]")  # JSON list of {"object", "code", "message", "remedy"}
+    resumes_at = TextField(null=True)  # paused: API limit — when it resets
+
+
+class ChangeNotification(BaseModel):
+    """A received outbound-message notification id, stored before the ACK (de-duplication)."""
+
+    notification_id = CharField(primary_key=True, max_length=18)
+    sobject = CharField()
+    record_id = CharField(max_length=18, index=True)
+    modstamp = TextField(null=True)
+    received_at = TextField(default=lambda: utcnow().isoformat())
+    fetched_at = TextField(null=True, index=True)
+
+
+class DeployedAutomation(BaseModel):
+    """A Metadata component SMVue deployed; ``leftover`` when removal failed."""
+
+    full_name = CharField()
+    type = CharField()  # WorkflowOutboundMessage | WorkflowRule | Flow
+    org_id = CharField(max_length=18)
+    deployed_at = TextField(default=lambda: utcnow().isoformat())
+    removed_at = TextField(null=True)
+    leftover_reason = TextField(null=True)
+    setup_path = TextField(null=True)
+
+    class Meta:
+        primary_key = False
+        indexes = ((("org_id", "type", "full_name"), True),)
+
+
+class Note(BaseModel):
+    """The manager's note on a deal. Keyed by Salesforce Id, never deleted by sync."""
+
+    id = AutoField()
+    opportunity_id = CharField(max_length=18, index=True)
+    body = TextField()
+    created_at = TextField(default=lambda: utcnow().isoformat())
+    updated_at = TextField(default=lambda: utcnow().isoformat())
+
+
+class ActionItem(BaseModel):
+    id = AutoField()
+    opportunity_id = CharField(max_length=18, index=True)
+    text = TextField()
+    due_date = TextField(null=True)
+    done = BooleanField(default=False)
+    created_at = TextField(default=lambda: utcnow().isoformat())
+
+
+OWN = [Connection, TeamMember, StageOverride, PipelineSetting, CustomFieldMapping, SyncCursor,
+       SyncRun, ChangeNotification, DeployedAutomation, Note, ActionItem]
+ALL_MODELS = MIRRORS + OWN
+
+
+def sf_columns(model: type[SfRecord]) -> dict[str, str]:
+    """Salesforce field name → attribute name, for the model's mirrored columns."""
+    return {f.column_name: name for name, f in model._meta.fields.items()
+            if not f.column_name.startswith("_")}

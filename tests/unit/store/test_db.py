@@ -1,0 +1,32 @@
+import pytest
+
+from smvue_tui.store import models as m
+from smvue_tui.store.db import SCHEMA_VERSION, open_store, schema_version
+
+
+def test_open_creates_schema_in_wal_and_reopen_keeps_data(tmp_path):
+    path = tmp_path / "store" / "smvue.sqlite3"
+    db = open_store(path)
+    assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert schema_version(db) == SCHEMA_VERSION
+    m.Note.create(opportunity_id="0068W0000000001QAA", body="Call the CFO")
+    db.close()
+    again = open_store(path)
+    assert [n.body for n in m.Note.select()] == ["Call the CFO"]
+    again.close()
+
+
+def test_a_newer_schema_is_refused_not_damaged(tmp_path):
+    path = tmp_path / "smvue.sqlite3"
+    db = open_store(path)
+    db.execute_sql(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.close()
+    with pytest.raises(RuntimeError, match="newer smvue-tui"):
+        open_store(path)
+
+
+def test_mirrored_columns_use_salesforce_names(tmp_path):
+    open_store(tmp_path / "s.sqlite3")
+    columns = m.sf_columns(m.Opportunity)
+    assert columns["StageName"] == "stage_name" and columns["Id"] == "id"
+    assert "_custom_fields" not in columns
