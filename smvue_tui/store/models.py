@@ -346,3 +346,4 @@ def sf_columns(model: type[SfRecord]) -> dict[str, str]:
     """Salesforce field name → attribute name, for the model's mirrored columns."""
     return {f.column_name: name for name, f in model._meta.fields.items()
             if not f.column_name.startswith("_")}
+

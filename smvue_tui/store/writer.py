@@ -1,0 +1,102 @@
+"""Writing Salesforce records into the store: idempotent, checkpointed, never backwards.
+
+A page of records is upserted by Id in ONE transaction together with the object's sync cursor,
+so a crash leaves either both or neither. A row is only replaced by a version whose
+SystemModstamp is at least as new, so a late or duplicate fetch can never undo a newer one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from peewee import EXCLUDED, SqliteDatabase
+
+from smvue_tui.store import models as m
+from smvue_tui.sync.plan import ObjectSpec
+
+_CHUNK = 400  # rows per INSERT: stays under SQLite's bound-parameter limit
+
+
+def _columns(model: type[m.SfRecord]) -> dict[str, str]:
+    """Column name → attribute name for every column of the model (mirrored and derived)."""
+    return {f.column_name: name for name, f in model._meta.fields.items()}
+
+
+def to_row(spec: ObjectSpec, record: dict[str, Any],
+           custom_fields: Sequence[str] = ()) -> dict[str, Any]:
+    """The store row (attribute → value) for one API record of ``spec``'s object."""
+    columns = _columns(spec.model)
+    row: dict[str, Any] = {}
+    for name in spec.fields:
+        attr = columns.get(name)
+        if attr is not None and name in record:
+            row[attr] = record[name]
+    for column, sources in spec.derived.items():
+        row[columns[column]] = next((record[s] for s in sources if record.get(s) is not None),
+                                    None)
+    for column, value in spec.constants.items():
+        row[columns[column]] = value
+    if spec.model is m.Opportunity:
+        row["custom_fields"] = json.dumps({k: record.get(k) for k in custom_fields},
+                                          sort_keys=True)
+    return row
+
+
+def _excluded(field: Any) -> Any:
+    """``EXCLUDED.<column>``: the value an upsert tried to insert."""
+    return getattr(EXCLUDED, field.column_name)
+
+
+def upsert_rows(spec: ObjectSpec, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert or update rows by Id (call inside a transaction)."""
+    model = spec.model
+    if not rows:
+        return
+    attrs = sorted({k for row in rows for k in row})
+    fields = [model._meta.fields[a] for a in attrs]
+    update = {f: _excluded(f) for f in fields if f is not model.id}
+    newer = None
+    if "system_modstamp" in attrs:  # never replace a newer version with an older one
+        newer = (model.system_modstamp.is_null()
+                 | (_excluded(model.system_modstamp) >= model.system_modstamp))
+    for start in range(0, len(rows), _CHUNK):
+        chunk = [[row.get(a) for a in attrs] for row in rows[start:start + _CHUNK]]
+        query = model.insert_many(chunk, fields=fields)
+        query.on_conflict(conflict_target=[model.id], update=update, where=newer).execute()
+
+
+def write_page(db: SqliteDatabase, spec: ObjectSpec, records: Iterable[dict[str, Any]], *,
+               cursor: dict[str, Any] | None = None, custom_fields: Sequence[str] = (),
+               keep: Any = None) -> int:
+    """Upsert one page and move the object's cursor, atomically. Returns rows written.
+
+    ``keep(row) -> bool`` drops rows outside the store's scope (and deletes them if stored).
+    """
+    rows = [to_row(spec, r, custom_fields) for r in records]
+    dropped = [r["id"] for r in rows if keep is not None and not keep(r)]
+    rows = [r for r in rows if keep is None or keep(r)]
+    with db.atomic():
+        upsert_rows(spec, rows)
+        if dropped:
+            delete_ids(spec, dropped)
+        if cursor is not None:
+            save_cursor(spec.sobject, cursor)
+    return len(rows)
+
+
+def delete_ids(spec: ObjectSpec, ids: Sequence[str]) -> int:
+    """Delete stored rows by Id (call inside a transaction)."""
+    model = spec.model
+    removed = 0
+    for start in range(0, len(ids), _CHUNK):
+        removed += model.delete().where(model.id.in_(list(ids[start:start + _CHUNK]))).execute()
+    return removed
+
+
+def save_cursor(sobject: str, values: dict[str, Any]) -> None:
+    m.SyncCursor.insert(sobject=sobject, **values).on_conflict(
+        conflict_target=[m.SyncCursor.sobject],
+        update={getattr(m.SyncCursor, k): v for k, v in values.items()},
+    ).execute()

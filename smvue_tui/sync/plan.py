@@ -1,0 +1,148 @@
+"""What is synced: the objects, the fields the app needs, and which rows belong in the store.
+
+One ``ObjectSpec`` per Salesforce object. The *scope* of an object says which of the org's rows
+the store keeps (the product page's "Initial Sync"):
+
+- ``all``           every row (users, leads, record types, stages, the organization)
+- ``opportunity``   open deals, and closed ones whose CloseDate is within the closed lookback
+- ``account``       accounts of in-scope deals, and their parent chain
+- ``contact``       contacts of in-scope accounts, and contacts in in-scope contact roles
+- ``child:F``       rows whose parent field F points at an in-scope deal (or account)
+- ``since:F``       rows whose date F is within the activity lookback
+
+The same rules drive the initial SOQL, the pruning after incremental syncs, and the tests that
+check the store equals the org.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from smvue_tui.store import models as m
+
+
+@dataclass(frozen=True)
+class Lookbacks:
+    closed_days: int = 365  # "recently closed": about the last 12 months
+    activity_days: int = 183  # "recent activities": about the last 6 months
+
+    def closed_cutoff(self, today: date) -> date:
+        return today - timedelta(days=self.closed_days)
+
+    def activity_cutoff(self, today: date) -> date:
+        return today - timedelta(days=self.activity_days)
+
+
+@dataclass(frozen=True)
+class ObjectSpec:
+    sobject: str
+    model: type[m.SfRecord]
+    required: tuple[str, ...]  # without these the object is skipped (and reported)
+    optional: tuple[str, ...] = ()  # synced when describe says the user can read them
+    scope: str = "all"
+    where: str = ""  # a fixed filter, e.g. RecordType's SobjectType
+    cursor_field: str = "SystemModstamp"
+    # Store columns filled from other fields: {"_ParentId": ("OpportunityId",)}; the first
+    # non-null source wins.
+    derived: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    constants: dict[str, str] = field(default_factory=dict)  # e.g. {"_kind": "Task"}
+    essential: bool = True  # required objects fail the sync when unreadable; others are skipped
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        sources = {s for group in self.derived.values() for s in group}
+        ordered = dict.fromkeys((*self.required, *self.optional, *sorted(sources)))
+        return tuple(ordered)
+
+    @property
+    def parent_field(self) -> str | None:
+        return self.scope.split(":", 1)[1] if self.scope.startswith("child:") else None
+
+
+_AUDIT = ("Id", "SystemModstamp")
+_DEAL_PARENT = {"_ParentId": ("OpportunityId",)}
+
+SPECS: tuple[ObjectSpec, ...] = (
+    ObjectSpec("Organization", m.Organization, ("Id", "Name", "IsSandbox", "OrganizationType"),
+               ("InstanceName", "FiscalYearStartMonth", "SystemModstamp")),
+    ObjectSpec("User", m.SfUser, (*_AUDIT, "Name", "IsActive"),
+               ("FirstName", "LastName", "Username", "Email", "Title", "UserType", "ManagerId",
+                "Department")),
+    ObjectSpec("RecordType", m.RecordType, (*_AUDIT, "Name", "DeveloperName", "SobjectType"),
+               ("BusinessProcessId", "IsActive", "Description"),
+               where="SobjectType = 'Opportunity'"),
+    ObjectSpec("OpportunityStage", m.OpportunityStage,
+               (*_AUDIT, "MasterLabel", "IsClosed", "IsWon", "DefaultProbability", "SortOrder"),
+               ("ApiName", "IsActive", "ForecastCategory", "ForecastCategoryName")),
+    ObjectSpec("Opportunity", m.Opportunity,
+               (*_AUDIT, "Name", "Amount", "CloseDate", "StageName", "Probability", "OwnerId",
+                "AccountId", "CreatedDate", "LastModifiedDate", "IsClosed", "IsWon"),
+               ("RecordTypeId", "CurrencyIsoCode", "Type", "NextStep", "LeadSource",
+                "ForecastCategory", "ForecastCategoryName", "LastActivityDate"),
+               scope="opportunity"),
+    ObjectSpec("Account", m.Account, (*_AUDIT, "Name"),
+               ("ParentId", "OwnerId", "Type", "Industry", "AnnualRevenue", "NumberOfEmployees",
+                "BillingCity", "BillingCountry", "Website", "CurrencyIsoCode"),
+               scope="account"),
+    ObjectSpec("Contact", m.Contact, (*_AUDIT, "Name", "AccountId"),
+               ("FirstName", "LastName", "Email", "Title", "Phone", "OwnerId"), scope="contact"),
+    ObjectSpec("OpportunityContactRole", m.OpportunityContactRole,
+               (*_AUDIT, "OpportunityId", "ContactId", "Role", "IsPrimary"),
+               scope="child:OpportunityId"),
+    ObjectSpec("OpportunityHistory", m.StageHistory,
+               (*_AUDIT, "OpportunityId", "StageName", "CreatedDate"),
+               ("Amount", "Probability", "CloseDate", "CreatedById"),
+               scope="child:OpportunityId", derived=_DEAL_PARENT,
+               constants={"_sobject": "OpportunityHistory"}, essential=False),
+    ObjectSpec("OpportunityTeamMember", m.Collaborator,
+               (*_AUDIT, "OpportunityId", "UserId"), ("TeamMemberRole",),
+               scope="child:OpportunityId", derived=_DEAL_PARENT,
+               constants={"_sobject": "OpportunityTeamMember"}, essential=False),
+    ObjectSpec("AccountTeamMember", m.Collaborator, (*_AUDIT, "AccountId", "UserId"),
+               ("TeamMemberRole",), scope="child:AccountId",
+               derived={"_ParentId": ("AccountId",)},
+               constants={"_sobject": "AccountTeamMember"}, essential=False),
+    ObjectSpec("Lead", m.Lead, (*_AUDIT, "Name", "Status", "OwnerId", "IsConverted"),
+               ("Company", "Title", "Email", "LeadSource", "ConvertedDate",
+                "ConvertedOpportunityId", "ConvertedAccountId", "CreatedDate"),
+               essential=False),
+    ObjectSpec("LeadHistory", m.StageHistory, ("Id", "LeadId", "Field", "CreatedDate"),
+               ("OldValue", "NewValue", "CreatedById"), cursor_field="CreatedDate",
+               derived={"_ParentId": ("LeadId",)}, constants={"_sobject": "LeadHistory"},
+               essential=False),
+    ObjectSpec("Task", m.Activity, (*_AUDIT, "Subject", "ActivityDate", "WhatId"),
+               ("WhoId", "OwnerId", "TaskSubtype", "Status", "IsClosed", "CreatedDate"),
+               scope="since:ActivityDate", derived={"_OccurredAt": ("ActivityDate",)},
+               constants={"_kind": "Task"}, essential=False),
+    ObjectSpec("Event", m.Activity,
+               (*_AUDIT, "Subject", "ActivityDateTime", "ActivityDate", "WhatId"),
+               ("WhoId", "OwnerId", "DurationInMinutes"), scope="since:ActivityDate",
+               derived={"_OccurredAt": ("ActivityDateTime", "ActivityDate")},
+               constants={"_kind": "Event"}, essential=False),
+    ObjectSpec("EmailMessage", m.Activity, (*_AUDIT, "Subject", "MessageDate"),
+               ("RelatedToId", "Incoming", "Status"), scope="since:MessageDate",
+               derived={"_OccurredAt": ("MessageDate",), "WhatId": ("RelatedToId",)},
+               constants={"_kind": "EmailMessage"}, essential=False),
+)
+SPECS_BY_NAME = {spec.sobject: spec for spec in SPECS}
+
+
+def soql_date(value: date) -> str:
+    return value.isoformat()
+
+
+def scope_filter(spec: ObjectSpec, lookbacks: Lookbacks, today: date) -> str:
+    """The SOQL WHERE (without the keyword) that fetches this object's in-scope rows."""
+    deals = (f"IsClosed = false OR CloseDate >= "
+             f"{soql_date(lookbacks.closed_cutoff(today))}")
+    clauses = [spec.where] if spec.where else []
+    if spec.scope == "opportunity":
+        clauses.append(deals)
+    elif spec.scope == "child:OpportunityId":
+        clauses.append(f"OpportunityId IN (SELECT Id FROM Opportunity WHERE {deals})")
+    elif spec.scope.startswith("since:"):
+        date_field = spec.scope.split(":", 1)[1]
+        clauses.append(f"{date_field} >= {soql_date(lookbacks.activity_cutoff(today))}")
+    # account, contact and child:AccountId are closures over the store: fetched by Id lists.
+    return " AND ".join(f"({c})" for c in clauses)

@@ -1,0 +1,53 @@
+import json
+
+from smvue_tui.store import models as m
+from smvue_tui.store.db import open_store
+from smvue_tui.store.writer import write_page
+from smvue_tui.sync.plan import SPECS_BY_NAME
+
+OPP = SPECS_BY_NAME["Opportunity"]
+
+
+def _opp(stamp: str, stage: str = "Prospecting", **extra) -> dict:
+    return {"attributes": {"type": "Opportunity"}, "Id": "0068W0000000001QAA", "Name": "Acme",
+            "StageName": stage, "Amount": 1000.0, "SystemModstamp": stamp, "IsClosed": False,
+            **extra}
+
+
+def test_page_and_cursor_commit_together_and_replay_is_idempotent(tmp_path):
+    db = open_store(tmp_path / "s.sqlite3")
+    page = [_opp("2026-11-01T00:00:00.000+0000", Seats__c=12)]
+    cursor = {"watermark": "2026-11-01T00:00:00.000+0000", "watermark_id": page[0]["Id"]}
+    for _ in range(2):
+        write_page(db, OPP, page, cursor=cursor, custom_fields=["Seats__c"])
+    assert m.Opportunity.select().count() == 1
+    row = m.Opportunity.get_by_id(page[0]["Id"])
+    assert row.stage_name == "Prospecting" and json.loads(row.custom_fields) == {"Seats__c": 12}
+    assert m.SyncCursor.get_by_id("Opportunity").watermark == cursor["watermark"]
+
+
+def test_an_older_version_never_overwrites_a_newer_one(tmp_path):
+    db = open_store(tmp_path / "s.sqlite3")
+    write_page(db, OPP, [_opp("2026-11-02T00:00:00.000+0000", "Closed Won")])
+    write_page(db, OPP, [_opp("2026-11-01T00:00:00.000+0000", "Prospecting")])
+    assert m.Opportunity.get_by_id("0068W0000000001QAA").stage_name == "Closed Won"
+    write_page(db, OPP, [_opp("2026-11-02T00:00:00.000+0000", "Closed Lost")])  # same stamp
+    assert m.Opportunity.get_by_id("0068W0000000001QAA").stage_name == "Closed Lost"
+
+
+def test_rows_outside_scope_are_dropped_and_removed(tmp_path):
+    db = open_store(tmp_path / "s.sqlite3")
+    write_page(db, OPP, [_opp("2026-11-01T00:00:00.000+0000")])
+    write_page(db, OPP, [_opp("2026-11-03T00:00:00.000+0000", IsClosed=True)],
+               keep=lambda row: not row["is_closed"])
+    assert m.Opportunity.select().count() == 0
+
+
+def test_derived_and_constant_columns(tmp_path):
+    db = open_store(tmp_path / "s.sqlite3")
+    email = {"Id": "02s8W0000000001AAA", "Subject": "Re: pricing", "SystemModstamp": "x",
+             "MessageDate": "2026-11-01T10:00:00.000+0000", "RelatedToId": "0068W0000000001QAA"}
+    write_page(db, SPECS_BY_NAME["EmailMessage"], [email])
+    row = m.Activity.get_by_id(email["Id"])
+    assert (row.kind, row.what_id, row.occurred_at) == (
+        "EmailMessage", "0068W0000000001QAA", "2026-11-01T10:00:00.000+0000")
