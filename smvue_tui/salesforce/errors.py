@@ -62,6 +62,10 @@ class RateLimitExceeded(SalesforceError):
     """403 REQUEST_LIMIT_EXCEEDED: the org's daily API allocation is spent."""
 
     user_message = "Salesforce API rate limit exceeded"
+    # Set by the client when known: the usage reading (usage.ApiUsage) and the best guess of
+    # when the allocation frees up (aware datetime; None for the concurrent-request limit).
+    usage: object | None = None
+    resets_at: object | None = None
     remedy = (
         "Salesforce limits API calls per 24 hours. Syncing resumes when the limit resets "
         "(daily at midnight Pacific Time); incremental syncs use far fewer calls."
@@ -125,6 +129,10 @@ class InvalidQueryLocator(QueryError):
     """INVALID_QUERY_LOCATOR: a paging cursor expired; restart from the last checkpoint."""
 
     user_message = "A Salesforce query cursor expired"
+    # Set by the client: how far paging got before the cursor died, and the query it ran.
+    pages_seen: int = 0
+    records_seen: int = 0
+    soql: str = ""
 
 
 class ServerUnavailable(SalesforceError):
@@ -170,6 +178,8 @@ REST_ERROR_CODES: dict[str, type[SalesforceError]] = {
     "INVALID_QUERY_FILTER_OPERATOR": QueryError,
     "QUERY_TIMEOUT": QueryTimeout,
     "INVALID_QUERY_LOCATOR": InvalidQueryLocator,
+    "EXCEEDED_ID_LIMIT": QueryError,  # getUpdated/getDeleted window too wide: narrow it
+    "INVALID_REPLICATION_DATE": QueryError,  # getUpdated/getDeleted window out of range
     "SERVER_UNAVAILABLE": ServerUnavailable,
 }
 
