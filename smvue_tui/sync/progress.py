@@ -1,0 +1,39 @@
+"""Progress of a sync, as events the UI and the CLI render."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    sobject: str
+    done: int  # records stored so far in this run
+    total: int | None  # what Salesforce said the query matches (None: not known yet)
+    records_per_s: float
+    eta_s: float | None
+    api_calls: int  # used by this run so far
+    phase: str = "running"  # running | done | skipped | failed
+
+
+ProgressCallback = Callable[[ProgressEvent], None]
+
+
+@dataclass
+class ObjectMeter:
+    """Counts and rate for one object's fetch."""
+
+    sobject: str
+    started: float = field(default_factory=time.monotonic)
+    done: int = 0
+    total: int | None = None
+
+    def event(self, api_calls: int, phase: str = "running") -> ProgressEvent:
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        rate = self.done / elapsed
+        eta = None
+        if self.total is not None and rate > 0:
+            eta = max(0.0, (self.total - self.done) / rate)
+        return ProgressEvent(self.sobject, self.done, self.total, rate, eta, api_calls, phase)
