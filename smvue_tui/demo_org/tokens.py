@@ -23,6 +23,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from smvue_tui.demo_org.profile import OrgProfile
 
 CODE_TTL = 15 * 60  # authorization codes
 DEVICE_TTL = 10 * 60  # device codes
@@ -155,6 +159,12 @@ class TokenRegistry:
         self._user_codes: dict[str, str] = {}  # user code → device key
         self._requests: dict[str, tuple[float, dict[str, str]]] = {}
         self._issued = 0
+
+    @classmethod
+    def for_profile(cls, org_id: str, profile: OrgProfile, **kwargs: Any) -> TokenRegistry:
+        """A registry with the profile's session timeout and refresh-token rotation."""
+        return cls(org_id, session_timeout_seconds=profile.session_timeout_seconds,
+                   rotation=profile.refresh_token_rotation, **kwargs)
 
     def __repr__(self) -> str:
         return (f"TokenRegistry(org={self.prefix}, access={len(self._access)}, "
