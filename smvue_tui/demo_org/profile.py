@@ -66,7 +66,9 @@ class OrgProfile:
 
     def cache_key(self) -> str:
         """The toggles that change generated data (the rest only change what the API shows)."""
-        return f"rt{int(self.record_types)}-cur{int(self.multi_currency)}"
+        return (f"rt{int(self.record_types)}-cur{int(self.multi_currency)}"
+                f"-ts{int(self.team_selling)}-at{int(self.account_teams)}"
+                f"-ht{int(self.history_tracking)}-{self.edition[:3].lower()}")
 
 
 def load_profile(path: Path | None = None, **overrides: object) -> OrgProfile:
