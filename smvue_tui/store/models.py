@@ -279,6 +279,16 @@ class SyncCursor(BaseModel):
     skipped_reason = TextField(null=True)  # object or fields missing/hidden in this org
 
 
+class ObjectPlan(BaseModel):
+    """What describe said we may read of one object, kept so a resync needs no describe."""
+
+    sobject = CharField(primary_key=True)
+    available = BooleanField()  # False: the org lacks the object or hides it from the user
+    fields = TextField(default="[]")  # JSON list of field names to query
+    missing = TextField(default="[]")  # JSON list of wanted fields the user cannot read
+    planned_at = TextField(default=lambda: utcnow().isoformat())
+
+
 class SyncRun(BaseModel):
     id = AutoField()
     kind = CharField()  # initial | incremental | reconcile | webhook
@@ -338,7 +348,7 @@ class ActionItem(BaseModel):
 
 
 OWN = [Connection, TeamMember, StageOverride, PipelineSetting, CustomFieldMapping, SyncCursor,
-       SyncRun, ChangeNotification, DeployedAutomation, Note, ActionItem]
+       ObjectPlan, SyncRun, ChangeNotification, DeployedAutomation, Note, ActionItem]
 ALL_MODELS = MIRRORS + OWN
 
 

@@ -117,7 +117,8 @@ SPECS: tuple[ObjectSpec, ...] = (
                constants={"_kind": "Task"}, essential=False),
     ObjectSpec("Event", m.Activity,
                (*_AUDIT, "Subject", "ActivityDateTime", "ActivityDate", "WhatId"),
-               ("WhoId", "OwnerId", "DurationInMinutes"), scope="since:ActivityDate",
+               ("WhoId", "OwnerId", "DurationInMinutes"),
+               scope="since:ActivityDateTime,ActivityDate",
                derived={"_OccurredAt": ("ActivityDateTime", "ActivityDate")},
                constants={"_kind": "Event"}, essential=False),
     ObjectSpec("EmailMessage", m.Activity, (*_AUDIT, "Subject", "MessageDate"),
@@ -128,7 +129,18 @@ SPECS: tuple[ObjectSpec, ...] = (
 SPECS_BY_NAME = {spec.sobject: spec for spec in SPECS}
 
 
+DATETIME_FIELDS = {"ActivityDateTime", "MessageDate", "SystemModstamp", "CreatedDate",
+                   "LastModifiedDate"}
+
+
 def soql_date(value: date) -> str:
+    return value.isoformat()
+
+
+def soql_literal(field_name: str, value: date) -> str:
+    """A date literal typed for the field: dateTime fields want a time and a zone."""
+    if field_name in DATETIME_FIELDS:
+        return f"{value.isoformat()}T00:00:00Z"
     return value.isoformat()
 
 
@@ -142,7 +154,13 @@ def scope_filter(spec: ObjectSpec, lookbacks: Lookbacks, today: date) -> str:
     elif spec.scope == "child:OpportunityId":
         clauses.append(f"OpportunityId IN (SELECT Id FROM Opportunity WHERE {deals})")
     elif spec.scope.startswith("since:"):
-        date_field = spec.scope.split(":", 1)[1]
-        clauses.append(f"{date_field} >= {soql_date(lookbacks.activity_cutoff(today))}")
+        # The first non-null of the fields decides, as the store's occurred-at column does.
+        cutoff = lookbacks.activity_cutoff(today)
+        names = spec.scope.split(":", 1)[1].split(",")
+        tests = [f"{n} >= {soql_literal(n, cutoff)}" for n in names]
+        clause = tests[-1]
+        for name, test in zip(reversed(names[:-1]), reversed(tests[:-1]), strict=True):
+            clause = f"{test} OR ({name} = null AND ({clause}))"
+        clauses.append(clause)
     # account, contact and child:AccountId are closures over the store: fetched by Id lists.
     return " AND ".join(f"({c})" for c in clauses)

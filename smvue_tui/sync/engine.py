@@ -1,0 +1,265 @@
+"""The sync engine: initial, incremental and reconciling runs over the plan.
+
+- **initial** (also resumes an interrupted one): every object paged in (SystemModstamp, Id)
+  order, concurrently (bounded), checkpointed per page; accounts and contacts follow the deals.
+- **incremental**: one /composite call per five objects asks for everything changed since each
+  cursor (minus an overlap for late-visible rows), one more for deletes; rows that left the
+  lookback are removed, the closure is topped up, nothing changed costs four API calls.
+- **reconcile**: the plan is renewed and every object's stored ids are checked against the org.
+
+A run ends ``ok``, ``failed``, ``cancelled`` or ``paused`` (API limit: never reported as success,
+with the time the limit resets). Every run is logged in ``SyncRun``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from peewee import SqliteDatabase
+
+from smvue_tui.salesforce.client import composite_error
+from smvue_tui.salesforce.errors import (
+    FieldUnavailable,
+    ObjectUnavailable,
+    RateLimitExceeded,
+    SalesforceError,
+)
+from smvue_tui.store import models as m
+from smvue_tui.store.writer import save_cursor
+from smvue_tui.sync import fields as field_plans
+from smvue_tui.sync.fetch import (
+    StoreWriter,
+    SyncContext,
+    fetch_ordered,
+    format_stamp,
+    load_cursor,
+    parse_stamp,
+    soql_datetime,
+    write_page,
+)
+from smvue_tui.sync.plan import SPECS, SPECS_BY_NAME, Lookbacks, ObjectSpec, scope_filter
+from smvue_tui.sync.progress import ObjectMeter, ProgressCallback
+from smvue_tui.sync.repair import apply_deletes, gather_bounded, top_up, verify_ids
+from smvue_tui.sync.scope import prune
+
+CLOSURE = ("Account", "Contact", "AccountTeamMember")
+# Objects whose rows need others in the store first: processed after them.
+_ORDER = {"Opportunity": 0, "OpportunityContactRole": 2, "OpportunityHistory": 2,
+          "OpportunityTeamMember": 2, "Account": 3, "Contact": 4, "AccountTeamMember": 4}
+_DEALS_SEMI_JOIN = "AccountId IN (SELECT AccountId FROM Opportunity WHERE {deals})"
+
+
+@dataclass
+class SyncReport:
+    kind: str
+    status: str = "running"  # ok | failed | paused | cancelled
+    counts: dict[str, int] = field(default_factory=dict)
+    removed: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    errors: list[dict[str, str]] = field(default_factory=list)
+    api_calls: int = 0
+    seconds: float = 0.0
+    resumes_at: str | None = None
+
+    def error(self, exc: SalesforceError, sobject: str = "") -> None:
+        self.errors.append({"object": sobject, "code": exc.code, "message": exc.user_message,
+                            "detail": exc.detail, "remedy": exc.remedy})
+
+
+class SyncEngine:
+    def __init__(self, client: Any, db: SqliteDatabase, *, lookbacks: Lookbacks | None = None,
+                 concurrency: int = 4, overlap: timedelta = timedelta(minutes=5),
+                 progress: ProgressCallback | None = None, today: date | None = None) -> None:
+        self.client = client
+        self.db = db
+        self.lookbacks = lookbacks or Lookbacks()
+        self.concurrency = max(1, min(concurrency, 8))  # Salesforce keeps ≤10 open cursors
+        self.overlap = overlap
+        self.progress = progress
+        self.today = today
+        self.writer = StoreWriter(db)
+        self.cancelled = asyncio.Event()
+
+    def close(self) -> None:
+        self.writer.close()
+
+    async def run(self, kind: str = "incremental") -> SyncReport:
+        """Run one sync: ``initial``/``incremental`` (resumes or starts as needed), ``full``
+        (re-plan and re-read everything), ``reconcile`` (incremental + Id check)."""
+        report = SyncReport(kind)
+        started = time.monotonic()
+        run_row = await self.writer.call(m.SyncRun.create, kind=kind)
+        ctx = await self._context()
+        try:
+            await self._run(kind, ctx, report)
+            report.status = "ok"
+        except RateLimitExceeded as exc:
+            report.status = "paused"
+            report.error(exc)
+            resets = getattr(self.client.usage, "resets_at", None)
+            report.resumes_at = resets().isoformat() if callable(resets) else None
+        except SalesforceError as exc:
+            report.status = "failed"
+            report.error(exc)
+        except asyncio.CancelledError:
+            report.status = "cancelled"
+            raise
+        finally:
+            report.api_calls = ctx.api_calls()
+            report.seconds = round(time.monotonic() - started, 3)
+            await self.writer.call(_finish_run, run_row.id, report)
+        return report
+
+    async def _context(self) -> SyncContext:
+        today = self.today or datetime.now(UTC).date()
+        custom = tuple(c.api_name for c in await self.writer.call(
+            lambda: list(m.CustomFieldMapping.select().where(m.CustomFieldMapping.enabled))))
+        return SyncContext(self.client, self.writer, self.lookbacks, today, {}, custom,
+                           self.progress, self.cancelled, self.client.usage.used)
+
+    async def _plan(self, ctx: SyncContext, report: SyncReport, renew: bool) -> None:
+        plans = await self.writer.call(field_plans.load_plans)
+        if renew or set(plans) != set(SPECS_BY_NAME):
+            fresh = await field_plans.describe_plans(self.client, SPECS, ctx.custom_fields)
+            await self.writer.call(field_plans.save_plans, fresh)
+            plans = {p.sobject: p for p in fresh}
+        for name, plan in plans.items():
+            if plan.available:
+                ctx.fields[name] = plan.fields
+            if plan.reason:
+                report.skipped[name] = plan.reason
+        for name in ("Opportunity", "Account", "Contact", "User"):
+            if name not in ctx.fields:
+                raise ObjectUnavailable(report.skipped.get(name, name), code="REQUIRED_OBJECT")
+
+    async def _run(self, kind: str, ctx: SyncContext, report: SyncReport) -> None:
+        await self._plan(ctx, report, renew=kind in ("full", "reconcile"))
+        if kind == "full":
+            await self.writer.call(lambda: m.SyncCursor.delete().execute())
+        cursors = {c.sobject: c for c in await self.writer.call(
+            lambda: list(m.SyncCursor.select()))}
+        pending = [SPECS_BY_NAME[n] for n in ctx.fields
+                   if not (cursors.get(n) and cursors[n].initial_done)]
+        run_started = datetime.now(UTC)
+        if pending:
+            await self._initial(ctx, report, pending, run_started)
+        else:
+            await self._incremental(ctx, report, cursors)
+            report.removed.update(await apply_deletes(
+                ctx, [SPECS_BY_NAME[n] for n in ctx.fields], run_started, self.overlap))
+        await top_up(ctx)
+        if kind == "reconcile":
+            for name in ctx.fields:
+                removed = await verify_ids(ctx, SPECS_BY_NAME[name])
+                if removed:
+                    report.removed[name] = report.removed.get(name, 0) + removed
+            await top_up(ctx)
+        for table, n in (await self.writer.call(prune, self.db, self.lookbacks,
+                                                ctx.today)).items():
+            report.removed[f"pruned:{table}"] = n
+        report.counts = {k: len(v) for k, v in ctx.new_ids.items() if v}
+
+    # --- initial ------------------------------------------------------------------------------
+
+    async def _initial(self, ctx: SyncContext, report: SyncReport, pending: list[ObjectSpec],
+                       run_started: datetime) -> None:
+        deals = scope_filter(SPECS_BY_NAME["Opportunity"], self.lookbacks, ctx.today)
+        first = [s for s in pending if s.sobject not in CLOSURE]
+        await gather_bounded(self.concurrency, [
+            self._initial_object(ctx, report, s, scope_filter(s, self.lookbacks, ctx.today),
+                                 run_started) for s in first])
+        semi_join = _DEALS_SEMI_JOIN.format(deals=deals)
+        wheres = {"Account": f"Id IN (SELECT AccountId FROM Opportunity WHERE {deals})",
+                  "Contact": semi_join, "AccountTeamMember": semi_join}
+        for group in (["Account"], ["Contact", "AccountTeamMember"]):
+            await gather_bounded(self.concurrency, [
+                self._initial_object(ctx, report, SPECS_BY_NAME[n], wheres[n], run_started)
+                for n in group if any(s.sobject == n for s in pending)])
+
+    async def _initial_object(self, ctx: SyncContext, report: SyncReport, spec: ObjectSpec,
+                              where: str, run_started: datetime) -> None:
+        cursor = await ctx.writer.call(load_cursor, spec.sobject)
+        start = (cursor.watermark, cursor.watermark_id) if cursor else (None, None)
+        meter = ObjectMeter(spec.sobject)
+        try:
+            await fetch_ordered(ctx, spec, where, start=start, meter=meter)
+        except (FieldUnavailable, ObjectUnavailable) as exc:
+            if spec.essential:
+                raise
+            report.skipped[spec.sobject] = exc.describe()
+            return
+        await ctx.writer.call(save_cursor, spec.sobject, {
+            "initial_done": True, "deletes_checked_until": format_stamp(run_started)})
+        if ctx.progress:
+            ctx.progress(meter.event(ctx.api_calls(), "done"))
+
+    # --- incremental --------------------------------------------------------------------------
+
+    async def _incremental(self, ctx: SyncContext, report: SyncReport,
+                           cursors: dict[str, m.SyncCursor]) -> None:
+        specs = sorted((SPECS_BY_NAME[n] for n in ctx.fields if n != "Organization"),
+                       key=lambda s: _ORDER.get(s.sobject, 1))
+        queries = {s.sobject: self._changed_since(ctx, s, cursors[s.sobject]) for s in specs}
+        answers: dict[str, dict[str, Any]] = {}
+        for first in range(0, len(specs), 5):  # /composite allows five queries per call
+            group = specs[first:first + 5]
+            results = await ctx.client.composite([
+                {"url": "query?q=" + quote(queries[s.sobject], safe=""), "referenceId": s.sobject}
+                for s in group])
+            answers.update({item["referenceId"]: item for item in results})
+        for spec in specs:  # in dependency order: deals before their children and accounts
+            await self._apply_changes(ctx, report, spec, answers[spec.sobject],
+                                      cursors[spec.sobject])
+
+    def _changed_since(self, ctx: SyncContext, spec: ObjectSpec, cursor: m.SyncCursor) -> str:
+        f = spec.cursor_field
+        clauses = [spec.where] if spec.where else []
+        if cursor.watermark:
+            since = format_stamp(parse_stamp(cursor.watermark) - self.overlap)
+            clauses.append(f"{f} >= {soql_datetime(since)}")
+        where = " WHERE " + " AND ".join(f"({c})" for c in clauses) if clauses else ""
+        return f"SELECT {ctx.select(spec)} FROM {spec.sobject}{where} ORDER BY {f} ASC, Id ASC"
+
+    async def _apply_changes(self, ctx: SyncContext, report: SyncReport, spec: ObjectSpec,
+                             item: dict[str, Any], cursor: m.SyncCursor) -> None:
+        error = composite_error(item)
+        if error is not None:
+            if isinstance(error, RateLimitExceeded) or (spec.essential and not isinstance(
+                    error, (FieldUnavailable, ObjectUnavailable))):
+                raise error
+            report.error(error, spec.sobject)
+            if isinstance(error, (FieldUnavailable, ObjectUnavailable)):
+                await ctx.writer.call(lambda: m.ObjectPlan.delete().execute())  # re-plan
+            return
+        body = item["body"]
+        records = [_strip(r) for r in body.get("records", [])]
+        position = (cursor.watermark, cursor.watermark_id)
+        if records:
+            last = records[-1]
+            position = max(position, (last.get(spec.cursor_field), last["Id"]),
+                           key=lambda p: (p[0] or "", p[1] or ""))
+            await write_page(ctx, spec, records, {"watermark": position[0],
+                                                  "watermark_id": position[1]})
+        if not body.get("done", True):  # more than a page changed: page on from the cursor
+            where = spec.where or ""
+            await fetch_ordered(ctx, spec, where, start=position)
+
+
+def _strip(record: dict[str, Any]) -> dict[str, Any]:
+    record.pop("attributes", None)
+    return record
+
+
+def _finish_run(run_id: int, report: SyncReport) -> None:
+    m.SyncRun.update(
+        finished_at=datetime.now(UTC).isoformat(), status=report.status,
+        counts=json.dumps({"new": report.counts, "removed": report.removed}),
+        api_calls=report.api_calls, errors=json.dumps(report.errors),
+        resumes_at=report.resumes_at,
+    ).where(m.SyncRun.id == run_id).execute()

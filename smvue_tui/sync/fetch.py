@@ -1,0 +1,214 @@
+"""Fetching one object into the store, page by page, resumable at every page.
+
+Rows are read in (cursor field, Id) order; after each page the store holds the rows AND the
+cursor (the last row's field value and Id) in one transaction. Resuming after a crash, an
+expired query locator or a timeout re-issues the query from that cursor with a strict
+``(F > v OR (F = v AND Id > id))`` tie-break, so rows sharing a timestamp are never skipped and
+never written twice. A query Salesforce times out on is split into time windows that shrink
+until each one answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeVar
+
+from peewee import SqliteDatabase
+
+from smvue_tui.salesforce.errors import InvalidQueryLocator, QueryTimeout
+from smvue_tui.store import models as m
+from smvue_tui.store.writer import delete_ids, save_cursor, to_row, upsert_rows
+from smvue_tui.sync.plan import Lookbacks, ObjectSpec
+from smvue_tui.sync.progress import ObjectMeter, ProgressCallback
+from smvue_tui.sync.scope import keep_ids, stored_ids
+
+T = TypeVar("T")
+MIN_WINDOW = timedelta(minutes=1)
+MAX_LOCATOR_RESTARTS = 20
+
+
+def soql_datetime(stamp: str) -> str:
+    """Salesforce's stored form (2026-11-01T09:14:05.000+0000) as a SOQL literal."""
+    value = parse_stamp(stamp)
+    millis = value.microsecond // 1000
+    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{text}.{millis:03d}Z" if millis else f"{text}Z"
+
+
+def parse_stamp(stamp: str) -> datetime:
+    text = stamp.replace("Z", "+00:00")
+    if len(text) > 5 and text[-5] in "+-" and text[-3] != ":":
+        text = text[:-2] + ":" + text[-2:]
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def format_stamp(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+
+
+class StoreWriter:
+    """All store writes go through one thread: never on the event loop, never two at once."""
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        self.db = db
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")
+
+    async def call(self, fn: Any, *args: Any, **kw: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, lambda: fn(*args, **kw))
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+
+@dataclass
+class SyncContext:
+    client: Any
+    writer: StoreWriter
+    lookbacks: Lookbacks
+    today: date
+    fields: dict[str, tuple[str, ...]]  # per object: the fields this org lets us read
+    custom_fields: tuple[str, ...] = ()
+    progress: ProgressCallback | None = None
+    cancelled: asyncio.Event = field(default_factory=asyncio.Event)
+    api_calls_at_start: int = 0
+    new_ids: dict[str, set[str]] = field(default_factory=dict)  # rows new to the store
+
+    @property
+    def db(self) -> SqliteDatabase:
+        return self.writer.db
+
+    def api_calls(self) -> int:
+        return max(0, self.client.usage.used - self.api_calls_at_start)
+
+    def check_cancelled(self) -> None:
+        if self.cancelled.is_set():
+            raise asyncio.CancelledError("sync cancelled")
+
+    def select(self, spec: ObjectSpec) -> str:
+        return ", ".join(self.fields[spec.sobject])
+
+
+def _write_page(ctx: SyncContext, spec: ObjectSpec, records: list[dict[str, Any]],
+                cursor: dict[str, Any] | None, scoped: bool) -> int:
+    """Runs in the writer thread: filter by scope, upsert, drop out-of-scope rows, cursor."""
+    rows = [to_row(spec, r, ctx.custom_fields) for r in records]
+    with ctx.db.atomic():
+        before = stored_ids(spec.model, [r["id"] for r in rows])
+        keep = keep_ids(ctx.db, spec, rows, ctx.lookbacks, ctx.today) if scoped else \
+            {r["id"] for r in rows}
+        kept = [r for r in rows if r["id"] in keep]
+        upsert_rows(spec, kept)
+        gone = [r["id"] for r in rows if r["id"] not in keep and r["id"] in before]
+        if gone:
+            delete_ids(spec, gone)
+        if cursor is not None:
+            save_cursor(spec.sobject, cursor)
+    ctx.new_ids.setdefault(spec.sobject, set()).update(r["id"] for r in kept
+                                                       if r["id"] not in before)
+    return len(kept)
+
+
+async def write_page(ctx: SyncContext, spec: ObjectSpec, records: list[dict[str, Any]],
+                     cursor: dict[str, Any] | None = None, *, scoped: bool = True) -> int:
+    return await ctx.writer.call(_write_page, ctx, spec, records, cursor, scoped)
+
+
+def load_cursor(sobject: str) -> m.SyncCursor | None:
+    return m.SyncCursor.get_or_none(m.SyncCursor.sobject == sobject)
+
+
+def _after(field_name: str, stamp: str | None, last_id: str | None) -> str:
+    if not stamp:
+        return ""
+    literal = soql_datetime(stamp)
+    if not last_id:
+        return f"{field_name} >= {literal}"
+    return f"({field_name} > {literal} OR ({field_name} = {literal} AND Id > '{last_id}'))"
+
+
+async def fetch_ordered(ctx: SyncContext, spec: ObjectSpec, where: str, *,
+                        start: tuple[str | None, str | None] = (None, None),
+                        cursor_extra: dict[str, Any] | None = None,
+                        meter: ObjectMeter | None = None) -> tuple[str | None, str | None]:
+    """Fetch every row matching ``where`` after ``start`` (a (stamp, id) position), in order,
+    checkpointing after each page. Returns the last position reached."""
+    f = spec.cursor_field
+    stamp, last_id = start
+    window: tuple[datetime, datetime] | None = None  # [lower, upper) after a QUERY_TIMEOUT
+    span: timedelta | None = None
+    restarts = 0
+    meter = meter or ObjectMeter(spec.sobject)
+    while True:
+        clauses = [c for c in (where, _after(f, stamp, last_id)) if c]
+        if window:
+            clauses.append(f"{f} >= {soql_datetime(format_stamp(window[0]))} AND "
+                           f"{f} < {soql_datetime(format_stamp(window[1]))}")
+        soql = f"SELECT {ctx.select(spec)} FROM {spec.sobject}"
+        if clauses:
+            soql += " WHERE " + " AND ".join(f"({c})" for c in clauses)
+        soql += f" ORDER BY {f} ASC, Id ASC"
+        try:
+            async for page in ctx.client.query_pages(soql):
+                ctx.check_cancelled()
+                if meter.total is None and not window:
+                    meter.total = meter.done + page.total_size
+                if page.records:
+                    last = page.records[-1]
+                    stamp, last_id = last.get(f), last["Id"]
+                    cursor = {"watermark": stamp, "watermark_id": last_id, **(cursor_extra or {})}
+                    meter.done += await write_page(ctx, spec, page.records, cursor)
+                if ctx.progress:
+                    ctx.progress(meter.event(ctx.api_calls()))
+        except InvalidQueryLocator:
+            restarts += 1
+            if restarts > MAX_LOCATOR_RESTARTS:
+                raise
+            continue  # re-issue from the committed cursor
+        except QueryTimeout:
+            lower = window[0] if window else await _earliest(ctx, spec, where, stamp)
+            upper = window[1] if window else datetime.now(UTC) + MIN_WINDOW
+            span = (span or (upper - lower)) / 2
+            if span < MIN_WINDOW:
+                raise
+            window = (lower, lower + span)
+            continue
+        if window is None:
+            return stamp, last_id
+        lower = window[1]
+        if lower > datetime.now(UTC):
+            return stamp, last_id
+        window = (lower, lower + (span or MIN_WINDOW))
+
+
+async def _earliest(ctx: SyncContext, spec: ObjectSpec, where: str, stamp: str | None) -> datetime:
+    """Where time windows start: the cursor, or the object's oldest row."""
+    if stamp:
+        return parse_stamp(stamp)
+    f = spec.cursor_field
+    soql = f"SELECT {f} FROM {spec.sobject}"
+    if where:
+        soql += f" WHERE {where}"
+    rows = await ctx.client.query_all_records(f"{soql} ORDER BY {f} ASC LIMIT 1")
+    if not rows or not rows[0].get(f):
+        return datetime(2000, 1, 1, tzinfo=UTC)
+    return parse_stamp(rows[0][f])
+
+
+async def fetch_by_ids(ctx: SyncContext, spec: ObjectSpec, id_field: str,
+                       ids: list[str], *, chunk: int = 300) -> int:
+    """Fetch the rows whose ``id_field`` is one of ``ids`` (closure top-ups; no cursor)."""
+    written = 0
+    for start in range(0, len(ids), chunk):
+        ctx.check_cancelled()
+        quoted = ", ".join(f"'{i}'" for i in ids[start:start + chunk])
+        soql = f"SELECT {ctx.select(spec)} FROM {spec.sobject} WHERE {id_field} IN ({quoted})"
+        if spec.where:
+            soql += f" AND ({spec.where})"
+        async for page in ctx.client.query_pages(soql):
+            written += await write_page(ctx, spec, page.records)
+    return written

@@ -1,0 +1,75 @@
+"""Which fields to query: what the app needs ∩ what describe says this user can read.
+
+The plan is kept in the store (``ObjectPlan``) so an incremental resync spends no API call on
+describe; it is renewed on a full sync, a reconciliation, or when Salesforce reports a field or
+object gone (INVALID_FIELD / INVALID_TYPE) — then that object is re-planned and retried, and the
+missing field is reported, never a failed sync.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from smvue_tui.salesforce.client import composite_error
+from smvue_tui.store import models as m
+from smvue_tui.sync.plan import SPECS, ObjectSpec
+
+
+@dataclass(frozen=True)
+class FieldPlan:
+    sobject: str
+    available: bool
+    fields: tuple[str, ...]
+    missing: tuple[str, ...]
+
+    @property
+    def reason(self) -> str | None:
+        if not self.available:
+            return f"{self.sobject} is not available in this org (or not readable)"
+        if self.missing:
+            return f"{self.sobject}: hidden or missing fields skipped: {', '.join(self.missing)}"
+        return None
+
+
+def plan_from_describe(spec: ObjectSpec, describe: dict[str, Any] | None,
+                       custom_fields: tuple[str, ...] = ()) -> FieldPlan:
+    if not describe:
+        return FieldPlan(spec.sobject, False, (), spec.fields)
+    readable = {f["name"] for f in describe.get("fields", [])}
+    wanted = spec.fields + (custom_fields if spec.sobject == "Opportunity" else ())
+    missing = tuple(f for f in wanted if f not in readable)
+    if any(f in missing for f in spec.required):
+        return FieldPlan(spec.sobject, False, (), missing)
+    return FieldPlan(spec.sobject, True, tuple(f for f in wanted if f in readable), missing)
+
+
+def save_plans(plans: list[FieldPlan]) -> None:
+    for plan in plans:
+        m.ObjectPlan.replace(sobject=plan.sobject, available=plan.available,
+                             fields=json.dumps(plan.fields),
+                             missing=json.dumps(plan.missing)).execute()
+
+
+def load_plans() -> dict[str, FieldPlan]:
+    return {row.sobject: FieldPlan(row.sobject, row.available, tuple(json.loads(row.fields)),
+                                   tuple(json.loads(row.missing)))
+            for row in m.ObjectPlan.select()}
+
+
+async def describe_plans(client: Any, specs: tuple[ObjectSpec, ...] = SPECS,
+                         custom_fields: tuple[str, ...] = ()) -> list[FieldPlan]:
+    """Describe the objects (one global describe, then ≤25 describes per composite call)."""
+    existing = {o["name"] for o in (await client.describe_global())["sobjects"]
+                if o.get("queryable", True)}
+    present = [s for s in specs if s.sobject in existing]
+    describes: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(present), 25):
+        group = present[start:start + 25]
+        results = await client.composite([
+            {"url": f"sobjects/{s.sobject}/describe", "referenceId": s.sobject} for s in group])
+        for item in results:
+            if composite_error(item) is None:
+                describes[item["referenceId"]] = item["body"]
+    return [plan_from_describe(s, describes.get(s.sobject), custom_fields) for s in specs]

@@ -1,0 +1,158 @@
+"""Keeping the store whole: closure top-ups, deletes, and reconciliation against the org.
+
+- ``top_up``: fetch what the closure lacks — accounts of deals and their parent chain, contacts
+  and account team members of accounts added, children of deals new to the store, contacts
+  named by contact roles.
+- ``apply_deletes``: /sobjects/X/deleted for every object in one /composite call; where the
+  window is older than Salesforce keeps (15 days), an Id check instead.
+- ``verify_ids``: the Id check — which stored ids still exist in the org.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from smvue_tui.salesforce.client import composite_error
+from smvue_tui.salesforce.errors import SalesforceError
+from smvue_tui.store import models as m
+from smvue_tui.store.writer import delete_ids, save_cursor
+from smvue_tui.sync.fetch import SyncContext, fetch_by_ids, format_stamp, parse_stamp
+from smvue_tui.sync.plan import SPECS_BY_NAME, ObjectSpec
+from smvue_tui.sync.scope import missing_account_ids, missing_contact_ids
+
+DELETED_KEPT = timedelta(days=15)
+DEAL_CHILDREN = ("OpportunityContactRole", "OpportunityHistory", "OpportunityTeamMember")
+
+
+def _usable(ctx: SyncContext, name: str) -> ObjectSpec | None:
+    return SPECS_BY_NAME[name] if ctx.fields.get(name) else None
+
+
+async def top_up(ctx: SyncContext) -> None:
+    """Fetch what the closure rules say the store lacks (no-op when nothing is missing)."""
+    new_deals = sorted(ctx.new_ids.get("Opportunity", set()))
+    for name in DEAL_CHILDREN:
+        spec = _usable(ctx, name)
+        if spec and new_deals:
+            await fetch_by_ids(ctx, spec, "OpportunityId", new_deals)
+    account = _usable(ctx, "Account")
+    added_accounts: list[str] = []
+    for _ in range(8):  # the parent chain, one level per round (Salesforce allows 5 levels)
+        if account is None:
+            break
+        missing = await ctx.writer.call(missing_account_ids, ctx.db)
+        if not missing:
+            break
+        await fetch_by_ids(ctx, account, "Id", missing)
+        added_accounts += missing
+    for name in ("Contact", "AccountTeamMember"):
+        spec = _usable(ctx, name)
+        if spec and added_accounts:
+            await fetch_by_ids(ctx, spec, "AccountId", added_accounts)
+    contact = _usable(ctx, "Contact")
+    if contact:
+        missing_contacts = await ctx.writer.call(missing_contact_ids)
+        if missing_contacts:
+            await fetch_by_ids(ctx, contact, "Id", missing_contacts)
+
+
+def _local_ids(spec: ObjectSpec) -> list[str]:
+    model = spec.model
+    query = model.select(model.id)
+    if "sobject" in model._meta.fields and spec.constants.get("_sobject"):
+        query = query.where(model.sobject == spec.constants["_sobject"])
+    elif "kind" in model._meta.fields and spec.constants.get("_kind"):
+        query = query.where(model.kind == spec.constants["_kind"])
+    return [i for (i,) in query.tuples()]
+
+
+async def verify_ids(ctx: SyncContext, spec: ObjectSpec, *, chunk: int = 300) -> int:
+    """Delete stored rows of ``spec`` that no longer exist in the org. Returns rows removed."""
+    local = await ctx.writer.call(_local_ids, spec)
+    removed = 0
+    for start in range(0, len(local), chunk):
+        ctx.check_cancelled()
+        ids = local[start:start + chunk]
+        quoted = ", ".join(f"'{i}'" for i in ids)
+        found = {r["Id"] for r in await ctx.client.query_all_records(
+            f"SELECT Id FROM {spec.sobject} WHERE Id IN ({quoted})")}
+        gone = [i for i in ids if i not in found]
+        if gone:
+            removed += await ctx.writer.call(_delete, ctx, spec, gone)
+    return removed
+
+
+def _delete(ctx: SyncContext, spec: ObjectSpec, ids: list[str]) -> int:
+    with ctx.db.atomic():
+        return delete_ids(spec, ids)
+
+
+async def apply_deletes(ctx: SyncContext, specs: list[ObjectSpec], now: datetime,
+                        overlap: timedelta) -> dict[str, int]:
+    """Remove rows deleted in the org since each object's last check. Returns rows removed."""
+    removed: dict[str, int] = {}
+    oldest_allowed = now - DELETED_KEPT + timedelta(minutes=5)
+    windows: dict[str, datetime] = {}
+    too_old: list[ObjectSpec] = []
+    for spec in specs:
+        cursor = m.SyncCursor.get_or_none(m.SyncCursor.sobject == spec.sobject)
+        if cursor is None or not cursor.deletes_checked_until:
+            continue
+        start = parse_stamp(cursor.deletes_checked_until) - overlap
+        if start < oldest_allowed:
+            too_old.append(spec)
+        else:
+            windows[spec.sobject] = start
+    end = now + timedelta(minutes=1)
+    names = list(windows)
+    for first in range(0, len(names), 25):
+        group = names[first:first + 25]
+        results = await ctx.client.composite([{
+            "url": f"sobjects/{n}/deleted/?start={_iso(windows[n])}&end={_iso(end)}",
+            "referenceId": n} for n in group])
+        for item in results:
+            name = item["referenceId"]
+            spec = SPECS_BY_NAME[name]
+            error = composite_error(item)
+            body = item.get("body") or {}
+            if error is not None or parse_stamp(body.get("earliestDateAvailable")
+                                                or format_stamp(end)) > windows[name]:
+                too_old.append(spec)  # the delete log does not reach back far enough
+                continue
+            ids = [r["id"] for r in body.get("deletedRecords", [])]
+            if ids:
+                removed[name] = await ctx.writer.call(_delete, ctx, spec, ids)
+            await ctx.writer.call(save_cursor, name,
+                                  {"deletes_checked_until": body.get("latestDateCovered")})
+    for spec in too_old:
+        removed[spec.sobject] = removed.get(spec.sobject, 0) + await verify_ids(ctx, spec)
+        await ctx.writer.call(save_cursor, spec.sobject,
+                              {"deletes_checked_until": format_stamp(now)})
+    return {k: v for k, v in removed.items() if v}
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S%%2B00:00")
+
+
+async def gather_bounded(limit: int, coros: list[Any]) -> list[Any]:
+    """Run coroutines with at most ``limit`` at once; the first failure cancels the rest."""
+    semaphore = asyncio.Semaphore(limit)
+
+    async def bounded(coro: Any) -> Any:
+        async with semaphore:
+            return await coro
+
+    tasks = [asyncio.ensure_future(bounded(c)) for c in coros]
+    try:
+        return await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
+__all__ = ["SalesforceError", "apply_deletes", "gather_bounded", "top_up", "verify_ids"]
