@@ -331,7 +331,7 @@ def _window(start: datetime, end: datetime) -> dict[str, str]:
 
 def _segment(value: str) -> str:
     """A path segment from a caller's value: never lets ``/`` or ``..`` change the path."""
-    if not value or value in (".", ".."):
+    if not value or value in (".", "..") or "/" in value:
         raise ValueError(f"invalid path segment {value!r}")
     return quote(value, safe="")
 
