@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlencode
 from xml.sax.saxutils import escape
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_log import AccessLogger
 
 from smvue_tui.demo_org.tokens import Grant, OAuthError
@@ -45,7 +46,8 @@ async def read_params(request: web.Request) -> dict[str, str]:
     if request.method == "POST" and request.content_type in _FORM_TYPES:
         try:
             form = await request.post()
-        except (ValueError, UnicodeDecodeError, AssertionError) as exc:
+        except (ValueError, UnicodeDecodeError, AssertionError, HttpProcessingError,
+                web.HTTPException) as exc:
             raise OAuthError("invalid_request", "malformed request body") from exc
         params.update(_first_values((k, v) for k, v in form.items() if isinstance(v, str)))
     if any(len(v) > MAX_PARAM_LENGTH for v in params.values()):
