@@ -122,9 +122,12 @@ class OutboundDispatcher:
         self._runner = asyncio.create_task(self._run(), name="outbound-dispatcher")
 
     async def stop(self) -> None:
+        if self._runner is None:
+            return
         remove = getattr(self.org.store, "remove_listener", None)
         if callable(remove):
-            remove(self._on_change)
+            with contextlib.suppress(ValueError):
+                remove(self._on_change)
         tasks = [t for t in (self._runner, *self._tasks) if t is not None]
         for task in tasks:
             task.cancel()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from xml.etree import ElementTree as ET
 
 from smvue_tui.demo_org.automation import FLOW, OUTBOUND, RULE
+from smvue_tui.demo_org.faults import Faults
 from smvue_tui.demo_org.ids import make_id
+from smvue_tui.demo_org.limits import ApiUsage
 from tests.unit.demo_org.metadata_fakes import (
     MD,
     XSI,
@@ -236,3 +239,36 @@ async def test_org_id_form_of_the_endpoint_and_snapshot() -> None:
         snap = org.automation.snapshot()
         assert [c["fullName"] for c in snap[OUTBOUND]] == ["Opportunity.PipelinePulse_OM"]
         assert snap[OUTBOUND][0]["body"]["fields"][0] == "Id"
+
+
+async def test_update_changes_an_existing_rule_even_when_new_rules_are_refused() -> None:
+    org = make_org()
+    async with metadata_client(org) as client:
+        results(await soap(client, create(om_xml())))
+        results(await soap(client, create(rule_xml())))
+        org.profile = replace(org.profile, refuse_workflow_rules=True)
+        body = envelope(f"<updateMetadata>{rule_xml(active=False)}</updateMetadata>")
+        [res] = results(await soap(client, body))
+        assert res["success"] == "true"
+        assert not org.automation.get(RULE, "Opportunity.PipelinePulse_Rule").fires_on("create")
+
+
+async def test_the_faults_knob_also_refuses_deletes() -> None:
+    org = make_org()
+    org.faults = Faults()
+    async with metadata_client(org) as client:
+        results(await soap(client, create(om_xml())))
+        org.faults.set("refuse_metadata_deletes", "1")
+        [res] = results(await soap(client, delete(OUTBOUND, "Opportunity.PipelinePulse_OM")))
+        assert codes(res) == ["REQUEST_LIMIT_EXCEEDED"]
+
+
+async def test_calls_count_against_the_daily_api_allocation() -> None:
+    org = make_org()
+    org.usage = ApiUsage(3)
+    async with metadata_client(org) as client:
+        for _ in range(3):
+            assert (await soap(client, read(OUTBOUND, "Opportunity.X"))).status_code == 200
+        resp = await soap(client, read(OUTBOUND, "Opportunity.X"))
+        assert resp.status_code == 500 and b"sf:REQUEST_LIMIT_EXCEEDED" in resp.content
+        assert org.usage.used == 3
