@@ -1,0 +1,216 @@
+"""Outbound Messages from Salesforce: parse the SOAP notification safely, answer with the ACK.
+
+Anything that came over the network is parsed with defusedxml with DTDs, entities and external
+references forbidden (no XXE, no billion laughs, no fetches), after a size check. Every way a
+body can be wrong ends in ``OutboundMessageError`` with a short reason that never echoes the
+input; the listener answers it with a non-ACK so Salesforce retries or gives up.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from xml.etree.ElementTree import Element, ParseError
+
+import defusedxml.ElementTree as SafeET
+from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden
+
+SOAPENV_NS = "http://schemas.xmlsoap.org/soap/envelope/"
+OUTBOUND_NS = "http://soap.sforce.com/2005/09/outbound"
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+MAX_NOTIFICATIONS = 100  # the WSDL's maxOccurs for Notification
+DEFAULT_MAX_BYTES = 1_000_000
+
+_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
+_SOBJECT_TYPE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,79}")
+_SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"  # Salesforce's 18-char case-suffix alphabet
+_XSI_TYPE = f"{{{XSI_NS}}}type"
+_XSI_NIL = f"{{{XSI_NS}}}nil"
+
+# §5.2 verbatim: one ACK covers every notification in the message.
+ACK_BODY: bytes = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    b'<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">\n'
+    b" <soapenv:Body>\n"
+    b'  <notificationsResponse xmlns="http://soap.sforce.com/2005/09/outbound">\n'
+    b"   <Ack>true</Ack>\n"
+    b"  </notificationsResponse>\n"
+    b" </soapenv:Body>\n"
+    b"</soapenv:Envelope>\n"
+)
+
+
+def ack_response_headers() -> dict[str, str]:
+    """Headers for the HTTP 200 that carries ``ACK_BODY``."""
+    return {"Content-Type": "text/xml; charset=utf-8"}
+
+
+class OutboundMessageError(ValueError):
+    """The body is not an outbound message we accept; ``reason`` says why (never the input)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"Rejected outbound message: {reason}")
+
+
+@dataclass(frozen=True)
+class Notification:
+    id: str  # the notification id (04l…): the dedupe key
+    sobject_type: str  # "Opportunity", from xsi:type="sf:Opportunity"
+    fields: dict[str, str | None]  # field name → text; xsi:nil → None
+
+    @property
+    def record_id(self) -> str | None:
+        return self.fields.get("Id")
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    organization_id: str
+    action_id: str
+    # A live API session when "Send Session ID" is on: a secret, so kept out of repr.
+    session_id: str | None = field(repr=False)
+    enterprise_url: str
+    partner_url: str
+    notifications: list[Notification]
+
+
+def is_salesforce_id(value: str) -> bool:
+    return bool(_ID.fullmatch(value))
+
+
+def _restored_case(id18: str) -> str | None:
+    """The 15-char id with its case restored from an 18-char id's suffix (None if not valid)."""
+    head, suffix = id18[:15], id18[15:].upper()
+    if any(c not in _SUFFIX for c in suffix):
+        return None
+    out = []
+    for block, code in enumerate(suffix):
+        bits = _SUFFIX.index(code)
+        for i, ch in enumerate(head[block * 5 : block * 5 + 5]):
+            out.append(ch.upper() if bits >> i & 1 else ch.lower())
+    return "".join(out)
+
+
+def _id_forms(value: str) -> set[str]:
+    if not is_salesforce_id(value):
+        return set()
+    forms = {value[:15]}
+    if len(value) == 18:
+        restored = _restored_case(value)
+        if restored is not None:
+            forms.add(restored)
+    return forms
+
+
+def org_ids_match(a: str, b: str) -> bool:
+    """True when ``a`` and ``b`` name the same org, in 15- or 18-char form.
+
+    15-char ids are case-sensitive; an 18-char id's suffix carries the case of the first 15,
+    so a case-folded 18-char id still matches.
+    """
+    return bool(_id_forms(a) & _id_forms(b))
+
+
+# --- parsing -----------------------------------------------------------------------------------
+
+
+def _parse_xml(body: bytes, max_bytes: int) -> Element:
+    if not isinstance(body, bytes | bytearray | memoryview):
+        raise OutboundMessageError(f"body must be bytes, not {type(body).__name__}")
+    body = bytes(body)
+    if len(body) > max_bytes:
+        raise OutboundMessageError(f"body is {len(body)} bytes, over the {max_bytes}-byte limit")
+    if not body.strip():
+        raise OutboundMessageError("body is empty")
+    try:
+        return SafeET.fromstring(body, forbid_dtd=True, forbid_entities=True,
+                                 forbid_external=True)
+    except DTDForbidden:
+        raise OutboundMessageError("a DTD (DOCTYPE) is not allowed") from None
+    except EntitiesForbidden:
+        raise OutboundMessageError("entity declarations are not allowed") from None
+    except DefusedXmlException:
+        raise OutboundMessageError("external references are not allowed") from None
+    except ParseError as exc:
+        line, column = exc.position
+        raise OutboundMessageError(f"not well-formed XML (line {line}, column {column})") from None
+    except (LookupError, ValueError, UnicodeError):
+        raise OutboundMessageError("unsupported or inconsistent character encoding") from None
+
+
+def _child(parent: Element, ns: str, name: str, *, required: bool = True) -> Element | None:
+    found = [el for el in parent if el.tag == f"{{{ns}}}{name}"]
+    if len(found) > 1:
+        raise OutboundMessageError(f"more than one {name} element")
+    if not found and required:
+        raise OutboundMessageError(f"missing {name} element")
+    return found[0] if found else None
+
+
+def _text(parent: Element, name: str, *, required: bool = True) -> str | None:
+    el = _child(parent, OUTBOUND_NS, name, required=required)
+    if el is None or el.get(_XSI_NIL) in ("true", "1"):
+        if required:
+            raise OutboundMessageError(f"{name} is nil")
+        return None
+    return (el.text or "").strip()
+
+
+def _id_text(parent: Element, name: str) -> str:
+    value = _text(parent, name) or ""
+    if not is_salesforce_id(value):
+        raise OutboundMessageError(f"{name} is not a 15- or 18-character Salesforce id")
+    return value
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _notification(el: Element) -> Notification:
+    notification_id = _id_text(el, "Id")
+    sobject = _child(el, OUTBOUND_NS, "sObject")
+    assert sobject is not None  # required=True raised otherwise
+    # The prefix is whatever the sender bound; only the local part names the object.
+    sobject_type = (sobject.get(_XSI_TYPE) or "").strip().rpartition(":")[2]
+    if not _SOBJECT_TYPE.fullmatch(sobject_type):
+        raise OutboundMessageError("sObject has no valid xsi:type")
+    fields: dict[str, str | None] = {}
+    for child in sobject:
+        if not isinstance(child.tag, str):
+            continue  # comments and processing instructions, if a parser kept them
+        name = _local(child.tag)
+        if name in fields:
+            raise OutboundMessageError(f"field {name[:80]} appears twice")
+        nil = child.get(_XSI_NIL) in ("true", "1")
+        fields[name] = None if nil else (child.text or "")
+    return Notification(notification_id, sobject_type, fields)
+
+
+def parse_notifications(body: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> OutboundMessage:
+    """The outbound message in ``body``; ``OutboundMessageError`` for anything else."""
+    root = _parse_xml(body, max_bytes)
+    if root.tag != f"{{{SOAPENV_NS}}}Envelope":
+        raise OutboundMessageError("root element is not a SOAP 1.1 Envelope")
+    soap_body = _child(root, SOAPENV_NS, "Body")
+    assert soap_body is not None
+    calls = [el for el in soap_body if isinstance(el.tag, str)]
+    if len(calls) != 1 or calls[0].tag != f"{{{OUTBOUND_NS}}}notifications":
+        raise OutboundMessageError(f"SOAP Body must hold one notifications element in "
+                                   f"{OUTBOUND_NS}")
+    msg = calls[0]
+    items = [el for el in msg if el.tag == f"{{{OUTBOUND_NS}}}Notification"]
+    if not items:
+        raise OutboundMessageError("no Notification elements")
+    if len(items) > MAX_NOTIFICATIONS:
+        raise OutboundMessageError(f"{len(items)} notifications, over the limit of "
+                                   f"{MAX_NOTIFICATIONS}")
+    return OutboundMessage(
+        organization_id=_id_text(msg, "OrganizationId"),
+        action_id=_id_text(msg, "ActionId"),
+        session_id=_text(msg, "SessionId", required=False) or None,
+        enterprise_url=_text(msg, "EnterpriseUrl", required=False) or "",
+        partner_url=_text(msg, "PartnerUrl", required=False) or "",
+        notifications=[_notification(el) for el in items],
+    )
