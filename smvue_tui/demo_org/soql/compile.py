@@ -214,7 +214,8 @@ def compile_query(q: ast.Select, ctx: Context) -> Plan:
         window_params = [-1 if q.limit is None else q.limit, q.offset or 0]
     filtered = f'FROM "{obj.name}" {scope.alias}{scope.join_sql(set(scope.touched))}{where}'
     if aggregate or window:
-        count_sql = f"SELECT COUNT(*) FROM (SELECT 1 {filtered}{grouping}{having}{window})"
+        one = "COUNT(*)" if aggregate and not group else "1"  # no GROUP BY: a single row
+        count_sql = f"SELECT COUNT(*) FROM (SELECT {one} {filtered}{grouping}{having}{window})"
     else:
         count_sql = f"SELECT COUNT(*) {filtered}"
     count_params = params + window_params

@@ -83,7 +83,7 @@ def aggregate_builder(entries: list[tuple[str, Leaf]]) -> Callable[[Row, Kids], 
         rec: dict[str, Any] = {"attributes": {"type": "AggregateResult"}}
         for key, index, fn in steps:
             value = row[index]
-            rec[key] = None if value is None or fn is None else fn(value)
+            rec[key] = value if value is None or fn is None else fn(value)
         return rec
 
     return build
