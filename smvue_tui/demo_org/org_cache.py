@@ -55,24 +55,24 @@ def _locked(path: Path) -> Iterator[None]:
 
 
 def cached_org(cache_dir: Path, size: int, seed: int, profile: OrgProfile, anchor: date,
-               progress: Progress | None = None) -> Path:
-    """The cache file for this org, generating it first when it does not exist yet."""
+               progress: Progress | None = None) -> tuple[Path, bool]:
+    """The cache file for this org and whether this call had to generate it."""
+    global generations
     cache_dir.mkdir(parents=True, exist_ok=True)
     final = cache_dir / cache_name(size, seed, profile, anchor)
     if final.exists():
-        return final
+        return final, False
     with _locked(final.with_name(final.name + ".lock")):
         if final.exists():  # another process finished it while we waited
-            return final
+            return final, False
         tmp = final.with_name(f"{final.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
         try:
             _generate_file(tmp, size, seed, profile, anchor, progress)
             os.replace(tmp, final)
         finally:
             tmp.unlink(missing_ok=True)
-    global generations
-    generations += 1
-    return final
+        generations += 1
+    return final, True
 
 
 def _generate_file(path: Path, size: int, seed: int, profile: OrgProfile, anchor: date,

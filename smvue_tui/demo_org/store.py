@@ -11,10 +11,11 @@ readers get their own connections. Each committed write is reported to the chang
 from __future__ import annotations
 
 import logging
+import random
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,8 +82,7 @@ class OrgStore:
     def open(cls, cache_dir: Path, size: int, seed: int, profile: OrgProfile, *,
              progress: Progress | None = None) -> OrgStore:
         parse_size(size)
-        before = org_cache.generations
-        cached = org_cache.cached_org(Path(cache_dir), size, seed, profile, anchor_for(),
+        cached, generated = org_cache.cached_org(Path(cache_dir), size, seed, profile, anchor_for(),
                                       progress)
         path = org_cache.working_copy(cached)
         try:
@@ -94,7 +94,7 @@ class OrgStore:
         except BaseException:
             org_cache.remove_working_copy(path)
             raise
-        store.generated = org_cache.generations > before
+        store.generated = generated
         return store
 
     def reader(self) -> sqlite3.Connection:
@@ -119,6 +119,9 @@ class OrgStore:
 
     def add_listener(self, fn: Callable[[Change], None]) -> None:
         self._listeners.append(fn)
+
+    def remove_listener(self, fn: Callable[[Change], None]) -> None:
+        self._listeners.remove(fn)
 
     def _notify(self, changes: list[Change]) -> None:
         for change in changes:
@@ -171,50 +174,64 @@ class OrgStore:
             raise ValueError(f"sObject type '{sobject}' is not supported")
         return obj
 
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the org store is closed")
+            return self._conn.execute(sql, params).fetchall()
+
     def get(self, sobject: str, record_id: str) -> dict[str, Any] | None:
         """The stored row (every field, IsDeleted included), or None."""
         obj = self._object(sobject)
         if len(record_id) == 15:
             record_id = to_18(record_id)
-        with self._lock:
-            row = self._conn.execute(f'SELECT * FROM "{obj.name}" WHERE Id = ?',
-                                     (record_id,)).fetchone()
-        return dict(row) if row else None
+        rows = self._rows(f'SELECT * FROM "{obj.name}" WHERE Id = ?', (record_id,))
+        return dict(rows[0]) if rows else None
+
+    def select(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Rows of a read-only SQL query on the current data (for the activity simulator)."""
+        return [dict(r) for r in self._rows(sql, params)]
+
+    def random_row(self, sobject: str, rng: random.Random, where: str = "IsDeleted = 0",
+                   params: Sequence[Any] = ()) -> dict[str, Any] | None:
+        """A random row matching ``where``: a random id, then the next match in id order."""
+        obj = self._object(sobject)
+        top = self._counters.get(obj.key_prefix, 0)
+        if not top:
+            return None
+        start = make_id(obj.key_prefix, rng.randint(1, top))
+        sql = f'SELECT * FROM "{obj.name}" WHERE ({where}) AND Id {{}} ? ORDER BY Id LIMIT 1'
+        rows = (self._rows(sql.format(">="), [*params, start])
+                or self._rows(sql.format("<"), [*params, start]))
+        return dict(rows[0]) if rows else None
 
     def count(self, sobject: str, include_deleted: bool = False) -> int:
         obj = self._object(sobject)
         where = "" if include_deleted else " WHERE IsDeleted = 0"
-        with self._lock:
-            return self._conn.execute(f'SELECT COUNT(*) FROM "{obj.name}"{where}').fetchone()[0]
+        return self._rows(f'SELECT COUNT(*) FROM "{obj.name}"{where}')[0][0]
 
     def updated_ids(self, sobject: str, start: str, end: str) -> list[str]:
         """Ids of live records whose SystemModstamp is in [start, end)."""
         obj = self._object(sobject)
         col = next(c for c in ("SystemModstamp", "LastModifiedDate", "CreatedDate")
                    if c in obj.fields)
-        with self._lock:
-            rows = self._conn.execute(
-                f'SELECT Id FROM "{obj.name}" WHERE "{col}" >= ? AND "{col}" < ? '
-                "AND IsDeleted = 0 ORDER BY Id", (start, end)).fetchall()
+        rows = self._rows(f'SELECT Id FROM "{obj.name}" WHERE "{col}" >= ? AND "{col}" < ? '
+                          "AND IsDeleted = 0 ORDER BY Id", (start, end))
         return [r[0] for r in rows]
 
     def deleted_records(self, sobject: str, start: str, end: str) -> list[dict[str, str]]:
         """Deletes logged in [start, end), oldest first: ``{"id", "deletedDate"}``."""
         obj = self._object(sobject)
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT id, deleted_date FROM _deleted WHERE sobject = ? AND deleted_date >= ? "
-                "AND deleted_date < ? ORDER BY deleted_date, id", (obj.name, start, end)
-            ).fetchall()
+        rows = self._rows(
+            "SELECT id, deleted_date FROM _deleted WHERE sobject = ? AND deleted_date >= ? "
+            "AND deleted_date < ? ORDER BY deleted_date, id", (obj.name, start, end))
         return [{"id": r[0], "deletedDate": r[1]} for r in rows]
 
     def earliest_deleted_date(self, sobject: str) -> str | None:
         """Where the delete log now starts, if it was ever purged (None: nothing purged)."""
         self._object(sobject)
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT value FROM _meta WHERE key = 'purged_before'").fetchone()
-        return row[0] if row else None
+        rows = self._rows("SELECT value FROM _meta WHERE key = 'purged_before'")
+        return rows[0][0] if rows else None
 
     # --- writes --------------------------------------------------------------------------------
 
