@@ -153,7 +153,8 @@ class SalesforceClient:
         skipped here. The caller restarts from ITS last checkpoint (e.g. a new query with
         ``WHERE SystemModstamp >= <last committed value>``), never from zero by accident.
         A ``done: false`` page without ``nextRecordsUrl`` or a repeated ``nextRecordsUrl`` raises
-        ``QueryError`` instead of ending early.
+        ``QueryError`` instead of ending early. The budget is checked before every page, so a
+        non-essential query can stop with ``BudgetExceeded`` between pages (same contract).
         """
         if not MIN_BATCH <= batch_size <= MAX_BATCH:
             raise ValueError(f"batch_size must be {MIN_BATCH}–{MAX_BATCH}, got {batch_size}")

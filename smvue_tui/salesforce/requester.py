@@ -43,6 +43,10 @@ DEFAULT_HEADERS = {
 RETRYABLE_EXCEPTIONS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 BACKOFF_CAP = 30.0
 REDACTED = "[redacted]"
+_STATUS_HINTS = {
+    410: " (this API version is retired)",
+    414: " (the URL is too long: split the query's field list)",
+}
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -186,8 +190,7 @@ class Requester:
             err = from_rest_body(status, body)
         else:
             detail = f"HTTP {status}" + (f": {snippet}" if (snippet := _snippet(text)) else "")
-            if status == 410:
-                detail += " (this API version is retired)"
+            detail += _STATUS_HINTS.get(status, "")
             cls = ServerUnavailable if status >= 500 else SalesforceError
             err = cls(detail, status=status)
         if isinstance(err, RateLimitExceeded):

@@ -98,9 +98,12 @@ async def test_each_error_shape_is_typed(httpx_mock, status, body, cls, user_mes
 
 async def test_non_json_bodies_get_a_short_readable_detail(httpx_mock):
     httpx_mock.add_response(url=LIMITS, status_code=410, text="<html><title>Gone</title></html>")
+    httpx_mock.add_response(url=LIMITS, status_code=414, text="<h1>URI Too Long</h1>")
     httpx_mock.add_response(url=LIMITS, status_code=400, text="x" * 5000)
     async with make_client() as sf:
         with pytest.raises(SalesforceError, match=r"HTTP 410: Gone \(this API version is retired"):
+            await sf.limits()
+        with pytest.raises(SalesforceError, match=r"HTTP 414: URI Too Long .*split the query"):
             await sf.limits()
         with pytest.raises(SalesforceError) as info:
             await sf.limits()
