@@ -248,6 +248,13 @@ class _OAuthEndpoints:
         return web.Response(status=200, headers=NO_STORE)
 
 
+def issue_demo_login(org: DemoOrg, scope: str = DEFAULT_SCOPE) -> dict[str, str]:
+    """The token response a completed web-server login gives the demo user, minted in-process
+    (for tests and automation that need a refresh token without driving the consent page)."""
+    session = AccessSession(org.user_id, normalize_scope(scope), org.client_id)
+    return token_body(org, org.tokens.issue_grant(session, with_refresh=True))
+
+
 def add_oauth_routes(app: web.Application, org: DemoOrg) -> None:
     """Register every OAuth endpoint of the demo org on ``app``."""
     endpoints = _OAuthEndpoints(org)

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from smvue_tui.demo_org.oauth import issue_demo_login
 from smvue_tui.demo_org.org import DEMO_CLIENT_ID, DEMO_PASSWORD, DEMO_USERNAME
 from tests.unit.demo_org.oauth_support import TOKEN_PATH, Served, served_org
 
@@ -273,3 +274,11 @@ async def test_random_token_requests_never_fail_the_server(demo: Served) -> None
         form = {rng.choice(names): rng.choice(values) for _ in range(rng.randint(0, 6))}
         resp = await demo.token(**form)
         assert resp.status_code in (200, 400), (form, resp.status_code)
+
+
+async def test_issue_demo_login_matches_a_web_login(demo: Served) -> None:
+    body = issue_demo_login(demo.org)
+    assert list(body) == ["access_token", "refresh_token", "signature", "scope", "instance_url",
+                          "id", "token_type", "issued_at"]
+    assert (await demo.identity(body["access_token"])).status_code == 200
+    assert (await refresh(demo, body["refresh_token"])).status_code == 200
