@@ -207,7 +207,9 @@ def compile_query(q: ast.Select, ctx: Context) -> Plan:
 
         having = " HAVING " + FilterCompiler(scope, operand).compile(q.having, params)
     where = f" WHERE {' AND '.join(conds)}" if conds else ""
-    grouping = f" GROUP BY {', '.join(c.sql for c in group)}" if group else ""
+    grouping = ", ".join(  # Salesforce groups text case-insensitively
+        c.sql + (" COLLATE NOCASE" if category(c.field.type) == "string" else "") for c in group)
+    grouping = f" GROUP BY {grouping}" if group else ""
     window, window_params = "", []
     if q.limit is not None or q.offset:
         window = " LIMIT ? OFFSET ?"

@@ -7,6 +7,7 @@ LAST_N_DAYS:n covers today and the n days before; NEXT_N_DAYS:n starts tomorrow.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 
 RELATIVE_PLAIN = {
@@ -50,36 +51,38 @@ def _shift(start: date, unit: str, count: int) -> date:
     return _add_months(start, _UNIT_MONTHS[unit] * count)
 
 
+_SHAPE = re.compile(r"(LAST|NEXT|THIS)_(N_)?(DAY|WEEK|MONTH|QUARTER|YEAR)S?|N_(\w+?)S_AGO")
+_ALIASES = {"YESTERDAY": "LAST_DAY", "TODAY": "THIS_DAY", "TOMORROW": "NEXT_DAY",
+            "LAST_90_DAYS": "LAST_N_DAYS", "NEXT_90_DAYS": "NEXT_N_DAYS"}
+
+
 def relative_range(name: str, n: int | None, today: date) -> tuple[date, date]:
-    """[start, end) in days for a relative literal, e.g. ("LAST_N_DAYS", 7)."""
-    name = name.replace("_FISCAL", "")
-    fixed = {"YESTERDAY": ("LAST", "DAY", 1), "TODAY": ("THIS", "DAY", 1),
-             "TOMORROW": ("NEXT", "DAY", 1), "LAST_90_DAYS": ("LASTN", "DAY", 90),
-             "NEXT_90_DAYS": ("NEXT", "DAY", 90)}
-    if name in fixed:
-        kind, unit, count = fixed[name]
-    else:
-        head, _, rest = name.partition("_")
-        unit = rest.removeprefix("N_").removesuffix("S").removesuffix("S_AGO")
-        unit = unit.removesuffix("_AGO")
-        count = 1 if n is None else n
-        if name.startswith("N_"):
-            kind, unit = "AGO", name[2:].removesuffix("S_AGO")
-        elif head == "LAST" and rest.startswith("N_"):
-            kind = "LASTN" if unit == "DAY" else "LAST"
-        else:
-            kind = head
+    """[start, end) in days for a relative literal, e.g. ("LAST_N_DAYS", 7).
+
+    Raises ValueError when the range leaves the calendar (LAST_N_YEARS:100000).
+    """
+    if name.endswith("_90_DAYS"):
+        n = 90
+    name = _ALIASES.get(name, name).replace("_FISCAL", "")
+    m = _SHAPE.fullmatch(name)
+    if m is None:
+        raise ValueError(name)
+    direction, unit = m.group(1) or "AGO", m.group(3) or m.group(4)
+    count = 1 if n is None else n
     this = _period_start(today, unit)
-    if kind == "THIS":
-        return this, _shift(this, unit, 1)
-    if kind == "LAST":
-        return _shift(this, unit, -count), this
-    if kind == "LASTN":  # days: today plus the n days before it
-        return _shift(this, unit, -count), _shift(this, unit, 1)
-    if kind == "NEXT":
-        return _shift(this, unit, 1), _shift(this, unit, 1 + count)
-    start = _shift(this, unit, -count)  # AGO: exactly one period
-    return start, _shift(start, unit, 1)
+    try:
+        if direction == "THIS":
+            return this, _shift(this, unit, 1)
+        if direction == "LAST" and unit == "DAY" and m.group(2):
+            return _shift(this, unit, -count), _shift(this, unit, 1)  # today + n days before
+        if direction == "LAST":
+            return _shift(this, unit, -count), this
+        if direction == "NEXT":
+            return _shift(this, unit, 1), _shift(this, unit, 1 + count)
+        start = _shift(this, unit, -count)  # N_..._AGO: exactly one period
+        return start, _shift(start, unit, 1)
+    except OverflowError as err:
+        raise ValueError(name) from err
 
 
 def day_bound(d: date, datetime_field: bool) -> str:

@@ -84,7 +84,10 @@ class FilterCompiler:
         if kind not in ("date", "datetime"):
             raise self.type_error(kind, name, lit)
         word, n = lit.value  # type: ignore[misc]
-        start, end = relative_range(word, n, self.ctx.today)
+        try:
+            start, end = relative_range(word, n, self.ctx.today)
+        except ValueError:
+            raise malformed(self.ctx.text, lit.pos, f"Invalid date literal: {word}:{n}") from None
         lo, hi = day_bound(start, kind == "datetime"), day_bound(end, kind == "datetime")
         if op == "=":
             params += [lo, hi]

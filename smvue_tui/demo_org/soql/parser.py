@@ -18,6 +18,7 @@ UNSUPPORTED = {"TYPEOF", "WITH", "USING", "FOR", "ALL", "INCLUDES", "EXCLUDES", 
                "CUBE"}
 COMPARISONS = {"=", "!=", "<>", "<", "<=", ">", ">="}
 MAX_NESTING = 40
+MAX_INTEGER = 2**31 - 1
 
 
 class Parser:
@@ -75,7 +76,10 @@ class Parser:
         if tok.kind != "number" or not tok.text.lstrip("+").isdigit():
             raise self.fail()
         self.advance()
-        return int(tok.text)
+        value = int(tok.text)
+        if value > MAX_INTEGER:
+            raise malformed(self.text, tok.pos, f"Number out of range: {tok.text[:20]}")
+        return value
 
     # --- statements --------------------------------------------------------------------------
 

@@ -73,6 +73,14 @@ def test_group_by_without_aggregates(conn):
                                               "Prospecting"]
 
 
+def test_group_by_text_ignores_case():
+    local = make_org()
+    local.execute("UPDATE Opportunity SET StageName = 'PROSPECTING' WHERE Amount = 100")
+    recs = run(local, "SELECT StageName, COUNT(Id) FROM Opportunity WHERE StageName LIKE 'pro%' "
+                      "GROUP BY StageName")
+    assert [r["expr0"] for r in recs] == [2]
+
+
 def test_count_with_group_by_counts_groups(conn):
     assert prepare("SELECT COUNT() FROM Opportunity GROUP BY StageName", CAT).count(conn) == 4
 

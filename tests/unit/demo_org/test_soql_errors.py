@@ -120,6 +120,9 @@ def test_type_error_message_as_salesforce_words_it():
     "SELECT Id FROM Opportunity WHERE " + "(" * 300 + "Amount > 1" + ")" * 300,
     "SELECT Id FROM Opportunity WHERE Name = 'x' ; DROP TABLE Opportunity",
     "SELECT Id FROM Opportunity WHERE Amount - 1 > 0", "SELECT * FROM Opportunity",
+    "SELECT Id FROM Opportunity LIMIT 99999999999999999999999",
+    "SELECT Id FROM Opportunity WHERE CloseDate = LAST_N_YEARS:99999",
+    "SELECT Id FROM Opportunity WHERE CreatedDate > 2026-11-01T00:00:00",
 ])
 def test_malformed_queries(soql):
     err = error(soql)
