@@ -112,8 +112,13 @@ class Requester:
     async def request(self, method: str, path_or_url: str, *, essential: bool = True,
                       authenticated: bool = True, params: Any = None, json: Any = None,
                       content: bytes | None = None, headers: dict[str, str] | None = None,
-                      timeout: float | None = None) -> httpx.Response:
-        """Send one call; return the 2xx/304 response or raise a typed ``SalesforceError``."""
+                      timeout: float | None = None, raw: bool = False) -> httpx.Response:
+        """Send one call; return the 2xx/304 response or raise a typed ``SalesforceError``.
+
+        ``raw=True`` (for SOAP callers that parse their own faults, which come as HTTP 500):
+        any HTTP status other than 401 is returned as is and never retried; the budget, guard,
+        timeouts, usage readings, refresh and retries on transport failures still apply.
+        """
         self.budget.check(self.usage, essential=essential)
         timeout_cfg = self.timeout if timeout is None else httpx.Timeout(timeout)
         attempt = 0
@@ -147,6 +152,8 @@ class Requester:
                 await self.session.refresh(token)  # ReauthorizationNeeded propagates: no loop
                 refreshed = True
                 continue
+            if raw:
+                return response
             if status >= 500:
                 if attempt >= self.max_retries:
                     raise self._server_error(response, attempt + 1)

@@ -329,3 +329,18 @@ async def test_refused_write_never_reaches_the_network(httpx_mock):
             with pytest.raises(ReadOnlyViolation):
                 await sf.request(method, "sobjects/Account/001XX000003DHP0", json={"Name": "x"})
     assert not httpx_mock.get_requests()
+
+
+async def test_raw_returns_soap_faults_without_retrying(httpx_mock):
+    fault = "<soapenv:Fault><faultcode>sf:INVALID_TYPE</faultcode></soapenv:Fault>"
+    url = "https://acme.my.salesforce.com/services/Soap/m/66.0"
+    httpx_mock.add_response(url=url, status_code=500, text=fault,
+                            headers={"Sforce-Limit-Info": "api-usage=5/100"})
+    body = (b'<Envelope><Body><readMetadata><type>Flow</type><fullNames>X</fullNames>'
+            b"</readMetadata></Body></Envelope>")
+    async with make_client() as sf:
+        response = await sf.request("POST", "/services/Soap/m/66.0", content=body, raw=True,
+                                    headers={"Content-Type": "text/xml", "SOAPAction": "''"})
+        assert (response.status_code, response.text) == (500, fault)
+        assert sf.usage.used == 5
+    assert len(httpx_mock.get_requests()) == 1
