@@ -155,18 +155,18 @@ class _OAuthEndpoints:
     async def authorize_post(self, request: web.Request) -> web.Response:
         try:
             params = await read_params(request)
+            if not params.get("request_token") and "response_type" in params:
+                return self._authorize(params)  # an authorize request sent by POST
+            return self._consent(params)
         except OAuthError as exc:
             return html_error(exc)
+
+    def _consent(self, params: dict[str, str]) -> web.Response:
+        """The login + consent form: redirect back with a code, or an error, or ask again."""
         request_token = params.get("request_token", "")
-        if not request_token and "response_type" in params:  # an authorize request sent by POST
-            try:
-                return self._authorize(params)
-            except OAuthError as exc:
-                return html_error(exc)
         pending = self.tokens.pending_request(request_token) if request_token else None
         if pending is None:
-            return html_error(OAuthError(
-                "invalid_request", "the login page expired; start again from the app"))
+            raise OAuthError("invalid_request", "the login page expired; start again from the app")
         decision = params.get("decision", "allow")
         if decision == "deny":
             self.tokens.forget_request(request_token)

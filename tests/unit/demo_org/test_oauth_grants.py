@@ -282,3 +282,25 @@ async def test_issue_demo_login_matches_a_web_login(demo: Served) -> None:
                           "id", "token_type", "issued_at"]
     assert (await demo.identity(body["access_token"])).status_code == 200
     assert (await refresh(demo, body["refresh_token"])).status_code == 200
+
+
+async def test_random_page_requests_never_fail_the_server(demo: Served) -> None:
+    rng = random.Random(11)
+    names = ["response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge",
+             "code_challenge_method", "prompt", "request_token", "decision", "username",
+             "password", "user_code", "token", "oauth_token", "version"]
+    values = ["", "code", DEMO_CLIENT_ID, "http://localhost:1717/cb", "http://[::1]:80/x",
+              "http://localhost:abc/", "http://[bad", "api", "none", "login", "a" * 43,
+              "\u2603", "%", "S256", "plain", "allow", "deny", DEMO_USERNAME, "x" * 2000]
+    endpoints = [("GET", "/services/oauth2/authorize"), ("POST", "/services/oauth2/authorize"),
+                 ("GET", "/setup/connect"), ("POST", "/setup/connect"),
+                 ("GET", "/services/oauth2/revoke"), ("GET", "/services/oauth2/userinfo"),
+                 ("GET", f"/id/{demo.org.org_id}/x")]
+    for _ in range(40):
+        params = {rng.choice(names): rng.choice(values) for _ in range(rng.randint(0, 8))}
+        for method, path in endpoints:
+            if method == "GET":
+                resp = await demo.http.get(path, params=params)
+            else:
+                resp = await demo.http.post(path, data=params)
+            assert resp.status_code < 500, (method, path, params)
