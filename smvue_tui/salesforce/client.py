@@ -63,7 +63,14 @@ class QueryPage:
 
 
 class SalesforceClient:
-    """Read-only REST client. Use as ``async with SalesforceClient(session) as sf: ...``."""
+    """Read-only REST client. Use as ``async with SalesforceClient(session) as sf: ...``.
+
+    ``max_retries``: extra attempts after the first on 5xx, dropped connections and timeouts,
+    with backoff uniform(0, min(30 s, backoff_base * 2**n)). ``budget_share``: non-essential
+    calls stop (``BudgetExceeded``, nothing sent) once the org's reported usage reaches this
+    share of its daily limit. ``sleep`` and ``rng`` are for tests; ``recorder`` receives every
+    method+path the read-only guard lets through.
+    """
 
     # Keep GET URLs under 8 KB: Salesforce takes 16 KB, but proxies and aiohttp's default
     # request-line limit (the demo org) stop at 8 KB.
@@ -98,6 +105,11 @@ class SalesforceClient:
     def usage(self) -> ApiUsage:
         """The latest ``Sforce-Limit-Info`` reading: used, max, share, resets_at()."""
         return self._rq.usage
+
+    @property
+    def calls_sent(self) -> int:
+        """Requests this client sent that got an HTTP answer (our share of the org's usage)."""
+        return self._rq.calls_sent
 
     @property
     def api_version(self) -> str:

@@ -79,6 +79,7 @@ class Requester:
         self.backoff_base = backoff_base
         self.budget = ApiBudget(budget_share)
         self.usage = ApiUsage()
+        self.calls_sent = 0  # HTTP requests that got an answer (each composite counts once)
         self._rng = rng or random.Random()
         self._sleep = sleep or asyncio.sleep
         self.guard = ReadOnlyGuard(recorder)
@@ -141,6 +142,7 @@ class Requester:
                 attempt += 1
                 await self._backoff(attempt, method, url, what)
                 continue
+            self.calls_sent += 1
             self._note_usage(response)
             status = response.status_code
             log.debug("%s %s -> %s", method, httpx.URL(url).path, status)

@@ -23,9 +23,10 @@ _PAIR = re.compile(r"^\s*([A-Za-z-]+)\s*=\s*(\d+)\s*/\s*(\d+)\s*$")
 
 @dataclass(frozen=True)
 class ApiUsage:
-    """One reading of the org's API usage. ``None`` fields mean "not seen yet"."""
+    """One reading of the org's API usage. ``max is None`` means "no reading yet" (``used`` is
+    then 0 so that arithmetic on it never fails)."""
 
-    used: int | None = None
+    used: int = 0
     max: int | None = None
     bursts_used: int | None = None
     bursts_max: int | None = None
@@ -33,20 +34,16 @@ class ApiUsage:
 
     @property
     def known(self) -> bool:
-        return self.used is not None and bool(self.max)
+        return bool(self.max)
 
     @property
     def share(self) -> float | None:
         """used / max (0.0–1.0+), or None before the first reading."""
-        if self.used is None or not self.max:
-            return None
-        return self.used / self.max
+        return self.used / self.max if self.max else None
 
     @property
     def remaining(self) -> int | None:
-        if self.used is None or self.max is None:
-            return None
-        return max(0, self.max - self.used)
+        return max(0, self.max - self.used) if self.max is not None else None
 
     def resets_at(self, now: datetime | None = None) -> datetime:
         """Best guess of when the allocation frees up: next midnight Pacific Time (aware).

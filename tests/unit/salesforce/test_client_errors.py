@@ -173,6 +173,7 @@ async def test_retries_are_bounded_then_server_unavailable(httpx_mock, failure):
             await sf.limits()
     assert len(httpx_mock.get_requests()) == 4  # 1 + max_retries, then stop
     assert sleep.delays == [0, 0, 0]
+    assert sf.calls_sent == (0 if isinstance(failure, Exception) else 4)
     err = info.value
     assert "gave up after 4 attempts" in str(err)
     assert err.user_message == "Salesforce is not responding"

@@ -43,6 +43,7 @@ def test_ignores_unknown_pairs_and_garbage():
 
 def test_unknown_usage_has_no_share():
     assert ApiUsage().share is None and not ApiUsage().known
+    assert ApiUsage().used == 0 and ApiUsage().remaining is None
     assert ApiUsage(used=3, max=0).share is None
 
 
