@@ -162,6 +162,12 @@ class MetadataFault(SalesforceError):
     )
 
 
+class MetadataSessionInvalid(MetadataFault):
+    """``sf:INVALID_SESSION_ID`` from the Metadata API: refresh the access token and retry."""
+
+    user_message = "Salesforce session expired while changing the automation"
+
+
 # errorCode → class, for the REST list envelope.
 REST_ERROR_CODES: dict[str, type[SalesforceError]] = {
     "INVALID_SESSION_ID": ReauthorizationNeeded,
