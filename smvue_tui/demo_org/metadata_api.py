@@ -88,26 +88,39 @@ class MetadataApi:
 
     async def handle(self, request: web.Request) -> web.Response:
         try:
-            if "SOAPAction" not in request.headers:
-                raise SoapFault("soapenv:Client", "No SOAPAction header!")
-            version = request.match_info["version"]
-            latest = int(float(self.org.latest_version))
-            if not re.fullmatch(r"\d+\.0", version) or not MIN_VERSION <= int(version[:-2]) \
-                    <= latest:
-                raise sf_fault("UNSUPPORTED_API_VERSION", "Invalid Api version specified on URL")
-            call = parse_envelope(await request.read())
-            await self._authenticate(call.session_id)
-            handler = self._calls.get(call.operation)
-            if handler is None:
-                raise SoapFault("soapenv:Client",
-                                f"No operation available for request {{{MD}}}{call.operation}"
-                                ", please check the WSDL for the service.")
-            body = response_xml(call.operation, handler(call))
-            return web.Response(status=200, body=body, content_type="text/xml", charset="utf-8")
-        except SoapFault as fault:
-            log.info("metadata API fault %s", fault.code)
-            return web.Response(status=500, body=fault_xml(fault), content_type="text/xml",
-                                charset="utf-8")
+            return await self._handle(request)
+        except SoapFault as exc:
+            log.info("metadata API fault %s", exc.code)
+            fault = exc
+        except Exception:  # a bug in the demo org must still answer like Salesforce
+            log.exception("demo org: unexpected error in the Metadata API")
+            fault = sf_fault("UNKNOWN_EXCEPTION", "An unexpected error occurred.")
+        return web.Response(status=500, body=fault_xml(fault), content_type="text/xml",
+                            charset="utf-8")
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        faults = getattr(self.org, "faults", None)
+        if faults is not None:
+            await faults.delay()
+        if "SOAPAction" not in request.headers:
+            raise SoapFault("soapenv:Client", "No SOAPAction header!")
+        version = request.match_info["version"]
+        latest = int(float(self.org.latest_version))
+        if not re.fullmatch(r"\d+\.0", version) or not MIN_VERSION <= int(version[:-2]) \
+                <= latest:
+            raise sf_fault("UNSUPPORTED_API_VERSION", "Invalid Api version specified on URL")
+        if not self.org.profile.api_enabled:
+            raise sf_fault("API_DISABLED_FOR_ORG",
+                           "API is not enabled for this Organization or Partner")
+        call = parse_envelope(await request.read())
+        await self._authenticate(call.session_id)
+        handler = self._calls.get(call.operation)
+        if handler is None:
+            raise SoapFault("soapenv:Client",
+                            f"No operation available for request {{{MD}}}{call.operation}"
+                            ", please check the WSDL for the service.")
+        body = response_xml(call.operation, handler(call))
+        return web.Response(status=200, body=body, content_type="text/xml", charset="utf-8")
 
     async def _authenticate(self, session_id: str | None) -> None:
         if not session_id:

@@ -133,3 +133,20 @@ async def test_bad_boolean_and_unsupported_version() -> None:
         assert code == "sf:UNSUPPORTED_API_VERSION"
         code, _ = fault(await soap(client, create(om_xml()), version="abc"))
         assert code == "sf:UNSUPPORTED_API_VERSION"
+
+
+async def test_org_without_api_access_refuses_metadata_calls() -> None:
+    org = make_org(edition="Professional", api_enabled=False)
+    async with metadata_client(org) as client:
+        code, _ = fault(await soap(client, create(om_xml())))
+        assert code == "sf:API_DISABLED_FOR_ORG"
+
+
+async def test_a_demo_org_bug_still_answers_with_a_soap_fault(monkeypatch) -> None:
+    org = make_org()
+    async with metadata_client(org) as client:
+        monkeypatch.setattr(org.automation, "clone", lambda: 1 / 0)
+        resp = await soap(client, create(om_xml()))
+        assert fault(resp) == ("sf:UNKNOWN_EXCEPTION",
+                               "UNKNOWN_EXCEPTION: An unexpected error occurred.")
+        assert b"ZeroDivisionError" not in resp.content
