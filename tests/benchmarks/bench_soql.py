@@ -33,6 +33,12 @@ def build(rows: int) -> tuple[sqlite3.Connection, object]:
           make_id("005", 1), make_id("001", i % 500 + 1), stamp, stamp, stamp, 0, 0, "Pipeline",
           "New Customer", "Web", "Call", 2026, 4, 1) for i in range(1, rows + 1)],
     )
+    conn.executemany(
+        'INSERT INTO "OpportunityContactRole" (Id, OpportunityId, ContactId, Role, IsPrimary,'
+        " IsDeleted) VALUES (?,?,?,?,?,0)",
+        [(make_id("00K", i), make_id("006", (i + 1) // 2), make_id("003", i), "Influencer", 1)
+         for i in range(1, rows * 2 + 1)],
+    )
     return conn, catalog
 
 
@@ -42,6 +48,8 @@ def main() -> None:
     for label, soql in (
         ("flat, 21 fields", f"SELECT {FIELDS} FROM Opportunity ORDER BY SystemModstamp"),
         ("with Account.Name", "SELECT Id, Name, Amount, Account.Name FROM Opportunity"),
+        ("with 2 contact roles each", "SELECT Id, Name, (SELECT ContactId, Role, IsPrimary "
+                                      "FROM OpportunityContactRoles) FROM Opportunity"),
     ):
         q = prepare(soql, catalog)  # type: ignore[arg-type]
         start = time.perf_counter()
