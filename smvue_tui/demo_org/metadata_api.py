@@ -102,7 +102,8 @@ class MetadataApi:
         faults = getattr(self.org, "faults", None)
         if faults is not None:
             await faults.delay()
-        if "SOAPAction" not in request.headers:
+        if not request.headers.get("SOAPAction", "").strip():
+            # Salesforce refuses an empty value too, which is why clients send '' or ""
             raise SoapFault("soapenv:Client", "No SOAPAction header!")
         version = request.match_info["version"]
         latest = int(float(self.org.latest_version))

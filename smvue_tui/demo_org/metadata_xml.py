@@ -129,9 +129,9 @@ def body_xml(body: Body) -> str:
 
 
 def record_xml(type_: str, full_name: str | None, body: Body | None) -> str:
-    """One ``records`` element of readMetadata; an empty one for a name that does not exist."""
+    """One ``records`` element of readMetadata; ``xsi:nil`` for a name that does not exist."""
     if full_name is None or body is None:
-        return f"<records xsi:type={quoteattr(type_)}/>"
+        return '<records xsi:nil="true"/>'
     inner = _xml("fullName", full_name) + body_xml(body)
     return f"<records xsi:type={quoteattr(type_)}>{inner}</records>"
 

@@ -81,7 +81,7 @@ async def test_outbound_message_create_read_upsert_delete() -> None:
         [again] = results(await soap(client, delete(OUTBOUND, "Opportunity.PipelinePulse_OM")))
         assert codes(again) == ["INVALID_CROSS_REFERENCE_KEY"]
         [missing] = records((await soap(client, read(OUTBOUND, "Opportunity.Nope"))).content)
-        assert len(missing) == 0
+        assert len(missing) == 0 and missing.get(f"{{{XSI}}}nil") == "true"
 
 
 async def test_upsert_creates_and_update_needs_an_existing_component() -> None:

@@ -58,8 +58,11 @@ async def test_missing_soapaction_header_is_a_fault() -> None:
     async with metadata_client(org) as client:
         resp = await soap(client, create(om_xml()), headers={"Content-Type": "text/xml"})
         assert fault(resp) == ("soapenv:Client", "No SOAPAction header!")
+        empty = await soap(client, create(om_xml()),
+                           headers={"Content-Type": "text/xml", "SOAPAction": ""})
+        assert fault(empty) == ("soapenv:Client", "No SOAPAction header!")
         ok = await soap(client, create(om_xml()),
-                        headers={"Content-Type": "text/xml", "SOAPAction": ""})
+                        headers={"Content-Type": "text/xml", "SOAPAction": '""'})
         assert ok.status_code == 200
 
 
