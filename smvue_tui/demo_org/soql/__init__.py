@@ -30,5 +30,10 @@ def prepare(text: str, catalog: Catalog, *, include_deleted: bool = False,
     ctx = Context(text, catalog, include_deleted, now.date(), api_version)
     try:
         return PreparedQuery(compile_query(parse(text), ctx))
+    except SoqlError:
+        raise
     except RecursionError:
         raise SoqlError("MALFORMED_QUERY", "Query is nested too deeply") from None
+    except Exception as err:  # a bug must still answer like Salesforce, not as a traceback
+        raise SoqlError("UNKNOWN_EXCEPTION", "An unexpected error occurred while parsing the "
+                        f"query ({type(err).__name__})") from err

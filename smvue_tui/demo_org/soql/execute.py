@@ -60,6 +60,11 @@ class PreparedQuery:
                 except sqlite3.Error as err:
                     raise _storage_error(err) from None
                 for row in rows:
-                    yield build(row, kids)
+                    try:
+                        record = build(row, kids)
+                    except (TypeError, ValueError) as err:  # a stored value of the wrong type
+                        raise SoqlError("UNKNOWN_EXCEPTION", "An unexpected error occurred "
+                                        f"reading a record ({type(err).__name__})") from None
+                    yield record
         finally:
             cursor.close()

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from smvue_tui.demo_org.soql import prepare
+from smvue_tui.demo_org.soql import SoqlError, prepare
 from tests.unit.demo_org.soql_fixture import (
     A1,
     A2,
@@ -242,3 +242,12 @@ def test_records_stream_lazily_from_an_open_cursor():
     rest = list(stream)
     assert len(rest) == 1004
     assert len([c for c in calls if "OpportunityContactRole" in c]) == 6  # 1005 / 200 chunks
+
+
+def test_bad_stored_values_raise_soql_error_not_a_traceback():
+    local = make_org()
+    local.execute("UPDATE Opportunity SET Amount = 'lots' WHERE Id = ?", (O1,))
+    q = prepare("SELECT Amount FROM Opportunity", CAT)
+    with pytest.raises(SoqlError) as err:
+        list(q.records(local))
+    assert err.value.error_code == "UNKNOWN_EXCEPTION"

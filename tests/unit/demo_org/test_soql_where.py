@@ -185,6 +185,19 @@ def test_relative_dates_on_a_datetime_field(conn):
     assert ids(conn, "CreatedDate = LAST_WEEK") == {O1}
 
 
+def test_id_ranges_for_primary_key_chunking(conn):
+    q = prepare(f"SELECT Id FROM Opportunity WHERE Id > '{O1}' ORDER BY Id LIMIT 2", CAT)
+    assert [r["Id"] for r in q.records(conn)] == [O2, O3]
+
+
+@pytest.mark.parametrize("literal", [
+    "2026-11-20T08:00:00Z", "2026-11-20T08:00:00.000Z", "2026-11-20T08:00:00.0+00:00",
+    "2026-11-20T09:30:00+01:30", "2026-11-20T00:00:00-0800", "2026-11-20T08:00:00.000+0000",
+])
+def test_datetime_literal_forms(conn, literal):
+    assert ids(conn, f"CreatedDate = {literal}") == {O1}
+
+
 def test_now_decides_relative_dates(conn):
     later = datetime(2026, 12, 15, 3, 0, tzinfo=UTC)
     assert ids(conn, "CloseDate = TODAY", now=later) == {O1}
