@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Iterator
 from typing import Any
@@ -67,4 +68,6 @@ class PreparedQuery:
                                         f"reading a record ({type(err).__name__})") from None
                     yield record
         finally:
-            cursor.close()
+            # The server may close the connection before dropping an unfinished iterator.
+            with contextlib.suppress(sqlite3.Error):
+                cursor.close()

@@ -251,3 +251,11 @@ def test_bad_stored_values_raise_soql_error_not_a_traceback():
     with pytest.raises(SoqlError) as err:
         list(q.records(local))
     assert err.value.error_code == "UNKNOWN_EXCEPTION"
+
+
+def test_unfinished_stream_survives_its_connection_closing():
+    local = make_org()
+    stream = prepare("SELECT Id FROM Opportunity", CAT).records(local)
+    next(stream)
+    local.close()
+    stream.close()  # no error although the cursor's connection is gone
