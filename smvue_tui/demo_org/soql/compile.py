@@ -127,7 +127,7 @@ def _where(scope: Scope, cond: ast.Condition | None, params: list[Any]) -> list[
 
 
 def _add_fields(scope: Scope, root: Node, items: Iterable[ast.SelectItem], columns: Columns,
-                children: Callable[[ast.SelectItem], str] | None = None) -> None:
+                children: Callable[[ast.SelectItem], None] | None = None) -> None:
     """Select-list paths into the record tree; parents nest where first mentioned."""
     nodes: dict[tuple[str, ...], Node] = {}
     seen: set[tuple[str, ...]] = set()
@@ -233,12 +233,11 @@ def compile_query(q: ast.Select, ctx: Context) -> Plan:
     else:
         root = Node(obj.name, columns.add(f'{scope.alias}."Id"'))
 
-        def child(item: ast.SelectItem) -> str:
+        def child(item: ast.SelectItem) -> None:
             assert isinstance(item.expr, ast.Select)
             name, child_plan = _child_plan(ctx, obj, item.expr, base_url)
             root.entries.append((name, Child(len(plan.children))))
             plan.children.append(child_plan)
-            return name
 
         _add_fields(scope, root, q.items, columns, child)
         plan.build = root.builder(base_url)

@@ -13,6 +13,7 @@ from smvue_tui.demo_org.ids import is_valid_id, to_18
 from smvue_tui.demo_org.soql import ast
 from smvue_tui.demo_org.soql.dates import datetime_text, day_bound, relative_range, valid_date
 from smvue_tui.demo_org.soql.errors import BAD_TYPE, error_at, malformed
+from smvue_tui.demo_org.soql.scope import Scope
 
 STRINGY = {"string", "textarea", "picklist", "combobox", "email", "phone", "url",
            "multipicklist"}
@@ -36,7 +37,8 @@ def category(ftype: str) -> str:
 
 
 class FilterCompiler:
-    def __init__(self, scope: Any, operand: Callable[[ast.Path | ast.Aggregate], Operand]) -> None:
+    def __init__(self, scope: Scope,
+                 operand: Callable[[ast.Path | ast.Aggregate], Operand]) -> None:
         self.scope = scope
         self.ctx = scope.ctx
         self.operand = operand
@@ -161,8 +163,6 @@ class FilterCompiler:
         return f"({sql} IS NOT 1)" if cond.negated else sql
 
     def semi_join(self, cond: ast.InSelect, params: list[Any]) -> str:
-        from smvue_tui.demo_org.soql.scope import Scope  # cycle: Scope uses this module's peers
-
         col, ftype, _ = self.operand(cond.left)
         text = self.ctx.text
         sub = cond.select
@@ -201,7 +201,7 @@ class FilterCompiler:
         return f"{col} IN ({select})"
 
 
-def path_operand(scope: Any, expr: ast.Path | ast.Aggregate) -> Operand:
+def path_operand(scope: Scope, expr: ast.Path | ast.Aggregate) -> Operand:
     if isinstance(expr, ast.Aggregate):
         raise malformed(scope.ctx.text, expr.pos, "Aggregate functions are not supported here")
     col = scope.resolve(expr)
