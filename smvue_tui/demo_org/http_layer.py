@@ -66,7 +66,7 @@ class DataApiView:
         self.org = org
         self.api = api
 
-    async def __call__(self, request: web.Request) -> web.StreamResponse:
+    async def handle(self, request: web.Request) -> web.StreamResponse:
         org = self.org
         await org.faults.delay()
         version = _VERSION.match(request.match_info["version"])

@@ -6,6 +6,11 @@ test gets a fresh org started from that cache, so tests never see each other's c
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import secrets
+from urllib.parse import parse_qs, urlsplit
+
 import httpx
 import pytest
 import requests
@@ -35,6 +40,24 @@ class RunningOrg:
             "username": self.org.username, "password": self.org.password})
         response.raise_for_status()
         return response.json()
+
+    def web_login(self) -> dict:
+        """The web-server flow with PKCE, approved as a returning user (auto-approve)."""
+        verifier = secrets.token_urlsafe(48)
+        challenge = base64.urlsafe_b64encode(
+            hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        redirect_uri = "http://localhost:1717/OAuthRedirect"
+        self.org.auto_approve = True
+        response = httpx.get(f"{self.base_url}/services/oauth2/authorize", params={
+            "response_type": "code", "client_id": self.org.client_id, "state": "s1",
+            "redirect_uri": redirect_uri, "code_challenge": challenge,
+            "code_challenge_method": "S256", "scope": "api refresh_token id"})
+        code = parse_qs(urlsplit(response.headers["location"]).query)["code"][0]
+        token = httpx.post(f"{self.base_url}/services/oauth2/token", data={
+            "grant_type": "authorization_code", "code": code, "client_id": self.org.client_id,
+            "redirect_uri": redirect_uri, "code_verifier": verifier})
+        token.raise_for_status()
+        return token.json()
 
     def api(self, token: str | None = None, version: str = "67.0") -> httpx.Client:
         token = token or self.password_login()["access_token"]

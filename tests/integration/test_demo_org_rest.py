@@ -32,7 +32,7 @@ def test_paging_is_complete_and_retrying_a_page_is_safe(demo):
         assert len(pages) > 1 and all(len(p["records"]) == 200 for p in pages[:-1])
         assert ids == sorted(ids) and len(ids) == pages[0]["totalSize"]
         # asking for the same page again (a lost response) returns the same rows
-        first = client.get("/query", params={"q": "SELECT Id FROM Account"},
+        first = client.get("/query", params={"q": "SELECT Id, Name FROM Opportunity"},
                            headers={"Sforce-Query-Options": "batchSize=200"}).json()
         url = first["nextRecordsUrl"].split("/v67.0", 1)[1]
         assert client.get(url).json() == client.get(url).json()
@@ -44,7 +44,7 @@ def test_expired_and_unknown_locators(demo):
         bad = client.get("/query/01gNOPE00000000-2000")
         assert bad.status_code == 400 and bad.json()[0]["errorCode"] == "INVALID_QUERY_LOCATOR"
         demo.admin("POST", "/faults", json={"max_locators": 1})
-        a = client.get("/query", params={"q": "SELECT Id FROM Contact"},
+        a = client.get("/query", params={"q": "SELECT Id FROM Opportunity"},
                        headers={"Sforce-Query-Options": "batchSize=200"}).json()
         client.get("/query", params={"q": "SELECT Id FROM Task"},
                    headers={"Sforce-Query-Options": "batchSize=200"})  # evicts a's locator

@@ -51,17 +51,23 @@ def test_describe_and_limits(sf):
 
 
 def test_updated_and_deleted_windows(sf, demo):
-    start = datetime.now(UTC) - timedelta(minutes=5)
-    opp = sf.query("SELECT Id FROM Opportunity ORDER BY Id DESC LIMIT 2")["records"]
-    changed, gone = opp[0]["Id"], opp[1]["Id"]
-    demo.admin("PATCH", f"/records/Opportunity/{changed}", json={"NextStep": "Call CFO"})
+    # Salesforce covers whole minutes only: a change made this minute is not listed yet.
+    now = datetime.now(UTC)
+    recent = sf.query("SELECT Id, SystemModstamp FROM Opportunity WHERE SystemModstamp = "
+                      "LAST_N_DAYS:20 AND SystemModstamp < " +
+                      (now - timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M:%SZ") +
+                      " ORDER BY SystemModstamp DESC LIMIT 1")["records"]
+    assert recent, "the generated org has changes in the last 20 days"
+    updated = sf.Opportunity.updated(now - timedelta(days=25), now + timedelta(minutes=5))
+    assert recent[0]["Id"] in updated["ids"]
+    assert updated["latestDateCovered"] <= now.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+    gone = sf.query("SELECT Id FROM Opportunity ORDER BY Id DESC LIMIT 1")["records"][0]["Id"]
     demo.admin("DELETE", f"/records/Opportunity/{gone}")
-    end = datetime.now(UTC) + timedelta(minutes=2)
-    updated = sf.Opportunity.updated(start, end)
-    deleted = sf.Opportunity.deleted(start, end)
-    assert changed in updated["ids"]
-    assert [r["id"] for r in deleted["deletedRecords"]] == [gone]
+    deleted = sf.Opportunity.deleted(now - timedelta(days=1), now + timedelta(minutes=5))
+    assert gone not in [r["id"] for r in deleted["deletedRecords"]]  # not a whole minute yet
     assert deleted["earliestDateAvailable"] <= deleted["latestDateCovered"]
+    with pytest.raises(SalesforceMalformedRequest):  # older than Salesforce keeps
+        sf.Opportunity.deleted(now - timedelta(days=20), now)
 
 
 def test_soql_errors_reach_the_client_typed(sf):
