@@ -18,7 +18,12 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-from smvue_tui.salesforce.errors import MetadataFault, MetadataSessionInvalid, SalesforceError
+from smvue_tui.salesforce.errors import (
+    MetadataFault,
+    MetadataSessionInvalid,
+    SalesforceError,
+    ServerUnavailable,
+)
 from smvue_tui.salesforce.metadata_defs import (
     API_VERSION,
     AutomationNames,
@@ -116,6 +121,10 @@ class Leftover:
     reason: str
     setup_path: str  # where an admin removes it by hand
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"component": self.component.to_dict(), "reason": self.reason,
+                "setup_path": self.setup_path}
+
 
 @dataclass
 class RemovalReport:
@@ -141,7 +150,11 @@ class _Session:
         refreshed = False
         while True:
             try:
-                status, answer = await self._post(build(self._token))
+                try:
+                    status, answer = await self._post(build(self._token))
+                except (OSError, TimeoutError) as exc:  # a transport that did not type it
+                    raise ServerUnavailable(f"Metadata API unreachable "
+                                            f"({type(exc).__name__})") from None
                 return parse_results(answer, status=status, secret=self._token)
             except MetadataSessionInvalid:
                 if refreshed or self._refresh is None:

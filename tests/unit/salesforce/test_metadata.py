@@ -166,6 +166,14 @@ async def test_transport_errors_are_reported(api):
     assert isinstance(report.fault, ServerUnavailable) and report.deployed == []
 
 
+async def test_untyped_transport_errors_are_reported(api):
+    api.raise_on_call = (1, ConnectionResetError("peer reset"))
+    report = await deploy(api)
+    assert isinstance(report.fault, ServerUnavailable)
+    assert "ConnectionResetError" in str(report.fault)
+    assert len(report.deployed) == 2  # the messages from the first call are still recorded
+
+
 # --- removal -------------------------------------------------------------------------------------
 
 async def test_removal_order_for_flows(api):
@@ -217,6 +225,8 @@ async def test_partial_removal_lists_leftovers_with_setup_paths(api):
     assert left["Opportunity.SMVue_Opportunity_OM"].setup_path == \
         "Setup > Process Automation > Workflow Actions > Outbound Messages"
     assert "still used" in left["Opportunity.SMVue_Opportunity_OM"].reason
+    stored = left["SMVue_Opportunity_Sync"].to_dict()
+    assert stored["component"]["type"] == FLOW and stored["setup_path"] == SETUP_PATHS[FLOW]
     assert {c.full_name for c in removal.removed} == {"SMVue_Account_Sync",
                                                       "Account.SMVue_Account_OM"}
     # The message that is still referenced was not even attempted.
