@@ -313,6 +313,21 @@ class SalesforceClient:
             out.extend(strip_attributes(body))
         return out
 
+    # --- Metadata API transport ----------------------------------------------------------------
+
+    async def post_metadata_soap(self, body: bytes, *,
+                                 api_version: str | None = None) -> tuple[int, bytes]:
+        """POST one Metadata API SOAP envelope to ``/services/Soap/m/<version>``; return
+        (HTTP status, body) without raising for faults — ``metadata.SoapPost`` for
+        ``deploy_automation``/``remove_automation``. The guard allows only CRUD calls on
+        WorkflowOutboundMessage, WorkflowRule and Flow; transport failures are retried and end
+        in ``ServerUnavailable``."""
+        response = await self.request(
+            "POST", f"/services/Soap/m/{api_version or self.api_version}", content=body,
+            raw=True, headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": "''",
+                               "Accept": "text/xml"})
+        return response.status_code, response.content
+
 
 def composite_error(item: dict[str, Any]) -> SalesforceError | None:
     """The typed error of one composite subresponse, or None if it succeeded."""

@@ -319,3 +319,22 @@ async def test_absolute_urls_must_stay_on_the_instance(httpx_mock):
             await sf.request("GET", "https://evil.example/services/data/v66.0/limits")
     assert TOKEN_1 not in str(info.value)
     assert len(httpx_mock.get_requests()) == 1
+
+
+def soap_body(md_type: str) -> bytes:
+    return (b'<Envelope xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><Body>'
+            b'<upsertMetadata><metadata xsi:type="' + md_type.encode() + b'">'
+            b"<fullName>Opportunity.X</fullName></metadata></upsertMetadata></Body></Envelope>")
+
+
+async def test_post_metadata_soap_returns_faults_and_guards_types(httpx_mock):
+    fault = b"<Envelope><Body><Fault><faultcode>sf:INVALID_SESSION_ID</faultcode></Fault>"
+    httpx_mock.add_response(url=f"{INSTANCE}/services/Soap/m/66.0", method="POST",
+                            status_code=500, content=fault)
+    async with make_client() as sf:
+        assert await sf.post_metadata_soap(soap_body("WorkflowOutboundMessage")) == (500, fault)
+        with pytest.raises(ReadOnlyViolation, match="ApexClass"):
+            await sf.post_metadata_soap(soap_body("ApexClass"))
+    [request] = httpx_mock.get_requests()
+    assert request.headers["Content-Type"] == "text/xml; charset=utf-8"
+    assert request.headers["SOAPAction"] == "''"
