@@ -58,6 +58,20 @@ class WrongEnvironment(AuthorizationError):
     )
 
 
+class LoginDenied(AuthorizationError):
+    """The user (or Salesforce on their behalf) refused the login: ``access_denied``."""
+
+    user_message = "Salesforce login was cancelled or denied"
+    remedy = "Start the login again and choose Allow; ask your admin if access is blocked."
+
+
+class LoginExpired(AuthorizationError):
+    """A login did not finish in time: device code or authorization code expired."""
+
+    user_message = "The Salesforce login took too long and expired"
+    remedy = "Start the login again and finish it within a few minutes."
+
+
 class RateLimitExceeded(SalesforceError):
     """403 REQUEST_LIMIT_EXCEEDED: the org's daily API allocation is spent."""
 
@@ -193,6 +207,8 @@ REST_ERROR_CODES: dict[str, type[SalesforceError]] = {
 OAUTH_ERROR_CODES: dict[str, type[SalesforceError]] = {
     "invalid_grant": ReauthorizationNeeded,
     "invalid_client_id": WrongEnvironment,
+    "access_denied": LoginDenied,
+    "expired_token": LoginExpired,
 }
 
 

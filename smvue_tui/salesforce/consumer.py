@@ -1,0 +1,105 @@
+"""The connected app's consumer key/secret and the login settings, from config.toml and env.
+
+``config.toml``::
+
+    [salesforce]
+    client_id = "3MVG9..."          # consumer key of the connected app / external client app
+    client_secret = "..."           # only if the app requires a secret
+    login = "production"            # or sandbox, or a My Domain URL (the CLI default)
+    redirect_port = 1717            # loopback callback port (must match the app's callback URL)
+
+``SMVUE_SF_CLIENT_ID`` / ``SMVUE_SF_CLIENT_SECRET`` override the file. The demo org always uses
+its built-in consumer key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from smvue_tui.config import app_paths
+from smvue_tui.salesforce.environments import Environment
+from smvue_tui.salesforce.errors import AuthorizationError
+
+DEFAULT_REDIRECT_PORT = 1717
+DEFAULT_SCOPE = "api refresh_token id"  # REST + a refresh token + the identity URL
+ENV_CLIENT_ID = "SMVUE_SF_CLIENT_ID"
+ENV_CLIENT_SECRET = "SMVUE_SF_CLIENT_SECRET"
+
+
+class ConsumerNotConfigured(AuthorizationError):
+    """No consumer key for a real org, or config.toml could not be read."""
+
+    user_message = "Salesforce login is not configured"
+    remedy = (
+        f"Set [salesforce] client_id (the connected app's consumer key) in config.toml, or the "
+        f"{ENV_CLIENT_ID} environment variable ({ENV_CLIENT_SECRET} if the app needs a secret)."
+    )
+
+
+@dataclass(frozen=True)
+class Consumer:
+    """The OAuth client: consumer key and optional secret (never shown)."""
+
+    client_id: str
+    client_secret: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class SalesforceSettings:
+    client_id: str = ""
+    client_secret: str | None = field(default=None, repr=False)
+    login: str = "production"
+    redirect_port: int = DEFAULT_REDIRECT_PORT
+
+
+def load_settings(config_file: Path | None = None,
+                  environ: dict[str, str] | None = None) -> SalesforceSettings:
+    """The ``[salesforce]`` table of config.toml (missing file = defaults), env overriding it."""
+    env = os.environ if environ is None else environ
+    path = config_file or app_paths(environ).config_file
+    table: dict[str, object] = {}
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+        section = data.get("salesforce", {})
+        if not isinstance(section, dict):
+            raise ConsumerNotConfigured(f"{path}: [salesforce] must be a table")
+        table = section
+    except FileNotFoundError:
+        pass
+    except tomllib.TOMLDecodeError as exc:
+        raise ConsumerNotConfigured(f"{path} is not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConsumerNotConfigured(f"cannot read {path}: {exc.strerror}") from None
+    port = table.get("redirect_port", DEFAULT_REDIRECT_PORT)
+    if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
+        raise ConsumerNotConfigured(f"{path}: [salesforce] redirect_port must be a port number")
+    secret = env.get(ENV_CLIENT_SECRET) or _text(table, "client_secret", path) or None
+    return SalesforceSettings(
+        client_id=env.get(ENV_CLIENT_ID) or _text(table, "client_id", path),
+        client_secret=secret,
+        login=_text(table, "login", path) or "production",
+        redirect_port=port,
+    )
+
+
+def consumer_for(environment: Environment, settings: SalesforceSettings | None = None) -> Consumer:
+    """The consumer to log in to ``environment`` with; raises ConsumerNotConfigured if none."""
+    if environment.is_demo:
+        from smvue_tui.demo_org.org import DEMO_CLIENT_ID  # the demo app's key, no secret
+
+        return Consumer(DEMO_CLIENT_ID)
+    settings = settings or load_settings()
+    if not settings.client_id:
+        raise ConsumerNotConfigured("no consumer key configured")
+    return Consumer(settings.client_id, settings.client_secret)
+
+
+def _text(table: dict[str, object], key: str, path: Path) -> str:
+    value = table.get(key, "")
+    if not isinstance(value, str):
+        raise ConsumerNotConfigured(f"{path}: [salesforce] {key} must be a string")
+    return value.strip()
