@@ -72,7 +72,18 @@ def cached_org(cache_dir: Path, size: int, seed: int, profile: OrgProfile, ancho
         finally:
             tmp.unlink(missing_ok=True)
         generations += 1
+    _remove_older_weeks(final, anchor)
     return final, True
+
+
+def _remove_older_weeks(final: Path, anchor: date) -> None:
+    """Last weeks' files of the same org are never opened again: don't let them pile up."""
+    stem = final.name.removesuffix(f"{anchor.isoformat()}.sqlite3")
+    for path in final.parent.glob(f"{stem}*.sqlite3"):
+        week = path.name.removeprefix(stem).removesuffix(".sqlite3")
+        if week < anchor.isoformat():
+            path.unlink(missing_ok=True)
+            path.with_name(path.name + ".lock").unlink(missing_ok=True)
 
 
 def _generate_file(path: Path, size: int, seed: int, profile: OrgProfile, anchor: date,
@@ -115,11 +126,18 @@ def remove_working_copy(path: Path) -> None:
 
 
 def _remove_stale(work: Path) -> None:
+    """Working copies and half-generated files left behind by processes that died."""
     for path in work.glob("*.sqlite3"):
         parts = path.name.split(".")
-        pid = int(parts[-3]) if len(parts) >= 3 and parts[-3].isdigit() else None
-        if pid is not None and pid != os.getpid() and not _alive(pid):
+        if len(parts) >= 3 and _dead(parts[-3]):
             remove_working_copy(path)
+    for path in work.parent.glob("*.sqlite3.tmp-*"):
+        if _dead(path.name.rsplit(".tmp-", 1)[1].split("-")[0]):
+            path.unlink(missing_ok=True)
+
+
+def _dead(pid_text: str) -> bool:
+    return pid_text.isdigit() and int(pid_text) != os.getpid() and not _alive(int(pid_text))
 
 
 def _alive(pid: int) -> bool:

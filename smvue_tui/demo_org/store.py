@@ -293,6 +293,8 @@ class OrgStore:
         row["CreatedById"] = row["LastModifiedById"] = by
         if "OwnerId" in obj.fields:
             row.setdefault("OwnerId", by)
+        if "CurrencyIsoCode" in obj.fields and not row.get("CurrencyIsoCode"):
+            row["CurrencyIsoCode"] = "USD"  # the corporate currency
         if "Name" in obj.fields and "LastName" in obj.fields and not row.get("Name"):
             row["Name"] = " ".join(str(v) for v in (row.get("FirstName"), row.get("LastName"))
                                    if v)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -193,3 +194,17 @@ def test_toggles_shape_the_data(tmp_path):
     org = db.execute("SELECT * FROM Organization").fetchone()
     assert (org["IsSandbox"], org["OrganizationType"]) == (1, "Unlimited Edition")
     db.close()
+
+
+def test_audit_fields_coherent_everywhere(db):
+    limit = f"{anchor_for().isoformat()}T00:00:00.000+0000"
+    tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                       "AND name NOT LIKE '\\_%' ESCAPE '\\'")]
+    for table in tables:
+        cols = {r[1] for r in db.execute(f'PRAGMA table_info("{table}")')}
+        order = [c for c in ("CreatedDate", "LastModifiedDate", "SystemModstamp") if c in cols]
+        chain = " AND ".join(f"{a} <= {b}" for a, b in pairwise(order))
+        bad = _one(db, f'SELECT COUNT(*) FROM "{table}" WHERE NOT ({chain or "1"}) '
+                       f"OR {order[-1]} > ? OR CreatedById NOT IN (SELECT Id FROM User)", limit)
+        assert bad == 0, table
+        assert _one(db, f'SELECT COUNT(*) FROM "{table}" WHERE IsDeleted != 0') == 0

@@ -5,10 +5,12 @@ from __future__ import annotations
 import random
 import sqlite3
 import threading
+from datetime import timedelta
 
 import pytest
 
 from smvue_tui.demo_org import org_cache
+from smvue_tui.demo_org.generate import anchor_for
 from smvue_tui.demo_org.ids import org_id
 from smvue_tui.demo_org.profile import OrgProfile
 from smvue_tui.demo_org.store import Change, OrgStore, parse_size
@@ -253,3 +255,21 @@ def test_closed_store_refuses_writes(tmp_path):
     s.close()  # idempotent
     with pytest.raises(RuntimeError, match="closed"):
         _new_deal(s)
+
+
+def test_leftovers_of_dead_processes_and_older_weeks_are_removed(tmp_path):
+    cache = tmp_path / "cache"
+    (cache / "work").mkdir(parents=True)
+    dead_pid = 2**22 + 1  # above Linux's pid_max: never a live process
+    stale = cache / "work" / f"org-x.{dead_pid}.abcd1234.sqlite3"
+    stale.write_bytes(b"x")
+    half = cache / f"org-y.sqlite3.tmp-{dead_pid}-abcd1234"
+    half.write_bytes(b"x")
+    old_week = cache / org_cache.cache_name(60, 1, OrgProfile(), anchor_for() - timedelta(days=7))
+    old_week.write_bytes(b"x")
+    other_size = cache / org_cache.cache_name(61, 1, OrgProfile(), anchor_for() - timedelta(7))
+    other_size.write_bytes(b"x")
+    with OrgStore.open(cache, 60, 1, OrgProfile()) as s:
+        assert s.path.exists()
+    assert not stale.exists() and not half.exists() and not old_week.exists()
+    assert other_size.exists()  # another org's file is not ours to remove
