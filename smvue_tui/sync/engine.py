@@ -31,7 +31,7 @@ from smvue_tui.salesforce.errors import (
     SalesforceError,
 )
 from smvue_tui.store import models as m
-from smvue_tui.store.writer import save_cursor
+from smvue_tui.store.writer import delete_ids, save_cursor
 from smvue_tui.sync import fields as field_plans
 from smvue_tui.sync.fetch import (
     StoreWriter,
@@ -121,7 +121,7 @@ class SyncEngine:
         custom = tuple(c.api_name for c in await self.writer.call(
             lambda: list(m.CustomFieldMapping.select().where(m.CustomFieldMapping.enabled))))
         return SyncContext(self.client, self.writer, self.lookbacks, today, {}, custom,
-                           self.progress, self.cancelled, self.client.usage.used)
+                           self.progress, self.cancelled, self.client.calls_sent)
 
     async def _plan(self, ctx: SyncContext, report: SyncReport, renew: bool) -> None:
         plans = await self.writer.call(field_plans.load_plans)
@@ -210,7 +210,8 @@ class SyncEngine:
         for first in range(0, len(specs), 5):  # /composite allows five queries per call
             group = specs[first:first + 5]
             results = await ctx.client.composite([
-                {"url": "query?q=" + quote(queries[s.sobject], safe=""), "referenceId": s.sobject}
+                {"url": "queryAll?q=" + quote(queries[s.sobject], safe=""),
+                 "referenceId": s.sobject}
                 for s in group])
             answers.update({item["referenceId"]: item for item in results})
         for spec in specs:  # in dependency order: deals before their children and accounts
@@ -218,13 +219,15 @@ class SyncEngine:
                                       cursors[spec.sobject])
 
     def _changed_since(self, ctx: SyncContext, spec: ObjectSpec, cursor: m.SyncCursor) -> str:
+        """SOQL for queryAll: changed rows, deleted ones included (IsDeleted = true)."""
         f = spec.cursor_field
         clauses = [spec.where] if spec.where else []
         if cursor.watermark:
             since = format_stamp(parse_stamp(cursor.watermark) - self.overlap)
             clauses.append(f"{f} >= {soql_datetime(since)}")
         where = " WHERE " + " AND ".join(f"({c})" for c in clauses) if clauses else ""
-        return f"SELECT {ctx.select(spec)} FROM {spec.sobject}{where} ORDER BY {f} ASC, Id ASC"
+        return (f"SELECT {ctx.select(spec)}, IsDeleted FROM {spec.sobject}{where} "
+                f"ORDER BY {f} ASC, Id ASC")
 
     async def _apply_changes(self, ctx: SyncContext, report: SyncReport, spec: ObjectSpec,
                              item: dict[str, Any], cursor: m.SyncCursor) -> None:
@@ -244,11 +247,21 @@ class SyncEngine:
             last = records[-1]
             position = max(position, (last.get(spec.cursor_field), last["Id"]),
                            key=lambda p: (p[0] or "", p[1] or ""))
-            await write_page(ctx, spec, records, {"watermark": position[0],
-                                                  "watermark_id": position[1]})
+            live = [r for r in records if not r.get("IsDeleted")]
+            deleted = [r["Id"] for r in records if r.get("IsDeleted")]
+            await write_page(ctx, spec, live, {"watermark": position[0],
+                                               "watermark_id": position[1]})
+            if deleted:
+                report.removed[spec.sobject] = report.removed.get(spec.sobject, 0) + \
+                    await ctx.writer.call(_delete_rows, ctx, spec, deleted)
         if not body.get("done", True):  # more than a page changed: page on from the cursor
             where = spec.where or ""
             await fetch_ordered(ctx, spec, where, start=position)
+
+
+def _delete_rows(ctx: SyncContext, spec: ObjectSpec, ids: list[str]) -> int:
+    with ctx.db.atomic():
+        return delete_ids(spec, ids)
 
 
 def _strip(record: dict[str, Any]) -> dict[str, Any]:

@@ -83,7 +83,8 @@ class SyncContext:
         return self.writer.db
 
     def api_calls(self) -> int:
-        return max(0, self.client.usage.used - self.api_calls_at_start)
+        """API calls this run sent (composite counts one)."""
+        return max(0, self.client.calls_sent - self.api_calls_at_start)
 
     def check_cancelled(self) -> None:
         if self.cancelled.is_set():

@@ -16,6 +16,10 @@ from smvue_tui.salesforce.client import composite_error
 from smvue_tui.store import models as m
 from smvue_tui.sync.plan import SPECS, ObjectSpec
 
+# Fields that exist only when the org has the feature (multi-currency, record types): their
+# absence is normal and not worth a warning.
+FEATURE_FIELDS = frozenset({"CurrencyIsoCode", "RecordTypeId"})
+
 
 @dataclass(frozen=True)
 class FieldPlan:
@@ -28,8 +32,9 @@ class FieldPlan:
     def reason(self) -> str | None:
         if not self.available:
             return f"{self.sobject} is not available in this org (or not readable)"
-        if self.missing:
-            return f"{self.sobject}: hidden or missing fields skipped: {', '.join(self.missing)}"
+        notable = [f for f in self.missing if f not in FEATURE_FIELDS]
+        if notable:
+            return f"{self.sobject}: hidden or missing fields skipped: {', '.join(notable)}"
         return None
 
 

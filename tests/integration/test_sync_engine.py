@@ -1,0 +1,89 @@
+"""The sync engine against a demo org over loopback: the store equals the org, always."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+
+from smvue_tui.store import models as m
+from smvue_tui.store.db import open_store
+from smvue_tui.sync.engine import SyncEngine
+from smvue_tui.sync.plan import Lookbacks
+from tests.integration.sync_support import client_for, differences
+
+LOOKBACKS = Lookbacks()
+
+
+def _today():
+    return datetime.now(UTC).date()
+
+
+async def _sync(running, db, kind="incremental", **engine_options):
+    async with client_for(running) as client:
+        engine = SyncEngine(client, db, lookbacks=LOOKBACKS, **engine_options)
+        try:
+            return await engine.run(kind)
+        finally:
+            engine.close()
+
+
+def _diff(running):
+    conn = running.org.store.reader()
+    try:
+        return differences(conn, LOOKBACKS, _today())
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = open_store(tmp_path / "store.sqlite3")
+    yield database
+    database.close()
+
+
+async def test_initial_sync_makes_the_store_equal_the_org(demo, db):
+    report = await _sync(demo, db, "initial")
+    assert report.status == "ok", report.errors
+    assert _diff(demo) == []
+    assert m.Opportunity.select().count() > 100
+    assert m.SyncRun.get().status == "ok"
+
+
+async def test_incremental_after_random_changes(demo, db):
+    await _sync(demo, db, "initial")
+    for _ in range(3):
+        changed = demo.admin("POST", "/mutate", json={"count": 25}).json()["changes"]
+        assert changed
+        report = await _sync(demo, db)
+        assert report.status == "ok", report.errors
+        assert _diff(demo) == []
+
+
+async def test_no_change_incremental_costs_at_most_four_calls(demo, db):
+    await _sync(demo, db, "initial")
+    await _sync(demo, db)
+    report = await _sync(demo, db)
+    assert report.status == "ok"
+    assert report.api_calls <= 4
+
+
+async def test_deal_closing_out_of_the_lookback_leaves_the_store(demo, db):
+    await _sync(demo, db, "initial")
+    deal = m.Opportunity.select().where(m.Opportunity.is_closed == False).first()  # noqa: E712
+    demo.admin("PATCH", f"/records/Opportunity/{deal.id}",
+               json={"StageName": "Closed Lost", "CloseDate": "2023-01-15"})
+    await _sync(demo, db)
+    assert m.Opportunity.get_or_none(m.Opportunity.id == deal.id) is None
+    assert _diff(demo) == []
+
+
+async def test_api_limit_pauses_never_succeeds(demo, db):
+    demo.admin("POST", "/usage", json={"used": demo.org.usage.daily_limit})
+    report = await _sync(demo, db, "initial")
+    assert report.status == "paused"
+    assert report.resumes_at
+    assert m.SyncRun.get().status == "paused"
+    asyncio.get_running_loop()  # still usable
