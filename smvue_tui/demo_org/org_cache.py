@@ -95,10 +95,16 @@ def _generate_file(path: Path, size: int, seed: int, profile: OrgProfile, anchor
         conn.execute("PRAGMA synchronous=OFF")
         conn.execute("PRAGMA cache_size=-65536")
         conn.execute("BEGIN")
-        create_tables(conn, build_catalog(profile))
+        catalog = build_catalog(profile)
+        create_tables(conn, catalog)
+        # Bulk-load without indexes, then let create_tables build them once, in order.
+        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' "
+                                    "AND name LIKE 'ix!_%' ESCAPE '!'").fetchall():
+            conn.execute(f'DROP INDEX "{name}"')
         for sql in LOG_TABLES:
             conn.execute(sql)
-        generate(conn, build_catalog(profile), profile, size, seed, anchor, progress)
+        generate(conn, catalog, profile, size, seed, anchor, progress)
+        create_tables(conn, catalog)
         conn.executemany("INSERT INTO _meta VALUES (?, ?)", [
             ("size", str(size)), ("seed", str(seed)), ("anchor", anchor.isoformat()),
             ("generator", str(GENERATOR_VERSION))])
