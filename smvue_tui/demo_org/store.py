@@ -27,7 +27,7 @@ from smvue_tui.demo_org.generate import anchor_for, demo_user_id
 from smvue_tui.demo_org.ids import make_id, org_id, to_18
 from smvue_tui.demo_org.profile import OrgProfile
 from smvue_tui.demo_org.schema import Catalog, ObjectDef, build_catalog
-from smvue_tui.demo_org.store_rules import check_required, history_rows
+from smvue_tui.demo_org.store_rules import check_required, check_value, history_rows
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,10 @@ def parse_size(value: str | int) -> int:
         raise ValueError(f"org size must be small, medium, large or a number of opportunities "
                          f"from 1 to {MAX_SIZE:,}, not {value!r}")
     return count
+
+
+def _full_name(row: dict[str, Any]) -> str:
+    return " ".join(str(v) for v in (row.get("FirstName"), row.get("LastName")) if v)
 
 
 @dataclass(frozen=True)
@@ -265,7 +269,7 @@ class OrgStore:
             if fdef.system:
                 raise ValueError(f"Unable to create/update fields: {fdef.name}. Please check the "
                                  "security settings of this field.")
-            out[fdef.name] = int(value) if isinstance(value, bool) else value
+            out[fdef.name] = check_value(fdef, value)
         return out
 
     def insert(self, sobject: str, values: dict[str, Any], *, by: str | None = None) -> str:
@@ -295,9 +299,8 @@ class OrgStore:
             row.setdefault("OwnerId", by)
         if "CurrencyIsoCode" in obj.fields and not row.get("CurrencyIsoCode"):
             row["CurrencyIsoCode"] = "USD"  # the corporate currency
-        if "Name" in obj.fields and "LastName" in obj.fields and not row.get("Name"):
-            row["Name"] = " ".join(str(v) for v in (row.get("FirstName"), row.get("LastName"))
-                                   if v)
+        if "LastName" in obj.fields and "Name" in obj.fields and not row.get("Name"):
+            row["Name"] = _full_name(row)
         check_required(obj, row)
         if obj.name == "Opportunity":
             derive(row, probability_given=probability_given)
@@ -317,15 +320,18 @@ class OrgStore:
         def work() -> list[Change]:
             old = self._live_row(obj, record_id)
             new = {**old, **fields}
+            if "LastName" in obj.fields and {"FirstName", "LastName"} & fields.keys():
+                new["Name"] = _full_name(new)
             if obj.name == "Opportunity":
                 derive(new, stage_changed="StageName" in fields,
                        probability_given="Probability" in fields)
             stamp = self.now()
             new.update(LastModifiedDate=stamp, LastModifiedById=actor, SystemModstamp=stamp)
             changed = {k: v for k, v in new.items() if k in obj.fields and old.get(k) != v}
-            sets = ", ".join(f'"{k}" = ?' for k in changed)
-            self._conn.execute(f'UPDATE "{obj.name}" SET {sets} WHERE Id = ?',
-                               [*changed.values(), old["Id"]])
+            if changed:  # a no-op update within the same second changes nothing at all
+                sets = ", ".join(f'"{k}" = ?' for k in changed)
+                self._conn.execute(f'UPDATE "{obj.name}" SET {sets} WHERE Id = ?',
+                                   [*changed.values(), old["Id"]])
             changes = [Change(obj.name, old["Id"], "update", stamp)]
             for child, child_row in history_rows(self, obj.name, old, new, actor):
                 changes += self._create(self.catalog.objects[child], child_row, actor)[1]

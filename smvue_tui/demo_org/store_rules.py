@@ -7,11 +7,13 @@ when the org has field history tracking on.
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from smvue_tui.demo_org.derived import HISTORY_FIELDS, TRACKED
+from smvue_tui.demo_org.ids import is_valid_id, to_18
 from smvue_tui.demo_org.profile import OrgProfile
-from smvue_tui.demo_org.schema import Catalog, ObjectDef
+from smvue_tui.demo_org.schema import Catalog, FieldDef, ObjectDef
 
 
 class _Store(Protocol):
@@ -24,6 +26,38 @@ def check_required(obj: ObjectDef, row: dict[str, Any]) -> None:
                if not f.nillable and not f.system and row.get(f.name) in (None, "")]
     if missing:
         raise ValueError(f"Required fields are missing: [{', '.join(missing)}]")
+
+
+def check_value(fdef: FieldDef, value: Any) -> Any:
+    """``value`` as stored for ``fdef``, or ValueError in Salesforce's words."""
+    if value is None:
+        return None
+    bad = ValueError(f"{fdef.name}: value not of required type: {str(value)[:40]}")
+    kind = fdef.type
+    if kind == "boolean":
+        if value not in (True, False, 0, 1):
+            raise bad
+        return int(value)
+    if kind in ("currency", "double", "percent", "int"):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise bad
+        return int(value) if kind == "int" else float(value)
+    if not isinstance(value, str):
+        raise bad
+    try:
+        if kind == "date":
+            date.fromisoformat(value)
+        elif kind == "datetime":
+            datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise bad from None
+    if kind == "reference":
+        if not is_valid_id(value):
+            raise ValueError(f"{fdef.name}: id value of incorrect type: {value[:40]}")
+        return to_18(value)
+    if fdef.length and len(value) > fdef.length:
+        raise ValueError(f"{fdef.name}: data value too large (max length={fdef.length})")
+    return value
 
 
 def _text(value: Any) -> str | None:

@@ -273,3 +273,30 @@ def test_leftovers_of_dead_processes_and_older_weeks_are_removed(tmp_path):
         assert s.path.exists()
     assert not stale.exists() and not half.exists() and not old_week.exists()
     assert other_size.exists()  # another org's file is not ours to remove
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"Amount": "lots"}, "Amount: value not of required type"),
+    ({"Amount": True}, "Amount: value not of required type"),
+    ({"CloseDate": "next week"}, "CloseDate: value not of required type"),
+    ({"IsPrivate": 1}, "No such column"),
+    ({"AccountId": "not-an-id"}, "AccountId: id value of incorrect type"),
+    ({"Name": "x" * 121}, "Name: data value too large"),
+    ({"Is_Strategic__c": "yes"}, "Is_Strategic__c: value not of required type"),
+])
+def test_bad_values_are_refused_clearly(store, values, message):
+    deal = _new_deal(store)
+    with pytest.raises(ValueError, match=message):
+        store.update("Opportunity", deal, values)
+
+
+def test_values_are_stored_as_salesforce_serialises_them(store):
+    account = store.random_row("Account", random.Random(2))["Id"]
+    deal = _new_deal(store, AccountId=account[:15], Is_Strategic__c=True, Seats__c=12)
+    row = store.get("Opportunity", deal)
+    assert (row["AccountId"], row["Is_Strategic__c"], row["Seats__c"]) == (account, 1, 12.0)
+    contact = store.insert("Contact", {"FirstName": "Ada", "LastName": "Lovelace"})
+    assert store.get("Contact", contact)["Name"] == "Ada Lovelace"
+    store.update("Contact", contact, {"LastName": "King"})
+    store.update("Contact", contact, {"LastName": "King"})  # a no-op in the same second is fine
+    assert store.get("Contact", contact)["Name"] == "Ada King"
