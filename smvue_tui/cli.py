@@ -27,6 +27,8 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
         description="Your team's Salesforce pipeline in the terminal (read-only).",
     )
     parser.add_argument("--version", action="version", version=f"smvue-tui {__version__}")
+    parser.add_argument("--demo", action="store_true",
+                        help="try it on two local demo orgs (Production and Sandbox)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     chosen = next((a for a in argv if not a.startswith("-")), None)
     for name, (module_name, help_text) in COMMANDS.items():
@@ -44,8 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(args_list)
     run = getattr(args, "_run", None)
     if run is None:
-        parser.print_help()
-        return 0
+        from smvue_tui.tui_main import run_tui
+
+        run = run_tui
     try:
         return int(run(args) or 0)
     except KeyboardInterrupt:

@@ -1,0 +1,114 @@
+"""The Textual app: screens as modes, global keys with ids, and the App-owned sync lane.
+
+Screens read the store in thread workers and refresh on ``StoreChanged``; the sync runs on the
+App (never on a screen, so leaving a screen never stops it) through one ``SyncCoordinator``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import App
+from textual.binding import Binding
+
+from smvue_tui.messages import StoreChanged, SyncFinished, SyncProgress, SyncStarted
+from smvue_tui.screens.connect import ConnectScreen
+from smvue_tui.screens.field_mapping import FieldMappingScreen
+from smvue_tui.screens.help import HelpScreen
+from smvue_tui.screens.integrations import IntegrationsScreen
+from smvue_tui.screens.pipelines import PipelinesScreen
+from smvue_tui.screens.sync_progress import SyncProgressScreen
+from smvue_tui.screens.team_mapping import TeamMappingScreen
+from smvue_tui.screens.why_missing import WhyMissingScreen
+from smvue_tui.services import AppServices
+from smvue_tui.store import models as m
+from smvue_tui.sync.coordinator import SyncCoordinator
+
+
+class SmvueApp(App[None]):
+    TITLE = "SMVue"
+    SUB_TITLE = "Salesforce pipeline"
+    CSS_PATH = "app.tcss"
+    MODES = {
+        "connect": ConnectScreen,
+        "sync": SyncProgressScreen,
+        "team": TeamMappingScreen,
+        "fields": FieldMappingScreen,
+        "pipelines": PipelinesScreen,
+        "integrations": IntegrationsScreen,
+    }
+    BINDINGS = [
+        Binding("p", "switch_mode('pipelines')", "Pipelines", id="pipelines"),
+        Binding("t", "switch_mode('team')", "Team", id="team"),
+        Binding("f", "switch_mode('fields')", "Fields", id="fields"),
+        Binding("i", "switch_mode('integrations')", "Integrations", id="integrations"),
+        Binding("s", "switch_mode('sync')", "Sync status", id="sync_status"),
+        Binding("y", "sync_now", "Sync now", id="sync_now"),
+        Binding("w", "why_missing", "Why missing?", id="why_missing"),
+        Binding("question_mark", "help", "Keys", id="help"),
+        Binding("q", "quit", "Quit", id="quit"),
+    ]
+
+    def __init__(self, services: AppServices, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.services = services
+        self.coordinator = SyncCoordinator(self._run_sync)
+        self.last_progress: dict[str, SyncProgress] = {}
+        self.last_report: Any = None
+
+    @property
+    def connected(self) -> bool:
+        return m.Connection.select().where(m.Connection.disconnected_at.is_null()).exists()
+
+    def on_mount(self) -> None:
+        keymap = self.services.keymap()
+        if keymap:
+            self.set_keymap(keymap)
+        self.switch_mode("pipelines" if self.connected else "connect")
+
+    # --- the sync lane --------------------------------------------------------------------------
+
+    def action_sync_now(self) -> None:
+        self.start_sync("incremental")
+
+    def start_sync(self, kind: str) -> None:
+        """Start (or coalesce into) a sync; it belongs to the App, not to any screen."""
+        if self.services.client_factory is None:
+            self.notify("Not connected to Salesforce", severity="warning")
+            return
+        self.run_worker(self.coordinator.request(kind), group="sync", exit_on_error=False,
+                        description=f"{kind} sync")
+
+    async def _run_sync(self, kind: str) -> Any:
+        from smvue_tui.sync.engine import SyncEngine
+
+        assert self.services.client_factory is not None
+        client = self.services.client_factory()
+        engine = SyncEngine(client, self.services.db,
+                            progress=lambda event: self.post_message(SyncProgress(event)))
+        self.post_message(SyncStarted(kind))
+        try:
+            report = await engine.run(kind)
+        finally:
+            engine.close()
+            await client.aclose()
+        self.post_message(SyncFinished(report))
+        return report
+
+    def on_sync_progress(self, message: SyncProgress) -> None:
+        self.last_progress[message.event.sobject] = message
+
+    def on_sync_finished(self, message: SyncFinished) -> None:
+        self.last_report = message.report
+        self.post_message(StoreChanged(frozenset(message.report.counts)))
+
+    def on_sync_started(self, message: SyncStarted) -> None:
+        self.last_progress.clear()
+
+    # --- global actions ---------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_why_missing(self) -> None:
+        self.push_screen(WhyMissingScreen())

@@ -1,0 +1,1 @@
+"""One module per screen; each reads the store in workers and renders from messages."""

@@ -1,0 +1,14 @@
+"""Connect to Salesforce (placeholder until its screen lands)."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+
+class ConnectScreen(Screen[None]):
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Connect to Salesforce", classes="placeholder")
+        yield Footer()

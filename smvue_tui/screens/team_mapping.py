@@ -1,0 +1,14 @@
+"""Team mapping (placeholder until its screen lands)."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+
+class TeamMappingScreen(Screen[None]):
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Team mapping", classes="placeholder")
+        yield Footer()

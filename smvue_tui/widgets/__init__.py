@@ -1,0 +1,1 @@
+"""Reusable widgets (virtual table, status bar, progress panel)."""
