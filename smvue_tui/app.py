@@ -102,6 +102,10 @@ class SmvueApp(App[None]):
         self.last_report = message.report
         self.post_message(StoreChanged(frozenset(message.report.counts)))
 
+    def on_store_changed(self, message: StoreChanged) -> None:
+        for screen in self.screen_stack:
+            screen.post_message(StoreChanged(message.sobjects))
+
     def on_sync_started(self, message: SyncStarted) -> None:
         self.last_progress.clear()
 

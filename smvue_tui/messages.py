@@ -29,8 +29,9 @@ class SyncFinished(Message):
 
 
 @dataclass
-class StoreChanged(Message):
-    """Rows changed in the store (a sync page, a webhook fetch): visible screens refresh."""
+class StoreChanged(Message, bubble=False):
+    """Rows changed in the store (a sync, a webhook fetch). The App forwards it to the screens
+    on its stacks; each refreshes what it shows."""
 
     sobjects: frozenset[str]
 

@@ -39,3 +39,10 @@ async def test_connected_store_opens_pipelines_and_keys_remap(tmp_path):
         await pilot.press("ctrl+t")
         assert app.current_mode == "team"
     assert all(b.id for b in SmvueApp.BINDINGS)
+
+
+async def test_synced_store_fixture_has_deals(synced_services):
+    assert m.Opportunity.select().count() > 100
+    app = SmvueApp(synced_services)
+    async with app.run_test(size=(120, 40)):
+        assert app.current_mode == "pipelines"
