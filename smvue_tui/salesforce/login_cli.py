@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import os
 import sys
 import webbrowser
@@ -23,6 +24,7 @@ from smvue_tui.salesforce.credentials import Credentials
 from smvue_tui.salesforce.device import DeviceFlow
 from smvue_tui.salesforce.environments import Environment, resolve_environment
 from smvue_tui.salesforce.errors import LoginExpired, SalesforceError
+from smvue_tui.salesforce.redaction import install_redaction
 from smvue_tui.salesforce.token_store import TokenStore
 
 LOGIN_TIMEOUT = 900.0  # seconds to wait for the browser or a paste
@@ -44,6 +46,9 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not logging.getLogger().handlers:  # warnings to stderr, never with a token in them
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    install_redaction()
     if args.command == "logout":
         return asyncio.run(_logout(sys.stdout, sys.stderr))
     return asyncio.run(_login(args, sys.stdout, sys.stderr))
