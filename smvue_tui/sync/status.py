@@ -1,0 +1,237 @@
+"""What ``smvue-tui status`` reports: the store, the login, the last and next sync, API usage.
+
+Everything is read from files that already exist: the store is never created here and no
+Salesforce call is made, so status works offline, before a login and before the first sync.
+The last API-usage reading is kept in a small JSON file next to the store (written by
+``smvue-tui sync``), because the client only learns it from response headers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from smvue_tui.config import Paths
+
+USAGE_FILE = "api-usage.json"
+ON_DEMAND = "on demand (smvue-tui sync)"
+
+
+@dataclass
+class StatusReport:
+    store_path: str
+    store_exists: bool = False
+    connection: dict[str, Any] | None = None  # None: not logged in
+    login_problem: str | None = None  # the token file exists but cannot be read
+    objects: dict[str, int] = field(default_factory=dict)
+    last_sync: dict[str, Any] | None = None
+    next_sync: str = ON_DEMAND
+    api_usage: dict[str, Any] | None = None
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# --- the stored API-usage reading ------------------------------------------------------------
+
+
+def usage_path(paths: Paths) -> Path:
+    return paths.data_dir / USAGE_FILE
+
+
+def save_usage(paths: Paths, usage: Any) -> None:
+    """Keep the client's latest ``ApiUsage`` reading (nothing when it has none)."""
+    if not getattr(usage, "max", None):
+        return
+    updated = usage.updated_at or datetime.now(UTC)
+    data = {"used": usage.used, "max": usage.max, "updated_at": updated.isoformat()}
+    target = usage_path(paths)
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = target.with_name(f".{USAGE_FILE}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data) + "\n")
+    os.replace(tmp, target)  # a reader never sees half a file
+
+
+def load_usage(paths: Paths) -> dict[str, Any] | None:
+    try:
+        data = json.loads(usage_path(paths).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("max"), int) or not data["max"]:
+        return None
+    return {"used": int(data.get("used") or 0), "max": data["max"],
+            "updated_at": str(data.get("updated_at") or "")}
+
+
+# --- collecting ------------------------------------------------------------------------------
+
+
+def collect_status(paths: Paths) -> StatusReport:
+    """The status of this installation, from the token file, the store and the usage file."""
+    report = StatusReport(store_path=str(paths.database))
+    _collect_login(report, paths)
+    report.api_usage = load_usage(paths)
+    if not paths.database.exists():
+        return report
+    from smvue_tui.store.db import open_store  # peewee only when there is a store to read
+
+    report.store_exists = True
+    db = open_store(paths.database)
+    try:
+        _collect_store(report)
+    finally:
+        db.close()
+    return report
+
+
+def _collect_login(report: StatusReport, paths: Paths) -> None:
+    from smvue_tui.salesforce.token_store import TokenStore, TokenStoreError
+
+    try:
+        creds = TokenStore(paths.token_file).load()
+    except TokenStoreError as exc:
+        report.login_problem = f"{exc.describe()}. {exc.remedy}"
+        return
+    if creds is not None:
+        report.connection = {
+            "org_id": creds.org_id, "instance_url": creds.instance_url, "user": creds.who(),
+            "environment": creds.environment.label(),
+        }
+
+
+def _collect_store(report: StatusReport) -> None:
+    from smvue_tui.store import models as m
+    from smvue_tui.sync.fields import load_plans
+    from smvue_tui.sync.plan import SPECS
+
+    for spec in SPECS:
+        query = spec.model.select()
+        for column, value in spec.constants.items():  # tables shared by several objects
+            if column in ("_sobject", "_kind"):
+                attr = "sobject" if column == "_sobject" else "kind"
+                query = query.where(getattr(spec.model, attr) == value)
+        report.objects[spec.sobject] = query.count()
+    report.skipped = {name: plan.reason for name, plan in sorted(load_plans().items())
+                      if plan.reason}
+    last = m.SyncRun.select().order_by(m.SyncRun.id.desc()).first()
+    if last is not None:
+        report.last_sync = _run_dict(last)
+        report.next_sync = _next_sync(report.last_sync)
+
+
+def _run_dict(run: Any) -> dict[str, Any]:
+    try:
+        errors = json.loads(run.errors or "[]")
+    except ValueError:
+        errors = []
+    return {"kind": run.kind, "status": run.status, "started_at": run.started_at,
+            "finished_at": run.finished_at, "api_calls": run.api_calls,
+            "resumes_at": run.resumes_at, "errors": errors if isinstance(errors, list) else []}
+
+
+def _next_sync(last: dict[str, Any]) -> str:
+    if last["status"] == "paused" and last.get("resumes_at"):
+        return f"after the API limit resets ({local_time(last['resumes_at'])}), on demand"
+    if last["status"] in ("cancelled", "failed", "running"):
+        return f"{ON_DEMAND} — it resumes where the last run stopped"
+    return ON_DEMAND
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+
+def local_time(stamp: str | None) -> str:
+    """An ISO timestamp in the user's local time zone, or the text itself when unparseable."""
+    if not stamp:
+        return "unknown"
+    try:
+        value = datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone().strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _ago(stamp: str | None, now: datetime) -> str:
+    try:
+        value = datetime.fromisoformat(stamp or "")
+    except ValueError:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    minutes = int((now - value).total_seconds() // 60)
+    if minutes < 1:
+        return " (just now)"
+    if minutes < 120:
+        return f" ({minutes} min ago)"
+    hours = minutes // 60
+    return f" ({hours} h ago)" if hours < 48 else f" ({hours // 24} days ago)"
+
+
+def render_text(status: StatusReport, now: datetime | None = None) -> str:
+    now = now or datetime.now(UTC)
+    lines: list[str] = []
+    conn = status.connection
+    if status.login_problem:
+        lines.append(f"Salesforce: login unreadable — {status.login_problem}")
+    elif conn is None:
+        lines.append("Salesforce: not connected (run `smvue-tui login`)")
+    else:
+        lines.append(f"Salesforce: {conn['user']} · org {conn['org_id'] or '(unknown)'} at "
+                     f"{conn['instance_url']} ({conn['environment']})")
+    if not status.store_exists:
+        lines.append(f"Store: none yet at {status.store_path} — run `smvue-tui sync`")
+    else:
+        lines.append(f"Store: {status.store_path}")
+        width = max(len(name) for name in status.objects) if status.objects else 0
+        lines += [f"  {name:<{width}}  {count:>9,}" for name, count in status.objects.items()]
+    last = status.last_sync
+    if last is None:
+        lines.append("Last sync: never")
+    else:
+        when = last["finished_at"] or last["started_at"]
+        lines.append(f"Last sync: {last['kind']} {last['status']} at {local_time(when)}"
+                     f"{_ago(when, now)}, {last['api_calls']} API calls, "
+                     f"{len(last['errors'])} errors")
+        if last["status"] == "paused":
+            lines.append(f"  paused: Salesforce API rate limit exceeded — resumes at "
+                         f"{local_time(last.get('resumes_at'))}")
+    lines.append(f"Next sync: {status.next_sync}")
+    usage = status.api_usage
+    if usage:
+        share = usage["used"] / usage["max"]
+        lines.append(f"API usage: {usage['used']:,} / {usage['max']:,} today ({share:.0%}), "
+                     f"read {local_time(usage['updated_at'])}")
+    else:
+        lines.append("API usage: not known yet (read during a sync)")
+    if last and last["errors"]:
+        lines.append("What failed:")
+        for error in last["errors"]:
+            where = f"{error.get('object')}: " if error.get("object") else ""
+            code = f" [{error['code']}]" if error.get("code") else ""
+            lines.append(f"  {where}{error.get('message', '')}{code}")
+            if error.get("detail"):
+                lines.append(f"    {error['detail']}")
+            if error.get("remedy"):
+                lines.append(f"    what to do: {error['remedy']}")
+    if status.skipped:
+        lines.append("Skipped:")
+        lines += [f"  {reason}" for reason in status.skipped.values()]
+    return "\n".join(lines)
+
+
+def status_json(status: StatusReport) -> str:
+    return json.dumps(status.to_dict(), indent=2, sort_keys=True)
+
+
+def write_status(paths: Paths, *, as_json: bool, out: Any) -> int:
+    """``smvue-tui status``: always exit 0 (a missing store or login is a state, not an error)."""
+    status = collect_status(paths)
+    print(status_json(status) if as_json else render_text(status), file=out)
+    return 0

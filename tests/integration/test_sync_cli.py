@@ -1,0 +1,115 @@
+"""`smvue-tui sync` and `smvue-tui status` in-process against a demo org, as a user runs them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from smvue_tui.cli import main
+from smvue_tui.config import app_paths
+from smvue_tui.salesforce.credentials import credentials_from_token
+from smvue_tui.salesforce.environments import resolve_environment
+from smvue_tui.salesforce.token_store import TokenStore
+from smvue_tui.store import models as m
+from smvue_tui.store.db import open_store
+
+
+def _log_in(running) -> None:
+    token = running.web_login()
+    creds = credentials_from_token(token, environment=resolve_environment(running.base_url),
+                                   client_id=running.org.client_id)
+    TokenStore().save(creds)
+
+
+def _live_opportunities(running) -> set[str]:
+    conn = running.org.store.reader()
+    try:
+        return {r[0] for r in conn.execute("SELECT Id FROM Opportunity WHERE IsDeleted = 0 "
+                                           "AND (IsClosed = 0 OR CloseDate >= date('now', "
+                                           "'-365 days'))")}
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def store():
+    """Open the store the CLI wrote (after it ran), closed after the test."""
+    opened = []
+
+    def open_it():
+        db = open_store(app_paths().database)
+        opened.append(db)
+        return db
+
+    yield open_it
+    for db in opened:
+        db.close()
+
+
+def test_sync_then_status(demo, capsys, store):
+    _log_in(demo)
+    assert main(["sync"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("initial sync ok:")
+    assert "API calls" in out
+    assert "Opportunity" in err and "rec/s" in err  # one progress line per event (not a TTY)
+
+    assert main(["sync", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["kind"] == "incremental" and report["status"] == "ok"
+    assert report["api_calls"] <= 4
+
+    assert main(["status", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["connection"]["org_id"] == demo.org.org_id
+    assert status["last_sync"]["kind"] == "incremental"
+    assert status["last_sync"]["status"] == "ok"
+    assert status["api_usage"]["max"] == demo.org.usage.daily_limit
+    assert status["next_sync"] == "on demand (smvue-tui sync)"
+
+    store()
+    stored = {o.id for o in m.Opportunity.select()}
+    assert stored == _live_opportunities(demo)
+    assert status["objects"]["Opportunity"] == len(stored)
+    connection = m.Connection.get()
+    assert (connection.org_id, connection.environment) == (demo.org.org_id, "demo")
+    assert [r.status for r in m.SyncRun.select().order_by(m.SyncRun.id)] == ["ok", "ok"]
+
+
+def test_status_text_after_sync(demo, capsys):
+    _log_in(demo)
+    assert main(["sync"]) == 0
+    capsys.readouterr()
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert f"org {demo.org.org_id}" in out
+    assert "Last sync: initial ok" in out
+    assert "Next sync: on demand (smvue-tui sync)" in out
+    assert "API usage:" in out and "not known" not in out
+
+
+def test_not_logged_in(capsys):
+    assert main(["sync"]) == 2
+    assert "Not connected to Salesforce — run `smvue-tui login` first" in capsys.readouterr().err
+    assert not app_paths().database.exists()
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "not connected" in out and "Store: none yet" in out
+
+
+def test_api_limit_exhausted_pauses(demo, capsys, store):
+    _log_in(demo)
+    demo.admin("POST", "/usage", json={"used": demo.org.usage.daily_limit})
+    assert main(["sync"]) == 3
+    out, err = capsys.readouterr()
+    assert "paused: Salesforce API rate limit exceeded — resumes at " in err
+    assert "sync ok" not in out
+
+    assert main(["status", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["last_sync"]["status"] == "paused"
+    assert status["last_sync"]["resumes_at"]
+    assert status["last_sync"]["errors"][0]["code"] == "REQUEST_LIMIT_EXCEEDED"
+    store()
+    assert m.SyncRun.get().status == "paused"
