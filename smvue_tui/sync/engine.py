@@ -43,6 +43,7 @@ from smvue_tui.sync.fetch import (
     soql_datetime,
     write_page,
 )
+from smvue_tui.sync.live import fetch_notified
 from smvue_tui.sync.plan import SPECS, SPECS_BY_NAME, Lookbacks, ObjectSpec, scope_filter
 from smvue_tui.sync.progress import ObjectMeter, ProgressCallback
 from smvue_tui.sync.repair import apply_deletes, gather_bounded, top_up, verify_ids
@@ -75,7 +76,8 @@ class SyncReport:
 class SyncEngine:
     def __init__(self, client: Any, db: SqliteDatabase, *, lookbacks: Lookbacks | None = None,
                  concurrency: int = 4, overlap: timedelta = timedelta(minutes=5),
-                 progress: ProgressCallback | None = None, today: date | None = None) -> None:
+                 progress: ProgressCallback | None = None, today: date | None = None,
+                 batch_size: int = 2000) -> None:
         self.client = client
         self.db = db
         self.lookbacks = lookbacks or Lookbacks()
@@ -83,6 +85,7 @@ class SyncEngine:
         self.overlap = overlap
         self.progress = progress
         self.today = today
+        self.batch_size = batch_size  # smaller pages: more checkpoints (tests, slow links)
         self.writer = StoreWriter(db)
         self.cancelled = asyncio.Event()
 
@@ -121,7 +124,8 @@ class SyncEngine:
         custom = tuple(c.api_name for c in await self.writer.call(
             lambda: list(m.CustomFieldMapping.select().where(m.CustomFieldMapping.enabled))))
         return SyncContext(self.client, self.writer, self.lookbacks, today, {}, custom,
-                           self.progress, self.cancelled, self.client.calls_sent)
+                           self.progress, self.cancelled, self.client.calls_sent,
+                           self.batch_size)
 
     async def _plan(self, ctx: SyncContext, report: SyncReport, renew: bool) -> None:
         plans = await self.writer.call(field_plans.load_plans)
@@ -147,6 +151,13 @@ class SyncEngine:
         pending = [SPECS_BY_NAME[n] for n in ctx.fields
                    if not (cursors.get(n) and cursors[n].initial_done)]
         run_started = datetime.now(UTC)
+        if kind == "webhook":
+            if pending:  # not synced yet: the initial sync will bring everything
+                return
+            for name, n in (await fetch_notified(ctx)).items():
+                report.counts[name] = n
+            await top_up(ctx)
+            return
         if pending:
             await self._initial(ctx, report, pending, run_started)
         else:

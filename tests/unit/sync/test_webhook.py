@@ -1,0 +1,89 @@
+"""The change-notification listener over real loopback HTTP: ACK only what is stored."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from smvue_tui.salesforce.outbound import ACK_BODY
+from smvue_tui.store import models as m
+from smvue_tui.store.db import open_store
+from smvue_tui.sync.fetch import StoreWriter
+from smvue_tui.sync.webhook import WebhookListener, new_path_token
+from tests.unit.salesforce.outbound_samples import ORG_ID, envelope, notification_xml
+
+XML = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'}
+
+
+@pytest.fixture
+async def listener(tmp_path):
+    db = open_store(tmp_path / "s.sqlite3")
+    writer = StoreWriter(db)
+    received: list = []
+    hook = WebhookListener(writer, org_id=ORG_ID, path_token=new_path_token(),
+                           on_new=received.extend)
+    await hook.start()
+    hook.received = received
+    yield hook
+    await hook.stop()
+    writer.close()
+    db.close()
+
+
+async def _post(hook, body: bytes, *, path: str | None = None, headers=XML):
+    async with httpx.AsyncClient() as client:
+        return await client.post(f"http://127.0.0.1:{hook.port}{path or hook.path}",
+                                 content=body, headers=headers)
+
+
+async def test_acks_after_storing_and_ignores_duplicates(listener):
+    body = envelope(notification_xml(1) + notification_xml(2))
+    first = await _post(listener, body)
+    assert first.status_code == 200 and first.content == ACK_BODY
+    assert m.ChangeNotification.select().count() == 2
+    assert [r.record_id for r in listener.received] == ["006XX000004A001QAA",
+                                                         "006XX000004A002QAA"]
+    again = await _post(listener, body)  # Salesforce redelivers: ACK, but nothing new
+    assert again.content == ACK_BODY
+    assert len(listener.received) == 2 and listener.stats["duplicates"] == 2
+
+
+BILLION_LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+                  b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+                  b"<lolz>&lol2;</lolz>")
+XXE = (b'<?xml version="1.0"?><!DOCTYPE foo [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+       b"<foo>&xxe;</foo>")
+
+
+@pytest.mark.parametrize("case", ["wrong org", "wrong token", "xxe", "billion laughs",
+                                  "oversize", "not xml", "truncated", "json", "get"])
+async def test_hostile_input_gets_no_ack_and_changes_nothing(listener, case):
+    body = envelope()
+    kwargs: dict = {}
+    if case == "wrong org":
+        body = envelope(org_id="00DXX0000009zzzEAA")
+    elif case == "wrong token":
+        kwargs["path"] = "/sf/outbound/guess"
+    elif case == "xxe":
+        body = XXE
+    elif case == "billion laughs":
+        body = BILLION_LAUGHS
+    elif case == "oversize":
+        body = envelope(notification_xml(1) * 1) + b" " * 1_100_000
+    elif case == "not xml":
+        body = b"hello"
+    elif case == "truncated":
+        body = envelope()[:300]
+    elif case == "json":
+        kwargs["headers"] = {"Content-Type": "application/json"}
+    if case == "get":
+        async with httpx.AsyncClient() as client:
+            response = await client.get(f"http://127.0.0.1:{listener.port}{listener.path}")
+    else:
+        response = await _post(listener, body, **kwargs)
+    assert response.status_code >= 400
+    assert ACK_BODY not in response.content
+    assert m.ChangeNotification.select().count() == 0
+    assert listener.received == []
+    ok = await _post(listener, envelope())  # still serving
+    assert ok.status_code == 200
