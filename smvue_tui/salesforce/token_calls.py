@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from authlib.integrations.base_client import OAuthError
-from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 from smvue_tui.salesforce.consumer import Consumer
 from smvue_tui.salesforce.environments import Environment, is_loopback_host
@@ -28,6 +28,9 @@ from smvue_tui.salesforce.errors import (
 )
 from smvue_tui.salesforce.guard import ReadOnlyGuard, guarded_async_client
 from smvue_tui.salesforce.redaction import redact, remember_secret
+
+if TYPE_CHECKING:
+    from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,11 @@ def oauth_client(consumer: Consumer, *, timeout: float = DEFAULT_TIMEOUT,
                  redirect_uri: str | None = None, scope: str | None = None,
                  transport: httpx.AsyncBaseTransport | None = None) -> AsyncOAuth2Client:
     """authlib's client for ``consumer``; credentials go in the form body (client_id always)."""
+    with warnings.catch_warnings():
+        # authlib >= 1.9.10 prefers the httpx2 package and warns (to the user's terminal) when
+        # it falls back to httpx, which it still fully supports.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from authlib.integrations.httpx_client import AsyncOAuth2Client
     kwargs: dict[str, Any] = {"timeout": http_timeout(timeout),
                               "event_hooks": {"request": [ReadOnlyGuard()]}}
     if transport is not None:
