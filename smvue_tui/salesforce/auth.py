@@ -206,6 +206,8 @@ class LoginFlow:
         try:
             creds = await self._complete(params["code"])
         except SalesforceError as error:
+            if error.code == "login_finished":  # the paste path won the race
+                return Page(200, "Already logged in", "You can close this tab.")
             self._settle(error=error)
             return _failure_page(error)
         return Page(200, "Logged in to Salesforce",

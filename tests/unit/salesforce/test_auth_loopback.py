@@ -102,3 +102,15 @@ def _port_open(port: int) -> bool:
     with socket.socket() as probe:
         probe.settimeout(1)
         return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+async def test_paste_and_redirect_racing_exchange_only_once(httpx_mock):
+    httpx_mock.add_response(url=TOKEN_URL, method="POST", json=token_body())
+    httpx_mock.add_response(url=IDENTITY_URL, json=identity_body())
+    async with LoginFlow(PRODUCTION, CONSUMER, port=0) as flow:
+        pasted, (status, page) = await asyncio.gather(
+            flow.complete_with_pasted(f"?code=c0de&state={flow.state}"),
+            browser_get(flow, f"code=c0de&state={flow.state}"))
+        assert status == 200 and ("Already logged in" in page or "Logged in" in page)
+        assert await flow.wait_for_redirect() == pasted
+    assert len(httpx_mock.get_requests(url=TOKEN_URL)) == 1
