@@ -1,0 +1,63 @@
+import asyncio
+from datetime import timedelta
+
+from smvue_tui.live import LiveServices, LiveSettings
+from smvue_tui.sync.coordinator import SyncCoordinator
+
+
+async def test_schedule_triggers_through_the_lane_and_shows_next_runs():
+    ran: list[str] = []
+
+    async def run(kind: str) -> str:
+        ran.append(kind)
+        return kind
+
+    lane = SyncCoordinator(run)
+    live = LiveServices(lane.request, lane.cancel, lambda: lane.running,
+                        LiveSettings(resync_minutes=0.001, reconcile_hours=1))
+    live.start()
+    try:
+        for _ in range(100):
+            if ran:
+                break
+            await asyncio.sleep(0.05)
+        assert ran and ran[0] == "incremental"
+        assert set(live.next_runs()) == {"incremental", "reconcile"}
+    finally:
+        await live.stop()
+
+
+async def test_notifications_are_debounced_into_one_webhook_sync():
+    ran: list[str] = []
+
+    async def run(kind: str) -> None:
+        ran.append(kind)
+
+    lane = SyncCoordinator(run)
+    live = LiveServices(lane.request, lane.cancel, lambda: lane.running,
+                        LiveSettings(debounce_seconds=0.05))
+    for _ in range(10):
+        live.notified()
+    await asyncio.sleep(0.3)
+    assert ran == ["webhook"]
+    await live.stop()
+
+
+async def test_a_stuck_sync_is_cancelled_and_started_again():
+    started: list[str] = []
+
+    async def run(kind: str) -> None:
+        started.append(kind)
+        if len(started) == 1:
+            await asyncio.Event().wait()  # stuck
+
+    lane = SyncCoordinator(run)
+    live = LiveServices(lane.request, lane.cancel, lambda: lane.running,
+                        LiveSettings(stuck_after=timedelta(seconds=0)))
+    live._spawn("incremental")
+    await asyncio.sleep(0.05)
+    assert lane.running == "incremental"
+    await live._watchdog()
+    await asyncio.sleep(0.05)
+    assert started == ["incremental", "incremental"] and lane.running is None
+    await live.stop()
