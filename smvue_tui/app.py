@@ -10,6 +10,7 @@ from typing import Any
 
 from textual.app import App
 from textual.binding import Binding
+from textual.signal import Signal
 
 from smvue_tui.messages import StoreChanged, SyncFinished, SyncProgress, SyncStarted
 from smvue_tui.screens.connect import ConnectScreen
@@ -55,6 +56,10 @@ class SmvueApp(App[None]):
         self.coordinator = SyncCoordinator(self._run_sync)
         self.last_progress: dict[str, SyncProgress] = {}
         self.last_report: Any = None
+        # Every SyncStarted/SyncProgress/SyncFinished, for screens that watch the sync
+        # (a signal, so screens that do not subscribe never see them bubble back here).
+        self.sync_events: Signal[Any] = Signal(self, "sync_events")
+        self.sync_client: Any = None  # the running sync's client (its usage reading)
 
     @property
     def connected(self) -> bool:
@@ -80,10 +85,19 @@ class SmvueApp(App[None]):
                         description=f"{kind} sync")
 
     async def _run_sync(self, kind: str) -> Any:
-        from smvue_tui.sync.engine import SyncEngine
+        from smvue_tui.salesforce.errors import SalesforceError
+        from smvue_tui.sync.engine import SyncEngine, SyncReport
+        from smvue_tui.sync.status import save_usage
 
         assert self.services.client_factory is not None
-        client = self.services.client_factory()
+        try:
+            client = self.services.client_factory()
+        except SalesforceError as exc:  # no stored login, or it cannot be read
+            failed = SyncReport(kind, status="failed")
+            failed.error(exc)
+            self.post_message(SyncFinished(failed))
+            return failed
+        self.sync_client = client
         engine = SyncEngine(client, self.services.db,
                             progress=lambda event: self.post_message(SyncProgress(event)))
         self.post_message(SyncStarted(kind))
@@ -91,15 +105,19 @@ class SmvueApp(App[None]):
             report = await engine.run(kind)
         finally:
             engine.close()
+            self.sync_client = None
+            save_usage(self.services.paths, client.usage)
             await client.aclose()
         self.post_message(SyncFinished(report))
         return report
 
     def on_sync_progress(self, message: SyncProgress) -> None:
         self.last_progress[message.event.sobject] = message
+        self.sync_events.publish(message)
 
     def on_sync_finished(self, message: SyncFinished) -> None:
         self.last_report = message.report
+        self.sync_events.publish(message)
         self.post_message(StoreChanged(frozenset(message.report.counts)))
 
     def on_store_changed(self, message: StoreChanged) -> None:
@@ -108,6 +126,7 @@ class SmvueApp(App[None]):
 
     def on_sync_started(self, message: SyncStarted) -> None:
         self.last_progress.clear()
+        self.sync_events.publish(message)
 
     # --- global actions ---------------------------------------------------------------------
 
