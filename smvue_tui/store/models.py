@@ -318,6 +318,7 @@ class DeployedAutomation(BaseModel):
     full_name = CharField()
     type = CharField()  # WorkflowOutboundMessage | WorkflowRule | Flow
     org_id = CharField(max_length=18)
+    component = TextField(default="{}")  # JSON: what removal needs (object, message it sends)
     deployed_at = TextField(default=lambda: utcnow().isoformat())
     removed_at = TextField(null=True)
     leftover_reason = TextField(null=True)

@@ -1,0 +1,158 @@
+"""Deploying and removing the one piece of automation SMVue writes to Salesforce.
+
+On connect, when a public webhook URL is configured: an Outbound Message plus its trigger (a
+Workflow Rule, as the product page says; a record-triggered Flow when the org refuses new rules)
+for each object whose changes we want pushed. Every deployed component is recorded in the store;
+on disconnect removal is best effort, and whatever could not be removed stays recorded as a
+leftover with the Setup path to remove it by hand, and is retried on the next connect.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from smvue_tui.config import Paths
+from smvue_tui.salesforce.metadata import (
+    DeployedComponent,
+    DeployReport,
+    RemovalReport,
+    deploy_automation,
+    remove_automation,
+)
+from smvue_tui.store import models as m
+
+# The product page: opportunities first; account/contact/activity changes too.
+LIVE_FIELDS: dict[str, list[str]] = {
+    "Opportunity": ["Id", "SystemModstamp", "StageName", "Amount", "CloseDate", "IsClosed",
+                    "IsWon", "OwnerId"],
+    "Account": ["Id", "SystemModstamp", "Name", "OwnerId"],
+    "Contact": ["Id", "SystemModstamp", "AccountId"],
+}
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    public_url: str | None  # the https URL Salesforce calls (the user's TLS proxy or tunnel)
+    host: str = "127.0.0.1"
+    port: int = 8765
+    path_token: str = ""
+
+    @property
+    def endpoint_url(self) -> str | None:
+        if not self.public_url:
+            return None
+        return f"{self.public_url.rstrip('/')}/sf/outbound/{self.path_token}"
+
+
+def path_token(paths: Paths) -> str:
+    """The unguessable path segment, made once and kept (0600) so deployed URLs stay valid."""
+    file = paths.config_dir / "webhook-token"
+    if file.exists():
+        return file.read_text().strip()
+    paths.config_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    token = secrets.token_urlsafe(24)
+    fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(token)
+    return token
+
+
+def webhook_settings(paths: Paths, config: dict[str, Any]) -> WebhookSettings:
+    """``[webhook]`` from config.toml: public_url, host, port."""
+    section = config.get("webhook", {}) if isinstance(config, dict) else {}
+    public = section.get("public_url") or None
+    if public and not str(public).startswith("https://"):
+        raise ValueError("[webhook] public_url must be an https:// URL Salesforce can reach")
+    return WebhookSettings(public, str(section.get("host", "127.0.0.1")),
+                           int(section.get("port", 8765)), path_token(paths))
+
+
+def _refresher(client: Any) -> Any:
+    async def refresh() -> str:
+        await client.session.refresh(client.session.access_token)
+        return client.session.access_token
+
+    return refresh
+
+
+def record_deployed(org_id: str, report: DeployReport) -> None:
+    for component in report.deployed:
+        m.DeployedAutomation.insert(
+            org_id=org_id, type=component.type, full_name=component.full_name,
+            component=json.dumps(component.to_dict()), removed_at=None, leftover_reason=None,
+        ).on_conflict(conflict_target=[m.DeployedAutomation.org_id, m.DeployedAutomation.type,
+                                       m.DeployedAutomation.full_name],
+                      update={m.DeployedAutomation.removed_at: None,
+                              m.DeployedAutomation.leftover_reason: None,
+                              m.DeployedAutomation.component: json.dumps(component.to_dict())},
+                      ).execute()
+
+
+def outstanding(org_id: str) -> list[DeployedComponent]:
+    """Deployed and not (yet) removed: what a disconnect must remove."""
+    rows = m.DeployedAutomation.select().where((m.DeployedAutomation.org_id == org_id)
+                                               & m.DeployedAutomation.removed_at.is_null())
+    return [DeployedComponent.from_dict(json.loads(r.component)) for r in rows]
+
+
+def record_removal(org_id: str, report: RemovalReport) -> None:
+    now = datetime.now(UTC).isoformat()
+    for component in report.removed:
+        m.DeployedAutomation.update(removed_at=now, leftover_reason=None).where(
+            (m.DeployedAutomation.org_id == org_id)
+            & (m.DeployedAutomation.full_name == component.full_name)
+            & (m.DeployedAutomation.type == component.type)).execute()
+    for leftover in report.leftovers:
+        m.DeployedAutomation.update(leftover_reason=leftover.reason,
+                                    setup_path=leftover.setup_path).where(
+            (m.DeployedAutomation.org_id == org_id)
+            & (m.DeployedAutomation.full_name == leftover.component.full_name)
+            & (m.DeployedAutomation.type == leftover.component.type)).execute()
+
+
+async def deploy(client: Any, org_id: str, endpoint_url: str, *,
+                 integration_user: str | None) -> DeployReport:
+    """Deploy (idempotently) and record; leftovers of an earlier disconnect are cleaned first."""
+    earlier = outstanding(org_id)
+    if earlier:
+        await remove(client, org_id, earlier)
+    report = await deploy_automation(
+        client.post_metadata_soap, list(LIVE_FIELDS), endpoint_url, LIVE_FIELDS,
+        session_id=client.session.access_token, refresh=_refresher(client),
+        integration_user=integration_user, api_version=client.api_version)
+    record_deployed(org_id, report)
+    return report
+
+
+async def remove(client: Any, org_id: str,
+                 components: list[DeployedComponent] | None = None) -> RemovalReport:
+    """Best-effort removal; what stays is recorded as a leftover with its Setup path."""
+    items = outstanding(org_id) if components is None else components
+    report = await remove_automation(client.post_metadata_soap, items,
+                                     session_id=client.session.access_token,
+                                     refresh=_refresher(client),
+                                     api_version=client.api_version)
+    record_removal(org_id, report)
+    if report.fault is not None:
+        for component in items:
+            if component not in report.removed:
+                m.DeployedAutomation.update(
+                    leftover_reason=report.fault.describe()).where(
+                    (m.DeployedAutomation.org_id == org_id)
+                    & (m.DeployedAutomation.full_name == component.full_name)).execute()
+    return report
+
+
+def leftovers(org_id: str | None = None) -> list[m.DeployedAutomation]:
+    query = m.DeployedAutomation.select().where(m.DeployedAutomation.removed_at.is_null()
+                                                & m.DeployedAutomation.leftover_reason
+                                                .is_null(False))
+    if org_id:
+        query = query.where(m.DeployedAutomation.org_id == org_id)
+    return list(query)
+
