@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import random
 import sqlite3
+import subprocess
+import sys
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -300,3 +304,18 @@ def test_values_are_stored_as_salesforce_serialises_them(store):
     store.update("Contact", contact, {"LastName": "King"})
     store.update("Contact", contact, {"LastName": "King"})  # a no-op in the same second is fine
     assert store.get("Contact", contact)["Name"] == "Ada King"
+
+
+def test_two_processes_generating_the_same_org(tmp_path):
+    code = ("import sys; from pathlib import Path; from smvue_tui.demo_org.store import OrgStore;"
+            "from smvue_tui.demo_org.profile import OrgProfile;"
+            "s = OrgStore.open(Path(sys.argv[1]), 120, 9, OrgProfile());"
+            "print(int(s.generated), s.count('Opportunity')); s.close()")
+    root = str(Path(__file__).resolve().parents[3])
+    env = {**os.environ, "PYTHONPATH": root}
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], env=env,
+                              stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [p.communicate(timeout=120)[0].split() for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    assert sorted(outputs) == [["0", "120"], ["1", "120"]]
+    assert len(list(tmp_path.glob("org-*.sqlite3"))) == 1
