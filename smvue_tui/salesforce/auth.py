@@ -51,6 +51,7 @@ from smvue_tui.salesforce.errors import (
     from_oauth_body,
 )
 from smvue_tui.salesforce.loopback import ListenerError, LoopbackListener, Page, redirect_uri_for
+from smvue_tui.salesforce.redaction import TokenRedactingFilter, install_redaction
 from smvue_tui.salesforce.session import Session
 from smvue_tui.salesforce.token_calls import (
     DEFAULT_TIMEOUT,
@@ -64,8 +65,9 @@ from smvue_tui.salesforce.token_store import TokenStore, TokenStoreError
 __all__ = [
     "PRODUCTION", "SANDBOX", "Consumer", "ConsumerNotConfigured", "Credentials", "DeviceCode",
     "DeviceFlow", "Environment", "LoginFlow", "LogoutResult", "RedirectListenerError",
-    "SalesforceSettings", "Session", "TokenStore", "TokenStoreError", "consumer_for",
-    "load_settings", "logout", "parse_pasted", "resolve_environment",
+    "SalesforceSettings", "Session", "TokenRedactingFilter", "TokenStore", "TokenStoreError",
+    "consumer_for", "install_redaction", "load_settings", "logout", "parse_pasted",
+    "resolve_environment",
 ]
 
 log = logging.getLogger(__name__)
