@@ -60,6 +60,7 @@ class SmvueApp(App[None]):
         # (a signal, so screens that do not subscribe never see them bubble back here).
         self.sync_events: Signal[Any] = Signal(self, "sync_events")
         self.sync_client: Any = None  # the running sync's client (its usage reading)
+        self.live: Any = None  # LiveServices while connected: schedule + notifications
 
     @property
     def connected(self) -> bool:
@@ -70,6 +71,28 @@ class SmvueApp(App[None]):
         if keymap:
             self.set_keymap(keymap)
         self.switch_mode("pipelines" if self.connected else "connect")
+        if self.services.background:
+            self.call_later(self.start_live)
+
+    async def start_live(self) -> None:
+        """Scheduled resync and reconciliation, and change notifications when configured."""
+        from smvue_tui.live import LiveServices
+
+        if self.live is not None or self.services.client_factory is None or not self.connected:
+            return
+        self.live = LiveServices(self.coordinator.request, self.coordinator.cancel,
+                                 lambda: self.coordinator.running)
+        self.live.start()
+        webhook = self.services.webhook()
+        connection = m.Connection.get_or_none(m.Connection.disconnected_at.is_null())
+        if webhook is not None and webhook.public_url and connection is not None:
+            await self.live.start_listener(self.services.db, connection.org_id,
+                                           webhook.path_token, host=webhook.host,
+                                           port=webhook.port)
+
+    async def on_unmount(self) -> None:
+        if self.live is not None:
+            await self.live.stop()
 
     # --- the sync lane --------------------------------------------------------------------------
 

@@ -48,6 +48,7 @@ class LiveServices:
         self.scheduler = AsyncIOScheduler(job_defaults={"coalesce": True, "max_instances": 1,
                                                         "misfire_grace_time": 300})
         self.listener: Any = None  # a started WebhookListener, when notifications are on
+        self._writer: Any = None
         self._debounce: asyncio.TimerHandle | None = None
         self._sync_started: float | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -62,6 +63,18 @@ class LiveServices:
         self.scheduler.add_job(self._watchdog, "interval", minutes=1, id="watchdog")
         self.scheduler.start()
 
+    async def start_listener(self, db: Any, org_id: str, path_token: str, *,
+                             host: str = "127.0.0.1", port: int = 0) -> Any:
+        """Listen for Outbound Messages; new ones trigger a debounced ``webhook`` sync."""
+        from smvue_tui.sync.fetch import StoreWriter
+        from smvue_tui.sync.webhook import WebhookListener
+
+        self._writer = StoreWriter(db)
+        self.listener = WebhookListener(self._writer, org_id=org_id, path_token=path_token,
+                                        on_new=self.notified, host=host, port=port)
+        await self.listener.start()
+        return self.listener
+
     async def stop(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
@@ -69,6 +82,10 @@ class LiveServices:
             self._debounce.cancel()
         if self.listener is not None:
             await self.listener.stop()
+            self.listener = None
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
         for task in list(self._tasks):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -38,16 +38,29 @@ class AppServices:
 
     def keymap(self) -> dict[str, str]:
         """``[keys]`` from config.toml: binding id → key(s), e.g. ``sync_now = "ctrl+r"``."""
+        keys = self.config().get("keys", {})
+        return {str(k): str(v) for k, v in keys.items()} if isinstance(keys, dict) else {}
+
+    def config(self) -> dict[str, Any]:
+        """config.toml as a dict ({} when missing or unreadable — logged)."""
         try:
             with open(self.paths.config_file, "rb") as fh:
-                keys = tomllib.load(fh).get("keys", {})
+                return tomllib.load(fh)
         except FileNotFoundError:
             return {}
         except (OSError, tomllib.TOMLDecodeError) as exc:
-            logging.getLogger(__name__).warning("ignoring [keys] in %s: %s",
-                                                self.paths.config_file, exc)
+            logging.getLogger(__name__).warning("ignoring %s: %s", self.paths.config_file, exc)
             return {}
-        return {str(k): str(v) for k, v in keys.items()} if isinstance(keys, dict) else {}
+
+    def webhook(self) -> Any:
+        """The [webhook] settings (None when config.toml's [webhook] is invalid — logged)."""
+        from smvue_tui.change_notifications import webhook_settings
+
+        try:
+            return webhook_settings(self.paths, self.config())
+        except ValueError as exc:
+            logging.getLogger(__name__).warning("change notifications off: %s", exc)
+            return None
 
     @classmethod
     def create(cls, paths: Paths | None = None) -> AppServices:
