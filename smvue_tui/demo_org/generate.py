@@ -39,7 +39,7 @@ from smvue_tui.demo_org.org import DEMO_USERNAME
 from smvue_tui.demo_org.profile import OrgProfile
 from smvue_tui.demo_org.schema import ALL_STAGES, LEAD_STATUSES, PIPELINES, TEAM_ROLES, Catalog
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # bump whenever the generated data changes: old caches are not reused
 DEMO_USER_COUNTER = 1  # the demo user is the first User id
 
 
@@ -193,7 +193,8 @@ def _accounts_and_contacts(g: Gen, report: Progress) -> None:
     rng, users, n = g.rng, g.users, max(3, g.size // 4)
     roots, level2 = max(1, n // 20), max(1, n // 5)
     start, step = g.anchor_ts - 1080 * DAY, (1050 * DAY) / n  # 36 → 1 months ago, in id order
-    owners = [users.index(u) for u in users if u["Id"] in set(g.owner_pool)]
+    deal_owners = set(g.owner_pool)
+    owners = [i for i, u in enumerate(users) if u["Id"] in deal_owners]
     account_teams = g.profile.account_teams
     contact_counter = 0
     for i in range(n):

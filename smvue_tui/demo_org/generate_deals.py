@@ -253,8 +253,9 @@ def _event(g: Gen, what: str, who: str | None, owner: str, at: int, floor: int) 
 
 def _team(g: Gen, oid: str, owner: str, created: int) -> None:
     rng = g.rng
-    pool = [u for u in g.team_pool if u != owner]
-    for member in rng.sample(pool, min(len(pool), rng.randint(1, 2))):
+    wanted = rng.randint(1, 2)
+    picked = rng.sample(g.team_pool, min(len(g.team_pool), wanted + 1))
+    for member in [u for u in picked if u != owner][:wanted]:
         name = g.user_names[member]
         g.sink.add("OpportunityTeamMember", audit({
             "Id": g.ids.next("00q"), "OpportunityId": oid, "UserId": member, "Name": name,
