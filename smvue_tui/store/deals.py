@@ -1,0 +1,313 @@
+"""Deal queries: the paged deal list behind the virtual table, one deal's detail, and the
+manager's own notes and action items on a deal (SMVue's rows; no sync ever touches them).
+
+Plain store code without Textual; call it from thread workers.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any
+
+from peewee import JOIN
+
+from smvue_tui.store import models as m
+from smvue_tui.store.pipeline import DealFilter, where
+
+# Columns of a deal row, in order; the Id rides along last (hidden) for selection.
+DEAL_COLUMNS = ("name", "account", "stage", "amount", "currency", "close_date", "owner",
+                "probability")
+ID_INDEX = len(DEAL_COLUMNS)
+DEFAULT_SORT = ("close_date", False)
+
+_Owner = m.SfUser.alias("owner")
+_Stage = m.OpportunityStage.alias("stage")
+_SORT_EXPR = {
+    "name": m.Opportunity.name,
+    "account": m.Account.name,
+    "stage": _Stage.sort_order,
+    "amount": m.Opportunity.amount,
+    "currency": m.Opportunity.currency_iso_code,
+    "close_date": m.Opportunity.close_date,
+    "owner": _Owner.name,
+    "probability": m.Opportunity.probability,
+}
+
+
+def money(amount: float | None, currency: str | None = None) -> str:
+    """12,300 or 12,300 EUR; no cents (pipeline figures are directional)."""
+    if amount is None:
+        return "—"
+    text = f"{amount:,.0f}"
+    return f"{text} {currency}" if currency else text
+
+
+@dataclass(frozen=True)
+class DealSource:
+    """The deals of a filter, sorted, served a page at a time (LIMIT/OFFSET on indexed columns).
+
+    Implements the PagedTable source protocol: ``count()``, ``fetch(offset, limit)`` and
+    ``sorted_by(key, descending)``.
+    """
+
+    filter: DealFilter = field(default_factory=DealFilter)
+    sort: tuple[str, bool] = DEFAULT_SORT
+
+    def sorted_by(self, key: str, descending: bool) -> DealSource:
+        if key not in _SORT_EXPR:
+            raise ValueError(f"cannot sort deals by {key!r}")
+        return replace(self, sort=(key, descending))
+
+    def count(self) -> int:
+        return m.Opportunity.select().where(where(self.filter)).count()
+
+    def fetch(self, offset: int, limit: int) -> list[tuple]:
+        o = m.Opportunity
+        key, descending = self.sort
+        expr = _SORT_EXPR[key]
+        order = [expr.desc() if descending else expr.asc(),
+                 o.id.desc() if descending else o.id.asc()]
+        query = (o.select(o.name, m.Account.name, o.stage_name, o.amount, o.currency_iso_code,
+                          o.close_date, _Owner.name, o.probability, o.id)
+                 .join_from(o, m.Account, JOIN.LEFT_OUTER, on=(m.Account.id == o.account_id))
+                 .join_from(o, _Owner, JOIN.LEFT_OUTER, on=(_Owner.id == o.owner_id)))
+        if key == "stage":
+            query = query.join_from(o, _Stage, JOIN.LEFT_OUTER,
+                                    on=(_Stage.master_label == o.stage_name))
+        return list(query.where(where(self.filter)).order_by(*order)
+                    .limit(limit).offset(offset).tuples())
+
+
+# --- one deal ----------------------------------------------------------------------------------
+
+ROLE_RANK = ("Decision Maker", "Economic Buyer", "Executive Sponsor", "Technical Buyer",
+             "Business User", "Evaluator", "Influencer")
+
+
+@dataclass
+class ContactRoleRow:
+    name: str
+    title: str
+    role: str
+    is_primary: bool
+    email: str
+
+
+@dataclass
+class ActivityRow:
+    when: str
+    kind: str  # Meeting | Call | Email | Task
+    subject: str
+    status: str
+    on_account: bool  # logged on the deal's account rather than the deal
+
+
+@dataclass
+class CollaboratorRow:
+    name: str
+    role: str
+    on: str  # "deal" (OpportunityTeamMember) | "account" (AccountTeamMember)
+    team_member: bool  # maps to a coached team member
+
+
+@dataclass
+class DealDetail:
+    id: str
+    name: str
+    fields: list[tuple[str, str]]
+    custom_fields: list[tuple[str, str]]
+    account: tuple[str, str] | None  # (Id, name)
+    ancestors: list[tuple[str, str]]  # root first, ending with the direct parent
+    children: list[tuple[str, str]]
+    contact_roles: list[ContactRoleRow]
+    activities: list[ActivityRow]
+    stage_history: list[tuple[str, str, str, str]]  # when, stage, amount, close date
+    collaborators: list[CollaboratorRow]
+    notes: list[m.Note] = field(default_factory=list)
+    action_items: list[m.ActionItem] = field(default_factory=list)
+
+
+class DealNotFound(LookupError):
+    pass
+
+
+def _text(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    return str(value)
+
+
+def _standard_fields(o: m.Opportunity) -> list[tuple[str, str]]:
+    owner = m.SfUser.get_or_none(m.SfUser.id == o.owner_id)
+    rtype = m.RecordType.get_or_none(m.RecordType.id == o.record_type_id)
+    prob = f"{o.probability:g}%" if o.probability is not None else None
+    return [("Amount", money(o.amount, o.currency_iso_code)), ("Close date", _text(o.close_date)),
+            ("Stage", _text(o.stage_name)), ("Probability", _text(prob)),
+            ("Owner", _text(owner.name if owner else o.owner_id)),
+            ("Pipeline", _text(rtype.name if rtype else None)), ("Type", _text(o.type)),
+            ("Next step", _text(o.next_step)), ("Lead source", _text(o.lead_source)),
+            ("Forecast", _text(o.forecast_category_name)),
+            ("Closed", _text(o.is_closed)), ("Won", _text(o.is_won)),
+            ("Created", _text((o.created_date or "")[:10] or None)),
+            ("Last modified", _text((o.last_modified_date or "")[:10] or None))]
+
+
+def _custom_fields(o: m.Opportunity) -> list[tuple[str, str]]:
+    try:
+        values = json.loads(o.custom_fields or "{}")
+    except ValueError:
+        values = {}
+    mappings = m.CustomFieldMapping.select().where(m.CustomFieldMapping.enabled == True)  # noqa: E712
+    return [(mp.label, _text(values.get(mp.api_name)))
+            for mp in mappings.order_by(m.CustomFieldMapping.label)]
+
+
+def _hierarchy(account_id: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    ancestors: list[tuple[str, str]] = []
+    seen = {account_id}
+    current = m.Account.get_or_none(m.Account.id == account_id)
+    while current is not None and current.parent_id and current.parent_id not in seen:
+        seen.add(current.parent_id)
+        parent = m.Account.get_or_none(m.Account.id == current.parent_id)
+        ancestors.append((current.parent_id, parent.name if parent else "(not synced)"))
+        current = parent
+    children = [(a.id, a.name) for a in m.Account.select(m.Account.id, m.Account.name)
+                .where(m.Account.parent_id == account_id).order_by(m.Account.name)]
+    return list(reversed(ancestors)), children
+
+
+def _contact_roles(deal_id: str) -> list[ContactRoleRow]:
+    r = m.OpportunityContactRole
+    rows = [ContactRoleRow(c.name if c else "(contact not synced)", (c.title or "") if c else "",
+                           role.role or "", bool(role.is_primary), (c.email or "") if c else "")
+            for role in r.select().where(r.opportunity_id == deal_id)
+            for c in [m.Contact.get_or_none(m.Contact.id == role.contact_id)]]
+
+    def rank(row: ContactRoleRow) -> tuple:
+        known = ROLE_RANK.index(row.role) if row.role in ROLE_RANK else len(ROLE_RANK)
+        return (not row.is_primary, known, row.name.lower())
+
+    return sorted(rows, key=rank)
+
+
+# EmailMessage.Status is a code: 0 New, 1 Read, 2 Replied, 3 Sent, 4 Forwarded, 5 Draft.
+_EMAIL_STATUS = {"0": "New", "1": "Read", "2": "Replied", "3": "Sent", "4": "Forwarded",
+                 "5": "Draft"}
+
+
+def _activity_kind(a: m.Activity) -> str:
+    if a.kind == "Event":
+        return "Meeting"
+    if a.kind == "EmailMessage" or a.subtype == "Email":
+        return "Email"
+    return "Call" if a.subtype == "Call" else "Task"
+
+
+def _activities(deal_id: str, account_id: str | None) -> list[ActivityRow]:
+    a = m.Activity
+    related = [deal_id] + ([account_id] if account_id else [])
+    return [ActivityRow((x.occurred_at or "")[:16].replace("T", " "), _activity_kind(x),
+                        x.subject or "",
+                        _EMAIL_STATUS.get(x.status or "", x.status or "") if x.kind ==
+                        "EmailMessage" else x.status or "", x.what_id != deal_id)
+            for x in a.select().where(a.what_id.in_(related))
+            .order_by(a.occurred_at.desc(nulls="LAST"), a.id.desc())]
+
+
+def _collaborators(deal_id: str, account_id: str | None) -> list[CollaboratorRow]:
+    c = m.Collaborator
+    cond = (c.sobject == "OpportunityTeamMember") & (c.parent_id == deal_id)
+    if account_id:
+        cond |= (c.sobject == "AccountTeamMember") & (c.parent_id == account_id)
+    team = {t.sf_user_id for t in m.TeamMember.select().where(
+        m.TeamMember.sf_user_id.is_null(False) & (m.TeamMember.coached == True))}  # noqa: E712
+    rows = []
+    for row in c.select().where(cond):
+        user = m.SfUser.get_or_none(m.SfUser.id == row.user_id)
+        rows.append(CollaboratorRow(user.name if user else row.user_id or "?", row.role or "",
+                                    "deal" if row.sobject == "OpportunityTeamMember"
+                                    else "account", row.user_id in team))
+    return sorted(rows, key=lambda r: (r.on != "deal", not r.team_member, r.name.lower()))
+
+
+def _stage_history(deal_id: str) -> list[tuple[str, str, str, str]]:
+    h = m.StageHistory
+    return [((x.created_date or "")[:10], x.stage_name or "", money(x.amount), x.close_date or "")
+            for x in h.select().where((h.sobject == "OpportunityHistory")
+                                      & (h.parent_id == deal_id))
+            .order_by(h.created_date.desc(), h.id.desc())]
+
+
+def deal_detail(deal_id: str) -> DealDetail:
+    """Everything the deal screen shows about one deal (raises DealNotFound)."""
+    o = m.Opportunity.get_or_none(m.Opportunity.id == deal_id)
+    if o is None:
+        raise DealNotFound(f"deal {deal_id} is not in the store (deleted or out of scope)")
+    account = m.Account.get_or_none(m.Account.id == o.account_id) if o.account_id else None
+    ancestors, children = _hierarchy(account.id) if account else ([], [])
+    return DealDetail(
+        id=o.id, name=o.name or "(unnamed deal)", fields=_standard_fields(o),
+        custom_fields=_custom_fields(o),
+        account=(account.id, account.name or "") if account else None,
+        ancestors=ancestors, children=children, contact_roles=_contact_roles(o.id),
+        activities=_activities(o.id, o.account_id), stage_history=_stage_history(o.id),
+        collaborators=_collaborators(o.id, o.account_id), notes=notes(o.id),
+        action_items=action_items(o.id))
+
+
+# --- the manager's notes and action items ------------------------------------------------------
+
+
+def notes(deal_id: str) -> list[m.Note]:
+    return list(m.Note.select().where(m.Note.opportunity_id == deal_id)
+                .order_by(m.Note.updated_at.desc(), m.Note.id.desc()))
+
+
+def action_items(deal_id: str) -> list[m.ActionItem]:
+    a = m.ActionItem
+    return list(a.select().where(a.opportunity_id == deal_id)
+                .order_by(a.done, a.due_date.asc(nulls="LAST"), a.id))
+
+
+def _body(text: str, what: str) -> str:
+    text = text.strip()
+    if not text:
+        raise ValueError(f"{what} cannot be empty")
+    return text
+
+
+def add_note(deal_id: str, body: str) -> m.Note:
+    return m.Note.create(opportunity_id=deal_id, body=_body(body, "a note"))
+
+
+def update_note(note_id: int, body: str) -> None:
+    m.Note.update(body=_body(body, "a note"), updated_at=m.utcnow().isoformat()).where(
+        m.Note.id == note_id).execute()
+
+
+def delete_note(note_id: int) -> None:
+    m.Note.delete().where(m.Note.id == note_id).execute()
+
+
+def parse_due(text: str) -> str | None:
+    """An optional YYYY-MM-DD due date (ValueError with a clear message otherwise)."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise ValueError(f"due date must look like 2026-12-31, not {text!r}") from None
+
+
+def add_action_item(deal_id: str, text: str, due: str = "") -> m.ActionItem:
+    return m.ActionItem.create(opportunity_id=deal_id, text=_body(text, "an action item"),
+                               due_date=parse_due(due))
+
+
+def set_action_item_done(item_id: int, done: bool = True) -> None:
+    m.ActionItem.update(done=done).where(m.ActionItem.id == item_id).execute()
