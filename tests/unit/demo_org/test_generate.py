@@ -208,3 +208,19 @@ def test_audit_fields_coherent_everywhere(db):
                        f"OR {order[-1]} > ? OR CreatedById NOT IN (SELECT Id FROM User)", limit)
         assert bad == 0, table
         assert _one(db, f'SELECT COUNT(*) FROM "{table}" WHERE IsDeleted != 0') == 0
+
+
+@pytest.mark.parametrize("size", [1, 3])
+def test_tiny_orgs_are_whole(tmp_path, size):
+    db = _org(tmp_path, size=size)
+    assert _one(db, "SELECT COUNT(*) FROM Opportunity") == size
+    assert _one(db, "SELECT COUNT(*) FROM Account") >= 1
+    assert _one(db, "SELECT COUNT(*) FROM User WHERE Username = 'manager@demo.smvue.local'") == 1
+    db.close()
+
+
+def test_progress_is_reported(tmp_path):
+    seen = []
+    org_cache.cached_org(tmp_path, 50, 1, OrgProfile(), anchor_for(),
+                         lambda phase, done, total: seen.append((phase, done, total)))
+    assert ("Opportunity", 50, 50) in seen and seen[-1][0] == "done"
