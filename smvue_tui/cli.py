@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo-org": ("smvue_tui.demo_org.cli", "run a local demo Salesforce org on 127.0.0.1"),
     "login": ("smvue_tui.salesforce.login_cli", "log in to Salesforce and store the tokens"),
     "logout": ("smvue_tui.salesforce.login_cli", "revoke and forget the stored tokens"),
+    "serve": ("smvue_tui.serve_cli", "keep the store fresh headless: scheduler + listener"),
     "sync": ("smvue_tui.sync.cli", "sync the org into the local store (headless)"),
     "status": ("smvue_tui.sync.cli", "show the store, the last sync and API usage"),
 }
