@@ -76,6 +76,7 @@ class SyncContext:
     progress: ProgressCallback | None = None
     cancelled: asyncio.Event = field(default_factory=asyncio.Event)
     api_calls_at_start: int = 0
+    batch_size: int = 2000  # rows per page asked of Salesforce (200–2,000)
     new_ids: dict[str, set[str]] = field(default_factory=dict)  # rows new to the store
 
     @property
@@ -154,7 +155,7 @@ async def fetch_ordered(ctx: SyncContext, spec: ObjectSpec, where: str, *,
             soql += " WHERE " + " AND ".join(f"({c})" for c in clauses)
         soql += f" ORDER BY {f} ASC, Id ASC"
         try:
-            async for page in ctx.client.query_pages(soql):
+            async for page in ctx.client.query_pages(soql, batch_size=ctx.batch_size):
                 ctx.check_cancelled()
                 if meter.total is None and not window:
                     meter.total = meter.done + page.total_size
