@@ -2,7 +2,7 @@
 
 Plain logic (no Textual, no network). A query is a deal name (partial, case-insensitive) or a
 15/18-char Opportunity Id. Deals in the store are explained against the view the user looks at
-(``PipelineView``); deals not in the store are explained from what Salesforce answered to
+(a ``store.pipeline.DealFilter``); deals not in the store from what Salesforce answered to
 ``remote_soql`` (queried with queryAll, so deleted deals are seen too), or, without a
 connection, with the possible causes. Remedies use the product page's words.
 """
@@ -18,6 +18,7 @@ from peewee import fn
 
 from smvue_tui.demo_org.ids import case_suffix
 from smvue_tui.store import models as m
+from smvue_tui.store.pipeline import ALL_DEALS, NO_RECORD_TYPE, DealFilter, team_is_mapped
 from smvue_tui.sync.plan import Lookbacks
 
 REMEDY_EXISTS = "Check that Opportunities exist and are active in Salesforce"
@@ -29,18 +30,9 @@ REMEDY_CONNECT = "Connect to Salesforce (Settings > Integrations) so SMVue can l
 REMEDY_LOOKBACK = ("SMVue imports recently closed Opportunities only (about the last 12 "
                    "months); reopen it or move its Close Date in Salesforce to bring it back")
 REMEDY_RESTORE = "Restore it from the Salesforce Recycle Bin; it comes back on the next sync"
-REMEDY_FILTER = "Include {what} deals in the pipeline filter"
+REMEDY_FILTER = "Show {what} deals in the pipeline filter"
 MAX_MATCHES = 20
 _REMOTE_FIELDS = ("Id", "Name", "IsClosed", "CloseDate", "StageName", "OwnerId", "IsDeleted")
-
-
-@dataclass(frozen=True)
-class PipelineView:
-    """What the pipeline screen shows; a deal outside it is "missing"."""
-
-    record_type_id: str | None = None  # the pipeline tab; None: every record type
-    show_won: bool = False
-    show_lost: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,29 +89,72 @@ def _record_type_name(record_type_id: str | None) -> str:
     return rt.name if rt and rt.name else record_type_id
 
 
-def explain_stored(deal: m.Opportunity, view: PipelineView) -> list[Reason]:
-    """Why a stored deal is not in ``view`` (empty: it is shown)."""
-    reasons: list[Reason] = []
+def _owner_reason(deal: m.Opportunity) -> Reason | None:
     member = m.TeamMember.get_or_none(m.TeamMember.sf_user_id == deal.owner_id) \
         if deal.owner_id else None
     owner = _user_name(deal.owner_id)
     if member is None:
-        reasons.append(Reason(f"Owner {owner} is not mapped to a team member", REMEDY_OWNER))
-    elif not member.coached:
-        reasons.append(Reason(f"Owner {owner} is in the team but not selected as a rep "
-                              "(Team: space selects)", REMEDY_OWNER))
-    if view.record_type_id and deal.record_type_id != view.record_type_id:
-        reasons.append(Reason(
-            f"Record type {_record_type_name(deal.record_type_id)} is not the pipeline shown "
-            f"({_record_type_name(view.record_type_id)})", REMEDY_RECORD_TYPE))
+        return Reason(f"Owner {owner} is not mapped to a team member", REMEDY_OWNER)
+    if not member.coached:
+        return Reason(f"Owner {owner} is in the team but not selected as a rep "
+                      "(Team: space selects)", REMEDY_OWNER)
+    return None
+
+
+def _record_type_reason(deal: m.Opportunity, flt: DealFilter) -> Reason | None:
+    if flt.pipeline == ALL_DEALS:
+        return None
+    if flt.pipeline == NO_RECORD_TYPE:
+        shown = "No record type"
+        if not deal.record_type_id:
+            return None
+    elif deal.record_type_id == flt.pipeline:
+        return None
+    else:
+        shown = _record_type_name(flt.pipeline)
+    return Reason(f"Record type {_record_type_name(deal.record_type_id)} is not the pipeline "
+                  f"shown ({shown})", REMEDY_RECORD_TYPE)
+
+
+def _status_reason(deal: m.Opportunity, status: str) -> Reason | None:
+    state = ("won" if deal.is_won else "lost") if deal.is_closed else "open"
+    if status in ("all", state):
+        return None
+    label = {"open": "open", "won": "Closed Won", "lost": "Closed Lost"}
+    when = f" on {deal.close_date}" if deal.is_closed and deal.close_date else ""
+    return Reason(f"It is {label[state]}{when}; the current filter shows {label[status]} deals",
+                  REMEDY_FILTER.format(what=label[state]))
+
+
+def _matches_search(deal: m.Opportunity, term: str) -> bool:
+    account = m.Account.get_or_none(m.Account.id == deal.account_id) if deal.account_id \
+        else None
+    names = (deal.name or "", account.name if account and account.name else "")
+    return any(term.lower() in name.lower() for name in names)
+
+
+def explain_stored(deal: m.Opportunity, flt: DealFilter) -> list[Reason]:
+    """Why a stored deal is not among ``flt``'s deals (empty: it is shown)."""
+    reasons = [r for r in (
+        _owner_reason(deal) if flt.team_only and team_is_mapped() else None,
+        _record_type_reason(deal, flt)) if r]
+    if flt.rep and deal.owner_id != flt.rep:
+        reasons.append(Reason(f"The view shows only {_user_name(flt.rep)}'s deals",
+                              "Show every rep's deals (clear the rep filter)"))
     if not (deal.stage_name or "").strip():
         reasons.append(Reason("It has no Stage", REMEDY_STAGE))
-    if deal.is_closed:
-        won = bool(deal.is_won)
-        if (won and not view.show_won) or (not won and not view.show_lost):
-            what = "Closed Won" if won else "Closed Lost"
-            reasons.append(Reason(f"{what} on {deal.close_date}; the current filter hides "
-                                  f"{what} deals", REMEDY_FILTER.format(what=what)))
+    status = _status_reason(deal, flt.status)
+    if status:
+        reasons.append(status)
+    close = deal.close_date or ""
+    if (flt.close_from and close < flt.close_from.isoformat()) or \
+            (flt.close_to and (not close or close > flt.close_to.isoformat())):
+        span = f"{flt.close_from or '…'} to {flt.close_to or '…'}"
+        reasons.append(Reason(f"Its close date {close or '(none)'} is outside the close dates "
+                              f"shown ({span})", "Widen the close-date filter"))
+    term = flt.search.strip()
+    if term and not _matches_search(deal, term):
+        reasons.append(Reason(f"It does not match the search \"{term}\"", "Clear the search"))
     return reasons
 
 
@@ -153,14 +188,14 @@ def explain_remote(record: dict[str, Any], today: date,
     return reasons
 
 
-def explain(query: str, view: PipelineView, remote: list[dict[str, Any]] | None,
+def explain(query: str, flt: DealFilter, remote: list[dict[str, Any]] | None,
             today: date, lookbacks: Lookbacks | None = None) -> list[Finding]:
     """Every deal matching ``query``, each with why it is not shown.
 
     ``remote`` is what Salesforce answered to ``remote_soql(query)``; None when not connected
     (or not asked). Deals Salesforce has that the store lacks are explained from that answer.
     """
-    findings = [Finding(d.name or d.id, d.id, True, explain_stored(d, view))
+    findings = [Finding(d.name or d.id, d.id, True, explain_stored(d, flt))
                 for d in find_stored(query)]
     stored = {f.deal_id for f in findings}
     for record in remote or ():

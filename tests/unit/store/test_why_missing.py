@@ -9,11 +9,12 @@ import pytest
 from smvue_tui.store import models as m
 from smvue_tui.store import why_missing as wm
 from smvue_tui.store.db import open_store
+from smvue_tui.store.pipeline import ALL_DEALS, DealFilter
 
 REP, STRANGER, BENCH = "0058W0000000001QAA", "0058W0000000002QAA", "0058W0000000003QAA"
 NEW_BIZ, RENEWAL = "0128W0000000001QAA", "0128W0000000002QAA"
 TODAY = date(2026, 11, 26)
-VIEW = wm.PipelineView(record_type_id=NEW_BIZ)
+VIEW = DealFilter(pipeline=NEW_BIZ)
 
 
 def _deal(n: int, name: str, **kw) -> m.Opportunity:
@@ -43,7 +44,7 @@ def store(tmp_path):
     db.close()
 
 
-def _causes(query: str, view: wm.PipelineView = VIEW, remote=None) -> list[str]:
+def _causes(query: str, view: DealFilter = VIEW, remote=None) -> list[str]:
     [finding] = wm.explain(query, view, remote, TODAY)
     return [r.cause for r in finding.reasons]
 
@@ -63,12 +64,32 @@ def test_record_type_stage_and_closed_filters(store):
     [rt] = wm.explain("initech", VIEW, None, TODAY)[0].reasons
     assert "Record type Renewal is not the pipeline shown (New Business)" in rt.cause
     assert rt.remedy == wm.REMEDY_RECORD_TYPE
-    assert _causes("initech", wm.PipelineView()) == []  # all record types shown
+    assert _causes("initech", DealFilter(pipeline=ALL_DEALS)) == []  # all record types shown
     [stage] = wm.explain("hooli", VIEW, None, TODAY)[0].reasons
     assert stage.remedy == wm.REMEDY_STAGE
-    assert "Closed Won" in _causes("umbrella")[0]
-    assert _causes("umbrella", wm.PipelineView(show_won=True)) == []
-    assert "Closed Lost" in _causes("stark", wm.PipelineView(show_won=True))[0]
+    won = _causes("umbrella")
+    assert won == ["It is Closed Won on 2026-12-31; the current filter shows open deals"]
+    assert _causes("umbrella", DealFilter(pipeline=NEW_BIZ, status="won")) == []
+    assert _causes("umbrella", DealFilter(pipeline=NEW_BIZ, status="all")) == []
+    assert "It is Closed Lost" in _causes("stark", DealFilter(pipeline=NEW_BIZ, status="won"))[0]
+    assert "It is open;" in _causes("acme", DealFilter(pipeline=NEW_BIZ, status="lost"))[0]
+
+
+def test_rep_close_date_and_search_filters(store):
+    only_bo = DealFilter(pipeline=NEW_BIZ, rep=BENCH)
+    assert _causes("acme", only_bo) == ["The view shows only Bo Bench's deals"]
+    dates = DealFilter(close_from=date(2027, 1, 1), close_to=date(2027, 3, 31))
+    assert _causes("acme", dates) == [
+        "Its close date 2026-12-31 is outside the close dates shown (2027-01-01 to 2027-03-31)"]
+    assert _causes("acme", DealFilter(search="globex")) == [
+        'It does not match the search "globex"']
+    assert _causes("acme", DealFilter(search="EXPAN")) == []
+
+
+def test_owner_is_no_reason_when_no_team_is_mapped_or_team_only_is_off(store):
+    assert _causes("globex", DealFilter(pipeline=NEW_BIZ, team_only=False)) == []
+    m.TeamMember.delete().execute()
+    assert _causes("globex") == []
 
 
 def test_lookup_by_15_and_18_char_id_and_literal_wildcards(store):
