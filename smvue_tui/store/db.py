@@ -55,7 +55,11 @@ def open_store(path: Path | str) -> SqliteDatabase:
     """Open (creating and migrating as needed) the store and bind every model to it."""
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    db = SqliteDatabase(str(path), pragmas=PRAGMAS, check_same_thread=False)
+    # BEGIN IMMEDIATE: a transaction takes the write lock up front. A deferred one that reads
+    # and then writes cannot wait for the lock in WAL mode — SQLite fails it at once with
+    # "database is locked" when another writer (the listener, a sync) committed meanwhile.
+    db = SqliteDatabase(str(path), pragmas=PRAGMAS, check_same_thread=False,
+                        lock_type="IMMEDIATE")
     db.bind(models.ALL_MODELS, bind_refs=False, bind_backrefs=False)
     db.connect(reuse_if_open=True)
     migrate(db)
