@@ -1,14 +1,412 @@
-"""Pipelines (placeholder until its screen lands)."""
+"""Pipelines: one tab per record type, the team's deals grouped by stage or rep, and the deal list.
+
+The screen is thin: ``store/pipeline.py`` does the math and ``store/deals.py`` the paging, both
+in thread workers; results come back as messages. The deal list is a ``PagedTable`` so 100,000
+deals paint as fast as 100.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Header, Input, Static, Tab, Tabs
+
+from smvue_tui.messages import StoreChanged
+from smvue_tui.screens.pipeline_modals import Answer, ChoiceModal, FormModal
+from smvue_tui.store import pipeline as pl
+from smvue_tui.store.deals import DEAL_COLUMNS, DealSource, money
+from smvue_tui.widgets.paged_table import Column, PagedTable
+
+STATUS_LABELS = {"open": "Open", "won": "Won", "lost": "Lost", "all": "All"}
+
+
+def _pct(value: Any) -> str:
+    return "" if value is None else f"{value:g}%"
+
+
+DEAL_TABLE_COLUMNS = [
+    Column("name", "Deal", 30), Column("account", "Account", 22),
+    Column("stage", "Stage", 20), Column("amount", "Amount", 12, "right", money),
+    Column("currency", "Cur", 3), Column("close_date", "Close", 10),
+    Column("owner", "Owner", 16), Column("probability", "Prob", 5, "right", _pct),
+]
+assert [c.key for c in DEAL_TABLE_COLUMNS] == list(DEAL_COLUMNS)
+
+
+def tab_id(key: str) -> str:
+    """A widget id for a pipeline key (record type Ids are safe; the two specials are not)."""
+    return {pl.ALL_DEALS: "pl-all", pl.NO_RECORD_TYPE: "pl-none"}.get(key, f"pl-{key}")
+
+
+def summary_table(summary: pl.Summary, by: str) -> Table:
+    """The grouped totals as a Rich table: one row per group and currency, totals per currency."""
+    multi = summary.multi_currency
+    stage = by == "stage"
+    table = Table(box=None, padding=(0, 1), expand=False, show_edge=False,
+                  caption=f"Risk-adjusted = amount × stage probability ({pl.RISK_LABEL})"
+                  + ("; * = SMVue override" if stage else ""), caption_justify="left")
+    table.add_column("Stage" if stage else "Rep", min_width=18)
+    if stage:
+        table.add_column("Prob", justify="right")
+    table.add_column("Deals", justify="right")
+    if multi:
+        table.add_column("Cur")
+    table.add_column("Amount", justify="right")
+    table.add_column("Risk-adjusted", justify="right")
+    groups = summary.by_stage if stage else summary.by_rep
+    for g in groups + summary.totals:
+        cells = [Text(g.label, style="bold" if g in summary.totals else "")]
+        if stage:
+            mark = "*" if g.probability_source == "override" else ""
+            cells.append(Text(_pct(g.probability) + mark))
+        cells.append(Text(str(g.count)))
+        if multi:
+            cells.append(Text(g.currency or ""))
+        cells += [Text(money(g.amount)), Text(money(g.risk_adjusted))]
+        table.add_row(*cells, end_section=g is groups[-1] if groups else False)
+    if not groups:
+        table.add_row("No deals match these filters")
+    return table
 
 
 class PipelinesScreen(Screen[None]):
+    BINDINGS = [
+        Binding("slash", "search", "Search", id="pipelines_search"),
+        Binding("r", "pick_rep", "Rep", id="pipelines_rep"),
+        Binding("o", "cycle_status", "Open/won/lost", id="pipelines_status"),
+        Binding("c", "pick_period", "Close period", id="pipelines_period"),
+        Binding("g", "toggle_grouping", "By stage/rep", id="pipelines_grouping"),
+        Binding("e", "edit_probability", "Stage %", id="pipelines_probability"),
+        Binding("d", "make_default", "Default pipeline", id="pipelines_default"),
+        Binding("right_square_bracket", "next_tab(1)", "Next pipeline", show=False,
+                id="pipelines_next"),
+        Binding("left_square_bracket", "next_tab(-1)", "Previous pipeline", show=False,
+                id="pipelines_previous"),
+        Binding("escape", "clear_search", "Clear search", show=False,
+                id="pipelines_clear_search"),
+    ]
+
+    # Tests pin "today" so close periods are deterministic.
+    today: Callable[[], date] = staticmethod(date.today)
+
+    @dataclass
+    class _Setup(Message):
+        pipelines: list[pl.Pipeline]
+        team_mapped: bool
+        fiscal_start: int
+
+    @dataclass
+    class _Summary(Message):
+        filter: pl.DealFilter
+        summary: pl.Summary
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.filter = pl.DealFilter()
+        self.pipelines: list[pl.Pipeline] = []
+        self.period = "any"
+        self.fiscal_start = 1
+        self.grouping = "stage"
+        self.team_mapped = False
+        self.summary: pl.Summary | None = None
+        self.rep_name = ""
+        self._ready = False
+
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("Pipelines", classes="placeholder")
+        yield Tabs(id="pipeline-tabs")
+        yield Static("", id="pipeline-notice", classes="notice")
+        yield Static("", id="pipeline-filters", classes="muted")
+        yield Input(placeholder="Search deal or account name…", id="deal-search")
+        yield Static("Loading…", id="pipeline-summary")
+        yield PagedTable(DEAL_TABLE_COLUMNS, id="deals", sort=DealSource().sort,
+                         empty_text="No deals match these filters")
         yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#deal-search").display = False
+        self.query_one("#deals").focus()
+        self._load_setup()
+
+    # --- loading -------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="pipelines-setup", exit_on_error=False,
+          description="reading pipelines")
+    def _load_setup(self) -> None:
+        self.post_message(self._Setup(pl.pipelines(), pl.team_is_mapped(),
+                                      pl.fiscal_start_month()))
+
+    async def on_pipelines_screen__setup(self, message: _Setup) -> None:
+        self.team_mapped = message.team_mapped
+        self.fiscal_start = message.fiscal_start
+        first_time = not self._ready
+        changed = [p.key for p in message.pipelines] != [p.key for p in self.pipelines]
+        self.pipelines = message.pipelines
+        current = self.filter.pipeline
+        if first_time or current not in [p.key for p in self.pipelines]:
+            current = pl.default_pipeline(self.pipelines).key
+        tabs = self.query_one(Tabs)
+        if changed:
+            await tabs.clear()
+            for p in self.pipelines:
+                await tabs.add_tab(Tab(self._tab_label(p), id=tab_id(p.key)))
+        else:
+            for p in self.pipelines:
+                tabs.query_one(f"#{tab_id(p.key)}", Tab).label = self._tab_label(p)
+        self._ready = True
+        self.filter = replace(self.filter, pipeline=current)
+        tabs.active = tab_id(current)
+        self._apply_filter(keep_cursor=not first_time)
+
+    @staticmethod
+    def _tab_label(p: pl.Pipeline) -> str:
+        return f"★ {p.name}" if p.is_default else p.name
+
+    def _apply_filter(self, keep_cursor: bool = False) -> None:
+        """Show the current filter: the notice, the filter line, totals and the deal list."""
+        notice = self.query_one("#pipeline-notice", Static)
+        notice.update("" if self.team_mapped else
+                      "Showing all deals. Map your team (t) to focus on your reps.")
+        notice.display = not self.team_mapped
+        self._update_filter_line()
+        table = self.query_one("#deals", PagedTable)
+        source = DealSource(self.filter, table.sort or DealSource().sort)
+        if keep_cursor and table.source == source:
+            table.reload()
+        else:
+            table.set_source(source, keep_cursor=keep_cursor)
+        self._load_summary(self.filter)
+
+    def _update_filter_line(self, count: int | None = None) -> None:
+        f = self.filter
+        period = pl.PERIOD_LABELS[self.period]
+        if self.period == "custom":
+            period = f"{f.close_from or '…'} to {f.close_to or '…'}"
+        parts = [f"Rep: {self.rep_name or 'All'}", f"Status: {STATUS_LABELS[f.status]}",
+                 f"Close: {period}"]
+        if f.search:
+            parts.append(f"Search: {f.search!r}")
+        table = self.query_one("#deals", PagedTable)
+        count = table.row_count if count is None and table.loaded else count
+        if count is not None:
+            parts.append(f"{count:,} deals")
+        self.query_one("#pipeline-filters", Static).update(" · ".join(parts))
+
+    @work(thread=True, exclusive=True, group="pipelines-summary", exit_on_error=False,
+          description="pipeline totals")
+    def _load_summary(self, flt: pl.DealFilter) -> None:
+        self.post_message(self._Summary(flt, pl.summarize(flt)))
+
+    def on_pipelines_screen__summary(self, message: _Summary) -> None:
+        if message.filter != self.filter:
+            return  # a newer filter's totals are on their way
+        self.summary = message.summary
+        self._render_summary()
+
+    def _render_summary(self) -> None:
+        if self.summary is not None:
+            self.query_one("#pipeline-summary", Static).update(
+                summary_table(self.summary, self.grouping))
+
+    @on(PagedTable.DataLoaded, "#deals")
+    def _deals_loaded(self, event: PagedTable.DataLoaded) -> None:
+        self._update_filter_line(event.count)
+
+    def on_store_changed(self, message: StoreChanged) -> None:
+        self._load_setup()  # re-reads pipelines, then refreshes totals and rows in place
+
+    # --- tabs, filters, search ---------------------------------------------------------------
+
+    @on(Tabs.TabActivated, "#pipeline-tabs")
+    def _tab_activated(self, event: Tabs.TabActivated) -> None:
+        if not self._ready or event.tab is None or event.tab.id != event.tabs.active:
+            return  # set-up, or a stale activation while the tabs were rebuilt
+        key = next((p.key for p in self.pipelines if tab_id(p.key) == event.tab.id), None)
+        if key is not None and key != self.filter.pipeline:
+            self.filter = replace(self.filter, pipeline=key, rep=None)
+            self.rep_name = ""
+            self._apply_filter()
+
+    def action_next_tab(self, step: int) -> None:
+        tabs = self.query_one(Tabs)
+        tabs.action_next_tab() if step > 0 else tabs.action_previous_tab()
+
+    def action_cycle_status(self) -> None:
+        order = list(STATUS_LABELS)
+        status = order[(order.index(self.filter.status) + 1) % len(order)]
+        self.filter = replace(self.filter, status=status)
+        self._apply_filter()
+
+    def action_toggle_grouping(self) -> None:
+        self.grouping = "rep" if self.grouping == "stage" else "stage"
+        self._render_summary()
+
+    def action_search(self) -> None:
+        search = self.query_one("#deal-search", Input)
+        search.display = True
+        search.focus()
+
+    @on(Input.Changed, "#deal-search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self.filter = replace(self.filter, search=event.value)
+        self._apply_filter()
+
+    @on(Input.Submitted, "#deal-search")
+    def _search_done(self, event: Input.Submitted) -> None:
+        self.query_one("#deals").focus()
+
+    def action_clear_search(self) -> None:
+        search = self.query_one("#deal-search", Input)
+        if search.value:
+            search.value = ""  # Input.Changed re-applies the filter
+        search.display = False
+        self.query_one("#deals").focus()
+
+    def action_pick_rep(self) -> None:
+        self._load_reps(self.filter)
+
+    @work(thread=True, exclusive=True, group="pipelines-reps", exit_on_error=False,
+          description="reading reps")
+    def _load_reps(self, flt: pl.DealFilter) -> None:
+        choices = [(None, "All reps"), *pl.reps(flt)]
+        self.app.call_from_thread(self._show_reps, choices)
+
+    def _show_reps(self, choices: list[tuple[str | None, str]]) -> None:
+        current = next((i for i, (v, _) in enumerate(choices) if v == self.filter.rep), 0)
+
+        def picked(value: str | None) -> None:
+            if value is None:
+                return  # cancelled
+            rep = value or None
+            self.rep_name = dict(choices).get(rep, "") if rep else ""
+            self.filter = replace(self.filter, rep=rep)
+            self._apply_filter()
+
+        # ChoiceModal answers None on escape, so "All reps" travels as "".
+        options = [(v or "", label) for v, label in choices]
+        self.app.push_screen(ChoiceModal("Show deals of", options, current), picked)
+
+    def action_pick_period(self) -> None:
+        choices = [(p, pl.PERIOD_LABELS[p] + ("…" if p == "custom" else "")) for p in pl.PERIODS]
+        current = pl.PERIODS.index(self.period)
+        self.app.push_screen(ChoiceModal("Close date", choices, current), self._period_picked)
+
+    def _period_picked(self, period: str | None) -> None:
+        if period is None:
+            return
+        if period == "custom":
+            f = self.filter
+            self.app.push_screen(FormModal(
+                "Custom close period", [("From (YYYY-MM-DD, blank: open)", str(f.close_from or "")),
+                                        ("To (YYYY-MM-DD, blank: open)", str(f.close_to or ""))],
+                parse_range), self._custom_range)
+            return
+        start, end = pl.period_range(period, self.today(), self.fiscal_start)
+        self.period = period
+        self.filter = replace(self.filter, close_from=start, close_to=end)
+        self._apply_filter()
+
+    def _custom_range(self, answer: Answer[tuple[date | None, date | None]] | None) -> None:
+        if answer is None:
+            return
+        self.period = "custom"
+        start, end = answer.value
+        self.filter = replace(self.filter, close_from=start, close_to=end)
+        self._apply_filter()
+
+    # --- stage probabilities and the default pipeline ----------------------------------------
+
+    def action_edit_probability(self) -> None:
+        self._load_stages()
+
+    @work(thread=True, exclusive=True, group="pipelines-stages", exit_on_error=False,
+          description="reading stages")
+    def _load_stages(self) -> None:
+        stages = list(pl.stage_probabilities().values())
+        self.app.call_from_thread(self._pick_stage, stages)
+
+    def _pick_stage(self, stages: list[pl.StageProbability]) -> None:
+        def label(s: pl.StageProbability) -> str:
+            where = "SMVue override" if s.source == "override" else "Salesforce"
+            return f"{s.stage}: {_pct(s.probability) or '—'} ({where})"
+
+        def picked(stage: pl.StageProbability | None) -> None:
+            if stage is None:
+                return
+            hint = (f"Salesforce says {_pct(stage.salesforce) or 'nothing'}. Blank restores it. "
+                    "This changes SMVue's math only; Salesforce is never touched.")
+            current = _pct(stage.probability).rstrip("%") if stage.source == "override" else ""
+            self.app.push_screen(
+                FormModal(f"Probability for {stage.stage}", [("Percent (0–100)", current)],
+                          parse_probability, hint=hint),
+                lambda answer: self._save_override(stage.stage, answer))
+
+        self.app.push_screen(ChoiceModal("Override which stage's probability?",
+                                         [(s, label(s)) for s in stages]), picked)
+
+    def _save_override(self, stage: str, answer: Answer[float | None] | None) -> None:
+        if answer is not None:
+            self._write(lambda: pl.set_stage_override(stage, answer.value),
+                        f"{stage}: probability " + ("restored to Salesforce's"
+                                                    if answer.value is None
+                                                    else f"set to {answer.value:g}%"))
+
+    def action_make_default(self) -> None:
+        key = self.filter.pipeline
+        name = next((p.name for p in self.pipelines if p.key == key), "This pipeline")
+        self._write(lambda: pl.set_default_pipeline(key), f"{name} is now the default pipeline")
+
+    @work(thread=True, group="pipelines-write", exit_on_error=False,
+          description="saving a pipeline setting")
+    def _write(self, change: Callable[[], None], done: str) -> None:
+        try:
+            change()
+        except ValueError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        self.app.call_from_thread(self.notify, done)
+        self.app.post_message(StoreChanged(frozenset({"smvue"})))  # every screen refreshes
+
+    # --- opening a deal ------------------------------------------------------------------------
+
+    @on(PagedTable.RowSelected, "#deals")
+    def _open_deal(self, event: PagedTable.RowSelected) -> None:
+        from smvue_tui.screens.deal_detail import DealDetailScreen
+
+        self.app.push_screen(DealDetailScreen(event.row[len(DEAL_COLUMNS)]))
+
+
+def parse_probability(values: list[str]) -> float | None:
+    text = values[0].strip().rstrip("%").strip()
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"a probability is a number from 0 to 100, not {text!r}") from None
+    if not 0 <= value <= 100:
+        raise ValueError(f"a probability is a percentage from 0 to 100, not {value:g}")
+    return value
+
+
+def parse_range(values: list[str]) -> tuple[date | None, date | None]:
+    bounds: list[date | None] = []
+    for text in values:
+        try:
+            bounds.append(date.fromisoformat(text.strip()) if text.strip() else None)
+        except ValueError:
+            raise ValueError(f"dates look like 2026-12-31, not {text.strip()!r}") from None
+    start, end = bounds
+    if start and end and start > end:
+        raise ValueError("the period ends before it starts")
+    return start, end

@@ -112,26 +112,27 @@ class PagedTable(ScrollView, can_focus=True):
     cursor_row: reactive[int] = reactive(0, repaint=False)
 
     @dataclass
-    class RowSelected(Message):
+    class _TableMessage(Message):
         table: PagedTable
-        index: int
-        row: tuple
 
         @property
-        def control(self) -> PagedTable:
+        def control(self) -> PagedTable:  # lets @on(..., "#selector") match the table
             return self.table
 
     @dataclass
-    class SortChanged(Message):
-        table: PagedTable
+    class RowSelected(_TableMessage):
+        index: int
+        row: tuple
+
+    @dataclass
+    class SortChanged(_TableMessage):
         key: str
         descending: bool
 
     @dataclass
-    class DataLoaded(Message):
+    class DataLoaded(_TableMessage):
         """A new source (or a reload) has its count and first visible page."""
 
-        table: PagedTable
         count: int
 
     @dataclass
