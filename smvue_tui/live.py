@@ -35,6 +35,7 @@ class LiveSettings:
     reconcile_hours: float = 6.0
     stuck_after: timedelta = timedelta(hours=1)
     debounce_seconds: float = 0.5
+    debounce_max_seconds: float = 2.0  # under a steady stream, fetch at least this often
 
 
 class LiveServices:
@@ -50,6 +51,7 @@ class LiveServices:
         self.listener: Any = None  # a started WebhookListener, when notifications are on
         self._writer: Any = None
         self._debounce: asyncio.TimerHandle | None = None
+        self._first_pending: float | None = None
         self._sync_started: float | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -97,12 +99,21 @@ class LiveServices:
                 if job.id != "watchdog"}
 
     def notified(self, _received: object = None) -> None:
-        """New change notifications stored: fetch them after a short quiet spell."""
+        """New change notifications stored: fetch them after a short quiet spell (but never
+        later than ``debounce_max_seconds`` after the first one, so a steady stream flows)."""
         loop = asyncio.get_running_loop()
+        now = loop.time()
+        self._first_pending = self._first_pending or now
         if self._debounce:
             self._debounce.cancel()
-        self._debounce = loop.call_later(self.settings.debounce_seconds,
-                                         lambda: self._spawn("webhook"))
+        deadline = self._first_pending + self.settings.debounce_max_seconds
+        delay = max(0.0, min(self.settings.debounce_seconds, deadline - now))
+        self._debounce = loop.call_later(delay, self._fire_webhook)
+
+    def _fire_webhook(self) -> None:
+        self._first_pending = None
+        self._debounce = None
+        self._spawn("webhook")
 
     def _spawn(self, kind: str) -> None:
         task = asyncio.get_running_loop().create_task(self._trigger(kind))

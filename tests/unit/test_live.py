@@ -61,3 +61,19 @@ async def test_a_stuck_sync_is_cancelled_and_started_again():
     await asyncio.sleep(0.05)
     assert started == ["incremental", "incremental"] and lane.running is None
     await live.stop()
+
+
+async def test_a_steady_stream_still_fetches_within_the_max_wait():
+    ran: list[str] = []
+
+    async def run(kind: str) -> None:
+        ran.append(kind)
+
+    lane = SyncCoordinator(run)
+    live = LiveServices(lane.request, lane.cancel, lambda: lane.running,
+                        LiveSettings(debounce_seconds=0.1, debounce_max_seconds=0.25))
+    for _ in range(12):  # a notification every 50 ms never leaves a 100 ms quiet spell
+        live.notified()
+        await asyncio.sleep(0.05)
+    assert ran  # fired anyway, within the max wait
+    await live.stop()
