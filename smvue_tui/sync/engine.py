@@ -1,7 +1,8 @@
 """The sync engine: initial, incremental and reconciling runs over the plan.
 
 - **initial** (also resumes an interrupted one): every object paged in (SystemModstamp, Id)
-  order, concurrently (bounded), checkpointed per page; accounts and contacts follow the deals.
+  order, concurrently (bounded), checkpointed per page; deal children, accounts and contacts
+  follow the deals.
 - **incremental**: one /composite call per five objects asks for everything changed since each
   cursor (minus an overlap for late-visible rows), one more for deletes; rows that left the
   lookback are removed, the closure is topped up, nothing changed costs four API calls.
@@ -46,7 +47,13 @@ from smvue_tui.sync.fetch import (
 from smvue_tui.sync.live import fetch_notified
 from smvue_tui.sync.plan import SPECS, SPECS_BY_NAME, Lookbacks, ObjectSpec, scope_filter
 from smvue_tui.sync.progress import ObjectMeter, ProgressCallback
-from smvue_tui.sync.repair import apply_deletes, gather_bounded, top_up, verify_ids
+from smvue_tui.sync.repair import (
+    DEAL_CHILDREN,
+    apply_deletes,
+    gather_bounded,
+    top_up,
+    verify_ids,
+)
 from smvue_tui.sync.scope import prune
 
 CLOSURE = ("Account", "Contact", "AccountTeamMember")
@@ -181,14 +188,20 @@ class SyncEngine:
     async def _initial(self, ctx: SyncContext, report: SyncReport, pending: list[ObjectSpec],
                        run_started: datetime) -> None:
         deals = scope_filter(SPECS_BY_NAME["Opportunity"], self.lookbacks, ctx.today)
-        first = [s for s in pending if s.sobject not in CLOSURE]
+        # Deal children come after the deals: a child page keeps only rows whose deal is
+        # stored, and its cursor moves past the rest. Fetched alongside the deals, children
+        # read before their deal were dropped; top_up re-reads them only for deals new in the
+        # same run, so after a pause or crash between the two they were lost for good.
+        first = [s for s in pending if s.sobject not in (*CLOSURE, *DEAL_CHILDREN)]
         await gather_bounded(self.concurrency, [
             self._initial_object(ctx, report, s, scope_filter(s, self.lookbacks, ctx.today),
                                  run_started) for s in first])
         semi_join = _DEALS_SEMI_JOIN.format(deals=deals)
         wheres = {"Account": f"Id IN (SELECT AccountId FROM Opportunity WHERE {deals})",
                   "Contact": semi_join, "AccountTeamMember": semi_join}
-        for group in (["Account"], ["Contact", "AccountTeamMember"]):
+        wheres.update({n: scope_filter(SPECS_BY_NAME[n], self.lookbacks, ctx.today)
+                       for n in DEAL_CHILDREN})
+        for group in (["Account", *DEAL_CHILDREN], ["Contact", "AccountTeamMember"]):
             await gather_bounded(self.concurrency, [
                 self._initial_object(ctx, report, SPECS_BY_NAME[n], wheres[n], run_started)
                 for n in group if any(s.sobject == n for s in pending)])
