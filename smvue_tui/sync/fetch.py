@@ -11,6 +11,7 @@ until each one answers.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -201,16 +202,43 @@ async def _earliest(ctx: SyncContext, spec: ObjectSpec, where: str, stamp: str |
     return parse_stamp(rows[0][f])
 
 
+async def by_id_chunks(ctx: SyncContext, ids: list[str], chunk: int,
+                       read: Callable[[list[str]], Awaitable[None]]) -> None:
+    """Call ``read`` on ``ids`` in chunks. A chunk Salesforce times out on, or whose query
+    locator expires mid-way, is halved and read again: an Id list has no cursor to resume
+    from, and a smaller list needs fewer pages (so fewer chances to lose its locator).
+    ``read`` must be idempotent (upserts by Id, deletes of absent rows)."""
+    pending = [ids[start:start + chunk] for start in range(0, len(ids), chunk)]
+    retries = 0
+    while pending:
+        ctx.check_cancelled()
+        part = pending.pop(0)
+        try:
+            await read(part)
+        except (QueryTimeout, InvalidQueryLocator) as exc:
+            if len(part) > 1:
+                half = len(part) // 2
+                pending[:0] = [part[:half], part[half:]]
+                continue
+            retries += 1
+            if isinstance(exc, QueryTimeout) or retries > MAX_LOCATOR_RESTARTS:
+                raise
+            pending.insert(0, part)
+
+
 async def fetch_by_ids(ctx: SyncContext, spec: ObjectSpec, id_field: str,
                        ids: list[str], *, chunk: int = 300) -> int:
     """Fetch the rows whose ``id_field`` is one of ``ids`` (closure top-ups; no cursor)."""
     written = 0
-    for start in range(0, len(ids), chunk):
-        ctx.check_cancelled()
-        quoted = ", ".join(f"'{i}'" for i in ids[start:start + chunk])
+
+    async def read(part: list[str]) -> None:
+        nonlocal written
+        quoted = ", ".join(f"'{i}'" for i in part)
         soql = f"SELECT {ctx.select(spec)} FROM {spec.sobject} WHERE {id_field} IN ({quoted})"
         if spec.where:
             soql += f" AND ({spec.where})"
-        async for page in ctx.client.query_pages(soql):
+        async for page in ctx.client.query_pages(soql, batch_size=ctx.batch_size):
             written += await write_page(ctx, spec, page.records)
+
+    await by_id_chunks(ctx, ids, chunk, read)
     return written

@@ -18,7 +18,13 @@ from smvue_tui.salesforce.client import composite_error
 from smvue_tui.salesforce.errors import SalesforceError
 from smvue_tui.store import models as m
 from smvue_tui.store.writer import delete_ids, save_cursor
-from smvue_tui.sync.fetch import SyncContext, fetch_by_ids, format_stamp, parse_stamp
+from smvue_tui.sync.fetch import (
+    SyncContext,
+    by_id_chunks,
+    fetch_by_ids,
+    format_stamp,
+    parse_stamp,
+)
 from smvue_tui.sync.plan import SPECS_BY_NAME, ObjectSpec
 from smvue_tui.sync.scope import missing_account_ids, missing_contact_ids
 
@@ -72,15 +78,17 @@ async def verify_ids(ctx: SyncContext, spec: ObjectSpec, *, chunk: int = 300) ->
     """Delete stored rows of ``spec`` that no longer exist in the org. Returns rows removed."""
     local = await ctx.writer.call(_local_ids, spec)
     removed = 0
-    for start in range(0, len(local), chunk):
-        ctx.check_cancelled()
-        ids = local[start:start + chunk]
+
+    async def check(ids: list[str]) -> None:
+        nonlocal removed
         quoted = ", ".join(f"'{i}'" for i in ids)
         found = {r["Id"] for r in await ctx.client.query_all_records(
             f"SELECT Id FROM {spec.sobject} WHERE Id IN ({quoted})")}
         gone = [i for i in ids if i not in found]
         if gone:
             removed += await ctx.writer.call(_delete, ctx, spec, gone)
+
+    await by_id_chunks(ctx, local, chunk, check)
     return removed
 
 
