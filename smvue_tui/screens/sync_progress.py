@@ -1,14 +1,143 @@
-"""Sync progress (placeholder until its screen lands)."""
+"""Sync progress: one bar per object, API calls against the daily limit, errors with remedies.
+
+The sync belongs to the App; this screen only watches it (``app.sync_events``) and redraws from
+``app.last_progress``/``app.last_report`` when shown again, so leaving it stops nothing.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from rich.markup import escape
 from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.clock import Clock
+from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from smvue_tui.integration_card import short_time
+from smvue_tui.messages import SyncFinished, SyncProgress, SyncStarted
+from smvue_tui.widgets.sync_panel import SyncPanel
+
+LEAVE_HINT = ("You can leave this screen: the sync keeps running. "
+              "Initial sync: small orgs take 2–3 minutes, large ones 10–20.")
+
 
 class SyncProgressScreen(Screen[None]):
+    BINDINGS = [
+        Binding("enter", "continue", "Continue to team mapping", id="sync_continue"),
+    ]
+
+    def __init__(self, clock: Clock | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._clock = clock
+        self.status_text = ""
+        self.api_text = ""
+        self.errors_text = ""
+
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("Sync progress", classes="placeholder")
+        with Vertical(id="sync-box", classes="panel"):
+            yield Static("Sync progress", id="sync-title", classes="title")
+            yield Static("", id="sync-status")
+            yield Static("", id="sync-api", classes="muted")
+            yield SyncPanel(clock=self._clock, id="sync-panel")
+            yield Static("", id="sync-errors")
+            yield Static(LEAVE_HINT, id="sync-hint", classes="muted")
         yield Footer()
+
+    def on_mount(self) -> None:
+        self.app.sync_events.subscribe(self, self._on_sync_event)  # type: ignore[attr-defined]
+        self._redraw()
+
+    def on_screen_resume(self) -> None:
+        self._redraw()
+
+    # --- what the App reports ---------------------------------------------------------------
+
+    def _on_sync_event(self, message: Any) -> None:
+        if isinstance(message, SyncStarted):
+            self.query_one(SyncPanel).clear()
+            self._set_status(f"{message.kind.capitalize()} sync running…")
+            self._set_errors([])
+        elif isinstance(message, SyncProgress):
+            self.query_one(SyncPanel).show(message.event)
+            self._set_status(self._running_text())
+            self._set_api(message.event.api_calls)
+        elif isinstance(message, SyncFinished):
+            self._finished(message.report)
+
+    def _redraw(self) -> None:
+        """Everything the App knows now (after returning to this screen)."""
+        app: Any = self.app
+        panel = self.query_one(SyncPanel)
+        for message in list(app.last_progress.values()):
+            panel.show(message.event)
+        running = app.coordinator.running
+        if running:
+            self._set_status(self._running_text(running))
+            calls = max((p.event.api_calls for p in app.last_progress.values()), default=0)
+            self._set_api(calls)
+        elif app.last_report is not None:
+            self._finished(app.last_report)
+        else:
+            self._set_status("No sync has run yet in this session. Press y to sync now.")
+
+    def _running_text(self, kind: str | None = None) -> str:
+        app: Any = self.app
+        kind = kind or app.coordinator.running or "initial"
+        events = [p.event for p in app.last_progress.values()]
+        done = sum(1 for e in events if e.phase != "running")
+        return f"{kind.capitalize()} sync running… {done} of {len(events)} objects finished"
+
+    def _finished(self, report: Any) -> None:
+        stored = sum(report.counts.values())
+        if report.status == "ok":
+            text = (f"{report.kind.capitalize()} sync finished: {stored:,} records stored in "
+                    f"{report.seconds:.0f} s. Press Enter to map your team.")
+        elif report.status == "paused":
+            when = short_time(report.resumes_at) if report.resumes_at else \
+                "midnight Pacific Time"
+            text = f"paused: API limit — resumes at {when}"
+        elif report.status == "cancelled":
+            text = "Sync cancelled — the next sync resumes where this one stopped."
+        else:
+            text = "Sync failed — see below. Press y to try again (Sync Now)."
+        self._set_status(text)
+        self._set_api(report.api_calls)
+        self._set_errors(report.errors)
+
+    # --- drawing -------------------------------------------------------------------------------
+
+    def _set_status(self, text: str) -> None:
+        self.status_text = text
+        self.query_one("#sync-status", Static).update(text)
+
+    def _set_api(self, calls: int) -> None:
+        app: Any = self.app
+        client = app.sync_client
+        usage = getattr(client, "usage", None)
+        text = f"API calls used by this sync: {calls:,}"
+        if usage is not None and usage.max:
+            text += (f"   ·   org today: {usage.used:,} of {usage.max:,} daily limit "
+                     f"({usage.used / usage.max:.0%})")
+        self.api_text = text
+        self.query_one("#sync-api", Static).update(text)
+
+    def _set_errors(self, errors: list[dict[str, str]]) -> None:
+        lines = []
+        for error in errors:
+            where = f"{error['object']}: " if error.get("object") else ""
+            lines.append(f"[b]{escape(where + error.get('message', ''))}[/b]")
+            if error.get("remedy"):
+                lines.append(f"  What to do: {escape(error['remedy'])}")
+        self.errors_text = "\n".join(lines)
+        widget = self.query_one("#sync-errors", Static)
+        widget.update(self.errors_text)
+        widget.display = bool(lines)
+
+    # --- keys ----------------------------------------------------------------------------------
+
+    def action_continue(self) -> None:
+        self.app.switch_mode("team")

@@ -1,0 +1,112 @@
+"""Connect: choose the demo Production org → review → approve with one key → preflight → sync;
+the paste-back path; a pasted URL from another login attempt is refused."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import pytest
+from textual.widgets import Input, Static
+
+from smvue_tui.app import SmvueApp
+from smvue_tui.config import app_paths
+from smvue_tui.connection import demo_consent_redirect
+from smvue_tui.salesforce.token_store import TokenStore
+from smvue_tui.screens.connect import ConnectScreen
+from smvue_tui.services import AppServices, DemoTarget
+from smvue_tui.store import models as m
+from smvue_tui.store.db import open_store
+
+
+@pytest.fixture
+def demo_services(tmp_path, make_org):
+    running = make_org(size=40)
+    paths = app_paths({"SMVUE_HOME": str(tmp_path / "home")})
+    services = AppServices(paths=paths, db=open_store(paths.database), background=False,
+                           demo_targets=[DemoTarget("Production", running.base_url,
+                                                    running.org)])
+    services.running_org = running  # type: ignore[attr-defined]
+    yield services
+    services.db.close()
+
+
+async def settle(pilot, until, tries: int = 300) -> None:
+    """Let workers and messages run until ``until()`` holds (bounded, not a timed assert)."""
+    for _ in range(tries):
+        if until():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("the screen never reached the expected state")
+
+
+def shown(app, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).render())
+
+
+async def to_login_step(app, pilot) -> ConnectScreen:
+    screen = app.screen
+    assert isinstance(screen, ConnectScreen)
+    await pilot.press("enter")  # choose Production
+    assert screen.step == "review"
+    assert "Read Opportunity records" in str(screen.query(".column").first().render())
+    await pilot.press("enter")  # log in
+    await settle(pilot, lambda: screen.step == "login" and screen.flow is not None)
+    return screen
+
+
+async def paste(pilot, screen, text: str) -> None:
+    box = screen.query_one("#paste", Input)
+    box.value = text
+    box.focus()
+    await pilot.press("enter")
+
+
+async def test_demo_production_one_key_preflight_then_sync(demo_services):
+    app = SmvueApp(demo_services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await to_login_step(app, pilot)
+        assert "127.0.0.1" in shown(app, "#login-url")
+        await pilot.press("a")  # approve the consent page with one key
+        await settle(pilot, lambda: screen.preflight is not None)
+        assert screen.preflight.ok, screen.preflight.lines
+        assert "API access" in shown(app, "#preflight-lines")
+        creds = TokenStore(demo_services.paths.token_file).load()
+        assert creds is not None and creds.org_id == demo_services.running_org.org.org_id
+        row = m.Connection.get()
+        assert row.disconnected_at is None and row.org_id == creds.org_id
+        assert demo_services.client_factory is not None
+        await pilot.press("enter")  # start the initial sync
+        await settle(pilot, lambda: app.current_mode == "sync")
+        await settle(pilot, lambda: app.last_report is not None)
+        assert app.last_report.status == "ok", app.last_report.errors
+        assert m.Opportunity.select().count() > 0
+
+
+async def test_paste_back_finishes_the_login(demo_services):
+    app = SmvueApp(demo_services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await to_login_step(app, pilot)
+        org = demo_services.running_org.org
+        location = await demo_consent_redirect(screen.flow.authorization_url,
+                                               screen.flow.environment.authorize_url, org)
+        await paste(pilot, screen, location)
+        await settle(pilot, lambda: screen.preflight is not None)
+        assert m.Connection.get().org_id == org.org_id
+
+
+async def test_pasted_url_from_another_login_is_refused(demo_services):
+    app = SmvueApp(demo_services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await to_login_step(app, pilot)
+        org = demo_services.running_org.org
+        location = await demo_consent_redirect(screen.flow.authorization_url,
+                                               screen.flow.environment.authorize_url, org)
+        parts = urlsplit(location)
+        query = dict(parse_qsl(parts.query), state="someone-elses-state")
+        await paste(pilot, screen, urlunsplit(parts._replace(query=urlencode(query))))
+        await settle(pilot, lambda: "another login attempt" in shown(app, "#paste-error"))
+        assert screen.step == "login" and screen.preflight is None
+        assert not demo_services.paths.token_file.exists()
+        assert m.Connection.select().count() == 0
+        await paste(pilot, screen, location)  # the login stayed pending: the real URL works
+        await settle(pilot, lambda: screen.preflight is not None)
