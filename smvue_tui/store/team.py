@@ -78,7 +78,7 @@ def _owner_stats() -> tuple[dict[str, int], dict[str, dict[str | None, float]]]:
 
 
 def team_rows() -> list[TeamRow]:
-    """Every deal owner and every team member, reps first by name, then the rest by name."""
+    """Every deal owner and every team member, by name."""
     counts, amounts = _owner_stats()
     members = list(m.TeamMember.select())
     by_id = {t.id: t for t in members}
@@ -104,7 +104,8 @@ def team_rows() -> list[TeamRow]:
         if not member.sf_user_id and member.email:
             row.email = member.email
         rows[key] = row
-    return sorted(rows.values(), key=lambda r: (not r.coached, r.name.lower(), r.key))
+    # By name only: selecting a rep must not move the row under the cursor.
+    return sorted(rows.values(), key=lambda r: (r.name.lower(), r.key))
 
 
 def new_owners() -> list[TeamRow]:
