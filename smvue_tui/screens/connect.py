@@ -134,7 +134,7 @@ class ConnectScreen(Screen[None]):
             self._go("choose")  # a finished attempt: start over when shown again
 
     def _busy(self) -> bool:
-        return any(w.is_running for w in self.workers)
+        return any(w.is_running and w.node is self for w in self.workers)
 
     # --- steps -----------------------------------------------------------------------------------
 
