@@ -99,3 +99,39 @@ class HttpsToHttp(requests.Session):
         if isinstance(url, str) and url.startswith("https://127.0.0.1"):
             url = "http://" + url[len("https://"):]
         return super().request(method, url, *args, **kwargs)
+
+
+# --- read-only audit: every request a guarded client sends during the integration run ---------
+# (imports kept here so this block only appends to the file)
+
+import os  # noqa: E402
+
+from smvue_tui.salesforce.guard import RequestLog, recording  # noqa: E402
+from tests.integration.guard_audit import (  # noqa: E402
+    REPORT_ENV,
+    run_id,
+    summarise,
+    write_report,
+)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def guard_recorder():
+    """All requests the read-only guard allowed (``entries``) or refused (``refused``) during
+    this session's integration tests; at the end, the sorted unique normalised ``METHOD path``
+    list goes to the file named by ``$SMVUE_GUARD_REPORT`` (merged across xdist workers)."""
+    log = RequestLog()
+    run = run_id()  # read at start: the same for every xdist worker of this run
+    yield log
+    target = os.environ.get(REPORT_ENV)
+    if target:
+        write_report(summarise(log.entries), target, run)
+
+
+@pytest.fixture(autouse=True)
+def _guard_recording(guard_recorder):
+    """Record per integration test (``recording()`` is process-wide: other suites stay out)."""
+    with recording() as log:
+        yield
+    guard_recorder.entries.extend(log.entries)
+    guard_recorder.refused.extend(log.refused)
