@@ -112,7 +112,7 @@ def default_pipeline(found: list[Pipeline]) -> Pipeline:
 
 def set_default_pipeline(key: str) -> None:
     """Remember ``key`` as the pipeline shown first (the only default)."""
-    with m.database.atomic():
+    with m.PipelineSetting._meta.database.atomic():
         m.PipelineSetting.update(is_default=False).execute()
         m.PipelineSetting.insert(record_type_id=key, is_default=True).on_conflict(
             conflict_target=[m.PipelineSetting.record_type_id],
