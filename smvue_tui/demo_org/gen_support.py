@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from smvue_tui.demo_org.ids import make_id
+from smvue_tui.demo_org.ids import _BASE62, _SUFFIX, make_id
 from smvue_tui.demo_org.schema import Catalog
 
 DAY = 86_400
@@ -26,15 +26,29 @@ def sf_date(ts: float) -> str:
 
 
 class Ids:
-    """One counter per key prefix (LeadHistory and OpportunityFieldHistory share ``017``)."""
+    """One counter per key prefix (LeadHistory and OpportunityFieldHistory share ``017``).
+
+    Ids come out exactly as ``make_id`` makes them, but faster: consecutive counters share all
+    but the 15th char, so ``make_id`` runs once per 62 ids and the rest only swaps the last
+    char and its case bit in the suffix (make_id per row was a third of generation time).
+    """
 
     def __init__(self) -> None:
         self.counters: dict[str, int] = {}
+        self._heads: dict[str, tuple[int, str, str, int]] = {}
 
     def next(self, prefix: str) -> str:
         n = self.counters.get(prefix, 0) + 1
         self.counters[prefix] = n
-        return make_id(prefix, n)
+        high, low = divmod(n, 62)
+        head = self._heads.get(prefix)
+        if head is None or head[0] != high:
+            base = make_id(prefix, high * 62)  # same first 14 chars, last char "0"
+            bits = sum(1 << i for i, ch in enumerate(base[10:14]) if "A" <= ch <= "Z")
+            head = (high, base[:14], base[15:17], bits)
+            self._heads[prefix] = head
+        last = _BASE62[low]
+        return head[1] + last + head[2] + _SUFFIX[head[3] | (16 if "A" <= last <= "Z" else 0)]
 
 
 class Sink:

@@ -10,7 +10,9 @@ import pytest
 
 from smvue_tui.demo_org import org_cache
 from smvue_tui.demo_org.derived import STAGES, fiscal
+from smvue_tui.demo_org.gen_support import Ids
 from smvue_tui.demo_org.generate import anchor_for
+from smvue_tui.demo_org.ids import make_id
 from smvue_tui.demo_org.profile import OrgProfile
 from smvue_tui.demo_org.schema import PIPELINES
 
@@ -224,3 +226,10 @@ def test_progress_is_reported(tmp_path):
     org_cache.cached_org(tmp_path, 50, 1, OrgProfile(), anchor_for(),
                          lambda phase, done, total: seen.append((phase, done, total)))
     assert ("Opportunity", 50, 50) in seen and seen[-1][0] == "done"
+
+
+def test_fast_ids_are_make_ids():
+    ids = Ids()
+    for prefix in ("006", "00T", "017", "00q", "02s"):
+        assert [ids.next(prefix) for _ in range(4000)] == [make_id(prefix, n)
+                                                           for n in range(1, 4001)]
