@@ -91,7 +91,10 @@ class PreflightReport:
 
 
 async def run_preflight(client: SalesforceClient) -> PreflightReport:
-    """Check API access, edition, environment, objects and Opportunity fields (see module doc)."""
+    """Check API access, edition, environment, objects and Opportunity fields (see module doc).
+
+    Also pins the client to the org's newest API version if ours is newer (``negotiate_version``)
+    and leaves the describe-global answer in the client's cache for the sync's field plan."""
     report = PreflightReport()
     try:
         await client.negotiate_version()
