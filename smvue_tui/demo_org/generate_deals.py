@@ -39,15 +39,15 @@ def opportunities(g: Gen, report: Progress) -> None:
         created = int(start + (i + g.rng.random()) * step)
         # only accounts created before the deal: account creation is linear in the index
         eligible = max(1, min(g.accounts, int((created - acct_start) / acct_step)))
-        _deal(g, i + 1, created, eligible)
+        _deal(g, created, eligible)
         if i % 2000 == 0:
             report("Opportunity", i, n)
     report("Opportunity", n, n)
 
 
-def _deal(g: Gen, counter: int, created: int, eligible_accounts: int) -> None:
+def _deal(g: Gen, created: int, eligible_accounts: int) -> None:
     rng, anchor = g.rng, g.anchor_ts
-    oid = make_id("006", counter)
+    oid = g.ids.next("006")  # deals are made in counter order: the same id, faster
     rt_id, rt_name = rng.choice(g.record_types) if g.record_types else (None, SALES)
     if g.record_types and rng.random() < 0.5:
         rt_id, rt_name = g.record_types[0]  # most deals are new business
