@@ -50,8 +50,10 @@ class ObjectProgress(Horizontal):
         self.sobject = sobject
         self._clock = clock
         self.latest: ProgressEvent | None = None  # shown once mounted
+        self._ready = False
 
     def on_mount(self) -> None:
+        self._ready = True
         if self.latest is not None:
             self.show(self.latest)
 
@@ -62,7 +64,7 @@ class ObjectProgress(Horizontal):
 
     def show(self, event: ProgressEvent) -> None:
         self.latest = event
-        if not self.is_mounted:
+        if not self._ready:
             return
         bar = self.query_one(ProgressBar)
         total = event.total

@@ -1,0 +1,110 @@
+"""Sync progress: bars follow SyncProgress messages; the sync is the App's, so leaving the
+screen and coming back finds it still running (and then finished)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+from textual.widgets import ProgressBar, Static
+
+from smvue_tui.app import SmvueApp
+from smvue_tui.messages import SyncFinished, SyncProgress, SyncStarted
+from smvue_tui.screens.sync_progress import SyncProgressScreen
+from smvue_tui.sync.engine import SyncReport
+from smvue_tui.sync.progress import ProgressEvent
+from smvue_tui.widgets.sync_panel import SyncPanel, describe_event
+from tests.integration.sync_support import client_for
+from tests.tui.test_connect import settle
+
+
+def status(app) -> str:
+    return str(app.screen.query_one("#sync-status", Static).render())
+
+
+def event(sobject: str, done: int, total: int | None, phase: str = "running") -> ProgressEvent:
+    return ProgressEvent(sobject, done, total, records_per_s=250.0, eta_s=12.0, api_calls=7,
+                         phase=phase)
+
+
+async def test_bars_follow_progress_messages(empty_services):
+    app = SmvueApp(empty_services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s")
+        screen = app.screen
+        assert isinstance(screen, SyncProgressScreen)
+        app.post_message(SyncStarted("initial"))
+        app.post_message(SyncProgress(event("Account", 50, 200)))
+        app.post_message(SyncProgress(event("Opportunity", 10, 100)))
+        await pilot.pause()
+        panel = screen.query_one(SyncPanel)
+        await settle(pilot, lambda: len(panel.events_shown()) == 2)
+        bar = screen.query_one("#obj-Account ProgressBar", ProgressBar)
+        assert (bar.progress, bar.total) == (50, 200)
+        assert panel.events_shown()["Opportunity"] == "10 / 100  250 rec/s  ETA 0:12"
+        assert "0 of 2 objects finished" in status(app)
+        assert "API calls used by this sync: 7" in screen.api_text
+
+        app.post_message(SyncProgress(event("Account", 200, 200, phase="done")))
+        await pilot.pause()
+        assert panel.events_shown()["Account"] == "200 / 200  done"
+        assert "1 of 2 objects finished" in status(app)
+
+        report = SyncReport("initial", status="paused", counts={"Account": 200},
+                            api_calls=9, resumes_at="2026-11-27T08:00:00+00:00")
+        report.errors.append({"object": "Opportunity", "code": "REQUEST_LIMIT_EXCEEDED",
+                              "message": "Salesforce API rate limit exceeded",
+                              "detail": "", "remedy": "Syncing resumes when the limit resets."})
+        app.post_message(SyncFinished(report))
+        await pilot.pause()
+        assert "paused: API limit — resumes at 2026-11-27 08:00" in status(app)
+        assert "Syncing resumes when the limit resets" in screen.errors_text
+
+
+class Gate(httpx.AsyncBaseTransport):
+    """Lets the first ``allow`` requests through, then holds the rest until opened."""
+
+    def __init__(self, allow: int) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.allow = allow
+        self.seen = 0
+        self.open = asyncio.Event()
+        self.held = asyncio.Event()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.seen += 1
+        if self.seen > self.allow:
+            self.held.set()
+            await self.open.wait()
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def test_leaving_the_screen_does_not_stop_the_sync(synced_services):
+    running = synced_services.running_org
+    gate = Gate(allow=1)
+    synced_services.client_factory = lambda: client_for(running, transport=gate)
+    app = SmvueApp(synced_services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s", "y")  # Sync now, watched from the sync screen
+        await settle(pilot, lambda: gate.held.is_set())
+        assert app.coordinator.running == "incremental"
+        await pilot.press("p")  # leave…
+        assert app.current_mode == "pipelines"
+        await pilot.pause()
+        assert app.coordinator.running == "incremental"  # …the sync goes on
+        gate.open.set()
+        await settle(pilot, lambda: app.last_report is not None)
+        assert app.last_report.status == "ok", app.last_report.errors
+        await pilot.press("s")  # …and coming back shows how it ended
+        assert isinstance(app.screen, SyncProgressScreen)
+        await pilot.pause()
+        assert "Incremental sync finished" in status(app)
+
+
+def test_describe_event_phases():
+    assert describe_event(event("Task", 5, None)) == "5 / ?  250 rec/s  ETA 0:12"
+    assert describe_event(event("Task", 5, None, phase="done")) == "5 / 5  done"
+    assert describe_event(event("Lead", 0, 0, phase="skipped")) == "0 / 0  skipped"
