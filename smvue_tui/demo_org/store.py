@@ -24,7 +24,7 @@ from smvue_tui.demo_org import org_cache
 from smvue_tui.demo_org.derived import derive
 from smvue_tui.demo_org.gen_support import Progress, sf_datetime
 from smvue_tui.demo_org.generate import anchor_for, demo_user_id
-from smvue_tui.demo_org.ids import make_id, org_id, to_18
+from smvue_tui.demo_org.ids import _BASE62, make_id, org_id, to_18
 from smvue_tui.demo_org.profile import OrgProfile
 from smvue_tui.demo_org.schema import Catalog, ObjectDef, build_catalog
 from smvue_tui.demo_org.store_rules import check_required, check_value, history_rows
@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 
 SIZES = {"small": 500, "medium": 5_000, "large": 20_000}
 MAX_SIZE = 200_000
-_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
 def parse_size(value: str | int) -> int:
@@ -85,10 +84,13 @@ class OrgStore:
     @classmethod
     def open(cls, cache_dir: Path, size: int, seed: int, profile: OrgProfile, *,
              progress: Progress | None = None) -> OrgStore:
+        """The org for (size, seed, profile), generated into ``cache_dir`` on first use;
+        ``progress(phase, done, total)`` hears how generation goes."""
         parse_size(size)
-        cached, generated = org_cache.cached_org(Path(cache_dir), size, seed, profile, anchor_for(),
-                                      progress)
+        cached, generated = org_cache.cached_org(Path(cache_dir), size, seed, profile,
+                                                 anchor_for(), progress)
         path = org_cache.working_copy(cached)
+        conn = None
         try:
             conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
@@ -96,6 +98,8 @@ class OrgStore:
             conn.row_factory = sqlite3.Row
             store = cls(path, conn, profile, size, seed)
         except BaseException:
+            if conn is not None:
+                conn.close()
             org_cache.remove_working_copy(path)
             raise
         store.generated = generated
