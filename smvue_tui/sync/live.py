@@ -14,7 +14,7 @@ from typing import Any
 
 from smvue_tui.store import models as m
 from smvue_tui.store.writer import delete_ids
-from smvue_tui.sync.fetch import SyncContext, write_page
+from smvue_tui.sync.fetch import SyncContext, fetch_by_ids, write_page
 from smvue_tui.sync.plan import SPECS_BY_NAME
 
 MAX_PER_CALL = 2000
@@ -61,4 +61,10 @@ async def fetch_notified(ctx: SyncContext) -> dict[str, int]:
                 if gone:  # deleted, or no longer visible to the user: not ours to keep
                     await ctx.writer.call(_delete_missing, ctx, sobject, gone)
         await ctx.writer.call(_mark_fetched, sobject, ids)
+    deals = pending.get("Opportunity")
+    if deals and ctx.fields.get("OpportunityHistory"):
+        # A stage or amount change writes a history row: bring it with the deal, so the deal's
+        # timeline is as fresh as the deal (one query per 300 deals).
+        written["OpportunityHistory"] = await fetch_by_ids(
+            ctx, SPECS_BY_NAME["OpportunityHistory"], "OpportunityId", sorted(set(deals)))
     return written

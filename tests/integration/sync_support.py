@@ -20,12 +20,20 @@ from smvue_tui.store import models as m
 from smvue_tui.sync.plan import SPECS, Lookbacks, ObjectSpec
 
 
+class _OwningClient(SalesforceClient):
+    """A client that also closes its session's HTTP client (the tests build both)."""
+
+    async def aclose(self) -> None:
+        await super().aclose()
+        await self.session.aclose()
+
+
 def client_for(running: Any, **options: Any) -> SalesforceClient:
     token = running.web_login()
     creds = credentials_from_token(token, environment=resolve_environment(running.base_url),
                                    client_id=running.org.client_id)
     options.setdefault("backoff_base", 0.01)
-    return SalesforceClient(Session(creds), api_version="67.0", **options)
+    return _OwningClient(Session(creds), api_version="67.0", **options)
 
 
 def _live(table: str) -> str:
