@@ -12,6 +12,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.signal import Signal
 
+from smvue_tui.commands import SmvueCommands
 from smvue_tui.messages import StoreChanged, SyncFinished, SyncProgress, SyncStarted
 from smvue_tui.screens.connect import ConnectScreen
 from smvue_tui.screens.field_mapping import FieldMappingScreen
@@ -38,6 +39,7 @@ class SmvueApp(App[None]):
         "pipelines": PipelinesScreen,
         "integrations": IntegrationsScreen,
     }
+    COMMANDS = App.COMMANDS | {SmvueCommands}
     BINDINGS = [
         Binding("p", "switch_mode('pipelines')", "Pipelines", id="pipelines"),
         Binding("t", "switch_mode('team')", "Team", id="team"),
