@@ -149,11 +149,13 @@ class DealDetailScreen(Screen[None]):
         self.query_one("#deal-title", Static).update(d.name + account)
         self.query_one("#deal-sections", Static).update(info_sections(d))
         self.query_one("#deal-activity", Static).update(activity_section(d))
-        self._fill("#deal-notes", [Option(n.body.splitlines()[0][:80] + (" …" if "\n" in n.body
-                                          else ""), id=f"note-{n.id}") for n in d.notes],
-                   "No notes yet")
-        self._fill("#deal-actions", [Option(("[x] " if a.done else "[ ] ") + a.text
-                                            + (f"  (due {a.due_date})" if a.due_date else ""),
+        # Text, not str: a note may hold "[...]", which OptionList would read as markup.
+        self._fill("#deal-notes", [Option(Text(n.body.splitlines()[0][:80]
+                                               + (" …" if "\n" in n.body else "")),
+                                          id=f"note-{n.id}") for n in d.notes], "No notes yet")
+        self._fill("#deal-actions", [Option(Text(("[x] " if a.done else "[ ] ") + a.text
+                                                 + (f"  (due {a.due_date})" if a.due_date
+                                                    else "")),
                                             id=f"action-{a.id}") for a in d.action_items],
                    "No action items")
 

@@ -52,9 +52,10 @@ def summary_table(summary: pl.Summary, by: str) -> Table:
     """The grouped totals as a Rich table: one row per group and currency, totals per currency."""
     multi = summary.multi_currency
     stage = by == "stage"
-    table = Table(box=None, padding=(0, 1), expand=False, show_edge=False,
-                  caption=f"Risk-adjusted = amount × stage probability ({pl.RISK_LABEL})"
-                  + ("; * = SMVue override" if stage else ""), caption_justify="left")
+    title = (f"By {by} · risk-adjusted = amount × stage probability ({pl.RISK_LABEL})"
+             + (" · * SMVue override" if stage else ""))
+    table = Table(box=None, padding=(0, 1), expand=False, show_edge=False, title=title,
+                  title_justify="left", title_style="dim")
     table.add_column("Stage" if stage else "Rep", min_width=18)
     if stage:
         table.add_column("Prob", justify="right")
