@@ -28,6 +28,7 @@ from smvue_tui.salesforce.client import composite_error
 from smvue_tui.salesforce.errors import (
     FieldUnavailable,
     ObjectUnavailable,
+    QueryTimeout,
     RateLimitExceeded,
     SalesforceError,
 )
@@ -246,16 +247,28 @@ class SyncEngine:
         """SOQL for queryAll: changed rows, deleted ones included (IsDeleted = true)."""
         f = spec.cursor_field
         clauses = [spec.where] if spec.where else []
-        if cursor.watermark:
-            since = format_stamp(parse_stamp(cursor.watermark) - self.overlap)
+        since = self._since(cursor)
+        if since:
             clauses.append(f"{f} >= {soql_datetime(since)}")
         where = " WHERE " + " AND ".join(f"({c})" for c in clauses) if clauses else ""
         return (f"SELECT {ctx.select(spec)}, IsDeleted FROM {spec.sobject}{where} "
                 f"ORDER BY {f} ASC, Id ASC")
 
+    def _since(self, cursor: m.SyncCursor) -> str | None:
+        """Where an incremental read starts: the cursor minus the overlap for late rows."""
+        if not cursor.watermark:
+            return None
+        return format_stamp(parse_stamp(cursor.watermark) - self.overlap)
+
     async def _apply_changes(self, ctx: SyncContext, report: SyncReport, spec: ObjectSpec,
                              item: dict[str, Any], cursor: m.SyncCursor) -> None:
         error = composite_error(item)
+        if isinstance(error, QueryTimeout):
+            # Too many changes for one query (long offline, mass update). Reported as an error
+            # the cursor never moved, so the next run timed out again, forever. Page them in
+            # time windows instead (fetch_ordered splits); deletes come from /deleted.
+            await fetch_ordered(ctx, spec, spec.where, start=(self._since(cursor), None))
+            return
         if error is not None:
             if isinstance(error, RateLimitExceeded) or (spec.essential and not isinstance(
                     error, (FieldUnavailable, ObjectUnavailable))):
