@@ -5,7 +5,7 @@ cursor (the last row's field value and Id) in one transaction. Resuming after a 
 expired query locator or a timeout re-issues the query from that cursor with a strict
 ``(F > v OR (F = v AND Id > id))`` tie-break, so rows sharing a timestamp are never skipped and
 never written twice. A query Salesforce times out on is split into time windows that shrink
-until each one answers.
+until each one answers (down to a minute; then pages of ``LIMIT batch_size`` from the cursor).
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ from smvue_tui.sync.scope import keep_ids, stored_ids
 T = TypeVar("T")
 MIN_WINDOW = timedelta(minutes=1)
 MAX_LOCATOR_RESTARTS = 20
+# Ids per "IN (...)" query. Each costs ~28 bytes of URL; 300 overflowed the 8 KB a GET URL
+# may have (proxies, the demo org) once the field list was added: HTTP 400, sync failed.
+ID_CHUNK = 200
 
 
 def soql_datetime(stamp: str) -> str:
@@ -144,7 +147,10 @@ async def fetch_ordered(ctx: SyncContext, spec: ObjectSpec, where: str, *,
     stamp, last_id = start
     window: tuple[datetime, datetime] | None = None  # [lower, upper) after a QUERY_TIMEOUT
     span: timedelta | None = None
-    restarts = 0
+    # Keyset pages with LIMIT: the last resort when even a minute's rows time out (a mass
+    # update touches thousands of rows in one second; no window can split those).
+    limit: int | None = None
+    restarts = 0  # locator restarts since the last page that moved the cursor
     meter = meter or ObjectMeter(spec.sobject)
     while True:
         clauses = [c for c in (where, _after(f, stamp, last_id)) if c]
@@ -155,6 +161,9 @@ async def fetch_ordered(ctx: SyncContext, spec: ObjectSpec, where: str, *,
         if clauses:
             soql += " WHERE " + " AND ".join(f"({c})" for c in clauses)
         soql += f" ORDER BY {f} ASC, Id ASC"
+        if limit:
+            soql += f" LIMIT {limit}"
+        got = 0
         try:
             async for page in ctx.client.query_pages(soql, batch_size=ctx.batch_size):
                 ctx.check_cancelled()
@@ -165,6 +174,8 @@ async def fetch_ordered(ctx: SyncContext, spec: ObjectSpec, where: str, *,
                     stamp, last_id = last.get(f), last["Id"]
                     cursor = {"watermark": stamp, "watermark_id": last_id, **(cursor_extra or {})}
                     meter.done += await write_page(ctx, spec, page.records, cursor)
+                    got += len(page.records)
+                    restarts = 0
                 if ctx.progress:
                     ctx.progress(meter.event(ctx.api_calls()))
         except InvalidQueryLocator:
@@ -177,9 +188,14 @@ async def fetch_ordered(ctx: SyncContext, spec: ObjectSpec, where: str, *,
             upper = window[1] if window else datetime.now(UTC) + MIN_WINDOW
             span = (span or (upper - lower)) / 2
             if span < MIN_WINDOW:
-                raise
+                if limit == 1:
+                    raise
+                span, limit = MIN_WINDOW, max(1, limit // 2) if limit else ctx.batch_size
             window = (lower, lower + span)
             continue
+        if limit and got >= limit:
+            continue  # the window holds more: the next keyset page
+        limit = None
         if window is None:
             return stamp, last_id
         lower = window[1]
@@ -227,7 +243,7 @@ async def by_id_chunks(ctx: SyncContext, ids: list[str], chunk: int,
 
 
 async def fetch_by_ids(ctx: SyncContext, spec: ObjectSpec, id_field: str,
-                       ids: list[str], *, chunk: int = 300) -> int:
+                       ids: list[str], *, chunk: int = ID_CHUNK) -> int:
     """Fetch the rows whose ``id_field`` is one of ``ids`` (closure top-ups; no cursor)."""
     written = 0
 

@@ -19,6 +19,7 @@ from smvue_tui.salesforce.errors import SalesforceError
 from smvue_tui.store import models as m
 from smvue_tui.store.writer import delete_ids, save_cursor
 from smvue_tui.sync.fetch import (
+    ID_CHUNK,
     SyncContext,
     by_id_chunks,
     fetch_by_ids,
@@ -74,7 +75,8 @@ def _local_ids(spec: ObjectSpec) -> list[str]:
     return [i for (i,) in query.tuples()]
 
 
-async def verify_ids(ctx: SyncContext, spec: ObjectSpec, *, chunk: int = 300) -> int:
+async def verify_ids(ctx: SyncContext, spec: ObjectSpec, *,
+                     chunk: int = ID_CHUNK) -> int:
     """Delete stored rows of ``spec`` that no longer exist in the org. Returns rows removed."""
     local = await ctx.writer.call(_local_ids, spec)
     removed = 0
