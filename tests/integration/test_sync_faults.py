@@ -1,0 +1,142 @@
+"""The sync engine under the demo org's injected faults: every run ends with the store equal to
+the org — nothing lost, nothing stored twice — however the transport, the session, the API
+allocation or the query locators misbehave on the way."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from smvue_tui.salesforce.client import SalesforceClient
+from smvue_tui.store import models as m
+from smvue_tui.store.db import open_store
+from tests.integration.sync_run import diff, sync
+
+SMALL_PAGES = 200  # Salesforce's smallest batch: many pages, so faults land mid-paging
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = open_store(tmp_path / "store.sqlite3")
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def query_errors(monkeypatch) -> Counter:
+    """Error codes that ended a query mid-way: proof the injected fault really fired."""
+    seen: Counter = Counter()
+    original = SalesforceClient.query_pages
+
+    async def query_pages(self, soql, **kw):
+        try:
+            async for page in original(self, soql, **kw):
+                yield page
+        except Exception as exc:
+            seen[getattr(exc, "code", type(exc).__name__)] += 1
+            raise
+
+    monkeypatch.setattr(SalesforceClient, "query_pages", query_pages)
+    return seen
+
+
+def _no_duplicates(db) -> None:
+    for model in m.ALL_MODELS:
+        if "id" in model._meta.fields and model._meta.primary_key.name == "id":
+            table = model._meta.table_name
+            total, distinct = db.execute_sql(
+                f'SELECT COUNT(*), COUNT(DISTINCT "Id") FROM "{table}"').fetchone()
+            assert total == distinct, table
+
+
+def _faults(running, **values) -> None:
+    response = running.admin("POST", "/faults", json=values)
+    assert response.status_code == 200, response.text
+
+
+async def _initial_ok(running, db, **options):
+    report = await sync(running, db, "initial", batch_size=SMALL_PAGES, **options)
+    assert report.status == "ok", report.errors
+    return report
+
+
+async def _equal(running, db) -> None:
+    assert diff(running) == []
+    _no_duplicates(db)
+
+
+async def test_server_error_bursts_during_initial_sync(demo, db):
+    _faults(demo, error_rate=0.25)
+    await _initial_ok(demo, db)
+    _faults(demo, error_rate=0)
+    await _equal(demo, db)
+
+
+async def test_connections_dropped_mid_body(demo, db):
+    _faults(demo, drop_rate=0.2)
+    await _initial_ok(demo, db)
+    _faults(demo, drop_rate=0)
+    await _equal(demo, db)
+
+
+async def test_session_expiring_between_pages(demo, db):
+    _faults(demo, session_expiry_calls=7)
+    await _initial_ok(demo, db)
+    demo.admin("POST", "/mutate", json={"count": 30})
+    report = await sync(demo, db, batch_size=SMALL_PAGES)
+    assert report.status == "ok", report.errors
+    assert demo.admin("GET", "/faults").json()["authenticated_calls"] >= 6  # it did expire
+    _faults(demo, session_expiry_calls=0)
+    await _equal(demo, db)
+
+
+async def test_api_limit_mid_sync_pauses_then_a_second_run_completes(demo, db):
+    limit = demo.org.usage.daily_limit
+    demo.admin("POST", "/usage", json={"used": limit - 15})
+    report = await sync(demo, db, "initial", batch_size=SMALL_PAGES)
+    assert report.status == "paused"
+    assert report.resumes_at
+    assert report.errors[0]["code"] == "REQUEST_LIMIT_EXCEEDED"
+    assert m.SyncRun.get().status == "paused"
+    assert m.Opportunity.select().count() > 0  # it stopped midway, keeping what it had
+    assert diff(demo) != []
+    demo.admin("POST", "/usage", json={"used": 0})
+    report = await sync(demo, db, "initial", batch_size=SMALL_PAGES)
+    assert report.status == "ok", report.errors
+    await _equal(demo, db)
+    assert [r.status for r in m.SyncRun.select().order_by(m.SyncRun.id)] == ["paused", "ok"]
+
+
+async def test_query_timeouts_split_large_queries_into_windows(demo, db, query_errors):
+    _faults(demo, query_timeout_rows=150)
+    await _initial_ok(demo, db)
+    assert query_errors["QUERY_TIMEOUT"] > 0
+    demo.admin("POST", "/mutate", json={"count": 40})
+    report = await sync(demo, db)
+    assert report.status == "ok", report.errors
+    demo.admin("POST", "/mutate", json={"count": 400})  # more changes than one query may hold
+    report = await sync(demo, db, batch_size=SMALL_PAGES)
+    assert report.status == "ok", report.errors
+    _faults(demo, query_timeout_rows=0)
+    await _equal(demo, db)
+
+
+@pytest.mark.parametrize(("max_locators", "size"), [(1, 300), (2, 600)])
+async def test_evicted_query_locators_restart_from_the_checkpoint(make_org, db, max_locators,
+                                                                  size, query_errors):
+    running = make_org(size=size)  # two open locators are only evicted with many pages
+    # A little latency so the four concurrent queries' pages interleave.
+    _faults(running, max_locators=max_locators, latency_ms=3, jitter_ms=3)
+    await _initial_ok(running, db, concurrency=4)
+    assert query_errors["INVALID_QUERY_LOCATOR"] > 0
+    _faults(running, max_locators=10, latency_ms=0, jitter_ms=0)
+    await _equal(running, db)
+
+
+async def test_expired_query_locators_restart_from_the_checkpoint(demo, db, query_errors):
+    _faults(demo, locator_ttl=0)
+    await _initial_ok(demo, db, concurrency=4)
+    assert query_errors["INVALID_QUERY_LOCATOR"] > 0
+    _faults(demo, locator_ttl=900)
+    await _equal(demo, db)
