@@ -34,11 +34,11 @@ def _pct(value: Any) -> str:
     return "" if value is None else f"{value:g}%"
 
 
-DEAL_TABLE_COLUMNS = [
-    Column("name", "Deal", 30), Column("account", "Account", 22),
-    Column("stage", "Stage", 20), Column("amount", "Amount", 12, "right", money),
+DEAL_TABLE_COLUMNS = [  # 115 cells: fits a 120-column terminal with the scrollbar
+    Column("name", "Deal", 28), Column("account", "Account", 20),
+    Column("stage", "Stage", 18), Column("amount", "Amount", 11, "right", money),
     Column("currency", "Cur", 3), Column("close_date", "Close", 10),
-    Column("owner", "Owner", 16), Column("probability", "Prob", 5, "right", _pct),
+    Column("owner", "Owner", 14), Column("probability", "Prob", 4, "right", _pct),
 ]
 assert [c.key for c in DEAL_TABLE_COLUMNS] == list(DEAL_COLUMNS)
 
