@@ -1,28 +1,57 @@
-"""``smvue-tui --demo``: start a demo Production and a demo Sandbox org for this app's life.
+"""``smvue-tui --demo``: a demo Production and a demo Sandbox org on loopback, for the app's life.
 
-(The full onboarding walk-through lands with the Connect screen.)
+``running_demo_orgs(paths)`` is a context manager: the orgs are generated once into
+``paths.demo_org_cache`` (under SMVUE_HOME when set; nothing is written anywhere else), served
+from background threads on 127.0.0.1 (ephemeral ports) and stopped when the block ends. A demo
+login cannot outlive its org (the next run has other ports), so a stored demo login is forgotten
+and its connection marked disconnected; the synced data stays, and Connect offers both orgs.
 """
 
 from __future__ import annotations
 
 import contextlib
 import sys
+from collections.abc import Iterator
+from typing import TextIO
 
 from smvue_tui.config import Paths
 from smvue_tui.services import DemoTarget
 
-_RUNNING: list[contextlib.AbstractContextManager[str]] = []
+DEMO_SIZE = "small"
 
 
-def start_demo_targets(paths: Paths) -> list[DemoTarget]:
+@contextlib.contextmanager
+def running_demo_orgs(paths: Paths, *, size: str | int = DEMO_SIZE,
+                      out: TextIO | None = None) -> Iterator[list[DemoTarget]]:
     from smvue_tui.demo_org.profile import OrgProfile
     from smvue_tui.demo_org.server import build_org, serve_in_thread
 
-    targets = []
-    for label, profile in (("Production", OrgProfile()), ("Sandbox", OrgProfile(sandbox=True))):
-        print(f"Starting the demo {label} org…", file=sys.stderr)
-        org = build_org(size="small", seed=1, profile=profile, cache_dir=paths.demo_org_cache)
-        server = serve_in_thread(org)
-        targets.append(DemoTarget(label, server.__enter__(), org))
-        _RUNNING.append(server)
-    return targets
+    out = out or sys.stderr
+    with contextlib.ExitStack() as stack:
+        targets = []
+        for label, profile in (("Production", OrgProfile()),
+                               ("Sandbox", OrgProfile(sandbox=True))):
+            print(f"Starting the demo {label} org…", file=out, flush=True)
+            org = build_org(size=size, seed=1, profile=profile, cache_dir=paths.demo_org_cache)
+            stack.callback(org.store.close)
+            url = stack.enter_context(serve_in_thread(org))
+            targets.append(DemoTarget(label, url, org))
+        yield targets
+
+
+def forget_demo_login(paths: Paths) -> None:
+    """Forget a stored login to a demo org from an earlier run (its server is gone)."""
+    from smvue_tui.connection import mark_disconnected
+    from smvue_tui.salesforce.token_store import TokenStore, TokenStoreError
+    from smvue_tui.store import models as m
+
+    store = TokenStore(paths.token_file)
+    try:
+        creds = store.load()
+    except TokenStoreError:
+        creds = None
+    if creds is not None and creds.environment.is_demo:
+        store.clear()
+    if m.Connection.select().where(m.Connection.environment == "demo",
+                                   m.Connection.disconnected_at.is_null()).exists():
+        mark_disconnected()

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Smoke test: drive `smvue-tui --demo` in tmux the way a new user would, from the Connect
+# screen to the pipelines: choose Production, review, approve with one key, read the preflight,
+# start the initial sync, wait for it, continue to team mapping, then pipelines, quit.
+# Fails on a timeout or on any "Traceback" in the pane, the stderr capture or the log.
+# Everything is written under a temporary SMVUE_HOME, removed at the end (kept on failure).
+set -euo pipefail
+
+if ! command -v tmux >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq tmux >/dev/null
+fi
+
+WORK_DIR=$(mktemp -d -t smvue-smoke.XXXXXX)
+HOME_DIR="$WORK_DIR/home"  # the app's SMVUE_HOME; the script's own files stay beside it
+SESSION="smvue-smoke-$$"
+PANE_LOG="$WORK_DIR/pane.txt"
+STREAM_LOG="$WORK_DIR/terminal.txt"  # everything the app wrote to the terminal
+TIMEOUT=${SMOKE_TIMEOUT:-120}
+APP=${SMVUE_TUI:-smvue-tui}
+
+cleanup() {
+    tmux kill-session -t "$SESSION" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+fail() {
+    echo "SMOKE FAILED: $*" >&2
+    echo "--- last screen ---" >&2
+    tmux capture-pane -p -t "$SESSION" 2>/dev/null >&2 || cat "$PANE_LOG" >&2 || true
+    echo "(files kept in $WORK_DIR)" >&2
+    exit 1
+}
+
+capture() {
+    tmux capture-pane -p -t "$SESSION" > "$PANE_LOG" 2>/dev/null || return 1
+    if grep -q "Traceback" "$PANE_LOG"; then fail "Traceback on screen"; fi
+}
+
+wait_for() {  # wait_for TEXT: until TEXT is on screen, at most $TIMEOUT seconds
+    local text=$1 waited=0
+    while (( waited < TIMEOUT * 5 )); do
+        capture || fail "tmux session ended while waiting for: $text"
+        if grep -q "SMVUE-EXITED" "$PANE_LOG"; then fail "the app exited while waiting for: $text"; fi
+        if grep -qF -- "$text" "$PANE_LOG"; then
+            echo "ok: $text"
+            return 0
+        fi
+        sleep 0.2
+        waited=$((waited + 1))
+    done
+    fail "timed out waiting for: $text"
+}
+
+press() { tmux send-keys -t "$SESSION" "$@"; }
+
+# The pane outlives the app (sleep) so a crash stays readable; pipe-pane keeps the whole stream.
+tmux new-session -d -s "$SESSION" -x 120 -y 40 \
+    "env SMVUE_HOME='$HOME_DIR' TERM=xterm-256color $APP --demo; echo SMVUE-EXITED \$?; sleep 60"
+tmux pipe-pane -t "$SESSION" -o "cat >> '$STREAM_LOG'"
+
+wait_for "Choose your Salesforce environment"
+wait_for "Production — Most common"
+press Enter                                  # Production (highlighted first)
+wait_for "Review the permissions SMVue is requesting (read-only)"
+wait_for "Webhook Metadata"
+press Enter                                  # log in
+wait_for "Demo org: press a to approve"
+press a                                      # approve the consent page with one key
+wait_for "All set. Press Enter to start the initial sync."
+press Enter                                  # start the initial sync
+wait_for "Initial sync finished"
+press Enter                                  # continue to team mapping
+wait_for "Team Member Mapping"
+press p                                      # then the pipelines
+wait_for "Risk-adjusted"
+sleep 1
+capture || fail "the app exited on the pipelines screen"
+cp "$PANE_LOG" "$WORK_DIR/pipelines.txt"
+press q
+for _ in $(seq 1 100); do
+    tmux capture-pane -p -t "$SESSION" > "$PANE_LOG" 2>/dev/null || break
+    grep -q "SMVUE-EXITED" "$PANE_LOG" && break
+    sleep 0.2
+done
+grep -q "SMVUE-EXITED 0" "$PANE_LOG" || fail "smvue-tui exited with an error"
+
+for file in "$STREAM_LOG" "$HOME_DIR/logs/smvue-tui.log"; do
+    if [[ -f $file ]] && grep -q "Traceback" "$file"; then fail "Traceback in $file"; fi
+done
+held=$(find "$HOME_DIR" -maxdepth 1 -mindepth 1 -printf '%f\n' | sort | tr '\n' ' ')
+echo "SMVUE_HOME held: $held"
+echo "SMOKE OK: Connect → approve → preflight → initial sync → team mapping → pipelines"
+rm -rf "$WORK_DIR"
