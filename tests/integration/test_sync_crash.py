@@ -1,0 +1,127 @@
+"""An initial sync killed with SIGKILL at random pages, again and again, then let finish: the
+store equals the org, nothing is stored twice, and SyncRun shows every interrupted run.
+
+The sync runs in a child process (``sync_child.py``) against the org served by this one; the
+kill comes after a random number of progress lines, each printed after its page committed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from smvue_tui.store import models as m
+from smvue_tui.store.db import open_store
+from tests.integration.sync_run import diff
+
+ROOT = Path(__file__).resolve().parents[2]
+LINE_TIMEOUT = 60.0  # seconds without a line before the child counts as hung
+
+
+class Child:
+    """One sync process; reads its progress lines without ever blocking forever."""
+
+    def __init__(self, running, store: Path) -> None:
+        token = running.web_login()
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "SYNC_CHILD_TOKEN": json.dumps(token),
+               "SYNC_CHILD_BASE_URL": running.base_url,
+               "SYNC_CHILD_CLIENT_ID": running.org.client_id}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.integration.sync_child", str(store)],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self._buffer = b""
+        self.lines: list[str] = []
+
+    def next_line(self) -> str | None:
+        """The next stdout line, or None at end of output."""
+        deadline = time.monotonic() + LINE_TIMEOUT
+        while b"\n" not in self._buffer:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"sync child silent for {LINE_TIMEOUT} s: {self.lines[-3:]}")
+            ready, _, _ = select.select([self.proc.stdout], [], [], left)
+            if ready:
+                chunk = os.read(self.proc.stdout.fileno(), 65536)
+                if not chunk:
+                    return None
+                self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        self.lines.append(line.decode())
+        return self.lines[-1]
+
+    def kill_after(self, pages: int) -> bool:
+        """SIGKILL once ``pages`` progress lines arrived; False if it finished first."""
+        for _ in range(pages):
+            line = self.next_line()
+            if line is None or line.startswith("END"):
+                return False
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=30)
+        return True
+
+    def finish(self) -> str:
+        while (line := self.next_line()) is not None:
+            if line.startswith("END"):
+                self.proc.wait(timeout=30)
+                return line.split()[1]
+        self.proc.wait(timeout=30)
+        raise AssertionError(f"sync child died: {self.proc.stderr.read().decode()[-2000:]}")
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=30)
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+
+
+@pytest.fixture
+def children():
+    started: list[Child] = []
+    yield started
+    for child in started:
+        child.close()
+
+
+def _duplicates(db) -> list[str]:
+    tables = [model._meta.table_name for model in m.ALL_MODELS
+              if getattr(model._meta.primary_key, "column_name", None) == "Id"]
+    return [t for t in tables if db.execute_sql(
+        f'SELECT COUNT(*) - COUNT(DISTINCT "Id") FROM "{t}"').fetchone()[0]]
+
+
+@pytest.mark.parametrize("seed", [7])
+def test_initial_sync_killed_at_random_pages_then_finished(demo, tmp_path, children, seed):
+    store = tmp_path / "store.sqlite3"
+    rng = random.Random(seed)
+    killed = 0
+    for _ in range(4):
+        child = Child(demo, store)
+        children.append(child)
+        if child.kill_after(rng.randint(2, 12)):
+            killed += 1
+    assert killed >= 3, "the sync finished before it could be killed"
+    final = Child(demo, store)
+    children.append(final)
+    assert final.finish() == "ok"
+    db = open_store(store)
+    try:
+        assert diff(demo) == []
+        assert _duplicates(db) == []
+        runs = list(m.SyncRun.select().order_by(m.SyncRun.id))
+        assert len(runs) == 5
+        interrupted = [r for r in runs if r.finished_at is None]
+        assert len(interrupted) == killed  # a killed run never wrote its end
+        assert all(r.status == "running" for r in interrupted)
+        assert runs[-1].status == "ok"
+    finally:
+        db.close()
