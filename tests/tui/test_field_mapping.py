@@ -6,6 +6,7 @@ import asyncio
 import json
 from contextlib import suppress
 
+from textual.notifications import Notify
 from textual.worker import WorkerCancelled
 
 from smvue_tui.app import SmvueApp
@@ -58,7 +59,13 @@ def test_a_newly_mapped_field_is_filled_by_the_next_engine_run(synced_services):
 async def test_toggle_a_field_then_sync_now_fills_it(synced_services):
     running = synced_services.running_org
     app = SmvueApp(synced_services)
-    async with app.run_test(size=(120, 30)) as pilot:
+    notes: list[str] = []
+
+    def hook(message) -> None:
+        if isinstance(message, Notify):
+            notes.append(str(message.notification.message))
+
+    async with app.run_test(size=(120, 30), message_hook=hook) as pilot:
         await pilot.press("f")
         await settle(app, pilot)
         screen = app.screen
@@ -69,6 +76,7 @@ async def test_toggle_a_field_then_sync_now_fills_it(synced_services):
         await pilot.press("space")  # Deal Tier
         await settle(app, pilot)
         assert screen.rows[0].status == "fills on next sync"
+        assert notes[-1] == "Deal Tier is filled on the next sync. Press y to Sync now."
         await pilot.press("y")
         await settle(app, pilot)
         assert app.last_report.status == "ok"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contextlib import suppress
 
+from textual.notifications import Notify
 from textual.worker import WorkerCancelled
 
 from smvue_tui.app import SmvueApp
@@ -69,12 +70,19 @@ async def test_map_two_reps_with_roles_and_a_manager(synced_services):
 
 async def test_import_from_crm_finds_a_new_owner_after_a_sync(synced_services):
     app = SmvueApp(synced_services)
-    async with app.run_test(size=(120, 40)) as pilot:
+    notes: list[str] = []
+
+    def hook(message) -> None:
+        if isinstance(message, Notify):
+            notes.append(str(message.notification.message))
+
+    async with app.run_test(size=(120, 40), message_hook=hook) as pilot:
         await pilot.press("t")
         await settle(app, pilot)
         await pilot.press("c")
         await settle(app, pilot)
         assert m.TeamMember.select().count() == 9  # 8 owners + me (also an owner)
+        assert notes[-1] == "Imported 8 new user(s) from Salesforce"
         assert not member("0058W0000000004QAA").coached  # inactive: imported unselected
         deal = m.Opportunity.select().where(m.Opportunity.is_closed == False).first()  # noqa: E712
         running = synced_services.running_org
@@ -90,6 +98,7 @@ async def test_import_from_crm_finds_a_new_owner_after_a_sync(synced_services):
         await settle(app, pilot)
         assert member(SAM).coached and member(SAM).manager_id == member(ME).id
         assert m.TeamMember.select().count() == 10
+        assert notes[-1] == "Imported 1 new user(s) from Salesforce"
         assert "not yet in the team" not in str(app.screen.query_one("#team-summary").render())
 
 
