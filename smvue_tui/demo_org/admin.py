@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 from dataclasses import asdict
@@ -64,7 +65,7 @@ def add_admin_routes(app: web.Application, org: DemoOrg, rng: random.Random) -> 
         count = (await _json_object(request)).get("count", 1)
         if not isinstance(count, int) or not 1 <= count <= 10_000:
             return _error(400, "count must be an integer from 1 to 10000")
-        changes = apply_random_changes(store, rng, count)
+        changes = await asyncio.to_thread(apply_random_changes, store, rng, count)
         return json_response(200, {"changes": [asdict(c) for c in changes]})
 
     async def create(request: web.Request) -> web.Response:
@@ -124,6 +125,18 @@ def add_admin_routes(app: web.Application, org: DemoOrg, rng: random.Random) -> 
                                    "user_id": org.user_id, "sandbox": org.profile.sandbox,
                                    "counts": counts})
 
+    def refusing_bad_writes(handler):  # the store's own errors, as clear 400/404 answers
+        async def guarded(request: web.Request) -> web.Response:
+            try:
+                return await handler(request)
+            except LookupError as exc:
+                return _error(404, str(exc))
+            except ValueError as exc:
+                return _error(400, str(exc))
+
+        return guarded
+
+    create, update, delete = (refusing_bad_writes(h) for h in (create, update, delete))
     app.router.add_post("/demo/mutate", mutate)
     app.router.add_post("/demo/records/{sobject}", create)
     app.router.add_patch("/demo/records/{sobject}/{record_id}", update)

@@ -163,3 +163,16 @@ def test_stage_sets_differ_per_record_type(demo):
         new = [v["value"] for v in client.get(url.format(by_name["New_Business"])).json()["values"]]
         renewal = [v["value"] for v in client.get(url.format(by_name["Renewal"])).json()["values"]]
         assert new[0] == "Prospecting" and "Renewal Due" in renewal and new != renewal
+
+
+def test_admin_api_refuses_bad_writes_clearly(demo):
+    with demo.api() as client:
+        deal = client.get("/query", params={"q": "SELECT Id FROM Opportunity LIMIT 1"}).json()
+    deal_id = deal["records"][0]["Id"]
+    wrong_type = demo.admin("PATCH", f"/records/Opportunity/{deal_id}", json={"Amount": "lots"})
+    assert wrong_type.status_code == 400 and wrong_type.json()["error"]
+    assert demo.admin("DELETE", f"/records/Opportunity/{deal_id}").status_code == 200
+    again = demo.admin("DELETE", f"/records/Opportunity/{deal_id}")
+    assert again.status_code == 404
+    unknown = demo.admin("PATCH", f"/records/Opportunity/{deal_id}", json={"Nope__c": 1})
+    assert unknown.status_code in (400, 404)
