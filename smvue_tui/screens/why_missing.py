@@ -1,8 +1,8 @@
 """Why is this deal missing? A modal: type a deal name or Id, read why it is not shown.
 
 The reasons come from ``store/why_missing.py``, checked against the Pipelines screen's current
-filter (its ``deal_filter`` attribute, when that screen exists; else the default pipeline's
-open deals). Connected, Salesforce is asked too (queryAll, so deleted deals are found) to tell
+filter (its ``filter`` attribute, when that screen exists; else the default pipeline's open
+deals). Connected, Salesforce is asked too (queryAll, so deleted deals are found) to tell
 "not in the org" from "deleted" from "closed before the lookback".
 """
 
@@ -36,15 +36,16 @@ class Explained(Message):
 
 
 def current_filter(app: Any) -> pl.DealFilter | None:
-    """The Pipelines screen's filter, if that screen is open and exposes ``deal_filter``."""
+    """The Pipelines screen's filter (its ``filter``), if that screen was opened."""
     stacks = [app.screen_stack]
     with suppress(KeyError):  # the Pipelines screen was never opened
         stacks.append(app.get_screen_stack("pipelines"))
     for stack in stacks:
         for screen in reversed(stack):
-            flt = getattr(screen, "deal_filter", None)
-            if isinstance(flt, pl.DealFilter):
-                return flt
+            for name in ("deal_filter", "filter"):  # PipelinesScreen keeps it as ``filter``
+                flt = getattr(screen, name, None)
+                if isinstance(flt, pl.DealFilter):
+                    return flt
     return None
 
 

@@ -122,3 +122,20 @@ async def test_add_a_team_member_by_hand(synced_services):
             (None, "pat@example.com", "AE", member(ME).id)
         row = next(r for r in app.screen.rows if r.name == "Pat Newhire")
         assert row.by_hand and row.deals == 0 and row.coached
+
+
+async def test_offline_empty_store_adds_a_member_without_a_manager(empty_services):
+    app = SmvueApp(empty_services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("t")
+        await settle(app, pilot)
+        assert app.screen.rows == []
+        await pilot.press("space")  # nobody to select: a warning, nothing written
+        await pilot.press("a")
+        await pilot.pause()
+        app.screen.query_one("#member-name").value = "Solo Rep"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        solo = m.TeamMember.get()
+        assert (solo.name, solo.manager_id, solo.coached) == ("Solo Rep", None, True)
+        assert [r.name for r in app.screen.rows] == ["Solo Rep"]

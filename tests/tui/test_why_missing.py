@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import suppress
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from textual.worker import WorkerCancelled
@@ -10,6 +11,7 @@ from textual.worker import WorkerCancelled
 from smvue_tui.app import SmvueApp
 from smvue_tui.screens.why_missing import WhyMissingScreen
 from smvue_tui.store import models as m
+from smvue_tui.store import pipeline as pl
 from smvue_tui.store import team
 from smvue_tui.store import why_missing as wm
 
@@ -88,3 +90,16 @@ async def test_offline_the_store_alone_answers(empty_services):
     async with app.run_test(size=(120, 40)) as pilot:
         text = await ask(app, pilot, "Acme")
         assert wm.REMEDY_CONNECT in text and "Not connected" in text
+
+
+async def test_explained_against_the_pipelines_screens_filter(synced_services):
+    deal = m.Opportunity.select().where(m.Opportunity.is_closed == False).first()  # noqa: E712
+    app = SmvueApp(synced_services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        assert app.current_mode == "pipelines"
+        app.screen.filter = replace(app.screen.filter, pipeline=pl.ALL_DEALS, status="won")
+        text = await ask(app, pilot, deal.id)
+        assert "It is open; the current filter shows Closed Won deals" in text
+        view = str(app.screen.query_one("#why-view").render())
+        assert view.startswith("Pipeline view: All deals · won deals")
