@@ -406,10 +406,18 @@ def _link_children(catalog: Catalog) -> None:
         if parent in catalog.objects and child in catalog.objects \
                 and fld in catalog.objects[child].fields:
             catalog.objects[parent].child_relationships.append(
-                ChildRelationship(child, fld, rel, cascade_delete=fld in (
-                    "OpportunityId", "LeadId") or ((parent, fld) == ("Account", "AccountId")
-                    and child != "Opportunity"))
-            )
+                ChildRelationship(child, fld, rel, cascade_delete=_cascades(parent, child, fld)))
+
+
+def _cascades(parent: str, child: str, fld: str) -> bool:
+    """Whether deleting the parent deletes the child, as Salesforce does: an account takes its
+    contacts, deals and team with it; a deal or lead its roles, history and team; a contact its
+    contact roles."""
+    if fld in ("OpportunityId", "LeadId"):
+        return True
+    if parent == "Account" and fld == "AccountId":
+        return True
+    return (parent, child) == ("Contact", "OpportunityContactRole")
 
 
 def create_tables(conn: object, catalog: Catalog) -> None:
