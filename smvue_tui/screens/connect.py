@@ -273,12 +273,13 @@ class ConnectScreen(Screen[None]):
         hint = self.query_one("#demo-hint", Static)
         if self.choice is not None and self.choice.demo is not None:
             org = self.choice.demo.org
-            hint.update(f"Demo org: press [b]a[/b] to approve as {escape(org.username)} "
+            hint.update(f"Demo org: press a to approve as {escape(org.username)} "
                         "(the same as logging in and clicking Allow).")
         hint.display = self._is_demo()
         self.query_one("#login-url", Static).update(escape(flow.authorization_url))
         self.query_one("#login-waiting", Static).update(
             f"Waiting for the browser to come back to {escape(flow.redirect_uri)} …")
+        self.query_one("#paste", Input).placeholder = f"{flow.redirect_uri}?code=…"
         self._go("login")
 
     @work(group="connect-paste", exit_on_error=False, description="pasted login")
@@ -356,9 +357,9 @@ class ConnectScreen(Screen[None]):
             f"Connected to {escape(text.org_heading(report))} as {escape(creds.who())}")
         self.query_one("#preflight-lines", Static).update(text.preflight_text(report))
         self.query_one("#preflight-next", Static).update(
-            "All set. Press [b]Enter[/b] to start the initial sync." if report.ok else
-            "SMVue cannot sync this org yet. Fix the items marked ✗, then press [b]r[/b] to "
-            "log in and check again, or Esc to choose another environment.")
+            "All set. Press Enter to start the initial sync." if report.ok else
+            "SMVue cannot sync this org yet. Fix the items marked ✗, then press r to log in "
+            "and check again, or Esc to choose another environment.")
         self.refresh_bindings()
 
     def _show_error(self, exc: Exception) -> None:

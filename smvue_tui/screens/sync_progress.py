@@ -18,6 +18,7 @@ from textual.widgets import Footer, Header, Static
 
 from smvue_tui.integration_card import short_time
 from smvue_tui.messages import SyncFinished, SyncProgress, SyncStarted
+from smvue_tui.sync.status import load_usage
 from smvue_tui.widgets.sync_panel import SyncPanel
 
 LEAVE_HINT = ("You can leave this screen: the sync keeps running. "
@@ -25,6 +26,12 @@ LEAVE_HINT = ("You can leave this screen: the sync keeps running. "
 
 
 class SyncProgressScreen(Screen[None]):
+    DEFAULT_CSS = """
+    SyncProgressScreen #sync-box { margin: 1 2; height: auto; max-height: 1fr; }
+    SyncProgressScreen #sync-api { margin-bottom: 1; }
+    SyncProgressScreen #sync-errors { margin-top: 1; color: $warning; }
+    SyncProgressScreen #sync-hint { margin-top: 1; }
+    """
     BINDINGS = [
         Binding("enter", "continue", "Continue to team mapping", id="sync_continue"),
     ]
@@ -39,7 +46,7 @@ class SyncProgressScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="sync-box", classes="panel"):
-            yield Static("Sync progress", id="sync-title", classes="title")
+            yield Static("Salesforce sync", id="sync-title", classes="title")
             yield Static("", id="sync-status")
             yield Static("", id="sync-api", classes="muted")
             yield SyncPanel(clock=self._clock, id="sync-panel")
@@ -116,12 +123,13 @@ class SyncProgressScreen(Screen[None]):
 
     def _set_api(self, calls: int) -> None:
         app: Any = self.app
-        client = app.sync_client
-        usage = getattr(client, "usage", None)
+        usage = getattr(app.sync_client, "usage", None)
+        reading = {"used": usage.used, "max": usage.max} if usage is not None and usage.max \
+            else load_usage(app.services.paths)  # the reading saved after the last sync
         text = f"API calls used by this sync: {calls:,}"
-        if usage is not None and usage.max:
-            text += (f"   ·   org today: {usage.used:,} of {usage.max:,} daily limit "
-                     f"({usage.used / usage.max:.0%})")
+        if reading:
+            text += (f"   ·   org today: {reading['used']:,} of {reading['max']:,} "
+                     f"daily limit ({reading['used'] / reading['max']:.0%})")
         self.api_text = text
         self.query_one("#sync-api", Static).update(text)
 

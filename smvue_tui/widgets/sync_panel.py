@@ -11,6 +11,15 @@ from textual.widgets import Label, ProgressBar
 from smvue_tui.sync.progress import ProgressEvent
 
 _PHASE = {"done": "done", "skipped": "skipped", "failed": "failed"}
+# What a sales manager calls each Salesforce object.
+LABELS = {
+    "Opportunity": "Opportunities", "Account": "Accounts", "Contact": "Contacts",
+    "OpportunityContactRole": "Contact roles", "OpportunityHistory": "Stage history",
+    "OpportunityTeamMember": "Deal collaborators", "AccountTeamMember": "Account collaborators",
+    "Event": "Meetings (Events)", "Task": "Tasks", "EmailMessage": "Emails", "User": "Users",
+    "Lead": "Leads", "LeadHistory": "Lead history", "RecordType": "Pipelines (record types)",
+    "OpportunityStage": "Stages", "Organization": "Organization",
+}
 
 
 def describe_event(event: ProgressEvent) -> str:
@@ -58,7 +67,7 @@ class ObjectProgress(Horizontal):
             self.show(self.latest)
 
     def compose(self) -> ComposeResult:
-        yield Label(self.sobject, classes="name")
+        yield Label(LABELS.get(self.sobject, self.sobject), classes="name")
         yield ProgressBar(total=None, show_eta=False, clock=self._clock)
         yield Label("waiting", classes="counts")
 

@@ -1,0 +1,162 @@
+"""Save one screenshot per screen (SVG, then PNG with rsvg-convert) into ``screenshots/``.
+
+The demo orgs of ``smvue-tui --demo`` are started on loopback under a temporary SMVUE_HOME and
+the app is walked through onboarding as a new user would (Production, permissions, one-key
+approval, preflight, initial sync); then each screen is opened and saved with
+``App.save_screenshot``.
+
+    python scripts/screenshots.py [--out screenshots] [--size 120x36]
+
+Needs ``rsvg-convert`` for PNGs (``apt-get install -y librsvg2-bin``); without it only SVGs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+async def wait_until(pilot: Any, condition: Callable[[], bool], tries: int = 600) -> None:
+    for _ in range(tries):
+        if condition():
+            return
+        await pilot.pause(0.1)
+    raise TimeoutError("the app never got there")
+
+
+async def shoot(app: Any, pilot: Any, out: Path, name: str,
+                steps: Callable[[], Awaitable[None]]) -> bool:
+    try:
+        await steps()
+        await pilot.pause(0.5)
+        await pilot.wait_for_scheduled_animations()
+        app.save_screenshot(filename=f"{name}.svg", path=str(out))
+    except Exception as exc:  # one unfinished screen must not stop the others
+        print(f"  {name}: FAILED ({type(exc).__name__}: {exc})", file=sys.stderr)
+        return False
+    print(f"  {name}.svg")
+    return True
+
+
+async def take_all(out: Path, size: tuple[int, int], home: Path) -> list[str]:
+    os.environ["SMVUE_HOME"] = str(home)
+    from smvue_tui.app import SmvueApp
+    from smvue_tui.demo_launch import running_demo_orgs
+    from smvue_tui.services import AppServices
+
+    services = AppServices.create()
+    services.background = False
+    saved: list[str] = []
+    with running_demo_orgs(services.paths) as targets:
+        services.demo_targets = targets
+        app = SmvueApp(services)
+        async with app.run_test(size=size) as pilot:
+            async def connect() -> None:
+                await pilot.pause(0.3)
+
+            async def permissions() -> None:
+                await pilot.press("enter")
+
+            async def login() -> None:
+                await pilot.press("enter")
+                await wait_until(pilot, lambda: getattr(app.screen, "flow", None) is not None)
+
+            async def preflight() -> None:
+                await pilot.press("a")
+                await wait_until(pilot, lambda: getattr(app.screen, "preflight", None)
+                                 is not None)
+
+            async def sync() -> None:
+                await pilot.press("enter")
+                await wait_until(pilot, lambda: app.last_report is not None)
+
+            async def mode(name: str) -> None:
+                app.switch_mode(name)
+                await pilot.pause(1.0)
+
+            async def deal_detail() -> None:
+                from smvue_tui.screens.deal_detail import DealDetailScreen
+                from smvue_tui.store import models as m
+
+                app.switch_mode("pipelines")
+                await pilot.pause(1.0)
+                deal = (m.Opportunity.select().where(m.Opportunity.is_closed == False)  # noqa: E712
+                        .order_by(m.Opportunity.amount.desc()).first())
+                app.push_screen(DealDetailScreen(deal.id))
+                await pilot.pause(1.0)
+
+            async def pop_then(action: Callable[[], Awaitable[None]]) -> None:
+                while len(app.screen_stack) > 1:
+                    app.pop_screen()
+                await pilot.pause(0.3)
+                await action()
+
+            async def keys(*names: str) -> None:
+                await pilot.press(*names)
+                await pilot.pause(0.5)
+
+            async def mode_then_key(name: str, key: str) -> None:
+                await mode(name)
+                await keys(key)
+
+            plan: list[tuple[str, Callable[[], Awaitable[None]]]] = [
+                ("connect", connect),
+                ("connect-permissions", permissions),
+                ("connect-login", login),
+                ("connect-preflight", preflight),
+                ("sync-progress", sync),
+                ("team-mapping", lambda: mode("team")),
+                ("field-mapping", lambda: mode("fields")),
+                ("pipelines", lambda: mode("pipelines")),
+                ("deal-detail", deal_detail),
+                ("integrations", lambda: pop_then(lambda: mode("integrations"))),
+                ("help", lambda: keys("question_mark")),
+                ("why-missing", lambda: pop_then(lambda: mode_then_key("pipelines", "w"))),
+            ]
+            for name, steps in plan:
+                if await shoot(app, pilot, out, name, steps):
+                    saved.append(name)
+    services.db.close()
+    return saved
+
+
+def to_png(out: Path, names: list[str]) -> None:
+    converter = shutil.which("rsvg-convert")
+    if converter is None:
+        print("rsvg-convert not found (apt-get install -y librsvg2-bin): SVGs only",
+              file=sys.stderr)
+        return
+    for name in names:
+        subprocess.run([converter, "-o", str(out / f"{name}.png"), str(out / f"{name}.svg")],
+                       check=True)
+        print(f"  {name}.png")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", default=str(ROOT / "screenshots"))
+    parser.add_argument("--size", default="120x36", help="terminal COLSxROWS")
+    args = parser.parse_args()
+    cols, rows = (int(n) for n in args.size.lower().split("x"))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="smvue-shots-") as home:
+        names = asyncio.run(take_all(out, (cols, rows), Path(home)))
+    to_png(out, names)
+    print(f"{len(names)} screenshots in {out}")
+    return 0 if len(names) == 12 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
