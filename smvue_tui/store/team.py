@@ -101,8 +101,6 @@ def team_rows() -> list[TeamRow]:
         row.member_id, row.coached, row.role = member.id, member.coached, member.role
         row.manager_id = manager.id if manager else None
         row.manager_name = manager.name if manager else None
-        if not member.sf_user_id and member.email:
-            row.email = member.email
         rows[key] = row
     # By name only: selecting a rep must not move the row under the cursor.
     return sorted(rows.values(), key=lambda r: (r.name.lower(), r.key))
