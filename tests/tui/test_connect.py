@@ -110,3 +110,20 @@ async def test_pasted_url_from_another_login_is_refused(demo_services):
         assert m.Connection.select().count() == 0
         await paste(pilot, screen, location)  # the login stayed pending: the real URL works
         await settle(pilot, lambda: screen.preflight is not None)
+
+
+async def test_errors_show_message_and_remedy(empty_services):
+    app = SmvueApp(empty_services)  # no demo orgs, no consumer key configured
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        await pilot.press("down", "down", "enter")  # My Domain: type the host
+        assert screen.step == "choose"
+        await pilot.press(*"http://acme.example.com", "enter")
+        assert "https" in shown(app, "#choose-error") and screen.step == "choose"
+        await pilot.press("escape")
+        screen.query_one("#env-list").focus()
+        await pilot.press("up", "up", "enter", "enter")  # Production → review → log in
+        await settle(pilot, lambda: screen.step == "error")
+        text = shown(app, "#error-text")
+        assert "Salesforce login is not configured" in text
+        assert "client_id" in text and "Traceback" not in text
