@@ -100,3 +100,30 @@ def save_cursor(sobject: str, values: dict[str, Any]) -> None:
         conflict_target=[m.SyncCursor.sobject],
         update={getattr(m.SyncCursor, k): v for k, v in values.items()},
     ).execute()
+
+
+# Deals and accounts new to the store whose closure (deal children; contacts and account team)
+# is still to be fetched. Kept in a pseudo cursor row written in the SAME transaction as the
+# rows: a crash between a page and its top-up used to lose that work for good (the rows were
+# no longer "new" on the next run); now the next run finds it here.
+CLOSURE_PENDING = "~closure"
+
+
+def pending_closure() -> dict[str, list[str]]:
+    """``{"Opportunity": [ids], "Account": [ids]}`` still awaiting their closure."""
+    row = m.SyncCursor.get_or_none(m.SyncCursor.sobject == CLOSURE_PENDING)
+    return json.loads(row.watermark) if row and row.watermark else {}
+
+
+def add_pending_closure(sobject: str, ids: Iterable[str]) -> None:
+    """Record rows awaiting their closure (call inside the transaction that stored them)."""
+    new = set(ids)
+    if not new:
+        return
+    pending = pending_closure()
+    pending[sobject] = sorted(set(pending.get(sobject, [])) | new)
+    save_cursor(CLOSURE_PENDING, {"watermark": json.dumps(pending)})
+
+
+def clear_pending_closure() -> None:
+    m.SyncCursor.delete().where(m.SyncCursor.sobject == CLOSURE_PENDING).execute()

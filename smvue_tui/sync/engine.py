@@ -167,7 +167,9 @@ class SyncEngine:
             await top_up(ctx)
             return
         if pending:
+            ctx.mark_new = False  # the initial pages deal children and contacts in itself
             await self._initial(ctx, report, pending, run_started)
+            ctx.mark_new = True
         else:
             await self._incremental(ctx, report, cursors)
             report.removed.update(await apply_deletes(

@@ -21,7 +21,13 @@ from peewee import SqliteDatabase
 
 from smvue_tui.salesforce.errors import InvalidQueryLocator, QueryTimeout
 from smvue_tui.store import models as m
-from smvue_tui.store.writer import delete_ids, save_cursor, to_row, upsert_rows
+from smvue_tui.store.writer import (
+    add_pending_closure,
+    delete_ids,
+    save_cursor,
+    to_row,
+    upsert_rows,
+)
 from smvue_tui.sync.plan import Lookbacks, ObjectSpec
 from smvue_tui.sync.progress import ObjectMeter, ProgressCallback
 from smvue_tui.sync.scope import keep_ids, stored_ids
@@ -32,6 +38,7 @@ MAX_LOCATOR_RESTARTS = 20
 # Ids per "IN (...)" query. Each costs ~28 bytes of URL; 300 overflowed the 8 KB a GET URL
 # may have (proxies, the demo org) once the field list was added: HTTP 400, sync failed.
 ID_CHUNK = 200
+CLOSURE_ROOTS = ("Opportunity", "Account")  # rows whose arrival brings more rows along
 
 
 def soql_datetime(stamp: str) -> str:
@@ -81,6 +88,9 @@ class SyncContext:
     cancelled: asyncio.Event = field(default_factory=asyncio.Event)
     api_calls_at_start: int = 0
     batch_size: int = 2000  # rows per page asked of Salesforce (200–2,000)
+    # Record new deals/accounts as awaiting their closure (see writer.CLOSURE_PENDING). Off
+    # while an initial sync pages the closure objects in itself, after the deals.
+    mark_new: bool = True
     new_ids: dict[str, set[str]] = field(default_factory=dict)  # rows new to the store
 
     @property
@@ -112,10 +122,12 @@ def _write_page(ctx: SyncContext, spec: ObjectSpec, records: list[dict[str, Any]
         gone = [r["id"] for r in rows if r["id"] not in keep and r["id"] in before]
         if gone:
             delete_ids(spec, gone)
+        new = {r["id"] for r in kept if r["id"] not in before}
+        if ctx.mark_new and spec.sobject in CLOSURE_ROOTS:
+            add_pending_closure(spec.sobject, new)
         if cursor is not None:
             save_cursor(spec.sobject, cursor)
-    ctx.new_ids.setdefault(spec.sobject, set()).update(r["id"] for r in kept
-                                                       if r["id"] not in before)
+    ctx.new_ids.setdefault(spec.sobject, set()).update(new)
     return len(kept)
 
 

@@ -17,7 +17,12 @@ from typing import Any
 from smvue_tui.salesforce.client import composite_error
 from smvue_tui.salesforce.errors import SalesforceError
 from smvue_tui.store import models as m
-from smvue_tui.store.writer import delete_ids, save_cursor
+from smvue_tui.store.writer import (
+    clear_pending_closure,
+    delete_ids,
+    pending_closure,
+    save_cursor,
+)
 from smvue_tui.sync.fetch import (
     ID_CHUNK,
     SyncContext,
@@ -38,31 +43,38 @@ def _usable(ctx: SyncContext, name: str) -> ObjectSpec | None:
 
 
 async def top_up(ctx: SyncContext) -> None:
-    """Fetch what the closure rules say the store lacks (no-op when nothing is missing)."""
-    new_deals = sorted(ctx.new_ids.get("Opportunity", set()))
+    """Fetch what the closure rules say the store lacks (no-op when nothing is missing).
+
+    Deals and accounts new to the store come from this run and from the store's pending list
+    (a run that crashed before its top-up); the list is cleared only once all is fetched.
+    """
+    pending = await ctx.writer.call(pending_closure)
+    new_deals = sorted(ctx.new_ids.get("Opportunity", set()) | set(pending.get("Opportunity", ())))
     for name in DEAL_CHILDREN:
         spec = _usable(ctx, name)
         if spec and new_deals:
             await fetch_by_ids(ctx, spec, "OpportunityId", new_deals)
     account = _usable(ctx, "Account")
-    added_accounts: list[str] = []
     for _ in range(8):  # the parent chain, one level per round (Salesforce allows 5 levels)
         if account is None:
             break
         missing = await ctx.writer.call(missing_account_ids, ctx.db)
         if not missing:
             break
-        await fetch_by_ids(ctx, account, "Id", missing)
-        added_accounts += missing
+        await fetch_by_ids(ctx, account, "Id", missing)  # marks the new ones pending
+    # Accounts added above, and any that arrived new in a change page (a deal moved to an
+    # account changed in the same window): their contacts and team were never fetched.
+    new_accounts = (await ctx.writer.call(pending_closure)).get("Account", [])
     for name in ("Contact", "AccountTeamMember"):
         spec = _usable(ctx, name)
-        if spec and added_accounts:
-            await fetch_by_ids(ctx, spec, "AccountId", added_accounts)
+        if spec and new_accounts:
+            await fetch_by_ids(ctx, spec, "AccountId", new_accounts)
     contact = _usable(ctx, "Contact")
     if contact:
         missing_contacts = await ctx.writer.call(missing_contact_ids)
         if missing_contacts:
             await fetch_by_ids(ctx, contact, "Id", missing_contacts)
+    await ctx.writer.call(clear_pending_closure)
 
 
 def _local_ids(spec: ObjectSpec) -> list[str]:
