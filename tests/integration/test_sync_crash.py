@@ -15,13 +15,15 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from smvue_tui.store import models as m
 from smvue_tui.store.db import open_store
-from tests.integration.sync_run import diff
+from smvue_tui.sync import repair
+from tests.integration.sync_run import LOOKBACKS, diff, sync, today
 
 ROOT = Path(__file__).resolve().parents[2]
 LINE_TIMEOUT = 60.0  # seconds without a line before the child counts as hung
@@ -125,3 +127,89 @@ def test_initial_sync_killed_at_random_pages_then_finished(demo, tmp_path, child
         assert runs[-1].status == "ok"
     finally:
         db.close()
+
+
+# --- a crash between a change page and its closure top-up (in process) -------------------------
+
+
+class Crash(Exception):
+    """Stands in for the process dying: nothing after it runs."""
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = open_store(tmp_path / "store.sqlite3")
+    yield database
+    database.close()
+
+
+def _org_ids(running, sql: str) -> list[str]:
+    conn = running.org.store.reader()
+    try:
+        return [row[0] for row in conn.execute(sql)]
+    finally:
+        conn.close()
+
+
+def _account_outside_the_store(running) -> str:
+    stored = {a for (a,) in m.Account.select(m.Account.id).tuples()}
+    with_contacts = _org_ids(running, "SELECT AccountId FROM Contact WHERE IsDeleted = 0 "
+                                      "GROUP BY AccountId ORDER BY COUNT(*) DESC, AccountId")
+    return next(a for a in with_contacts if a and a not in stored)
+
+
+def _open_deal() -> str:
+    return m.Opportunity.select().where(m.Opportunity.is_closed == False).first().id  # noqa: E712
+
+
+def _reopen_a_closed_out_deal(running) -> None:
+    cutoff = LOOKBACKS.closed_cutoff(today()).isoformat()
+    deal = _org_ids(running, "SELECT Id FROM Opportunity WHERE IsDeleted = 0 AND IsClosed = 1 "
+                             f"AND CloseDate < '{cutoff}' AND Id IN (SELECT OpportunityId FROM "
+                             "OpportunityContactRole) ORDER BY Id")[0]
+    running.admin("PATCH", f"/records/Opportunity/{deal}", json={
+        "StageName": "Negotiation/Review",
+        "CloseDate": (today() + timedelta(days=30)).isoformat()})
+
+
+def _move_a_deal_to_a_new_account(running) -> None:
+    account = _account_outside_the_store(running)
+    running.admin("PATCH", f"/records/Opportunity/{_open_deal()}", json={"AccountId": account})
+
+
+@pytest.mark.parametrize(("change", "crash_after"), [
+    (_reopen_a_closed_out_deal, 0),  # the deal stored, none of its children yet
+    (_move_a_deal_to_a_new_account, 1),  # the account stored, its contacts not yet
+])
+async def test_crash_between_a_change_and_its_top_up_is_repaired(demo, db, monkeypatch,
+                                                                  change, crash_after):
+    await sync(demo, db, "initial")
+    change(demo)
+    real = repair.fetch_by_ids
+    calls = 0
+
+    async def dying(*args, **kw):
+        nonlocal calls
+        calls += 1
+        if calls > crash_after:
+            raise Crash
+        return await real(*args, **kw)
+
+    monkeypatch.setattr(repair, "fetch_by_ids", dying)
+    with pytest.raises(Crash):
+        await sync(demo, db)
+    monkeypatch.setattr(repair, "fetch_by_ids", real)
+    assert diff(demo) != []  # the crash really left work undone
+    report = await sync(demo, db)
+    assert report.status == "ok", report.errors
+    assert diff(demo) == []
+
+
+async def test_deal_moved_to_an_account_changed_in_the_same_window(demo, db):
+    await sync(demo, db, "initial")
+    account = _account_outside_the_store(demo)
+    demo.admin("PATCH", f"/records/Account/{account}", json={"Industry": "Energy"})
+    demo.admin("PATCH", f"/records/Opportunity/{_open_deal()}", json={"AccountId": account})
+    report = await sync(demo, db)
+    assert report.status == "ok", report.errors
+    assert diff(demo) == []
