@@ -4,7 +4,9 @@ allocation or the query locators misbehave on the way."""
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -80,13 +82,17 @@ async def test_connections_dropped_mid_body(demo, db):
     await _equal(demo, db)
 
 
-async def test_session_expiring_between_pages(demo, db):
-    _faults(demo, session_expiry_calls=7)
-    await _initial_ok(demo, db)
+# Every N calls all sessions expire. N must exceed the concurrency: the client refreshes once
+# per request, and with N ≤ concurrency the other requests can use up the fresh session before
+# the retry is sent (Salesforce sessions last hours, not a handful of calls).
+@pytest.mark.parametrize(("every", "concurrency"), [(2, 1), (7, 4)])
+async def test_session_expiring_between_pages(demo, db, every, concurrency):
+    _faults(demo, session_expiry_calls=every)
+    await _initial_ok(demo, db, concurrency=concurrency)
     demo.admin("POST", "/mutate", json={"count": 30})
-    report = await sync(demo, db, batch_size=SMALL_PAGES)
+    report = await sync(demo, db, batch_size=SMALL_PAGES, concurrency=concurrency)
     assert report.status == "ok", report.errors
-    assert demo.admin("GET", "/faults").json()["authenticated_calls"] >= 6  # it did expire
+    assert demo.admin("GET", "/faults").json()["authenticated_calls"] >= 3 * every
     _faults(demo, session_expiry_calls=0)
     await _equal(demo, db)
 
@@ -106,6 +112,51 @@ async def test_api_limit_mid_sync_pauses_then_a_second_run_completes(demo, db):
     assert report.status == "ok", report.errors
     await _equal(demo, db)
     assert [r.status for r in m.SyncRun.select().order_by(m.SyncRun.id)] == ["paused", "ok"]
+
+
+async def test_api_limit_mid_incremental_pauses_then_catches_up(demo, db):
+    await _initial_ok(demo, db)
+    demo.admin("POST", "/mutate", json={"count": 3000})  # more than one page of changes
+    demo.admin("POST", "/usage", json={"used": demo.org.usage.daily_limit - 3})
+    report = await sync(demo, db, batch_size=SMALL_PAGES)
+    assert report.status == "paused", report.errors
+    assert report.resumes_at
+    demo.admin("POST", "/usage", json={"used": 0})
+    report = await sync(demo, db, batch_size=SMALL_PAGES)
+    assert report.status == "ok", report.errors
+    await _equal(demo, db)
+
+
+async def test_org_changing_while_the_initial_sync_pages(demo, db):
+    stop = threading.Event()
+
+    def churn() -> None:
+        while not stop.is_set():
+            demo.admin("POST", "/mutate", json={"count": 5})
+
+    thread = threading.Thread(target=churn)
+    thread.start()
+    try:
+        await _initial_ok(demo, db)
+    finally:
+        stop.set()
+        thread.join()
+    report = await sync(demo, db)
+    assert report.status == "ok", report.errors
+    await _equal(demo, db)
+
+
+async def test_deletes_older_than_the_delete_log_are_found_by_id_check(demo, db):
+    await _initial_ok(demo, db)
+    gone = [d.id for d in m.Opportunity.select().order_by(m.Opportunity.id).limit(5)]
+    for deal in gone:
+        demo.admin("DELETE", f"/records/Opportunity/{deal}").raise_for_status()
+    later = (datetime.now(UTC) + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+    demo.admin("POST", "/purge-deleted", json={"before": later}).raise_for_status()
+    report = await sync(demo, db)
+    assert report.status == "ok", report.errors
+    assert not m.Opportunity.select().where(m.Opportunity.id.in_(gone)).exists()
+    await _equal(demo, db)
 
 
 async def test_query_timeouts_split_large_queries_into_windows(demo, db, query_errors):
