@@ -30,7 +30,7 @@ from smvue_tui.salesforce.auth import LoginFlow, LogoutResult, logout
 from smvue_tui.salesforce.consumer import consumer_for, load_settings
 from smvue_tui.salesforce.credentials import Credentials
 from smvue_tui.salesforce.environments import resolve_environment
-from smvue_tui.salesforce.errors import AuthorizationError
+from smvue_tui.salesforce.errors import AuthorizationError, SalesforceError
 from smvue_tui.salesforce.token_store import TokenStore
 from smvue_tui.store import models as m
 from smvue_tui.store.models import utcnow
@@ -219,12 +219,50 @@ def has_stored_login(paths: Paths) -> bool:
     return paths.token_file.exists()
 
 
+@dataclass(frozen=True)
+class DisconnectResult:
+    logout: LogoutResult
+    removed: int = 0  # automation components removed from Salesforce
+    left_behind: tuple[str, ...] = ()  # "what — where in Setup to remove it by hand"
+
+
 async def disconnect(paths: Paths, *,
-                     transport: httpx.AsyncBaseTransport | None = None) -> LogoutResult:
-    """Revoke and forget the login, then mark the connection; all data stays."""
+                     transport: httpx.AsyncBaseTransport | None = None) -> DisconnectResult:
+    """Remove the automation SMVue deployed (best effort, while the login still works), revoke
+    and forget the login, then mark the connection; every synced record and note stays."""
+    removed, left = await _remove_automation(paths)
     result = await logout(TokenStore(paths.token_file), transport=transport)
     await asyncio.to_thread(mark_disconnected)
-    return result
+    return DisconnectResult(result, removed, left)
+
+
+async def _remove_automation(paths: Paths) -> tuple[int, tuple[str, ...]]:
+    from smvue_tui import change_notifications as cn
+
+    def pending() -> tuple[str, list[Any]]:
+        row = m.Connection.get_or_none(m.Connection.disconnected_at.is_null())
+        return (row.org_id, cn.outstanding(row.org_id)) if row else ("", [])
+
+    org_id, items = await asyncio.to_thread(pending)
+    if not items:
+        return 0, ()
+    try:
+        client = client_factory_for(paths)()
+    except SalesforceError:  # no usable login: it stays recorded as deployed
+        return 0, tuple(f"{c.type} {c.full_name}" for c in items)
+    try:
+        report = await cn.remove(client, org_id, items)
+    except SalesforceError as exc:
+        return 0, (f"the automation ({exc.user_message})",)
+    finally:
+        await client.aclose()
+    left = [f"{x.component.type} {x.component.full_name} — {x.setup_path}"
+            for x in report.leftovers]
+    if report.fault is not None:
+        left += [f"{c.type} {c.full_name}" for c in items
+                 if c not in report.removed and not any(x.component == c
+                                                        for x in report.leftovers)]
+    return len(report.removed), tuple(left)
 
 
 def mark_disconnected() -> None:

@@ -129,13 +129,17 @@ class IntegrationsScreen(Screen[None]):
         result = await conn.disconnect(app.services.paths)
         app.services.client_factory = None
         app.post_message(Disconnected(org_id))
-        if result.error is not None:
-            message.update(
-                "Disconnected. Salesforce did not confirm the revoke "
-                f"({escape(result.error.user_message)}); revoke it by hand in Salesforce Setup > "
-                "Connected Apps OAuth Usage if needed.")
-        else:
-            message.update("Disconnected. Your SMVue data, notes and action items are kept.")
+        lines = ["Disconnected. Your SMVue data, notes and action items are kept."]
+        if result.removed:
+            lines.append(f"Removed the change-notification automation ({result.removed} "
+                         "components) from Salesforce.")
+        for item in result.left_behind:
+            lines.append(f"Left in Salesforce (remove by hand): {escape(item)}")
+        if result.logout.error is not None:
+            lines.append("Salesforce did not confirm the revoke "
+                         f"({escape(result.logout.error.user_message)}); revoke it by hand in "
+                         "Salesforce Setup > Connected Apps OAuth Usage if needed.")
+        message.update("\n".join(lines))
         self.reload()
 
 

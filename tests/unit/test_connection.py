@@ -90,7 +90,8 @@ def test_disconnect_keeps_data(paths):
         return httpx.Response(200)
 
     result = asyncio.run(conn.disconnect(paths, transport=httpx.MockTransport(revoke_ok)))
-    assert result.revoked and not paths.token_file.exists()
+    assert result.logout.revoked and not paths.token_file.exists()
+    assert (result.removed, result.left_behind) == (0, ())
     assert seen == ["https://test.salesforce.com/services/oauth2/revoke"]
     assert m.Connection.get().disconnected_at is not None
     assert m.Note.get().body == "keep me"
