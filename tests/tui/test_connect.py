@@ -127,3 +127,21 @@ async def test_errors_show_message_and_remedy(empty_services):
         text = shown(app, "#error-text")
         assert "Salesforce login is not configured" in text
         assert "client_id" in text and "Traceback" not in text
+
+
+async def test_device_code_shown_large_and_cancellable(demo_services):
+    from smvue_tui.widgets.big_text import BigText
+
+    app = SmvueApp(demo_services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await to_login_step(app, pilot)
+        await pilot.press("d")
+        await settle(pilot, lambda: screen.step == "device")
+        code = screen.query_one("#device-code", BigText)
+        assert code.text and len(code.text) >= 6
+        assert str(code.render()).count("\n") == 4  # five rows of block letters
+        assert demo_services.running_org.base_url in shown(app, "#device-url")
+        await pilot.press("escape")  # back: the polling login is cancelled
+        await settle(pilot, lambda: not any(w.is_running and w.node is screen
+                                            for w in app.workers))
+        assert screen.step == "review"
