@@ -82,6 +82,13 @@ class IntegrationsScreen(Screen[None]):
 
     def _show(self, card: Card) -> None:
         self.card = card
+        live = getattr(self.app, "live", None)
+        if card.connected and live is not None and not card.next_sync.startswith("paused"):
+            upcoming = live.next_runs().get("incremental")
+            if upcoming is not None:
+                every = f"{live.settings.resync_minutes:g}"
+                card.next_sync = (f"scheduled resync every {every} min — next at "
+                                  f"{upcoming:%H:%M}")
         status = self.query_one("#card-status", Static)
         if card.connected:
             status.update("● Connected")
@@ -126,6 +133,9 @@ class IntegrationsScreen(Screen[None]):
         message.update("Disconnecting…")
         org_id = self.card.org_id if self.card else ""
         app.coordinator.cancel()
+        if getattr(app, "live", None) is not None:  # no scheduled resync without a login
+            await app.live.stop()
+            app.live = None
         result = await conn.disconnect(app.services.paths)
         app.services.client_factory = None
         app.post_message(Disconnected(org_id))

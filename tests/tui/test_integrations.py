@@ -10,7 +10,7 @@ from smvue_tui.screens.integrations import IntegrationsScreen
 from smvue_tui.services import DemoTarget
 from smvue_tui.store import models as m
 from smvue_tui.widgets.confirm import ConfirmModal
-from tests.tui.test_connect import settle
+from tests.tui.test_connect import demo_services, settle  # noqa: F401
 
 
 def body(app) -> str:
@@ -75,3 +75,25 @@ async def test_never_connected_card_offers_connect(empty_services):
         await settle(pilot, lambda: screen.card is not None)
         assert "Not connected" in str(screen.query_one("#card-status", Static).render())
         assert screen.check_action("disconnect", ()) is False
+
+
+async def test_connect_starts_the_resync_schedule_and_disconnect_stops_it(
+        demo_services):  # noqa: F811
+    from tests.tui.test_connect import to_login_step
+
+    demo_services.background = True  # the scheduled resync (no public webhook URL)
+    app = SmvueApp(demo_services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        connect = await to_login_step(app, pilot)
+        await pilot.press("a")
+        await settle(pilot, lambda: connect.preflight is not None)
+        assert app.live is not None
+        assert "updates come from the scheduled resync" in str(
+            connect.query_one("#preflight-lines", Static).render())
+        await pilot.press("i")
+        screen = app.screen
+        await settle(pilot, lambda: screen.card is not None)
+        assert "scheduled resync every 15 min — next at" in body(app)
+        await pilot.press("x", "enter")
+        await settle(pilot, lambda: not screen.card.connected)
+        assert app.live is None
