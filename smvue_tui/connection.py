@@ -219,6 +219,27 @@ def has_stored_login(paths: Paths) -> bool:
     return paths.token_file.exists()
 
 
+async def deploy_notifications(paths: Paths, webhook: Any, creds: Credentials) -> str:
+    """Deploy the change-notification automation when a public webhook URL is configured
+    (best effort); one line saying how updates will arrive."""
+    if webhook is None or not webhook.endpoint_url:
+        return "• Change notifications: updates come from the scheduled resync (every 15 min)"
+    from smvue_tui import change_notifications as cn
+
+    client = client_factory_for(paths)()
+    try:
+        deployed = await cn.deploy(client, creds.org_id, webhook.endpoint_url,
+                                   integration_user=creds.username or None)
+    except SalesforceError as exc:
+        return f"• Change notifications: not set up ({exc.user_message})"
+    finally:
+        await client.aclose()
+    if deployed.ok:
+        return "• Change notifications: Outbound Message automation deployed"
+    return ("• Change notifications: the automation could not be deployed; updates come from "
+            "the scheduled resync")
+
+
 @dataclass(frozen=True)
 class DisconnectResult:
     logout: LogoutResult

@@ -357,7 +357,7 @@ class ConnectScreen(Screen[None]):
         self.query_one("#preflight-title", Static).update(
             f"Connected to {escape(text.org_heading(report))} as {escape(creds.who())}")
         self.query_one("#preflight-lines", Static).update(
-            text.preflight_text(report) + (f"\n{notifications}" if notifications else ""))
+            text.preflight_text(report) + (f"\n{escape(notifications)}" if notifications else ""))
         self.query_one("#preflight-next", Static).update(
             "All set. Press Enter to start the initial sync." if report.ok else
             "SMVue cannot sync this org yet. Fix the items marked ✗, then press r to log in "
@@ -371,23 +371,8 @@ class ConnectScreen(Screen[None]):
         if not app.services.background:
             return ""
         await app.start_live()
-        webhook = app.services.webhook()
-        if webhook is None or not webhook.endpoint_url:
-            return "• Change notifications: updates come from the scheduled resync (every 15 min)"
-        from smvue_tui import change_notifications as cn
-
-        client = conn.client_factory_for(app.services.paths)()
-        try:
-            deployed = await cn.deploy(client, creds.org_id, webhook.endpoint_url,
-                                       integration_user=creds.username or None)
-        except SalesforceError as exc:
-            return f"• Change notifications: not set up ({escape(exc.user_message)})"
-        finally:
-            await client.aclose()
-        if deployed.ok:
-            return "• Change notifications: Outbound Message automation deployed"
-        return ("• Change notifications: the automation could not be deployed; updates come "
-                "from the scheduled resync")
+        return await conn.deploy_notifications(app.services.paths, app.services.webhook(),
+                                               creds)
 
     def _show_error(self, exc: Exception) -> None:
         if isinstance(exc, SalesforceError):

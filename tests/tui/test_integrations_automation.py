@@ -8,13 +8,9 @@ from textual.widgets import Static
 
 from smvue_tui import change_notifications as cn
 from smvue_tui.app import SmvueApp
-from smvue_tui.connection import client_factory_for
+from smvue_tui.connection import deploy_notifications
 from smvue_tui.store import models as m
 from tests.tui.test_connect import demo_services, settle, to_login_step  # noqa: F401
-
-
-def demo_user(services) -> str:
-    return services.running_org.org.username
 
 
 async def connect_and_deploy(app, pilot, services) -> str:
@@ -22,13 +18,10 @@ async def connect_and_deploy(app, pilot, services) -> str:
     await pilot.press("a")
     await settle(pilot, lambda: screen.preflight is not None)
     org_id = m.Connection.get().org_id
-    client = client_factory_for(services.paths)()
-    try:
-        report = await cn.deploy(client, org_id, "https://hooks.example.com/sf/token",
-                                 integration_user=demo_user(services))
-    finally:
-        await client.aclose()
-    assert report.deployed
+    webhook = cn.webhook_settings(services.paths,
+                                  {"webhook": {"public_url": "https://hooks.example.com"}})
+    line = await deploy_notifications(services.paths, webhook, screen.credentials)
+    assert "automation deployed" in line and cn.outstanding(org_id)
     return org_id
 
 
