@@ -10,13 +10,17 @@ if ! command -v tmux >/dev/null; then
     apt-get update -qq && apt-get install -y -qq tmux >/dev/null
 fi
 
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK_DIR=$(mktemp -d -t smvue-smoke.XXXXXX)
 HOME_DIR="$WORK_DIR/home"  # the app's SMVUE_HOME; the script's own files stay beside it
 SESSION="smvue-smoke-$$"
 PANE_LOG="$WORK_DIR/pane.txt"
 STREAM_LOG="$WORK_DIR/terminal.txt"  # everything the app wrote to the terminal
 TIMEOUT=${SMOKE_TIMEOUT:-120}
-APP=${SMVUE_TUI:-smvue-tui}
+PYTHON=$(python3 -c 'import sys; print(sys.executable)')
+APP=${SMVUE_TUI:-"$PYTHON -m smvue_tui"}
+USER_HOME="$WORK_DIR/user-home"  # HOME for the app: must stay empty (all under SMVUE_HOME)
+mkdir -p "$USER_HOME"
 
 cleanup() {
     tmux kill-session -t "$SESSION" 2>/dev/null || true
@@ -55,7 +59,7 @@ press() { tmux send-keys -t "$SESSION" "$@"; }
 
 # The pane outlives the app (sleep) so a crash stays readable; pipe-pane keeps the whole stream.
 tmux new-session -d -s "$SESSION" -x 120 -y 40 \
-    "env SMVUE_HOME='$HOME_DIR' TERM=xterm-256color $APP --demo; echo SMVUE-EXITED \$?; sleep 60"
+    "cd '$ROOT' && env HOME='$USER_HOME' SMVUE_HOME='$HOME_DIR' TERM=xterm-256color $APP --demo; echo SMVUE-EXITED \$?; sleep 60"
 tmux pipe-pane -t "$SESSION" -o "cat >> '$STREAM_LOG'"
 
 wait_for "Choose your Salesforce environment"
@@ -87,6 +91,8 @@ grep -q "SMVUE-EXITED 0" "$PANE_LOG" || fail "smvue-tui exited with an error"
 for file in "$STREAM_LOG" "$HOME_DIR/logs/smvue-tui.log"; do
     if [[ -f $file ]] && grep -q "Traceback" "$file"; then fail "Traceback in $file"; fi
 done
+stray=$(find "$USER_HOME" -mindepth 1 | head -5)
+[[ -z $stray ]] || fail "files written outside SMVUE_HOME: $stray"
 held=$(find "$HOME_DIR" -maxdepth 1 -mindepth 1 -printf '%f\n' | sort | tr '\n' ' ')
 echo "SMVUE_HOME held: $held"
 echo "SMOKE OK: Connect → approve → preflight → initial sync → team mapping → pipelines"
