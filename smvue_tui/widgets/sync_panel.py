@@ -47,7 +47,7 @@ class ObjectProgress(Horizontal):
 
     DEFAULT_CSS = """
     ObjectProgress { height: 1; }
-    ObjectProgress > .name { width: 24; }
+    ObjectProgress > .name { width: 26; }
     ObjectProgress > ProgressBar { width: 44; }
     ObjectProgress > .counts { width: 1fr; color: $text-muted; }
     ObjectProgress.-done > .name { color: $success; }
