@@ -30,6 +30,12 @@ from smvue_tui.salesforce.errors import AuthorizationError, SalesforceError
 from smvue_tui.screens import connect_text as text
 from smvue_tui.widgets.big_text import BigText
 
+
+class StorageError(SalesforceError):
+    user_message = "Could not save the Salesforce login on this computer"
+    remedy = "Check that SMVue's data folder is writable and the disk is not full, then retry."
+
+
 STEPS = ("choose", "review", "login", "device", "preflight", "error")
 _PASTE_AGAIN = frozenset({"state_mismatch", "unrecognised_paste"})
 
@@ -262,7 +268,7 @@ class ConnectScreen(Screen[None]):
                 creds = await flow.wait_for_redirect()
             self.flow = None
             await self._connected(creds)
-        except (SalesforceError, ValueError) as exc:
+        except (SalesforceError, ValueError, OSError) as exc:
             self._show_error(exc)
         finally:
             self.flow = None
@@ -325,7 +331,7 @@ class ConnectScreen(Screen[None]):
             self._go("device")
             creds = await flow.poll()
             await self._connected(creds)
-        except (SalesforceError, ValueError) as exc:
+        except (SalesforceError, ValueError, OSError) as exc:
             self._show_error(exc)
 
     # --- after the login ----------------------------------------------------------------------
@@ -377,6 +383,8 @@ class ConnectScreen(Screen[None]):
     def _show_error(self, exc: Exception) -> None:
         if isinstance(exc, SalesforceError):
             body = text.error_text(exc)
+        elif isinstance(exc, OSError):  # the token file or the store could not be written
+            body = text.error_text(StorageError(f"{exc.strerror or exc}", code="storage"))
         else:  # a host the user typed
             body = text.error_text(AuthorizationError(str(exc), code="bad_login_host"))
         self.query_one("#error-text", Static).update(body)
