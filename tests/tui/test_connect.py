@@ -145,3 +145,29 @@ async def test_device_code_shown_large_and_cancellable(demo_services):
         await settle(pilot, lambda: not any(w.is_running and w.node is screen
                                             for w in app.workers))
         assert screen.step == "review"
+
+
+async def test_demo_sandbox_is_recorded_as_sandbox(tmp_path, make_org):
+    from smvue_tui.demo_org.profile import OrgProfile
+
+    production = make_org(size=40)
+    sandbox = make_org(size=40, profile=OrgProfile(sandbox=True))
+    paths = app_paths({"SMVUE_HOME": str(tmp_path / "home")})
+    services = AppServices(paths=paths, db=open_store(paths.database), background=False,
+                           demo_targets=[DemoTarget("Production", production.base_url,
+                                                    production.org),
+                                         DemoTarget("Sandbox", sandbox.base_url, sandbox.org)])
+    app = SmvueApp(services)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = app.screen
+            await pilot.press("down", "enter", "enter")  # Sandbox → review → log in
+            await settle(pilot, lambda: screen.flow is not None)
+            await pilot.press("a")
+            await settle(pilot, lambda: screen.preflight is not None)
+            assert screen.preflight.is_sandbox is True
+            assert "Sandbox" in shown(app, "#preflight-title")
+            row = m.Connection.get()
+            assert row.org_id == sandbox.org.org_id and row.is_sandbox
+    finally:
+        services.db.close()
