@@ -27,6 +27,7 @@ from smvue_tui.store import pipeline as pl
 from smvue_tui.store.deals import DEAL_COLUMNS, DealSource, money
 from smvue_tui.widgets.paged_table import Column, PagedTable
 
+FIRST_PAGE = 100  # rows per page of the deal list; more than a tall terminal shows
 STATUS_LABELS = {"open": "Open", "won": "Won", "lost": "Lost", "all": "All"}
 
 
@@ -81,6 +82,9 @@ def summary_table(summary: pl.Summary, by: str) -> Table:
 
 
 class PipelinesScreen(Screen[None]):
+    # Focus the deal list as the screen opens (a focus change later recomposes the footer).
+    AUTO_FOCUS = "#deals"
+    # The footer shows the daily keys; "?" lists every key, [ ] d v included.
     BINDINGS = [
         Binding("slash", "search", "Search", id="pipelines_search"),
         Binding("r", "pick_rep", "Rep", id="pipelines_rep"),
@@ -88,7 +92,7 @@ class PipelinesScreen(Screen[None]):
         Binding("c", "pick_period", "Close period", id="pipelines_period"),
         Binding("g", "toggle_grouping", "By stage/rep", id="pipelines_grouping"),
         Binding("e", "edit_probability", "Stage %", id="pipelines_probability"),
-        Binding("d", "make_default", "Default pipeline", id="pipelines_default"),
+        Binding("d", "make_default", "Default pipeline", show=False, id="pipelines_default"),
         Binding("right_square_bracket", "next_tab(1)", "Next pipeline", show=False,
                 id="pipelines_next"),
         Binding("left_square_bracket", "next_tab(-1)", "Previous pipeline", show=False,
@@ -105,6 +109,7 @@ class PipelinesScreen(Screen[None]):
         pipelines: list[pl.Pipeline]
         team_mapped: bool
         fiscal_start: int
+        preload: tuple[DealSource, int | None, list[tuple]] | None = None
 
     @dataclass
     class _Summary(Message):
@@ -122,8 +127,11 @@ class PipelinesScreen(Screen[None]):
         self.summary: pl.Summary | None = None
         self.rep_name = ""
         self._ready = False
+        self._building_tabs = False
 
     def compose(self) -> ComposeResult:
+        # Read the first page while the screen is still being built: it is ready by first paint.
+        self._load_setup(first_page=FIRST_PAGE)
         yield Header()
         yield Tabs(id="pipeline-tabs")
         yield Static("", id="pipeline-notice", classes="notice")
@@ -131,55 +139,80 @@ class PipelinesScreen(Screen[None]):
         yield Input(placeholder="Search deal or account name…", id="deal-search")
         yield Static("Loading…", id="pipeline-summary")
         yield PagedTable(DEAL_TABLE_COLUMNS, id="deals", sort=DealSource().sort,
-                         empty_text="No deals match these filters")
+                         page_size=FIRST_PAGE, empty_text="No deals match these filters")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#deal-search").display = False
-        self.query_one("#deals").focus()
-        self._load_setup()
 
     # --- loading -------------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="pipelines-setup", exit_on_error=False,
           description="reading pipelines")
-    def _load_setup(self) -> None:
-        self.post_message(self._Setup(pl.pipelines(), pl.team_is_mapped(),
-                                      pl.fiscal_start_month()))
+    def _load_setup(self, first_page: int = 0) -> None:
+        """Pipelines, team and fiscal year; the first time also the default pipeline's first
+        ``first_page`` deals, so the table paints without waiting for a second round trip."""
+        found = pl.pipelines()
+        preload = None
+        if first_page:
+            flt = replace(self.filter, pipeline=pl.default_pipeline(found).key)
+            source = DealSource(flt)
+            preload = (source, None, source.fetch(0, first_page))  # the table counts next
+        self.post_message(self._Setup(found, pl.team_is_mapped(), pl.fiscal_start_month(),
+                                      preload))
 
-    async def on_pipelines_screen__setup(self, message: _Setup) -> None:
+    def on_pipelines_screen__setup(self, message: _Setup) -> None:
         self.team_mapped = message.team_mapped
         self.fiscal_start = message.fiscal_start
-        first_time = not self._ready
-        changed = [p.key for p in message.pipelines] != [p.key for p in self.pipelines]
+        old_keys = [p.key for p in self.pipelines]
         self.pipelines = message.pipelines
         current = self.filter.pipeline
-        if first_time or current not in [p.key for p in self.pipelines]:
+        if message.preload is not None:
+            current = message.preload[0].filter.pipeline
+        elif current not in [p.key for p in self.pipelines]:
             current = pl.default_pipeline(self.pipelines).key
-        tabs = self.query_one(Tabs)
-        if changed:
-            await tabs.clear()
-            for p in self.pipelines:
-                await tabs.add_tab(Tab(self._tab_label(p), id=tab_id(p.key)))
-        else:
-            for p in self.pipelines:
-                tabs.query_one(f"#{tab_id(p.key)}", Tab).label = self._tab_label(p)
         self._ready = True
         self.filter = replace(self.filter, pipeline=current)
-        tabs.active = tab_id(current)
-        self._apply_filter(keep_cursor=not first_time)
+        if message.preload is not None:
+            source, count, rows = message.preload
+            self.query_one("#deals", PagedTable).set_source(source, preloaded=(count, rows))
+            self._show_notice()
+            self._load_summary(self.filter)
+        else:
+            self._apply_filter(keep_cursor=True)
+        # Mounting tabs awaits; a worker keeps that from holding up this screen's messages.
+        self.run_worker(self._sync_tabs(old_keys, current), group="pipelines-tabs",
+                        exclusive=True, exit_on_error=False, description="pipeline tabs")
+
+    async def _sync_tabs(self, old_keys: list[str], current: str) -> None:
+        tabs = self.query_one(Tabs)
+        self._building_tabs = True  # activations while mounting are not the user's
+        try:
+            if [p.key for p in self.pipelines] != old_keys:
+                await tabs.clear()
+                for p in self.pipelines:
+                    await tabs.add_tab(Tab(self._tab_label(p), id=tab_id(p.key)))
+            else:
+                for p in self.pipelines:
+                    tabs.query_one(f"#{tab_id(p.key)}", Tab).label = self._tab_label(p)
+            tabs.active = tab_id(current)
+        finally:
+            self._building_tabs = False
 
     @staticmethod
     def _tab_label(p: pl.Pipeline) -> str:
         return f"★ {p.name}" if p.is_default else p.name
 
-    def _apply_filter(self, keep_cursor: bool = False) -> None:
-        """Show the current filter: the notice, the filter line, totals and the deal list."""
+    def _show_notice(self) -> None:
         notice = self.query_one("#pipeline-notice", Static)
         notice.update("" if self.team_mapped else
                       "Showing all deals. Map your team (t) to focus on your reps.")
         notice.display = not self.team_mapped
         self._update_filter_line()
+
+    def _apply_filter(self, keep_cursor: bool = False) -> None:
+        """Show the current filter: the notice, the filter line, totals and the deal list."""
+        self._show_notice()
         table = self.query_one("#deals", PagedTable)
         source = DealSource(self.filter, table.sort or DealSource().sort)
         if keep_cursor and table.source == source:
@@ -230,7 +263,8 @@ class PipelinesScreen(Screen[None]):
 
     @on(Tabs.TabActivated, "#pipeline-tabs")
     def _tab_activated(self, event: Tabs.TabActivated) -> None:
-        if not self._ready or event.tab is None or event.tab.id != event.tabs.active:
+        if (not self._ready or self._building_tabs or event.tab is None
+                or event.tab.id != event.tabs.active):
             return  # set-up, or a stale activation while the tabs were rebuilt
         key = next((p.key for p in self.pipelines if tab_id(p.key) == event.tab.id), None)
         if key is not None and key != self.filter.pipeline:

@@ -106,7 +106,7 @@ class PagedTable(ScrollView, can_focus=True):
         Binding("greater_than_sign", "sort_column(1)", "Sort →", id="table_sort_next"),
         Binding("less_than_sign", "sort_column(-1)", "Sort ←", show=False,
                 id="table_sort_previous"),
-        Binding("v", "reverse_sort", "Reverse", id="table_sort_reverse"),
+        Binding("v", "reverse_sort", "Reverse", show=False, id="table_sort_reverse"),
     ]
 
     cursor_row: reactive[int] = reactive(0, repaint=False)
@@ -160,22 +160,28 @@ class PagedTable(ScrollView, can_focus=True):
         self._pending: set[int] = set()
         self._generation = 0
         self._cache_generation = -1
+        self._keep_size = False
         self._width = sum(c.width for c in self.columns) + len(self.columns) - 1
 
     # --- public API ----------------------------------------------------------------------------
 
-    def set_source(self, source: RowSource, *, keep_cursor: bool = False) -> None:
-        """Show another source (a new filter); the old rows stay until the new ones arrive."""
+    def set_source(self, source: RowSource, *, keep_cursor: bool = False,
+                   preloaded: tuple[int | None, list[tuple]] | None = None) -> None:
+        """Show another source (a new filter); the old rows stay until the new ones arrive.
+
+        ``preloaded`` = (count or None, first page) already read by the caller's worker: shown
+        at once; a None count is read next (the rows paint before the count is known).
+        """
         self.source = source
         if not keep_cursor:
             self.cursor_row = 0
             self.scroll_to(y=0, animate=False, immediate=True)
-        self._start_generation()
+        self._start_generation(preloaded, keep_size=keep_cursor)
 
     def reload(self) -> None:
         """Re-read count and visible rows (the store changed); keeps the cursor position."""
         if self.source is not None:
-            self._start_generation()
+            self._start_generation(keep_size=True)
 
     def sort_by(self, key: str, descending: bool = False) -> None:
         if self.source is None:
@@ -184,6 +190,11 @@ class PagedTable(ScrollView, can_focus=True):
         self.set_source(self.source.sorted_by(key, descending), keep_cursor=False)
         self.post_message(self.SortChanged(self, key, descending))
         self.refresh()
+
+    @property
+    def fresh(self) -> bool:
+        """The cached rows belong to the current source (not the previous one, still shown)."""
+        return self._cache_generation == self._generation
 
     @property
     def cursor_value(self) -> tuple | None:
@@ -205,11 +216,20 @@ class PagedTable(ScrollView, can_focus=True):
         if self.source is not None:
             self._start_generation()
 
-    def _start_generation(self) -> None:
+    def _start_generation(self, preloaded: tuple[int | None, list[tuple]] | None = None, *,
+                          keep_size: bool = False) -> None:
         self._generation += 1
         self._pending.clear()
         self.loaded = False
-        self._request(self._visible_pages(), with_count=True)
+        # A reload keeps the old size until the new count, so the scroll position never jumps.
+        self._keep_size = keep_size
+        if preloaded is None:
+            self._request(self._visible_pages(), with_count=True)
+            return
+        count, rows = preloaded
+        self.on_paged_table__pages(self._Pages(self._generation, count, {0: rows}))
+        if count is None:
+            self._request([], with_count=True)
 
     @property
     def _body_height(self) -> int:
@@ -240,14 +260,15 @@ class PagedTable(ScrollView, can_focus=True):
     @work(thread=True, group="paged-table", exit_on_error=False, description="reading rows")
     def _load(self, source: RowSource, generation: int, pages: list[int],
               with_count: bool) -> None:
+        """Rows first (they paint at once), then the count (it only sizes the scrollbar)."""
         try:
-            count = source.count() if with_count else None
-            got = {p: list(source.fetch(p * self.page_size, self.page_size)) for p in pages
-                   if count is None or p * self.page_size < max(count, 1)}
+            if pages:
+                got = {p: list(source.fetch(p * self.page_size, self.page_size)) for p in pages}
+                self.post_message(self._Pages(generation, None, got))
+            if with_count:
+                self.post_message(self._Pages(generation, source.count(), {}))
         except Exception as exc:  # shown in the table; the store may be mid-migration or gone
             self.post_message(self._Pages(generation, None, {}, error=str(exc)))
-            return
-        self.post_message(self._Pages(generation, count, got))
 
     def on_paged_table__pages(self, message: _Pages) -> None:
         message.stop()
@@ -255,8 +276,8 @@ class PagedTable(ScrollView, can_focus=True):
             return  # an older source's answer
         self._pending.difference_update(message.pages)
         self.error = message.error
-        if self._cache_generation != message.generation:
-            self._cache.clear()  # first answer of a new generation replaces the old rows
+        if self._cache_generation != message.generation and (message.pages or message.error):
+            self._cache.clear()  # first rows of a new generation replace the old ones
             self._cache_generation = message.generation
         for page, rows in message.pages.items():
             self._cache[page] = rows
@@ -264,14 +285,22 @@ class PagedTable(ScrollView, can_focus=True):
         while len(self._cache) > self.cache_pages:
             self._cache.popitem(last=False)
         if message.count is not None:
-            self.row_count = message.count
-            self.loaded = True
-            self.virtual_size = Size(self._width, self.row_count + 1)
-            self.cursor_row = min(self.cursor_row, max(self.row_count - 1, 0))
-            self._scroll_cursor_into_view()
+            self._set_count(message.count)
             self.post_message(self.DataLoaded(self, self.row_count))
+        elif not self.loaded and message.pages:  # rows before the count: size to what we know
+            known = max(p * self.page_size + len(rows) for p, rows in self._cache.items())
+            self._set_count(max(known, self.row_count) if self._keep_size else known,
+                            final=False)
         self.refresh()
         self._ensure_pages()
+
+    def _set_count(self, count: int, final: bool = True) -> None:
+        self.row_count = count
+        self.loaded = final
+        self.virtual_size = Size(self._width, self.row_count + 1)
+        if final:
+            self.cursor_row = min(self.cursor_row, max(self.row_count - 1, 0))
+            self._scroll_cursor_into_view()
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
@@ -318,8 +347,8 @@ class PagedTable(ScrollView, can_focus=True):
             return [Segment(self.empty_text, pending)]
         if not self.loaded and not self._cache:
             return [Segment("Loading…", pending)] if y == 1 else []
-        if index >= self.row_count and self.loaded:
-            return []
+        if index >= self.row_count and (self.loaded or self._cache_generation == self._generation):
+            return []  # past the end (or past the first page, until the count arrives)
         row = self.row_at(index)  # may be the previous generation's row until the new arrives
         if row is None:
             self.call_later(self._ensure_pages)
