@@ -16,7 +16,6 @@ from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
@@ -28,6 +27,7 @@ from smvue_tui.salesforce.credentials import Credentials
 from smvue_tui.salesforce.device import DeviceFlow
 from smvue_tui.salesforce.errors import AuthorizationError, SalesforceError
 from smvue_tui.screens import connect_text as text
+from smvue_tui.screens.connect_layout import steps
 from smvue_tui.widgets.big_text import BigText
 
 
@@ -58,6 +58,8 @@ class ConnectScreen(Screen[None]):
     """
     BINDINGS = [
         Binding("a", "approve", "Approve (demo org)", id="connect_approve"),
+        Binding("o", "open_browser", "Open in browser", id="connect_open"),
+        Binding("c", "copy_url", "Copy link", id="connect_copy"),
         Binding("d", "device", "Use a device code", id="connect_device"),
         Binding("enter", "next", "Continue", id="connect_next"),
         Binding("r", "retry", "Try again", id="connect_retry"),
@@ -76,53 +78,7 @@ class ConnectScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with ContentSwitcher(initial="choose", id="connect-steps"):
-            with Vertical(id="choose", classes="step"):
-                yield Static("Connect to Salesforce", classes="title")
-                yield Static(text.INTRO)
-                yield Static(text.requirements(), classes="muted")
-                yield Static("Choose your Salesforce environment:", classes="label")
-                yield OptionList(id="env-list")
-                yield Input(placeholder="acme.my.salesforce.com", id="my-domain")
-                yield Static("", id="choose-error", classes="error")
-                yield Static("↑/↓ choose · Enter continue", classes="muted")
-            with Vertical(id="review", classes="step"):
-                yield Static("", id="review-title", classes="title")
-                left, right = text.permissions_columns()
-                with Horizontal(id="review-columns"):
-                    yield Static(left, classes="column")
-                    yield Static(right, classes="column")
-                yield Static(text.read_only_note())
-                yield Static("Enter: log in to Salesforce and click Allow · Esc: back",
-                             classes="muted")
-            with VerticalScroll(id="login", classes="step"):
-                yield Static("", id="login-title", classes="title")
-                yield Static("", id="demo-hint", classes="callout")
-                yield Static("Open this URL in a browser to log in:")
-                yield Static("", id="login-url", classes="url")
-                yield Static("", id="login-waiting", classes="muted")
-                yield Static("Browser on another machine? Paste the URL it ended on (or just "
-                             "its code) and press Enter:")
-                yield Input(placeholder="http://localhost:1717/OAuthRedirect?code=…",
-                            id="paste")
-                yield Static("", id="paste-error", classes="error")
-                yield Static("d: use a device code instead · Esc: back", classes="muted")
-            with Vertical(id="device", classes="step"):
-                yield Static("Log in with a code", classes="title")
-                yield Static("On any device, open:")
-                yield Static("", id="device-url", classes="url")
-                yield Static("and enter the code:")
-                yield BigText("", id="device-code")
-                yield Static("", id="device-code-plain", classes="muted")
-                yield Static("Waiting for you to approve… · Esc: back", classes="muted")
-            with VerticalScroll(id="preflight", classes="step"):
-                yield Static("", id="preflight-title", classes="title")
-                yield Static("", id="preflight-lines")
-                yield Static("", id="preflight-next", classes="callout")
-            with Vertical(id="error", classes="step"):
-                yield Static("Could not connect", classes="title")
-                yield Static("", id="error-text")
-                yield Static("r: try again · Esc: choose another environment", classes="muted")
+        yield from steps()
         yield Footer()
 
     def on_mount(self) -> None:
@@ -159,6 +115,8 @@ class ConnectScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         allowed = {"approve": self.step == "login" and self._is_demo(),
                    "device": self.step == "login",
+                   "open_browser": self.step == "login",
+                   "copy_url": self.step == "login",
                    "next": self.step in ("review", "preflight"),
                    "retry": self.step == "error" or (self.step == "preflight"
                                                      and not self._preflight_ok()),
@@ -241,6 +199,15 @@ class ConnectScreen(Screen[None]):
     def action_approve(self) -> None:
         if self.flow is not None and self.choice is not None and self.choice.demo is not None:
             self._approve_demo(self.flow, self.choice.demo.org)
+
+    def action_open_browser(self) -> None:
+        if self.flow is not None:
+            self.app.open_url(self.flow.authorization_url)
+
+    def action_copy_url(self) -> None:
+        if self.flow is not None:  # OSC 52: works over SSH in most terminals
+            self.app.copy_to_clipboard(self.flow.authorization_url)
+            self.notify("Login link copied")
 
     def action_device(self) -> None:
         if self.choice is not None:

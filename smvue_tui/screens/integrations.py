@@ -42,6 +42,7 @@ class IntegrationsScreen(Screen[None]):
     IntegrationsScreen #card-status.-connected { color: $success; text-style: bold; }
     IntegrationsScreen #card-status.-disconnected { color: $warning; text-style: bold; }
     IntegrationsScreen #card-message { margin: 0 2; }
+    IntegrationsScreen #card-hint { margin: 1 2; }
     """
 
     def __init__(self, **kwargs: Any) -> None:
@@ -55,6 +56,9 @@ class IntegrationsScreen(Screen[None]):
             yield Static("", id="card-status")
             yield Static("", id="card-body")
         yield Static("", id="card-message")
+        yield Static("Connected the wrong environment (sandbox instead of production)? Press x "
+                     "to disconnect, then c to connect and choose the other one — your SMVue "
+                     "data stays.", id="card-hint", classes="muted")
         yield Footer()
 
     def on_mount(self) -> None:
