@@ -1,6 +1,7 @@
-"""A sync in its own process, for the crash test: ``python -m tests.integration.sync_child
-STORE_PATH`` with the login in the environment (SYNC_CHILD_TOKEN: the token response as JSON,
-SYNC_CHILD_BASE_URL, SYNC_CHILD_CLIENT_ID — never argv, which other users can read).
+"""A sync in its own process, for the crash test:
+``python -m tests.integration.sync_child STORE_PATH [KIND]`` (default ``initial``), with the
+login in the environment (SYNC_CHILD_TOKEN: the token response as JSON, SYNC_CHILD_BASE_URL,
+SYNC_CHILD_CLIENT_ID — never argv, which other users can read).
 
 Prints one line per progress event (after the page it reports is committed), then
 ``END <status>``; the parent kills it with SIGKILL somewhere in between.
@@ -28,7 +29,7 @@ def _progress(event: ProgressEvent) -> None:
     print(f"PAGE {event.sobject} {event.done} {event.phase}", flush=True)
 
 
-async def main(store_path: str) -> str:
+async def main(store_path: str, kind: str) -> str:
     token = json.loads(os.environ["SYNC_CHILD_TOKEN"])
     creds = credentials_from_token(
         token, environment=resolve_environment(os.environ["SYNC_CHILD_BASE_URL"]),
@@ -39,7 +40,7 @@ async def main(store_path: str) -> str:
                                     backoff_base=0.01) as client:
             engine = SyncEngine(client, db, progress=_progress, batch_size=BATCH)
             try:
-                report = await engine.run("initial")
+                report = await engine.run(kind)
             finally:
                 engine.close()
     finally:
@@ -48,4 +49,5 @@ async def main(store_path: str) -> str:
 
 
 if __name__ == "__main__":
-    print(f"END {asyncio.run(main(sys.argv[1]))}", flush=True)
+    kind = sys.argv[2] if len(sys.argv) > 2 else "initial"
+    print(f"END {asyncio.run(main(sys.argv[1], kind))}", flush=True)

@@ -32,13 +32,13 @@ LINE_TIMEOUT = 60.0  # seconds without a line before the child counts as hung
 class Child:
     """One sync process; reads its progress lines without ever blocking forever."""
 
-    def __init__(self, running, store: Path) -> None:
+    def __init__(self, running, store: Path, kind: str = "initial") -> None:
         token = running.web_login()
         env = {**os.environ, "PYTHONPATH": str(ROOT), "SYNC_CHILD_TOKEN": json.dumps(token),
                "SYNC_CHILD_BASE_URL": running.base_url,
                "SYNC_CHILD_CLIENT_ID": running.org.client_id}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.integration.sync_child", str(store)],
+            [sys.executable, "-m", "tests.integration.sync_child", str(store), kind],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self._buffer = b""
         self.lines: list[str] = []
@@ -125,6 +125,29 @@ def test_initial_sync_killed_at_random_pages_then_finished(demo, tmp_path, child
         assert len(interrupted) == killed  # a killed run never wrote its end
         assert all(r.status == "running" for r in interrupted)
         assert runs[-1].status == "ok"
+    finally:
+        db.close()
+
+
+def test_incremental_sync_killed_mid_way_then_finished(demo, tmp_path, children):
+    store = tmp_path / "store.sqlite3"
+    first = Child(demo, store)
+    children.append(first)
+    assert first.finish() == "ok"
+    demo.admin("POST", "/mutate", json={"count": 4000}).raise_for_status()  # many pages
+    killed = 0
+    for pages in (1, 2):  # the changes come in one /composite call, then pages of the rest
+        child = Child(demo, store, "incremental")
+        children.append(child)
+        killed += child.kill_after(pages)
+    assert killed, "the incremental finished before it could be killed"
+    final = Child(demo, store, "incremental")
+    children.append(final)
+    assert final.finish() == "ok"
+    db = open_store(store)
+    try:
+        assert diff(demo) == []
+        assert _duplicates(db) == []
     finally:
         db.close()
 
