@@ -32,7 +32,7 @@ DISCONNECT_DETAILS = (
 
 class IntegrationsScreen(Screen[None]):
     BINDINGS = [
-        Binding("c", "connect", "Connect", id="integrations_connect"),
+        Binding("c", "connect", "Connect / log in again", id="integrations_connect"),
         Binding("x", "disconnect", "Disconnect", id="integrations_disconnect"),
     ]
     DEFAULT_CSS = """
@@ -111,9 +111,7 @@ class IntegrationsScreen(Screen[None]):
             return True
         if action == "disconnect":
             return self.card.connected
-        if action == "connect":
-            return not self.card.connected
-        return True
+        return True  # connect while connected = log in again (an expired login)
 
     # --- actions -------------------------------------------------------------------------------
 
