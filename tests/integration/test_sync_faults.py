@@ -203,3 +203,14 @@ async def test_expired_query_locators_restart_from_the_checkpoint(demo, db, quer
     assert query_errors["INVALID_QUERY_LOCATOR"] > 0
     _faults(demo, locator_ttl=900)
     await _equal(demo, db)
+
+
+async def test_reconcile_and_full_resync_under_every_fault_at_once(demo, db):
+    await _initial_ok(demo, db)
+    demo.admin("POST", "/mutate", json={"count": 100})
+    _faults(demo, query_timeout_rows=120, locator_ttl=0, error_rate=0.1, drop_rate=0.05)
+    for kind in ("reconcile", "full"):
+        report = await sync(demo, db, kind, batch_size=SMALL_PAGES)
+        assert report.status == "ok", (kind, report.errors)
+    _faults(demo, query_timeout_rows=0, locator_ttl=900, error_rate=0, drop_rate=0)
+    await _equal(demo, db)
