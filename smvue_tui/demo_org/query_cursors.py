@@ -40,6 +40,7 @@ class Cursor:
     last_page: tuple[int, dict[str, Any]] | None = None  # (start position, body)
     touched: float = field(default_factory=time.monotonic)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    retired: bool = False  # evicted while a page was being read: closed once it is served
 
     def close(self) -> None:
         self.rows = iter(())
@@ -84,8 +85,17 @@ class QueryCursors:
         self._expire()
         while self._open and len(self._open) >= max(1, self._max_open()):
             _, oldest = self._open.popitem(last=False)
-            oldest.close()
+            self._retire(oldest)
         self._open[cursor.locator] = cursor
+
+    @staticmethod
+    def _retire(cursor: Cursor) -> None:
+        """Close now, or — when a page is being read from it — right after that page is served
+        (the client gets that page; its next one answers INVALID_QUERY_LOCATOR)."""
+        if cursor.lock.locked():
+            cursor.retired = True
+        else:
+            cursor.close()
 
     async def page(self, locator: str, position: int) -> dict[str, Any]:
         """The page that starts at ``position``: the next one, or the last one again."""
@@ -103,6 +113,8 @@ class QueryCursors:
             if position != cursor.position:
                 raise LocatorError(locator)
             body = await cursor.next_page()
+            if cursor.retired:
+                cursor.close()
         if body["done"]:
             self.discard(locator)
             self._finished[locator] = (position, body)
@@ -113,7 +125,7 @@ class QueryCursors:
     def discard(self, locator: str) -> None:
         cursor = self._open.pop(locator, None)
         if cursor is not None:
-            cursor.close()
+            self._retire(cursor)
 
     def close_all(self) -> None:
         for locator in list(self._open):
