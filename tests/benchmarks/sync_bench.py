@@ -1,0 +1,191 @@
+"""Sync throughput, API calls and memory: smvue's engine against a plain simple-salesforce loop.
+
+Run by hand:  python tests/benchmarks/sync_bench.py [--cases medium,baseline,large,huge,resync]
+One JSON line per case. The demo org is served from this process (a thread); each sync runs in
+a fresh child process, so the child's peak RSS (``os.wait4``'s rusage — RUSAGE_CHILDREN for that
+one child) is the sync's own. Orgs are generated once into /tmp/smvue-sync-bench-cache.
+
+Targets: medium@50 ms ≥3× faster than the baseline; ≥20,000 records/s stored at 0 latency;
+100k org peak RSS < 250 MB; a no-change incremental resync ≤ 4 API calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # run as a plain script from a checkout
+    sys.path.insert(0, str(ROOT))
+
+CACHE = Path("/tmp/smvue-sync-bench-cache")
+# case → (engine, opportunities, latency ms)
+CASES = {
+    "medium": ("smvue", 5_000, 50), "baseline": ("baseline", 5_000, 50),
+    "large": ("smvue", 20_000, 0), "huge": ("smvue", 100_000, 0),
+    "resync": ("smvue-resync", 5_000, 50),
+}
+
+
+# --- children (one sync each; the login arrives on stdin, never in argv) -------------------
+
+
+def _client(setup: dict[str, Any]) -> Any:
+    from smvue_tui.salesforce.client import SalesforceClient
+    from smvue_tui.salesforce.credentials import credentials_from_token
+    from smvue_tui.salesforce.environments import resolve_environment
+    from smvue_tui.salesforce.session import Session
+
+    creds = credentials_from_token(setup["token"],
+                                   environment=resolve_environment(setup["base_url"]),
+                                   client_id=setup["client_id"])
+    return SalesforceClient(Session(creds))
+
+
+async def smvue_child(setup: dict[str, Any], store: Path, resync: bool) -> dict[str, Any]:
+    from smvue_tui.store.db import open_store
+    from smvue_tui.sync import fetch, repair
+    from smvue_tui.sync.engine import SyncEngine
+
+    if setup.get("id_chunk"):  # work around Id lists too long for one GET URL (see --id-chunk)
+        for fn in (fetch.fetch_by_ids, repair.verify_ids):
+            fn.__kwdefaults__["chunk"] = setup["id_chunk"]
+    db = open_store(store)
+    async with _client(setup) as client:
+        engine = SyncEngine(client, db)
+        try:
+            report = await engine.run("initial")
+            if resync:  # the first incremental may still see the initial run's overlap window
+                await engine.run("incremental")
+                report = await engine.run("incremental")
+        finally:
+            engine.close()
+    db.close()
+    assert report.status == "ok", report.errors
+    records = sum(report.counts.values())
+    return {"records": records, "seconds": report.seconds, "api_calls": report.api_calls}
+
+
+def baseline_child(setup: dict[str, Any], store: Path) -> dict[str, Any]:
+    """What a straightforward script does: describe, query_all each object, insert_many."""
+    from datetime import UTC, datetime
+
+    import peewee
+    from simple_salesforce import Salesforce
+
+    from smvue_tui.sync.fields import plan_from_describe
+    from smvue_tui.sync.plan import SPECS, Lookbacks, scope_filter
+    from tests.integration.conftest import HttpsToHttp
+
+    started = time.perf_counter()
+    host = setup["base_url"].removeprefix("http://")
+    sf = Salesforce(instance_url=f"https://{host}", session_id=setup["token"]["access_token"],
+                    version="66.0", session=HttpsToHttp())
+    calls_before = sf.api_usage["api-usage"].used if sf.api_usage else 0
+    db = peewee.SqliteDatabase(str(store), pragmas={"journal_mode": "wal"})
+    today = datetime.now(UTC).date()
+    deals = scope_filter(SPECS[4], Lookbacks(), today)
+    semi = f"AccountId IN (SELECT AccountId FROM Opportunity WHERE {deals})"
+    closure = {"Account": f"Id IN (SELECT AccountId FROM Opportunity WHERE {deals})",
+               "Contact": semi, "AccountTeamMember": semi}
+    records = 0
+    for spec in SPECS:
+        plan = plan_from_describe(spec, getattr(sf, spec.sobject).describe())
+        if not plan.available:
+            continue
+        where = closure.get(spec.sobject) or scope_filter(spec, Lookbacks(), today)
+        soql = f"SELECT {', '.join(plan.fields)} FROM {spec.sobject}"
+        rows = sf.query_all(soql + (f" WHERE {where}" if where else ""))["records"]
+        columns = {f: peewee.TextField(null=True) for f in plan.fields if f != "Id"}
+        model = type(spec.sobject, (peewee.Model,), {
+            "Id": peewee.CharField(primary_key=True), **columns,
+            "Meta": type("Meta", (), {"database": db, "table_name": spec.sobject})})
+        db.create_tables([model])
+        values = [{f: r.get(f) for f in plan.fields} for r in rows]
+        with db.atomic():
+            for start in range(0, len(values), 400):
+                model.insert_many(values[start:start + 400]).execute()
+        records += len(values)
+    seconds = time.perf_counter() - started
+    db.close()
+    used = sf.api_usage["api-usage"].used if sf.api_usage else 0
+    return {"records": records, "seconds": round(seconds, 3), "api_calls": used - calls_before}
+
+
+def child(case: str) -> None:
+    setup = json.loads(sys.stdin.read())
+    engine = CASES[case][0]
+    with tempfile.TemporaryDirectory(prefix="smvue-sync-bench-") as folder:
+        store = Path(folder) / "store.sqlite3"
+        if engine == "baseline":
+            result = baseline_child(setup, store)
+        else:
+            result = asyncio.run(smvue_child(setup, store, engine == "smvue-resync"))
+    print(json.dumps(result), flush=True)
+
+
+# --- the parent: serve each org, run each case in a child ----------------------------------
+
+
+def run_case(case: str, id_chunk: int | None = None) -> dict[str, Any]:
+    from smvue_tui.demo_org.server import build_org, serve_in_thread
+    from tests.integration.conftest import RunningOrg
+
+    engine, size, latency = CASES[case]
+    org = build_org(size=size, seed=1, cache_dir=CACHE)
+    try:
+        with serve_in_thread(org) as url:
+            running = RunningOrg(org, url)
+            setup = {"base_url": url, "client_id": org.client_id, "token": running.web_login(),
+                     "id_chunk": id_chunk}
+            org.faults.latency_ms = latency
+            proc = subprocess.Popen([sys.executable, __file__, "--child", case],
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            assert proc.stdin and proc.stdout
+            proc.stdin.write(json.dumps(setup))
+            proc.stdin.close()
+            out = proc.stdout.read()
+            # Reap it ourselves: wait4 gives this one child's rusage (its own peak RSS).
+            _, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            if proc.returncode:
+                raise SystemExit(f"case {case} failed (exit {proc.returncode})")
+            opportunities = org.store.count("Opportunity")
+    finally:
+        org.store.close()
+    result = json.loads(out.strip().splitlines()[-1])
+    return {"case": case, "engine": engine.removesuffix("-resync"),
+            "org_opportunities": opportunities, "latency_ms": latency, **result,
+            "records_per_s": round(result["records"] / max(result["seconds"], 1e-9)),
+            "peak_rss_mb": _peak_mb(usage)}
+
+
+def _peak_mb(usage: Any) -> float:
+    return round(usage.ru_maxrss / 1024, 1)  # ru_maxrss is in KiB on Linux
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cases", default=",".join(CASES))
+    parser.add_argument("--child", metavar="CASE")
+    parser.add_argument("--id-chunk", type=int, metavar="N",
+                        help="ids per by-Id query in the engine (default: the engine's own)")
+    args = parser.parse_args()
+    if args.child:
+        child(args.child)
+        return
+    CACHE.mkdir(parents=True, exist_ok=True)
+    for case in args.cases.split(","):
+        print(json.dumps(run_case(case, args.id_chunk)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
