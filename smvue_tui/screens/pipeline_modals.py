@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Generic, TypeVar
 
 from textual.app import ComposeResult
@@ -144,3 +145,31 @@ class ConfirmModal(ModalScreen[bool]):
         with Vertical(classes="modal-box"):
             yield Label(self.question, classes="title")
             yield Static("y: yes · n: no", classes="muted")
+
+
+def parse_probability(values: list[str]) -> float | None:
+    """A FormModal validator: 0–100 (a trailing % is fine); blank means \"clear\"."""
+    text = values[0].strip().rstrip("%").strip()
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"a probability is a number from 0 to 100, not {text!r}") from None
+    if not 0 <= value <= 100:
+        raise ValueError(f"a probability is a percentage from 0 to 100, not {value:g}")
+    return value
+
+
+def parse_range(values: list[str]) -> tuple[date | None, date | None]:
+    """A FormModal validator: two optional YYYY-MM-DD dates, in order."""
+    bounds: list[date | None] = []
+    for text in values:
+        try:
+            bounds.append(date.fromisoformat(text.strip()) if text.strip() else None)
+        except ValueError:
+            raise ValueError(f"dates look like 2026-12-31, not {text.strip()!r}") from None
+    start, end = bounds
+    if start and end and start > end:
+        raise ValueError("the period ends before it starts")
+    return start, end

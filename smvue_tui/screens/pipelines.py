@@ -12,8 +12,6 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from rich.table import Table
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -22,63 +20,20 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static, Tab, Tabs
 
 from smvue_tui.messages import StoreChanged
-from smvue_tui.screens.pipeline_modals import Answer, ChoiceModal, FormModal
+from smvue_tui.screens.pipeline_modals import (
+    Answer,
+    ChoiceModal,
+    FormModal,
+    parse_probability,
+    parse_range,
+)
+from smvue_tui.screens.pipeline_view import DEAL_TABLE_COLUMNS, pct, summary_table, tab_id
 from smvue_tui.store import pipeline as pl
-from smvue_tui.store.deals import DEAL_COLUMNS, DealSource, money
-from smvue_tui.widgets.paged_table import Column, PagedTable
+from smvue_tui.store.deals import DEAL_COLUMNS, DealSource
+from smvue_tui.widgets.paged_table import PagedTable
 
 FIRST_PAGE = 100  # rows per page of the deal list; more than a tall terminal shows
 STATUS_LABELS = {"open": "Open", "won": "Won", "lost": "Lost", "all": "All"}
-
-
-def _pct(value: Any) -> str:
-    return "" if value is None else f"{value:g}%"
-
-
-DEAL_TABLE_COLUMNS = [  # 115 cells: fits a 120-column terminal with the scrollbar
-    Column("name", "Deal", 28), Column("account", "Account", 20),
-    Column("stage", "Stage", 18), Column("amount", "Amount", 11, "right", money),
-    Column("currency", "Cur", 3), Column("close_date", "Close", 10),
-    Column("owner", "Owner", 14), Column("probability", "Prob", 4, "right", _pct),
-]
-assert [c.key for c in DEAL_TABLE_COLUMNS] == list(DEAL_COLUMNS)
-
-
-def tab_id(key: str) -> str:
-    """A widget id for a pipeline key (record type Ids are safe; the two specials are not)."""
-    return {pl.ALL_DEALS: "pl-all", pl.NO_RECORD_TYPE: "pl-none"}.get(key, f"pl-{key}")
-
-
-def summary_table(summary: pl.Summary, by: str) -> Table:
-    """The grouped totals as a Rich table: one row per group and currency, totals per currency."""
-    multi = summary.multi_currency
-    stage = by == "stage"
-    title = (f"By {by} · risk-adjusted = amount × stage probability ({pl.RISK_LABEL})"
-             + (" · * SMVue override" if stage else ""))
-    table = Table(box=None, padding=(0, 1), expand=False, show_edge=False, title=title,
-                  title_justify="left", title_style="dim")
-    table.add_column("Stage" if stage else "Rep", min_width=18)
-    if stage:
-        table.add_column("Prob", justify="right")
-    table.add_column("Deals", justify="right")
-    if multi:
-        table.add_column("Cur")
-    table.add_column("Amount", justify="right")
-    table.add_column("Risk-adjusted", justify="right")
-    groups = summary.by_stage if stage else summary.by_rep
-    for g in groups + summary.totals:
-        cells = [Text(g.label, style="bold" if g in summary.totals else "")]
-        if stage:
-            mark = "*" if g.probability_source == "override" else ""
-            cells.append(Text(_pct(g.probability) + mark))
-        cells.append(Text(str(g.count)))
-        if multi:
-            cells.append(Text(g.currency or ""))
-        cells += [Text(money(g.amount)), Text(money(g.risk_adjusted))]
-        table.add_row(*cells, end_section=g is groups[-1] if groups else False)
-    if not groups:
-        table.add_row("No deals match these filters")
-    return table
 
 
 class PipelinesScreen(Screen[None]):
@@ -373,14 +328,14 @@ class PipelinesScreen(Screen[None]):
     def _pick_stage(self, stages: list[pl.StageProbability]) -> None:
         def label(s: pl.StageProbability) -> str:
             where = "SMVue override" if s.source == "override" else "Salesforce"
-            return f"{s.stage}: {_pct(s.probability) or '—'} ({where})"
+            return f"{s.stage}: {pct(s.probability) or '—'} ({where})"
 
         def picked(stage: pl.StageProbability | None) -> None:
             if stage is None:
                 return
-            hint = (f"Salesforce says {_pct(stage.salesforce) or 'nothing'}. Blank restores it. "
+            hint = (f"Salesforce says {pct(stage.salesforce) or 'nothing'}. Blank restores it. "
                     "This changes SMVue's math only; Salesforce is never touched.")
-            current = _pct(stage.probability).rstrip("%") if stage.source == "override" else ""
+            current = pct(stage.probability).rstrip("%") if stage.source == "override" else ""
             self.app.push_screen(
                 FormModal(f"Probability for {stage.stage}", [("Percent (0–100)", current)],
                           parse_probability, hint=hint),
@@ -419,29 +374,3 @@ class PipelinesScreen(Screen[None]):
         from smvue_tui.screens.deal_detail import DealDetailScreen
 
         self.app.push_screen(DealDetailScreen(event.row[len(DEAL_COLUMNS)]))
-
-
-def parse_probability(values: list[str]) -> float | None:
-    text = values[0].strip().rstrip("%").strip()
-    if not text:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"a probability is a number from 0 to 100, not {text!r}") from None
-    if not 0 <= value <= 100:
-        raise ValueError(f"a probability is a percentage from 0 to 100, not {value:g}")
-    return value
-
-
-def parse_range(values: list[str]) -> tuple[date | None, date | None]:
-    bounds: list[date | None] = []
-    for text in values:
-        try:
-            bounds.append(date.fromisoformat(text.strip()) if text.strip() else None)
-        except ValueError:
-            raise ValueError(f"dates look like 2026-12-31, not {text.strip()!r}") from None
-    start, end = bounds
-    if start and end and start > end:
-        raise ValueError("the period ends before it starts")
-    return start, end
