@@ -8,10 +8,14 @@ from contextlib import suppress
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from smvue_tui.app import SmvueApp
+from smvue_tui.config import app_paths
 from smvue_tui.messages import StoreChanged
 from smvue_tui.screens.pipelines import PipelinesScreen
+from smvue_tui.services import AppServices
 from smvue_tui.store import models as m
+from smvue_tui.store import pipeline as pl
 from smvue_tui.widgets.paged_table import PagedTable
+from tests.unit.store.pipeline_fixtures import store as store  # the hand-built store fixture
 
 SIZE = (130, 40)
 
@@ -207,3 +211,29 @@ async def test_team_mapping_focuses_on_reps_and_refresh_keeps_the_cursor(synced_
         assert table.row_count == sql_count(
             f"RecordTypeId = ? AND OwnerId IN ({placeholders})", rt, *owners)
         assert table.cursor_row == 3  # kept across the refresh
+
+
+async def test_org_without_record_types_gets_one_all_deals_tab_and_currency_split(
+        store, tmp_path):
+    m.RecordType.delete().execute()
+    m.Connection.create(org_id="00D8W0000000001QAA", environment="demo", login_url="x",
+                        instance_url="x")
+    paths = app_paths({"SMVUE_HOME": str(tmp_path / "home")})
+    app = SmvueApp(AppServices(paths=paths, db=store, background=False))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen, table = parts(app)
+        assert [(p.key, p.name) for p in screen.pipelines] == [(pl.ALL_DEALS, "All deals")]
+        assert table.row_count == 6  # every open deal of the hand-built store
+        text = screen_text(app)
+        assert "All deals" in text
+        # two currencies: one total line each, never one summed figure
+        totals = [line.split() for line in text.splitlines() if line.strip().startswith("Total")]
+        assert [t[2] for t in totals] == ["EUR", "USD"]
+        assert [t[3] for t in totals] == ["4,000", "3,900"]
+        await pilot.press("g")  # by rep
+        await settle(app, pilot)
+        assert "By rep" in screen_text(app) and "Ana Lee" in screen_text(app)
+        await pilot.press("question_mark")  # the key list shows this screen's keys too
+        await settle(app, pilot)
+        assert "Default pipeline" in screen_text(app)
