@@ -78,14 +78,20 @@ def collect_status(paths: Paths) -> StatusReport:
     report.api_usage = load_usage(paths)
     if not paths.database.exists():
         return report
-    from smvue_tui.store.db import open_store  # peewee only when there is a store to read
+    from peewee import Database  # peewee only when there is a store to read
+
+    from smvue_tui.store import models
+    from smvue_tui.store.db import open_store
 
     report.store_exists = True
+    bound = models.SyncRun._meta.database  # a caller's open store (the TUI) stays bound
     db = open_store(paths.database)
     try:
         _collect_store(report)
     finally:
         db.close()
+        if isinstance(bound, Database) and bound is not db:
+            bound.bind(models.ALL_MODELS, bind_refs=False, bind_backrefs=False)
     return report
 
 
