@@ -52,6 +52,13 @@ def run(args: argparse.Namespace) -> int:
         print("\ninterrupted: the run is recorded as cancelled; the next `smvue-tui sync` "
               "resumes where it stopped", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as exc:  # a bug or a broken store: one clear line, details in the log
+        log.exception("sync failed unexpectedly")
+        print(f"error: the sync stopped unexpectedly ({type(exc).__name__}: {exc})",
+              file=sys.stderr)
+        print("  what to do: run `smvue-tui sync` again; it resumes where it stopped",
+              file=sys.stderr)
+        return EXIT_FAILED
 
 
 # --- progress --------------------------------------------------------------------------------
