@@ -21,6 +21,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, OptionList, Static
 from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
 
 from smvue_tui.messages import StoreChanged
 from smvue_tui.screens.pipeline_modals import Answer, ConfirmModal, FormModal, NoteModal
@@ -167,6 +168,11 @@ class DealDetailScreen(Screen[None]):
         lst.add_options(options or [Option(empty, id="empty", disabled=True)])
         if options:
             lst.highlighted = min(keep or 0, len(options) - 1)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:  # say what failed; never a traceback page
+            self.notify(f"Could not finish {event.worker.description}: {event.worker.error}",
+                        severity="error")
 
     def on_store_changed(self, message: StoreChanged) -> None:
         self._load()

@@ -18,6 +18,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static, Tab, Tabs
+from textual.worker import Worker, WorkerState
 
 from smvue_tui.messages import StoreChanged
 from smvue_tui.screens.pipeline_modals import (
@@ -128,13 +129,15 @@ class PipelinesScreen(Screen[None]):
             current = pl.default_pipeline(self.pipelines).key
         self._ready = True
         self.filter = replace(self.filter, pipeline=current)
-        if message.preload is not None:
+        table = self.query_one("#deals", PagedTable)
+        wanted = DealSource(self.filter, table.sort or DealSource().sort)
+        if message.preload is not None and message.preload[0] == wanted:
             source, count, rows = message.preload
-            self.query_one("#deals", PagedTable).set_source(source, preloaded=(count, rows))
+            table.set_source(source, preloaded=(count, rows))
             self._show_notice()
             self._load_summary(self.filter)
-        else:
-            self._apply_filter(keep_cursor=True)
+        else:  # a StoreChanged re-read, or keys pressed before the first page arrived
+            self._apply_filter(keep_cursor=message.preload is None)
         # Mounting tabs awaits; a worker keeps that from holding up this screen's messages.
         self.run_worker(self._sync_tabs(old_keys, current), group="pipelines-tabs",
                         exclusive=True, exit_on_error=False, description="pipeline tabs")
@@ -210,6 +213,11 @@ class PipelinesScreen(Screen[None]):
     @on(PagedTable.DataLoaded, "#deals")
     def _deals_loaded(self, event: PagedTable.DataLoaded) -> None:
         self._update_filter_line(event.count)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:  # say what failed; never a traceback page
+            self.notify(f"Could not finish {event.worker.description}: {event.worker.error}",
+                        severity="error")
 
     def on_store_changed(self, message: StoreChanged) -> None:
         self._load_setup()  # re-reads pipelines, then refreshes totals and rows in place
@@ -352,6 +360,8 @@ class PipelinesScreen(Screen[None]):
                                                     else f"set to {answer.value:g}%"))
 
     def action_make_default(self) -> None:
+        if not self._ready:
+            return  # the pipelines are not known yet
         key = self.filter.pipeline
         name = next((p.name for p in self.pipelines if p.key == key), "This pipeline")
         self._write(lambda: pl.set_default_pipeline(key), f"{name} is now the default pipeline")

@@ -172,6 +172,17 @@ async def one_run(services: AppServices, clock: PaintClock) -> dict[str, float]:
     return result
 
 
+def _rss_mb() -> float | None:
+    """Resident memory now (Linux), as opposed to the peak, which includes the fill."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return None
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--deals", type=int, default=100_000)
@@ -202,6 +213,7 @@ async def main() -> None:
         "deals": args.deals, "team_mapped": not args.no_team, "fill": "direct insert",
         "fill_s": round(fill_s, 1), "rows_in_default_tab": runs[0]["rows"],
         **{f"{k}_runs": [round(r[k], 1) for r in runs] for k in keys},
+        "rss_after_runs_mb": _rss_mb(),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }, indent=1))
 

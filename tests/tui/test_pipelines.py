@@ -237,3 +237,21 @@ async def test_org_without_record_types_gets_one_all_deals_tab_and_currency_spli
         await pilot.press("question_mark")  # the key list shows this screen's keys too
         await settle(app, pilot)
         assert "Default pipeline" in screen_text(app)
+
+
+async def test_a_failing_store_read_is_reported_not_a_traceback(store, tmp_path, monkeypatch):
+    def broken(flt):
+        raise RuntimeError("database disk image is malformed")
+
+    monkeypatch.setattr(pl, "summarize", broken)
+    m.Connection.create(org_id="00D8W0000000001QAA", environment="demo", login_url="x",
+                        instance_url="x")
+    paths = app_paths({"SMVUE_HOME": str(tmp_path / "home")})
+    app = SmvueApp(AppServices(paths=paths, db=store, background=False))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(app, pilot)
+        assert app.is_running and isinstance(app.screen, PipelinesScreen)
+        assert "Could not finish" in screen_text(app)  # the toast is on screen
+        assert [n.message for n in app._notifications] == [
+            "Could not finish pipeline totals: database disk image is malformed"]
+        assert parts(app)[1].row_count == 5  # the deal list still works (New Business, open)
