@@ -187,6 +187,8 @@ class DealDetailScreen(Screen[None]):
         return int(option_id[len(prefix):]) if option_id.startswith(prefix) else None
 
     def action_add_note(self) -> None:
+        if self.detail is None:
+            return  # the deal is gone (or still loading)
         def save(body: str | None) -> None:
             if body is not None:
                 self._write(lambda: dl.add_note(self.deal_id, body), "Note added")
@@ -219,6 +221,8 @@ class DealDetailScreen(Screen[None]):
         self.app.push_screen(ConfirmModal("Delete this note?"), confirmed)
 
     def action_add_action(self) -> None:
+        if self.detail is None:
+            return  # the deal is gone (or still loading)
         def validate(values: list[str]) -> tuple[str, str]:
             text, due = values
             if not text.strip():

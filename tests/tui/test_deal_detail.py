@@ -4,11 +4,14 @@ add/edit/delete a note, add and complete an action item (SMVue's rows only)."""
 from __future__ import annotations
 
 from smvue_tui.app import SmvueApp
+from smvue_tui.config import app_paths
 from smvue_tui.screens.deal_detail import DealDetailScreen
 from smvue_tui.screens.pipelines import PipelinesScreen
+from smvue_tui.services import AppServices
 from smvue_tui.store import models as m
 from smvue_tui.widgets.paged_table import PagedTable
 from tests.tui.test_pipelines import SIZE, screen_text, settle
+from tests.unit.store.pipeline_fixtures import store as store  # the hand-built store fixture
 
 
 def _deal_with_roles() -> m.Opportunity:
@@ -94,10 +97,15 @@ async def test_notes_and_action_items_on_a_deal(synced_services):
         assert "No notes yet" in screen_text(app)
 
 
-async def test_a_deal_that_is_gone_says_so(synced_services):
-    app = SmvueApp(synced_services)
+async def test_a_deal_that_is_gone_says_so(store, tmp_path):
+    paths = app_paths({"SMVUE_HOME": str(tmp_path / "home")})
+    app = SmvueApp(AppServices(paths=paths, db=store, background=False))
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await app.push_screen(DealDetailScreen("0068W00000000ZZQAA"))
         await settle(app, pilot)
         assert "This deal is gone" in screen_text(app)
+        await pilot.press("n")  # no deal, no note: nothing opens, nothing is written
+        await settle(app, pilot)
+        assert isinstance(app.screen, DealDetailScreen)
+        assert not m.Note.select().exists()
