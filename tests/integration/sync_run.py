@@ -7,6 +7,7 @@ from typing import Any
 
 from peewee import SqliteDatabase
 
+from smvue_tui.store import models as m
 from smvue_tui.sync.engine import SyncEngine, SyncReport
 from smvue_tui.sync.plan import Lookbacks
 from tests.integration.sync_support import client_for, differences
@@ -37,3 +38,11 @@ def diff(running: Any) -> list[str]:
         return differences(conn, LOOKBACKS, today())
     finally:
         conn.close()
+
+
+def duplicated_tables(db: SqliteDatabase) -> list[str]:
+    """Store tables holding some Id more than once (empty: nothing stored twice)."""
+    tables = [model._meta.table_name for model in m.ALL_MODELS
+              if getattr(model._meta.primary_key, "column_name", None) == "Id"]
+    return [t for t in tables if db.execute_sql(
+        f'SELECT COUNT(*) - COUNT(DISTINCT "Id") FROM "{t}"').fetchone()[0]]

@@ -23,7 +23,7 @@ import pytest
 from smvue_tui.store import models as m
 from smvue_tui.store.db import open_store
 from smvue_tui.sync import repair
-from tests.integration.sync_run import LOOKBACKS, diff, sync, today
+from tests.integration.sync_run import LOOKBACKS, diff, duplicated_tables, sync, today
 
 ROOT = Path(__file__).resolve().parents[2]
 LINE_TIMEOUT = 60.0  # seconds without a line before the child counts as hung
@@ -94,13 +94,6 @@ def children():
         child.close()
 
 
-def _duplicates(db) -> list[str]:
-    tables = [model._meta.table_name for model in m.ALL_MODELS
-              if getattr(model._meta.primary_key, "column_name", None) == "Id"]
-    return [t for t in tables if db.execute_sql(
-        f'SELECT COUNT(*) - COUNT(DISTINCT "Id") FROM "{t}"').fetchone()[0]]
-
-
 def _kill_then_finish(running, store: Path, children: list, kind: str,
                      kill_points: list[int]) -> int:
     """Start a sync of ``kind`` once per kill point, SIGKILL each after that many pages, then
@@ -129,7 +122,7 @@ def test_sync_killed_at_random_pages_then_finished(demo, tmp_path, children):
     db = open_store(store)
     try:
         assert diff(demo) == []
-        assert _duplicates(db) == []
+        assert duplicated_tables(db) == []
         runs = list(m.SyncRun.select().order_by(m.SyncRun.id))
         assert [r.kind for r in runs] == ["initial"] * 5 + ["incremental"] * 3
         interrupted = [r for r in runs if r.finished_at is None]

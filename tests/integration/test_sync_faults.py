@@ -13,7 +13,7 @@ import pytest
 from smvue_tui.salesforce.client import SalesforceClient
 from smvue_tui.store import models as m
 from smvue_tui.store.db import open_store
-from tests.integration.sync_run import diff, sync
+from tests.integration.sync_run import diff, duplicated_tables, sync
 
 SMALL_PAGES = 200  # Salesforce's smallest batch: many pages, so faults land mid-paging
 
@@ -43,15 +43,6 @@ def query_errors(monkeypatch) -> Counter:
     return seen
 
 
-def _no_duplicates(db) -> None:
-    for model in m.ALL_MODELS:
-        if "id" in model._meta.fields and model._meta.primary_key.name == "id":
-            table = model._meta.table_name
-            total, distinct = db.execute_sql(
-                f'SELECT COUNT(*), COUNT(DISTINCT "Id") FROM "{table}"').fetchone()
-            assert total == distinct, table
-
-
 def _faults(running, **values) -> None:
     response = running.admin("POST", "/faults", json=values)
     assert response.status_code == 200, response.text
@@ -78,7 +69,7 @@ async def _initial_despite_eviction_bug(running, db, **options):
 
 async def _equal(running, db) -> None:
     assert diff(running) == []
-    _no_duplicates(db)
+    assert duplicated_tables(db) == []
 
 
 async def test_server_error_bursts_during_initial_sync(demo, db):
