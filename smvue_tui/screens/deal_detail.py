@@ -33,18 +33,20 @@ def _grid(rows: list[tuple[str, str]]) -> Table:
     table.add_column(style="bold", no_wrap=True)
     table.add_column()
     for label, value in rows:
-        table.add_row(label, value)
+        table.add_row(label, Text(value))  # Text: Salesforce values are not markup
     return table
 
 
-def _table(headers: list[str], rows: list[list[str]], empty: str) -> Table | Text:
+def _table(headers: list[str], rows: list[list[str]], empty: str,
+           no_wrap: int = 0) -> Table | Text:
+    """A plain table; its first ``no_wrap`` columns (dates, kinds) never wrap."""
     if not rows:
         return Text(empty, style="dim")
     table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
-    for h in headers:
-        table.add_column(h)
+    for i, h in enumerate(headers):
+        table.add_column(h, no_wrap=i < no_wrap, min_width=None if i < no_wrap else 8)
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(Text(cell) for cell in row))
     return table
 
 
@@ -83,16 +85,22 @@ def info_sections(d: dl.DealDetail) -> Group:
                                                       roles, "No contact roles")),
         _section("Collaborators", _table(["User", "Role", "On"], people, "No collaborators")),
         _section("Stage history", _table(["Date", "Stage", "Amount", "Close"], history,
-                                         "No stage history (history tracking may be off)")),
+                                         "No stage history (history tracking may be off)",
+                                         no_wrap=1)),
     ]
     return Group(*parts)
 
 
 def activity_section(d: dl.DealDetail) -> Group:
-    rows = [[a.when, a.kind, a.subject + (" (account)" if a.on_account else ""), a.status]
-            for a in d.activities]
-    return _section("Activity (newest first)", _table(["When", "Kind", "Subject", "Status"],
-                                                      rows, "No activity synced"))
+    """When, kind and subject; a status only when it says something (not "Completed")."""
+    rows = []
+    for a in d.activities:
+        subject = a.subject + (" (account)" if a.on_account else "")
+        if a.status and a.status != "Completed":
+            subject += f" [{a.status}]"
+        rows.append([a.when, a.kind, subject])
+    return _section("Activity (newest first)", _table(["When", "Kind", "Subject"], rows,
+                                                      "No activity synced", no_wrap=2))
 
 
 class DealDetailScreen(Screen[None]):
