@@ -152,10 +152,11 @@ class DealDetailScreen(Screen[None]):
     def on_deal_detail_screen__loaded(self, message: _Loaded) -> None:
         self.detail = d = message.detail
         if d is None:
-            self.query_one("#deal-title", Static).update(f"This deal is gone: {message.error}")
+            title = self.query_one("#deal-title", Static)
+            title.update(Text(f"This deal is gone: {message.error}"))
             return
         account = f" — {d.account[1]}" if d.account else ""
-        self.query_one("#deal-title", Static).update(d.name + account)
+        self.query_one("#deal-title", Static).update(Text(d.name + account))
         self.query_one("#deal-sections", Static).update(info_sections(d))
         self.query_one("#deal-activity", Static).update(activity_section(d))
         # Text, not str: a note may hold "[...]", which OptionList would read as markup.

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Generic, TypeVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -42,8 +43,9 @@ class ChoiceModal(ModalScreen[Any]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="modal-box"):
-            yield Label(self.title_text, classes="title")
-            yield OptionList(*[Option(label, id=str(i))
+            yield Label(Text(self.title_text), classes="title")
+            # Text: names and stages come from Salesforce and are not markup.
+            yield OptionList(*[Option(Text(label), id=str(i))
                                for i, (_, label) in enumerate(self.choices)])
 
     def on_mount(self) -> None:
@@ -71,7 +73,7 @@ class FormModal(ModalScreen[Answer[Any] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="modal-box"):
-            yield Label(self.title_text, classes="title")
+            yield Label(Text(self.title_text), classes="title")
             if self.hint:
                 yield Static(self.hint, classes="muted")
             for i, (label, initial) in enumerate(self.fields):
@@ -93,7 +95,7 @@ class FormModal(ModalScreen[Answer[Any] | None]):
         try:
             value = self.validate([i.value for i in inputs])
         except ValueError as exc:
-            self.query_one("#form-error", Static).update(str(exc))
+            self.query_one("#form-error", Static).update(Text(str(exc)))
             return
         self.dismiss(Answer(value))
 
@@ -113,7 +115,7 @@ class NoteModal(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="modal-box"):
-            yield Label(self.title_text, classes="title")
+            yield Label(Text(self.title_text), classes="title")
             yield TextArea(self.body, id="note-body", show_cursor=True)
             yield Static("", id="form-error", classes="error")
             yield Static("ctrl+s: save · escape: cancel", classes="muted")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -149,10 +150,10 @@ class PipelinesScreen(Screen[None]):
             if [p.key for p in self.pipelines] != old_keys:
                 await tabs.clear()
                 for p in self.pipelines:
-                    await tabs.add_tab(Tab(self._tab_label(p), id=tab_id(p.key)))
+                    await tabs.add_tab(Tab(Text(self._tab_label(p)), id=tab_id(p.key)))
             else:
                 for p in self.pipelines:
-                    tabs.query_one(f"#{tab_id(p.key)}", Tab).label = self._tab_label(p)
+                    tabs.query_one(f"#{tab_id(p.key)}", Tab).label = Text(self._tab_label(p))
             tabs.active = tab_id(current)
         finally:
             self._building_tabs = False
@@ -192,7 +193,8 @@ class PipelinesScreen(Screen[None]):
         count = table.row_count if count is None and table.loaded else count
         if count is not None:
             parts.append(f"{count:,} deals")
-        self.query_one("#pipeline-filters", Static).update(" · ".join(parts))
+        # Text, not markup: the search term is whatever the user typed ("[" included).
+        self.query_one("#pipeline-filters", Static).update(Text(" · ".join(parts)))
 
     @work(thread=True, exclusive=True, group="pipelines-summary", exit_on_error=False,
           description="pipeline totals")

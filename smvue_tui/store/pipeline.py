@@ -158,9 +158,11 @@ def where(flt: DealFilter) -> Any:
     if flt.close_to:
         cond &= o.close_date <= flt.close_to.isoformat()
     if flt.search.strip():
-        term = f"%{flt.search.strip()}%"
-        accounts = m.Account.select(m.Account.id).where(m.Account.name ** term)
-        cond &= (o.name ** term) | o.account_id.in_(accounts)
+        # A plain substring (instr, not LIKE): "%" and "_" typed by the user match themselves.
+        term = flt.search.strip().lower()
+        accounts = m.Account.select(m.Account.id).where(fn.instr(fn.lower(m.Account.name),
+                                                                 term) > 0)
+        cond &= (fn.instr(fn.lower(o.name), term) > 0) | o.account_id.in_(accounts)
     return cond
 
 

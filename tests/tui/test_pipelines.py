@@ -231,6 +231,12 @@ async def test_org_without_record_types_gets_one_all_deals_tab_and_currency_spli
         totals = [line.split() for line in text.splitlines() if line.strip().startswith("Total")]
         assert [t[2] for t in totals] == ["EUR", "USD"]
         assert [t[3] for t in totals] == ["4,000", "3,900"]
+        await pilot.press("slash", *"[b]acme")  # brackets are text, not markup
+        await settle(app, pilot)
+        assert table.row_count == 0 and "Search: '[b]acme'" in screen_text(app)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert table.row_count == 6
         await pilot.press("g")  # by rep
         await settle(app, pilot)
         assert "By rep" in screen_text(app) and "Ana Lee" in screen_text(app)

@@ -102,6 +102,7 @@ def test_status_rep_close_and_search_filters(store):
     assert count(search="acme") == 2  # deal names
     assert count(search="gmbh") == 2  # account name
     assert count(search="zzz") == 0
+    assert count(search="%") == 0 and count(search="_") == 0  # no wildcards
 
 
 def test_pipelines_per_record_type_with_remembered_default(store):
