@@ -45,11 +45,12 @@ def _usable(ctx: SyncContext, name: str) -> ObjectSpec | None:
 async def top_up(ctx: SyncContext) -> None:
     """Fetch what the closure rules say the store lacks (no-op when nothing is missing).
 
-    Deals and accounts new to the store come from this run and from the store's pending list
-    (a run that crashed before its top-up); the list is cleared only once all is fetched.
+    Deals and accounts new to the store come from the store's pending list (this run's, and
+    any a crashed run left); the list is cleared only once all is fetched. Deals an initial
+    sync paged are not on it: their children were paged after them, and re-reading those
+    by Id cost as many calls again.
     """
-    pending = await ctx.writer.call(pending_closure)
-    new_deals = sorted(ctx.new_ids.get("Opportunity", set()) | set(pending.get("Opportunity", ())))
+    new_deals = (await ctx.writer.call(pending_closure)).get("Opportunity", [])
     for name in DEAL_CHILDREN:
         spec = _usable(ctx, name)
         if spec and new_deals:
