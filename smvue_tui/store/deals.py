@@ -21,6 +21,7 @@ DEAL_COLUMNS = ("name", "account", "stage", "amount", "currency", "close_date", 
                 "probability")
 ID_INDEX = len(DEAL_COLUMNS)
 DEFAULT_SORT = ("close_date", False)
+_DEEP = 5_000  # from this offset on, a page may be cheaper to read from the end
 
 _Owner = m.SfUser.alias("owner")
 _Stage = m.OpportunityStage.alias("stage")
@@ -64,8 +65,23 @@ class DealSource:
         return m.Opportunity.select().where(where(self.filter)).count()
 
     def fetch(self, offset: int, limit: int) -> list[tuple]:
+        """``limit`` rows from ``offset``. Deep pages (the end of 100k deals) are read from the
+        other end, since OFFSET walks every skipped row; the order is exactly reversed, as
+        SQLite puts NULLs first ascending and last descending."""
+        if offset >= _DEEP:
+            total = self.count()
+            if offset > total // 2:
+                start = max(total - offset - limit, 0)
+                rows = self._page(start, min(limit, total - offset), reverse=True)
+                return rows[::-1]
+        return self._page(offset, limit)
+
+    def _page(self, offset: int, limit: int, reverse: bool = False) -> list[tuple]:
+        if limit <= 0:
+            return []
         o = m.Opportunity
         key, descending = self.sort
+        descending ^= reverse
         expr = _SORT_EXPR[key]
         order = [expr.desc() if descending else expr.asc(),
                  o.id.desc() if descending else o.id.asc()]

@@ -177,3 +177,19 @@ def test_money_formatting():
     assert dl.money(None) == "—"
     assert dl.money(1234567.4) == "1,234,567"
     assert dl.money(12.0, "EUR") == "12 EUR"
+
+
+def test_deep_pages_read_from_the_end_match_forward_paging(store, monkeypatch):
+    """Deep offsets are read in reverse; the rows must be the very same, in order."""
+    m.Opportunity.insert_many([
+        {"id": f"0068W1{i:012d}", "name": f"Bulk {i % 7}", "record_type_id": NEW,
+         "stage_name": "Proposal", "amount": float(i % 5) if i % 9 else None,
+         "close_date": None if i % 11 == 0 else f"2027-0{1 + i % 9}-1{i % 10}",
+         "owner_id": ANA, "is_closed": False} for i in range(60)]).execute()
+    for sort in (("close_date", False), ("amount", True), ("name", False)):
+        src = dl.DealSource(ALL_NEW).sorted_by(*sort)
+        forward = [r[dl.ID_INDEX] for r in src.fetch(0, 1000)]
+        monkeypatch.setattr(dl, "_DEEP", 10)  # make every page from 10 on "deep"
+        pages = [r[dl.ID_INDEX] for off in range(0, 70, 8) for r in src.fetch(off, 8)]
+        monkeypatch.setattr(dl, "_DEEP", 5_000)
+        assert pages == forward and len(forward) == 67, sort
