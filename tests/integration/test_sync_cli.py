@@ -113,3 +113,15 @@ def test_api_limit_exhausted_pauses(demo, capsys, store):
     assert status["last_sync"]["errors"][0]["code"] == "REQUEST_LIMIT_EXCEEDED"
     store()
     assert m.SyncRun.get().status == "paused"
+
+
+def test_full_and_reconcile_runs(demo, capsys):
+    _log_in(demo)
+    assert main(["sync", "--full", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["kind"] == "full"
+    victim = sorted(_live_opportunities(demo))[0]
+    demo.admin("DELETE", f"/records/Opportunity/{victim}")
+    assert main(["sync", "--reconcile", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["kind"] == "reconcile" and report["status"] == "ok"
+    assert report["removed"].get("Opportunity", 0) >= 1
