@@ -136,12 +136,14 @@ class PipelinesScreen(Screen[None]):
             source, count, rows = message.preload
             table.set_source(source, preloaded=(count, rows))
             self._show_notice()
-            self._load_summary(self.filter)
+            # Totals and tabs after the rows are on screen: the first paint waits for nothing.
+            self.call_after_refresh(self._load_summary, self.filter)
         else:  # a StoreChanged re-read, or keys pressed before the first page arrived
             self._apply_filter(keep_cursor=message.preload is None)
         # Mounting tabs awaits; a worker keeps that from holding up this screen's messages.
-        self.run_worker(self._sync_tabs(old_keys, current), group="pipelines-tabs",
-                        exclusive=True, exit_on_error=False, description="pipeline tabs")
+        self.call_after_refresh(self.run_worker, self._sync_tabs(old_keys, current),
+                                group="pipelines-tabs", exclusive=True, exit_on_error=False,
+                                description="pipeline tabs")
 
     async def _sync_tabs(self, old_keys: list[str], current: str) -> None:
         tabs = self.query_one(Tabs)
