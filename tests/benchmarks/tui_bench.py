@@ -1,14 +1,16 @@
 """Pipelines at scale: first page paint after pressing the pipelines key, and page-down repaints.
 
 Run by hand:  python tests/benchmarks/tui_bench.py [--deals 100000] [--runs 3] [--no-team]
+              [--keep store.sqlite3 | --store store.sqlite3]   (save / reuse a filled store)
 
 The store is filled by inserting rows DIRECTLY (seeded random deals, accounts, users, three
 record types, two currencies; no Salesforce sync), which takes seconds instead of the minutes a
 100,000-deal demo-org sync needs; the screens read the same tables either way. Then, headless
 with Pilot at 120×40: the app starts on Connect, ``p`` is pressed, and we time key → the first
-data row of the deal table painted (``render_line`` of a loaded row). Then page-down × 50 and
-a few sort/search keys, each timed key → the rows under the new viewport painted. Prints JSON.
-Target: first page ≤ 300 ms at 100k deals, no stalls.
+data row of the deal table painted (``render_line`` of a row of the current source). Then
+page-down × 50 (worst and median key → cursor row painted), sort by amount (``>`` × 3), ``end``
+(the last deal), and one search key. Prints JSON, with RSS. Timings on a shared 2-core box move
+2–3× with other load; run several times. Target: first page ≤ 300 ms at 100k deals, no stalls.
 """
 
 from __future__ import annotations
