@@ -60,7 +60,9 @@ def field_rows(described: Iterable[tuple[str, str, str]] | None) -> list[FieldRo
 
 def schedule_refetch() -> None:
     """Make the next sync re-plan fields and re-read deals (call inside a transaction)."""
-    m.SyncCursor.delete().where(m.SyncCursor.sobject == "Opportunity").execute()
+    # Re-read deals from the start, but keep where the delete check stands.
+    m.SyncCursor.update(initial_done=False, watermark=None, watermark_id=None).where(
+        m.SyncCursor.sobject == "Opportunity").execute()
     m.ObjectPlan.delete().where(m.ObjectPlan.sobject == "Opportunity").execute()
 
 

@@ -152,8 +152,9 @@ class SyncEngine:
 
     async def _run(self, kind: str, ctx: SyncContext, report: SyncReport) -> None:
         await self._plan(ctx, report, renew=kind in ("full", "reconcile"))
-        if kind == "full":
-            await self.writer.call(lambda: m.SyncCursor.delete().execute())
+        if kind == "full":  # re-read everything; the delete check and closure work stay
+            await self.writer.call(lambda: m.SyncCursor.update(
+                initial_done=False, watermark=None, watermark_id=None).execute())
         cursors = {c.sobject: c for c in await self.writer.call(
             lambda: list(m.SyncCursor.select()))}
         pending = [SPECS_BY_NAME[n] for n in ctx.fields
@@ -221,8 +222,12 @@ class SyncEngine:
                 raise
             report.skipped[spec.sobject] = exc.describe()
             return
+        # A re-read (a newly mapped field, a full sync) keeps the delete check where it was:
+        # rows deleted since then are still found by the next incremental's /deleted call.
+        checked = cursor.deletes_checked_until if cursor else None
         await ctx.writer.call(save_cursor, spec.sobject, {
-            "initial_done": True, "deletes_checked_until": format_stamp(run_started)})
+            "initial_done": True,
+            "deletes_checked_until": checked or format_stamp(run_started)})
         if ctx.progress:
             ctx.progress(meter.event(ctx.api_calls(), "done"))
 

@@ -28,6 +28,15 @@ def store(tmp_path):
     db.close()
 
 
+def _deals_reread_pending() -> bool:
+    cursor = m.SyncCursor.get_or_none(m.SyncCursor.sobject == "Opportunity")
+    return cursor is None or (not cursor.initial_done and cursor.watermark is None)
+
+
+def _deals_reread_done() -> None:
+    m.SyncCursor.update(initial_done=True).where(m.SyncCursor.sobject == "Opportunity").execute()
+
+
 def test_custom_fields_come_from_describe_sorted_by_label():
     assert fm.custom_fields(DESCRIBE) == [("Deal_Tier__c", "Deal Tier", "picklist"),
                                           ("Seats__c", "Seats", "double")]
@@ -49,7 +58,7 @@ def test_enabling_a_field_schedules_a_refetch_of_deals_only(store):
     assert fm.set_enabled("Seats__c", "Seats", "double", True) is True
     saved = m.CustomFieldMapping.get_by_id("Seats__c")
     assert (saved.enabled, saved.backfilled, saved.label) == (True, False, "Seats")
-    assert m.SyncCursor.get_or_none(m.SyncCursor.sobject == "Opportunity") is None
+    assert _deals_reread_pending()
     assert m.ObjectPlan.get_or_none(m.ObjectPlan.sobject == "Opportunity") is None
     assert m.SyncCursor.get_by_id("Account").initial_done  # other objects untouched
     assert fm.set_enabled("Seats__c", "Seats", "double", True) is False  # already on: no-op
@@ -58,7 +67,7 @@ def test_enabling_a_field_schedules_a_refetch_of_deals_only(store):
 def test_backfilled_only_after_a_sync_read_the_field(store):
     fm.set_enabled("Seats__c", "Seats", "double", True)
     assert fm.mark_backfilled() == 0  # no sync yet
-    m.SyncCursor.create(sobject="Opportunity", initial_done=True)
+    _deals_reread_done()
     m.ObjectPlan.create(sobject="Opportunity", available=True,
                         fields=json.dumps(["Id", "Seats__c"]))
     assert fm.mark_backfilled() == 1
@@ -68,14 +77,14 @@ def test_backfilled_only_after_a_sync_read_the_field(store):
 
 def test_disabling_keeps_cursors_and_reenabling_refetches(store):
     fm.set_enabled("Seats__c", "Seats", "double", True)
-    m.SyncCursor.create(sobject="Opportunity", initial_done=True)
+    _deals_reread_done()
     [row] = fm.field_rows(None)
     assert fm.toggle(row) is False
     assert not m.CustomFieldMapping.get_by_id("Seats__c").enabled
     assert m.SyncCursor.get_by_id("Opportunity").initial_done
     [row] = fm.field_rows(None)
     assert row.status == "not synced" and fm.toggle(row) is True
-    assert m.SyncCursor.get_or_none(m.SyncCursor.sobject == "Opportunity") is None
+    assert _deals_reread_pending()
 
 
 def test_only_custom_fields_can_be_mapped(store):
