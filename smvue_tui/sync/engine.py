@@ -121,6 +121,12 @@ class SyncEngine:
         except asyncio.CancelledError:
             report.status = "cancelled"
             raise
+        except Exception as exc:  # a bug, not Salesforce: recorded, then surfaced
+            report.status = "failed"
+            report.errors.append({"object": "", "code": type(exc).__name__,
+                                  "message": "The sync stopped on an unexpected error",
+                                  "detail": str(exc)[:300], "remedy": "Please report it."})
+            raise
         finally:
             report.api_calls = ctx.api_calls()
             report.seconds = round(time.monotonic() - started, 3)
@@ -185,7 +191,7 @@ class SyncEngine:
         for table, n in (await self.writer.call(prune, self.db, self.lookbacks,
                                                 ctx.today)).items():
             report.removed[f"pruned:{table}"] = n
-        report.counts = {k: len(v) for k, v in ctx.new_ids.items() if v}
+        report.counts = {k: v for k, v in ctx.new_counts.items() if v}
 
     # --- initial ------------------------------------------------------------------------------
 

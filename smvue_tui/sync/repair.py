@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from smvue_tui.salesforce.client import composite_error
-from smvue_tui.salesforce.errors import SalesforceError
 from smvue_tui.store import models as m
 from smvue_tui.store.writer import (
     clear_pending_closure,
@@ -165,8 +164,11 @@ async def gather_bounded(limit: int, coros: list[Any]) -> list[Any]:
     semaphore = asyncio.Semaphore(limit)
 
     async def bounded(coro: Any) -> Any:
-        async with semaphore:
-            return await coro
+        try:
+            async with semaphore:
+                return await coro
+        finally:
+            coro.close()  # one cancelled before it started must not warn "never awaited"
 
     tasks = [asyncio.ensure_future(bounded(c)) for c in coros]
     try:
@@ -177,5 +179,3 @@ async def gather_bounded(limit: int, coros: list[Any]) -> list[Any]:
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
 
-
-__all__ = ["SalesforceError", "apply_deletes", "gather_bounded", "top_up", "verify_ids"]

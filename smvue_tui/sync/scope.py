@@ -71,9 +71,11 @@ def keep_ids(db: SqliteDatabase, spec: ObjectSpec, rows: Sequence[dict[str, Any]
 def _stored_ids(model: type[m.SfRecord], ids: set[Any]) -> set[str]:
     wanted = [i for i in ids if i]
     found: set[str] = set()
-    for start in range(0, len(wanted), 500):
-        found.update(i for (i,) in model.select(model.id).where(
-            model.id.in_(wanted[start:start + 500])).tuples())
+    db, table = model._meta.database, model._meta.table_name
+    for start in range(0, len(wanted), 500):  # raw SQL: peewee's IN-list building was slow
+        part = wanted[start:start + 500]
+        sql = f'SELECT "Id" FROM "{table}" WHERE "Id" IN ({", ".join("?" * len(part))})'
+        found.update(i for (i,) in db.execute_sql(sql, part))
     return found
 
 

@@ -54,19 +54,6 @@ async def _initial_ok(running, db, **options):
     return report
 
 
-async def _initial_despite_eviction_bug(running, db, **options):
-    """The initial sync under evicting locators. Demo-org bug (reported): QueryCursors.add in
-    demo_org/query_cursors.py closes the evicted cursor even while one of its pages is being
-    read, answering UNKNOWN_EXCEPTION "Cannot operate on a closed database" (Salesforce would
-    finish that page, then answer INVALID_QUERY_LOCATOR). A run failing only that way is
-    resumed, which exercises the checkpoints all the same."""
-    for _ in range(6):
-        report = await sync(running, db, "initial", batch_size=SMALL_PAGES, **options)
-        if report.status == "ok" or "closed database" not in str(report.errors):
-            break
-    assert report.status == "ok", report.errors
-
-
 async def _equal(running, db) -> None:
     assert diff(running) == []
     assert duplicated_tables(db) == []
@@ -182,7 +169,7 @@ async def test_evicted_query_locators_restart_from_the_checkpoint(make_org, db, 
                                                                   size, query_errors):
     running = make_org(size=size)  # two open locators are only evicted with many pages
     _faults(running, max_locators=max_locators)
-    await _initial_despite_eviction_bug(running, db, concurrency=4)
+    await _initial_ok(running, db, concurrency=4)
     assert query_errors["INVALID_QUERY_LOCATOR"] > 0
     _faults(running, max_locators=10)
     await _equal(running, db)
