@@ -61,6 +61,11 @@ CLOSURE = ("Account", "Contact", "AccountTeamMember")
 # Objects whose rows need others in the store first: processed after them.
 _ORDER = {"Opportunity": 0, "OpportunityContactRole": 2, "OpportunityHistory": 2,
           "OpportunityTeamMember": 2, "Account": 3, "Contact": 4, "AccountTeamMember": 4}
+# What each object needs stored before its initial read starts.
+_NEEDS = {name: ("Opportunity",) for name in (*DEAL_CHILDREN, "Account")}
+_NEEDS.update({"Contact": ("Account", "OpportunityContactRole"), "AccountTeamMember": ("Account",)})
+_FIRST = {name: i for i, name in enumerate(("Opportunity", "Account", "OpportunityContactRole",
+                                            "Contact", "OpportunityHistory"))}
 _DEALS_SEMI_JOIN = "AccountId IN (SELECT AccountId FROM Opportunity WHERE {deals})"
 
 
@@ -197,24 +202,35 @@ class SyncEngine:
 
     async def _initial(self, ctx: SyncContext, report: SyncReport, pending: list[ObjectSpec],
                        run_started: datetime) -> None:
+        """Every pending object, each starting as soon as what it needs is stored.
+
+        Deal children and accounts need the deals (a child page keeps only rows whose deal is
+        stored, and its cursor moves past the rest — read before their deal they would be
+        lost after a pause or crash); contacts need the accounts and the contact roles.
+        """
         deals = scope_filter(SPECS_BY_NAME["Opportunity"], self.lookbacks, ctx.today)
-        # Deal children come after the deals: a child page keeps only rows whose deal is
-        # stored, and its cursor moves past the rest. Fetched alongside the deals, children
-        # read before their deal were dropped; top_up re-reads them only for deals new in the
-        # same run, so after a pause or crash between the two they were lost for good.
-        first = [s for s in pending if s.sobject not in (*CLOSURE, *DEAL_CHILDREN)]
-        await gather_bounded(self.concurrency, [
-            self._initial_object(ctx, report, s, scope_filter(s, self.lookbacks, ctx.today),
-                                 run_started) for s in first])
         semi_join = _DEALS_SEMI_JOIN.format(deals=deals)
-        wheres = {"Account": f"Id IN (SELECT AccountId FROM Opportunity WHERE {deals})",
-                  "Contact": semi_join, "AccountTeamMember": semi_join}
-        wheres.update({n: scope_filter(SPECS_BY_NAME[n], self.lookbacks, ctx.today)
-                       for n in DEAL_CHILDREN})
-        for group in (["Account", *DEAL_CHILDREN], ["Contact", "AccountTeamMember"]):
-            await gather_bounded(self.concurrency, [
-                self._initial_object(ctx, report, SPECS_BY_NAME[n], wheres[n], run_started)
-                for n in group if any(s.sobject == n for s in pending)])
+        wheres = {s.sobject: scope_filter(s, self.lookbacks, ctx.today) for s in pending}
+        wheres.update({"Account": f"Id IN (SELECT AccountId FROM Opportunity WHERE {deals})",
+                       "Contact": semi_join, "AccountTeamMember": semi_join})
+        names = {s.sobject for s in pending}
+        finished = {name: asyncio.Event() for name in names}
+        lane = asyncio.Semaphore(self.concurrency)
+
+        async def one(spec: ObjectSpec) -> None:
+            try:
+                for need in _NEEDS.get(spec.sobject, ()):
+                    if need in names:
+                        await finished[need].wait()
+                async with lane:
+                    await self._initial_object(ctx, report, spec, wheres[spec.sobject],
+                                               run_started)
+            finally:
+                finished[spec.sobject].set()
+
+        # The critical path (deals → accounts → contacts) asks for a lane first.
+        ordered = sorted(pending, key=lambda s: _FIRST.get(s.sobject, len(_FIRST)))
+        await gather_bounded(len(ordered), [one(s) for s in ordered])
 
     async def _initial_object(self, ctx: SyncContext, report: SyncReport, spec: ObjectSpec,
                               where: str, run_started: datetime) -> None:

@@ -11,7 +11,8 @@ until each one answers (down to a minute; then pages of ``LIMIT batch_size`` fro
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -150,6 +151,39 @@ def _after(field_name: str, stamp: str | None, last_id: str | None) -> str:
     return f"({field_name} > {literal} OR ({field_name} = {literal} AND Id > '{last_id}'))"
 
 
+_END = object()
+
+
+async def read_ahead(pages: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    """Yield ``pages`` in order while the next one is already being fetched: the network
+    wait overlaps the store write. Errors reach the consumer at the page they happened."""
+    queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=1)
+
+    async def produce() -> None:
+        try:
+            async for page in pages:
+                await queue.put(page)
+            await queue.put(_END)
+        except Exception as exc:  # handed to the consumer, which decides
+            await queue.put(exc)
+
+    task = asyncio.create_task(produce())
+    try:
+        while True:
+            item = await queue.get()
+            if item is _END:
+                return
+            if isinstance(item, Exception):
+                raise item
+            yield item
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+        with contextlib.suppress(RuntimeError):
+            await pages.aclose()
+
+
 async def fetch_ordered(ctx: SyncContext, spec: ObjectSpec, where: str, *,
                         start: tuple[str | None, str | None] = (None, None),
                         cursor_extra: dict[str, Any] | None = None,
@@ -178,7 +212,8 @@ async def fetch_ordered(ctx: SyncContext, spec: ObjectSpec, where: str, *,
             soql += f" LIMIT {limit}"
         got = 0
         try:
-            async for page in ctx.client.query_pages(soql, batch_size=ctx.batch_size):
+            async for page in read_ahead(ctx.client.query_pages(soql,
+                                                                batch_size=ctx.batch_size)):
                 ctx.check_cancelled()
                 if meter.total is None and not window:
                     meter.total = meter.done + page.total_size
