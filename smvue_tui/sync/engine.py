@@ -62,10 +62,8 @@ CLOSURE = ("Account", "Contact", "AccountTeamMember")
 _ORDER = {"Opportunity": 0, "OpportunityContactRole": 2, "OpportunityHistory": 2,
           "OpportunityTeamMember": 2, "Account": 3, "Contact": 4, "AccountTeamMember": 4}
 # What each object needs stored before its initial read starts.
-_NEEDS = {name: ("Opportunity",) for name in (*DEAL_CHILDREN, "Account")}
-_NEEDS.update({"Contact": ("Account", "OpportunityContactRole"), "AccountTeamMember": ("Account",)})
-_FIRST = {name: i for i, name in enumerate(("Opportunity", "Account", "OpportunityContactRole",
-                                            "Contact", "OpportunityHistory"))}
+_NEEDS = {name: ("Opportunity",) for name in DEAL_CHILDREN}
+_FIRST = frozenset(("Opportunity", "Account", "Contact", "AccountTeamMember"))
 _DEALS_SEMI_JOIN = "AccountId IN (SELECT AccountId FROM Opportunity WHERE {deals})"
 
 
@@ -204,9 +202,9 @@ class SyncEngine:
                        run_started: datetime) -> None:
         """Every pending object, each starting as soon as what it needs is stored.
 
-        Deal children and accounts need the deals (a child page keeps only rows whose deal is
-        stored, and its cursor moves past the rest — read before their deal they would be
-        lost after a pause or crash); contacts need the accounts and the contact roles.
+        Deal children need the deals (a child page keeps only rows whose deal is stored, and
+        its cursor moves past the rest — read before their deal they would be lost after a
+        pause or crash); accounts and contacts are read by semi-joins from the start.
         """
         deals = scope_filter(SPECS_BY_NAME["Opportunity"], self.lookbacks, ctx.today)
         semi_join = _DEALS_SEMI_JOIN.format(deals=deals)
@@ -228,8 +226,8 @@ class SyncEngine:
             finally:
                 finished[spec.sobject].set()
 
-        # The critical path (deals → accounts → contacts) asks for a lane first.
-        ordered = sorted(pending, key=lambda s: _FIRST.get(s.sobject, len(_FIRST)))
+        # Lanes are granted in order: the deals (the longest chain starts there) go first.
+        ordered = sorted(pending, key=lambda s: s.sobject not in _FIRST)
         await gather_bounded(len(ordered), [one(s) for s in ordered])
 
     async def _initial_object(self, ctx: SyncContext, report: SyncReport, spec: ObjectSpec,
@@ -238,7 +236,11 @@ class SyncEngine:
         start = (cursor.watermark, cursor.watermark_id) if cursor else (None, None)
         meter = ObjectMeter(spec.sobject)
         try:
-            await fetch_ordered(ctx, spec, where, start=start, meter=meter)
+            # The closure's semi-joins select exactly its scope on the server, so those rows
+            # need no deal or account stored first (what is left out of the closure when a
+            # deal changes meanwhile is pruned, or topped up, at the end of the run).
+            await fetch_ordered(ctx, spec, where, start=start, meter=meter,
+                                scoped=spec.sobject not in CLOSURE)
         except (FieldUnavailable, ObjectUnavailable) as exc:
             if spec.essential:
                 raise

@@ -187,9 +187,11 @@ async def read_ahead(pages: AsyncIterator[Any]) -> AsyncIterator[Any]:
 async def fetch_ordered(ctx: SyncContext, spec: ObjectSpec, where: str, *,
                         start: tuple[str | None, str | None] = (None, None),
                         cursor_extra: dict[str, Any] | None = None,
-                        meter: ObjectMeter | None = None) -> tuple[str | None, str | None]:
+                        meter: ObjectMeter | None = None,
+                        scoped: bool = True) -> tuple[str | None, str | None]:
     """Fetch every row matching ``where`` after ``start`` (a (stamp, id) position), in order,
-    checkpointing after each page. Returns the last position reached."""
+    checkpointing after each page. Returns the last position reached. ``scoped=False`` keeps
+    every row: for queries whose WHERE already is the scope (the closure semi-joins)."""
     f = spec.cursor_field
     stamp, last_id = start
     window: tuple[datetime, datetime] | None = None  # [lower, upper) after a QUERY_TIMEOUT
@@ -221,7 +223,8 @@ async def fetch_ordered(ctx: SyncContext, spec: ObjectSpec, where: str, *,
                     last = page.records[-1]
                     stamp, last_id = last.get(f), last["Id"]
                     cursor = {"watermark": stamp, "watermark_id": last_id, **(cursor_extra or {})}
-                    meter.done += await write_page(ctx, spec, page.records, cursor)
+                    meter.done += await write_page(ctx, spec, page.records, cursor,
+                                                   scoped=scoped)
                     got += len(page.records)
                     restarts = 0
                 if ctx.progress:
