@@ -35,6 +35,7 @@ from smvue_tui.salesforce.errors import (
 from smvue_tui.store import models as m
 from smvue_tui.store.writer import delete_ids, save_cursor
 from smvue_tui.sync import fields as field_plans
+from smvue_tui.sync.drift import missing_counts
 from smvue_tui.sync.fetch import (
     StoreWriter,
     SyncContext,
@@ -78,6 +79,7 @@ class SyncReport:
     api_calls: int = 0
     seconds: float = 0.0
     resumes_at: str | None = None
+    drift: dict[str, int] = field(default_factory=dict)  # reconcile: rows the store had missed
 
     def error(self, exc: SalesforceError, sobject: str = "") -> None:
         self.errors.append({"object": sobject, "code": exc.code, "message": exc.user_message,
@@ -186,15 +188,28 @@ class SyncEngine:
                 ctx, [SPECS_BY_NAME[n] for n in ctx.fields], run_started, self.overlap))
         await top_up(ctx)
         if kind == "reconcile":
-            for name in ctx.fields:
-                removed = await verify_ids(ctx, SPECS_BY_NAME[name])
-                if removed:
-                    report.removed[name] = report.removed.get(name, 0) + removed
-            await top_up(ctx)
+            await self._reconcile(ctx, report, run_started)
         for table, n in (await self.writer.call(prune, self.db, self.lookbacks,
                                                 ctx.today)).items():
             report.removed[f"pruned:{table}"] = n
         report.counts = {k: v for k, v in ctx.new_counts.items() if v}
+
+    async def _reconcile(self, ctx: SyncContext, report: SyncReport,
+                         run_started: datetime) -> None:
+        """Rows the org no longer has are removed; objects missing rows are read again."""
+        for name in ctx.fields:
+            removed = await verify_ids(ctx, SPECS_BY_NAME[name])
+            if removed:
+                report.removed[name] = report.removed.get(name, 0) + removed
+        await self.writer.call(prune, self.db, self.lookbacks, ctx.today)
+        report.drift = await missing_counts(ctx, [SPECS_BY_NAME[n] for n in ctx.fields])
+        if report.drift:
+            await self.writer.call(lambda: m.SyncCursor.update(
+                initial_done=False, watermark=None, watermark_id=None).where(
+                m.SyncCursor.sobject.in_(list(report.drift))).execute())
+            await self._initial(ctx, report, [SPECS_BY_NAME[n] for n in report.drift],
+                                run_started)
+        await top_up(ctx)
 
     # --- initial ------------------------------------------------------------------------------
 

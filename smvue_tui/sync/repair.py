@@ -77,7 +77,7 @@ async def top_up(ctx: SyncContext) -> None:
     await ctx.writer.call(clear_pending_closure)
 
 
-def _local_ids(spec: ObjectSpec) -> list[str]:
+def local_ids(spec: ObjectSpec) -> list[str]:
     model = spec.model
     query = model.select(model.id)
     if "sobject" in model._meta.fields and spec.constants.get("_sobject"):
@@ -90,7 +90,7 @@ def _local_ids(spec: ObjectSpec) -> list[str]:
 async def verify_ids(ctx: SyncContext, spec: ObjectSpec, *,
                      chunk: int = ID_CHUNK) -> int:
     """Delete stored rows of ``spec`` that no longer exist in the org. Returns rows removed."""
-    local = await ctx.writer.call(_local_ids, spec)
+    local = await ctx.writer.call(local_ids, spec)
     removed = 0
 
     async def check(ids: list[str]) -> None:

@@ -87,3 +87,16 @@ async def test_api_limit_pauses_never_succeeds(demo, db):
     assert report.resumes_at
     assert m.SyncRun.get().status == "paused"
     asyncio.get_running_loop()  # still usable
+
+
+async def test_reconcile_finds_rows_the_store_lost_and_reads_them_again(demo, db):
+    await _sync(demo, db, "initial")
+    lost_deals = [d.id for d in m.Opportunity.select().limit(5)]
+    m.Opportunity.delete().where(m.Opportunity.id.in_(lost_deals)).execute()
+    m.Activity.delete().where(m.Activity.kind == "Task").execute()
+    assert (await _sync(demo, db)).status == "ok"
+    assert _diff(demo) != []  # an incremental cannot know what it never saw change
+    report = await _sync(demo, db, "reconcile")
+    assert report.status == "ok", report.errors
+    assert report.drift.get("Opportunity") == 5 and report.drift.get("Task", 0) > 0
+    assert _diff(demo) == []
