@@ -1,0 +1,128 @@
+"""The app as a user feels it: cold start, and keys while a sync runs (run by hand).
+
+    python tests/benchmarks/tui_live_bench.py [--size large] [--latency-ms 20]
+
+1. cold start: a fresh Python process imports the app and paints its first screen (Pilot,
+   headless, 120×40) — measured from interpreter start, in a subprocess;
+2. key-to-repaint while an initial sync of a demo org runs on the App: switch screens
+   (p, t, s, i) and page down in the deal table repeatedly; worst and median key → idle;
+3. peak RSS of the app process during that.
+Prints one JSON line per measure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+COLD = """
+import time, asyncio, tempfile
+t0 = time.perf_counter()
+from smvue_tui.app import SmvueApp
+from smvue_tui.config import app_paths
+from smvue_tui.services import AppServices
+from smvue_tui.store.db import open_store
+paths = app_paths({"SMVUE_HOME": tempfile.mkdtemp()})
+async def main():
+    app = SmvueApp(AppServices(paths=paths, db=open_store(paths.database), background=False))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        print(time.perf_counter() - t0)
+asyncio.run(main())
+"""
+
+
+def cold_start() -> float:
+    started = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", COLD], capture_output=True, text=True,
+                         check=True, cwd=ROOT).stdout.strip().splitlines()[-1]
+    return time.perf_counter() - started if not out else float(out) + 0.0
+
+
+async def keys_while_syncing(size: str, latency_ms: float) -> dict[str, float]:
+    from smvue_tui.app import SmvueApp
+    from smvue_tui.config import app_paths
+    from smvue_tui.services import AppServices
+    from smvue_tui.store import models as m
+    from smvue_tui.store.db import open_store
+    from tests.integration.conftest import RunningOrg
+    from tests.integration.sync_support import client_for
+
+    # The org runs in its own process, as Salesforce would: in-process it would compete with
+    # the app for the GIL and make every key look slow.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "smvue_tui", "demo-org", "--size", size, "--latency-ms",
+         str(latency_ms), "--auto-approve"], stdout=subprocess.PIPE, text=True, cwd=ROOT,
+        env={**os.environ, "SMVUE_HOME": str(Path(tempfile.gettempdir()) / "smvue-bench-home")})
+    info = {}
+    while "password" not in info:
+        name, _, value = proc.stdout.readline().strip().partition(": ")
+        info[name] = value
+    org = SimpleNamespace(org_id=info["org_id"], client_id=info["client_id"],
+                          username=info["username"], password=info["password"],
+                          auto_approve=True)
+    url = info["base_url"]
+    try:
+        running = RunningOrg(org, url)
+        paths = app_paths({"SMVUE_HOME": tempfile.mkdtemp()})
+        db = open_store(paths.database)
+        m.Connection.create(org_id=org.org_id, environment="demo", login_url=url,
+                            instance_url=url)
+        services = AppServices(paths=paths, db=db, background=False,
+                               client_factory=lambda: client_for(running))
+        app = SmvueApp(services)
+        timings: list[float] = []
+        async with app.run_test(size=(120, 40)) as pilot:
+            app.start_sync("initial")
+            while not app.coordinator.running:
+                await pilot.pause(0.05)
+            keys = ["p", "t", "s", "i", "p", "pagedown", "pagedown", "pagedown"]
+            deadline = time.monotonic() + 120
+            while app.coordinator.running and time.monotonic() < deadline:
+                for key in keys:
+                    started = time.perf_counter()
+                    await pilot.press(key)
+                    await pilot.pause()
+                    timings.append(time.perf_counter() - started)
+            synced = m.Opportunity.select().count()
+        db.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    timings.sort()
+    return {"keys": len(timings), "median_ms": round(statistics.median(timings) * 1000, 1),
+            "p95_ms": round(timings[int(len(timings) * 0.95)] * 1000, 1),
+            "worst_ms": round(timings[-1] * 1000, 1), "deals_synced": synced}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--size", default="large")
+    parser.add_argument("--latency-ms", type=float, default=20)
+    args = parser.parse_args()
+    colds = sorted(cold_start() for _ in range(3))
+    print(json.dumps({"case": "cold-start-to-first-screen", "seconds": [round(c, 2)
+                                                                        for c in colds]}))
+    result = asyncio.run(keys_while_syncing(args.size, args.latency_ms))
+    print(json.dumps({"case": "key-to-repaint-during-initial-sync", "size": args.size,
+                      **result,
+                      "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+                                           / 1024, 1)}))
+
+
+if __name__ == "__main__":
+    main()
