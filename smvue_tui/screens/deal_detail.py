@@ -26,6 +26,7 @@ from textual.worker import Worker, WorkerState
 from smvue_tui.messages import StoreChanged
 from smvue_tui.screens.pipeline_modals import Answer, ConfirmModal, FormModal, NoteModal
 from smvue_tui.store import deals as dl
+from smvue_tui.widgets.store_write import write_in_background
 
 
 def _grid(rows: list[tuple[str, str]]) -> Table:
@@ -257,12 +258,5 @@ class DealDetailScreen(Screen[None]):
             self._write(lambda: dl.set_action_item_done(item.id, not item.done),
                         "Action item reopened" if item.done else "Action item done")
 
-    @work(thread=True, group="deal-write", exit_on_error=False, description="saving a note")
     def _write(self, change: Callable[[], Any], done: str) -> None:
-        try:
-            change()
-        except ValueError as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="error")
-            return
-        self.app.call_from_thread(self.notify, done)
-        self.post_message(StoreChanged(frozenset({"Note", "ActionItem"})))
+        write_in_background(self, change, done, frozenset({"Note", "ActionItem"}))

@@ -33,6 +33,7 @@ from smvue_tui.screens.pipeline_view import DEAL_TABLE_COLUMNS, pct, summary_tab
 from smvue_tui.store import pipeline as pl
 from smvue_tui.store.deals import DEAL_COLUMNS, DealSource
 from smvue_tui.widgets.paged_table import PagedTable
+from smvue_tui.widgets.store_write import write_in_background
 
 FIRST_PAGE = 100  # rows per page of the deal list; more than a tall terminal shows
 STATUS_LABELS = {"open": "Open", "won": "Won", "lost": "Lost", "all": "All"}
@@ -370,16 +371,8 @@ class PipelinesScreen(Screen[None]):
         name = next((p.name for p in self.pipelines if p.key == key), "This pipeline")
         self._write(lambda: pl.set_default_pipeline(key), f"{name} is now the default pipeline")
 
-    @work(thread=True, group="pipelines-write", exit_on_error=False,
-          description="saving a pipeline setting")
     def _write(self, change: Callable[[], None], done: str) -> None:
-        try:
-            change()
-        except ValueError as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="error")
-            return
-        self.app.call_from_thread(self.notify, done)
-        self.app.post_message(StoreChanged(frozenset({"smvue"})))  # every screen refreshes
+        write_in_background(self, change, done, frozenset({"smvue"}))
 
     # --- opening a deal ------------------------------------------------------------------------
 
