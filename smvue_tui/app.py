@@ -91,6 +91,30 @@ class SmvueApp(App[None]):
             await self.live.start_listener(self.services.db, connection.org_id,
                                            webhook.path_token, host=webhook.host,
                                            port=webhook.port)
+        elif connection is not None and connection.environment == "demo":
+            # A demo org can call us on loopback: point its automation at a local listener so
+            # changes made in it reach the screen within seconds, as with a public URL.
+            from smvue_tui.sync.webhook import new_path_token
+
+            listener = await self.live.start_listener(self.services.db, connection.org_id,
+                                                      new_path_token())
+            self.run_worker(self._deploy_notifications(connection, listener.local_url),
+                            group="automation", exit_on_error=False,
+                            description="deploying the demo org's change notifications")
+
+    async def _deploy_notifications(self, connection: Any, endpoint_url: str) -> None:
+        from smvue_tui import change_notifications
+
+        assert self.services.client_factory is not None
+        client = self.services.client_factory()
+        try:
+            report = await change_notifications.deploy(
+                client, connection.org_id, endpoint_url, integration_user=connection.username)
+        finally:
+            await client.aclose()
+        if not report.ok:
+            self.notify("Change notifications could not be set up; updates come from the "
+                        "scheduled resync", severity="warning")
 
     async def on_unmount(self) -> None:
         if self.live is not None:

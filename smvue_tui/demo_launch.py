@@ -20,6 +20,9 @@ from smvue_tui.services import DemoTarget
 DEMO_SIZE = "small"
 
 
+DEMO_ACTIVITY_SECONDS = 30.0
+
+
 @contextlib.contextmanager
 def running_demo_orgs(paths: Paths, *, size: str | int = DEMO_SIZE,
                       out: TextIO | None = None) -> Iterator[list[DemoTarget]]:
@@ -34,7 +37,8 @@ def running_demo_orgs(paths: Paths, *, size: str | int = DEMO_SIZE,
             print(f"Starting the demo {label} org…", file=out, flush=True)
             org = build_org(size=size, seed=1, profile=profile, cache_dir=paths.demo_org_cache)
             stack.callback(org.store.close)
-            url = stack.enter_context(serve_in_thread(org))
+            # Simulated users keep changing the org, so the live updates have something to show.
+            url = stack.enter_context(serve_in_thread(org, activity_every=DEMO_ACTIVITY_SECONDS))
             targets.append(DemoTarget(label, url, org))
         yield targets
 
