@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from smvue_tui.config import Paths
-from smvue_tui.connection import load_org_info
+from smvue_tui.connection import has_stored_login, load_org_info
 from smvue_tui.store import models as m
 from smvue_tui.sync.status import load_usage
 
@@ -33,6 +33,7 @@ class AutomationRow:
 @dataclass
 class Card:
     connected: bool = False
+    login_missing: bool = False  # connected, but the stored login is gone (smvue-tui logout)
     ever_connected: bool = False
     environment: str = ""
     login_host: str = ""
@@ -61,6 +62,7 @@ def load_card(paths: Paths) -> Card:
         info = load_org_info(paths)
         card.ever_connected = True
         card.connected = row.disconnected_at is None
+        card.login_missing = card.connected and not has_stored_login(paths)
         card.environment = ENV_NAMES.get(row.environment, row.environment)
         card.login_host = row.login_url.split("://", 1)[-1]
         card.org_id = row.org_id

@@ -94,7 +94,10 @@ class IntegrationsScreen(Screen[None]):
                 card.next_sync = (f"scheduled resync every {every} min — next at "
                                   f"{upcoming:%H:%M}")
         status = self.query_one("#card-status", Static)
-        if card.connected:
+        if card.connected and card.login_missing:
+            status.update("◐ Logged out (the stored login was removed) — your data is kept. "
+                          "Press c to log in again.")
+        elif card.connected:
             status.update("● Connected")
         elif card.ever_connected:
             status.update(f"○ Disconnected {card.disconnected_at} — your data is kept. "
