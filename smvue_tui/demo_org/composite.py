@@ -47,14 +47,20 @@ def _is_query(req: Request) -> bool:
     return req.path.startswith(("/query", "/queryAll", "/composite/sobjects"))
 
 
-async def composite(api: RestApi, req: Request) -> ApiResponse:
+def _subrequests(req: Request, key: str, what: str) -> tuple[dict[str, Any], list[Any]]:
+    """The request body and its list under ``key`` (1 to 25 items), or Salesforce's 400."""
     body = parse_json_body(req.body)
-    subs = body.get("compositeRequest") if isinstance(body, dict) else None
+    subs = body.get(key) if isinstance(body, dict) else None
     if not isinstance(subs, list) or not subs:
-        raise ApiError(400, "INVALID_INPUT", "compositeRequest is required")
+        raise ApiError(400, "INVALID_INPUT", f"{key} is required")
     if len(subs) > MAX_SUBREQUESTS:
-        raise ApiError(400, "LIMIT_EXCEEDED",
-                       f"Composite API requests can have up to {MAX_SUBREQUESTS} subrequests")
+        raise ApiError(400, "LIMIT_EXCEEDED", f"{what} can have up to {MAX_SUBREQUESTS} "
+                                              "subrequests")
+    return body, subs
+
+
+async def composite(api: RestApi, req: Request) -> ApiResponse:
+    _, subs = _subrequests(req, "compositeRequest", "Composite API requests")
     results: dict[str, Any] = {}
     out = []
     queries = 0
@@ -80,13 +86,7 @@ async def composite(api: RestApi, req: Request) -> ApiResponse:
 
 
 async def composite_batch(api: RestApi, req: Request) -> ApiResponse:
-    body = parse_json_body(req.body)
-    subs = body.get("batchRequests") if isinstance(body, dict) else None
-    if not isinstance(subs, list) or not subs:
-        raise ApiError(400, "INVALID_INPUT", "batchRequests is required")
-    if len(subs) > MAX_SUBREQUESTS:
-        raise ApiError(400, "LIMIT_EXCEEDED",
-                       f"A batch can have up to {MAX_SUBREQUESTS} subrequests")
+    body, subs = _subrequests(req, "batchRequests", "A batch")
     halt = bool(body.get("haltOnError"))
     results = []
     halted = False
