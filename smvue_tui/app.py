@@ -135,7 +135,8 @@ class SmvueApp(App[None]):
 
     async def _run_sync(self, kind: str) -> Any:
         from smvue_tui.salesforce.errors import SalesforceError
-        from smvue_tui.sync.engine import SyncEngine, SyncReport
+        from smvue_tui.sync.engine import SyncReport
+        from smvue_tui.sync.runner import run_once
         from smvue_tui.sync.status import save_usage
 
         assert self.services.client_factory is not None
@@ -147,16 +148,14 @@ class SmvueApp(App[None]):
             self.post_message(SyncFinished(failed))
             return failed
         self.sync_client = client
-        engine = SyncEngine(client, self.services.db,
-                            progress=lambda event: self.post_message(SyncProgress(event)))
         self.post_message(SyncStarted(kind))
         try:
-            report = await engine.run(kind)
+            report = await run_once(
+                client, self.services.db, kind,
+                progress=lambda event: self.post_message(SyncProgress(event)),
+                on_usage=lambda usage: save_usage(self.services.paths, usage))
         finally:
-            engine.close()
             self.sync_client = None
-            save_usage(self.services.paths, client.usage)
-            await client.aclose()
         self.post_message(SyncFinished(report))
         return report
 

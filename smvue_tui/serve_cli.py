@@ -53,7 +53,7 @@ async def _serve(args: argparse.Namespace) -> None:
     factory = client_factory_for(services.paths)
 
     async def sync(kind: str) -> object:
-        report = await run_once(factory, services.db, kind,
+        report = await run_once(factory(), services.db, kind,
                                 on_usage=lambda usage: save_usage(services.paths, usage))
         _say(f"{kind} sync: {report.status}, {sum(report.counts.values())} records, "
              f"{report.api_calls} API calls" + "".join(

@@ -54,10 +54,6 @@ class OrgProfile:
         """Organization.OrganizationType as Salesforce spells it."""
         return f"{self.edition} Edition"
 
-    @property
-    def has_api(self) -> bool:
-        """Professional Edition has the API only with the paid add-on."""
-        return self.api_enabled
 
     @property
     def outbound_messages_available(self) -> bool:

@@ -102,11 +102,6 @@ class Catalog:
                 return obj
         return None
 
-    def by_prefix(self, key_prefix: str) -> ObjectDef | None:
-        for obj in self.objects.values():
-            if obj.key_prefix == key_prefix:
-                return obj
-        return None
 
     def visible(self, profile: OrgProfile) -> Catalog:
         """The catalog as the connected user sees it: FLS-hidden fields removed."""

@@ -131,7 +131,7 @@ async def sync_command(paths: Paths, kind: str | None, *, as_json: bool, out: Te
     from smvue_tui.salesforce.session import Session
     from smvue_tui.salesforce.token_store import TokenStore
     from smvue_tui.store.db import open_store
-    from smvue_tui.sync.engine import SyncEngine
+    from smvue_tui.sync.runner import run_once
     from smvue_tui.sync.status import save_usage
 
     try:
@@ -147,15 +147,12 @@ async def sync_command(paths: Paths, kind: str | None, *, as_json: bool, out: Te
     try:
         record_connection(session.credentials)
         kind = kind or initial_or_incremental()
-        async with SalesforceClient(session) as client:
-            engine = SyncEngine(client, db, progress=display)
-            try:
-                report = await engine.run(kind)
-            finally:
-                engine.close()
-                display.redraw()
-                save_usage(paths, client.usage)
-                await session.aclose()
+        try:
+            report = await run_once(SalesforceClient(session), db, kind, progress=display,
+                                    on_usage=lambda usage: save_usage(paths, usage))
+        finally:
+            display.redraw()
+            await session.aclose()
     finally:
         db.close()
     result = dataclasses.asdict(report)

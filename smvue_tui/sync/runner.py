@@ -1,4 +1,4 @@
-"""One sync run from a client factory: build the client, run the engine, always clean up."""
+"""One sync run on a client: run the engine, then always close both and report API usage."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from smvue_tui.sync.engine import SyncEngine, SyncReport
 from smvue_tui.sync.progress import ProgressCallback
 
 
-async def run_once(client_factory: Callable[[], Any], db: SqliteDatabase, kind: str, *,
+async def run_once(client: Any, db: SqliteDatabase, kind: str, *,
                    progress: ProgressCallback | None = None,
                    on_usage: Callable[[Any], None] | None = None) -> SyncReport:
-    """Run one sync of ``kind``; ``on_usage`` gets the client's last API-usage reading."""
-    client = client_factory()
+    """Run one sync of ``kind`` on ``client`` (closed afterwards); ``on_usage`` gets the
+    client's last API-usage reading."""
     engine = SyncEngine(client, db, progress=progress)
     try:
         return await engine.run(kind)
