@@ -33,7 +33,12 @@ from smvue_tui.salesforce.errors import (
     from_rest_body,
 )
 from smvue_tui.salesforce.guard import RequestLog
-from smvue_tui.salesforce.records import strip_attributes, unfinished_children
+from smvue_tui.salesforce.records import (
+    drop_attributes,
+    is_flat,
+    strip_attributes,
+    unfinished_children,
+)
 from smvue_tui.salesforce.requester import Requester, SessionLike, Sleep, json_body
 from smvue_tui.salesforce.usage import ApiUsage
 
@@ -175,16 +180,18 @@ class SalesforceClient:
         params: dict[str, str] | None = {"q": soql}
         pages = seen = 0
         used_urls: set[str] = set()
+        flat = is_flat(soql)  # no nested results: skip walking every value of every record
         while True:
             try:
                 body = await self._get_json(url, params=params, headers=headers,
                                             essential=essential)
                 records = _records_of(body)
-                await self._finish_children(records, headers, essential)
+                if not flat:
+                    await self._finish_children(records, headers, essential)
             except InvalidQueryLocator as err:
                 raise _locator_error(err, soql, pages, seen) from None
             if not keep_attributes:
-                strip_attributes(records)
+                (drop_attributes if flat else strip_attributes)(records)
             pages += 1
             seen += len(records)
             done = bool(body.get("done", True))

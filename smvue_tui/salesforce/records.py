@@ -30,6 +30,34 @@ def strip_attributes(value: Any) -> Any:
     return value
 
 
+def select_list(soql: str) -> str:
+    """The text between SELECT and the query's own FROM (a subquery's FROM is skipped)."""
+    depth = 0
+    upper = soql.upper()
+    for i, char in enumerate(soql):
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif (depth == 0 and upper.startswith("FROM", i) and soql[i - 1:i].isspace()
+              and soql[i + 4:i + 5].isspace()):
+            return soql[:i]
+    return soql
+
+
+def is_flat(soql: str) -> bool:
+    """True when the query selects plain fields only (no parent path, no child subquery):
+    its records need no recursive walk."""
+    fields = select_list(soql)
+    return "." not in fields and "(" not in fields
+
+
+def drop_attributes(records: list[Any]) -> None:
+    """``strip_attributes`` for the records of a flat query: one level, fast."""
+    for record in records:
+        record.pop("attributes", None)
+
+
 def is_query_result(value: Any) -> bool:
     """A nested child-subquery result: ``{"totalSize", "done", "records": [...]}``."""
     return (isinstance(value, dict) and isinstance(value.get("records"), list)

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 import httpx
+import orjson
 
 from smvue_tui.salesforce.errors import (
     RateLimitExceeded,
@@ -220,7 +221,9 @@ def _snippet(text: str, limit: int = 200) -> str:
 def json_body(response: httpx.Response) -> Any:
     """The response's JSON, or a typed error when Salesforce (or a proxy) sent something else."""
     try:
-        return response.json()
+        # orjson: a 2,000-record page decodes ~3× faster than with json, and decoding runs on
+        # the event loop the UI shares.
+        return orjson.loads(response.content)
     except ValueError:
         raise SalesforceError(
             f"expected JSON from {response.request.url.path}, got "

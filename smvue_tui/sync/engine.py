@@ -42,6 +42,7 @@ from smvue_tui.sync.fetch import (
     fetch_ordered,
     format_stamp,
     load_cursor,
+    ordered_soql,
     parse_stamp,
     soql_datetime,
     write_page,
@@ -58,13 +59,20 @@ from smvue_tui.sync.repair import (
 )
 from smvue_tui.sync.scope import prune
 
-CLOSURE = ("Account", "Contact", "AccountTeamMember")
+# Read by semi-joins that select exactly their scope on the server, so none of them waits for
+# the deals (or accounts) to be stored first.
+SEMI_JOINED = ("Account", "Contact", "AccountTeamMember", *DEAL_CHILDREN)
 # Objects whose rows need others in the store first: processed after them.
 _ORDER = {"Opportunity": 0, "OpportunityContactRole": 2, "OpportunityHistory": 2,
           "OpportunityTeamMember": 2, "Account": 3, "Contact": 4, "AccountTeamMember": 4}
-# What each object needs stored before its initial read starts.
-_NEEDS = {name: ("Opportunity",) for name in DEAL_CHILDREN}
-_FIRST = frozenset(("Opportunity", "Account", "Contact", "AccountTeamMember"))
+# Initial reads are granted lanes biggest first (typical orgs: stage history and activities
+# outnumber deals), so the longest chain of pages starts at once and small objects fill in.
+_INITIAL_PRIORITY = ("OpportunityHistory", "Opportunity", "Task", "Event", "Contact",
+                     "OpportunityContactRole", "Lead", "Account", "EmailMessage", "LeadHistory",
+                     "OpportunityTeamMember", "AccountTeamMember")
+# Objects of a handful of rows: the first (usually only) page of each is read for all of them
+# in one /composite call, instead of one call and one lane each.
+_SMALL = ("Organization", "RecordType", "OpportunityStage", "User")
 _DEALS_SEMI_JOIN = "AccountId IN (SELECT AccountId FROM Opportunity WHERE {deals})"
 
 
@@ -215,35 +223,63 @@ class SyncEngine:
 
     async def _initial(self, ctx: SyncContext, report: SyncReport, pending: list[ObjectSpec],
                        run_started: datetime) -> None:
-        """Every pending object, each starting as soon as what it needs is stored.
+        """Every pending object, read concurrently in bounded lanes, biggest first.
 
-        Deal children need the deals (a child page keeps only rows whose deal is stored, and
-        its cursor moves past the rest — read before their deal they would be lost after a
-        pause or crash); accounts and contacts are read by semi-joins from the start.
+        Deal children, accounts and contacts are read by semi-joins on the deals' scope and
+        kept whole (``scoped=False``): they need no deal stored first, so a pause or crash
+        loses nothing. Rows whose deal changed scope meanwhile are pruned, or topped up, at
+        the end of the run.
         """
         deals = scope_filter(SPECS_BY_NAME["Opportunity"], self.lookbacks, ctx.today)
         semi_join = _DEALS_SEMI_JOIN.format(deals=deals)
         wheres = {s.sobject: scope_filter(s, self.lookbacks, ctx.today) for s in pending}
         wheres.update({"Account": f"Id IN (SELECT AccountId FROM Opportunity WHERE {deals})",
                        "Contact": semi_join, "AccountTeamMember": semi_join})
-        names = {s.sobject for s in pending}
-        finished = {name: asyncio.Event() for name in names}
-        lane = asyncio.Semaphore(self.concurrency)
+        rank = {name: i for i, name in enumerate(_INITIAL_PRIORITY)}
+        ordered = sorted(pending, key=lambda s: rank.get(s.sobject, len(rank)))
+        lane = asyncio.Semaphore(self.concurrency)  # granted in the order asked
 
         async def one(spec: ObjectSpec) -> None:
-            try:
-                for need in _NEEDS.get(spec.sobject, ()):
-                    if need in names:
-                        await finished[need].wait()
-                async with lane:
-                    await self._initial_object(ctx, report, spec, wheres[spec.sobject],
-                                               run_started)
-            finally:
-                finished[spec.sobject].set()
+            async with lane:
+                await self._initial_object(ctx, report, spec, wheres[spec.sobject],
+                                           run_started)
 
-        # Lanes are granted in order: the deals (the longest chain starts there) go first.
-        ordered = sorted(pending, key=lambda s: s.sobject not in _FIRST)
-        await gather_bounded(len(ordered), [one(s) for s in ordered])
+        async def small_ones(specs: list[ObjectSpec]) -> None:
+            for spec in await self._initial_small(ctx, specs, wheres, run_started):
+                await one(spec)
+
+        small = [s for s in ordered if s.sobject in _SMALL]
+        await gather_bounded(len(ordered) + 1, [
+            small_ones(small), *(one(s) for s in ordered if s.sobject not in _SMALL)])
+
+    async def _initial_small(self, ctx: SyncContext, specs: list[ObjectSpec],
+                             wheres: dict[str, str],
+                             run_started: datetime) -> list[ObjectSpec]:
+        """The first page of each small object in one /composite call; those answered whole
+        are done. Returns the others (resumed, failed or longer) for the normal path."""
+        cursors = {s.sobject: await ctx.writer.call(load_cursor, s.sobject) for s in specs}
+        fresh = [s for s in specs if not (cursors[s.sobject] and cursors[s.sobject].watermark)]
+        if len(fresh) < 2:  # one query is one call either way
+            return specs
+        results = await ctx.client.composite([
+            {"url": "query?q=" + quote(ordered_soql(
+                ctx, s, [wheres[s.sobject]] if wheres[s.sobject] else []), safe=""),
+             "referenceId": s.sobject} for s in fresh])
+        answers = {item.get("referenceId"): item for item in results}
+        rest = [s for s in specs if s not in fresh]
+        for spec in fresh:
+            item = answers.get(spec.sobject)
+            if item is None or composite_error(item) or not item["body"].get("done", False):
+                rest.append(spec)  # the normal path reads it again, and handles its error
+                continue
+            records = [_strip(r) for r in item["body"].get("records", [])]
+            meter = ObjectMeter(spec.sobject)
+            meter.total = len(records)
+            cursor = ({"watermark": records[-1].get(spec.cursor_field),
+                       "watermark_id": records[-1]["Id"]} if records else None)
+            meter.done = await write_page(ctx, spec, records, cursor)
+            await self._initial_done(ctx, spec, cursors[spec.sobject], meter, run_started)
+        return rest
 
     async def _initial_object(self, ctx: SyncContext, report: SyncReport, spec: ObjectSpec,
                               where: str, run_started: datetime) -> None:
@@ -251,16 +287,18 @@ class SyncEngine:
         start = (cursor.watermark, cursor.watermark_id) if cursor else (None, None)
         meter = ObjectMeter(spec.sobject)
         try:
-            # The closure's semi-joins select exactly its scope on the server, so those rows
-            # need no deal or account stored first (what is left out of the closure when a
-            # deal changes meanwhile is pruned, or topped up, at the end of the run).
             await fetch_ordered(ctx, spec, where, start=start, meter=meter,
-                                scoped=spec.sobject not in CLOSURE)
+                                scoped=spec.sobject not in SEMI_JOINED)
         except (FieldUnavailable, ObjectUnavailable) as exc:
             if spec.essential:
                 raise
             report.skipped[spec.sobject] = exc.describe()
             return
+        await self._initial_done(ctx, spec, cursor, meter, run_started)
+
+    async def _initial_done(self, ctx: SyncContext, spec: ObjectSpec,
+                            cursor: m.SyncCursor | None, meter: ObjectMeter,
+                            run_started: datetime) -> None:
         # A re-read (a newly mapped field, a full sync) keeps the delete check where it was:
         # rows deleted since then are still found by the next incremental's /deleted call.
         checked = cursor.deletes_checked_until if cursor else None

@@ -206,12 +206,7 @@ async def fetch_ordered(ctx: SyncContext, spec: ObjectSpec, where: str, *,
         if window:
             clauses.append(f"{f} >= {soql_datetime(format_stamp(window[0]))} AND "
                            f"{f} < {soql_datetime(format_stamp(window[1]))}")
-        soql = f"SELECT {ctx.select(spec)} FROM {spec.sobject}"
-        if clauses:
-            soql += " WHERE " + " AND ".join(f"({c})" for c in clauses)
-        soql += f" ORDER BY {f} ASC, Id ASC"
-        if limit:
-            soql += f" LIMIT {limit}"
+        soql = ordered_soql(ctx, spec, clauses, limit)
         got = 0
         try:
             async for page in read_ahead(ctx.client.query_pages(soql,
@@ -253,6 +248,17 @@ async def fetch_ordered(ctx: SyncContext, spec: ObjectSpec, where: str, *,
         if lower > datetime.now(UTC):
             return stamp, last_id
         window = (lower, lower + (span or MIN_WINDOW))
+
+
+def ordered_soql(ctx: SyncContext, spec: ObjectSpec, clauses: list[str],
+                 limit: int | None = None) -> str:
+    """The query of ``spec``'s rows matching all ``clauses``, in (cursor field, Id) order."""
+    f = spec.cursor_field
+    soql = f"SELECT {ctx.select(spec)} FROM {spec.sobject}"
+    if clauses:
+        soql += " WHERE " + " AND ".join(f"({c})" for c in clauses)
+    soql += f" ORDER BY {f} ASC, Id ASC"
+    return soql + (f" LIMIT {limit}" if limit else "")
 
 
 async def _earliest(ctx: SyncContext, spec: ObjectSpec, where: str, stamp: str | None) -> datetime:

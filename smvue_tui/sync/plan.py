@@ -16,6 +16,7 @@ check the store equals the org.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -49,7 +50,7 @@ class ObjectSpec:
     constants: dict[str, str] = field(default_factory=dict)  # e.g. {"_kind": "Task"}
     essential: bool = True  # required objects fail the sync when unreadable; others are skipped
 
-    @property
+    @functools.cached_property  # read for every row written
     def fields(self) -> tuple[str, ...]:
         sources = {s for group in self.derived.values() for s in group}
         ordered = dict.fromkeys((*self.required, *self.optional, *sorted(sources)))

@@ -50,10 +50,8 @@ async def top_up(ctx: SyncContext) -> None:
     by Id cost as many calls again.
     """
     new_deals = (await ctx.writer.call(pending_closure)).get("Opportunity", [])
-    for name in DEAL_CHILDREN:
-        spec = _usable(ctx, name)
-        if spec and new_deals:
-            await fetch_by_ids(ctx, spec, "OpportunityId", new_deals)
+    if new_deals:
+        await _fetch_related(ctx, DEAL_CHILDREN, "OpportunityId", new_deals)
     account = _usable(ctx, "Account")
     for _ in range(8):  # the parent chain, one level per round (Salesforce allows 5 levels)
         if account is None:
@@ -65,16 +63,21 @@ async def top_up(ctx: SyncContext) -> None:
     # Accounts added above, and any that arrived new in a change page (a deal moved to an
     # account changed in the same window): their contacts and team were never fetched.
     new_accounts = (await ctx.writer.call(pending_closure)).get("Account", [])
-    for name in ("Contact", "AccountTeamMember"):
-        spec = _usable(ctx, name)
-        if spec and new_accounts:
-            await fetch_by_ids(ctx, spec, "AccountId", new_accounts)
+    if new_accounts:
+        await _fetch_related(ctx, ("Contact", "AccountTeamMember"), "AccountId", new_accounts)
     contact = _usable(ctx, "Contact")
     if contact:
         missing_contacts = await ctx.writer.call(missing_contact_ids)
         if missing_contacts:
             await fetch_by_ids(ctx, contact, "Id", missing_contacts)
     await ctx.writer.call(clear_pending_closure)
+
+
+async def _fetch_related(ctx: SyncContext, names: tuple[str, ...], id_field: str,
+                         ids: list[str]) -> None:
+    """The rows of each of ``names`` whose ``id_field`` is in ``ids``, objects side by side."""
+    specs = [spec for spec in map(lambda n: _usable(ctx, n), names) if spec]
+    await gather_bounded(len(specs), [fetch_by_ids(ctx, s, id_field, ids) for s in specs])
 
 
 def local_ids(spec: ObjectSpec) -> list[str]:
