@@ -61,7 +61,7 @@ class SmvueApp(App[None]):
         # Every SyncStarted/SyncProgress/SyncFinished, for screens that watch the sync
         # (a signal, so screens that do not subscribe never see them bubble back here).
         self.sync_events: Signal[Any] = Signal(self, "sync_events")
-        self.sync_client: Any = None  # the running sync's client (its usage reading)
+        self.sync_client: Any = None  # the running sync's runner (its usage reading)
         self.live: Any = None  # LiveServices while connected: schedule + notifications
 
     @property
@@ -134,30 +134,29 @@ class SmvueApp(App[None]):
                         description=f"{kind} sync")
 
     async def _run_sync(self, kind: str) -> Any:
-        from smvue_tui.salesforce.errors import SalesforceError
-        from smvue_tui.sync.engine import SyncReport
-        from smvue_tui.sync.runner import run_once
-        from smvue_tui.sync.status import save_usage
-
-        assert self.services.client_factory is not None
-        try:
-            client = self.services.client_factory()
-        except SalesforceError as exc:  # no stored login, or it cannot be read
-            failed = SyncReport(kind, status="failed")
-            failed.error(exc)
-            self.post_message(SyncFinished(failed))
-            return failed
-        self.sync_client = client
+        runner = self._sync_runner(kind)
+        self.sync_client = runner  # its usage reading, for the sync screen
         self.post_message(SyncStarted(kind))
         try:
-            report = await run_once(
-                client, self.services.db, kind,
-                progress=lambda event: self.post_message(SyncProgress(event)),
-                on_usage=lambda usage: save_usage(self.services.paths, usage))
+            report = await runner.run(
+                kind, progress=lambda event: self.post_message(SyncProgress(event)))
         finally:
             self.sync_client = None
         self.post_message(SyncFinished(report))
         return report
+
+    def _sync_runner(self, kind: str) -> Any:
+        """A child process for the big runs (the screen keeps its core); notified records,
+        a few at a time, on this loop."""
+        if self.services.sync_in_child and kind != "webhook":
+            from smvue_tui.sync.child import ChildSync
+
+            return ChildSync(self.services.paths)
+        from smvue_tui.sync.runner import InProcessSync
+
+        assert self.services.client_factory is not None
+        return InProcessSync(self.services.client_factory, self.services.db,
+                             self.services.paths)
 
     def on_sync_progress(self, message: SyncProgress) -> None:
         self.last_progress[message.event.sobject] = message

@@ -33,6 +33,9 @@ class AppServices:
     # Builds a logged-in SalesforceClient from the stored tokens (None: not connected).
     client_factory: Callable[[], Any] | None = None
     demo_targets: list[DemoTarget] = field(default_factory=list)
+    # Run syncs in a child process (the TUI: keys stay instant while pages are decoded and
+    # written); tests and ``serve`` run them on the app's loop.
+    sync_in_child: bool = False
     # Tests turn background services off for deterministic screens.
     background: bool = True
 

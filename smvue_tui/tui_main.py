@@ -15,6 +15,7 @@ def run_tui(args: argparse.Namespace) -> int:
     from smvue_tui.connection import client_factory_for, has_stored_login
 
     services = AppServices.create()
+    services.sync_in_child = True
     log_to_file(services.paths)
     try:
         with contextlib.ExitStack() as stack:

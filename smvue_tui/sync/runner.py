@@ -1,4 +1,9 @@
-"""One sync run on a client: run the engine, then always close both and report API usage."""
+"""One sync run on a client: run the engine, then always close both and report API usage.
+
+``InProcessSync`` runs syncs on this process's event loop (``smvue-tui serve``, tests, the
+change-notification fetches); ``child.ChildSync`` runs them in a child process (the TUI). Both
+have ``run(kind, progress)`` and ``usage`` (the running sync's latest API reading).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,9 @@ from typing import Any
 
 from peewee import SqliteDatabase
 
+from smvue_tui.config import Paths
+from smvue_tui.salesforce.errors import SalesforceError
+from smvue_tui.salesforce.usage import ApiUsage
 from smvue_tui.sync.engine import SyncEngine, SyncReport
 from smvue_tui.sync.progress import ProgressCallback
 
@@ -24,3 +32,38 @@ async def run_once(client: Any, db: SqliteDatabase, kind: str, *,
         if on_usage is not None:
             on_usage(client.usage)
         await client.aclose()
+
+
+def could_not_start(kind: str, exc: SalesforceError) -> SyncReport:
+    """The report of a sync that found no usable login (none stored, or unreadable)."""
+    failed = SyncReport(kind, status="failed")
+    failed.error(exc)
+    return failed
+
+
+class InProcessSync:
+    """Syncs on this process's loop, each with a fresh client from ``client_factory``."""
+
+    def __init__(self, client_factory: Callable[[], Any], db: SqliteDatabase,
+                 paths: Paths) -> None:
+        self.client_factory = client_factory
+        self.db = db
+        self.paths = paths
+        self._client: Any = None
+
+    @property
+    def usage(self) -> ApiUsage:
+        return self._client.usage if self._client is not None else ApiUsage()
+
+    async def run(self, kind: str, progress: ProgressCallback | None = None) -> SyncReport:
+        from smvue_tui.sync.status import save_usage
+
+        try:
+            self._client = self.client_factory()
+        except SalesforceError as exc:
+            return could_not_start(kind, exc)
+        try:
+            return await run_once(self._client, self.db, kind, progress=progress,
+                                  on_usage=lambda usage: save_usage(self.paths, usage))
+        finally:
+            self._client = None

@@ -108,3 +108,33 @@ def test_describe_event_phases():
     assert describe_event(event("Task", 5, None)) == "5 / ?  250 rec/s  ETA 0:12"
     assert describe_event(event("Task", 5, None, phase="done")) == "5 / 5  done"
     assert describe_event(event("Lead", 0, 0, phase="skipped")) == "0 / 0  skipped"
+
+
+async def test_a_sync_in_a_child_process_fills_the_screens(empty_services, make_org):
+    """As `smvue-tui` runs it: login from the token store, the sync in a child process, its
+    progress on the sync screen, its rows in the pipelines."""
+    from smvue_tui.connection import client_factory_for
+    from smvue_tui.salesforce.credentials import credentials_from_token
+    from smvue_tui.salesforce.environments import resolve_environment
+    from smvue_tui.salesforce.token_store import TokenStore
+    from smvue_tui.store import models as m
+
+    running = make_org()
+    paths = empty_services.paths
+    TokenStore(paths.token_file).save(credentials_from_token(
+        running.web_login(), environment=resolve_environment(running.base_url),
+        client_id=running.org.client_id))
+    m.Connection.create(org_id=running.org.org_id, environment="demo",
+                        login_url=running.base_url, instance_url=running.base_url)
+    empty_services.client_factory = client_factory_for(paths)
+    empty_services.sync_in_child = True
+    app = SmvueApp(empty_services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s", "y")
+        await settle(pilot, lambda: app.last_report is not None, tries=1200)
+        assert app.last_report.status == "ok", app.last_report.errors
+        assert "Incremental sync finished" in status(app)
+        panel = app.screen.query_one(SyncPanel)
+        assert panel.events_shown()["Opportunity"].endswith("done")
+        assert app.sync_client is None  # the child is gone with its run
+    assert m.Opportunity.select().count() == app.last_report.counts["Opportunity"] > 0

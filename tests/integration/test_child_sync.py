@@ -1,0 +1,91 @@
+"""Syncs in a child process (as the TUI runs them) against a demo org over loopback."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from smvue_tui.config import app_paths
+from smvue_tui.salesforce.credentials import credentials_from_token
+from smvue_tui.salesforce.environments import resolve_environment
+from smvue_tui.salesforce.token_store import TokenStore
+from smvue_tui.store import models as m
+from smvue_tui.store.db import open_store
+from smvue_tui.sync.child import ChildSync
+from smvue_tui.sync.plan import Lookbacks
+from tests.integration.sync_support import differences
+
+
+def _log_in(running, paths) -> None:
+    creds = credentials_from_token(running.web_login(),
+                                   environment=resolve_environment(running.base_url),
+                                   client_id=running.org.client_id)
+    TokenStore(paths.token_file).save(creds)
+
+
+@pytest.fixture
+def paths():
+    return app_paths()  # under the test's own SMVUE_HOME
+
+
+@pytest.fixture
+def db(paths):
+    database = open_store(paths.database)
+    yield database
+    database.close()
+
+
+def _diff(running) -> list[str]:
+    from datetime import UTC, datetime
+
+    conn = running.org.store.reader()
+    try:
+        return differences(conn, Lookbacks(), datetime.now(UTC).date())
+    finally:
+        conn.close()
+
+
+async def test_initial_then_incremental_in_a_child_equal_the_org(demo, paths, db):
+    _log_in(demo, paths)
+    runner = ChildSync(paths)
+    events = []
+    report = await runner.run("initial", progress=events.append)
+    assert report.status == "ok", report.errors
+    assert report.counts["Opportunity"] > 0 and report.api_calls > 0
+    assert {e.sobject for e in events} >= {"Opportunity", "Account", "Contact"}
+    assert [e.phase for e in events if e.sobject == "Opportunity"][-1] == "done"
+    assert runner.usage.max and runner.usage.used > 0  # the child's API reading came along
+    assert _diff(demo) == []
+
+    demo.admin("POST", "/mutate", json={"count": 20, "seed": 5})
+    again = await ChildSync(paths).run("incremental")
+    assert again.status == "ok" and again.kind == "incremental"
+    assert _diff(demo) == []
+    runs = [r.status for r in m.SyncRun.select().order_by(m.SyncRun.id)]
+    assert runs == ["ok", "ok"]  # the child logged both runs in the shared store
+
+
+async def test_without_a_login_the_report_says_so(paths, db):
+    report = await ChildSync(paths).run("initial")
+    assert report.status == "failed"
+    assert report.errors[0]["code"] == "not_logged_in"
+
+
+async def test_cancelling_stops_the_child_and_the_next_run_resumes(make_org, paths, db):
+    running = make_org()
+    running.admin("POST", "/faults", json={"latency_ms": 40}).raise_for_status()
+    _log_in(running, paths)
+    runner = ChildSync(paths)
+    first_page = asyncio.Event()
+    task = asyncio.create_task(runner.run("initial", progress=lambda e: first_page.set()))
+    await asyncio.wait_for(first_page.wait(), 60)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    statuses = [r.status for r in m.SyncRun.select()]
+    assert statuses == ["cancelled"]  # stopped between pages, and recorded as such
+
+    report = await ChildSync(paths).run("initial")
+    assert report.status == "ok", report.errors
+    assert _diff(running) == []
