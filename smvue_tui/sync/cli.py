@@ -226,6 +226,13 @@ def render_summary(result: dict[str, Any]) -> str:
              f"{sum(records.values()):,} records stored ({sum(result['counts'].values()):,} "
              f"new), {removed:,} removed, {result['api_calls']} API calls, "
              f"{result['seconds']:.1f} s"]
+    drift = result.get("drift") or {}
+    if drift:  # reconcile found rows the store had missed: say which, and that they are back
+        found = ", ".join(f"{name} {n:,}" for name, n in sorted(drift.items()))
+        lines.append(f"  drift repaired: rows missing from the store were read again ({found})"
+                     if result["status"] == "ok" else f"  drift found, not yet repaired: {found}")
+    elif result["kind"] == "reconcile" and result["status"] == "ok":
+        lines.append("  reconciled: every object's Ids and counts match the org")
     for name, reason in sorted(result["skipped"].items()):
         lines.append(f"  skipped {name}: {reason}")
     for error in result["errors"] if result["status"] == "ok" else []:

@@ -81,3 +81,14 @@ def test_exit_codes_and_messages():
     assert "error: Insufficient permissions [INSUFFICIENT_ACCESS]" in err.getvalue()
     assert "what to do: Ask your admin." in err.getvalue()
     assert finish(_result("cancelled"), io.StringIO()) == EXIT_INTERRUPTED
+
+
+def test_summary_says_what_reconcile_found():
+    repaired = render_summary(_result(kind="reconcile", drift={"Contact": 3, "Task": 1}))
+    assert "drift repaired: rows missing from the store were read again (Contact 3, Task 1)" \
+        in repaired
+    clean = render_summary(_result(kind="reconcile", drift={}))
+    assert "reconciled: every object's Ids and counts match the org" in clean
+    failed = render_summary(_result(kind="reconcile", status="failed", drift={"Contact": 3}))
+    assert "drift found, not yet repaired: Contact 3" in failed
+    assert "drift" not in render_summary(_result())  # other kinds say nothing about it
