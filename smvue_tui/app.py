@@ -48,7 +48,7 @@ class SmvueApp(App[None]):
         Binding("s", "switch_mode('sync')", "Sync status", id="sync_status"),
         Binding("y", "sync_now", "Sync now", id="sync_now"),
         Binding("w", "why_missing", "Why missing?", id="why_missing"),
-        Binding("question_mark", "help", "Keys", id="help"),
+        Binding("question_mark", "help", "All keys", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
     ]
 

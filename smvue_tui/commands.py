@@ -1,8 +1,9 @@
 """The command palette (ctrl+p): every key binding of the app and of the screen it opened on.
 
-Built from the same ``BINDINGS`` tables the footer and help screen show (with the user's
-``[keys]`` remaps), so a command can never drift from its key. Only bindings with an ``id``
-are offered: those are the app's actions; a widget's own cursor keys have none.
+Built from the same ``BINDINGS`` tables the footer shows (with the user's ``[keys]`` remaps),
+so a command can never drift from its key; the keys screen (``?``) lists the same commands.
+Only bindings with an ``id`` are offered: those are the app's actions; a widget's own cursor
+keys have none.
 """
 
 from __future__ import annotations
@@ -19,9 +20,15 @@ from textual.dom import DOMNode
 @dataclass(frozen=True)
 class Command:
     title: str
-    help: str
+    keys: tuple[str, ...]
+    """How each of its keys is shown (``?``, ``^t``, ``⏎``), with the user's remaps."""
+    binding_id: str
     node: DOMNode
     action: str
+
+    @property
+    def help(self) -> str:
+        return f"{' / '.join(self.keys)}  ({self.binding_id})"
 
 
 def commands_for(screen: DOMNode) -> list[Command]:
@@ -39,8 +46,7 @@ def commands_for(screen: DOMNode) -> list[Command]:
     out = []
     for ident, (node, binding) in found.items():
         title = binding.description or binding.action
-        out.append(Command(title, f"{' / '.join(keys[ident])}  ({binding.id})", node,
-                           binding.action))
+        out.append(Command(title, tuple(keys[ident]), binding.id, node, binding.action))
     return out
 
 

@@ -17,7 +17,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer, Header, Input, OptionList, Static
+from textual.widgets import ContentSwitcher, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from smvue_tui import connection as conn
@@ -29,6 +29,7 @@ from smvue_tui.salesforce.errors import AuthorizationError, SalesforceError
 from smvue_tui.screens import connect_text as text
 from smvue_tui.screens.connect_layout import steps
 from smvue_tui.widgets.big_text import BigText
+from smvue_tui.widgets.keys_footer import KeysFooter
 
 
 class StorageError(SalesforceError):
@@ -79,7 +80,7 @@ class ConnectScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield from steps()
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         options = self.query_one("#env-list", OptionList)

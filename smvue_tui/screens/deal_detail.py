@@ -19,13 +19,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Label, OptionList, Static
+from textual.widgets import Header, Label, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from smvue_tui.messages import StoreChanged
 from smvue_tui.screens.pipeline_modals import Answer, ConfirmModal, FormModal, NoteModal
 from smvue_tui.store import deals as dl
+from smvue_tui.widgets.keys_footer import KeysFooter
 from smvue_tui.widgets.store_write import write_in_background
 
 
@@ -136,7 +137,7 @@ class DealDetailScreen(Screen[None]):
                 yield OptionList(id="deal-actions")
                 with VerticalScroll(id="deal-activity-scroll"):
                     yield Static("", id="deal-activity")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#deal-notes").focus()

@@ -17,11 +17,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from smvue_tui.messages import StoreChanged
 from smvue_tui.salesforce.errors import SalesforceError
 from smvue_tui.store import field_mapping as fm
+from smvue_tui.widgets.keys_footer import KeysFooter
 
 _WRITES = threading.Lock()
 OFFLINE_NOTE = "Not connected: showing the fields already mapped. Connect to see all fields."
@@ -62,7 +63,7 @@ class FieldMappingScreen(Screen[None]):
                      "mapped field is filled on the next sync (y: Sync now).", classes="muted")
         yield DataTable(id="fields-table", cursor_type="row", zebra_stripes=True)
         yield Static("Loading…", id="fields-note", classes="muted")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -1,4 +1,8 @@
-"""The keys: every binding of the app and of the screen below, with what it does."""
+"""The keys: every binding of the screen below and of the app, with what it does.
+
+The same list the command palette offers (``commands.commands_for``), so the keys the footer
+has no room for are here, with the user's remapped keys.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
+
+from smvue_tui.commands import commands_for
+from smvue_tui.widgets.keys_footer import KeysFooter
 
 
 class HelpScreen(ModalScreen[None]):
@@ -20,16 +27,14 @@ class HelpScreen(ModalScreen[None]):
         from textual.containers import Vertical
 
         with Vertical(id="help-box"):
-            yield Static("Keys  (remap them in config.toml under [keys])", classes="title")
+            yield Static("Keys  (remap them in config.toml under [keys])", classes="title",
+                         markup=False)
             yield DataTable(id="help-keys", cursor_type="row", zebra_stripes=True)
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns("Key", "Action", "Binding id")
         below = self.app.screen_stack[-2] if len(self.app.screen_stack) > 1 else self.app.screen
-        seen = set()
-        for node in (self.app, below):
-            for binding in node.BINDINGS:
-                if isinstance(binding, Binding) and binding.id and binding.id not in seen:
-                    seen.add(binding.id)
-                    table.add_row(binding.key, binding.description or binding.action, binding.id)
+        for command in commands_for(below):
+            table.add_row(" / ".join(command.keys), command.title, command.binding_id)

@@ -14,12 +14,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from smvue_tui import connection as conn
 from smvue_tui.integration_card import Card, load_card
 from smvue_tui.messages import Disconnected, StoreChanged, SyncFinished
 from smvue_tui.widgets.confirm import ConfirmModal
+from smvue_tui.widgets.keys_footer import KeysFooter
 
 DISCONNECT_DETAILS = (
     "• SMVue stops syncing new data from Salesforce\n"
@@ -59,7 +60,7 @@ class IntegrationsScreen(Screen[None]):
         yield Static("Connected the wrong environment (sandbox instead of production)? Press x "
                      "to disconnect, then c to connect and choose the other one — your SMVue "
                      "data stays.", id="card-hint", classes="muted")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#card").border_title = "Salesforce"

@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static, Tab, Tabs
+from textual.widgets import Header, Input, Static, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
 from smvue_tui.messages import StoreChanged
@@ -32,6 +32,7 @@ from smvue_tui.screens.pipeline_modals import (
 from smvue_tui.screens.pipeline_view import DEAL_TABLE_COLUMNS, pct, summary_table, tab_id
 from smvue_tui.store import pipeline as pl
 from smvue_tui.store.deals import DEAL_COLUMNS, DealSource
+from smvue_tui.widgets.keys_footer import KeysFooter
 from smvue_tui.widgets.paged_table import PagedTable
 from smvue_tui.widgets.store_write import write_in_background
 
@@ -98,7 +99,7 @@ class PipelinesScreen(Screen[None]):
         yield Static("Loading…", id="pipeline-summary")
         yield PagedTable(DEAL_TABLE_COLUMNS, id="deals", sort=DealSource().sort,
                          page_size=FIRST_PAGE, empty_text="No deals match these filters")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#deal-search").display = False

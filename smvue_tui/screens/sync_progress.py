@@ -14,11 +14,12 @@ from textual.binding import Binding
 from textual.clock import Clock
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from smvue_tui.integration_card import short_time
 from smvue_tui.messages import SyncFinished, SyncProgress, SyncStarted
 from smvue_tui.sync.status import load_usage
+from smvue_tui.widgets.keys_footer import KeysFooter
 from smvue_tui.widgets.sync_panel import SyncPanel
 
 LEAVE_HINT = ("You can leave this screen: the sync keeps running. "
@@ -52,7 +53,7 @@ class SyncProgressScreen(Screen[None]):
             yield SyncPanel(clock=self._clock, id="sync-panel")
             yield Static("", id="sync-errors")
             yield Static(LEAVE_HINT, id="sync-hint", classes="muted")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.app.sync_events.subscribe(self, self._on_sync_event)  # type: ignore[attr-defined]

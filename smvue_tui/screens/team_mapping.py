@@ -18,10 +18,11 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static
+from textual.widgets import DataTable, Header, Input, Label, Select, Static
 
 from smvue_tui.messages import StoreChanged
 from smvue_tui.store import team
+from smvue_tui.widgets.keys_footer import KeysFooter
 
 _WRITES = threading.Lock()  # one team write at a time, in key-press order
 
@@ -65,7 +66,7 @@ class TeamMappingScreen(Screen[None]):
                      classes="muted hint")
         yield DataTable(id="team-table", cursor_type="row", zebra_stripes=True)
         yield Static("Loading…", id="team-summary", classes="muted")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -27,6 +27,7 @@ from smvue_tui.salesforce.errors import SalesforceError
 from smvue_tui.store import models as m
 from smvue_tui.store import pipeline as pl
 from smvue_tui.store import why_missing as wm
+from smvue_tui.widgets.keys_footer import KeysFooter
 
 
 @dataclass
@@ -109,6 +110,7 @@ class WhyMissingScreen(ModalScreen[None]):
             with VerticalScroll(id="why-results"):
                 yield Static("", id="why-text")
             yield Static("enter: look up · escape: close", classes="muted")
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         if self.flt is None:

@@ -25,6 +25,7 @@ async def test_starts_on_connect_and_every_mode_opens(tmp_path):
             assert app.current_mode == mode
         await pilot.press("question_mark")
         assert app.screen.__class__.__name__ == "HelpScreen"
+        assert "under [keys]" in str(app.screen.query_one(".title").render())
 
 
 async def test_connected_store_opens_pipelines_and_keys_remap(tmp_path):
