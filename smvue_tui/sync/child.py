@@ -34,6 +34,7 @@ from smvue_tui.sync.progress import ProgressCallback, ProgressEvent
 log = logging.getLogger(__name__)
 CHILD_NICENESS = 10
 STOP_GRACE_S = 10.0  # after SIGTERM, how long the child may take to finish its page
+LINE_LIMIT = 1 << 20  # bytes per protocol line (a report with many errors stays well under)
 
 
 class ChildSync:
@@ -46,7 +47,7 @@ class ChildSync:
     async def run(self, kind: str, progress: ProgressCallback | None = None) -> SyncReport:
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "smvue_tui.sync.child", stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, limit=LINE_LIMIT)
         assert proc.stdin and proc.stdout and proc.stderr
         paths = {f.name: str(getattr(self.paths, f.name)) for f in dataclasses.fields(Paths)}
         proc.stdin.write(json.dumps({"kind": kind, "paths": paths}).encode())
@@ -56,7 +57,11 @@ class ChildSync:
         report: SyncReport | None = None
         try:
             async for line in proc.stdout:
-                message = json.loads(line)
+                try:
+                    message = json.loads(line)
+                except ValueError:  # not ours (a library printing): keep it for the log
+                    errors.append(line.decode(errors="replace"))
+                    continue
                 if "report" in message:
                     report = SyncReport(**message["report"])
                 elif "progress" in message:
@@ -65,7 +70,7 @@ class ChildSync:
                         progress(ProgressEvent(**message["progress"]))
             await proc.wait()
             await drain
-        except asyncio.CancelledError:
+        except BaseException:  # cancelled (or a bug here): the child must not run on alone
             await _stop(proc)
             drain.cancel()
             raise

@@ -89,3 +89,15 @@ async def test_cancelling_stops_the_child_and_the_next_run_resumes(make_org, pat
     report = await ChildSync(paths).run("initial")
     assert report.status == "ok", report.errors
     assert _diff(running) == []
+
+
+async def test_a_child_that_dies_gives_a_failed_report_with_a_remedy(demo, paths):
+    _log_in(demo, paths)
+    paths.database.parent.mkdir(parents=True, exist_ok=True)
+    paths.database.mkdir()  # the store cannot open: the child stops with a traceback
+    report = await ChildSync(paths).run("initial")
+    assert report.status == "failed"
+    error = report.errors[0]
+    assert error["code"] == "SYNC_PROCESS_FAILED"
+    assert "resumes where it stopped" in error["remedy"]
+    assert error["detail"]  # the child's last words, not an empty message
