@@ -18,6 +18,7 @@ from textual.widgets import Header, Static
 
 from smvue_tui.integration_card import short_time
 from smvue_tui.messages import SyncFinished, SyncProgress, SyncStarted
+from smvue_tui.screens.team_mapping import TeamMappingScreen
 from smvue_tui.sync.status import load_usage
 from smvue_tui.widgets.keys_footer import KeysFooter
 from smvue_tui.widgets.sync_panel import SyncPanel
@@ -149,4 +150,10 @@ class SyncProgressScreen(Screen[None]):
     # --- keys ----------------------------------------------------------------------------------
 
     def action_continue(self) -> None:
-        self.app.switch_mode("team")
+        app: Any = self.app
+        report = app.last_report
+        first_run = app.coordinator.running == "initial" or (
+            app.coordinator.running is None and report is not None and report.kind == "initial")
+        app.switch_mode("team")
+        if isinstance(app.screen, TeamMappingScreen):
+            app.screen.first_run = first_run  # the first-time flow: team says what is next

@@ -1,5 +1,8 @@
 """Team Member Mapping: choose the reps you coach, their role and manager; import new owners.
 
+``n`` continues to the pipelines; in the first-time flow (connect → sync → team) a line under
+the table says so as soon as one rep is selected.
+
 The table lists every Salesforce user who owns deals (and every team member). All store work
 runs in thread workers (``store/team.py``); writes are serialized by one lock and followed by
 a reload, which reports back with a message.
@@ -42,8 +45,10 @@ class TeamMappingScreen(Screen[None]):
     DEFAULT_CSS = """
     TeamMappingScreen #team-table { height: 1fr; }
     TeamMappingScreen .hint, TeamMappingScreen #team-summary { padding: 0 1; }
+    TeamMappingScreen #team-next { padding: 0 1; color: $success; text-style: bold; }
     """
     BINDINGS = [
+        Binding("n", "continue", "Continue to pipelines", id="team_continue"),
         Binding("space", "toggle_rep", "Select rep", id="team_toggle"),
         Binding("r", "cycle_role", "Role", id="team_role"),
         Binding("m", "cycle_manager", "Manager", id="team_manager"),
@@ -57,6 +62,8 @@ class TeamMappingScreen(Screen[None]):
         self.rows: list[team.TeamRow] = []
         """What the table shows, in order (filled by the load worker)."""
         self.managers: list[tuple[str, int]] = []
+        self.first_run = False
+        """Arrived from the first-time flow (connect → initial sync → team): say what is next."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -66,6 +73,7 @@ class TeamMappingScreen(Screen[None]):
                      classes="muted hint")
         yield DataTable(id="team-table", cursor_type="row", zebra_stripes=True)
         yield Static("Loading…", id="team-summary", classes="muted")
+        yield Static("", id="team-next")
         yield KeysFooter()
 
     def on_mount(self) -> None:
@@ -78,6 +86,10 @@ class TeamMappingScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         self.load()
+
+    def on_screen_suspend(self) -> None:
+        if self.app.current_mode != "team":  # left for another screen, not a dialog on top
+            self.first_run = False
 
     def on_store_changed(self, message: StoreChanged) -> None:
         self.load()
@@ -112,6 +124,16 @@ class TeamMappingScreen(Screen[None]):
         if new:
             text += f" · {new} not yet in the team (c imports them)"
         self.query_one("#team-summary", Static).update(text)
+        self.show_next(reps)
+
+    def show_next(self, reps: int) -> None:
+        """In the first-time flow, once a rep is selected: which key leads on."""
+        line = self.query_one("#team-next", Static)
+        line.display = self.first_run and reps > 0
+        key = next((self.app.get_key_display(active.binding)
+                    for active in self.active_bindings.values()
+                    if active.binding.id == "team_continue"), "n")
+        line.update(f"Next: press {key} to continue to your team's pipelines.")
 
     def current_key(self) -> str | None:
         table = self.query_one(DataTable)
@@ -140,6 +162,10 @@ class TeamMappingScreen(Screen[None]):
             self.notify("No one to change yet: nobody owns deals", severity="warning")
             return
         self.write(lambda: change(key))
+
+    def action_continue(self) -> None:
+        self.first_run = False
+        self.app.switch_mode("pipelines")
 
     def action_toggle_rep(self) -> None:
         self._on_current(team.toggle_coached)

@@ -22,7 +22,8 @@ async def test_palette_lists_sync_now_and_screen_actions(empty_services):
         await pilot.press("t")
         await pilot.pause()
         titles = {c.title: c for c in commands_for(app.screen)}
-        assert {"Sync now", "Why missing?", "Import from CRM", "Select rep", "Keys"} <= set(titles)
+        assert {"Sync now", "Why missing?", "Import from CRM", "Select rep", "All keys",
+                "Continue to pipelines"} <= set(titles)
         assert titles["Sync now"].help == "y  (sync_now)"
         await pilot.press("ctrl+p")
         await pilot.pause()

@@ -13,6 +13,7 @@ from smvue_tui.config import app_paths
 from smvue_tui.connection import demo_consent_redirect
 from smvue_tui.salesforce.token_store import TokenStore
 from smvue_tui.screens.connect import ConnectScreen
+from smvue_tui.screens.team_mapping import TeamMappingScreen
 from smvue_tui.services import AppServices, DemoTarget
 from smvue_tui.store import models as m
 from smvue_tui.store.db import open_store
@@ -61,7 +62,7 @@ async def paste(pilot, screen, text: str) -> None:
     await pilot.press("enter")
 
 
-async def test_demo_production_one_key_preflight_then_sync(demo_services):
+async def test_demo_production_one_key_preflight_sync_team_then_pipelines(demo_services):
     app = SmvueApp(demo_services)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await to_login_step(app, pilot)
@@ -80,6 +81,21 @@ async def test_demo_production_one_key_preflight_then_sync(demo_services):
         await settle(pilot, lambda: app.last_report is not None)
         assert app.last_report.status == "ok", app.last_report.errors
         assert m.Opportunity.select().count() > 0
+        # First-time flow: the team screen says which key leads on once a rep is selected.
+        await pilot.press("enter")  # continue to team mapping
+        team = app.screen
+        assert isinstance(team, TeamMappingScreen)
+        await settle(pilot, lambda: bool(team.rows))
+        next_line = team.query_one("#team-next", Static)
+        assert not next_line.display  # no rep selected yet
+        await pilot.press("space")
+        await settle(pilot, lambda: next_line.display)
+        assert "press n to continue" in str(next_line.render())
+        await pilot.press("n")
+        assert app.current_mode == "pipelines"
+        await pilot.press("t")  # the first-time flow is over: no hint any more
+        await settle(pilot, lambda: "1 reps selected" in shown(app, "#team-summary"))
+        assert not next_line.display
 
 
 async def test_paste_back_finishes_the_login(demo_services):

@@ -5,9 +5,11 @@ from __future__ import annotations
 from contextlib import suppress
 
 from textual.notifications import Notify
+from textual.widgets._footer import FooterKey
 from textual.worker import WorkerCancelled
 
 from smvue_tui.app import SmvueApp
+from smvue_tui.commands import commands_for
 from smvue_tui.screens.team_mapping import AddMemberScreen, TeamMappingScreen
 from smvue_tui.store import models as m
 
@@ -139,3 +141,26 @@ async def test_offline_empty_store_adds_a_member_without_a_manager(empty_service
         solo = m.TeamMember.get()
         assert (solo.name, solo.manager_id, solo.coached) == ("Solo Rep", None, True)
         assert [r.name for r in app.screen.rows] == ["Solo Rep"]
+
+
+async def test_continue_key_shown_in_footer_and_palette_leads_to_pipelines(synced_services):
+    synced_services.paths.config_dir.mkdir(parents=True, exist_ok=True)
+    synced_services.paths.config_file.write_text('[keys]\nteam_continue = "ctrl+n"\n')
+    app = SmvueApp(synced_services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("t")
+        await settle(app, pilot)
+        screen = app.screen
+        footer = [(k.key_display, k.description) for k in screen.query(FooterKey)]
+        assert ("^n", "Continue to pipelines") in footer
+        command = next(c for c in commands_for(screen) if c.binding_id == "team_continue")
+        assert (command.title, command.keys) == ("Continue to pipelines", ("^n",))
+        await go_to(app, pilot, AVA)
+        await pilot.press("space")
+        await settle(app, pilot)
+        assert member(AVA).coached
+        assert not screen.query_one("#team-next").display  # opened with t: no first-time hint
+        await pilot.press("n")  # remapped away: n does nothing here
+        assert app.current_mode == "team"
+        await pilot.press("ctrl+n")
+        assert app.current_mode == "pipelines"
