@@ -27,8 +27,15 @@ def _v1_initial(db: SqliteDatabase) -> None:
     db.create_tables(models.ALL_MODELS)
 
 
+def _v2_drop_modstamp_indexes(db: SqliteDatabase) -> None:
+    """SystemModstamp indexes were never read, and slowed every row a sync writes."""
+    for model in models.ALL_MODELS:
+        if "system_modstamp" in model._meta.fields:
+            db.execute_sql(f'DROP INDEX IF EXISTS "{model._meta.table_name}_SystemModstamp"')
+
+
 # Index i holds the migration from version i to i + 1. Append only; never edit a shipped one.
-MIGRATIONS: list[Callable[[SqliteDatabase], None]] = [_v1_initial]
+MIGRATIONS: list[Callable[[SqliteDatabase], None]] = [_v1_initial, _v2_drop_modstamp_indexes]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

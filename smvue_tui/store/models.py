@@ -49,7 +49,9 @@ class SfRecord(BaseModel):
     """A mirrored Salesforce record: keyed by its 18-char Id."""
 
     id = CharField(primary_key=True, max_length=18, column_name="Id")
-    system_modstamp = _sf("SystemModstamp", index=True)
+    # Not indexed: the store never selects by it (cursors live in SyncCursor), and an index
+    # on every mirrored table cost each written row one more b-tree update.
+    system_modstamp = _sf("SystemModstamp")
 
 
 # --- mirrors ---------------------------------------------------------------------------------

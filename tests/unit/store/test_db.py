@@ -30,3 +30,20 @@ def test_mirrored_columns_use_salesforce_names(tmp_path):
     columns = m.sf_columns(m.Opportunity)
     assert columns["StageName"] == "stage_name" and columns["Id"] == "id"
     assert "_custom_fields" not in columns
+
+
+def test_upgrade_from_v1_drops_the_unused_modstamp_indexes_and_keeps_data(tmp_path):
+    path = tmp_path / "smvue.sqlite3"
+    db = open_store(path)
+    m.Note.create(opportunity_id="0068W0000000001QAA", body="kept")
+    # A store written by the first release: v1 with its SystemModstamp indexes.
+    db.execute_sql('CREATE INDEX "opportunity_SystemModstamp" ON "opportunity" ("SystemModstamp")')
+    db.execute_sql("PRAGMA user_version = 1")
+    db.close()
+    again = open_store(path)
+    indexes = {name for (name,) in again.execute_sql(
+        "SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert "opportunity_SystemModstamp" not in indexes and "opportunity_OwnerId" in indexes
+    assert schema_version(again) == SCHEMA_VERSION
+    assert [n.body for n in m.Note.select()] == ["kept"]
+    again.close()
