@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import operator
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -27,24 +28,56 @@ def _columns(model: type[m.SfRecord]) -> dict[str, str]:
     return {f.column_name: name for name, f in model._meta.fields.items()}
 
 
+class RowShape:
+    """How API records selecting ``fields`` of one object become store rows: ``attrs`` (the
+    store attributes, ``id`` first) and ``values(record)``, the tuple of their values.
+
+    Built once per object and field list: a page of 2,000 records then costs one C-level
+    ``itemgetter`` call per record instead of a Python loop over every field (that loop was
+    a third of the sync's writer thread).
+    """
+
+    def __init__(self, spec: ObjectSpec, fields: tuple[str, ...],
+                 custom_fields: tuple[str, ...]) -> None:
+        columns = _columns(spec.model)
+        direct = [name for name in spec.fields if name in fields and name in columns]
+        direct.sort(key=lambda name: name != "Id")
+        self._get = operator.itemgetter(*direct)
+        self._single = len(direct) == 1
+        self._derived = tuple(spec.derived.values())
+        self._constants = tuple(spec.constants.values())
+        self._custom = custom_fields if spec.model is m.Opportunity else None
+        self.attrs = (*(columns[n] for n in direct), *(columns[c] for c in spec.derived),
+                      *(columns[c] for c in spec.constants),
+                      *(("custom_fields",) if self._custom is not None else ()))
+
+    def values(self, record: dict[str, Any]) -> tuple[Any, ...]:
+        base = (self._get(record),) if self._single else self._get(record)
+        derived = tuple(next((record[s] for s in sources if record.get(s) is not None), None)
+                        for sources in self._derived)
+        extra = (json.dumps({k: record.get(k) for k in self._custom}, sort_keys=True),) \
+            if self._custom is not None else ()
+        return base + derived + self._constants + extra
+
+
+_SHAPES: dict[tuple[int, tuple[str, ...], tuple[str, ...]], tuple[ObjectSpec, RowShape]] = {}
+
+
+def row_shape(spec: ObjectSpec, fields: tuple[str, ...],
+              custom_fields: tuple[str, ...] = ()) -> RowShape:
+    """The (cached) RowShape; keyed by the spec's identity — specs hold dicts, so they
+    cannot be hashed, and the spec is kept with its shape so its id is never reused."""
+    key = (id(spec), fields, custom_fields)
+    if key not in _SHAPES:
+        _SHAPES[key] = (spec, RowShape(spec, fields, custom_fields))
+    return _SHAPES[key][1]
+
+
 def to_row(spec: ObjectSpec, record: dict[str, Any],
            custom_fields: Sequence[str] = ()) -> dict[str, Any]:
     """The store row (attribute → value) for one API record of ``spec``'s object."""
-    columns = _columns(spec.model)
-    row: dict[str, Any] = {}
-    for name in spec.fields:
-        attr = columns.get(name)
-        if attr is not None and name in record:
-            row[attr] = record[name]
-    for column, sources in spec.derived.items():
-        row[columns[column]] = next((record[s] for s in sources if record.get(s) is not None),
-                                    None)
-    for column, value in spec.constants.items():
-        row[columns[column]] = value
-    if spec.model is m.Opportunity:
-        row["custom_fields"] = json.dumps({k: record.get(k) for k in custom_fields},
-                                          sort_keys=True)
-    return row
+    shape = row_shape(spec, tuple(f for f in spec.fields if f in record), tuple(custom_fields))
+    return dict(zip(shape.attrs, shape.values(record), strict=True))
 
 
 _UPSERTS: dict[tuple[type, tuple[str, ...]], tuple[str, list[Any]]] = {}
@@ -74,13 +107,21 @@ def upsert_rows(spec: ObjectSpec, rows: Sequence[dict[str, Any]]) -> None:
     version (SystemModstamp) with an older one."""
     if not rows:
         return
-    model = spec.model
     attrs = tuple(sorted({k for row in rows for k in row}))
-    sql, convert = _upsert_sql(model, attrs)
+    _, convert = _upsert_sql(spec.model, attrs)
     pairs = list(zip(convert, attrs, strict=True))
-    params = [tuple(row.get(a) if c is None else c(row.get(a)) for c, a in pairs)
-              for row in rows]
-    model._meta.database.cursor().executemany(sql, params)
+    upsert_values(spec, attrs, [tuple(row.get(a) if c is None else c(row.get(a))
+                                      for c, a in pairs) for row in rows])
+
+
+def upsert_values(spec: ObjectSpec, attrs: tuple[str, ...],
+                  values: Sequence[tuple[Any, ...]]) -> None:
+    """``upsert_rows`` for rows given as value tuples in ``attrs`` order, as JSON decoded
+    them: SQLite's column affinities store JSON's numbers, strings and booleans as peewee
+    would (call inside a transaction)."""
+    if values:
+        sql, _ = _upsert_sql(spec.model, attrs)
+        spec.model._meta.database.cursor().executemany(sql, values)
 
 
 def write_page(db: SqliteDatabase, spec: ObjectSpec, records: Iterable[dict[str, Any]], *,

@@ -25,9 +25,9 @@ from smvue_tui.store import models as m
 from smvue_tui.store.writer import (
     add_pending_closure,
     delete_ids,
+    row_shape,
     save_cursor,
-    to_row,
-    upsert_rows,
+    upsert_values,
 )
 from smvue_tui.sync.plan import Lookbacks, ObjectSpec
 from smvue_tui.sync.progress import ObjectMeter, ProgressCallback
@@ -114,23 +114,31 @@ class SyncContext:
 def _write_page(ctx: SyncContext, spec: ObjectSpec, records: list[dict[str, Any]],
                 cursor: dict[str, Any] | None, scoped: bool) -> int:
     """Runs in the writer thread: filter by scope, upsert, drop out-of-scope rows, cursor."""
-    rows = [to_row(spec, r, ctx.custom_fields) for r in records]
+    shape = row_shape(spec, ctx.fields.get(spec.sobject, ()), ctx.custom_fields)
+    try:
+        values = [shape.values(r) for r in records]
+    except KeyError:  # a record without a selected field: build it field by field
+        shape = row_shape(spec, tuple(f for f in spec.fields if all(f in r for r in records)),
+                          ctx.custom_fields)
+        values = [shape.values(r) for r in records]
+    ids = [v[0] for v in values]
     with ctx.db.atomic():
-        before = stored_ids(spec.model, [r["id"] for r in rows])
-        keep = keep_ids(ctx.db, spec, rows, ctx.lookbacks, ctx.today) if scoped else \
-            {r["id"] for r in rows}
-        kept = [r for r in rows if r["id"] in keep]
-        upsert_rows(spec, kept)
-        gone = [r["id"] for r in rows if r["id"] not in keep and r["id"] in before]
-        if gone:
-            delete_ids(spec, gone)
-        new = {r["id"] for r in kept if r["id"] not in before}
+        before = stored_ids(spec.model, ids)
+        if scoped:
+            rows = [dict(zip(shape.attrs, v, strict=True)) for v in values]
+            keep = keep_ids(ctx.db, spec, rows, ctx.lookbacks, ctx.today)
+            values = [v for v in values if v[0] in keep]
+            gone = [i for i in ids if i not in keep and i in before]
+            if gone:
+                delete_ids(spec, gone)
+        upsert_values(spec, shape.attrs, values)
+        new = {v[0] for v in values if v[0] not in before}
         if ctx.mark_new and spec.sobject in CLOSURE_ROOTS:
             add_pending_closure(spec.sobject, new)
         if cursor is not None:
             save_cursor(spec.sobject, cursor)
     ctx.new_counts[spec.sobject] = ctx.new_counts.get(spec.sobject, 0) + len(new)
-    return len(kept)
+    return len(values)
 
 
 async def write_page(ctx: SyncContext, spec: ObjectSpec, records: list[dict[str, Any]],
