@@ -1,8 +1,8 @@
 """The sync engine: initial, incremental and reconciling runs over the plan.
 
 - **initial** (also resumes an interrupted one): every object paged in (SystemModstamp, Id)
-  order, concurrently (bounded), checkpointed per page; deal children, accounts and contacts
-  follow the deals.
+  order, concurrently (bounded, biggest first), checkpointed per page; deal children, accounts
+  and contacts are read by semi-joins on the deals' scope, so none waits for the deals.
 - **incremental**: one /composite call per five objects asks for everything changed since each
   cursor (minus an overlap for late-visible rows), one more for deletes; rows that left the
   lookback are removed, the closure is topped up, nothing changed costs four API calls.
@@ -62,7 +62,7 @@ from smvue_tui.sync.scope import prune
 # Read by semi-joins that select exactly their scope on the server, so none of them waits for
 # the deals (or accounts) to be stored first.
 SEMI_JOINED = ("Account", "Contact", "AccountTeamMember", *DEAL_CHILDREN)
-# Objects whose rows need others in the store first: processed after them.
+# Incremental change pages are applied in this order: deals before what hangs off them.
 _ORDER = {"Opportunity": 0, "OpportunityContactRole": 2, "OpportunityHistory": 2,
           "OpportunityTeamMember": 2, "Account": 3, "Contact": 4, "AccountTeamMember": 4}
 # Initial reads are granted lanes biggest first (typical orgs: stage history and activities
