@@ -5,13 +5,21 @@ the right edge (or under the palette key). ``KeysFooter`` keeps the keys in Text
 the focused widget's, the screen's, then the app's global keys — for as long as they fit the
 width, and always keeps the ``?`` key (the keys screen, which lists every key) and the palette
 key (which runs every action). A key is therefore either shown whole or one step away.
+
+The keys are composed again only when what they would show changes (keys, labels, enabled
+state, width): Textual's ``Footer`` rebuilds every key each time the screen's bindings are
+refreshed — on every screen switch and focus change — and building ~15 keys restyles each
+of them twice, which was most of a screen switch's time.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.cells import cell_len
 from textual import events
 from textual.app import ComposeResult
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
@@ -23,15 +31,28 @@ HELP_ID = "help"
 class KeysFooter(Footer):
     """A ``Footer`` that drops, from the end, the keys that would not fit its width."""
 
-    _fitted_width: int | None = None
-    """The width the keys were last fitted to (None: no keys yet)."""
+    _shown: tuple[Any, ...] | None = None
+    """What the keys were last composed from (None: no keys yet); see ``_wanted``."""
 
     def compose(self) -> ComposeResult:
         widgets = list(super().compose())
-        width = self.size.width or self.screen.size.width
-        if widgets:
-            self._fitted_width = width
-        yield from self._fit(widgets, width)
+        wanted = self._wanted()
+        self._shown = wanted if widgets else None
+        yield from self._fit(widgets, wanted[0])
+
+    def _wanted(self) -> tuple[Any, ...]:
+        """Everything ``compose`` shows depends on: the width and the screen's active keys."""
+        keys = tuple((key, binding.key_display, binding.description, binding.action,
+                      binding.show, binding.group, binding.id, enabled, tooltip)
+                     for key, (_, binding, enabled, tooltip)
+                     in self.screen.active_bindings.items())
+        return (self.size.width or self.screen.size.width, self.compact,
+                self.show_command_palette, keys)
+
+    def bindings_changed(self, screen: Screen) -> None:
+        if self._shown is not None and screen is self.screen and self._wanted() == self._shown:
+            return  # the same keys at the same width: keep the ones on screen
+        super().bindings_changed(screen)
 
     def _fit(self, widgets: list[Widget], width: int) -> list[Widget]:
         pinned = [w for w in widgets if not isinstance(w, FooterKey) or self._pinned(w)]
@@ -60,5 +81,5 @@ class KeysFooter(Footer):
             (2 if self.compact else 3)
 
     def on_resize(self, event: events.Resize) -> None:
-        if self._fitted_width is not None and event.size.width != self._fitted_width:
+        if self._shown is not None and event.size.width != self._shown[0]:
             self.call_after_refresh(self.recompose)
