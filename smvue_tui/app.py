@@ -1,7 +1,8 @@
 """The Textual app: screens as modes, global keys with ids, and the App-owned sync lane.
 
-Screens read the store in thread workers and refresh on ``StoreChanged``; the sync runs on the
-App (never on a screen, so leaving a screen never stops it) through one ``SyncCoordinator``.
+Screens read the store in thread workers and refresh on ``StoreChanged`` (screens of other modes
+on their next resume, through ``store_generation``); the sync runs on the App (never on a
+screen, so leaving a screen never stops it) through one ``SyncCoordinator``.
 """
 
 from __future__ import annotations
@@ -63,6 +64,9 @@ class SmvueApp(App[None]):
         self.sync_events: Signal[Any] = Signal(self, "sync_events")
         self.sync_client: Any = None  # the running sync's runner (its usage reading)
         self.live: Any = None  # LiveServices while connected: schedule + notifications
+        self.store_generation = 0
+        """How many ``StoreChanged`` the App has seen: a hidden screen re-reads on resume only
+        when it moved since its last read (``screens/resume.py``)."""
 
     @property
     def connected(self) -> bool:
@@ -168,6 +172,7 @@ class SmvueApp(App[None]):
         self.post_message(StoreChanged(frozenset(message.report.counts)))
 
     def on_store_changed(self, message: StoreChanged) -> None:
+        self.store_generation += 1
         for screen in self.screen_stack:
             screen.post_message(StoreChanged(message.sobjects))
 

@@ -19,6 +19,7 @@ from textual.widgets import Header, Static
 from smvue_tui import connection as conn
 from smvue_tui.integration_card import Card, load_card
 from smvue_tui.messages import Disconnected, StoreChanged, SyncFinished
+from smvue_tui.screens.resume import KeepStyles
 from smvue_tui.widgets.confirm import ConfirmModal
 from smvue_tui.widgets.keys_footer import KeysFooter
 
@@ -31,7 +32,7 @@ DISCONNECT_DETAILS = (
 )
 
 
-class IntegrationsScreen(Screen[None]):
+class IntegrationsScreen(KeepStyles, Screen[None]):
     BINDINGS = [
         Binding("c", "connect", "Connect / log in again", id="integrations_connect"),
         Binding("x", "disconnect", "Disconnect", id="integrations_disconnect"),
@@ -86,7 +87,6 @@ class IntegrationsScreen(Screen[None]):
         self.app.call_from_thread(self._show, card)
 
     def _show(self, card: Card) -> None:
-        self.card = card
         live = getattr(self.app, "live", None)
         if card.connected and live is not None and not card.next_sync.startswith("paused"):
             upcoming = live.next_runs().get("incremental")
@@ -94,6 +94,9 @@ class IntegrationsScreen(Screen[None]):
                 every = f"{live.settings.resync_minutes:g}"
                 card.next_sync = (f"scheduled resync every {every} min — next at "
                                   f"{upcoming:%H:%M}")
+        if card == self.card:
+            return  # what is on screen (shown again, nothing changed): no redraw
+        self.card = card
         status = self.query_one("#card-status", Static)
         if card.connected and card.login_missing:
             status.update("◐ Logged out (the stored login was removed) — your data is kept. "

@@ -30,6 +30,7 @@ from smvue_tui.screens.pipeline_modals import (
     parse_range,
 )
 from smvue_tui.screens.pipeline_view import DEAL_TABLE_COLUMNS, pct, summary_table, tab_id
+from smvue_tui.screens.resume import KeepStyles, StoreReads
 from smvue_tui.store import pipeline as pl
 from smvue_tui.store.deals import DEAL_COLUMNS, DealSource
 from smvue_tui.widgets.keys_footer import KeysFooter
@@ -40,7 +41,7 @@ FIRST_PAGE = 100  # rows per page of the deal list; more than a tall terminal sh
 STATUS_LABELS = {"open": "Open", "won": "Won", "lost": "Lost", "all": "All"}
 
 
-class PipelinesScreen(Screen[None]):
+class PipelinesScreen(StoreReads, KeepStyles, Screen[None]):
     # Focus the deal list as the screen opens (a focus change later recomposes the footer).
     AUTO_FOCUS = "#deals"
     # The footer shows the daily keys; "?" lists every key, [ ] d v included.
@@ -90,6 +91,7 @@ class PipelinesScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         # Read the first page while the screen is still being built: it is ready by first paint.
+        self.note_read()
         self._load_setup(first_page=FIRST_PAGE)
         yield Header()
         yield Tabs(id="pipeline-tabs")
@@ -226,6 +228,14 @@ class PipelinesScreen(Screen[None]):
                         severity="error")
 
     def on_store_changed(self, message: StoreChanged) -> None:
+        self._reread()
+
+    def on_screen_resume(self) -> None:
+        if self.changed_since_read():  # while another mode was shown: a sync, the team mapped
+            self._reread()
+
+    def _reread(self) -> None:
+        self.note_read()
         self._load_setup()  # re-reads pipelines, then refreshes totals and rows in place
 
     # --- tabs, filters, search ---------------------------------------------------------------

@@ -18,6 +18,7 @@ from textual.widgets import Header, Static
 
 from smvue_tui.integration_card import short_time
 from smvue_tui.messages import SyncFinished, SyncProgress, SyncStarted
+from smvue_tui.screens.resume import KeepStyles
 from smvue_tui.screens.team_mapping import TeamMappingScreen
 from smvue_tui.sync.status import load_usage
 from smvue_tui.widgets.keys_footer import KeysFooter
@@ -27,7 +28,7 @@ LEAVE_HINT = ("You can leave this screen: the sync keeps running. "
               "Initial sync: small orgs take 2–3 minutes, large ones 10–20.")
 
 
-class SyncProgressScreen(Screen[None]):
+class SyncProgressScreen(KeepStyles, Screen[None]):
     DEFAULT_CSS = """
     SyncProgressScreen #sync-box { margin: 1 2; height: auto; max-height: 1fr; }
     SyncProgressScreen #sync-api { margin-bottom: 1; }

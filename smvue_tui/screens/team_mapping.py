@@ -4,8 +4,10 @@
 the table says so as soon as one rep is selected.
 
 The table lists every Salesforce user who owns deals (and every team member). All store work
-runs in thread workers (``store/team.py``); writes are serialized by one lock and followed by
-a reload, which reports back with a message.
+runs in thread workers (``store/team.py``); writes are serialized by one lock and announced with
+``StoreChanged`` (this screen reloads; the pipelines catch up when shown). A reload whose rows
+are those on screen leaves the table alone, and coming back to this screen reads nothing
+unless the store changed meanwhile.
 """
 
 from __future__ import annotations
@@ -24,10 +26,16 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Header, Input, Label, Select, Static
 
 from smvue_tui.messages import StoreChanged
+from smvue_tui.screens.resume import KeepStyles, StoreReads
 from smvue_tui.store import team
 from smvue_tui.widgets.keys_footer import KeysFooter
 
 _WRITES = threading.Lock()  # one team write at a time, in key-press order
+
+
+def _team_changed() -> StoreChanged:
+    """What a team write announces (the App forwards it: this screen reloads)."""
+    return StoreChanged(frozenset({"TeamMember"}))
 
 
 @dataclass
@@ -41,7 +49,7 @@ def _role_bindings() -> list[Binding]:
                     show=False) for n, role in enumerate(team.ROLES, start=1)]
 
 
-class TeamMappingScreen(Screen[None]):
+class TeamMappingScreen(StoreReads, KeepStyles, Screen[None]):
     DEFAULT_CSS = """
     TeamMappingScreen #team-table { height: 1fr; }
     TeamMappingScreen .hint, TeamMappingScreen #team-summary { padding: 0 1; }
@@ -78,14 +86,15 @@ class TeamMappingScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for label, key in (("Rep", "rep"), ("Name", "name"), ("Role", "role"),
-                           ("Manager", "manager"), ("Deals", "deals"),
-                           ("Open amount", "amount"), ("Status", "status")):
+        for label, key in zip(COLUMN_LABELS, COLUMN_KEYS, strict=True):
             table.add_column(label, key=key)
         self.load()
 
     def on_screen_resume(self) -> None:
-        self.load()
+        if self.changed_since_read():
+            self.load()
+        else:  # the rows on screen are current; the first-time line may not be
+            self.show_next(sum(r.coached for r in self.rows))
 
     def on_screen_suspend(self) -> None:
         if self.app.current_mode != "team":  # left for another screen, not a dialog on top
@@ -96,9 +105,13 @@ class TeamMappingScreen(Screen[None]):
 
     # --- reading ---------------------------------------------------------------------------
 
+    def load(self) -> None:
+        self.note_read()
+        self._read()
+
     @work(thread=True, exclusive=True, group="team-load", exit_on_error=False,
           description="Reading the team")
-    def load(self) -> None:
+    def _read(self) -> None:
         with _WRITES:
             managers = [(t.name, t.id) for t in team.manager_choices()]
             rows = team.team_rows()
@@ -106,17 +119,9 @@ class TeamMappingScreen(Screen[None]):
 
     @on(TeamLoaded)
     def show_rows(self, message: TeamLoaded) -> None:
-        table = self.query_one(DataTable)
-        keep = self.current_key()
-        self.rows, self.managers = message.rows, message.managers
-        table.clear()
-        for row in self.rows:
-            table.add_row("✓" if row.coached else "·", row.name, row.role or "",
-                          row.manager_name or "", str(row.deals),
-                          team.format_amount(row.open_amount) if row.deals else "",
-                          _status(row), key=row.key)
-        if keep is not None and any(r.key == keep for r in self.rows):
-            table.move_cursor(row=table.get_row_index(keep))
+        self.managers = message.managers
+        if message.rows != self.rows:
+            self._fill(message.rows)
         reps = sum(r.coached for r in self.rows)
         owners = sum(1 for r in self.rows if r.deals)
         new = sum(1 for r in self.rows if r.is_new)
@@ -126,10 +131,32 @@ class TeamMappingScreen(Screen[None]):
         self.query_one("#team-summary", Static).update(text)
         self.show_next(reps)
 
+    def _fill(self, rows: list[team.TeamRow]) -> None:
+        """Show ``rows``: the same people in the same order change only the cells that differ
+        (the table keeps what it drew); otherwise the rows are replaced, keeping the cursor on
+        the same person."""
+        table = self.query_one(DataTable)
+        old, self.rows = self.rows, rows
+        if [r.key for r in old] == [r.key for r in rows]:
+            for before, row in zip(old, rows, strict=True):
+                for column, was, value in zip(COLUMN_KEYS, _cells(before), _cells(row),
+                                              strict=True):
+                    if value != was:
+                        table.update_cell(row.key, column, value, update_width=True)
+            return
+        keep = self.current_key() if old else None
+        table.clear()
+        for row in rows:
+            table.add_row(*_cells(row), key=row.key)
+        if keep is not None and any(r.key == keep for r in rows):
+            table.move_cursor(row=table.get_row_index(keep))
+
     def show_next(self, reps: int) -> None:
         """In the first-time flow, once a rep is selected: which key leads on."""
         line = self.query_one("#team-next", Static)
         line.display = self.first_run and reps > 0
+        if not line.display:
+            return
         key = next((self.app.get_key_display(active.binding)
                     for active in self.active_bindings.values()
                     if active.binding.id == "team_continue"), "n")
@@ -150,11 +177,10 @@ class TeamMappingScreen(Screen[None]):
                 result = change()
         except team.TeamError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
-        else:
-            if done:
-                text = done.format(result=result)
-                self.app.call_from_thread(self.notify, text)
-        self.app.call_from_thread(self.load)
+            return
+        if done:
+            self.app.call_from_thread(self.notify, done.format(result=result))
+        self.app.post_message(_team_changed())
 
     def _on_current(self, change: Callable[[str], Any]) -> None:
         key = self.current_key()
@@ -192,7 +218,18 @@ class TeamMappingScreen(Screen[None]):
     def _added(self, member_id: int | None) -> None:
         if member_id is not None:
             self.notify("Team member added")
-            self.load()
+            self.app.post_message(_team_changed())
+
+
+COLUMN_LABELS = ("Rep", "Name", "Role", "Manager", "Deals", "Open amount", "Status")
+COLUMN_KEYS = ("rep", "name", "role", "manager", "deals", "amount", "status")
+
+
+def _cells(row: team.TeamRow) -> tuple[str, ...]:
+    """A row's cells, in ``COLUMN_KEYS`` order."""
+    return ("✓" if row.coached else "·", row.name, row.role or "", row.manager_name or "",
+            str(row.deals), team.format_amount(row.open_amount) if row.deals else "",
+            _status(row))
 
 
 def _status(row: team.TeamRow) -> str:
