@@ -45,6 +45,8 @@ class SyncProgressScreen(KeepStyles, Screen[None]):
         self.status_text = ""
         self.api_text = ""
         self.errors_text = ""
+        self._drawn_report: Any = None
+        """The finished sync's report shown (drawn once, not on every return here)."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -90,7 +92,8 @@ class SyncProgressScreen(KeepStyles, Screen[None]):
             calls = max((p.event.api_calls for p in app.last_progress.values()), default=0)
             self._set_api(calls)
         elif app.last_report is not None:
-            self._finished(app.last_report)
+            if app.last_report is not self._drawn_report:  # else: on screen already
+                self._finished(app.last_report)
         else:
             self._set_status("No sync has run yet in this session. Press y to sync now.")
 
@@ -102,6 +105,7 @@ class SyncProgressScreen(KeepStyles, Screen[None]):
         return f"{kind.capitalize()} sync running… {done} of {len(events)} objects finished"
 
     def _finished(self, report: Any) -> None:
+        self._drawn_report = report
         stored = sum(report.counts.values())
         if report.status == "ok":
             text = (f"{report.kind.capitalize()} sync finished: {stored:,} records stored in "

@@ -59,6 +59,7 @@ class ObjectProgress(Horizontal):
         self.sobject = sobject
         self._clock = clock
         self.latest: ProgressEvent | None = None  # shown once mounted
+        self._drawn: ProgressEvent | None = None
         self._ready = False
 
     def on_mount(self) -> None:
@@ -73,8 +74,9 @@ class ObjectProgress(Horizontal):
 
     def show(self, event: ProgressEvent) -> None:
         self.latest = event
-        if not self._ready:
-            return
+        if not self._ready or event is self._drawn:
+            return  # not mounted yet, or already drawn (the screen shown again)
+        self._drawn = event
         bar = self.query_one(ProgressBar)
         total = event.total
         if event.phase != "running":
