@@ -7,7 +7,8 @@
 2. key-to-repaint while an initial sync of a demo org runs (in a child process, as in the
    TUI; ``--in-process`` runs it on the app's loop instead): switch screens
    (p, t, s, i) and page down in the deal table repeatedly; worst and median key → idle;
-   then the same keys after the sync, for comparison;
+   then the same keys after the sync, for comparison (``after_sync``; ``idle_by_key``: the
+   median of each key with no sync running, p counted when coming from another screen);
 3. peak RSS of the app process during that (the child's is not included).
 Prints one JSON line per measure.
 """
@@ -103,6 +104,7 @@ async def keys_while_syncing(size: str, latency_ms: float,
         app = SmvueApp(services)
         during: list[float] = []
         after: list[float] = []
+        by_key: dict[str, list[float]] = {}
         async with app.run_test(size=(120, 40)) as pilot:
             app.start_sync("initial")
             while not app.coordinator.running:
@@ -110,27 +112,34 @@ async def keys_while_syncing(size: str, latency_ms: float,
             deadline = time.monotonic() + 120
             while app.coordinator.running and time.monotonic() < deadline:
                 await press_round(pilot, during)
-            for _ in range(3):  # the same keys with no sync running, on the synced store
-                await press_round(pilot, after)
+            for _ in range(4):  # the same keys with no sync running, on the synced store
+                await press_round(pilot, after, by_key)
             synced = m.Opportunity.select().count()
         db.close()
     finally:
         proc.terminate()
         proc.wait(timeout=30)
     return {"deals_synced": synced, "while_syncing": summary(during),
-            "after_sync": summary(after)}
+            "after_sync": summary(after),
+            "idle_by_key": {key: round(statistics.median(ms) * 1000, 1)
+                            for key, ms in by_key.items()}}
 
 
 KEYS = ["p", "t", "s", "i", "p", "pagedown", "pagedown", "pagedown"]
 
 
-async def press_round(pilot: Any, timings: list[float]) -> None:
-    """Each of KEYS, timing key press → app idle again (screen repainted)."""
+async def press_round(pilot: Any, timings: list[float],
+                      by_key: dict[str, list[float]] | None = None) -> None:
+    """Each of KEYS, timing key press → app idle again (screen repainted); ``by_key`` also
+    gets each screen switch's time under its key (p only when it switches screens)."""
     for key in KEYS:
+        switching = pilot.app.current_mode != "pipelines" or key != "p"
         started = time.perf_counter()
         await pilot.press(key)
         await pilot.pause()
         timings.append(time.perf_counter() - started)
+        if by_key is not None and switching and key != "pagedown":
+            by_key.setdefault(key, []).append(timings[-1])
         if os.environ.get("KEYLOG"):
             print(key, round(timings[-1] * 1000), file=sys.stderr)
 
