@@ -125,7 +125,8 @@ class TeamMappingScreen(StoreReads, KeepStyles, Screen[None]):
         reps = sum(r.coached for r in self.rows)
         owners = sum(1 for r in self.rows if r.deals)
         new = sum(1 for r in self.rows if r.is_new)
-        text = f"{owners} deal owners · {reps} reps selected"
+        text = (f"{owners} deal owner{'s' * (owners != 1)} · "
+                f"{reps} rep{'s' * (reps != 1)} selected")
         if new:
             text += f" · {new} not yet in the team (c imports them)"
         self.query_one("#team-summary", Static).update(text)

@@ -94,7 +94,7 @@ async def test_demo_production_one_key_preflight_sync_team_then_pipelines(demo_s
         await pilot.press("n")
         assert app.current_mode == "pipelines"
         await pilot.press("t")  # the first-time flow is over: no hint any more
-        await settle(pilot, lambda: "1 reps selected" in shown(app, "#team-summary"))
+        await settle(pilot, lambda: "1 rep selected" in shown(app, "#team-summary"))
         assert not next_line.display
 
 
