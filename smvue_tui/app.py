@@ -59,6 +59,7 @@ class SmvueApp(App[None]):
         self.coordinator = SyncCoordinator(self._run_sync)
         self.last_progress: dict[str, SyncProgress] = {}
         self.last_report: Any = None
+        self.last_usage: Any = None  # the last sync's API usage reading (ApiUsage)
         # Every SyncStarted/SyncProgress/SyncFinished, for screens that watch the sync
         # (a signal, so screens that do not subscribe never see them bubble back here).
         self.sync_events: Signal[Any] = Signal(self, "sync_events")
@@ -146,6 +147,8 @@ class SmvueApp(App[None]):
                 kind, progress=lambda event: self.post_message(SyncProgress(event)))
         finally:
             self.sync_client = None
+            if runner.usage.max:
+                self.last_usage = runner.usage
         self.post_message(SyncFinished(report))
         return report
 

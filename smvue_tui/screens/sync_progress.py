@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.markup import escape
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.clock import Clock
@@ -45,6 +46,8 @@ class SyncProgressScreen(KeepStyles, Screen[None]):
         self.status_text = ""
         self.api_text = ""
         self.errors_text = ""
+        self._calls = 0  # API calls of the sync shown
+        self._saved_usage: dict[str, Any] | None = None  # from an earlier session's sync
         self._drawn_report: Any = None
         """The finished sync's report shown (drawn once, not on every return here)."""
 
@@ -62,6 +65,19 @@ class SyncProgressScreen(KeepStyles, Screen[None]):
     def on_mount(self) -> None:
         self.app.sync_events.subscribe(self, self._on_sync_event)  # type: ignore[attr-defined]
         self._redraw()
+        self._load_saved_usage()
+
+    @work(thread=True, group="sync-usage", exit_on_error=False,
+          description="reading the saved API usage")
+    def _load_saved_usage(self) -> None:
+        """The reading saved after an earlier session's sync (a file: not on the UI thread)."""
+        saved = load_usage(self.app.services.paths)  # type: ignore[attr-defined]
+        self.app.call_from_thread(self._show_saved_usage, saved)
+
+    def _show_saved_usage(self, saved: dict[str, Any] | None) -> None:
+        self._saved_usage = saved
+        if saved and self.api_text:
+            self._set_api(self._calls)
 
     def on_screen_resume(self) -> None:
         self._redraw()
@@ -130,9 +146,11 @@ class SyncProgressScreen(KeepStyles, Screen[None]):
 
     def _set_api(self, calls: int) -> None:
         app: Any = self.app
-        usage = getattr(app.sync_client, "usage", None)
-        reading = {"used": usage.used, "max": usage.max} if usage is not None and usage.max \
-            else load_usage(app.services.paths)  # the reading saved after the last sync
+        self._calls = calls
+        usage = getattr(app.sync_client, "usage", None)  # the running sync's, else the last
+        usage = usage if usage is not None and usage.max else app.last_usage
+        reading = {"used": usage.used, "max": usage.max} if usage is not None \
+            else self._saved_usage
         text = f"API calls used by this sync: {calls:,}"
         if reading:
             text += (f"   ·   org today: {reading['used']:,} of {reading['max']:,} "

@@ -137,4 +137,19 @@ async def test_a_sync_in_a_child_process_fills_the_screens(empty_services, make_
         panel = app.screen.query_one(SyncPanel)
         assert panel.events_shown()["Opportunity"].endswith("done")
         assert app.sync_client is None  # the child is gone with its run
+        assert "org today:" in app.screen.api_text  # the child's API reading came back
     assert m.Opportunity.select().count() == app.last_report.counts["Opportunity"] > 0
+
+
+async def test_api_usage_saved_by_an_earlier_session_is_shown(empty_services):
+    from smvue_tui.salesforce.usage import ApiUsage
+    from smvue_tui.sync.status import save_usage
+
+    save_usage(empty_services.paths, ApiUsage(used=1200, max=15000))
+    app = SmvueApp(empty_services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s")
+        app.post_message(SyncFinished(SyncReport("incremental", status="ok", api_calls=4)))
+        await settle(pilot, lambda: "org today" in app.screen.api_text)
+        assert "org today: 1,200 of 15,000 daily limit (8%)" in app.screen.api_text
+        assert "API calls used by this sync: 4" in app.screen.api_text
