@@ -188,8 +188,9 @@ class SyncEngine:
             return
         if pending:
             ctx.mark_new = False  # the initial pages deal children and contacts in itself
+            ctx.closure_since = await self.writer.call(_closure_since, self.overlap)
             await self._initial(ctx, report, pending, run_started)
-            ctx.mark_new = True
+            ctx.mark_new, ctx.closure_since = True, None
         else:
             await self._incremental(ctx, report, cursors)
             report.removed.update(await apply_deletes(
@@ -378,6 +379,17 @@ class SyncEngine:
         if not body.get("done", True):  # more than a page changed: page on from the cursor
             where = spec.where or ""
             await fetch_ordered(ctx, spec, where, start=position)
+
+
+def _closure_since(overlap: timedelta) -> str:
+    """Since when a deal's change may have escaped the closure's semi-joins: the start of the
+    last successful run (its incremental recorded every deal new before), else of the first
+    run (when the semi-joins of the first initial started), minus the overlap for clock skew."""
+    runs = m.SyncRun.select(m.SyncRun.started_at)
+    last_ok = runs.where((m.SyncRun.status == "ok") & (m.SyncRun.kind != "webhook")).order_by(
+        m.SyncRun.id.desc()).first()
+    run = last_ok or runs.order_by(m.SyncRun.id).first()
+    return format_stamp(datetime.fromisoformat(run.started_at) - overlap)
 
 
 def _delete_rows(ctx: SyncContext, spec: ObjectSpec, ids: list[str]) -> int:

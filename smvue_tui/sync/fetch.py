@@ -90,8 +90,12 @@ class SyncContext:
     api_calls_at_start: int = 0
     batch_size: int = 2000  # rows per page asked of Salesforce (200–2,000)
     # Record new deals/accounts as awaiting their closure (see writer.CLOSURE_PENDING). Off
-    # while an initial sync pages the closure objects in itself, after the deals.
+    # while an initial sync pages the closure objects in itself by semi-joins.
     mark_new: bool = True
+    # While ``mark_new`` is off: new deals changed at or after this stamp are still recorded
+    # (with their accounts). Their scope may have changed after the semi-joins had read past
+    # their children — a deal reopened while an initial was paused would lose them for good.
+    closure_since: str | None = None
     # Rows new to the store per object (counts only: keeping the ids cost ~90 MB at 100k deals).
     new_counts: dict[str, int] = field(default_factory=dict)
 
@@ -135,10 +139,26 @@ def _write_page(ctx: SyncContext, spec: ObjectSpec, records: list[dict[str, Any]
         new = {v[0] for v in values if v[0] not in before}
         if ctx.mark_new and spec.sobject in CLOSURE_ROOTS:
             add_pending_closure(spec.sobject, new)
+        elif ctx.closure_since and spec.sobject == "Opportunity":
+            _mark_changed_deals(shape.attrs, values, new, ctx.closure_since)
         if cursor is not None:
             save_cursor(spec.sobject, cursor)
     ctx.new_counts[spec.sobject] = ctx.new_counts.get(spec.sobject, 0) + len(new)
     return len(values)
+
+
+def _mark_changed_deals(attrs: tuple[str, ...], values: list[tuple[Any, ...]], new: set[str],
+                        since: str) -> None:
+    """Record the new deals among ``values`` changed at or after ``since``, and their
+    accounts, as awaiting their closure (see ``SyncContext.closure_since``)."""
+    if "system_modstamp" not in attrs:
+        return
+    stamp = attrs.index("system_modstamp")
+    changed = [v for v in values if v[0] in new and (v[stamp] or "") >= since]
+    add_pending_closure("Opportunity", (v[0] for v in changed))
+    if "account_id" in attrs:  # a deal moved to a stored account: that account's contacts
+        account = attrs.index("account_id")
+        add_pending_closure("Account", (v[account] for v in changed if v[account]))
 
 
 async def write_page(ctx: SyncContext, spec: ObjectSpec, records: list[dict[str, Any]],
