@@ -23,6 +23,7 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,7 @@ class ChildSync:
         drain = asyncio.create_task(_collect(proc.stderr, errors))
         report: SyncReport | None = None
         try:
-            async for line in proc.stdout:
+            async for line in _lines(proc.stdout):
                 try:
                     message = json.loads(line)
                 except ValueError:  # not ours (a library printing): keep it for the log
@@ -87,8 +88,21 @@ class ChildSync:
         return report
 
 
+async def _lines(stream: asyncio.StreamReader) -> AsyncIterator[bytes]:
+    """The stream's lines; one longer than LINE_LIMIT is cut into pieces instead of ending the
+    reading (it would leave the child blocked on a full pipe, and the run with no report)."""
+    while True:
+        try:
+            line = await stream.readline()
+        except ValueError:  # over the limit: what was buffered is dropped, the rest follows
+            line = b"[an over-long line was cut]\n"
+        if not line:
+            return
+        yield line
+
+
 async def _collect(stream: asyncio.StreamReader, into: collections.deque[str]) -> None:
-    async for line in stream:
+    async for line in _lines(stream):
         into.append(line.decode(errors="replace"))
 
 

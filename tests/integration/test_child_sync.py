@@ -101,3 +101,29 @@ async def test_a_child_that_dies_gives_a_failed_report_with_a_remedy(demo, paths
     assert error["code"] == "SYNC_PROCESS_FAILED"
     assert "resumes where it stopped" in error["remedy"]
     assert error["detail"]  # the child's last words, not an empty message
+
+
+async def test_an_over_long_output_line_is_skipped_not_fatal(paths, tmp_path, monkeypatch):
+    """A stray line longer than the protocol's limit (a library dumping a huge value) on
+    stderr or stdout must neither stop the parent from reading nor hide the report."""
+    import json
+    import sys
+
+    from smvue_tui.sync import child
+
+    fake = tmp_path / "fake_child.py"
+    report = {"kind": "initial", "status": "ok"}
+    fake.write_text(
+        "import sys\n"
+        "sys.stdin.read()\n"
+        f"huge = 'x' * ({child.LINE_LIMIT} * 2)\n"
+        "sys.stderr.write(huge + '\\n'); sys.stderr.flush()\n"
+        "sys.stdout.write(huge + '\\n')\n"
+        f"sys.stdout.write({json.dumps(json.dumps({'report': report}))} + '\\n')\n"
+        "sys.stderr.write('x' * 300000)\n")  # and more than a pipe holds after it
+    launcher = tmp_path / "python"
+    launcher.write_text(f"#!/bin/sh\nexec {sys.executable} {fake}\n")
+    launcher.chmod(0o755)
+    monkeypatch.setattr(child.sys, "executable", str(launcher))
+    got = await asyncio.wait_for(ChildSync(paths).run("initial"), 30)
+    assert got.status == "ok" and got.kind == "initial"
