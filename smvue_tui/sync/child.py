@@ -141,14 +141,19 @@ async def _child(kind: str, paths: Paths) -> int:
         _emit({"report": dataclasses.asdict(could_not_start(kind, exc))})
         return 1
 
-    def progress(event: ProgressEvent) -> None:
-        usage = client.usage
-        _emit({"progress": dataclasses.asdict(event),
-               "usage": {"used": usage.used, "max": usage.max}})
-
     task = asyncio.current_task()
     assert task is not None
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+
+    def progress(event: ProgressEvent) -> None:
+        usage = client.usage
+        try:
+            _emit({"progress": dataclasses.asdict(event),
+                   "usage": {"used": usage.used, "max": usage.max}})
+        except (BrokenPipeError, ValueError):  # the app is gone: stop as if cancelled
+            task.cancel()
+
+    with contextlib.suppress(NotImplementedError):  # no POSIX signals (Windows)
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     db = open_store(paths.database)
     try:
         report = await run_once(client, db, kind, progress=progress,
@@ -165,7 +170,7 @@ def main() -> int:
     from smvue_tui.tui_main import log_to_file
 
     # Background work: when the CPU is short, the screen the user is looking at goes first.
-    with contextlib.suppress(OSError):
+    with contextlib.suppress(OSError, AttributeError):  # AttributeError: no os.nice (Windows)
         os.nice(CHILD_NICENESS)
     request = json.loads(sys.stdin.read())
     paths = Paths(**{name: Path(value) for name, value in request["paths"].items()})

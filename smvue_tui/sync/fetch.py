@@ -121,10 +121,9 @@ def _write_page(ctx: SyncContext, spec: ObjectSpec, records: list[dict[str, Any]
     shape = row_shape(spec, ctx.fields.get(spec.sobject, ()), ctx.custom_fields)
     try:
         values = [shape.values(r) for r in records]
-    except KeyError:  # a record without a selected field: build it field by field
-        shape = row_shape(spec, tuple(f for f in spec.fields if all(f in r for r in records)),
-                          ctx.custom_fields)
-        values = [shape.values(r) for r in records]
+    except KeyError:  # a record without a selected field: that field is stored as NULL
+        blank = dict.fromkeys(ctx.fields.get(spec.sobject, ()))
+        values = [shape.values({**blank, **r}) for r in records]
     ids = [v[0] for v in values]
     with ctx.db.atomic():
         before = stored_ids(spec.model, ids)

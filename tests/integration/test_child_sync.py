@@ -127,3 +127,29 @@ async def test_an_over_long_output_line_is_skipped_not_fatal(paths, tmp_path, mo
     monkeypatch.setattr(child.sys, "executable", str(launcher))
     got = await asyncio.wait_for(ChildSync(paths).run("initial"), 30)
     assert got.status == "ok" and got.kind == "initial"
+
+
+def test_a_child_whose_app_is_gone_stops_and_records_a_cancelled_run(make_org, paths, db):
+    """The app killed outright (its pipe closed): the child stops at its next page instead of
+    syncing on alone, and the run reads as cancelled (resumable), not as a crash."""
+    import dataclasses
+    import json
+    import subprocess
+    import sys
+
+    from smvue_tui.config import Paths
+
+    running = make_org()
+    running.admin("POST", "/faults", json={"latency_ms": 40}).raise_for_status()
+    _log_in(running, paths)
+    proc = subprocess.Popen([sys.executable, "-m", "smvue_tui.sync.child"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL)
+    request = {"kind": "initial", "paths": {f.name: str(getattr(paths, f.name))
+                                            for f in dataclasses.fields(Paths)}}
+    proc.stdin.write(json.dumps(request).encode())
+    proc.stdin.close()
+    assert "progress" in json.loads(proc.stdout.readline())  # it is under way…
+    proc.stdout.close()  # …and the app is gone
+    proc.wait(timeout=60)
+    assert [r.status for r in m.SyncRun.select()] == ["cancelled"]
