@@ -22,6 +22,13 @@ LABELS = {
 }
 
 
+_ORDER = {name: i for i, name in enumerate(LABELS)}
+
+
+def _rank(sobject: str) -> int:
+    return _ORDER.get(sobject, len(_ORDER))
+
+
 def describe_event(event: ProgressEvent) -> str:
     """``1,234 / 5,000  820 rec/s  ETA 0:04`` (or done / skipped / failed)."""
     total = event.total
@@ -108,7 +115,14 @@ class SyncPanel(VerticalScroll):
         if row is None:
             row = self._rows[event.sobject] = ObjectProgress(event.sobject, self._clock)
             row.latest = event
-            self.mount(row)
+            # Rows keep the order a sales manager reads them in (deals first), whatever
+            # order the sync starts the objects in.
+            earlier = [r for r in self._rows.values() if r is not row
+                       and _rank(r.sobject) <= _rank(event.sobject)]
+            if earlier:
+                self.mount(row, after=max(earlier, key=lambda r: _rank(r.sobject)))
+            else:
+                self.mount(row, before=0 if len(self._rows) > 1 else None)
         else:
             row.show(event)
 

@@ -153,3 +153,15 @@ async def test_api_usage_saved_by_an_earlier_session_is_shown(empty_services):
         await settle(pilot, lambda: "org today" in app.screen.api_text)
         assert "org today: 1,200 of 15,000 daily limit (8%)" in app.screen.api_text
         assert "API calls used by this sync: 4" in app.screen.api_text
+
+
+async def test_rows_keep_a_readers_order_whatever_order_objects_start_in(empty_services):
+    app = SmvueApp(empty_services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s")
+        panel = app.screen.query_one(SyncPanel)
+        for name in ("OpportunityHistory", "Task", "Opportunity", "Lead", "Account"):
+            app.post_message(SyncProgress(event(name, 1, 10)))
+        await settle(pilot, lambda: len(panel.children) == 5)
+        assert [row.sobject for row in panel.children] == [
+            "Opportunity", "Account", "OpportunityHistory", "Task", "Lead"]
