@@ -20,7 +20,7 @@ from smvue_tui.salesforce.credentials import Credentials, refreshed
 from smvue_tui.salesforce.errors import ReauthorizationNeeded
 from smvue_tui.salesforce.redaction import remember_secret
 from smvue_tui.salesforce.token_calls import DEFAULT_TIMEOUT, refresh_grant
-from smvue_tui.salesforce.token_store import TokenStore
+from smvue_tui.salesforce.token_store import TokenStore, TokenStoreError
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +103,8 @@ class Session:
             token = await refresh_grant(creds.environment, self.consumer, creds.refresh_token,
                                         timeout=self.timeout, transport=self._transport)
         except ReauthorizationNeeded as exc:  # invalid_grant: revoked, expired, policy
+            if self._adopt_stored(creds):
+                return  # another process (the sync child, the app) rotated it meanwhile
             self._dead = exc
             log.warning("Salesforce refused the refresh token (%s); login needed", exc.code)
             raise
@@ -116,6 +118,23 @@ class Session:
             except OSError as exc:  # keep working; the next start will need a login
                 log.error("could not save the refreshed login to %s: %s", self.store.path,
                           exc.strerror)
+
+    def _adopt_stored(self, creds: Credentials) -> bool:
+        """Take the stored login when another process refreshed it with a rotated refresh
+        token since ours was loaded (ours is then refused); True if adopted."""
+        if self.store is None:
+            return False
+        try:
+            stored = self.store.load()
+        except TokenStoreError:
+            return False
+        if stored is None or stored.refresh_token in (None, creds.refresh_token) or \
+                (stored.org_id, stored.user_id) != (creds.org_id, creds.user_id):
+            return False  # nothing newer, or another login altogether
+        log.info("using the login another SMVue process refreshed")
+        self._creds = stored
+        remember_secret(stored.access_token, stored.refresh_token)
+        return True
 
     async def aclose(self) -> None:
         """Wait for a refresh in progress (so its result is saved)."""

@@ -145,3 +145,29 @@ async def test_the_rest_client_refreshes_through_the_session(httpx_mock):
     bearers = [r.headers.get("Authorization") for r in httpx_mock.get_requests(url=limits)]
     assert bearers == [f"Bearer {ACCESS}", f"Bearer {ACCESS_2}"]
     assert store.load().refresh_token == REFRESH_2
+
+
+async def test_a_login_another_process_rotated_is_adopted_not_lost(httpx_mock):
+    """The sync child and the app each load the login; when one refreshes with rotation,
+    the other's refresh token is refused — it takes the stored one instead of asking the
+    user to log in again."""
+    httpx_mock.add_response(url=TOKEN_URL, method="POST",
+                            **oauth_error("invalid_grant", "expired access/refresh token"))
+    store = TokenStore()
+    store.save(make_creds())
+    session = Session(make_creds(), CONSUMER, store=store)
+    store.save(make_creds(access_token=ACCESS_2, refresh_token=REFRESH_2))  # the other one
+    await session.refresh(ACCESS)
+    assert (session.access_token, session.credentials.refresh_token) == (ACCESS_2, REFRESH_2)
+    assert not session.needs_login
+
+
+async def test_invalid_grant_with_nothing_newer_stored_still_needs_login(httpx_mock):
+    httpx_mock.add_response(url=TOKEN_URL, method="POST",
+                            **oauth_error("invalid_grant", "expired access/refresh token"))
+    store = TokenStore()
+    store.save(make_creds())
+    session = Session(make_creds(), CONSUMER, store=store)
+    with pytest.raises(ReauthorizationNeeded):
+        await session.refresh(ACCESS)
+    assert session.needs_login
