@@ -27,6 +27,13 @@ from smvue_tui.services import AppServices
 from smvue_tui.store import models as m
 from smvue_tui.sync.coordinator import SyncCoordinator
 
+WARM_UP_DELAY = 1.0
+"""Seconds after start-up before the other screens are built in the background."""
+WARM_UP_STEP = 0.1
+WARM_UP_MODES = ("pipelines", "team", "sync", "integrations")
+"""Built hidden after start-up (``SmvueApp._warm_up``); not connect (its flows start as it
+is shown) nor fields (it asks Salesforce for the fields: an API call for a screen seldom seen)."""
+
 
 class SmvueApp(App[None]):
     TITLE = "SMVue"
@@ -80,6 +87,18 @@ class SmvueApp(App[None]):
         self.switch_mode("pipelines" if self.connected else "connect")
         if self.services.background:
             self.call_later(self.start_live)
+            self.set_timer(WARM_UP_DELAY, self._warm_up)
+
+    def _warm_up(self) -> None:
+        """Build the next screen of ``WARM_UP_MODES`` not built yet, hidden, then the one after:
+        its first visit then only paints (a screen's first build — widgets, keys, store read,
+        table fill — was 100–300 ms of its first visit). One screen a step, so a key pressed
+        meanwhile waits for one build at most; started after the first screen is painted."""
+        mode = next((mode for mode in WARM_UP_MODES if mode not in self._screen_stacks), None)
+        if mode is None or not self.is_running:
+            return
+        self._init_mode(mode)  # what switch_mode does for a new mode, without showing it
+        self.set_timer(WARM_UP_STEP, self._warm_up)
 
     async def start_live(self) -> None:
         """Scheduled resync and reconciliation, and change notifications when configured."""

@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Header, Static
 
 from smvue_tui.messages import StoreChanged
 from smvue_tui.salesforce.errors import SalesforceError
+from smvue_tui.screens.resume import KeepStyles
 from smvue_tui.store import field_mapping as fm
 from smvue_tui.widgets.keys_footer import KeysFooter
 
@@ -39,7 +40,7 @@ class FieldsLoaded(Message):
     rows: list[fm.FieldRow]
 
 
-class FieldMappingScreen(Screen[None]):
+class FieldMappingScreen(KeepStyles, Screen[None]):
     DEFAULT_CSS = """
     FieldMappingScreen #fields-table { height: 1fr; }
     FieldMappingScreen #fields-note { padding: 0 1; }

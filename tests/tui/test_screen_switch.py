@@ -76,3 +76,32 @@ async def test_a_rep_chosen_on_the_team_screen_reaches_the_pipelines(empty_servi
         await pilot.press("p")
         await settle(pilot)
         assert app.screen is pipelines and deals.row_count == before + 1
+
+
+async def test_the_other_screens_are_built_hidden_after_start_up(empty_services, monkeypatch):
+    """With background services on, pipelines, team, sync and integrations are built (and
+    read) after the first screen paints; visiting one then shows that screen, read once."""
+    from smvue_tui import app as app_module
+
+    build_store()
+    reads = []
+    original = team.team_rows
+    monkeypatch.setattr(team, "team_rows", lambda: reads.append(1) or original())
+    monkeypatch.setattr(app_module, "WARM_UP_DELAY", 0.05)
+    empty_services.background = True  # not connected to an org: no live services start
+    app = SmvueApp(empty_services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if all(mode in app._screen_stacks for mode in app_module.WARM_UP_MODES):
+                break
+        await settle(pilot)
+        assert all(mode in app._screen_stacks for mode in app_module.WARM_UP_MODES)
+        assert "fields" not in app._screen_stacks and "connect" not in app._screen_stacks
+        assert app.current_mode == "pipelines" and len(reads) == 1
+        built = app._screen_stacks["team"][0]
+        assert built.rows  # read and filled while hidden
+        await pilot.press("t")
+        await settle(pilot)
+        assert app.screen is built and len(reads) == 1
+        assert dee_row(app)[4] == "1"
