@@ -94,10 +94,14 @@ class SmvueApp(App[None]):
         its first visit then only paints (a screen's first build — widgets, keys, store read,
         table fill — was 100–300 ms of its first visit). One screen a step, so a key pressed
         meanwhile waits for one build at most; started after the first screen is painted."""
-        mode = next((mode for mode in WARM_UP_MODES if mode not in self._screen_stacks), None)
-        if mode is None or not self.is_running:
+        # Textual internals (pinned <9 in pyproject); without them screens build on first visit.
+        stacks, init_mode = getattr(self, "_screen_stacks", None), getattr(self, "_init_mode", None)
+        if stacks is None or init_mode is None or not self.is_running:
             return
-        self._init_mode(mode)  # what switch_mode does for a new mode, without showing it
+        mode = next((mode for mode in WARM_UP_MODES if mode not in stacks), None)
+        if mode is None:
+            return
+        init_mode(mode)  # what switch_mode does for a new mode, without showing it
         self.set_timer(WARM_UP_STEP, self._warm_up)
 
     async def start_live(self) -> None:

@@ -21,7 +21,6 @@ from __future__ import annotations
 from typing import Any
 
 from textual import events
-from textual._context import NoActiveAppError
 
 
 class StoreReads:
@@ -49,7 +48,7 @@ class KeepStyles:
         super().__init__(*args, **kwargs)
         try:
             current = getattr(self.app, "_css_update_count", None)
-        except NoActiveAppError:  # made outside an app (a test): the normal restyle
+        except RuntimeError:  # made outside an app (NoActiveAppError): the normal restyle
             current = None
         if current is not None:
             self._css_update_count = current
