@@ -9,25 +9,15 @@ import httpx
 import pytest
 
 from smvue_tui import connection as conn
-from smvue_tui.config import app_paths
 from smvue_tui.integration_card import RESYNC_ONLY, load_card
 from smvue_tui.salesforce.consumer import ConsumerNotConfigured
 from smvue_tui.salesforce.credentials import Credentials
 from smvue_tui.salesforce.environments import SANDBOX, resolve_environment
 from smvue_tui.services import DemoTarget
 from smvue_tui.store import models as m
-from smvue_tui.store.db import open_store
 from smvue_tui.widgets.big_text import big_lines
 
 ORG_A, ORG_B = "00D8W0000000001QAA", "00D8W0000000002QAA"
-
-
-@pytest.fixture
-def paths(tmp_path):
-    paths = app_paths({"SMVUE_HOME": str(tmp_path / "home")})
-    db = open_store(paths.database)
-    yield paths
-    db.close()
 
 
 def creds(org_id: str = ORG_A, environment=SANDBOX) -> Credentials:

@@ -9,20 +9,10 @@ import httpx
 import pytest
 
 from smvue_tui import connection as conn
-from smvue_tui.config import app_paths
 from smvue_tui.demo_launch import forget_demo_login, running_demo_orgs
 from smvue_tui.salesforce.environments import resolve_environment
 from smvue_tui.store import models as m
-from smvue_tui.store.db import open_store
 from tests.unit.test_connection import creds
-
-
-@pytest.fixture
-def paths(tmp_path):
-    paths = app_paths({"SMVUE_HOME": str(tmp_path / "home")})
-    db = open_store(paths.database)
-    yield paths
-    db.close()
 
 
 def test_demo_orgs_run_for_the_block_only(paths):
