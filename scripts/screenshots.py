@@ -51,9 +51,9 @@ async def shoot(app: Any, pilot: Any, out: Path, name: str,
 
 async def take_all(out: Path, size: tuple[int, int], home: Path) -> list[str]:
     os.environ["SMVUE_HOME"] = str(home)
-    from smvue_tui.app import SmvueApp
-    from smvue_tui.demo_launch import running_demo_orgs
-    from smvue_tui.services import AppServices
+    from smvue_tui.services.app_services import AppServices
+    from smvue_tui.services.demo_launch import running_demo_orgs
+    from smvue_tui.tui.app import SmvueApp
 
     services = AppServices.create()
     services.background = False
@@ -86,8 +86,8 @@ async def take_all(out: Path, size: tuple[int, int], home: Path) -> list[str]:
                 await pilot.pause(1.0)
 
             async def deal_detail() -> None:
-                from smvue_tui.screens.deal_detail import DealDetailScreen
                 from smvue_tui.store import models as m
+                from smvue_tui.tui.screens.deal_detail import DealDetailScreen
 
                 app.switch_mode("pipelines")
                 await pilot.pause(1.0)

@@ -1,3 +1,3 @@
-from smvue_tui.cli import main
+from smvue_tui.cli.main import main
 
 raise SystemExit(main())

@@ -28,6 +28,10 @@ DEFAULT_SCOPE = "api refresh_token id"  # REST + a refresh token + the identity 
 ENV_CLIENT_ID = "SMVUE_SF_CLIENT_ID"
 ENV_CLIENT_SECRET = "SMVUE_SF_CLIENT_SECRET"
 
+# The demo org's connected app has this consumer key and no secret, as an installed app's would
+# (the demo org defines it on its side; tests/unit/test_layers.py checks the two agree).
+DEMO_CONSUMER_KEY = "3MVG9smvueDemoConsumerKey.local"
+
 
 class ConsumerNotConfigured(AuthorizationError):
     """No consumer key for a real org, or config.toml could not be read."""
@@ -89,9 +93,7 @@ def load_settings(config_file: Path | None = None,
 def consumer_for(environment: Environment, settings: SalesforceSettings | None = None) -> Consumer:
     """The consumer to log in to ``environment`` with; raises ConsumerNotConfigured if none."""
     if environment.is_demo:
-        from smvue_tui.demo_org.org import DEMO_CLIENT_ID  # the demo app's key, no secret
-
-        return Consumer(DEMO_CLIENT_ID)
+        return Consumer(DEMO_CONSUMER_KEY)
     settings = settings or load_settings()
     if not settings.client_id:
         raise ConsumerNotConfigured("no consumer key configured")

@@ -16,10 +16,10 @@ from typing import Any
 
 from peewee import fn
 
-from smvue_tui.demo_org.ids import case_suffix
+from smvue_tui.salesforce.ids import normalize_id
 from smvue_tui.store import models as m
+from smvue_tui.store.object_spec import Lookbacks
 from smvue_tui.store.pipeline import ALL_DEALS, NO_RECORD_TYPE, DealFilter, team_is_mapped
-from smvue_tui.sync.plan import Lookbacks
 
 REMEDY_EXISTS = "Check that Opportunities exist and are active in Salesforce"
 REMEDY_OWNER = "Verify Opportunity owner is a user you imported to SMVue"
@@ -53,12 +53,7 @@ class Finding:
 
 def opportunity_id(text: str) -> str | None:
     """The 18-char Id for a 15/18-char Opportunity Id (prefix 006), else None."""
-    value = text.strip()
-    if len(value) not in (15, 18) or not value.isalnum() or not value.isascii():
-        return None
-    if not value.startswith("006"):
-        return None
-    return value if len(value) == 18 else value + case_suffix(value)
+    return normalize_id(text.strip(), prefix="006")
 
 
 def find_stored(query: str) -> list[m.Opportunity]:

@@ -16,7 +16,7 @@ from typing import Any
 from peewee import CharField, SqliteDatabase, TextField
 
 from smvue_tui.store import models as m
-from smvue_tui.sync.plan import ObjectSpec
+from smvue_tui.store.object_spec import ObjectSpec
 
 _AS_IS = (CharField, TextField)
 _CHUNK = 400  # rows per INSERT: stays under SQLite's bound-parameter limit

@@ -12,8 +12,9 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from smvue_tui.salesforce.client import composite_error
+from smvue_tui.store.object_spec import ObjectSpec
 from smvue_tui.sync.fetch import SyncContext
-from smvue_tui.sync.plan import ObjectSpec, scope_filter
+from smvue_tui.sync.plan import scope_filter
 from smvue_tui.sync.repair import local_ids
 
 CLOSURE_SCOPES = ("account", "contact", "child:AccountId")

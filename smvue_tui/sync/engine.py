@@ -33,6 +33,7 @@ from smvue_tui.salesforce.errors import (
     SalesforceError,
 )
 from smvue_tui.store import models as m
+from smvue_tui.store.object_spec import Lookbacks, ObjectSpec
 from smvue_tui.store.writer import delete_ids, save_cursor
 from smvue_tui.sync import fields as field_plans
 from smvue_tui.sync.drift import missing_counts
@@ -48,7 +49,7 @@ from smvue_tui.sync.fetch import (
     write_page,
 )
 from smvue_tui.sync.live import fetch_notified
-from smvue_tui.sync.plan import SPECS, SPECS_BY_NAME, Lookbacks, ObjectSpec, scope_filter
+from smvue_tui.sync.plan import SPECS, SPECS_BY_NAME, scope_filter
 from smvue_tui.sync.progress import ObjectMeter, ProgressCallback
 from smvue_tui.sync.repair import (
     DEAL_CHILDREN,

@@ -22,6 +22,7 @@ from peewee import SqliteDatabase
 
 from smvue_tui.salesforce.errors import InvalidQueryLocator, QueryTimeout
 from smvue_tui.store import models as m
+from smvue_tui.store.object_spec import Lookbacks, ObjectSpec
 from smvue_tui.store.writer import (
     add_pending_closure,
     delete_ids,
@@ -29,7 +30,6 @@ from smvue_tui.store.writer import (
     save_cursor,
     upsert_values,
 )
-from smvue_tui.sync.plan import Lookbacks, ObjectSpec
 from smvue_tui.sync.progress import ObjectMeter, ProgressCallback
 from smvue_tui.sync.scope import keep_ids, stored_ids
 

@@ -14,7 +14,8 @@ from typing import Any
 
 from smvue_tui.salesforce.client import composite_error
 from smvue_tui.store import models as m
-from smvue_tui.sync.plan import SPECS, ObjectSpec
+from smvue_tui.store.object_spec import ObjectSpec
+from smvue_tui.sync.plan import SPECS
 
 # Fields that exist only when the org has the feature (multi-currency, record types): their
 # absence is normal and not worth a warning.

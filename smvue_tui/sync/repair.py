@@ -16,6 +16,7 @@ from typing import Any
 
 from smvue_tui.salesforce.client import composite_error
 from smvue_tui.store import models as m
+from smvue_tui.store.object_spec import ObjectSpec
 from smvue_tui.store.writer import (
     clear_pending_closure,
     delete_ids,
@@ -30,7 +31,7 @@ from smvue_tui.sync.fetch import (
     format_stamp,
     parse_stamp,
 )
-from smvue_tui.sync.plan import SPECS_BY_NAME, ObjectSpec
+from smvue_tui.sync.plan import SPECS_BY_NAME
 from smvue_tui.sync.scope import missing_account_ids, missing_contact_ids
 
 DELETED_KEPT = timedelta(days=15)

@@ -15,7 +15,7 @@ from typing import Any
 from peewee import SqliteDatabase
 
 from smvue_tui.store import models as m
-from smvue_tui.sync.plan import Lookbacks, ObjectSpec
+from smvue_tui.store.object_spec import Lookbacks, ObjectSpec
 
 # Accounts needed: those of stored deals, and every ancestor of those (ParentId chain).
 _NEEDED_ACCOUNTS = """

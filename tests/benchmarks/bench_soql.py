@@ -9,10 +9,10 @@ import sqlite3
 import sys
 import time
 
-from smvue_tui.demo_org.ids import make_id
-from smvue_tui.demo_org.profile import OrgProfile
-from smvue_tui.demo_org.schema import build_catalog, create_tables
-from smvue_tui.demo_org.soql import prepare
+from smvue_demo_org.ids import make_id
+from smvue_demo_org.profile import OrgProfile
+from smvue_demo_org.schema import build_catalog, create_tables
+from smvue_demo_org.soql import prepare
 
 FIELDS = ("Id, Name, Amount, CloseDate, StageName, Probability, OwnerId, AccountId, CreatedDate, "
           "LastModifiedDate, SystemModstamp, IsClosed, IsWon, ForecastCategory, Type, LeadSource, "

@@ -21,8 +21,8 @@ if str(ROOT) not in sys.path:  # run as a plain script from a checkout
 
 
 def child(case: str, size: int, cache: Path) -> None:
-    from smvue_tui.demo_org.profile import OrgProfile
-    from smvue_tui.demo_org.store import OrgStore
+    from smvue_demo_org.profile import OrgProfile
+    from smvue_demo_org.store import OrgStore
 
     started = time.perf_counter()
     store = OrgStore.open(cache, size, 1, OrgProfile())
@@ -47,7 +47,7 @@ def main() -> None:
     if args.child:
         child(args.child[0], int(args.child[1]), Path(args.child[2]))
         return
-    from smvue_tui.demo_org.store import parse_size
+    from smvue_demo_org.store import parse_size
 
     for size in (parse_size(s) for s in args.sizes.split(",")):
         with tempfile.TemporaryDirectory(prefix="smvue-data-bench-") as cache:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from smvue_tui.demo_org.server import build_org, serve_in_thread
+from smvue_demo_org.server import build_org, serve_in_thread
 
 SHAPES = {
     "flat": "SELECT Id, Name, Amount, CloseDate, StageName, Probability, OwnerId, AccountId, "

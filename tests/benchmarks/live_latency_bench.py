@@ -15,7 +15,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from smvue_tui.demo_org.server import build_org, serve_in_thread
+from smvue_demo_org.server import build_org, serve_in_thread
 from smvue_tui.store.db import open_store
 from tests.integration.conftest import RunningOrg
 from tests.integration.test_live_latency import measure_change_to_store

@@ -22,9 +22,9 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from smvue_demo_org.server import build_org, serve_in_thread  # noqa: E402
 from smvue_tui.config import app_paths  # noqa: E402
-from smvue_tui.demo_org.server import build_org, serve_in_thread  # noqa: E402
-from smvue_tui.services import AppServices  # noqa: E402
+from smvue_tui.services.app_services import AppServices  # noqa: E402
 from smvue_tui.store import models as m  # noqa: E402
 from smvue_tui.store.db import open_store  # noqa: E402
 from smvue_tui.sync.engine import SyncEngine  # noqa: E402

@@ -81,8 +81,9 @@ def baseline_child(setup: dict[str, Any], store: Path) -> dict[str, Any]:
     import peewee
     from simple_salesforce import Salesforce
 
+    from smvue_tui.store.object_spec import Lookbacks
     from smvue_tui.sync.fields import plan_from_describe
-    from smvue_tui.sync.plan import SPECS, Lookbacks, scope_filter
+    from smvue_tui.sync.plan import SPECS, scope_filter
     from tests.integration.conftest import HttpsToHttp
 
     class Counting(HttpsToHttp):
@@ -141,7 +142,7 @@ def child(case: str) -> None:
 
 
 def run_case(case: str, id_chunk: int | None = None) -> dict[str, Any]:
-    from smvue_tui.demo_org.server import build_org, serve_in_thread
+    from smvue_demo_org.server import build_org, serve_in_thread
     from tests.integration.conftest import RunningOrg
 
     engine, size, latency = CASES[case]

@@ -33,12 +33,12 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # run as a plain script from a checkout
     sys.path.insert(0, str(ROOT))
 
-from smvue_tui.app import SmvueApp  # noqa: E402
 from smvue_tui.config import app_paths  # noqa: E402
-from smvue_tui.services import AppServices  # noqa: E402
+from smvue_tui.services.app_services import AppServices  # noqa: E402
 from smvue_tui.store import models as m  # noqa: E402
 from smvue_tui.store.db import open_store  # noqa: E402
-from smvue_tui.widgets.paged_table import PagedTable  # noqa: E402
+from smvue_tui.tui.app import SmvueApp  # noqa: E402
+from smvue_tui.tui.widgets.paged_table import PagedTable  # noqa: E402
 
 STAGES = [("Prospecting", 10), ("Qualification", 20), ("Needs Analysis", 30),
           ("Value Proposition", 50), ("Proposal/Price Quote", 75), ("Negotiation/Review", 90),

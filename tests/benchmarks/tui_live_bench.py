@@ -36,9 +36,9 @@ if str(ROOT) not in sys.path:
 COLD = """
 import time, asyncio, tempfile
 t0 = time.perf_counter()
-from smvue_tui.app import SmvueApp
+from smvue_tui.tui.app import SmvueApp
 from smvue_tui.config import app_paths
-from smvue_tui.services import AppServices
+from smvue_tui.services.app_services import AppServices
 from smvue_tui.store.db import open_store
 paths = app_paths({"SMVUE_HOME": tempfile.mkdtemp()})
 async def main():
@@ -59,15 +59,15 @@ def cold_start() -> float:
 
 async def keys_while_syncing(size: str, latency_ms: float,
                              in_process: bool) -> dict[str, float]:
-    from smvue_tui.app import SmvueApp
     from smvue_tui.config import app_paths
-    from smvue_tui.connection import client_factory_for
     from smvue_tui.salesforce.credentials import credentials_from_token
     from smvue_tui.salesforce.environments import resolve_environment
     from smvue_tui.salesforce.token_store import TokenStore
-    from smvue_tui.services import AppServices
+    from smvue_tui.services.app_services import AppServices
+    from smvue_tui.services.connection import client_factory_for
     from smvue_tui.store import models as m
     from smvue_tui.store.db import open_store
+    from smvue_tui.tui.app import SmvueApp
     from tests.integration.conftest import RunningOrg
     from tests.integration.sync_support import client_for
 

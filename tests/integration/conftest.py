@@ -15,9 +15,9 @@ import httpx
 import pytest
 import requests
 
-from smvue_tui.demo_org.org import DemoOrg
-from smvue_tui.demo_org.profile import OrgProfile
-from smvue_tui.demo_org.server import build_org, serve_in_thread
+from smvue_demo_org.org import DemoOrg
+from smvue_demo_org.profile import OrgProfile
+from smvue_demo_org.server import build_org, serve_in_thread
 
 SMALL = 300  # opportunities in the default test org
 

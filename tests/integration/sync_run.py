@@ -8,8 +8,8 @@ from typing import Any
 from peewee import SqliteDatabase
 
 from smvue_tui.store import models as m
+from smvue_tui.store.object_spec import Lookbacks
 from smvue_tui.sync.engine import SyncEngine, SyncReport
-from smvue_tui.sync.plan import Lookbacks
 from tests.integration.sync_support import client_for, differences
 
 LOOKBACKS = Lookbacks()

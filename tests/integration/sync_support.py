@@ -17,7 +17,8 @@ from smvue_tui.salesforce.credentials import credentials_from_token
 from smvue_tui.salesforce.environments import resolve_environment
 from smvue_tui.salesforce.session import Session
 from smvue_tui.store import models as m
-from smvue_tui.sync.plan import SPECS, Lookbacks, ObjectSpec
+from smvue_tui.store.object_spec import Lookbacks, ObjectSpec
+from smvue_tui.sync.plan import SPECS
 
 
 class _OwningClient(SalesforceClient):

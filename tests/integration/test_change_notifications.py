@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from smvue_tui import change_notifications as cn
+from smvue_tui.services import automation as cn
 from smvue_tui.store import models as m
 from smvue_tui.store.db import open_store
 from tests.integration.sync_support import client_for

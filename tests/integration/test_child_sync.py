@@ -10,10 +10,10 @@ from smvue_tui.config import app_paths
 from smvue_tui.salesforce.credentials import credentials_from_token
 from smvue_tui.salesforce.environments import resolve_environment
 from smvue_tui.salesforce.token_store import TokenStore
+from smvue_tui.services.sync_child import ChildSync
 from smvue_tui.store import models as m
 from smvue_tui.store.db import open_store
-from smvue_tui.sync.child import ChildSync
-from smvue_tui.sync.plan import Lookbacks
+from smvue_tui.store.object_spec import Lookbacks
 from tests.integration.sync_support import differences
 
 
@@ -109,7 +109,7 @@ async def test_an_over_long_output_line_is_skipped_not_fatal(paths, tmp_path, mo
     import json
     import sys
 
-    from smvue_tui.sync import child
+    from smvue_tui.services import sync_child as child
 
     fake = tmp_path / "fake_child.py"
     report = {"kind": "initial", "status": "ok"}
@@ -142,7 +142,7 @@ def test_a_child_whose_app_is_gone_stops_and_records_a_cancelled_run(make_org, p
     running = make_org()
     running.admin("POST", "/faults", json={"latency_ms": 40}).raise_for_status()
     _log_in(running, paths)
-    proc = subprocess.Popen([sys.executable, "-m", "smvue_tui.sync.child"],
+    proc = subprocess.Popen([sys.executable, "-m", "smvue_tui.services.sync_child"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL)
     request = {"kind": "initial", "paths": {f.name: str(getattr(paths, f.name))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from smvue_tui.demo_org.profile import OrgProfile
+from smvue_demo_org.profile import OrgProfile
 
 
 def _pages(client: httpx.Client, soql: str, batch: int = 200) -> list[dict]:

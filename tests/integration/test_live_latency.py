@@ -14,14 +14,14 @@ import time
 import httpx
 import pytest
 
-from smvue_tui.live import LiveServices, LiveSettings
 from smvue_tui.salesforce.metadata import deploy_automation
+from smvue_tui.services.live import LiveServices, LiveSettings
+from smvue_tui.services.webhook import new_path_token
 from smvue_tui.store import models as m
 from smvue_tui.store.db import open_store
+from smvue_tui.store.object_spec import Lookbacks
 from smvue_tui.sync.coordinator import SyncCoordinator
 from smvue_tui.sync.engine import SyncEngine
-from smvue_tui.sync.plan import Lookbacks
-from smvue_tui.sync.webhook import new_path_token
 from tests.integration.sync_support import client_for, differences
 
 FIELDS = {"Opportunity": ["Id", "Amount", "SystemModstamp"]}

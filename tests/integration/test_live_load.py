@@ -14,14 +14,15 @@ import time
 import httpx
 import pytest
 
-from smvue_tui.live import LiveServices, LiveSettings
 from smvue_tui.salesforce.outbound import ACK_BODY
+from smvue_tui.services.live import LiveServices, LiveSettings
+from smvue_tui.services.webhook import new_path_token
 from smvue_tui.store import models as m
 from smvue_tui.store.db import open_store
+from smvue_tui.store.object_spec import Lookbacks
 from smvue_tui.sync.coordinator import SyncCoordinator
 from smvue_tui.sync.engine import SyncEngine
-from smvue_tui.sync.plan import SPECS_BY_NAME, Lookbacks
-from smvue_tui.sync.webhook import new_path_token
+from smvue_tui.sync.plan import SPECS_BY_NAME
 from tests.integration.sync_support import client_for, differences
 
 TOTAL = 10_000

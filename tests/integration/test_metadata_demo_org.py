@@ -8,8 +8,8 @@ import asyncio
 
 import pytest
 
-from smvue_tui.demo_org.outbound_envelope import is_ack
-from smvue_tui.demo_org.profile import OrgProfile
+from smvue_demo_org.outbound_envelope import is_ack
+from smvue_demo_org.profile import OrgProfile
 from smvue_tui.salesforce.metadata import SETUP_PATHS
 from smvue_tui.salesforce.outbound import ACK_BODY, org_ids_match
 from tests.integration.metadata_support import Automation, outbound_listener

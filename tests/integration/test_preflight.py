@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from smvue_tui.demo_org.profile import OrgProfile
+from smvue_demo_org.profile import OrgProfile
 from smvue_tui.salesforce.errors import ReauthorizationNeeded
 from smvue_tui.salesforce.preflight import (
     FAIL,

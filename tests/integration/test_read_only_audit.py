@@ -19,8 +19,8 @@ from smvue_tui.salesforce.metadata_xml import delete_metadata_envelope
 from smvue_tui.salesforce.preflight import run_preflight
 from smvue_tui.salesforce.token_calls import revoke
 from smvue_tui.store.db import open_store
+from smvue_tui.store.object_spec import Lookbacks
 from smvue_tui.sync.engine import SyncEngine
-from smvue_tui.sync.plan import Lookbacks
 from tests.integration.guard_audit import normalise_path, summarise, why_allowed, write_report
 from tests.integration.metadata_support import Automation
 from tests.integration.sync_support import client_for

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from smvue_tui.cli import main
+from smvue_tui.cli.main import main
 from smvue_tui.config import app_paths
 from smvue_tui.salesforce.credentials import credentials_from_token
 from smvue_tui.salesforce.environments import resolve_environment

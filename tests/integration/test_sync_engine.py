@@ -9,8 +9,8 @@ import pytest
 
 from smvue_tui.store import models as m
 from smvue_tui.store.db import open_store
+from smvue_tui.store.object_spec import Lookbacks
 from smvue_tui.sync.engine import SyncEngine
-from smvue_tui.sync.plan import Lookbacks
 from tests.integration.sync_support import client_for, differences
 
 LOOKBACKS = Lookbacks()

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from smvue_tui.config import app_paths
-from smvue_tui.services import AppServices
+from smvue_tui.services.app_services import AppServices
 from smvue_tui.store import models as m
 from smvue_tui.store.db import open_store
 from smvue_tui.sync.engine import SyncEngine

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from smvue_tui.app import SmvueApp
 from smvue_tui.config import app_paths
-from smvue_tui.screens.connect import ConnectScreen
-from smvue_tui.services import AppServices
+from smvue_tui.services.app_services import AppServices
 from smvue_tui.store import models as m
 from smvue_tui.store.db import open_store
+from smvue_tui.tui.app import SmvueApp
+from smvue_tui.tui.screens.connect import ConnectScreen
 
 
 def _services(tmp_path):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from textual.command import CommandPalette
 from textual.widgets import OptionList
 
-from smvue_tui.app import SmvueApp
-from smvue_tui.commands import commands_for
-from smvue_tui.screens.team_mapping import TeamMappingScreen
+from smvue_tui.tui.app import SmvueApp
+from smvue_tui.tui.commands import commands_for
+from smvue_tui.tui.screens.team_mapping import TeamMappingScreen
 
 
 def _prompts(app) -> list[str]:

@@ -8,15 +8,15 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import pytest
 from textual.widgets import Input, Static
 
-from smvue_tui.app import SmvueApp
 from smvue_tui.config import app_paths
-from smvue_tui.connection import demo_consent_redirect
 from smvue_tui.salesforce.token_store import TokenStore
-from smvue_tui.screens.connect import ConnectScreen
-from smvue_tui.screens.team_mapping import TeamMappingScreen
-from smvue_tui.services import AppServices, DemoTarget
+from smvue_tui.services.app_services import AppServices, DemoTarget
+from smvue_tui.services.connection import demo_consent_redirect
 from smvue_tui.store import models as m
 from smvue_tui.store.db import open_store
+from smvue_tui.tui.app import SmvueApp
+from smvue_tui.tui.screens.connect import ConnectScreen
+from smvue_tui.tui.screens.team_mapping import TeamMappingScreen
 
 
 @pytest.fixture
@@ -146,7 +146,7 @@ async def test_errors_show_message_and_remedy(empty_services):
 
 
 async def test_device_code_shown_large_and_cancellable(demo_services):
-    from smvue_tui.widgets.big_text import BigText
+    from smvue_tui.tui.widgets.big_text import BigText
 
     app = SmvueApp(demo_services)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -164,7 +164,7 @@ async def test_device_code_shown_large_and_cancellable(demo_services):
 
 
 async def test_demo_sandbox_is_recorded_as_sandbox(tmp_path, make_org):
-    from smvue_tui.demo_org.profile import OrgProfile
+    from smvue_demo_org.profile import OrgProfile
 
     production = make_org(size=40)
     sandbox = make_org(size=40, profile=OrgProfile(sandbox=True))

@@ -3,9 +3,9 @@ Sandbox, My Domain) and the sync screen fed fixed progress events."""
 
 from __future__ import annotations
 
-from smvue_tui.app import SmvueApp
-from smvue_tui.messages import SyncProgress, SyncStarted
 from smvue_tui.sync.progress import ProgressEvent
+from smvue_tui.tui.app import SmvueApp
+from smvue_tui.tui.messages import SyncProgress, SyncStarted
 
 
 def test_connect_choose_environment_snapshot(empty_services, snap_compare):

@@ -3,13 +3,13 @@ add/edit/delete a note, add and complete an action item (SMVue's rows only)."""
 
 from __future__ import annotations
 
-from smvue_tui.app import SmvueApp
 from smvue_tui.config import app_paths
-from smvue_tui.screens.deal_detail import DealDetailScreen
-from smvue_tui.screens.pipelines import PipelinesScreen
-from smvue_tui.services import AppServices
+from smvue_tui.services.app_services import AppServices
 from smvue_tui.store import models as m
-from smvue_tui.widgets.paged_table import PagedTable
+from smvue_tui.tui.app import SmvueApp
+from smvue_tui.tui.screens.deal_detail import DealDetailScreen
+from smvue_tui.tui.screens.pipelines import PipelinesScreen
+from smvue_tui.tui.widgets.paged_table import PagedTable
 from tests.tui.test_pipelines import SIZE, screen_text, settle
 from tests.unit.store.pipeline_fixtures import store as store  # the hand-built store fixture
 

@@ -9,11 +9,11 @@ from contextlib import suppress
 from textual.notifications import Notify
 from textual.worker import WorkerCancelled
 
-from smvue_tui.app import SmvueApp
-from smvue_tui.screens.field_mapping import OFFLINE_NOTE, FieldMappingScreen
 from smvue_tui.store import field_mapping as fm
 from smvue_tui.store import models as m
 from smvue_tui.sync.engine import SyncEngine
+from smvue_tui.tui.app import SmvueApp
+from smvue_tui.tui.screens.field_mapping import OFFLINE_NOTE, FieldMappingScreen
 from tests.integration.sync_support import client_for
 
 

@@ -14,11 +14,11 @@ from textual.widgets import DataTable, Footer
 from textual.widgets._footer import FooterKey
 from textual.worker import WorkerCancelled
 
-from smvue_tui.app import SmvueApp
-from smvue_tui.commands import commands_for
-from smvue_tui.screens.deal_detail import DealDetailScreen
-from smvue_tui.screens.help import HelpScreen
 from smvue_tui.store import models as m
+from smvue_tui.tui.app import SmvueApp
+from smvue_tui.tui.commands import commands_for
+from smvue_tui.tui.screens.deal_detail import DealDetailScreen
+from smvue_tui.tui.screens.help import HelpScreen
 from tests.tui.test_team_snapshot import build_store
 
 

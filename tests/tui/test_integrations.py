@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from textual.widgets import Static
 
-from smvue_tui.app import SmvueApp
-from smvue_tui.screens.integrations import IntegrationsScreen
-from smvue_tui.services import DemoTarget
+from smvue_tui.services.app_services import DemoTarget
 from smvue_tui.store import models as m
-from smvue_tui.widgets.confirm import ConfirmModal
+from smvue_tui.tui.app import SmvueApp
+from smvue_tui.tui.screens.integrations import IntegrationsScreen
+from smvue_tui.tui.widgets.confirm import ConfirmModal
 from tests.tui.test_connect import demo_services, settle  # noqa: F401
 
 

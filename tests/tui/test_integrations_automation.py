@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Static
 
-from smvue_tui import change_notifications as cn
-from smvue_tui.app import SmvueApp
-from smvue_tui.connection import deploy_notifications
+from smvue_tui.services import automation as cn
+from smvue_tui.services.connection import deploy_notifications
 from smvue_tui.store import models as m
+from smvue_tui.tui.app import SmvueApp
 from tests.tui.test_connect import demo_services, settle, to_login_step  # noqa: F401
 
 

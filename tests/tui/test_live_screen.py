@@ -10,8 +10,8 @@ import asyncio
 import statistics
 import time
 
-from smvue_tui.app import SmvueApp
 from smvue_tui.store import models as m
+from smvue_tui.tui.app import SmvueApp
 
 
 async def _wait(condition, timeout: float = 30.0) -> bool:

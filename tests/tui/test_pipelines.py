@@ -7,14 +7,14 @@ from contextlib import suppress
 
 from textual.worker import WorkerCancelled, WorkerFailed
 
-from smvue_tui.app import SmvueApp
 from smvue_tui.config import app_paths
-from smvue_tui.messages import StoreChanged
-from smvue_tui.screens.pipelines import PipelinesScreen
-from smvue_tui.services import AppServices
+from smvue_tui.services.app_services import AppServices
 from smvue_tui.store import models as m
 from smvue_tui.store import pipeline as pl
-from smvue_tui.widgets.paged_table import PagedTable
+from smvue_tui.tui.app import SmvueApp
+from smvue_tui.tui.messages import StoreChanged
+from smvue_tui.tui.screens.pipelines import PipelinesScreen
+from smvue_tui.tui.widgets.paged_table import PagedTable
 from tests.unit.store.pipeline_fixtures import store as store  # the hand-built store fixture
 
 SIZE = (130, 40)

@@ -7,7 +7,7 @@ import threading
 
 from textual.app import App, ComposeResult
 
-from smvue_tui.widgets.paged_table import Column, ListSource, PagedTable, fit
+from smvue_tui.tui.widgets.paged_table import Column, ListSource, PagedTable, fit
 from tests.tui.test_pipelines import settle
 
 COLUMNS = [Column("name", "Name", 12), Column("amount", "Amount", 8, "right")]

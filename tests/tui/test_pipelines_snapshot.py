@@ -3,11 +3,11 @@ tests (fixed dates and amounts, two currencies, no clock): deterministic on any 
 
 from __future__ import annotations
 
-from smvue_tui.app import SmvueApp
 from smvue_tui.config import app_paths
-from smvue_tui.services import AppServices
+from smvue_tui.services.app_services import AppServices
 from smvue_tui.store import deals as dl
 from smvue_tui.store import models as m
+from smvue_tui.tui.app import SmvueApp
 from tests.tui.test_pipelines import settle
 from tests.unit.store.pipeline_fixtures import deal_id
 from tests.unit.store.pipeline_fixtures import store as store  # the fixture

@@ -6,13 +6,13 @@ from __future__ import annotations
 from textual.widgets import DataTable
 from textual.widgets._footer import FooterKey
 
-from smvue_tui.app import SmvueApp
-from smvue_tui.messages import StoreChanged
-from smvue_tui.screens.pipelines import PipelinesScreen
-from smvue_tui.screens.team_mapping import TeamMappingScreen
 from smvue_tui.store import models as m
 from smvue_tui.store import team
-from smvue_tui.widgets.paged_table import PagedTable
+from smvue_tui.tui.app import SmvueApp
+from smvue_tui.tui.messages import StoreChanged
+from smvue_tui.tui.screens.pipelines import PipelinesScreen
+from smvue_tui.tui.screens.team_mapping import TeamMappingScreen
+from smvue_tui.tui.widgets.paged_table import PagedTable
 from tests.tui.test_team_snapshot import USERS, build_store, settle
 
 DEE = USERS[4][0]  # owns one open New Business deal, not coached
@@ -81,7 +81,7 @@ async def test_a_rep_chosen_on_the_team_screen_reaches_the_pipelines(empty_servi
 async def test_the_other_screens_are_built_hidden_after_start_up(empty_services, monkeypatch):
     """With background services on, pipelines, team, sync and integrations are built (and
     read) after the first screen paints; visiting one then shows that screen, read once."""
-    from smvue_tui import app as app_module
+    from smvue_tui.tui import app as app_module
 
     build_store()
     reads = []

@@ -8,12 +8,12 @@ import asyncio
 import httpx
 from textual.widgets import ProgressBar, Static
 
-from smvue_tui.app import SmvueApp
-from smvue_tui.messages import SyncFinished, SyncProgress, SyncStarted
-from smvue_tui.screens.sync_progress import SyncProgressScreen
 from smvue_tui.sync.engine import SyncReport
 from smvue_tui.sync.progress import ProgressEvent
-from smvue_tui.widgets.sync_panel import SyncPanel, describe_event
+from smvue_tui.tui.app import SmvueApp
+from smvue_tui.tui.messages import SyncFinished, SyncProgress, SyncStarted
+from smvue_tui.tui.screens.sync_progress import SyncProgressScreen
+from smvue_tui.tui.widgets.sync_panel import SyncPanel, describe_event
 from tests.integration.sync_support import client_for
 from tests.tui.test_connect import settle
 
@@ -113,10 +113,10 @@ def test_describe_event_phases():
 async def test_a_sync_in_a_child_process_fills_the_screens(empty_services, make_org):
     """As `smvue-tui` runs it: login from the token store, the sync in a child process, its
     progress on the sync screen, its rows in the pipelines."""
-    from smvue_tui.connection import client_factory_for
     from smvue_tui.salesforce.credentials import credentials_from_token
     from smvue_tui.salesforce.environments import resolve_environment
     from smvue_tui.salesforce.token_store import TokenStore
+    from smvue_tui.services.connection import client_factory_for
     from smvue_tui.store import models as m
 
     running = make_org()

@@ -8,10 +8,10 @@ from textual.notifications import Notify
 from textual.widgets._footer import FooterKey
 from textual.worker import WorkerCancelled
 
-from smvue_tui.app import SmvueApp
-from smvue_tui.commands import commands_for
-from smvue_tui.screens.team_mapping import AddMemberScreen, TeamMappingScreen
 from smvue_tui.store import models as m
+from smvue_tui.tui.app import SmvueApp
+from smvue_tui.tui.commands import commands_for
+from smvue_tui.tui.screens.team_mapping import AddMemberScreen, TeamMappingScreen
 
 AVA, ELENA, HARPER = "0058W0000000005QAA", "0058W0000000007QAA", "0058W000000000BQAQ"
 SAM = "0058W000000000CQAQ"  # owns no deals in the demo org

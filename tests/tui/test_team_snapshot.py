@@ -6,9 +6,9 @@ from contextlib import suppress
 
 from textual.worker import WorkerCancelled
 
-from smvue_tui.app import SmvueApp
 from smvue_tui.store import models as m
 from smvue_tui.store import team
+from smvue_tui.tui.app import SmvueApp
 
 ME = "0058W0000000001QAA"
 USERS = [(ME, "Morgan Reyes", True), ("0058W0000000002QAA", "Ana Lee", True),

@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 from textual.worker import WorkerCancelled
 
-from smvue_tui.app import SmvueApp
-from smvue_tui.screens.why_missing import WhyMissingScreen
 from smvue_tui.store import models as m
 from smvue_tui.store import pipeline as pl
 from smvue_tui.store import team
 from smvue_tui.store import why_missing as wm
+from smvue_tui.tui.app import SmvueApp
+from smvue_tui.tui.screens.why_missing import WhyMissingScreen
 
 AVA = "0058W0000000005QAA"
 

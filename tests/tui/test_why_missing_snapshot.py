@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from smvue_tui.app import SmvueApp
 from smvue_tui.store import models as m
+from smvue_tui.tui.app import SmvueApp
 from tests.tui.test_team_snapshot import build_store, settle
 
 

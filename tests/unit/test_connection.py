@@ -8,14 +8,14 @@ import asyncio
 import httpx
 import pytest
 
-from smvue_tui import connection as conn
-from smvue_tui.integration_card import RESYNC_ONLY, load_card
 from smvue_tui.salesforce.consumer import ConsumerNotConfigured
 from smvue_tui.salesforce.credentials import Credentials
 from smvue_tui.salesforce.environments import SANDBOX, resolve_environment
-from smvue_tui.services import DemoTarget
+from smvue_tui.services import connection as conn
+from smvue_tui.services.app_services import DemoTarget
+from smvue_tui.services.integration_card import RESYNC_ONLY, load_card
 from smvue_tui.store import models as m
-from smvue_tui.widgets.big_text import big_lines
+from smvue_tui.tui.widgets.big_text import big_lines
 
 ORG_A, ORG_B = "00D8W0000000001QAA", "00D8W0000000002QAA"
 

@@ -8,9 +8,9 @@ import io
 import httpx
 import pytest
 
-from smvue_tui import connection as conn
-from smvue_tui.demo_launch import forget_demo_login, running_demo_orgs
 from smvue_tui.salesforce.environments import resolve_environment
+from smvue_tui.services import connection as conn
+from smvue_tui.services.demo_launch import forget_demo_login, running_demo_orgs
 from smvue_tui.store import models as m
 from tests.unit.test_connection import creds
 

@@ -1,6 +1,6 @@
-from smvue_tui.cli import main
+from smvue_demo_org.ids import is_valid_id, make_id, org_id, to_18
+from smvue_tui.cli.main import main
 from smvue_tui.config import app_paths
-from smvue_tui.demo_org.ids import is_valid_id, make_id, org_id, to_18
 
 
 def test_smvue_home_holds_every_path(tmp_path):

@@ -1,5 +1,5 @@
 from smvue_tui.config import app_paths
-from smvue_tui.integration_card import load_card
+from smvue_tui.services.integration_card import load_card
 from smvue_tui.store import models as m
 from smvue_tui.store.db import open_store
 

@@ -1,7 +1,7 @@
 import asyncio
 from datetime import timedelta
 
-from smvue_tui.live import LiveServices, LiveSettings
+from smvue_tui.services.live import LiveServices, LiveSettings
 from smvue_tui.sync.coordinator import SyncCoordinator
 
 

@@ -15,11 +15,11 @@ from xml.etree import ElementTree as ET
 import httpx
 from aiohttp import web
 
-from smvue_tui.demo_org.ids import make_id
-from smvue_tui.demo_org.metadata_api import add_metadata_routes
-from smvue_tui.demo_org.org import DemoOrg
-from smvue_tui.demo_org.profile import OrgProfile
-from smvue_tui.demo_org.schema import build_catalog
+from smvue_demo_org.ids import make_id
+from smvue_demo_org.metadata_api import add_metadata_routes
+from smvue_demo_org.org import DemoOrg
+from smvue_demo_org.profile import OrgProfile
+from smvue_demo_org.schema import build_catalog
 
 GOOD_TOKEN = "00D8W000000001!AQ4.fake-access-token"
 ORG_ID = make_id("00D", 4242)

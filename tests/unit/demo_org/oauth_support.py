@@ -17,11 +17,11 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 from aiohttp import web
 
-from smvue_tui.demo_org.oauth import add_oauth_routes
-from smvue_tui.demo_org.oauth_http import SafeAccessLogger
-from smvue_tui.demo_org.org import DEMO_CLIENT_ID, DEMO_PASSWORD, DEMO_USERNAME, DemoOrg
-from smvue_tui.demo_org.profile import OrgProfile
-from smvue_tui.demo_org.tokens import TokenRegistry
+from smvue_demo_org.oauth import add_oauth_routes
+from smvue_demo_org.oauth_http import SafeAccessLogger
+from smvue_demo_org.org import DEMO_CLIENT_ID, DEMO_PASSWORD, DEMO_USERNAME, DemoOrg
+from smvue_demo_org.profile import OrgProfile
+from smvue_demo_org.tokens import TokenRegistry
 
 ORG_ID = "00D8W0000012345AAA"
 OTHER_ORG_ID = "00D5g0000067890AAA"

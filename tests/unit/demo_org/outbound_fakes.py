@@ -11,9 +11,9 @@ from xml.etree import ElementTree as ET
 
 from aiohttp import web
 
-from smvue_tui.demo_org.automation import FLOW, OUTBOUND, RULE, AutomationRegistry, Component
-from smvue_tui.demo_org.org import DemoOrg
-from smvue_tui.demo_org.outbound_dispatch import OutboundDispatcher
+from smvue_demo_org.automation import FLOW, OUTBOUND, RULE, AutomationRegistry, Component
+from smvue_demo_org.org import DemoOrg
+from smvue_demo_org.outbound_dispatch import OutboundDispatcher
 from tests.unit.demo_org.metadata_fakes import serve
 
 SOAPENV = "http://schemas.xmlsoap.org/soap/envelope/"

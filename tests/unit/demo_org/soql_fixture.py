@@ -6,9 +6,9 @@ import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
-from smvue_tui.demo_org.ids import make_id
-from smvue_tui.demo_org.profile import OrgProfile
-from smvue_tui.demo_org.schema import Catalog, build_catalog, create_tables
+from smvue_demo_org.ids import make_id
+from smvue_demo_org.profile import OrgProfile
+from smvue_demo_org.schema import Catalog, build_catalog, create_tables
 
 NOW = datetime(2026, 11, 26, 12, 0, 0, tzinfo=UTC)  # a Thursday
 STAMP = "2026-11-02T09:14:05.000+0000"

@@ -8,10 +8,10 @@ from collections import Counter
 
 import pytest
 
-from smvue_tui.demo_org.activity import apply_random_changes, run_activity
-from smvue_tui.demo_org.derived import STAGES
-from smvue_tui.demo_org.profile import OrgProfile
-from smvue_tui.demo_org.store import Change, OrgStore
+from smvue_demo_org.activity import apply_random_changes, run_activity
+from smvue_demo_org.derived import STAGES
+from smvue_demo_org.profile import OrgProfile
+from smvue_demo_org.store import Change, OrgStore
 
 
 @pytest.fixture

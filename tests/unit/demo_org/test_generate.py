@@ -8,13 +8,13 @@ from itertools import pairwise
 
 import pytest
 
-from smvue_tui.demo_org import org_cache
-from smvue_tui.demo_org.derived import STAGES, fiscal
-from smvue_tui.demo_org.gen_support import Ids
-from smvue_tui.demo_org.generate import anchor_for
-from smvue_tui.demo_org.ids import make_id
-from smvue_tui.demo_org.profile import OrgProfile
-from smvue_tui.demo_org.schema import PIPELINES
+from smvue_demo_org import org_cache
+from smvue_demo_org.derived import STAGES, fiscal
+from smvue_demo_org.gen_support import Ids
+from smvue_demo_org.generate import anchor_for
+from smvue_demo_org.ids import make_id
+from smvue_demo_org.profile import OrgProfile
+from smvue_demo_org.schema import PIPELINES
 
 N = 400
 

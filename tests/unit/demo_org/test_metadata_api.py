@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from xml.etree import ElementTree as ET
 
-from smvue_tui.demo_org.automation import FLOW, OUTBOUND, RULE
-from smvue_tui.demo_org.faults import Faults
-from smvue_tui.demo_org.ids import make_id
-from smvue_tui.demo_org.limits import ApiUsage
+from smvue_demo_org.automation import FLOW, OUTBOUND, RULE
+from smvue_demo_org.faults import Faults
+from smvue_demo_org.ids import make_id
+from smvue_demo_org.limits import ApiUsage
 from tests.unit.demo_org.metadata_fakes import (
     MD,
     XSI,

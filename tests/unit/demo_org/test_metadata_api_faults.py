@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from smvue_tui.demo_org.automation import OUTBOUND
+from smvue_demo_org.automation import OUTBOUND
 from tests.unit.demo_org.metadata_fakes import (
     MD,
     SOAPENV,

@@ -8,7 +8,7 @@ import re
 from authlib.common.security import generate_token
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 
-from smvue_tui.demo_org.org import DEMO_CLIENT_ID, DEMO_PASSWORD, DEMO_USERNAME
+from smvue_demo_org.org import DEMO_CLIENT_ID, DEMO_PASSWORD, DEMO_USERNAME
 from tests.unit.demo_org.oauth_support import AUTHORIZE_PATH, CALLBACK, TOKEN_PATH, served_org
 
 

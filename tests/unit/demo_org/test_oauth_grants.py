@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from smvue_tui.demo_org.oauth import issue_demo_login
-from smvue_tui.demo_org.org import DEMO_CLIENT_ID, DEMO_PASSWORD, DEMO_USERNAME
+from smvue_demo_org.oauth import issue_demo_login
+from smvue_demo_org.org import DEMO_CLIENT_ID, DEMO_PASSWORD, DEMO_USERNAME
 from tests.unit.demo_org.oauth_support import TOKEN_PATH, Served, served_org
 
 

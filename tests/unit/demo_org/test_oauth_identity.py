@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from smvue_tui.demo_org.org import DEMO_CLIENT_ID, DEMO_USERNAME
+from smvue_demo_org.org import DEMO_CLIENT_ID, DEMO_USERNAME
 from tests.unit.demo_org.oauth_support import (
     OTHER_ORG_ID,
     Served,

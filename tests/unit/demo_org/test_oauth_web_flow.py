@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from smvue_tui.demo_org.oauth_http import DEMO_SIGNATURE_KEY
-from smvue_tui.demo_org.org import DEMO_CLIENT_ID, DEMO_USERNAME
+from smvue_demo_org.oauth_http import DEMO_SIGNATURE_KEY
+from smvue_demo_org.org import DEMO_CLIENT_ID, DEMO_USERNAME
 from tests.unit.demo_org.oauth_support import (
     AUTHORIZE_PATH,
     CALLBACK,

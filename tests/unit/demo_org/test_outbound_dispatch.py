@@ -8,7 +8,7 @@ import socket
 
 import pytest
 
-from smvue_tui.demo_org.ids import make_id, to_18
+from smvue_demo_org.ids import make_id, to_18
 from tests.unit.demo_org.metadata_fakes import make_org
 from tests.unit.demo_org.outbound_fakes import Listener, deploy, dispatching, listening, parse
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from smvue_tui.demo_org.outbound_envelope import field_order, format_value, is_ack, java_double
-from smvue_tui.demo_org.profile import OrgProfile
-from smvue_tui.demo_org.schema import build_catalog
+from smvue_demo_org.outbound_envelope import field_order, format_value, is_ack, java_double
+from smvue_demo_org.profile import OrgProfile
+from smvue_demo_org.schema import build_catalog
 from tests.unit.demo_org.outbound_fakes import ACK
 
 

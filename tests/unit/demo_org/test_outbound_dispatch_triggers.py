@@ -6,10 +6,10 @@ import httpx
 import pytest
 from aiohttp import web
 
-from smvue_tui.demo_org.automation import OUTBOUND
-from smvue_tui.demo_org.ids import make_id
-from smvue_tui.demo_org.metadata_api import add_metadata_routes
-from smvue_tui.demo_org.outbound_dispatch import add_outbound
+from smvue_demo_org.automation import OUTBOUND
+from smvue_demo_org.ids import make_id
+from smvue_demo_org.metadata_api import add_metadata_routes
+from smvue_demo_org.outbound_dispatch import add_outbound
 from tests.unit.demo_org.metadata_fakes import (
     envelope,
     flow_xml,

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from smvue_tui.demo_org.soql import SoqlError, prepare
+from smvue_demo_org.soql import SoqlError, prepare
 from tests.unit.demo_org.soql_fixture import NOW, catalog, make_org
 
 CAT = catalog()

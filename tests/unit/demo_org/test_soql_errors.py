@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from smvue_tui.demo_org.soql import SoqlError, prepare
+from smvue_demo_org.soql import SoqlError, prepare
 from tests.unit.demo_org.soql_fixture import NOW, O1, catalog, make_org
 
 CAT = catalog()

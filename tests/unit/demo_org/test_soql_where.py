@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from smvue_tui.demo_org.soql import prepare
+from smvue_demo_org.soql import prepare
 from tests.unit.demo_org.soql_fixture import (
     A1,
     A2,

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from smvue_tui.demo_org import org_cache
-from smvue_tui.demo_org.generate import anchor_for
-from smvue_tui.demo_org.ids import org_id
-from smvue_tui.demo_org.profile import OrgProfile
-from smvue_tui.demo_org.store import Change, OrgStore, parse_size
+from smvue_demo_org import org_cache
+from smvue_demo_org.generate import anchor_for
+from smvue_demo_org.ids import org_id
+from smvue_demo_org.profile import OrgProfile
+from smvue_demo_org.store import Change, OrgStore, parse_size
 
 N = 200
 EARLY, LATE = "2000-01-01T00:00:00.000+0000", "2999-01-01T00:00:00.000+0000"
@@ -307,8 +307,8 @@ def test_values_are_stored_as_salesforce_serialises_them(store):
 
 
 def test_two_processes_generating_the_same_org(tmp_path):
-    code = ("import sys; from pathlib import Path; from smvue_tui.demo_org.store import OrgStore;"
-            "from smvue_tui.demo_org.profile import OrgProfile;"
+    code = ("import sys; from pathlib import Path; from smvue_demo_org.store import OrgStore;"
+            "from smvue_demo_org.profile import OrgProfile;"
             "s = OrgStore.open(Path(sys.argv[1]), 120, 9, OrgProfile());"
             "print(int(s.generated), s.count('Opportunity')); s.close()")
     root = str(Path(__file__).resolve().parents[3])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from smvue_tui.demo_org.tokens import (
+from smvue_demo_org.tokens import (
     CODE_TTL,
     DEVICE_TTL,
     AccessSession,

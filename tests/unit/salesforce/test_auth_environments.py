@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from smvue_demo_org.org import DEMO_CLIENT_ID
 from smvue_tui.config import app_paths
-from smvue_tui.demo_org.org import DEMO_CLIENT_ID
 from smvue_tui.salesforce.consumer import (
     ConsumerNotConfigured,
     consumer_for,

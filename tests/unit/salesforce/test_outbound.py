@@ -5,8 +5,8 @@ from __future__ import annotations
 import defusedxml.ElementTree as SafeET
 import pytest
 
-from smvue_tui.demo_org.ids import to_18
-from smvue_tui.demo_org.outbound_envelope import is_ack
+from smvue_demo_org.ids import to_18
+from smvue_demo_org.outbound_envelope import is_ack
 from smvue_tui.salesforce.outbound import (
     ACK_BODY,
     OutboundMessageError,
@@ -59,7 +59,7 @@ def test_session_id_kept_but_not_in_repr():
 
 
 def test_demo_org_envelope_round_trip():
-    from smvue_tui.demo_org.outbound_envelope import notifications_xml
+    from smvue_demo_org.outbound_envelope import notifications_xml
 
     sobject = ('<sObject xsi:type="sf:Opportunity" xmlns:sf="urn:sobject.enterprise.soap.sforce'
                '.com"><sf:Id>006XX000004A000QAA</sf:Id><sf:IsWon>false</sf:IsWon></sObject>')

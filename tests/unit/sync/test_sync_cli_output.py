@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from smvue_tui.sync.cli import (
+from smvue_tui.cli.sync import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,

@@ -1,0 +1,20 @@
+"""``smvue-tui demo-org``: the demo org's own command, with its cache under SMVUE_HOME.
+
+The demo org (``smvue_demo_org``) imports nothing of the app; this wrapper gives it the one thing
+it takes from the app: where generated orgs are cached.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from smvue_demo_org import cli as demo_cli
+from smvue_tui.config import app_paths
+
+
+def configure(parser: argparse.ArgumentParser, command: str) -> None:
+    demo_cli.configure(parser, command)
+
+
+def run(args: argparse.Namespace) -> int:
+    return demo_cli.run(args, app_paths().demo_org_cache)

@@ -1,0 +1,62 @@
+"""The ``smvue-tui`` command line: the TUI by default, and headless subcommands.
+
+Each subcommand lives in the module that does its job; that module exposes
+``configure(parser)`` to declare its arguments and ``run(args) -> int`` to do the work.
+Modules are imported only when their command runs, so ``smvue-tui --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from smvue_tui import __version__
+
+# command → (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "demo-org": ("smvue_tui.cli.demo_org", "run a local demo Salesforce org on 127.0.0.1"),
+    "login": ("smvue_tui.cli.login", "log in to Salesforce and store the tokens"),
+    "logout": ("smvue_tui.cli.login", "revoke and forget the stored tokens"),
+    "serve": ("smvue_tui.cli.serve", "keep the store fresh headless: scheduler + listener"),
+    "sync": ("smvue_tui.cli.sync", "sync the org into the local store (headless)"),
+    "status": ("smvue_tui.cli.sync", "show the store, the last sync and API usage"),
+}
+
+
+def build_parser(argv: list[str]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="smvue-tui",
+        description="Your team's Salesforce pipeline in the terminal (read-only).",
+    )
+    parser.add_argument("--version", action="version", version=f"smvue-tui {__version__}")
+    parser.add_argument("--demo", action="store_true",
+                        help="try it on two local demo orgs (Production and Sandbox)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    chosen = next((a for a in argv if not a.startswith("-")), None)
+    for name, (module_name, help_text) in COMMANDS.items():
+        cmd = sub.add_parser(name, help=help_text, description=help_text)
+        if name == chosen:  # only the command being run pays for its imports
+            module = importlib.import_module(module_name)
+            module.configure(cmd, name)
+            cmd.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args_list = sys.argv[1:] if argv is None else argv
+    parser = build_parser(args_list)
+    args = parser.parse_args(args_list)
+    run = getattr(args, "_run", None)
+    if run is None:
+        from smvue_tui.cli.tui import run_tui
+
+        run = run_tui
+    try:
+        return int(run(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `smvue-tui status | head`: the reader left; that is fine
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

@@ -1,0 +1,89 @@
+"""``smvue-tui serve``: the headless mode for a server — scheduler and listener, no UI.
+
+Keeps the store fresh exactly as the TUI does while it is open: a resync every 15 minutes, a
+reconciliation every 6 hours, and (when config.toml's ``[webhook] public_url`` is set) the
+change-notification listener plus the automation that makes Salesforce call it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+from datetime import datetime
+
+from smvue_tui.config import app_paths
+
+
+def configure(parser: argparse.ArgumentParser, command: str) -> None:
+    parser.add_argument("--host", help="listener address (default: [webhook] host)")
+    parser.add_argument("--port", type=int, help="listener port (default: [webhook] port)")
+    parser.add_argument("--no-deploy", action="store_true",
+                        help="listen, but do not deploy the Salesforce automation")
+
+
+def run(args: argparse.Namespace) -> int:
+    from smvue_tui.services.connection import has_stored_login
+
+    paths = app_paths()
+    if not has_stored_login(paths):
+        print("Not connected to Salesforce — run `smvue-tui login` first", file=sys.stderr)
+        return 2
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(args))
+    return 0
+
+
+def _say(text: str) -> None:
+    print(f"{datetime.now():%H:%M:%S} {text}", flush=True)
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    from smvue_tui.services import automation as cn
+    from smvue_tui.services.app_services import AppServices
+    from smvue_tui.services.connection import client_factory_for
+    from smvue_tui.services.live import LiveServices
+    from smvue_tui.store import models as m
+    from smvue_tui.sync.coordinator import SyncCoordinator
+    from smvue_tui.sync.runner import run_once
+    from smvue_tui.sync.status import save_usage
+
+    services = AppServices.create()
+    factory = client_factory_for(services.paths)
+
+    async def sync(kind: str) -> object:
+        report = await run_once(factory(), services.db, kind,
+                                on_usage=lambda usage: save_usage(services.paths, usage))
+        _say(f"{kind} sync: {report.status}, {sum(report.counts.values())} records, "
+             f"{report.api_calls} API calls" + "".join(
+                 f"\n  {e['message']}: {e['remedy']}" for e in report.errors))
+        return report
+
+    lane = SyncCoordinator(sync)
+    live = LiveServices(lane.request, lane.cancel, lambda: lane.running)
+    live.start()
+    try:
+        webhook = services.webhook()
+        connection = m.Connection.get_or_none(m.Connection.disconnected_at.is_null())
+        if webhook and webhook.public_url and connection:
+            listener = await live.start_listener(services.db, connection.org_id,
+                                                 webhook.path_token,
+                                                 host=args.host or webhook.host,
+                                                 port=args.port or webhook.port)
+            _say(f"listening for change notifications on {listener.local_url}")
+            if not args.no_deploy:
+                async with factory() as client:
+                    report = await cn.deploy(client, connection.org_id, webhook.endpoint_url,
+                                             integration_user=None)
+                _say("change-notification automation " + ("deployed" if report.ok else
+                                                          f"not deployed: {report.failures}"))
+        else:
+            _say("no [webhook] public_url: updates come from the scheduled resync")
+        await lane.request("incremental")
+        for job, when in live.next_runs().items():
+            _say(f"next {job}: {when:%H:%M}" if when else f"next {job}: -")
+        await asyncio.Event().wait()
+    finally:
+        await live.stop()
+        services.db.close()

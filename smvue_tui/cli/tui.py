@@ -1,0 +1,31 @@
+"""``smvue-tui`` with no command: the TUI (``--demo``: on two local demo orgs)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+
+from smvue_tui.services.app_services import AppServices
+from smvue_tui.services.log_file import log_to_file
+
+
+def run_tui(args: argparse.Namespace) -> int:
+    from smvue_tui.services.connection import client_factory_for, has_stored_login
+    from smvue_tui.tui.app import SmvueApp
+
+    services = AppServices.create()
+    services.sync_in_child = True
+    log_to_file(services.paths)
+    try:
+        with contextlib.ExitStack() as stack:
+            if getattr(args, "demo", False):
+                from smvue_tui.services.demo_launch import forget_demo_login, running_demo_orgs
+
+                services.demo_targets = stack.enter_context(running_demo_orgs(services.paths))
+                forget_demo_login(services.paths)
+            if has_stored_login(services.paths):
+                services.client_factory = client_factory_for(services.paths)
+            SmvueApp(services).run()
+    finally:
+        services.db.close()
+    return 0

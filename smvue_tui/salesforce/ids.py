@@ -1,0 +1,60 @@
+"""Salesforce record ids, checked where they enter the app.
+
+An id is 15 case-sensitive characters, or those 15 plus a 3-character suffix that makes it unique
+ignoring case (Salesforce's "18-character id"). Each suffix character encodes, for one 5-character
+block of the 15, which positions hold an upper-case letter: bit i set for position i, read as an
+index into A–Z then 0–5. The first three characters are the object's key prefix (006 Opportunity).
+
+The demo org makes its ids with its own code (``smvue_demo_org.ids``); the two are kept apart on
+purpose so that one checks the other.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+
+_ID_SHAPE = re.compile(r"[0-9A-Za-z]{15}(?:[0-9A-Za-z]{3})?")
+_SUFFIX_ALPHABET = string.ascii_uppercase + "012345"
+
+
+def _suffix(id15: str) -> str:
+    letters = []
+    for start in (0, 5, 10):
+        block = id15[start:start + 5]
+        index = sum(1 << pos for pos, ch in enumerate(block) if ch.isupper())
+        letters.append(_SUFFIX_ALPHABET[index])
+    return "".join(letters)
+
+
+def _restore_case(id15: str, suffix: str) -> str | None:
+    """The 15 characters with the case the suffix records, or None where it cannot be so."""
+    chars = []
+    for block, code in enumerate(suffix.upper()):
+        index = _SUFFIX_ALPHABET.find(code)
+        if index < 0:
+            return None
+        for pos, ch in enumerate(id15[block * 5:block * 5 + 5]):
+            upper = bool(index & (1 << pos))
+            if upper and not ch.isalpha():
+                return None
+            chars.append(ch.upper() if upper else ch.lower())
+    return "".join(chars)
+
+
+def normalize_id(value: object, prefix: str | None = None) -> str | None:
+    """The canonical 18-character form of a well-formed id (of key ``prefix`` if given), else None.
+
+    A 15-character id gains its suffix. An 18-character one is case-insensitive, as in Salesforce:
+    its suffix restores the case of the first 15, so a lower-cased paste still names its record.
+    """
+    if not isinstance(value, str) or not _ID_SHAPE.fullmatch(value):
+        return None
+    if len(value) == 18:
+        restored = _restore_case(value[:15], value[15:])
+        if restored is None:
+            return None
+        value = restored
+    if prefix is not None and value[:3] != prefix:
+        return None
+    return value + _suffix(value)

@@ -1,0 +1,145 @@
+"""What the Salesforce card in Settings > Integrations shows, read from the store (no Textual).
+
+``load_card(paths)`` runs in a thread worker; the screen only formats the result.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass, field
+from typing import Any
+
+from smvue_tui.config import Paths
+from smvue_tui.services.connection import has_stored_login, load_org_info
+from smvue_tui.store import models as m
+from smvue_tui.sync.status import load_usage
+
+RESYNC_ONLY = "updates come from the scheduled resync (no public webhook URL configured)"
+ON_DEMAND = "on demand — press y (Sync Now)"
+ENV_NAMES = {"production": "Production", "sandbox": "Sandbox", "my-domain": "My Domain",
+             "demo": "Demo org"}
+
+
+@dataclass
+class AutomationRow:
+    type: str
+    full_name: str
+    state: str  # deployed | removed | left behind
+    setup_path: str = ""
+    reason: str = ""
+
+
+@dataclass
+class Card:
+    connected: bool = False
+    login_missing: bool = False  # connected, but the stored login is gone (smvue-tui logout)
+    ever_connected: bool = False
+    environment: str = ""
+    login_host: str = ""
+    org_name: str = ""
+    org_id: str = ""
+    is_sandbox: bool = False
+    edition: str = ""
+    user: str = ""
+    connected_at: str = ""
+    disconnected_at: str = ""
+    last_sync: str = "never"
+    last_sync_problem: str = ""
+    next_sync: str = ON_DEMAND
+    notifications: str = RESYNC_ONLY
+    automation: list[AutomationRow] = field(default_factory=list)
+    api_usage: str = "no reading yet (appears after the first sync)"
+    records: int = 0
+
+
+def load_card(paths: Paths) -> Card:
+    card = Card()
+    row = (m.Connection.select()
+           .order_by(m.Connection.disconnected_at.is_null(False), m.Connection.connected_at.desc())
+           .first())
+    if row is not None:
+        info = load_org_info(paths)
+        card.ever_connected = True
+        card.connected = row.disconnected_at is None
+        card.login_missing = card.connected and not has_stored_login(paths)
+        card.environment = ENV_NAMES.get(row.environment, row.environment)
+        card.login_host = row.login_url.split("://", 1)[-1]
+        card.org_id = row.org_id
+        card.org_name = str(info.get("org_name") or "") if info.get("org_id") == row.org_id else ""
+        card.edition = str(info.get("edition") or "") if info.get("org_id") == row.org_id else ""
+        card.is_sandbox = bool(row.is_sandbox)
+        card.user = row.username or row.user_id or ""
+        card.connected_at = short_time(row.connected_at)
+        card.disconnected_at = short_time(row.disconnected_at) if row.disconnected_at else ""
+    _last_sync(card)
+    card.records = m.Opportunity.select().count()
+    card.automation = _automation(card.org_id)
+    if any(a.state == "deployed" for a in card.automation):
+        card.notifications = "on — Salesforce sends an Outbound Message when records change"
+    elif public_webhook_url(paths):
+        card.notifications = "public webhook URL set; the automation is not deployed yet"
+    usage = load_usage(paths)
+    if usage:
+        share = usage["used"] / usage["max"]
+        card.api_usage = (f"{usage['used']:,} of {usage['max']:,} calls today ({share:.0%}), "
+                          f"read {short_time(usage['updated_at'])}")
+    return card
+
+
+def _last_sync(card: Card) -> None:
+    run = (m.SyncRun.select().where(m.SyncRun.finished_at.is_null(False))
+           .order_by(m.SyncRun.id.desc()).first())
+    if run is None:
+        return
+    counts = _json(run.counts, {})
+    stored = counts.get("new", {}) if isinstance(counts, dict) else {}
+    total = sum(n for n in stored.values() if isinstance(n, int))
+    card.last_sync = (f"{short_time(run.finished_at)} — {run.kind} sync {run.status}, "
+                      f"{total:,} records stored, {run.api_calls} API calls")
+    if run.status == "paused" and run.resumes_at:
+        card.next_sync = f"paused: API limit — resumes at {short_time(run.resumes_at)}"
+    errors = _json(run.errors, [])
+    if run.status != "ok" and errors:
+        last = errors[-1]
+        card.last_sync_problem = f"{last.get('message', '')} — {last.get('remedy', '')}"
+
+
+def _automation(org_id: str) -> list[AutomationRow]:
+    rows = []
+    for a in m.DeployedAutomation.select().where(m.DeployedAutomation.org_id == org_id):
+        state = "left behind" if a.leftover_reason else "removed" if a.removed_at else "deployed"
+        rows.append(AutomationRow(a.type, a.full_name, state, a.setup_path or "",
+                                  a.leftover_reason or ""))
+    return rows
+
+
+def public_webhook_url(paths: Paths) -> str:
+    """``[webhook] public_url`` in config.toml, if the user set one."""
+    try:
+        with open(paths.config_file, "rb") as fh:
+            section = tomllib.load(fh).get("webhook", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return ""
+    value = section.get("public_url", "") if isinstance(section, dict) else ""
+    return value if isinstance(value, str) else ""
+
+
+def short_time(iso: str | None) -> str:
+    """``2026-11-26 19:40 UTC`` from an ISO timestamp (as stored)."""
+    if not iso:
+        return ""
+    from datetime import datetime
+
+    try:
+        value = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return value.strftime("%Y-%m-%d %H:%M %Z").strip()
+
+
+def _json(text: str | None, default: Any) -> Any:
+    try:
+        return json.loads(text or "")
+    except ValueError:
+        return default

@@ -1,0 +1,215 @@
+"""The Textual app: screens as modes, global keys with ids, and the App-owned sync lane.
+
+Screens read the store in thread workers and refresh on ``StoreChanged`` (screens of other modes
+on their next resume, through ``store_generation``); the sync runs on the App (never on a
+screen, so leaving a screen never stops it) through one ``SyncCoordinator``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import App
+from textual.binding import Binding
+from textual.signal import Signal
+
+from smvue_tui.services.app_services import AppServices
+from smvue_tui.store import models as m
+from smvue_tui.sync.coordinator import SyncCoordinator
+from smvue_tui.tui.commands import SmvueCommands
+from smvue_tui.tui.messages import StoreChanged, SyncFinished, SyncProgress, SyncStarted
+from smvue_tui.tui.screens.connect import ConnectScreen
+from smvue_tui.tui.screens.field_mapping import FieldMappingScreen
+from smvue_tui.tui.screens.help import HelpScreen
+from smvue_tui.tui.screens.integrations import IntegrationsScreen
+from smvue_tui.tui.screens.pipelines import PipelinesScreen
+from smvue_tui.tui.screens.sync_progress import SyncProgressScreen
+from smvue_tui.tui.screens.team_mapping import TeamMappingScreen
+from smvue_tui.tui.screens.why_missing import WhyMissingScreen
+
+WARM_UP_DELAY = 1.0
+"""Seconds after start-up before the other screens are built in the background."""
+WARM_UP_STEP = 0.1
+WARM_UP_MODES = ("pipelines", "team", "sync", "integrations")
+"""Built hidden after start-up (``SmvueApp._warm_up``); not connect (its flows start as it
+is shown) nor fields (it asks Salesforce for the fields: an API call for a screen seldom seen)."""
+
+
+class SmvueApp(App[None]):
+    TITLE = "SMVue"
+    SUB_TITLE = "Salesforce pipeline"
+    CSS_PATH = "app.tcss"
+    MODES = {
+        "connect": ConnectScreen,
+        "sync": SyncProgressScreen,
+        "team": TeamMappingScreen,
+        "fields": FieldMappingScreen,
+        "pipelines": PipelinesScreen,
+        "integrations": IntegrationsScreen,
+    }
+    COMMANDS = App.COMMANDS | {SmvueCommands}
+    BINDINGS = [
+        Binding("p", "switch_mode('pipelines')", "Pipelines", id="pipelines"),
+        Binding("t", "switch_mode('team')", "Team", id="team"),
+        Binding("f", "switch_mode('fields')", "Fields", id="fields"),
+        Binding("i", "switch_mode('integrations')", "Integrations", id="integrations"),
+        Binding("s", "switch_mode('sync')", "Sync status", id="sync_status"),
+        Binding("y", "sync_now", "Sync now", id="sync_now"),
+        Binding("w", "why_missing", "Why missing?", id="why_missing"),
+        Binding("question_mark", "help", "All keys", id="help"),
+        Binding("q", "quit", "Quit", id="quit"),
+    ]
+
+    def __init__(self, services: AppServices, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.services = services
+        self.coordinator = SyncCoordinator(self._run_sync)
+        self.last_progress: dict[str, SyncProgress] = {}
+        self.last_report: Any = None
+        self.last_usage: Any = None  # the last sync's API usage reading (ApiUsage)
+        # Every SyncStarted/SyncProgress/SyncFinished, for screens that watch the sync
+        # (a signal, so screens that do not subscribe never see them bubble back here).
+        self.sync_events: Signal[Any] = Signal(self, "sync_events")
+        self.sync_client: Any = None  # the running sync's runner (its usage reading)
+        self.live: Any = None  # LiveServices while connected: schedule + notifications
+        self.store_generation = 0
+        """How many ``StoreChanged`` the App has seen: a hidden screen re-reads on resume only
+        when it moved since its last read (``screens/resume.py``)."""
+
+    @property
+    def connected(self) -> bool:
+        return m.Connection.select().where(m.Connection.disconnected_at.is_null()).exists()
+
+    def on_mount(self) -> None:
+        keymap = self.services.keymap()
+        if keymap:
+            self.set_keymap(keymap)
+        self.switch_mode("pipelines" if self.connected else "connect")
+        if self.services.background:
+            self.call_later(self.start_live)
+            self.set_timer(WARM_UP_DELAY, self._warm_up)
+
+    def _warm_up(self) -> None:
+        """Build the next screen of ``WARM_UP_MODES`` not built yet, hidden, then the one after:
+        its first visit then only paints (a screen's first build — widgets, keys, store read,
+        table fill — was 100–300 ms of its first visit). One screen a step, so a key pressed
+        meanwhile waits for one build at most; started after the first screen is painted."""
+        # Textual internals (pinned <9 in pyproject); without them screens build on first visit.
+        stacks, init_mode = getattr(self, "_screen_stacks", None), getattr(self, "_init_mode", None)
+        if stacks is None or init_mode is None or not self.is_running:
+            return
+        mode = next((mode for mode in WARM_UP_MODES if mode not in stacks), None)
+        if mode is None:
+            return
+        init_mode(mode)  # what switch_mode does for a new mode, without showing it
+        self.set_timer(WARM_UP_STEP, self._warm_up)
+
+    async def start_live(self) -> None:
+        """Scheduled resync and reconciliation, and change notifications when configured."""
+        from smvue_tui.services.live import LiveServices
+
+        if self.live is not None or self.services.client_factory is None or not self.connected:
+            return
+        self.live = LiveServices(self.coordinator.request, self.coordinator.cancel,
+                                 lambda: self.coordinator.running)
+        self.live.start()
+        webhook = self.services.webhook()
+        connection = m.Connection.get_or_none(m.Connection.disconnected_at.is_null())
+        if webhook is not None and webhook.public_url and connection is not None:
+            await self.live.start_listener(self.services.db, connection.org_id,
+                                           webhook.path_token, host=webhook.host,
+                                           port=webhook.port)
+        elif connection is not None and connection.environment == "demo":
+            # A demo org can call us on loopback: point its automation at a local listener so
+            # changes made in it reach the screen within seconds, as with a public URL.
+            from smvue_tui.services.webhook import new_path_token
+
+            listener = await self.live.start_listener(self.services.db, connection.org_id,
+                                                      new_path_token())
+            self.run_worker(self._deploy_notifications(connection, listener.local_url),
+                            group="automation", exit_on_error=False,
+                            description="deploying the demo org's change notifications")
+
+    async def _deploy_notifications(self, connection: Any, endpoint_url: str) -> None:
+        from smvue_tui.services import automation as change_notifications
+
+        assert self.services.client_factory is not None
+        client = self.services.client_factory()
+        try:
+            report = await change_notifications.deploy(
+                client, connection.org_id, endpoint_url, integration_user=connection.username)
+        finally:
+            await client.aclose()
+        if not report.ok:
+            self.notify("Change notifications could not be set up; updates come from the "
+                        "scheduled resync", severity="warning")
+
+    async def on_unmount(self) -> None:
+        if self.live is not None:
+            await self.live.stop()
+
+    # --- the sync lane --------------------------------------------------------------------------
+
+    def action_sync_now(self) -> None:
+        self.start_sync("incremental")
+
+    def start_sync(self, kind: str) -> None:
+        """Start (or coalesce into) a sync; it belongs to the App, not to any screen."""
+        if self.services.client_factory is None:
+            self.notify("Not connected to Salesforce", severity="warning")
+            return
+        self.run_worker(self.coordinator.request(kind), group="sync", exit_on_error=False,
+                        description=f"{kind} sync")
+
+    async def _run_sync(self, kind: str) -> Any:
+        runner = self._sync_runner(kind)
+        self.sync_client = runner  # its usage reading, for the sync screen
+        self.post_message(SyncStarted(kind))
+        try:
+            report = await runner.run(
+                kind, progress=lambda event: self.post_message(SyncProgress(event)))
+        finally:
+            self.sync_client = None
+            if runner.usage.max:
+                self.last_usage = runner.usage
+        self.post_message(SyncFinished(report))
+        return report
+
+    def _sync_runner(self, kind: str) -> Any:
+        """A child process for the big runs (the screen keeps its core); notified records,
+        a few at a time, on this loop."""
+        if self.services.sync_in_child and kind != "webhook":
+            from smvue_tui.services.sync_child import ChildSync
+
+            return ChildSync(self.services.paths)
+        from smvue_tui.sync.runner import InProcessSync
+
+        assert self.services.client_factory is not None
+        return InProcessSync(self.services.client_factory, self.services.db,
+                             self.services.paths)
+
+    def on_sync_progress(self, message: SyncProgress) -> None:
+        self.last_progress[message.event.sobject] = message
+        self.sync_events.publish(message)
+
+    def on_sync_finished(self, message: SyncFinished) -> None:
+        self.last_report = message.report
+        self.sync_events.publish(message)
+        self.post_message(StoreChanged(frozenset(message.report.counts)))
+
+    def on_store_changed(self, message: StoreChanged) -> None:
+        self.store_generation += 1
+        for screen in self.screen_stack:
+            screen.post_message(StoreChanged(message.sobjects))
+
+    def on_sync_started(self, message: SyncStarted) -> None:
+        self.last_progress.clear()
+        self.sync_events.publish(message)
+
+    # --- global actions ---------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_why_missing(self) -> None:
+        self.push_screen(WhyMissingScreen())

@@ -1,0 +1,263 @@
+"""One deal: its fields, account hierarchy, contact roles, collaborators, activity, stage history,
+and the manager's own notes and action items (kept forever; no sync touches them).
+
+Reads and writes run in thread workers over ``store/deals.py``; the screen only renders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Header, Label, OptionList, Static
+from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
+
+from smvue_tui.store import deals as dl
+from smvue_tui.tui.messages import StoreChanged
+from smvue_tui.tui.screens.pipeline_modals import Answer, ConfirmModal, FormModal, NoteModal
+from smvue_tui.tui.widgets.keys_footer import KeysFooter
+from smvue_tui.tui.widgets.store_write import write_in_background
+
+
+def _grid(rows: list[tuple[str, str]]) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    for label, value in rows:
+        table.add_row(label, Text(value))  # Text: Salesforce values are not markup
+    return table
+
+
+def _table(headers: list[str], rows: list[list[str]], empty: str,
+           no_wrap: int = 0) -> Table | Text:
+    """A plain table; its first ``no_wrap`` columns (dates, kinds) never wrap."""
+    if not rows:
+        return Text(empty, style="dim")
+    table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
+    for i, h in enumerate(headers):
+        table.add_column(h, no_wrap=i < no_wrap, min_width=None if i < no_wrap else 8)
+    for row in rows:
+        table.add_row(*(Text(cell) for cell in row))
+    return table
+
+
+def _section(title: str, body: Any) -> Group:
+    return Group(Text(title, style="bold underline"), body, Text(""))
+
+
+def hierarchy(d: dl.DealDetail) -> Text:
+    """The account's parents (root first), the account, and its children, as an indented tree."""
+    if d.account is None:
+        return Text("No account", style="dim")
+    text = Text()
+    depth = 0
+    for _, name in d.ancestors:
+        text.append("  " * depth + ("└ " if depth else "") + name + "\n")
+        depth += 1
+    text.append("  " * depth + ("└ " if depth else "") + d.account[1] + "  ◀ this deal\n",
+                style="bold")
+    for _, name in d.children:
+        text.append("  " * (depth + 1) + "└ " + name + "\n")
+    return text
+
+
+def info_sections(d: dl.DealDetail) -> Group:
+    roles = [[r.name + (" ★" if r.is_primary else ""), r.role, r.title, r.email]
+             for r in d.contact_roles]
+    people = [[c.name + (" (team)" if c.team_member else ""), c.role, c.on]
+              for c in d.collaborators]
+    history = [list(h) for h in d.stage_history]
+    parts = [_section("Deal", _grid(d.fields))]
+    if d.custom_fields:
+        parts.append(_section("Custom fields", _grid(d.custom_fields)))
+    parts += [
+        _section("Account hierarchy", hierarchy(d)),
+        _section("Contact roles (★ primary)", _table(["Contact", "Role", "Title", "Email"],
+                                                      roles, "No contact roles")),
+        _section("Collaborators", _table(["User", "Role", "On"], people, "No collaborators")),
+        _section("Stage history", _table(["Date", "Stage", "Amount", "Close"], history,
+                                         "No stage history (history tracking may be off)",
+                                         no_wrap=1)),
+    ]
+    return Group(*parts)
+
+
+def activity_section(d: dl.DealDetail) -> Group:
+    """When, kind and subject; a status only when it says something (not "Completed")."""
+    rows = []
+    for a in d.activities:
+        subject = a.subject + (" (account)" if a.on_account else "")
+        if a.status and a.status != "Completed":
+            subject += f" [{a.status}]"
+        rows.append([a.when, a.kind, subject])
+    return _section("Activity (newest first)", _table(["When", "Kind", "Subject"], rows,
+                                                      "No activity synced", no_wrap=2))
+
+
+class DealDetailScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape,backspace", "app.pop_screen", "Back", id="deal_back"),
+        Binding("n", "add_note", "Note", id="deal_add_note"),
+        Binding("a", "add_action", "Action item", id="deal_add_action"),
+        Binding("x", "toggle_action", "Done/undo", id="deal_toggle_action"),
+        Binding("delete", "delete_note", "Delete note", id="deal_delete_note"),
+    ]
+
+    @dataclass
+    class _Loaded(Message):
+        detail: dl.DealDetail | None
+        error: str = ""
+
+    def __init__(self, deal_id: str) -> None:
+        super().__init__()
+        self.deal_id = deal_id
+        self.detail: dl.DealDetail | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Loading…", id="deal-title", classes="title")
+        with Horizontal(id="deal-body"):
+            with VerticalScroll(id="deal-info"):
+                yield Static("", id="deal-sections")
+            with Vertical(id="deal-work"):
+                yield Label("Notes (n: new · enter: edit · delete: remove)", classes="title")
+                yield OptionList(id="deal-notes")
+                yield Label("Action items (a: new · x: done/undo)", classes="title")
+                yield OptionList(id="deal-actions")
+                with VerticalScroll(id="deal-activity-scroll"):
+                    yield Static("", id="deal-activity")
+        yield KeysFooter()
+
+    def on_mount(self) -> None:
+        self.query_one("#deal-notes").focus()
+        self._load()
+
+    @work(thread=True, exclusive=True, group="deal-detail", exit_on_error=False,
+          description="reading a deal")
+    def _load(self) -> None:
+        try:
+            self.post_message(self._Loaded(dl.deal_detail(self.deal_id)))
+        except dl.DealNotFound as exc:
+            self.post_message(self._Loaded(None, str(exc)))
+
+    def on_deal_detail_screen__loaded(self, message: _Loaded) -> None:
+        self.detail = d = message.detail
+        if d is None:
+            title = self.query_one("#deal-title", Static)
+            title.update(Text(f"This deal is gone: {message.error}"))
+            return
+        account = f" — {d.account[1]}" if d.account else ""
+        self.query_one("#deal-title", Static).update(Text(d.name + account))
+        self.query_one("#deal-sections", Static).update(info_sections(d))
+        self.query_one("#deal-activity", Static).update(activity_section(d))
+        # Text, not str: a note may hold "[...]", which OptionList would read as markup.
+        self._fill("#deal-notes", [Option(Text(n.body.splitlines()[0][:80]
+                                               + (" …" if "\n" in n.body else "")),
+                                          id=f"note-{n.id}") for n in d.notes], "No notes yet")
+        self._fill("#deal-actions", [Option(Text(("[x] " if a.done else "[ ] ") + a.text
+                                                 + (f"  (due {a.due_date})" if a.due_date
+                                                    else "")),
+                                            id=f"action-{a.id}") for a in d.action_items],
+                   "No action items")
+
+    def _fill(self, selector: str, options: list[Option], empty: str) -> None:
+        """Replace a list's options, keeping the highlighted position."""
+        lst = self.query_one(selector, OptionList)
+        keep = lst.highlighted
+        lst.clear_options()
+        lst.add_options(options or [Option(empty, id="empty", disabled=True)])
+        if options:
+            lst.highlighted = min(keep or 0, len(options) - 1)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:  # say what failed; never a traceback page
+            self.notify(f"Could not finish {event.worker.description}: {event.worker.error}",
+                        severity="error")
+
+    def on_store_changed(self, message: StoreChanged) -> None:
+        self._load()
+
+    # --- notes and action items --------------------------------------------------------------
+
+    def _selected_id(self, selector: str, prefix: str) -> int | None:
+        lst = self.query_one(selector, OptionList)
+        if lst.highlighted is None:
+            return None
+        option_id = lst.get_option_at_index(lst.highlighted).id or ""
+        return int(option_id[len(prefix):]) if option_id.startswith(prefix) else None
+
+    def action_add_note(self) -> None:
+        if self.detail is None:
+            return  # the deal is gone (or still loading)
+        def save(body: str | None) -> None:
+            if body is not None:
+                self._write(lambda: dl.add_note(self.deal_id, body), "Note added")
+
+        self.app.push_screen(NoteModal("New note"), save)
+
+    @on(OptionList.OptionSelected, "#deal-notes")
+    def _edit_note(self, event: OptionList.OptionSelected) -> None:
+        note_id = self._selected_id("#deal-notes", "note-")
+        note = next((n for n in (self.detail.notes if self.detail else []) if n.id == note_id),
+                    None)
+        if note is None:
+            return
+
+        def save(body: str | None) -> None:
+            if body is not None:
+                self._write(lambda: dl.update_note(note.id, body), "Note saved")
+
+        self.app.push_screen(NoteModal("Edit note", note.body), save)
+
+    def action_delete_note(self) -> None:
+        note_id = self._selected_id("#deal-notes", "note-")
+        if note_id is None:
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self._write(lambda: dl.delete_note(note_id), "Note deleted")
+
+        self.app.push_screen(ConfirmModal("Delete this note?"), confirmed)
+
+    def action_add_action(self) -> None:
+        if self.detail is None:
+            return  # the deal is gone (or still loading)
+        def validate(values: list[str]) -> tuple[str, str]:
+            text, due = values
+            if not text.strip():
+                raise ValueError("an action item needs some text")
+            dl.parse_due(due)
+            return text, due
+
+        def save(answer: Answer[tuple[str, str]] | None) -> None:
+            if answer is not None:
+                text, due = answer.value
+                self._write(lambda: dl.add_action_item(self.deal_id, text, due),
+                            "Action item added")
+
+        self.app.push_screen(FormModal("New action item", [("What", ""),
+                                                           ("Due (YYYY-MM-DD, optional)", "")],
+                                       validate), save)
+
+    def action_toggle_action(self) -> None:
+        item_id = self._selected_id("#deal-actions", "action-")
+        item = next((a for a in (self.detail.action_items if self.detail else [])
+                     if a.id == item_id), None)
+        if item is not None:
+            self._write(lambda: dl.set_action_item_done(item.id, not item.done),
+                        "Action item reopened" if item.done else "Action item done")
+
+    def _write(self, change: Callable[[], Any], done: str) -> None:
+        write_in_background(self, change, done, frozenset({"Note", "ActionItem"}))
