@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from peewee import SqliteDatabase
+from peewee import Database
 
 from smvue_tui.config import Paths, app_paths
 from smvue_tui.store.db import open_store
@@ -29,7 +29,7 @@ class DemoTarget:
 @dataclass
 class AppServices:
     paths: Paths
-    db: SqliteDatabase
+    db: Database
     # Builds a logged-in SalesforceClient from the stored tokens (None: not connected).
     client_factory: Callable[[], Any] | None = None
     demo_targets: list[DemoTarget] = field(default_factory=list)

@@ -69,7 +69,7 @@ class LiveServices:
                              host: str = "127.0.0.1", port: int = 0) -> Any:
         """Listen for Outbound Messages; new ones trigger a debounced ``webhook`` sync."""
         from smvue_tui.services.webhook import WebhookListener
-        from smvue_tui.sync.fetch import StoreWriter
+        from smvue_tui.store.writer_thread import StoreWriter
 
         self._writer = StoreWriter(db)
         self.listener = WebhookListener(self._writer, org_id=org_id, path_token=path_token,

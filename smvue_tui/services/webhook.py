@@ -26,7 +26,7 @@ from smvue_tui.salesforce.outbound import (
     parse_notifications,
 )
 from smvue_tui.store import models as m
-from smvue_tui.sync.fetch import StoreWriter
+from smvue_tui.store.writer_thread import StoreWriter
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1_000_000

@@ -13,7 +13,7 @@ import operator
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from peewee import CharField, SqliteDatabase, TextField
+from peewee import CharField, Database, TextField
 
 from smvue_tui.store import models as m
 from smvue_tui.store.object_spec import ObjectSpec
@@ -80,13 +80,14 @@ def to_row(spec: ObjectSpec, record: dict[str, Any],
     return dict(zip(shape.attrs, shape.values(record), strict=True))
 
 
-_UPSERTS: dict[tuple[type, tuple[str, ...]], tuple[str, list[Any]]] = {}
+_UPSERTS: dict[tuple[type, tuple[str, ...], str], tuple[str, list[Any]]] = {}
 
 
 def _upsert_sql(model: type[m.SfRecord], attrs: tuple[str, ...]) -> tuple[str, list[Any]]:
     """INSERT … ON CONFLICT(Id) DO UPDATE for these columns, built once per column set
     (peewee's per-value SQL generation was 60% of the writer thread's time)."""
-    key = (model, attrs)
+    param = model._meta.database.param  # the backend's placeholder: ? (SQLite), %s (PostgreSQL)
+    key = (model, attrs, param)
     if key not in _UPSERTS:
         fields = [model._meta.fields[a] for a in attrs]
         cols = [f'"{f.column_name}"' for f in fields]
@@ -94,7 +95,7 @@ def _upsert_sql(model: type[m.SfRecord], attrs: tuple[str, ...]) -> tuple[str, l
         newer = (' WHERE "SystemModstamp" IS NULL OR excluded."SystemModstamp" >= '
                  '"SystemModstamp"' if "system_modstamp" in attrs else "")
         sql = (f'INSERT INTO "{model._meta.table_name}" ({", ".join(cols)}) '
-               f'VALUES ({", ".join("?" * len(cols))}) '
+               f'VALUES ({", ".join([param] * len(cols))}) '
                f'ON CONFLICT ("Id") DO UPDATE SET {sets}{newer}')
         # Text columns take JSON's strings as they are (and SQLite's TEXT affinity stores any
         # number as text): skipping peewee's conversion there halves the per-row cost.
@@ -124,7 +125,7 @@ def upsert_values(spec: ObjectSpec, attrs: tuple[str, ...],
         spec.model._meta.database.cursor().executemany(sql, values)
 
 
-def write_page(db: SqliteDatabase, spec: ObjectSpec, records: Iterable[dict[str, Any]], *,
+def write_page(db: Database, spec: ObjectSpec, records: Iterable[dict[str, Any]], *,
                cursor: dict[str, Any] | None = None, custom_fields: Sequence[str] = (),
                keep: Any = None) -> int:
     """Upsert one page and move the object's cursor, atomically. Returns rows written.

@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from peewee import SqliteDatabase
+from peewee import Database
 
 from smvue_tui.salesforce.client import composite_error
 from smvue_tui.salesforce.errors import (
@@ -34,11 +34,12 @@ from smvue_tui.salesforce.errors import (
 )
 from smvue_tui.store import models as m
 from smvue_tui.store.object_spec import Lookbacks, ObjectSpec
+from smvue_tui.store.scope import prune
 from smvue_tui.store.writer import delete_ids, save_cursor
+from smvue_tui.store.writer_thread import StoreWriter
 from smvue_tui.sync import fields as field_plans
 from smvue_tui.sync.drift import missing_counts
 from smvue_tui.sync.fetch import (
-    StoreWriter,
     SyncContext,
     fetch_ordered,
     format_stamp,
@@ -58,7 +59,6 @@ from smvue_tui.sync.repair import (
     top_up,
     verify_ids,
 )
-from smvue_tui.sync.scope import prune
 
 # Read by semi-joins that select exactly their scope on the server, so none of them waits for
 # the deals (or accounts) to be stored first.
@@ -96,7 +96,7 @@ class SyncReport:
 
 
 class SyncEngine:
-    def __init__(self, client: Any, db: SqliteDatabase, *, lookbacks: Lookbacks | None = None,
+    def __init__(self, client: Any, db: Database, *, lookbacks: Lookbacks | None = None,
                  concurrency: int = 4, overlap: timedelta = timedelta(minutes=5),
                  progress: ProgressCallback | None = None, today: date | None = None,
                  batch_size: int = 2000) -> None:

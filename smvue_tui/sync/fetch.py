@@ -13,16 +13,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
-from peewee import SqliteDatabase
+from peewee import Database
 
 from smvue_tui.salesforce.errors import InvalidQueryLocator, QueryTimeout
 from smvue_tui.store import models as m
 from smvue_tui.store.object_spec import Lookbacks, ObjectSpec
+from smvue_tui.store.scope import keep_ids, stored_ids
 from smvue_tui.store.writer import (
     add_pending_closure,
     delete_ids,
@@ -30,8 +30,8 @@ from smvue_tui.store.writer import (
     save_cursor,
     upsert_values,
 )
+from smvue_tui.store.writer_thread import StoreWriter
 from smvue_tui.sync.progress import ObjectMeter, ProgressCallback
-from smvue_tui.sync.scope import keep_ids, stored_ids
 
 T = TypeVar("T")
 MIN_WINDOW = timedelta(minutes=1)
@@ -62,21 +62,6 @@ def format_stamp(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
 
 
-class StoreWriter:
-    """All store writes go through one thread: never on the event loop, never two at once."""
-
-    def __init__(self, db: SqliteDatabase) -> None:
-        self.db = db
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")
-
-    async def call(self, fn: Any, *args: Any, **kw: Any) -> Any:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, lambda: fn(*args, **kw))
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=True)
-
-
 @dataclass
 class SyncContext:
     client: Any
@@ -100,7 +85,7 @@ class SyncContext:
     new_counts: dict[str, int] = field(default_factory=dict)
 
     @property
-    def db(self) -> SqliteDatabase:
+    def db(self) -> Database:
         return self.writer.db
 
     def api_calls(self) -> int:

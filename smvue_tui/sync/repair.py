@@ -17,6 +17,7 @@ from typing import Any
 from smvue_tui.salesforce.client import composite_error
 from smvue_tui.store import models as m
 from smvue_tui.store.object_spec import ObjectSpec
+from smvue_tui.store.scope import missing_account_ids, missing_contact_ids
 from smvue_tui.store.writer import (
     clear_pending_closure,
     delete_ids,
@@ -32,7 +33,6 @@ from smvue_tui.sync.fetch import (
     parse_stamp,
 )
 from smvue_tui.sync.plan import SPECS_BY_NAME
-from smvue_tui.sync.scope import missing_account_ids, missing_contact_ids
 
 DELETED_KEPT = timedelta(days=15)
 DEAL_CHILDREN = ("OpportunityContactRole", "OpportunityHistory", "OpportunityTeamMember")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from peewee import SqliteDatabase
+from peewee import Database
 
 from smvue_tui.config import Paths
 from smvue_tui.salesforce.errors import SalesforceError
@@ -19,7 +19,7 @@ from smvue_tui.sync.engine import SyncEngine, SyncReport
 from smvue_tui.sync.progress import ProgressCallback
 
 
-async def run_once(client: Any, db: SqliteDatabase, kind: str, *,
+async def run_once(client: Any, db: Database, kind: str, *,
                    progress: ProgressCallback | None = None,
                    on_usage: Callable[[Any], None] | None = None) -> SyncReport:
     """Run one sync of ``kind`` on ``client`` (closed afterwards); ``on_usage`` gets the
@@ -44,7 +44,7 @@ def could_not_start(kind: str, exc: SalesforceError) -> SyncReport:
 class InProcessSync:
     """Syncs on this process's loop, each with a fresh client from ``client_factory``."""
 
-    def __init__(self, client_factory: Callable[[], Any], db: SqliteDatabase,
+    def __init__(self, client_factory: Callable[[], Any], db: Database,
                  paths: Paths) -> None:
         self.client_factory = client_factory
         self.db = db

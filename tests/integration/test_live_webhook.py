@@ -11,8 +11,8 @@ from smvue_tui.salesforce.metadata import deploy_automation
 from smvue_tui.services.webhook import WebhookListener, new_path_token
 from smvue_tui.store import models as m
 from smvue_tui.store.db import open_store
+from smvue_tui.store.writer_thread import StoreWriter
 from smvue_tui.sync.engine import SyncEngine
-from smvue_tui.sync.fetch import StoreWriter
 from tests.integration.sync_support import client_for
 
 FIELDS = ["Id", "Name", "StageName", "Amount", "SystemModstamp"]

@@ -68,9 +68,9 @@ def layer_of(module: str) -> int | None:
     best: tuple[int, int] | None = None  # (prefix length, layer): the longest prefix decides
     for index, prefixes in enumerate(LAYERS):
         for prefix in prefixes:
-            if module == prefix or module.startswith(prefix + "."):
-                if best is None or len(prefix) > best[0]:
-                    best = (len(prefix), index)
+            matches = module == prefix or module.startswith(prefix + ".")
+            if matches and (best is None or len(prefix) > best[0]):
+                best = (len(prefix), index)
     return None if best is None else best[1]
 
 
@@ -103,6 +103,30 @@ def test_the_demo_org_stands_apart() -> None:
                        if module.startswith(APP) and dep.startswith(DEMO_ORG)
                        and module not in DEMO_ORG_LAUNCHERS)
     assert crossing == []
+
+
+def _backend_names(path: pathlib.Path) -> list[str]:
+    """SQLite-specific names a module uses: sqlite3, peewee's Sqlite* classes, PRAGMA SQL."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names if a.name.startswith("sqlite3")]
+        elif isinstance(node, ast.ImportFrom):
+            found += [a.name for a in node.names if a.name.startswith("Sqlite")]
+            found += [node.module] if (node.module or "").startswith("sqlite3") else []
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            found += ["PRAGMA"] if node.value.lstrip().upper().startswith("PRAGMA") else []
+    return found
+
+
+def test_only_the_store_names_its_backend() -> None:
+    """The sync and everything above it write through ``StoreWriter`` over a peewee Database:
+    a second backend (PostgreSQL) is an addition to store/, not an edit of every caller."""
+    named = {m: names for m, path in MODULES.items()
+             if m.startswith(APP) and not m.startswith("smvue_tui.store")
+             and (names := _backend_names(path))}
+    assert named == {}
+    assert _backend_names(MODULES["smvue_tui.store.db"])  # the check sees what it looks for
 
 
 def _a_cycle() -> list[str] | None:

@@ -9,7 +9,7 @@ from smvue_tui.salesforce.outbound import ACK_BODY
 from smvue_tui.services.webhook import WebhookListener, new_path_token
 from smvue_tui.store import models as m
 from smvue_tui.store.db import open_store
-from smvue_tui.sync.fetch import StoreWriter
+from smvue_tui.store.writer_thread import StoreWriter
 from tests.unit.salesforce.outbound_samples import ORG_ID, envelope, notification_xml
 
 XML = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'}

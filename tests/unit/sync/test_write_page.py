@@ -9,7 +9,8 @@ import pytest
 from smvue_tui.store import models as m
 from smvue_tui.store.db import open_store
 from smvue_tui.store.object_spec import Lookbacks
-from smvue_tui.sync.fetch import StoreWriter, SyncContext, _write_page
+from smvue_tui.store.writer_thread import StoreWriter
+from smvue_tui.sync.fetch import SyncContext, _write_page
 from smvue_tui.sync.plan import SPECS_BY_NAME
 
 CONTACT = SPECS_BY_NAME["Contact"]

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from peewee import SqliteDatabase
+from peewee import Database
 
 from smvue_tui.store import models as m
 from smvue_tui.store.object_spec import Lookbacks, ObjectSpec
@@ -29,7 +29,7 @@ SELECT id FROM needed
 """
 
 
-def needed_account_ids(db: SqliteDatabase) -> set[str]:
+def needed_account_ids(db: Database) -> set[str]:
     return {row[0] for row in db.execute_sql(_NEEDED_ACCOUNTS)}
 
 
@@ -37,7 +37,7 @@ def in_deal_scope(row: dict[str, Any], closed_cutoff: str) -> bool:
     return not row.get("is_closed") or (row.get("close_date") or "") >= closed_cutoff
 
 
-def keep_ids(db: SqliteDatabase, spec: ObjectSpec, rows: Sequence[dict[str, Any]],
+def keep_ids(db: Database, spec: ObjectSpec, rows: Sequence[dict[str, Any]],
              lookbacks: Lookbacks, today: date) -> set[str]:
     """The ids among ``rows`` (store rows of ``spec``) that belong in the store."""
     scope = spec.scope
@@ -74,12 +74,13 @@ def _stored_ids(model: type[m.SfRecord], ids: set[Any]) -> set[str]:
     db, table = model._meta.database, model._meta.table_name
     for start in range(0, len(wanted), 500):  # raw SQL: peewee's IN-list building was slow
         part = wanted[start:start + 500]
-        sql = f'SELECT "Id" FROM "{table}" WHERE "Id" IN ({", ".join("?" * len(part))})'
+        marks = ", ".join([db.param] * len(part))
+        sql = f'SELECT "Id" FROM "{table}" WHERE "Id" IN ({marks})'
         found.update(i for (i,) in db.execute_sql(sql, part))
     return found
 
 
-def prune(db: SqliteDatabase, lookbacks: Lookbacks, today: date) -> dict[str, int]:
+def prune(db: Database, lookbacks: Lookbacks, today: date) -> dict[str, int]:
     """Delete what left the scope; returns rows removed per store table."""
     closed_cutoff = lookbacks.closed_cutoff(today).isoformat()
     activity_cutoff = lookbacks.activity_cutoff(today).isoformat()
@@ -115,7 +116,7 @@ def prune(db: SqliteDatabase, lookbacks: Lookbacks, today: date) -> dict[str, in
     return {k: v for k, v in removed.items() if v}
 
 
-def missing_account_ids(db: SqliteDatabase) -> list[str]:
+def missing_account_ids(db: Database) -> list[str]:
     """Accounts the closure needs but the store lacks."""
     stored = {a for (a,) in m.Account.select(m.Account.id).tuples()}
     return sorted(needed_account_ids(db) - stored)
