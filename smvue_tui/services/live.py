@@ -7,8 +7,8 @@
   going through the one sync lane (``request_sync``);
 - a watchdog: a sync running longer than ``stuck_after`` is cancelled and started again (the
   product page: "If stuck for over 1 hour, click Sync Now");
-- the change-notification listener, when enabled, whose new notifications trigger a debounced
-  ``webhook`` sync that fetches the named records by Id.
+- a live mode (``live_mode.py``: Outbound Messages today), when enabled, whose new
+  notifications trigger a debounced ``webhook`` sync that fetches the named records by Id.
 
 It only triggers; the work is the sync engine's, through the coordinator.
 """
@@ -25,6 +25,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from smvue_tui.services.live_mode import LiveMode, OutboundMessages
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +50,7 @@ class LiveServices:
         self.settings = settings or LiveSettings()
         self.scheduler = AsyncIOScheduler(job_defaults={"coalesce": True, "max_instances": 1,
                                                         "misfire_grace_time": 300})
-        self.listener: Any = None  # a started WebhookListener, when notifications are on
-        self._writer: Any = None
+        self.mode: LiveMode | None = None  # the started live mode, when notifications are on
         self._debounce: asyncio.TimerHandle | None = None
         self._first_pending: float | None = None
         self._sync_started: float | None = None
@@ -65,29 +66,34 @@ class LiveServices:
         self.scheduler.add_job(self._watchdog, "interval", minutes=1, id="watchdog")
         self.scheduler.start()
 
+    async def start_mode(self, mode: LiveMode) -> LiveMode:
+        """Start ``mode`` (stopping any other); what it hears triggers a debounced sync."""
+        if self.mode is not None:
+            await self.mode.stop()
+        await mode.start(self.notified)
+        self.mode = mode
+        return mode
+
     async def start_listener(self, db: Any, org_id: str, path_token: str, *,
                              host: str = "127.0.0.1", port: int = 0) -> Any:
-        """Listen for Outbound Messages; new ones trigger a debounced ``webhook`` sync."""
-        from smvue_tui.services.webhook import WebhookListener
-        from smvue_tui.store.writer_thread import StoreWriter
+        """Outbound Messages on the webhook listener; returns the started listener."""
+        mode = OutboundMessages(db, org_id, path_token, host=host, port=port)
+        await self.start_mode(mode)
+        return mode.listener
 
-        self._writer = StoreWriter(db)
-        self.listener = WebhookListener(self._writer, org_id=org_id, path_token=path_token,
-                                        on_new=self.notified, host=host, port=port)
-        await self.listener.start()
-        return self.listener
+    @property
+    def listener(self) -> Any:
+        """The webhook listener while Outbound Messages is the live mode, else None."""
+        return getattr(self.mode, "listener", None)
 
     async def stop(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         if self._debounce:
             self._debounce.cancel()
-        if self.listener is not None:
-            await self.listener.stop()
-            self.listener = None
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
+        if self.mode is not None:
+            await self.mode.stop()
+            self.mode = None
         for task in list(self._tasks):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -77,3 +77,39 @@ async def test_a_steady_stream_still_fetches_within_the_max_wait():
         await asyncio.sleep(0.05)
     assert ran  # fired anyway, within the max wait
     await live.stop()
+
+
+class _PushedMode:
+    """A live mode of the test's own: the shape CDC or polling will take beside Outbound Messages."""
+
+    name = "pushed"
+
+    def __init__(self) -> None:
+        self.on_new = None
+        self.stopped = 0
+
+    async def start(self, on_new) -> None:
+        self.on_new = on_new
+
+    async def stop(self) -> None:
+        self.stopped += 1
+
+
+async def test_any_live_mode_is_started_triggers_webhook_syncs_and_is_stopped():
+    ran: list[str] = []
+
+    async def run(kind: str) -> None:
+        ran.append(kind)
+
+    lane = SyncCoordinator(run)
+    live = LiveServices(lane.request, lane.cancel, lambda: lane.running,
+                        LiveSettings(debounce_seconds=0.05))
+    first, second = _PushedMode(), _PushedMode()
+    assert await live.start_mode(first) is first and live.listener is None
+    await live.start_mode(second)  # one mode at a time: the first is stopped
+    assert first.stopped == 1 and live.mode is second
+    second.on_new(["006000000000001AAA"])
+    await asyncio.sleep(0.3)
+    assert ran == ["webhook"]
+    await live.stop()
+    assert second.stopped == 1 and live.mode is None
