@@ -80,7 +80,7 @@ async def test_a_steady_stream_still_fetches_within_the_max_wait():
 
 
 class _PushedMode:
-    """A live mode of the test's own: the shape CDC or polling will take beside Outbound Messages."""
+    """A live mode of the test's own: the shape CDC or polling will take beside Outbound Msgs."""
 
     name = "pushed"
 
