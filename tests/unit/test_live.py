@@ -27,15 +27,19 @@ async def test_schedule_triggers_through_the_lane_and_shows_next_runs():
         await live.stop()
 
 
-async def test_notifications_are_debounced_into_one_webhook_sync():
+def _recording_live(settings: LiveSettings) -> tuple[LiveServices, list[str]]:
+    """Live services whose syncs only record their kind."""
     ran: list[str] = []
 
     async def run(kind: str) -> None:
         ran.append(kind)
 
     lane = SyncCoordinator(run)
-    live = LiveServices(lane.request, lane.cancel, lambda: lane.running,
-                        LiveSettings(debounce_seconds=0.05))
+    return LiveServices(lane.request, lane.cancel, lambda: lane.running, settings), ran
+
+
+async def test_notifications_are_debounced_into_one_webhook_sync():
+    live, ran = _recording_live(LiveSettings(debounce_seconds=0.05))
     for _ in range(10):
         live.notified()
     await asyncio.sleep(0.3)
@@ -96,14 +100,7 @@ class _PushedMode:
 
 
 async def test_any_live_mode_is_started_triggers_webhook_syncs_and_is_stopped():
-    ran: list[str] = []
-
-    async def run(kind: str) -> None:
-        ran.append(kind)
-
-    lane = SyncCoordinator(run)
-    live = LiveServices(lane.request, lane.cancel, lambda: lane.running,
-                        LiveSettings(debounce_seconds=0.05))
+    live, ran = _recording_live(LiveSettings(debounce_seconds=0.05))
     first, second = _PushedMode(), _PushedMode()
     assert await live.start_mode(first) is first and live.listener is None
     await live.start_mode(second)  # one mode at a time: the first is stopped
