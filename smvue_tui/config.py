@@ -3,17 +3,24 @@
 Every file the app writes (config, database, tokens, logs, demo-org cache) lives under one folder:
 ``$SMVUE_HOME`` when set, otherwise the platform's user directories. Nothing is created at import
 time; callers ask for a path and the folder is made on demand.
+
+Each Salesforce org has a store of its own: ``data_dir/orgs/<18-char org id>/`` holds its
+``smvue.sqlite3`` and the files that belong with it (the last API-usage reading, the org's name).
+``Paths.for_org(org_id)`` points ``database`` there; without an org (nobody ever logged in) it is
+``data_dir/smvue.sqlite3`` — also where versions before per-org stores kept their one store,
+which ``store/org_stores.py`` adopts as its org's store.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import platformdirs
 
 APP_NAME = "smvue-tui"
+STORE_FILE = "smvue.sqlite3"
 
 
 @dataclass(frozen=True)
@@ -24,14 +31,33 @@ class Paths:
     data_dir: Path
     cache_dir: Path
     log_dir: Path
+    org_id: str = ""  # the org whose store ``database`` is ("" = none: the unassigned store)
 
     @property
     def config_file(self) -> Path:
         return self.config_dir / "config.toml"
 
     @property
+    def orgs_dir(self) -> Path:
+        return self.data_dir / "orgs"
+
+    @property
+    def store_dir(self) -> Path:
+        """The folder of this org's store and its companion files."""
+        return self.orgs_dir / self.org_id if self.org_id else self.data_dir
+
+    @property
     def database(self) -> Path:
-        return self.data_dir / "smvue.sqlite3"
+        return self.store_dir / STORE_FILE
+
+    @property
+    def unassigned_database(self) -> Path:
+        """The store of no org: before any login, and the one store of earlier versions."""
+        return self.data_dir / STORE_FILE
+
+    def for_org(self, org_id: str) -> Paths:
+        """These paths with ``database`` (and its companion files) in ``org_id``'s folder."""
+        return replace(self, org_id=org_id)
 
     @property
     def token_file(self) -> Path:

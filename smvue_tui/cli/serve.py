@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import sys
 from datetime import datetime
+from typing import Any
 
 from smvue_tui.config import app_paths
 
@@ -30,18 +31,31 @@ def run(args: argparse.Namespace) -> int:
     if not has_stored_login(paths):
         print("Not connected to Salesforce — run `smvue-tui login` first", file=sys.stderr)
         return 2
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(args))
+    from smvue_tui.services.app_services import AppServices
+    from smvue_tui.store.org_stores import StoreOrgMismatch
+
+    try:  # the store of the login's org; one holding another org is refused, unchanged
+        services = AppServices.create(paths)
+    except StoreOrgMismatch as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    _say(f"serving org {services.paths.org_id or '(unknown)'}: {services.paths.database}")
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_serve(args, services))
+    except StoreOrgMismatch as exc:  # the listener's own check (the store changed under it)
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0
+
 
 
 def _say(text: str) -> None:
     print(f"{datetime.now():%H:%M:%S} {text}", flush=True)
 
 
-async def _serve(args: argparse.Namespace) -> None:
+async def _serve(args: argparse.Namespace, services: Any) -> None:
     from smvue_tui.services import automation as cn
-    from smvue_tui.services.app_services import AppServices
     from smvue_tui.services.connection import client_factory_for
     from smvue_tui.services.live import LiveServices
     from smvue_tui.store import models as m
@@ -49,7 +63,6 @@ async def _serve(args: argparse.Namespace) -> None:
     from smvue_tui.sync.runner import run_once
     from smvue_tui.sync.status import save_usage
 
-    services = AppServices.create()
     factory = client_factory_for(services.paths)
 
     async def sync(kind: str) -> object:
@@ -67,14 +80,15 @@ async def _serve(args: argparse.Namespace) -> None:
         webhook = services.webhook()
         connection = m.Connection.get_or_none(m.Connection.disconnected_at.is_null())
         if webhook and webhook.public_url and connection:
-            listener = await live.start_listener(services.db, connection.org_id,
+            org_id = services.paths.org_id or connection.org_id
+            listener = await live.start_listener(services.db, org_id,
                                                  webhook.path_token,
                                                  host=args.host or webhook.host,
                                                  port=args.port or webhook.port)
             _say(f"listening for change notifications on {listener.local_url}")
             if not args.no_deploy:
                 async with factory() as client:
-                    report = await cn.deploy(client, connection.org_id, webhook.endpoint_url,
+                    report = await cn.deploy(client, org_id, webhook.endpoint_url,
                                              integration_user=None)
                 _say("change-notification automation " + ("deployed" if report.ok else
                                                           f"not deployed: {report.failures}"))

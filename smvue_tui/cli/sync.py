@@ -1,6 +1,7 @@
 """``smvue-tui sync`` and ``smvue-tui status``: the sync engine and the store, headless.
 
-``sync`` runs one sync with the stored login: the initial one (or its resumption) when the store
+``sync`` runs one sync with the stored login into the store of its org
+(``data_dir/orgs/<org id>/``): the initial one (or its resumption) when the store
 is not complete yet, otherwise an incremental one; ``--full`` re-reads everything and
 ``--reconcile`` also checks every stored Id against the org. Progress goes to stderr (redrawn in
 place on a terminal, one line per event otherwise), the summary to stdout (``--json``: the
@@ -130,8 +131,8 @@ async def sync_command(paths: Paths, kind: str | None, *, as_json: bool, out: Te
     from smvue_tui.salesforce.errors import ReauthorizationNeeded, SalesforceError
     from smvue_tui.salesforce.session import Session
     from smvue_tui.salesforce.token_store import TokenStore
-    from smvue_tui.store.db import open_store
-    from smvue_tui.sync.runner import run_once
+    from smvue_tui.store.org_stores import StoreOrgMismatch, open_org_store, paths_for_org
+    from smvue_tui.sync.runner import initial_or_incremental, login_org, run_once
     from smvue_tui.sync.status import save_usage
 
     try:
@@ -142,7 +143,13 @@ async def sync_command(paths: Paths, kind: str | None, *, as_json: bool, out: Te
     except SalesforceError as exc:  # a damaged token file
         print_error(_error_dict(exc), err)
         return EXIT_FAILED
-    db = open_store(paths.database)
+    try:  # the store of the login's org; one holding another org is refused, unchanged
+        paths = paths_for_org(paths, session.credentials.org_id)
+        db = open_org_store(paths, login_org(session.credentials))
+    except (StoreOrgMismatch, ValueError) as exc:
+        await session.aclose()
+        print(f"error: {exc}", file=err)
+        return EXIT_FAILED
     display = ProgressDisplay(err, live=progress_live)
     try:
         record_connection(session.credentials)
@@ -163,15 +170,6 @@ async def sync_command(paths: Paths, kind: str | None, *, as_json: bool, out: Te
     else:
         print(render_summary(result), file=out)
     return finish(result, err)
-
-
-def initial_or_incremental() -> str:
-    """``initial`` until every readable object has finished its first full read."""
-    from smvue_tui.store import models as m
-
-    planned = [p.sobject for p in m.ObjectPlan.select().where(m.ObjectPlan.available)]
-    done = {c.sobject for c in m.SyncCursor.select().where(m.SyncCursor.initial_done)}
-    return "incremental" if planned and set(planned) <= done else "initial"
 
 
 def record_connection(creds: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import sys
 
 from smvue_tui.services.app_services import AppServices
 from smvue_tui.services.log_file import log_to_file
@@ -11,9 +12,14 @@ from smvue_tui.services.log_file import log_to_file
 
 def run_tui(args: argparse.Namespace) -> int:
     from smvue_tui.services.connection import client_factory_for, has_stored_login
+    from smvue_tui.store.org_stores import StoreOrgMismatch
     from smvue_tui.tui.app import SmvueApp
 
-    services = AppServices.create()
+    try:  # the store of the stored login's org (or of the org last used)
+        services = AppServices.create()
+    except StoreOrgMismatch as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     services.sync_in_child = True
     log_to_file(services.paths)
     try:

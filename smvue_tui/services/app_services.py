@@ -1,6 +1,8 @@
 """What the app is built from, injected so tests can pass fakes and a temporary store.
 
-Nothing here runs at import time; ``AppServices.create`` opens the store and nothing else.
+Nothing here runs at import time; ``AppServices.create`` opens the store of the stored login's
+org (``store/org_stores.py``) and nothing else; ``use_org`` moves the app to another org's store
+(the Connect screen, after a login to another org).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 from peewee import Database
 
 from smvue_tui.config import Paths, app_paths
-from smvue_tui.store.db import open_store
+from smvue_tui.store.org_stores import open_org_store, paths_for_login, paths_for_org
 
 
 @dataclass
@@ -65,7 +67,29 @@ class AppServices:
             logging.getLogger(__name__).warning("change notifications off: %s", exc)
             return None
 
+    def use_org(self, org_id: str) -> bool:
+        """Close the open store and open ``org_id``'s (created empty for an org never synced;
+        StoreOrgMismatch when that file holds another org — the open store then stays).
+        The models are bound process-wide, so one org's store is open at a time. True when
+        the store changed (screens must read again)."""
+        target = paths_for_org(self.paths, org_id)
+        if target == self.paths:
+            return False
+        from smvue_tui.store.org_stores import check_store
+
+        check_store(target.database, target.org_id)  # before closing: refused, nothing moves
+        self.db.close()
+        try:
+            self.db = open_org_store(target)
+        except Exception:
+            self.db = open_org_store(self.paths)  # still the app's store: keep it usable
+            raise
+        self.paths = target
+        return True
+
     @classmethod
     def create(cls, paths: Paths | None = None) -> AppServices:
-        paths = paths or app_paths()
-        return cls(paths=paths, db=open_store(paths.database))
+        """Services on the store of the stored login's org (StoreOrgMismatch when the file
+        there holds another org)."""
+        paths = paths_for_login(paths or app_paths())
+        return cls(paths=paths, db=open_org_store(paths))

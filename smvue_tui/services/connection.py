@@ -177,16 +177,17 @@ def mark_sandbox(org_id: str, is_sandbox: bool) -> None:
 
 
 def save_org_info(paths: Paths, org_id: str, report: Any) -> None:
-    """Org name and edition from preflight, for the Integrations card (no column for them)."""
+    """Org name and edition from preflight, for the Integrations card (no column for them);
+    kept in the org's store folder."""
     data = {"org_id": org_id, "org_name": report.org_name, "edition": report.edition,
             "is_sandbox": report.is_sandbox}
-    paths.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    (paths.data_dir / ORG_INFO_FILE).write_text(json.dumps(data) + "\n")
+    paths.store_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    (paths.store_dir / ORG_INFO_FILE).write_text(json.dumps(data) + "\n")
 
 
 def load_org_info(paths: Paths) -> dict[str, Any]:
     try:
-        data = json.loads((paths.data_dir / ORG_INFO_FILE).read_text())
+        data = json.loads((paths.store_dir / ORG_INFO_FILE).read_text())
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}

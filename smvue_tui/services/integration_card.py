@@ -13,6 +13,7 @@ from typing import Any
 from smvue_tui.config import Paths
 from smvue_tui.services.connection import has_stored_login, load_org_info
 from smvue_tui.store import models as m
+from smvue_tui.store.org_stores import OrgLabel
 from smvue_tui.sync.status import load_usage
 
 RESYNC_ONLY = "updates come from the scheduled resync (no public webhook URL configured)"
@@ -53,6 +54,33 @@ class Card:
     records: int = 0
 
 
+def open_org(paths: Paths) -> OrgLabel | None:
+    """The org whose store is open: its synced Organization row, else its Connection row and
+    what preflight said (name, sandbox); None before any login."""
+    org = m.Organization.select().first()
+    if org is not None:
+        return OrgLabel(org.id, org.name or "", org.is_sandbox)
+    row = m.Connection.select().order_by(m.Connection.connected_at.desc()).first()
+    org_id = row.org_id if row is not None else paths.org_id
+    if not org_id:
+        return None
+    info = load_org_info(paths)
+    mine = info.get("org_id") == org_id
+    sandbox = info.get("is_sandbox") if mine else None
+    if sandbox is None and row is not None and row.environment in ("production", "sandbox"):
+        sandbox = bool(row.is_sandbox)
+    return OrgLabel(org_id, str(info.get("org_name") or "") if mine else "",
+                    None if sandbox is None else bool(sandbox))
+
+
+def org_heading(org: OrgLabel | None) -> str:
+    """The header's line: ``Acme Corp · 00D… · SANDBOX`` (or Production)."""
+    if org is None:
+        return "not connected"
+    where = org.environment.upper() if org.is_sandbox else org.environment
+    return " · ".join(x for x in (org.name, org.org_id, where) if x)
+
+
 def load_card(paths: Paths) -> Card:
     card = Card()
     row = (m.Connection.select()
@@ -66,9 +94,11 @@ def load_card(paths: Paths) -> Card:
         card.environment = ENV_NAMES.get(row.environment, row.environment)
         card.login_host = row.login_url.split("://", 1)[-1]
         card.org_id = row.org_id
-        card.org_name = str(info.get("org_name") or "") if info.get("org_id") == row.org_id else ""
         card.edition = str(info.get("edition") or "") if info.get("org_id") == row.org_id else ""
-        card.is_sandbox = bool(row.is_sandbox)
+        org = open_org(paths)
+        card.org_name = org.name if org else ""
+        card.is_sandbox = bool(org.is_sandbox) if org and org.is_sandbox is not None \
+            else bool(row.is_sandbox)
         card.user = row.username or row.user_id or ""
         card.connected_at = short_time(row.connected_at)
         card.disconnected_at = short_time(row.disconnected_at) if row.disconnected_at else ""

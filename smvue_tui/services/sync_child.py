@@ -5,8 +5,9 @@ the interpreter lock the screen needs, and keys took seconds to answer during an
 In a child process the screen keeps a core to itself. The store is SQLite in WAL mode, so the
 app reads while the child writes.
 
-Protocol. Parent → child (stdin): one JSON object ``{"kind", "paths"}``; the login comes from
-the token store, never from argv or the environment. Child → parent (stdout): one JSON object
+Protocol. Parent → child (stdin): one JSON object ``{"kind", "paths"}`` (``paths.org_id``: the
+org whose store the app has open); the login comes from the token store, never from argv or the
+environment. Child → parent (stdout): one JSON object
 per line — ``{"progress": ProgressEvent, "usage": {"used", "max"}}`` while it runs, then
 ``{"report": SyncReport}``. SIGTERM cancels the run between pages; it is recorded as cancelled
 and the next run resumes where it stopped.
@@ -131,8 +132,8 @@ def _emit(message: dict[str, Any]) -> None:
 async def _child(kind: str, paths: Paths) -> int:
     from smvue_tui.salesforce.errors import SalesforceError
     from smvue_tui.services.connection import client_factory_for
-    from smvue_tui.store.db import open_store
-    from smvue_tui.sync.runner import could_not_start, run_once
+    from smvue_tui.store.org_stores import StoreOrgMismatch, open_org_store
+    from smvue_tui.sync.runner import client_org, could_not_start, run_once, wrong_store
     from smvue_tui.sync.status import save_usage
 
     try:
@@ -154,7 +155,12 @@ async def _child(kind: str, paths: Paths) -> int:
 
     with contextlib.suppress(NotImplementedError):  # no POSIX signals (Windows)
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
-    db = open_store(paths.database)
+    try:  # the store of the org the app has open; refused when it holds another org
+        db = open_org_store(paths, client_org(client))
+    except StoreOrgMismatch as exc:
+        await client.aclose()
+        _emit({"report": dataclasses.asdict(wrong_store(kind, exc))})
+        return 1
     try:
         report = await run_once(client, db, kind, progress=progress,
                                 on_usage=lambda usage: save_usage(paths, usage))
@@ -173,7 +179,8 @@ def main() -> int:
     with contextlib.suppress(OSError, AttributeError):  # AttributeError: no os.nice (Windows)
         os.nice(CHILD_NICENESS)
     request = json.loads(sys.stdin.read())
-    paths = Paths(**{name: Path(value) for name, value in request["paths"].items()})
+    paths = Paths(**{name: value if name == "org_id" else Path(value)
+                     for name, value in request["paths"].items()})
     log_to_file(paths)
     return asyncio.run(_child(request["kind"], paths))
 

@@ -2,11 +2,12 @@
 
 An aiohttp server on the app's own event loop (or ``smvue-tui serve``), at a path that carries
 an unguessable token. For each POST: XML only, size-capped, parsed with defusedxml; the
-OrganizationId must be the connected org's; the notification ids are written to the store
-*before* the ACK (so an ACKed notification is never lost); duplicates are recognised by id and
-not fetched again. New record ids are handed to ``on_new`` (debounced by the caller) which
-fetches them through the normal client and upsert path. Anything wrong gets no ACK, so
-Salesforce retries it or gives up — and never crashes the app.
+OrganizationId must be the connected org's, and so must the store's Organization row (checked
+at start and per message: the listener refuses another org's store); the notification ids are
+written to the store *before* the ACK (so an ACKed notification is never lost); duplicates are
+recognised by id and not fetched again. New record ids are handed to ``on_new`` (debounced by
+the caller) which fetches them through the normal client and upsert path. Anything wrong gets
+no ACK, so Salesforce retries it or gives up — and never crashes the app.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from smvue_tui.salesforce.outbound import (
     parse_notifications,
 )
 from smvue_tui.store import models as m
+from smvue_tui.store.org_stores import StoreOrgMismatch, ensure_bound_store_is
 from smvue_tui.store.writer_thread import StoreWriter
 
 log = logging.getLogger(__name__)
@@ -44,7 +46,9 @@ class Received:
 
 
 def _record(org_id: str, notifications: list[tuple[str, str, str, str | None]]) -> list[Received]:
-    """Store notification ids (ignoring ones seen before); returns the new ones' records."""
+    """Store notification ids (ignoring ones seen before); returns the new ones' records.
+    StoreOrgMismatch, nothing written, when the store holds another org."""
+    ensure_bound_store_is(org_id)
     ids = [n[0] for n in notifications]
     seen = {i for (i,) in m.ChangeNotification.select(m.ChangeNotification.notification_id)
             .where(m.ChangeNotification.notification_id.in_(ids)).tuples()}
@@ -79,6 +83,8 @@ class WebhookListener:
         return app
 
     async def start(self) -> None:
+        """Listen; StoreOrgMismatch (naming both orgs) when the store is another org's."""
+        await self.writer.call(ensure_bound_store_is, self.org_id)
         self._runner = web.AppRunner(self.app(), access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -114,7 +120,10 @@ class WebhookListener:
             return self._reject(403, "not the connected org")
         rows = [(n.id, n.sobject_type, n.record_id, n.fields.get("SystemModstamp"))
                 for n in message.notifications if n.record_id]
-        fresh = await self.writer.call(_record, self.org_id, rows)
+        try:
+            fresh = await self.writer.call(_record, self.org_id, rows)
+        except StoreOrgMismatch as exc:  # no ACK: Salesforce keeps it for the right store
+            return self._reject(409, str(exc))
         self.stats["duplicates"] += len(rows) - len(fresh)
         self.stats["acked"] += 1
         if fresh:

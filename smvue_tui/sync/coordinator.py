@@ -46,6 +46,17 @@ class SyncCoordinator:
             return True
         return False
 
+    async def stop(self) -> None:
+        """Cancel the running sync and any follow-up; return once none runs (before the app
+        moves to another org's store, no sync of the old one may still write)."""
+        follow, self._follow_up, self._follow_up_kind = self._follow_up, None, None
+        if follow is not None and not follow.done():
+            follow.cancel()
+        task = self._current
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait({task})
+
     async def _start(self, kind: str) -> Any:
         self._current_kind = kind
         task = asyncio.create_task(self._run(kind), name=f"sync-{kind}")

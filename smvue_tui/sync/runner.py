@@ -15,6 +15,7 @@ from peewee import Database
 from smvue_tui.config import Paths
 from smvue_tui.salesforce.errors import SalesforceError
 from smvue_tui.salesforce.usage import ApiUsage
+from smvue_tui.store.org_stores import OrgLabel, StoreOrgMismatch, ensure_bound_store_is
 from smvue_tui.sync.engine import SyncEngine, SyncReport
 from smvue_tui.sync.progress import ProgressCallback
 
@@ -23,9 +24,15 @@ async def run_once(client: Any, db: Database, kind: str, *,
                    progress: ProgressCallback | None = None,
                    on_usage: Callable[[Any], None] | None = None) -> SyncReport:
     """Run one sync of ``kind`` on ``client`` (closed afterwards); ``on_usage`` gets the
-    client's last API-usage reading."""
+    client's last API-usage reading. A store holding another org than the client's login is
+    refused before anything is written (a failed report naming both orgs)."""
     engine = SyncEngine(client, db, progress=progress)
     try:
+        login = client_org(client)
+        try:
+            await engine.writer.call(ensure_bound_store_is, login.org_id, login)
+        except StoreOrgMismatch as exc:
+            return wrong_store(kind, exc)
         return await engine.run(kind)
     finally:
         engine.close()
@@ -34,11 +41,40 @@ async def run_once(client: Any, db: Database, kind: str, *,
         await client.aclose()
 
 
+def initial_or_incremental() -> str:
+    """``initial`` until every readable object has finished its first full read."""
+    from smvue_tui.store import models as m
+
+    planned = [p.sobject for p in m.ObjectPlan.select().where(m.ObjectPlan.available)]
+    done = {c.sobject for c in m.SyncCursor.select().where(m.SyncCursor.initial_done)}
+    return "incremental" if planned and set(planned) <= done else "initial"
+
+
 def could_not_start(kind: str, exc: SalesforceError) -> SyncReport:
     """The report of a sync that found no usable login (none stored, or unreadable)."""
     failed = SyncReport(kind, status="failed")
     failed.error(exc)
     return failed
+
+
+def client_org(client: Any) -> OrgLabel:
+    """The org a client is logged in to (an empty id when it does not say: a test double)."""
+    return login_org(getattr(getattr(client, "session", None), "credentials", None))
+
+
+def login_org(creds: Any) -> OrgLabel:
+    """The org of a login (``Credentials``); Sandbox or Production when its host says so."""
+    env = getattr(creds, "environment", None)
+    sandbox = {"sandbox": True, "production": False}.get(getattr(env, "name", ""))
+    return OrgLabel(str(getattr(creds, "org_id", "") or ""), "", sandbox)
+
+
+def wrong_store(kind: str, exc: StoreOrgMismatch) -> SyncReport:
+    """The report of a sync refused because the store is another org's."""
+    refused = SyncReport(kind, status="failed")
+    refused.errors.append({"object": "", "code": "WRONG_ORG_STORE", "message": exc.message,
+                           "detail": "", "remedy": exc.remedy})
+    return refused
 
 
 class InProcessSync:

@@ -3,7 +3,8 @@
 Everything is read from files that already exist: the store is never created here and no
 Salesforce call is made, so status works offline, before a login and before the first sync.
 The last API-usage reading is kept in a small JSON file next to the store (written by
-``smvue-tui sync``), because the client only learns it from response headers.
+``smvue-tui sync``), because the client only learns it from response headers. The store is the
+one of the stored login's org (without a login, the org last used); ``org`` names it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ ON_DEMAND = "on demand (smvue-tui sync)"
 class StatusReport:
     store_path: str
     store_exists: bool = False
+    org: dict[str, Any] | None = None  # {"id", "name", "environment"}: whose store this is
+    store_problem: str | None = None  # the store holds another org than the login's
     connection: dict[str, Any] | None = None  # None: not logged in
     login_problem: str | None = None  # the token file exists but cannot be read
     objects: dict[str, int] = field(default_factory=dict)
@@ -41,7 +44,7 @@ class StatusReport:
 
 
 def usage_path(paths: Paths) -> Path:
-    return paths.data_dir / USAGE_FILE
+    return paths.store_dir / USAGE_FILE
 
 
 def save_usage(paths: Paths, usage: Any) -> None:
@@ -73,10 +76,27 @@ def load_usage(paths: Paths) -> dict[str, Any] | None:
 
 def collect_status(paths: Paths) -> StatusReport:
     """The status of this installation, from the token file, the store and the usage file."""
+    from smvue_tui.store.org_stores import (
+        StoreOrgMismatch,
+        adopt_unassigned,
+        check_store,
+        paths_for_login,
+    )
+
+    if not paths.org_id:
+        paths = paths_for_login(paths)
     report = StatusReport(store_path=str(paths.database))
     _collect_login(report, paths)
     report.api_usage = load_usage(paths)
+    if paths.org_id:
+        adopt_unassigned(paths)
     if not paths.database.exists():
+        _name_org(report, paths, [])
+        return report
+    try:
+        check_store(paths.database, paths.org_id)
+    except StoreOrgMismatch as exc:
+        report.store_problem = str(exc)
         return report
     from peewee import Database  # peewee only when there is a store to read
 
@@ -88,11 +108,26 @@ def collect_status(paths: Paths) -> StatusReport:
     db = open_store(paths.database)
     try:
         _collect_store(report)
+        _name_org(report, paths, list(models.Organization.select()))
     finally:
         db.close()
         if isinstance(bound, Database) and bound is not db:
             bound.bind(models.ALL_MODELS, bind_refs=False, bind_backrefs=False)
     return report
+
+
+def _name_org(report: StatusReport, paths: Paths, rows: list[Any]) -> None:
+    """Whose store this is: the synced Organization row, else what the login says."""
+    from smvue_tui.store.org_stores import OrgLabel
+
+    if rows:
+        label = OrgLabel(rows[0].id, rows[0].name or "", rows[0].is_sandbox)
+    elif paths.org_id:
+        sandbox = (report.connection or {}).get("is_sandbox")
+        label = OrgLabel(paths.org_id, "", sandbox)
+    else:
+        return
+    report.org = {"id": label.org_id, "name": label.name, "environment": label.environment}
 
 
 def _collect_login(report: StatusReport, paths: Paths) -> None:
@@ -107,6 +142,7 @@ def _collect_login(report: StatusReport, paths: Paths) -> None:
         report.connection = {
             "org_id": creds.org_id, "instance_url": creds.instance_url, "user": creds.who(),
             "environment": creds.environment.label(),
+            "is_sandbox": {"sandbox": True, "production": False}.get(creds.environment.name),
         }
 
 
@@ -191,7 +227,15 @@ def render_text(status: StatusReport, now: datetime | None = None) -> str:
     else:
         lines.append(f"Salesforce: {conn['user']} · org {conn['org_id'] or '(unknown)'} at "
                      f"{conn['instance_url']} ({conn['environment']})")
-    if not status.store_exists:
+    org = status.org
+    if org:
+        badge = "  [SANDBOX]" if org["environment"] == "Sandbox" else ""
+        lines.append(f"Org: {org['name'] or '(name known after the first sync)'} · {org['id']}"
+                     f" · {org['environment'] or 'environment known after the first sync'}"
+                     f"{badge}")
+    if status.store_problem:
+        lines.append(f"Store: refused — {status.store_problem}")
+    elif not status.store_exists:
         lines.append(f"Store: none yet at {status.store_path} — run `smvue-tui sync`")
     else:
         lines.append(f"Store: {status.store_path}")

@@ -15,6 +15,7 @@ from textual.signal import Signal
 
 from smvue_tui.services.app_services import AppServices
 from smvue_tui.store import models as m
+from smvue_tui.store.org_stores import StoreOrgMismatch
 from smvue_tui.sync.coordinator import SyncCoordinator
 from smvue_tui.tui.commands import SmvueCommands
 from smvue_tui.tui.messages import StoreChanged, SyncFinished, SyncProgress, SyncStarted
@@ -84,6 +85,7 @@ class SmvueApp(App[None]):
         keymap = self.services.keymap()
         if keymap:
             self.set_keymap(keymap)
+        self.show_org()
         self.switch_mode("pipelines" if self.connected else "connect")
         if self.services.background:
             self.call_later(self.start_live)
@@ -115,8 +117,16 @@ class SmvueApp(App[None]):
         self.live.start()
         webhook = self.services.webhook()
         connection = m.Connection.get_or_none(m.Connection.disconnected_at.is_null())
+        try:
+            await self._start_listener(webhook, connection)
+        except StoreOrgMismatch as exc:  # the listener refuses another org's store
+            self.notify(str(exc), title="Change notifications off", severity="error",
+                        timeout=30)
+
+    async def _start_listener(self, webhook: Any, connection: Any) -> None:
+        org_id = self.services.paths.org_id or getattr(connection, "org_id", "")
         if webhook is not None and webhook.public_url and connection is not None:
-            await self.live.start_listener(self.services.db, connection.org_id,
+            await self.live.start_listener(self.services.db, org_id,
                                            webhook.path_token, host=webhook.host,
                                            port=webhook.port)
         elif connection is not None and connection.environment == "demo":
@@ -124,7 +134,7 @@ class SmvueApp(App[None]):
             # changes made in it reach the screen within seconds, as with a public URL.
             from smvue_tui.services.webhook import new_path_token
 
-            listener = await self.live.start_listener(self.services.db, connection.org_id,
+            listener = await self.live.start_listener(self.services.db, org_id,
                                                       new_path_token())
             self.run_worker(self._deploy_notifications(connection, listener.local_url),
                             group="automation", exit_on_error=False,
@@ -143,6 +153,36 @@ class SmvueApp(App[None]):
         if not report.ok:
             self.notify("Change notifications could not be set up; updates come from the "
                         "scheduled resync", severity="warning")
+
+    # --- which org -------------------------------------------------------------------------
+
+    def show_org(self) -> None:
+        """The header names the org whose store is open (name, id, Production or Sandbox);
+        a Sandbox turns the header into a badge (``App.-sandbox`` in app.tcss)."""
+        from smvue_tui.services.integration_card import open_org, org_heading
+
+        org = open_org(self.services.paths)
+        self.sub_title = org_heading(org)
+        self.set_class(bool(org and org.is_sandbox), "-sandbox")
+
+    async def switch_org(self, org_id: str) -> None:
+        """Move to ``org_id``'s store (a login to another org): the old org's sync and live
+        updates stop first — nothing of theirs may write after the switch — then every screen
+        reads again. StoreOrgMismatch (the old store stays open) when that file is another
+        org's."""
+        from smvue_tui.store.org_stores import paths_for_org
+
+        if paths_for_org(self.services.paths, org_id) == self.services.paths:
+            return
+        if self.live is not None:
+            await self.live.stop()
+            self.live = None
+        await self.coordinator.stop()
+        self.services.use_org(org_id)
+        self.last_progress.clear()
+        self.last_report = self.last_usage = None
+        self.show_org()
+        self.post_message(StoreChanged(frozenset()))
 
     async def on_unmount(self) -> None:
         if self.live is not None:
@@ -199,6 +239,8 @@ class SmvueApp(App[None]):
 
     def on_store_changed(self, message: StoreChanged) -> None:
         self.store_generation += 1
+        if "Organization" in message.sobjects or not message.sobjects:
+            self.show_org()  # the first sync brings the org's name
         for screen in self.screen_stack:
             screen.post_message(StoreChanged(message.sobjects))
 

@@ -25,6 +25,7 @@ from smvue_tui.salesforce.credentials import Credentials
 from smvue_tui.salesforce.device import DeviceFlow
 from smvue_tui.salesforce.errors import AuthorizationError, SalesforceError
 from smvue_tui.services import connection as conn
+from smvue_tui.store.org_stores import StoreOrgMismatch
 from smvue_tui.tui.messages import Connected
 from smvue_tui.tui.screens import connect_text as text
 from smvue_tui.tui.screens.connect_layout import steps
@@ -35,6 +36,11 @@ from smvue_tui.tui.widgets.keys_footer import KeysFooter
 class StorageError(SalesforceError):
     user_message = "Could not save the Salesforce login on this computer"
     remedy = "Check that SMVue's data folder is writable and the disk is not full, then retry."
+
+
+class WrongOrgStore(SalesforceError):
+    user_message = "The store on this computer for this org holds another org's data"
+    remedy = StoreOrgMismatch.remedy + "; nothing was changed."
 
 
 STEPS = ("choose", "review", "login", "device", "preflight", "error")
@@ -182,7 +188,10 @@ class ConnectScreen(Screen[None]):
         if self.step == "review":
             self._start_login()
         elif self.step == "preflight" and self._preflight_ok():
-            self.app.start_sync("initial")  # type: ignore[attr-defined]
+            from smvue_tui.sync.runner import initial_or_incremental
+
+            # An org synced before (its store kept everything) catches up; a new one reads all.
+            self.app.start_sync(initial_or_incremental())  # type: ignore[attr-defined]
             self.app.switch_mode("sync")
 
     def action_back(self) -> None:
@@ -309,8 +318,12 @@ class ConnectScreen(Screen[None]):
         from smvue_tui.salesforce.preflight import run_preflight
 
         app: Any = self.app
-        paths = app.services.paths
         self.credentials = creds
+        try:  # this org's store: its own data, never another org's
+            await app.switch_org(creds.org_id)
+        except StoreOrgMismatch as exc:
+            raise WrongOrgStore(exc.message, code="wrong_org_store") from None
+        paths = app.services.paths
         await asyncio.to_thread(conn.save_login, paths, creds)
         app.services.client_factory = conn.client_factory_for(paths)
         self.preflight = None

@@ -171,7 +171,7 @@ def card_text(card: Card) -> str:
     org = card.org_name or "(name appears after the connection check)"
     rows = [
         ("Environment", f"{card.environment} ({card.login_host})"),
-        ("Org", f"{org} · {card.org_id} · sandbox: {'yes' if card.is_sandbox else 'no'}"
+        ("Org", f"{org} · {card.org_id} · {'SANDBOX' if card.is_sandbox else 'Production'}"
          + (f" · {card.edition}" if card.edition else "")),
         ("User", card.user or "—"),
         ("Connected", card.connected_at),

@@ -1,0 +1,298 @@
+"""One store per Salesforce org, and the check that a store belongs to the org it is opened for.
+
+Each org's data — mirrored records, cursors, field plans, team mapping, stage overrides, notes,
+action items — lives in ``data_dir/orgs/<18-char org id>/smvue.sqlite3`` (``Paths.for_org``), so
+Production and each of its sandboxes never share a file. Every entry point opens its store through
+``open_org_store``, which
+
+- adopts, once, the single store of earlier versions (``data_dir/smvue.sqlite3``) as the store of
+  the org its Organization row names (moved, not copied: nothing is lost and nothing doubled);
+- refuses (``StoreOrgMismatch``, before anything is written) a store whose Organization row is
+  another org's — a store copied into the wrong folder, a login changed under a running process.
+
+``ensure_bound_store_is`` is the same check on the open store, for the sync runner and the
+change-notification listener (a defence that holds even when a caller opened the wrong file).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from peewee import SqliteDatabase
+
+from smvue_tui.config import Paths
+from smvue_tui.salesforce.ids import normalize_id
+from smvue_tui.store import models as m
+from smvue_tui.store.db import open_store
+
+log = logging.getLogger(__name__)
+
+LAST_ORG_FILE = "last-org"  # in orgs_dir: the org whose store was last opened for a login
+# Files kept next to a store that belong to its org (moved with it when an old store is adopted).
+COMPANION_FILES = ("api-usage.json", "org-info.json")
+_SIDECARS = ("", "-wal", "-shm")
+
+
+@dataclass(frozen=True)
+class OrgLabel:
+    """An org as the user should read it: name, id, Production or Sandbox."""
+
+    org_id: str
+    name: str = ""
+    is_sandbox: bool | None = None
+
+    @property
+    def environment(self) -> str:
+        return "" if self.is_sandbox is None else "Sandbox" if self.is_sandbox else "Production"
+
+    def __str__(self) -> str:
+        extra = ", ".join(x for x in (self.org_id, self.environment) if x)
+        return f"{self.name} ({extra})" if self.name else f"org {extra}"
+
+
+class StoreOrgMismatch(Exception):
+    """The store holds another org's data than the login is for; nothing was written."""
+
+    remedy = ("Log in to the org this store belongs to, or run `smvue-tui orgs` to see which "
+              "store holds which org")
+
+    def __init__(self, store: OrgLabel, login: OrgLabel, path: Path | str = "") -> None:
+        self.store, self.login, self.path = store, login, str(path)
+        where = f" at {path}" if path else ""
+        self.message = (f"This store{where} belongs to {store}, but the login is for {login}; "
+                        "nothing was written")
+        super().__init__(f"{self.message}. {self.remedy}.")
+
+
+def canonical_org_id(value: str) -> str:
+    """The 18-character form of an org id (ValueError in words when it is not one)."""
+    found = normalize_id(value.strip(), "00D") if isinstance(value, str) else None
+    if found is None:
+        raise ValueError(f"'{value}' is not a Salesforce org id (15 or 18 characters, "
+                         "starting with 00D)")
+    return found
+
+
+def same_org(a: str, b: str) -> bool:
+    return (normalize_id(a) or a) == (normalize_id(b) or b)
+
+
+# --- reading a store file without opening (or changing) it --------------------------------------
+
+
+def _read_only(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+
+
+def store_orgs(path: Path) -> list[OrgLabel]:
+    """The orgs a store file holds: its Organization rows, else (never synced) its Connection
+    rows; [] for a missing or empty store. Read-only: the file is not changed."""
+    if not path.is_file():
+        return []
+    conn = _read_only(path)
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        rows: list[tuple[str, str | None, object]] = []
+        if "organization" in tables:
+            rows = conn.execute('SELECT "Id", "Name", "IsSandbox" FROM organization').fetchall()
+        if not rows and "connection" in tables:
+            rows = conn.execute("SELECT org_id, NULL, is_sandbox FROM connection").fetchall()
+    finally:
+        conn.close()
+    return [OrgLabel(r[0], r[1] or "", None if r[2] is None else bool(r[2])) for r in rows]
+
+
+def check_store(path: Path, org_id: str, login: OrgLabel | None = None) -> None:
+    """StoreOrgMismatch when the store file at ``path`` holds an org other than ``org_id``."""
+    for found in store_orgs(path):
+        if not same_org(found.org_id, org_id):
+            raise StoreOrgMismatch(found, login or OrgLabel(org_id), path)
+
+
+def ensure_bound_store_is(org_id: str, login: OrgLabel | None = None) -> None:
+    """The same check on the store the models are bound to (StoreOrgMismatch)."""
+    if not org_id:
+        return
+    rows = [OrgLabel(o.id, o.name or "", o.is_sandbox) for o in m.Organization.select()]
+    if not rows:
+        rows = [OrgLabel(c.org_id, "", c.is_sandbox) for c in m.Connection.select()]
+    for found in rows:
+        if not same_org(found.org_id, org_id):
+            raise StoreOrgMismatch(found, login or OrgLabel(org_id),
+                                   getattr(m.Organization._meta.database, "database", ""))
+
+
+# --- which store, and opening it ------------------------------------------------------------
+
+
+def last_org(paths: Paths) -> str:
+    """The org whose store was last opened for a login ("" when none)."""
+    try:
+        text = (paths.orgs_dir / LAST_ORG_FILE).read_text().strip()
+    except OSError:
+        return ""
+    return text if normalize_id(text, "00D") == text else ""
+
+
+def _remember_last(paths: Paths) -> None:
+    target = paths.orgs_dir / LAST_ORG_FILE
+    with contextlib.suppress(OSError):
+        if last_org(paths) != paths.org_id:
+            tmp = target.with_name(f".{LAST_ORG_FILE}.{os.getpid()}.tmp")
+            tmp.write_text(paths.org_id + "\n")
+            os.replace(tmp, target)
+
+
+def paths_for_org(paths: Paths, org_id: str) -> Paths:
+    """``paths`` pointing at ``org_id``'s store (ValueError for a malformed id)."""
+    return paths.for_org(canonical_org_id(org_id))
+
+
+def paths_for_login(paths: Paths) -> Paths:
+    """The store to open: the stored login's org; without a (readable) login the org last
+    used; with neither, the unassigned store (nothing synced)."""
+    from smvue_tui.salesforce.token_store import TokenStore, TokenStoreError
+
+    try:
+        creds = TokenStore(paths.token_file).load()
+    except TokenStoreError:
+        creds = None
+    if creds is not None and normalize_id(creds.org_id, "00D"):
+        return paths_for_org(paths, creds.org_id)
+    adopt_unassigned(paths)
+    org_id = last_org(paths)
+    return paths.for_org(org_id) if org_id else paths.for_org("")
+
+
+def open_org_store(paths: Paths, login: OrgLabel | None = None) -> SqliteDatabase:
+    """Open (creating and migrating as needed) ``paths``' org store and bind the models to it.
+    The old single store is adopted first (when it holds exactly one org: see
+    ``adopt_unassigned``); a store
+    holding another org is refused with StoreOrgMismatch before anything is written."""
+    if not paths.org_id:  # no org yet (or a caller's own store): opened as it is
+        return open_store(paths.database)
+    adopt_unassigned(paths)
+    check_store(paths.database, paths.org_id, login)
+    db = open_store(paths.database)
+    _remember_last(paths)
+    return db
+
+
+# --- upgrade in place: the one store of earlier versions --------------------------------------
+
+
+def adopt_unassigned(paths: Paths) -> Path | None:
+    """Move ``data_dir/smvue.sqlite3`` into the folder of the org it holds (once: afterwards
+    it is gone). Left in place when it holds no org, several, or that org has a store already
+    (``smvue-tui orgs`` lists it), or when another process has it open. The new path or None."""
+    source = paths.unassigned_database
+    try:
+        owners = {canonical_org_id(o.org_id) for o in store_orgs(source)}
+    except (sqlite3.Error, ValueError) as exc:
+        log.warning("the store %s was not adopted: %s", source, exc)
+        return None
+    if len(owners) != 1:
+        return None
+    target = paths.for_org(owners.pop())
+    if target.database.exists():
+        log.warning("%s holds org %s, which has its own store already; left in place",
+                    source, target.org_id)
+        return None
+    if not _checkpoint(source):
+        return None
+    target.store_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for suffix in _SIDECARS:  # the main file first: a crash after it loses nothing
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(f"{source}{suffix}", f"{target.database}{suffix}")
+    for name in COMPANION_FILES:
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(paths.data_dir / name, target.store_dir / name)
+    log.info("adopted %s as the store of org %s (%s)", source, target.org_id, target.database)
+    if not last_org(paths):
+        _remember_last(target)
+    return target.database
+
+
+def _checkpoint(path: Path) -> bool:
+    """Fold the write-ahead log into the file, so moving the file moves all of it. False when
+    another connection holds it (a process of the old version still running)."""
+    try:
+        conn = sqlite3.connect(str(path), timeout=5)
+        try:
+            busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        log.warning("the store %s was not adopted: %s", path, exc)
+        return False
+    if busy:
+        log.warning("the store %s is in use by another process; adopted on a later start", path)
+    return not busy
+
+
+# --- listing and forgetting ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoreSummary:
+    org: OrgLabel
+    path: Path
+    size_bytes: int
+    last_sync: str  # "2026-12-04T13:00:00+00:00 incremental ok", or "" when never synced
+    adopted: bool = True  # False: the old single store, left in place (several orgs in it)
+
+
+def list_stores(paths: Paths) -> list[StoreSummary]:
+    """Every org store on this machine (and an old single store not adopted), by org id."""
+    found = []
+    folders = sorted(p for p in paths.orgs_dir.iterdir() if p.is_dir()) \
+        if paths.orgs_dir.is_dir() else []
+    for folder in folders:
+        if normalize_id(folder.name, "00D") != folder.name:
+            continue
+        store = paths.for_org(folder.name).database
+        if store.is_file():
+            found.append(_summary(store, folder.name))
+    if paths.unassigned_database.is_file() and store_orgs(paths.unassigned_database):
+        found.append(_summary(paths.unassigned_database, "", adopted=False))
+    return found
+
+
+def _summary(store: Path, org_id: str, *, adopted: bool = True) -> StoreSummary:
+    orgs = store_orgs(store)
+    org = next((o for o in orgs if not org_id or same_org(o.org_id, org_id)), OrgLabel(org_id))
+    if not adopted:
+        org = OrgLabel(", ".join(o.org_id for o in orgs), "not adopted: several orgs")
+    size = sum(Path(f"{store}{s}").stat().st_size for s in _SIDECARS
+               if Path(f"{store}{s}").exists())
+    return StoreSummary(org, store, size, _last_sync(store), adopted)
+
+
+def _last_sync(store: Path) -> str:
+    conn = _read_only(store)
+    try:
+        row = conn.execute("SELECT finished_at, kind, status FROM sync_run WHERE finished_at "
+                           "IS NOT NULL ORDER BY id DESC LIMIT 1").fetchone()
+    except sqlite3.Error:  # never synced: no table yet
+        row = None
+    finally:
+        conn.close()
+    return " ".join(row) if row else ""
+
+
+def forget_store(paths: Paths, org_id: str) -> Path:
+    """Delete ``org_id``'s store folder (FileNotFoundError when there is none)."""
+    target = paths_for_org(paths, org_id)
+    if not target.store_dir.is_dir():
+        raise FileNotFoundError(target.store_dir)
+    shutil.rmtree(target.store_dir)
+    if last_org(paths) == target.org_id:
+        with contextlib.suppress(FileNotFoundError):
+            (paths.orgs_dir / LAST_ORG_FILE).unlink()
+    return target.store_dir
