@@ -17,8 +17,10 @@ from smvue_tui import __version__
 # command → (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo-org": ("smvue_tui.cli.demo_org", "run a local demo Salesforce org on 127.0.0.1"),
+    "forget": ("smvue_tui.cli.orgs", "delete one org's store from this machine"),
     "login": ("smvue_tui.cli.login", "log in to Salesforce and store the tokens"),
     "logout": ("smvue_tui.cli.login", "revoke and forget the stored tokens"),
+    "orgs": ("smvue_tui.cli.orgs", "list the org stores on this machine"),
     "serve": ("smvue_tui.cli.serve", "keep the store fresh headless: scheduler + listener"),
     "sync": ("smvue_tui.cli.sync", "sync the org into the local store (headless)"),
     "status": ("smvue_tui.cli.sync", "show the store, the last sync and API usage"),

@@ -73,10 +73,8 @@ def open_org(paths: Paths) -> OrgLabel | None:
                     None if sandbox is None else bool(sandbox))
 
 
-def org_heading(org: OrgLabel | None) -> str:
+def org_heading(org: OrgLabel) -> str:
     """The header's line: ``Acme Corp · 00D… · SANDBOX`` (or Production)."""
-    if org is None:
-        return "not connected"
     where = org.environment.upper() if org.is_sandbox else org.environment
     return " · ".join(x for x in (org.name, org.org_id, where) if x)
 

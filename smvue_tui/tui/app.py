@@ -162,7 +162,7 @@ class SmvueApp(App[None]):
         from smvue_tui.services.integration_card import open_org, org_heading
 
         org = open_org(self.services.paths)
-        self.sub_title = org_heading(org)
+        self.sub_title = org_heading(org) if org else self.SUB_TITLE
         self.set_class(bool(org and org.is_sandbox), "-sandbox")
 
     async def switch_org(self, org_id: str) -> None:

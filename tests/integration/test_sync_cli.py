@@ -13,6 +13,7 @@ from smvue_tui.salesforce.environments import resolve_environment
 from smvue_tui.salesforce.token_store import TokenStore
 from smvue_tui.store import models as m
 from smvue_tui.store.db import open_store
+from smvue_tui.store.org_stores import paths_for_login
 
 
 def _log_in(running) -> None:
@@ -34,11 +35,11 @@ def _live_opportunities(running) -> set[str]:
 
 @pytest.fixture
 def store():
-    """Open the store the CLI wrote (after it ran), closed after the test."""
+    """Open the store the CLI wrote (the login's org's, after it ran), closed after the test."""
     opened = []
 
     def open_it():
-        db = open_store(app_paths().database)
+        db = open_store(paths_for_login(app_paths()).database)
         opened.append(db)
         return db
 
