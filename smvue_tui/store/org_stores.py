@@ -17,6 +17,7 @@ change-notification listener (a defence that holds even when a caller opened the
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import shutil
@@ -220,20 +221,32 @@ def adopt_unassigned(paths: Paths) -> Path | None:
 
 
 def _checkpoint(path: Path) -> bool:
-    """Fold the write-ahead log into the file, so moving the file moves all of it. False when
-    another connection holds it (a process of the old version still running)."""
+    """Fold the write-ahead log into the file and leave WAL mode, so the file alone is the
+    whole store (``open_store`` turns WAL on again). SQLite allows that only with no other
+    connection open: False while another process (an old version still running) has it."""
     try:
-        conn = sqlite3.connect(str(path), timeout=5)
         try:
-            busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
-        finally:
-            conn.close()
+            mode = _leave_wal(path)
+        except sqlite3.OperationalError:
+            # This process's own closed stores: a finished thread's connection is closed only
+            # when collected (peewee keeps one per thread).
+            gc.collect()
+            mode = _leave_wal(path)
+    except sqlite3.OperationalError as exc:
+        log.warning("the store %s is in use (%s); adopted on a later start", path, exc)
+        return False
     except sqlite3.Error as exc:
         log.warning("the store %s was not adopted: %s", path, exc)
         return False
-    if busy:
-        log.warning("the store %s is in use by another process; adopted on a later start", path)
-    return not busy
+    return mode.lower() == "delete"
+
+
+def _leave_wal(path: Path) -> str:
+    conn = sqlite3.connect(str(path), timeout=1)
+    try:
+        return str(conn.execute("PRAGMA journal_mode=DELETE").fetchone()[0])
+    finally:
+        conn.close()
 
 
 # --- listing and forgetting ------------------------------------------------------------------

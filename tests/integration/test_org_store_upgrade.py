@@ -104,6 +104,6 @@ def test_a_store_of_two_orgs_is_left_in_place_and_listed(make_org, capsys):
     assert dump(paths.unassigned_database) == before
     assert main(["orgs", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert [r for r in rows if not r["adopted"]][0]["org_id"] == \
-        f"{a.org.org_id}, {b.org.org_id}"
+    assert [r["org_id"] for r in rows if not r["adopted"]] == \
+        [f"{a.org.org_id}, {b.org.org_id}"]
     assert {r["org_id"] for r in rows if r["adopted"]} == {b.org.org_id}
