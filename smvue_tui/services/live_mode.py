@@ -47,7 +47,11 @@ class OutboundMessages:
         self.listener = WebhookListener(self._writer, org_id=self.org_id,
                                         path_token=self.path_token, on_new=on_new,
                                         host=self.host, port=self.port)
-        await self.listener.start()
+        try:
+            await self.listener.start()
+        except BaseException:  # refused (another org's store) or the port is taken
+            await self.stop()
+            raise
 
     async def stop(self) -> None:
         if self.listener is not None:

@@ -26,7 +26,7 @@ from smvue_tui.store import models as m
 from smvue_tui.store.db import open_store
 from smvue_tui.store.object_spec import Lookbacks
 from smvue_tui.store.org_stores import StoreOrgMismatch
-from smvue_tui.sync.fetch import StoreWriter
+from smvue_tui.store.writer_thread import StoreWriter
 from smvue_tui.sync.runner import run_once
 from tests.integration.sync_support import client_for, differences
 
