@@ -80,7 +80,24 @@ async def _login(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     print(f"Logged in as {creds.who()}", file=out)
     print(f"Org {creds.org_id or '(unknown)'} at {creds.instance_url} "
           f"({environment.label()})", file=out)
+    print(store_line(creds.org_id), file=out)
     return 0
+
+
+def store_line(org_id: str) -> str:
+    """Which store this login opens: each org has its own (``store/org_stores.py``)."""
+    from smvue_tui.config import app_paths
+    from smvue_tui.store.org_stores import paths_for_org, same_org, store_orgs
+
+    try:
+        paths = paths_for_org(app_paths(), org_id)
+    except ValueError:
+        return "This login names no org id; `smvue-tui sync` will say so."
+    store = paths.database
+    if store.exists() or any(same_org(o.org_id, org_id)
+                             for o in store_orgs(paths.unassigned_database)):
+        return f"Store: {store} — this org's data is kept; `smvue-tui sync` catches up"
+    return f"Store: {store} — new; the first `smvue-tui sync` reads everything"
 
 
 async def _web_login(flow: LoginFlow, environment: Environment, open_browser: bool,
