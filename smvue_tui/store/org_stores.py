@@ -96,6 +96,14 @@ def store_orgs(path: Path) -> list[OrgLabel]:
     rows; [] for a missing or empty store. Read-only: the file is not changed."""
     if not path.is_file():
         return []
+    try:
+        return _store_orgs(path)
+    except sqlite3.DatabaseError as exc:  # damaged: opening it says so (store/db.py)
+        log.warning("could not read which org %s holds: %s", path, exc)
+        return []
+
+
+def _store_orgs(path: Path) -> list[OrgLabel]:
     conn = _read_only(path)
     try:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}

@@ -134,3 +134,10 @@ def test_the_old_store_stays_when_its_org_has_a_store(home):
     open_org_store(paths_for_org(home, ORG_A)).close()
     _legacy(home, ORG_A)
     assert adopt_unassigned(home) is None and home.unassigned_database.exists()
+
+
+def test_a_damaged_old_store_is_left_alone(home):
+    home.data_dir.mkdir(parents=True)
+    home.unassigned_database.write_bytes(b"not a database" * 100)
+    assert adopt_unassigned(home) is None
+    assert home.unassigned_database.read_bytes() == b"not a database" * 100
