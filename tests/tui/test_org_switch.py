@@ -5,8 +5,6 @@ incremental sync."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from textual.widgets import OptionList
 
 from smvue_demo_org.profile import OrgProfile
@@ -14,20 +12,11 @@ from smvue_tui.config import app_paths
 from smvue_tui.services.app_services import AppServices, DemoTarget
 from smvue_tui.store import deals
 from smvue_tui.store import models as m
-from smvue_tui.store.object_spec import Lookbacks
 from smvue_tui.tui.app import SmvueApp
 from smvue_tui.tui.screens.connect import ConnectScreen
 from smvue_tui.tui.screens.integrations import IntegrationsScreen
-from tests.integration.sync_support import differences
+from tests.integration.test_org_stores import org_differences
 from tests.tui.test_connect import settle
-
-
-def org_differences(running) -> list[str]:
-    conn = running.org.store.reader()
-    try:
-        return differences(conn, Lookbacks(), datetime.now(UTC).date())
-    finally:
-        conn.close()
 
 
 async def connect_and_sync(app, pilot, index: int) -> object:
