@@ -32,18 +32,18 @@ def run(args: argparse.Namespace) -> int:
         print("Not connected to Salesforce — run `smvue-tui login` first", file=sys.stderr)
         return 2
     from smvue_tui.services.app_services import AppServices
-    from smvue_tui.store.org_stores import StoreOrgMismatch
+    from smvue_tui.store.org_stores import StoreRefused
 
     try:  # the store of the login's org; one holding another org is refused, unchanged
         services = AppServices.create(paths)
-    except StoreOrgMismatch as exc:
+    except StoreRefused as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     _say(f"serving org {services.paths.org_id or '(unknown)'}: {services.paths.database}")
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(_serve(args, services))
-    except StoreOrgMismatch as exc:  # the listener's own check (the store changed under it)
+    except StoreRefused as exc:  # the listener's own check (the store changed under it)
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

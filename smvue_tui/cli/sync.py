@@ -131,7 +131,7 @@ async def sync_command(paths: Paths, kind: str | None, *, as_json: bool, out: Te
     from smvue_tui.salesforce.errors import ReauthorizationNeeded, SalesforceError
     from smvue_tui.salesforce.session import Session
     from smvue_tui.salesforce.token_store import TokenStore
-    from smvue_tui.store.org_stores import StoreOrgMismatch, open_org_store, paths_for_org
+    from smvue_tui.store.org_stores import StoreRefused, open_org_store, paths_for_org
     from smvue_tui.sync.runner import initial_or_incremental, login_org, run_once
     from smvue_tui.sync.status import save_usage
 
@@ -146,7 +146,7 @@ async def sync_command(paths: Paths, kind: str | None, *, as_json: bool, out: Te
     try:  # the store of the login's org; one holding another org is refused, unchanged
         paths = paths_for_org(paths, session.credentials.org_id)
         db = open_org_store(paths, login_org(session.credentials))
-    except (StoreOrgMismatch, ValueError) as exc:
+    except (StoreRefused, ValueError) as exc:
         await session.aclose()
         print(f"error: {exc}", file=err)
         return EXIT_FAILED

@@ -12,12 +12,12 @@ from smvue_tui.services.log_file import log_to_file
 
 def run_tui(args: argparse.Namespace) -> int:
     from smvue_tui.services.connection import client_factory_for, has_stored_login
-    from smvue_tui.store.org_stores import StoreOrgMismatch
+    from smvue_tui.store.org_stores import StoreRefused
     from smvue_tui.tui.app import SmvueApp
 
     try:  # the store of the stored login's org (or of the org last used)
         services = AppServices.create()
-    except StoreOrgMismatch as exc:
+    except StoreRefused as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     services.sync_in_child = True

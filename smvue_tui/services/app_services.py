@@ -69,7 +69,8 @@ class AppServices:
 
     def use_org(self, org_id: str) -> bool:
         """Close the open store and open ``org_id``'s (created empty for an org never synced;
-        StoreOrgMismatch when that file holds another org — the open store then stays).
+        StoreRefused when that file holds another org, or the org's data is still in an old
+        store in use — the open store then stays).
         The models are bound process-wide, so one org's store is open at a time. True when
         the store changed (screens must read again)."""
         target = paths_for_org(self.paths, org_id)
@@ -89,7 +90,7 @@ class AppServices:
 
     @classmethod
     def create(cls, paths: Paths | None = None) -> AppServices:
-        """Services on the store of the stored login's org (StoreOrgMismatch when the file
-        there holds another org)."""
+        """Services on the store of the stored login's org (StoreRefused when the
+        file there holds another org, or it cannot be opened yet)."""
         paths = paths_for_login(paths or app_paths())
         return cls(paths=paths, db=open_org_store(paths))

@@ -132,7 +132,7 @@ def _emit(message: dict[str, Any]) -> None:
 async def _child(kind: str, paths: Paths) -> int:
     from smvue_tui.salesforce.errors import SalesforceError
     from smvue_tui.services.connection import client_factory_for
-    from smvue_tui.store.org_stores import StoreOrgMismatch, open_org_store
+    from smvue_tui.store.org_stores import StoreRefused, open_org_store
     from smvue_tui.sync.runner import client_org, could_not_start, run_once, wrong_store
     from smvue_tui.sync.status import save_usage
 
@@ -157,7 +157,7 @@ async def _child(kind: str, paths: Paths) -> int:
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     try:  # the store of the org the app has open; refused when it holds another org
         db = open_org_store(paths, client_org(client))
-    except StoreOrgMismatch as exc:
+    except StoreRefused as exc:
         await client.aclose()
         _emit({"report": dataclasses.asdict(wrong_store(kind, exc))})
         return 1

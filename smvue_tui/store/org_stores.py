@@ -57,7 +57,17 @@ class OrgLabel:
         return f"{self.name} ({extra})" if self.name else f"org {extra}"
 
 
-class StoreOrgMismatch(Exception):
+class StoreRefused(Exception):
+    """A store that must not be opened as asked; ``message`` and ``remedy`` in words."""
+
+    remedy = ""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(f"{message}. {self.remedy}.")
+
+
+class StoreOrgMismatch(StoreRefused):
     """The store holds another org's data than the login is for; nothing was written."""
 
     remedy = ("Log in to the org this store belongs to, or run `smvue-tui orgs` to see which "
@@ -66,9 +76,19 @@ class StoreOrgMismatch(Exception):
     def __init__(self, store: OrgLabel, login: OrgLabel, path: Path | str = "") -> None:
         self.store, self.login, self.path = store, login, str(path)
         where = f" at {path}" if path else ""
-        self.message = (f"This store{where} belongs to {store}, but the login is for {login}; "
-                        "nothing was written")
-        super().__init__(f"{self.message}. {self.remedy}.")
+        super().__init__(f"This store{where} belongs to {store}, but the login is for {login}; "
+                         "nothing was written")
+
+
+class StoreInUse(StoreRefused):
+    """This org's data is still in the old single store, which another program has open."""
+
+    remedy = ("Close any other smvue-tui (an older version, `smvue-tui serve`) and try again; "
+              "its data then moves to this org's own store")
+
+    def __init__(self, org_id: str, path: Path) -> None:
+        super().__init__(f"Org {org_id}'s data is still in the store of an earlier version at "
+                         f"{path}, which another program is using; nothing was changed")
 
 
 def canonical_org_id(value: str) -> str:
@@ -181,12 +201,14 @@ def paths_for_login(paths: Paths) -> Paths:
 
 def open_org_store(paths: Paths, login: OrgLabel | None = None) -> SqliteDatabase:
     """Open (creating and migrating as needed) ``paths``' org store and bind the models to it.
-    The old single store is adopted first (when it holds exactly one org: see
-    ``adopt_unassigned``); a store
-    holding another org is refused with StoreOrgMismatch before anything is written."""
+    The old single store is adopted first (see ``adopt_unassigned``). A store holding another
+    org is refused with StoreOrgMismatch before anything is written; StoreInUse when this
+    org's data is still in the old store because another program holds it open."""
     if not paths.org_id:  # no org yet (or a caller's own store): opened as it is
         return open_store(paths.database)
     adopt_unassigned(paths)
+    if not paths.database.exists() and _sole_org(paths.unassigned_database) == paths.org_id:
+        raise StoreInUse(paths.org_id, paths.unassigned_database)  # never a second, empty one
     check_store(paths.database, paths.org_id, login)
     db = open_store(paths.database)
     _remember_last(paths)
@@ -201,14 +223,10 @@ def adopt_unassigned(paths: Paths) -> Path | None:
     it is gone). Left in place when it holds no org, several, or that org has a store already
     (``smvue-tui orgs`` lists it), or when another process has it open. The new path or None."""
     source = paths.unassigned_database
-    try:
-        owners = {canonical_org_id(o.org_id) for o in store_orgs(source)}
-    except (sqlite3.Error, ValueError) as exc:
-        log.warning("the store %s was not adopted: %s", source, exc)
+    owner = _sole_org(source)
+    if not owner:
         return None
-    if len(owners) != 1:
-        return None
-    target = paths.for_org(owners.pop())
+    target = paths.for_org(owner)
     if target.database.exists():
         log.warning("%s holds org %s, which has its own store already; left in place",
                     source, target.org_id)
@@ -228,31 +246,35 @@ def adopt_unassigned(paths: Paths) -> Path | None:
     return target.database
 
 
+def _sole_org(path: Path) -> str:
+    """The one org a store file holds, 18 characters ("" for none, several, or a bad id)."""
+    owners = {normalize_id(o.org_id, "00D") for o in store_orgs(path)}
+    if len(owners) != 1:
+        return ""
+    return owners.pop() or ""
+
+
 def _checkpoint(path: Path) -> bool:
-    """Fold the write-ahead log into the file and leave WAL mode, so the file alone is the
-    whole store (``open_store`` turns WAL on again). SQLite allows that only with no other
-    connection open: False while another process (an old version still running) has it."""
+    """Fold the write-ahead log into the file, so moving the file (and its sidecars) moves
+    every committed row. False when a reader still needs the log (another process mid-read).
+    Idle connections may stay open: they hold the same inodes, which the move keeps."""
     try:
-        try:
-            mode = _leave_wal(path)
-        except sqlite3.OperationalError:
-            # This process's own closed stores: a finished thread's connection is closed only
-            # when collected (peewee keeps one per thread).
+        busy = _truncate_wal(path)
+        if busy:  # this process's closed stores: a thread's connection goes when collected
             gc.collect()
-            mode = _leave_wal(path)
-    except sqlite3.OperationalError as exc:
-        log.warning("the store %s is in use (%s); adopted on a later start", path, exc)
-        return False
+            busy = _truncate_wal(path)
     except sqlite3.Error as exc:
         log.warning("the store %s was not adopted: %s", path, exc)
         return False
-    return mode.lower() == "delete"
+    if busy:
+        log.warning("the store %s is in use by another process; adopted on a later start", path)
+    return not busy
 
 
-def _leave_wal(path: Path) -> str:
-    conn = sqlite3.connect(str(path), timeout=1)
+def _truncate_wal(path: Path) -> int:
+    conn = sqlite3.connect(str(path), timeout=5)
     try:
-        return str(conn.execute("PRAGMA journal_mode=DELETE").fetchone()[0])
+        return int(conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0])
     finally:
         conn.close()
 

@@ -168,8 +168,7 @@ class SmvueApp(App[None]):
     async def switch_org(self, org_id: str) -> None:
         """Move to ``org_id``'s store (a login to another org): the old org's sync and live
         updates stop first — nothing of theirs may write after the switch — then every screen
-        reads again. StoreOrgMismatch (the old store stays open) when that file is another
-        org's."""
+        reads again. StoreRefused (the old store stays open) when that file is another org's."""
         from smvue_tui.store.org_stores import paths_for_org
 
         if paths_for_org(self.services.paths, org_id) == self.services.paths:

@@ -25,7 +25,7 @@ from smvue_tui.salesforce.credentials import Credentials
 from smvue_tui.salesforce.device import DeviceFlow
 from smvue_tui.salesforce.errors import AuthorizationError, SalesforceError
 from smvue_tui.services import connection as conn
-from smvue_tui.store.org_stores import StoreOrgMismatch
+from smvue_tui.store.org_stores import StoreRefused
 from smvue_tui.tui.messages import Connected
 from smvue_tui.tui.screens import connect_text as text
 from smvue_tui.tui.screens.connect_layout import steps
@@ -38,9 +38,16 @@ class StorageError(SalesforceError):
     remedy = "Check that SMVue's data folder is writable and the disk is not full, then retry."
 
 
-class WrongOrgStore(SalesforceError):
-    user_message = "The store on this computer for this org holds another org's data"
-    remedy = StoreOrgMismatch.remedy + "; nothing was changed."
+class StoreNotOpened(SalesforceError):
+    """``store/org_stores.py`` refused this org's store (another org's data, or in use)."""
+
+    user_message = "This org's store on this computer could not be opened"
+
+    @classmethod
+    def from_refusal(cls, refused: StoreRefused) -> StoreNotOpened:
+        error = cls(refused.message, code="store_refused")
+        error.remedy = f"{refused.remedy}."
+        return error
 
 
 STEPS = ("choose", "review", "login", "device", "preflight", "error")
@@ -321,8 +328,8 @@ class ConnectScreen(Screen[None]):
         self.credentials = creds
         try:  # this org's store: its own data, never another org's
             await app.switch_org(creds.org_id)
-        except StoreOrgMismatch as exc:
-            raise WrongOrgStore(exc.message, code="wrong_org_store") from None
+        except StoreRefused as exc:
+            raise StoreNotOpened.from_refusal(exc) from None
         paths = app.services.paths
         await asyncio.to_thread(conn.save_login, paths, creds)
         app.services.client_factory = conn.client_factory_for(paths)

@@ -10,6 +10,7 @@ from smvue_tui.config import app_paths
 from smvue_tui.store import models as m
 from smvue_tui.store.db import open_store
 from smvue_tui.store.org_stores import (
+    StoreInUse,
     StoreOrgMismatch,
     adopt_unassigned,
     canonical_org_id,
@@ -118,16 +119,29 @@ def test_the_old_store_stays_when_it_cannot_be_one_orgs(home):
 
 
 def test_the_old_store_stays_while_another_process_reads_it(home):
+    """A reader mid-read needs the write-ahead log: the store is not moved, and the org's
+    store is not started empty beside it (its data would look lost)."""
     _legacy(home, ORG_A)
+    writer = sqlite3.connect(home.unassigned_database)
+    writer.execute("PRAGMA wal_autocheckpoint = 0")
     reader = sqlite3.connect(home.unassigned_database)
     reader.execute("BEGIN")
-    reader.execute("SELECT count(*) FROM note").fetchone()  # an open read transaction
+    reader.execute("SELECT count(*) FROM note").fetchone()  # a snapshot before the next write
+    writer.execute("INSERT INTO note (opportunity_id, body, created_at, updated_at) "
+                   "VALUES ('006000000000002AAA', 'late', '', '')")
+    writer.commit()
+    a = paths_for_org(home, ORG_A)
     try:
         assert adopt_unassigned(home) is None
-        assert home.unassigned_database.exists()
+        with pytest.raises(StoreInUse, match=f"Org {ORG_A}'s data is still in the store"):
+            open_org_store(a)
+        assert home.unassigned_database.exists() and not a.database.exists()
     finally:
         reader.close()
-    assert adopt_unassigned(home) == paths_for_org(home, ORG_A).database
+        writer.close()
+    db = open_org_store(a)  # the reader is gone: adopted, the late note included
+    assert sorted(n.body for n in m.Note.select()) == ["kept", "late"]
+    db.close()
 
 
 def test_the_old_store_stays_when_its_org_has_a_store(home):
