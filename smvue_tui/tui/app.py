@@ -18,7 +18,13 @@ from smvue_tui.store import models as m
 from smvue_tui.store.org_stores import StoreOrgMismatch
 from smvue_tui.sync.coordinator import SyncCoordinator
 from smvue_tui.tui.commands import SmvueCommands
-from smvue_tui.tui.messages import StoreChanged, SyncFinished, SyncProgress, SyncStarted
+from smvue_tui.tui.messages import (
+    Connected,
+    StoreChanged,
+    SyncFinished,
+    SyncProgress,
+    SyncStarted,
+)
 from smvue_tui.tui.screens.connect import ConnectScreen
 from smvue_tui.tui.screens.field_mapping import FieldMappingScreen
 from smvue_tui.tui.screens.help import HelpScreen
@@ -182,6 +188,9 @@ class SmvueApp(App[None]):
         self.last_report = self.last_usage = None
         self.show_org()
         self.post_message(StoreChanged(frozenset()))
+
+    def on_connected(self, _message: Connected) -> None:
+        self.show_org()  # preflight has read the org's name and whether it is a sandbox
 
     async def on_unmount(self) -> None:
         if self.live is not None:

@@ -19,8 +19,9 @@ from tests.integration.test_org_stores import org_differences
 from tests.tui.test_connect import settle
 
 
-async def connect_and_sync(app, pilot, index: int) -> object:
-    """Connect → the ``index``-th demo org → approve → Enter; the finished sync's report."""
+async def connect_and_sync(app, pilot, index: int, header: str) -> object:
+    """Connect → the ``index``-th demo org → approve → Enter; the finished sync's report.
+    The header names the org (``header``) once connected, before the sync."""
     if app.current_mode == "integrations":
         await pilot.press("c")
     screen = app.screen
@@ -31,6 +32,7 @@ async def connect_and_sync(app, pilot, index: int) -> object:
     await pilot.press("a")  # approve the demo org's consent with one key
     await settle(pilot, lambda: screen.preflight is not None)
     assert screen.preflight.ok, screen.preflight.lines
+    await settle(pilot, lambda: header in app.sub_title)
     app.last_report = None
     await pilot.press("enter")  # start the sync
     await settle(pilot, lambda: app.last_report is not None, tries=1200)
@@ -60,7 +62,7 @@ async def test_disconnect_connect_switches_stores_without_mixing(tmp_path, make_
     try:
         async with app.run_test(size=(120, 40)) as pilot:
             assert app.current_mode == "connect"
-            report = await connect_and_sync(app, pilot, 0)
+            report = await connect_and_sync(app, pilot, 0, f"{a.org.org_id} · Production")
             assert report.kind == "initial"
             assert services.paths.org_id == a.org.org_id
             assert f"{a.org.org_id} · Production" in app.sub_title
@@ -70,7 +72,7 @@ async def test_disconnect_connect_switches_stores_without_mixing(tmp_path, make_
             deals.add_action_item(deal.id, "send the security review", "2026-12-20")
 
             await disconnect(app, pilot)
-            report = await connect_and_sync(app, pilot, 1)
+            report = await connect_and_sync(app, pilot, 1, f"{b.org.org_id} · SANDBOX")
             assert report.kind == "initial"  # B never synced here: everything is read
             assert services.paths.org_id == b.org.org_id
             assert f"{b.org.org_id} · SANDBOX" in app.sub_title and app.has_class("-sandbox")
@@ -84,7 +86,7 @@ async def test_disconnect_connect_switches_stores_without_mixing(tmp_path, make_
             assert "SANDBOX" in str(app.screen.query_one("#card-body").render())
 
             await disconnect(app, pilot)
-            report = await connect_and_sync(app, pilot, 0)
+            report = await connect_and_sync(app, pilot, 0, f"{a.org.org_id} · Production")
             assert report.kind == "incremental"  # A's cursors were kept: it catches up
             assert services.paths.org_id == a.org.org_id
             assert f"{a.org.org_id} · Production" in app.sub_title
