@@ -15,7 +15,12 @@ from peewee import Database
 from smvue_tui.config import Paths
 from smvue_tui.salesforce.errors import SalesforceError
 from smvue_tui.salesforce.usage import ApiUsage
-from smvue_tui.store.org_stores import OrgLabel, StoreOrgMismatch, ensure_bound_store_is
+from smvue_tui.store.org_stores import (
+    OrgLabel,
+    StoreOrgMismatch,
+    StoreRefused,
+    ensure_bound_store_is,
+)
 from smvue_tui.sync.engine import SyncEngine, SyncReport
 from smvue_tui.sync.progress import ProgressCallback
 
@@ -69,10 +74,11 @@ def login_org(creds: Any) -> OrgLabel:
     return OrgLabel(str(getattr(creds, "org_id", "") or ""), "", sandbox)
 
 
-def wrong_store(kind: str, exc: StoreOrgMismatch) -> SyncReport:
-    """The report of a sync refused because the store is another org's."""
+def wrong_store(kind: str, exc: StoreRefused) -> SyncReport:
+    """The report of a sync refused because the store is another org's (or still in use)."""
     refused = SyncReport(kind, status="failed")
-    refused.errors.append({"object": "", "code": "WRONG_ORG_STORE", "message": exc.message,
+    code = "WRONG_ORG_STORE" if isinstance(exc, StoreOrgMismatch) else "STORE_IN_USE"
+    refused.errors.append({"object": "", "code": code, "message": exc.message,
                            "detail": "", "remedy": exc.remedy})
     return refused
 

@@ -222,3 +222,15 @@ def test_the_sync_runner_and_the_listener_refuse_another_orgs_store(two_orgs, ca
         assert m.SyncRun.select().count() == runs  # nothing written
     finally:
         db.close()
+
+
+def test_the_sync_child_refuses_a_store_holding_another_org(a_store_in_bs_folder):
+    """The TUI's sync process opens the org store the app has open, with the same check."""
+    from smvue_tui.services.sync_child import ChildSync
+
+    a, b, store = a_store_in_bs_folder
+    before = store.read_bytes()
+    report = asyncio.run(ChildSync(app_paths().for_org(b.org.org_id)).run("incremental"))
+    assert report.status == "failed" and report.errors[0]["code"] == "WRONG_ORG_STORE"
+    _names_both(report.errors[0]["message"], a, b)
+    assert store.read_bytes() == before
