@@ -272,7 +272,8 @@ def _checkpoint(path: Path) -> bool:
 
 
 def _truncate_wal(path: Path) -> int:
-    conn = sqlite3.connect(str(path), timeout=5)
+    # A short wait: a reader that keeps the log is another process, not a moment's overlap.
+    conn = sqlite3.connect(str(path), timeout=0.25)
     try:
         return int(conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0])
     finally:
