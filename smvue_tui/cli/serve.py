@@ -55,10 +55,8 @@ def _say(text: str) -> None:
 
 
 async def _serve(args: argparse.Namespace, services: Any) -> None:
-    from smvue_tui.services import automation as cn
     from smvue_tui.services.connection import client_factory_for
     from smvue_tui.services.live import LiveServices
-    from smvue_tui.store import models as m
     from smvue_tui.sync.coordinator import SyncCoordinator
     from smvue_tui.sync.runner import run_once
     from smvue_tui.sync.status import save_usage
@@ -77,23 +75,7 @@ async def _serve(args: argparse.Namespace, services: Any) -> None:
     live = LiveServices(lane.request, lane.cancel, lambda: lane.running)
     live.start()
     try:
-        webhook = services.webhook()
-        connection = m.Connection.get_or_none(m.Connection.disconnected_at.is_null())
-        if webhook and webhook.public_url and connection:
-            org_id = services.paths.org_id or connection.org_id
-            listener = await live.start_listener(services.db, org_id,
-                                                 webhook.path_token,
-                                                 host=args.host or webhook.host,
-                                                 port=args.port or webhook.port)
-            _say(f"listening for change notifications on {listener.local_url}")
-            if not args.no_deploy:
-                async with factory() as client:
-                    report = await cn.deploy(client, org_id, webhook.endpoint_url,
-                                             integration_user=None)
-                _say("change-notification automation " + ("deployed" if report.ok else
-                                                          f"not deployed: {report.failures}"))
-        else:
-            _say("no [webhook] public_url: updates come from the scheduled resync")
+        await _notifications(args, services, live, factory)
         await lane.request("incremental")
         for job, when in live.next_runs().items():
             _say(f"next {job}: {when:%H:%M}" if when else f"next {job}: -")
@@ -101,3 +83,73 @@ async def _serve(args: argparse.Namespace, services: Any) -> None:
     finally:
         await live.stop()
         services.db.close()
+
+
+async def _notifications(args: argparse.Namespace, services: Any, live: Any,
+                         factory: Any) -> None:
+    """Listener + automation when ``[webhook] public_url`` is set; one truthful line either way."""
+    from smvue_tui.services import automation as cn
+    from smvue_tui.services.connection import adopt_stored_login
+
+    config_problem = _webhook_problem(services)
+    webhook = services.webhook()
+    if webhook is None or not webhook.public_url:
+        _say(config_problem or "no [webhook] public_url in config.toml: updates come from the "
+             "scheduled resync")
+        return
+    # The stored login is the truth of which org this is: `smvue-tui login` writes only it.
+    connection = adopt_stored_login(services.paths)
+    if connection is None:
+        _say("the stored login names no org: run `smvue-tui login` again; updates come from "
+             "the scheduled resync")
+        return
+    org_id = services.paths.org_id or connection.org_id  # the store's org (issue 17)
+    listener = await live.start_listener(services.db, org_id, webhook.path_token,
+                                         host=args.host or webhook.host,
+                                         port=args.port or webhook.port)
+    _say(f"listening for change notifications on {listener.local_url}")
+    if args.no_deploy:
+        _say("--no-deploy: the Salesforce automation was not deployed")
+        return
+    user = cn.integration_user_for(org_id, webhook.integration_user)
+    if not user:
+        _say("change-notification automation not deployed: no Salesforce username is known "
+             "to send the messages as; set [webhook] integration_user in config.toml")
+        return
+    from smvue_tui.salesforce.errors import SalesforceError
+
+    try:
+        async with factory() as client:
+            report = await cn.deploy(client, org_id, webhook.endpoint_url,
+                                     integration_user=user)
+    except SalesforceError as exc:
+        _say(f"change-notification automation not deployed: {exc.describe()}")
+        return
+    _say(deploy_summary(report))
+
+
+def deploy_summary(report: Any) -> str:
+    """A DeployReport in words: what is live, and each refusal with Salesforce's reason."""
+    if report.ok:
+        live = ", ".join(report.live_objects)
+        return f"change-notification automation deployed ({live}) — Salesforce will call us"
+    lines = ["change-notification automation not (fully) deployed; updates for the objects "
+             "below come from the scheduled resync:"]
+    lines += [f"  {f.object}: {f.type} {f.full_name} refused — {f.reason}"
+              for f in report.failures]
+    if report.fault is not None:
+        lines.append(f"  Salesforce stopped the deploy: {report.fault.describe()}")
+    if report.live_objects:
+        lines.append(f"  live: {', '.join(report.live_objects)}")
+    return "\n".join(lines)
+
+
+def _webhook_problem(services: Any) -> str | None:
+    """Why config.toml's [webhook] section is unusable, in words (None when it is fine)."""
+    from smvue_tui.services.automation import webhook_settings
+
+    try:
+        webhook_settings(services.paths, services.config())
+    except ValueError as exc:
+        return f"change notifications off: {exc}; updates come from the scheduled resync"
+    return None

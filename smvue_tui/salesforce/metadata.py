@@ -191,7 +191,7 @@ def _saved(result: MetadataResult) -> bool:
 async def deploy_automation(
     post: SoapPost, objects: list[str], endpoint_url: str,
     fields_by_object: dict[str, list[str]], *, session_id: str,
-    refresh: RefreshToken | None = None, integration_user: str | None = None,
+    integration_user: str, refresh: RefreshToken | None = None,
     api_version: str = API_VERSION, trigger: str = "auto",
     names: Callable[[str], AutomationNames] = default_names,
 ) -> DeployReport:

@@ -68,11 +68,16 @@ def _om_name(sobject: str, name: str) -> str:
 
 
 def outbound_message(object: str, name: str, endpoint_url: str, fields: list[str],
-                     integration_user: str | None,
+                     integration_user: str,
                      description: str = "SMVue change notifications (read-only sync)", *,
                      api_version: str = API_VERSION) -> MetadataComponent:
-    """WorkflowOutboundMessage ``Object.Name`` POSTing ``fields`` (Id always first)."""
+    """WorkflowOutboundMessage ``Object.Name`` POSTing ``fields`` (Id always first), sent as
+    ``integration_user`` (a username: the WSDL requires the element, the org refuses without)."""
     _check_object(object)
+    if not isinstance(integration_user, str) or not integration_user.strip():
+        raise ValueError("an outbound message needs an integration user (the Salesforce "
+                         "username it is sent as): log in again, or set [webhook] "
+                         "integration_user in config.toml")
     check_developer_name(name, "outbound message name")
     _check_version(api_version)
     parts = urlsplit(endpoint_url)
@@ -88,7 +93,7 @@ def outbound_message(object: str, name: str, endpoint_url: str, fields: list[str
         "endpointUrl": endpoint_url,
         "fields": picked,
         "includeSessionId": False,  # never hand a live session to the listener
-        "integrationUser": integration_user or None,
+        "integrationUser": integration_user.strip(),
         "name": name,
         "protected": False,
         "useDeadLetterQueue": False,

@@ -41,6 +41,7 @@ class WebhookSettings:
     host: str = "127.0.0.1"
     port: int = 8765
     path_token: str = ""
+    integration_user: str | None = None  # [webhook] integration_user; else the connected user
 
     @property
     def endpoint_url(self) -> str | None:
@@ -68,8 +69,12 @@ def webhook_settings(paths: Paths, config: dict[str, Any]) -> WebhookSettings:
     public = section.get("public_url") or None
     if public and not str(public).startswith("https://"):
         raise ValueError("[webhook] public_url must be an https:// URL Salesforce can reach")
+    user = section.get("integration_user") or None
+    if user is not None and (not isinstance(user, str) or "@" not in user):
+        raise ValueError("[webhook] integration_user must be a Salesforce username "
+                         "(it looks like an email address)")
     return WebhookSettings(public, str(section.get("host", "127.0.0.1")),
-                           int(section.get("port", 8765)), path_token(paths))
+                           int(section.get("port", 8765)), path_token(paths), user)
 
 
 def _refresher(client: Any) -> Any:
@@ -115,9 +120,21 @@ def record_removal(org_id: str, report: RemovalReport) -> None:
             & (m.DeployedAutomation.type == leftover.component.type)).execute()
 
 
+def integration_user_for(org_id: str, configured: str | None = None) -> str | None:
+    """Who the outbound messages are sent as: the admin's ``[webhook] integration_user``, else
+    the user who connected ``org_id`` (None when neither is known)."""
+    if configured:
+        return configured
+    row = m.Connection.get_or_none(m.Connection.org_id == org_id)
+    return (row.username or None) if row is not None else None
+
+
 async def deploy(client: Any, org_id: str, endpoint_url: str, *,
                  integration_user: str | None) -> DeployReport:
-    """Deploy (idempotently) and record; leftovers of an earlier disconnect are cleaned first."""
+    """Deploy (idempotently) and record; leftovers of an earlier disconnect are cleaned first.
+    ``integration_user`` None means the connected user; with no user known every object fails
+    with a reason in words (the outbound message cannot be built without one)."""
+    integration_user = integration_user_for(org_id, integration_user) or ""
     earlier = outstanding(org_id)
     if earlier:
         await remove(client, org_id, earlier)

@@ -216,6 +216,22 @@ def client_from_credentials(paths: Paths, creds: Credentials) -> Any:
                             api_version=API_VERSION)
 
 
+def adopt_stored_login(paths: Paths) -> m.Connection | None:
+    """The Connection row of the org in the token store, created or reactivated as needed
+    (``smvue-tui login`` writes only the token file). None without a usable login."""
+    try:
+        creds = TokenStore(paths.token_file).load()
+    except SalesforceError:
+        return None
+    if creds is None or not creds.org_id:
+        return None
+    row = m.Connection.get_or_none(m.Connection.org_id == creds.org_id)
+    if row is not None and row.disconnected_at is None \
+            and (row.username or "") == (creds.username or ""):
+        return row
+    return record_connection(creds, is_sandbox=row.is_sandbox if row is not None else None)
+
+
 def has_stored_login(paths: Paths) -> bool:
     return paths.token_file.exists()
 
@@ -230,7 +246,8 @@ async def deploy_notifications(paths: Paths, webhook: Any, creds: Credentials) -
     client = client_factory_for(paths)()
     try:
         deployed = await cn.deploy(client, creds.org_id, webhook.endpoint_url,
-                                   integration_user=creds.username or None)
+                                   integration_user=webhook.integration_user
+                                   or creds.username or None)
     except SalesforceError as exc:
         return f"• Change notifications: not set up ({exc.user_message})"
     finally:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+
+import httpx
 
 from smvue_tui.salesforce.credentials import credentials_from_token
 from smvue_tui.salesforce.environments import resolve_environment
@@ -39,3 +42,103 @@ def test_serve_without_login_says_so(smvue_home):
                           text=True, timeout=60,
                           env={**os.environ, "SMVUE_HOME": str(smvue_home)})
     assert done.returncode == 2 and "smvue-tui login" in done.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _cli_login(running, env) -> None:
+    """`smvue-tui login` as a user would run it: open the URL it prints, approve, come back."""
+    running.org.auto_approve = True
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "smvue_tui", "login", "--env", running.base_url, "--port",
+         str(_free_port()), "--no-browser"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        line = ""
+        while "Open this URL to log in:" not in line:
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read()
+        httpx.get(line.split("Open this URL to log in:", 1)[1].strip(), follow_redirects=True)
+        _out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+
+
+def _serve_until(env, marker: str) -> str:
+    proc = subprocess.Popen([sys.executable, "-m", "smvue_tui", "serve"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        lines: list[str] = []
+        while not any(marker in line for line in lines):
+            line = proc.stdout.readline()
+            assert line, "".join(lines) + proc.stderr.read()
+            lines.append(line)
+        return "".join(lines)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def _configure_webhook(smvue_home, extra: str = "") -> None:
+    config = smvue_home / "config" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('[webhook]\npublic_url = "https://hooks.example.org/smvue"\n'
+                      f"port = {_free_port()}\n{extra}")
+
+
+def test_login_then_serve_deploys_the_automation(make_org, smvue_home):
+    """Issue 12: `login` writes only the token file; `serve` must still find the org, deploy
+    with an integrationUser (the logged-in user) and say so in words."""
+    running = make_org()
+    env = {**os.environ, "SMVUE_HOME": str(smvue_home)}
+    _cli_login(running, env)
+    _configure_webhook(smvue_home)
+    text = _serve_until(env, "change-notification automation")
+    assert "listening for change notifications" in text
+    assert "change-notification automation deployed" in text, text
+    deployed = running.admin("GET", "/automation").json()
+    messages = deployed["WorkflowOutboundMessage"]
+    assert {om["fullName"].split(".")[0] for om in messages} == {"Opportunity", "Account",
+                                                                 "Contact"}
+    assert {u for om in messages for u in om["body"]["integrationUser"]} == {running.org.username}
+    assert all(om["body"]["endpointUrl"][0].startswith("https://hooks.example.org/smvue/sf/outbound/")
+               for om in messages)
+
+
+def test_serve_after_a_disconnect_and_a_cli_login_deploys_again(make_org, smvue_home):
+    running = make_org()
+    env = {**os.environ, "SMVUE_HOME": str(smvue_home)}
+    _cli_login(running, env)
+    _configure_webhook(smvue_home, 'integration_user = "admin@acme.example"\n')
+    from smvue_tui.config import app_paths
+    from smvue_tui.store import models as m
+    from smvue_tui.store.db import open_store
+
+    org_id = TokenStore().load().org_id
+    db = open_store(app_paths().database)
+    try:  # what the TUI's Disconnect leaves behind
+        m.Connection.create(org_id=org_id, environment="demo", login_url=running.base_url,
+                            instance_url=running.base_url, username="someone@else.example",
+                            disconnected_at="2026-01-01T00:00:00+00:00")
+    finally:
+        db.close()
+    text = _serve_until(env, "change-notification automation")
+    assert "change-notification automation deployed" in text, text
+    messages = running.admin("GET", "/automation").json()["WorkflowOutboundMessage"]
+    assert {u for om in messages for u in om["body"]["integrationUser"]} == {"admin@acme.example"}
+
+
+def test_serve_says_in_words_why_it_did_not_deploy(make_org, smvue_home):
+    running = make_org()
+    env = {**os.environ, "SMVUE_HOME": str(smvue_home)}
+    _cli_login(running, env)
+    _configure_webhook(smvue_home, 'integration_user = "not-an-email"\n')
+    text = _serve_until(env, "updates come from the scheduled resync")
+    assert "integration_user must be a Salesforce username" in text
+    assert "Error(" not in text and "Failure(" not in text

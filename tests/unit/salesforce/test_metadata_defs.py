@@ -22,7 +22,8 @@ def test_outbound_message_defaults():
     assert c.body["protected"] is False and c.body["useDeadLetterQueue"] is False
     assert c.body["apiVersion"] == "66.0" and c.body["name"] == "SMVue_Opportunity_OM"
     assert c.body["integrationUser"] == "int@acme.example"
-    assert outbound_message("Lead", "M", "http://h/x", [], None).body["integrationUser"] is None
+    with pytest.raises(ValueError, match="integration user"):
+        outbound_message("Lead", "M", "http://h/x", [], None)
 
 
 @pytest.mark.parametrize(("args", "match"), [
@@ -34,7 +35,7 @@ def test_outbound_message_defaults():
 ])
 def test_outbound_message_validation(args, match):
     with pytest.raises(ValueError, match=match):
-        outbound_message(*args, None)
+        outbound_message(*args, "int@acme.example")
 
 
 def test_workflow_rule_is_the_product_page_trigger():
