@@ -164,7 +164,7 @@ class _Actor:
                 "EndDateTime": (start + timedelta(hours=1)).strftime(
                     "%Y-%m-%dT%H:%M:%S.000+0000"),
                 "ActivityDate": start.date().isoformat(), "DurationInMinutes": 60,
-                "IsAllDayEvent": False, "Type": "Meeting",
+                "IsAllDayEvent": False,
             }, by=deal["OwnerId"])
         else:
             subtype = self.rng.choice(("Call", "Email", "Task"))

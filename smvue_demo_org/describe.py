@@ -9,8 +9,10 @@ from smvue_demo_org.schema import Catalog, FieldDef, ObjectDef
 _SOAP_TYPES = {
     "id": "tns:ID", "reference": "tns:ID", "boolean": "xsd:boolean", "int": "xsd:int",
     "double": "xsd:double", "currency": "xsd:double", "percent": "xsd:double",
-    "date": "xsd:date", "datetime": "xsd:dateTime",
+    "date": "xsd:date", "datetime": "xsd:dateTime", "anyType": "xsd:anyType",
 }
+# Long text and history values (anyType) cannot be filtered, grouped or sorted on.
+_UNFILTERABLE = ("textarea", "anyType")
 # Objects Salesforce lets nobody create through the API.
 _READ_ONLY_OBJECTS = {"Organization", "OpportunityHistory", "OpportunityFieldHistory",
                       "LeadHistory", "OpportunityStage", "BusinessProcess"}
@@ -29,7 +31,8 @@ def object_summary(obj: ObjectDef, version: str) -> dict[str, Any]:
         "feedEnabled": False, "hasSubtypes": False, "isSubtype": False,
         "keyPrefix": obj.key_prefix, "label": obj.label, "labelPlural": obj.label_plural,
         "layoutable": writable, "mergeable": False, "mruEnabled": writable, "name": obj.name,
-        "queryable": True, "replicateable": True, "retrieveable": True, "searchable": writable,
+        "queryable": True, "replicateable": obj.replicateable, "retrieveable": True,
+        "searchable": writable,
         "triggerable": writable, "undeletable": writable, "updateable": writable,
         "urls": _urls(version, obj.name),
     }
@@ -48,14 +51,15 @@ def _field(f: FieldDef, obj: ObjectDef) -> dict[str, Any]:
     numeric = f.type in ("double", "currency", "percent")
     writable = not f.system and obj.name not in _READ_ONLY_OBJECTS
     return {
-        "aggregatable": f.type not in ("textarea",), "autoNumber": False,
+        "aggregatable": f.type not in _UNFILTERABLE, "autoNumber": False,
         "byteLength": f.length * 3 if f.length else 0, "calculated": False,
         "calculatedFormula": None, "cascadeDelete": False, "caseSensitive": False,
         "controllerName": None, "createable": writable, "custom": f.custom,
         "defaultValue": None, "defaultedOnCreate": f.system or f.type == "boolean",
         "dependentPicklist": False, "deprecatedAndHidden": False,
         "digits": 9 if f.type == "int" else 0, "externalId": False,
-        "filterable": f.type != "textarea", "groupable": not numeric and f.type != "textarea",
+        "filterable": f.type not in _UNFILTERABLE,
+        "groupable": not numeric and f.type not in _UNFILTERABLE,
         "idLookup": f.name == "Id", "label": f.label, "length": f.length,
         "name": f.name, "nameField": f.name == "Name", "nillable": f.nillable,
         "picklistValues": [
@@ -65,7 +69,7 @@ def _field(f: FieldDef, obj: ObjectDef) -> dict[str, Any]:
         "precision": 18 if numeric else 0, "referenceTo": list(f.reference_to),
         "relationshipName": f.relationship_name, "restrictedPicklist": False,
         "scale": 2 if numeric else 0, "soapType": _SOAP_TYPES.get(f.type, "xsd:string"),
-        "sortable": f.type != "textarea", "type": f.type, "unique": False,
+        "sortable": f.type not in _UNFILTERABLE, "type": f.type, "unique": False,
         "updateable": writable,
     }
 

@@ -217,12 +217,11 @@ def _task(g: Gen, what: str, who: str | None, owner: str, at: int, done: bool,
         "Status": "Completed" if done else rng.choice(("Not Started", "In Progress")),
         "Priority": rng.choice(("High", "Normal", "Normal", "Low")), "IsClosed": int(done),
         "WhatId": what, "WhoId": who, "OwnerId": owner, "TaskSubtype": subtype,
-        "Type": {"Call": "Call", "Email": "Email", "Task": "Other"}[subtype],
         "CompletedDateTime": sf_datetime(at) if done else None,
         "CallDurationInSeconds": rng.randint(60, 3600) if subtype == "Call" and done else None,
         "CallType": rng.choice(("Inbound", "Outbound", "Outbound")) if subtype == "Call" else None,
     }, created, at if done else created, owner))
-    if subtype == "Email" and done:
+    if subtype == "Email" and done and g.sink.has("EmailMessage"):
         incoming = rng.random() < 0.4
         g.sink.add("EmailMessage", audit({
             "Id": g.ids.next("02s"), "Subject": subject.removeprefix("Email: "),
@@ -245,7 +244,7 @@ def _event(g: Gen, what: str, who: str | None, owner: str, at: int, floor: int) 
         "StartDateTime": sf_datetime(at), "EndDateTime": sf_datetime(at + minutes * 60),
         "DurationInMinutes": minutes, "IsAllDayEvent": 0,
         "Location": rng.choice(("Zoom", "Customer office", "Teams", None)),
-        "Type": "Meeting", "WhatId": what, "WhoId": who, "OwnerId": owner,
+        "WhatId": what, "WhoId": who, "OwnerId": owner,
     }, created, created, owner))
 
 

@@ -9,11 +9,16 @@ A profile comes from command-line flags or a small TOML file, for example::
     history_tracking = true       # LeadHistory / OpportunityFieldHistory have rows
     record_types = true           # Opportunity.RecordTypeId and 3 pipelines
     multi_currency = false        # CurrencyIsoCode on money objects
+    email_messages = true         # Enhanced Email: EmailMessage exists
     hidden_fields = ["Opportunity.NextStep"]   # field-level security hides these
     refuse_workflow_rules = false # Metadata API refuses new WorkflowRules (use a Flow)
     session_timeout_seconds = 7200
     daily_api_limit = 100000
     refresh_token_rotation = false
+
+or by name: ``lean`` is an org with none of the optional features (no multi-currency, record
+types, team selling, history tracking or EmailMessage) — the plainest real org the app must
+sync.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ class OrgProfile:
     history_tracking: bool = True
     record_types: bool = True
     multi_currency: bool = False
+    email_messages: bool = True
     hidden_fields: tuple[str, ...] = ()
     refuse_workflow_rules: bool = False
     sandbox: bool = False
@@ -64,13 +70,30 @@ class OrgProfile:
         """The toggles that change generated data (the rest only change what the API shows)."""
         return (f"rt{int(self.record_types)}-cur{int(self.multi_currency)}"
                 f"-ts{int(self.team_selling)}-at{int(self.account_teams)}"
-                f"-ht{int(self.history_tracking)}-{self.edition[:3].lower()}")
+                f"-ht{int(self.history_tracking)}-em{int(self.email_messages)}"
+                f"-{self.edition[:3].lower()}")
+
+
+NAMED: dict[str, dict[str, object]] = {
+    "lean": {"team_selling": False, "account_teams": False, "history_tracking": False,
+             "record_types": False, "multi_currency": False, "email_messages": False},
+}
+
+
+def named_profile(name: str, **overrides: object) -> OrgProfile:
+    """A profile by name (``lean``); ValueError for a name we do not know."""
+    if name not in NAMED:
+        raise ValueError(f"no org profile named {name!r}; known: {', '.join(NAMED)}")
+    return replace(OrgProfile(), **{**NAMED[name], **overrides})  # type: ignore[arg-type]
 
 
 def load_profile(path: Path | None = None, **overrides: object) -> OrgProfile:
-    """A profile from an optional TOML file, then keyword overrides (None means "not given")."""
+    """A profile from an optional TOML file (or a profile name, e.g. ``lean``), then keyword
+    overrides (None means "not given")."""
     values: dict[str, object] = {}
-    if path is not None:
+    if path is not None and str(path) in NAMED and not Path(path).exists():
+        values.update(NAMED[str(path)])
+    elif path is not None:
         with open(path, "rb") as fh:
             values.update(tomllib.load(fh))
     values.update({k: v for k, v in overrides.items() if v is not None})

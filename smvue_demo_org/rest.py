@@ -230,12 +230,21 @@ class RestApi:
         return ApiResponse(200, [found.get(i) if i else None for i in wanted])
 
     async def updated(self, req: Request, sobject: str) -> ApiResponse:
-        return ApiResponse(200, updated_resource(self.org.store, self._object(sobject).name,
+        return ApiResponse(200, updated_resource(self.org.store, self._replicated(sobject),
                                                  req.query))
 
     async def deleted(self, req: Request, sobject: str) -> ApiResponse:
-        return ApiResponse(200, deleted_resource(self.org.store, self._object(sobject).name,
+        return ApiResponse(200, deleted_resource(self.org.store, self._replicated(sobject),
                                                  req.query))
+
+    def _replicated(self, sobject: str) -> str:
+        """getUpdated/getDeleted exist only for replicateable objects (describe says which).
+        The exact code a real org answers here was not verified; the refusal is."""
+        obj = self._object(sobject)
+        if not obj.replicateable:
+            raise ApiError(400, "INVALID_TYPE", f"sObject type '{obj.name}' is not "
+                                                "replicateable: it has no updated/deleted")
+        return obj.name
 
     async def limits(self, req: Request) -> ApiResponse:
         usage = self.org.usage

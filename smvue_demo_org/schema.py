@@ -4,7 +4,10 @@ Storage contract (shared by the generator, the SOQL engine and the REST server):
 per sObject, named exactly as the sObject, one column per field named exactly as the field.
 Values are stored as Salesforce serialises them: dates ``YYYY-MM-DD``, datetimes
 ``YYYY-MM-DDThh:mm:ss.000+0000`` (UTC, so text order is time order), booleans 0/1, numbers as
-numbers, null as NULL. Every table has ``Id`` (primary key) and ``IsDeleted``.
+numbers, null as NULL. Every table has ``Id`` (primary key) and an ``IsDeleted`` column, but
+only objects that have IsDeleted in real Salesforce show it through the API (``api_hidden``):
+Organization, User, BusinessProcess, RecordType and OpportunityStage do not
+(smvue_demo_org/real_salesforce.py names the sources).
 
 ``build_catalog(profile)`` gives the org as stored (every field); ``catalog.visible(profile)``
 gives the org as the connected user sees it (field-level security applied): use the visible one
@@ -22,7 +25,7 @@ from smvue_demo_org.profile import OrgProfile
 class FieldDef:
     name: str
     type: str  # describe type: id string textarea currency double percent int boolean date
-    #            datetime picklist reference email phone url
+    #            datetime picklist reference email phone url anyType
     label: str = ""
     reference_to: tuple[str, ...] = ()
     relationship_name: str | None = None
@@ -60,6 +63,8 @@ class ObjectDef:
     fields: dict[str, FieldDef] = field(default_factory=dict)
     custom: bool = False
     child_relationships: list[ChildRelationship] = field(default_factory=list)
+    replicateable: bool = True  # /updated and /deleted answer (getUpdated/getDeleted)
+    api_hidden: frozenset[str] = frozenset()  # stored columns the API does not show
 
     def field(self, name: str) -> FieldDef | None:
         """Case-insensitive field lookup, as SOQL resolves names."""
@@ -111,11 +116,11 @@ class Catalog:
             hidden.setdefault(obj.lower(), set()).add(fld.lower())
         objects = {}
         for name, obj in self.objects.items():
-            gone = hidden.get(name.lower(), set())
+            gone = hidden.get(name.lower(), set()) | {f.lower() for f in obj.api_hidden}
             kept = {k: v for k, v in obj.fields.items() if k.lower() not in gone}
             objects[name] = ObjectDef(
                 obj.name, obj.key_prefix, obj.label, obj.label_plural, kept, obj.custom,
-                list(obj.child_relationships),
+                list(obj.child_relationships), obj.replicateable,
             )
         return Catalog(objects)
 
@@ -187,9 +192,13 @@ def _audit(modstamp: bool = True, modified: bool = True) -> list[FieldDef]:
 
 
 def _obj(name: str, prefix: str, plural: str, body: list[FieldDef], *, modstamp: bool = True,
-         modified: bool = True, label: str | None = None) -> ObjectDef:
+         modified: bool = True, label: str | None = None, is_deleted: bool = True,
+         replicateable: bool = True) -> ObjectDef:
+    """``is_deleted``/``replicateable`` as real Salesforce has them (real_salesforce.py)."""
     fields = {f.name: f for f in _audit(modstamp, modified) + body}
-    return ObjectDef(name, prefix, label or name, plural, fields)
+    hidden = frozenset() if is_deleted else frozenset({"IsDeleted"})
+    return ObjectDef(name, prefix, label or name, plural, fields, replicateable=replicateable,
+                     api_hidden=hidden)
 
 
 def _stage_names() -> tuple[str, ...]:
@@ -212,7 +221,7 @@ def build_catalog(profile: OrgProfile) -> Catalog:
             _f("TimeZoneSidKey", "picklist"), _f("DefaultLocaleSidKey", "picklist"),
             _f("FiscalYearStartMonth", "int"), _f("TrialExpirationDate", "datetime"),
             _f("NamespacePrefix", "string", length=15), *money,
-        ]),
+        ], is_deleted=False, replicateable=False),
         _obj("User", "005", "Users", [
             _f("Username", "string", length=80), _f("FirstName", "string", length=40),
             _f("LastName", "string", length=80), _f("Name", "string", label="Full Name"),
@@ -222,17 +231,17 @@ def build_catalog(profile: OrgProfile) -> Catalog:
                                                  "Guest", "AutomatedProcess")),
             _ref("ManagerId", "User", "Manager"), _f("Department", "string", length=80),
             _f("TimeZoneSidKey", "picklist"), *money,
-        ]),
+        ], is_deleted=False),
         _obj("BusinessProcess", "019", "Business Processes", [
             _f("Name", "string", length=80), _f("TableEnumOrId", "picklist"),
             _f("IsActive", "boolean"), _f("Description", "string", length=255),
-        ], label="Business Process"),
+        ], label="Business Process", is_deleted=False, replicateable=False),
         _obj("RecordType", "012", "Record Types", [
             _f("Name", "string", length=80), _f("DeveloperName", "string", length=80),
             _f("SobjectType", "picklist"), _ref("BusinessProcessId", "BusinessProcess",
                                                "BusinessProcess"),
             _f("IsActive", "boolean"), _f("Description", "string", length=255),
-        ], label="Record Type"),
+        ], label="Record Type", is_deleted=False),
         _obj("OpportunityStage", "01J", "Opportunity Stages", [
             _f("MasterLabel", "string", label="Master Label", length=255),
             _f("ApiName", "string", length=255), _f("IsActive", "boolean"),
@@ -241,7 +250,7 @@ def build_catalog(profile: OrgProfile) -> Catalog:
                picklist=("Omitted", "Pipeline", "BestCase", "Forecast", "Closed")),
             _f("ForecastCategoryName", "picklist"), _f("DefaultProbability", "percent"),
             _f("Description", "string", length=255),
-        ], label="Opportunity Stage"),
+        ], label="Opportunity Stage", is_deleted=False, replicateable=False),
         _obj("Account", "001", "Accounts", [
             _f("Name", "string", length=255), _ref("ParentId", "Account", "Parent"),
             _ref("OwnerId", "User", "Owner", nillable=False),
@@ -302,7 +311,7 @@ def build_catalog(profile: OrgProfile) -> Catalog:
         _obj("OpportunityFieldHistory", "017", "Opportunity Field History", [
             _ref("OpportunityId", "Opportunity", "Opportunity", nillable=False),
             _f("Field", "picklist"), _f("DataType", "picklist"),
-            _f("OldValue", "string"), _f("NewValue", "string"),
+            _f("OldValue", "anyType"), _f("NewValue", "anyType"),
         ], modstamp=False, modified=False, label="Opportunity Field History"),
         _obj("Lead", "00Q", "Leads", [
             _f("FirstName", "string", length=40), _f("LastName", "string", length=80),
@@ -317,7 +326,7 @@ def build_catalog(profile: OrgProfile) -> Catalog:
         ]),
         _obj("LeadHistory", "017", "Lead History", [
             _ref("LeadId", "Lead", "Lead", nillable=False), _f("Field", "picklist"),
-            _f("DataType", "picklist"), _f("OldValue", "string"), _f("NewValue", "string"),
+            _f("DataType", "picklist"), _f("OldValue", "anyType"), _f("NewValue", "anyType"),
         ], modstamp=False, modified=False, label="Lead History"),
         _obj("Task", "00T", "Tasks", [
             _f("Subject", "combobox", length=255), _f("ActivityDate", "date", label="Due Date"),
@@ -328,7 +337,6 @@ def build_catalog(profile: OrgProfile) -> Catalog:
             _ref("WhoId", ("Contact", "Lead"), "Who"),
             _ref("OwnerId", "User", "Owner", nillable=False),
             _f("TaskSubtype", "picklist", picklist=TASK_SUBTYPES),
-            _f("Type", "picklist", picklist=("Call", "Email", "Meeting", "Other")),
             _f("CompletedDateTime", "datetime"), _f("CallDurationInSeconds", "int"),
             _f("CallType", "picklist", picklist=("Internal", "Inbound", "Outbound")),
             _f("Description", "textarea", length=32000),
@@ -338,21 +346,23 @@ def build_catalog(profile: OrgProfile) -> Catalog:
             _f("ActivityDateTime", "datetime"), _f("StartDateTime", "datetime"),
             _f("EndDateTime", "datetime"), _f("DurationInMinutes", "int"),
             _f("IsAllDayEvent", "boolean"), _f("Location", "string", length=255),
-            _f("Type", "picklist", picklist=("Call", "Email", "Meeting", "Other")),
             _ref("WhatId", ("Opportunity", "Account"), "What"),
             _ref("WhoId", ("Contact", "Lead"), "Who"),
             _ref("OwnerId", "User", "Owner", nillable=False),
             _f("Description", "textarea", length=32000),
         ]),
-        _obj("EmailMessage", "02s", "Email Messages", [
-            _f("Subject", "string", length=3000), _f("FromAddress", "email"),
-            _f("FromName", "string"), _f("ToAddress", "string", length=4000),
-            _f("MessageDate", "datetime"), _f("Incoming", "boolean"),
-            _f("Status", "picklist", picklist=("0", "1", "2", "3", "4", "5")),
-            _ref("RelatedToId", ("Opportunity", "Account"), "RelatedTo"),
-            _ref("ActivityId", "Task", "Activity"),
-        ], label="Email Message"),
+
     ]
+    if profile.email_messages:  # Enhanced Email: emails are EmailMessage records
+        objects.append(
+            _obj("EmailMessage", "02s", "Email Messages", [
+                _f("Subject", "string", length=3000), _f("FromAddress", "email"),
+                _f("FromName", "string"), _f("ToAddress", "string", length=4000),
+                _f("MessageDate", "datetime"), _f("Incoming", "boolean"),
+                _f("Status", "picklist", picklist=("0", "1", "2", "3", "4", "5")),
+                _ref("RelatedToId", ("Opportunity", "Account"), "RelatedTo"),
+                _ref("ActivityId", "Task", "Activity"),
+            ], label="Email Message"))
     if profile.team_selling:
         objects.append(_obj("OpportunityTeamMember", "00q", "Opportunity Team Members", [
             _ref("OpportunityId", "Opportunity", "Opportunity", nillable=False),

@@ -34,8 +34,18 @@ def _v2_drop_modstamp_indexes(db: SqliteDatabase) -> None:
             db.execute_sql(f'DROP INDEX IF EXISTS "{model._meta.table_name}_SystemModstamp"')
 
 
+def _v3_plan_capabilities(db: SqliteDatabase) -> None:
+    """Whether each object has IsDeleted and is replicateable, as describe said (issue 12).
+    Plans made before are re-planned once: their capabilities are unknown ("")."""
+    columns = {row[1] for row in db.execute_sql('PRAGMA table_info("object_plan")').fetchall()}
+    if "capabilities" not in columns:  # a store made by _v1 today already has it
+        db.execute_sql('ALTER TABLE "object_plan" ADD COLUMN "capabilities" TEXT NOT NULL '
+                       "DEFAULT ''")
+
+
 # Index i holds the migration from version i to i + 1. Append only; never edit a shipped one.
-MIGRATIONS: list[Callable[[SqliteDatabase], None]] = [_v1_initial, _v2_drop_modstamp_indexes]
+MIGRATIONS: list[Callable[[SqliteDatabase], None]] = [_v1_initial, _v2_drop_modstamp_indexes,
+                                                       _v3_plan_capabilities]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

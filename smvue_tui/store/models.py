@@ -288,6 +288,8 @@ class ObjectPlan(BaseModel):
     available = BooleanField()  # False: the org lacks the object or hides it from the user
     fields = TextField(default="[]")  # JSON list of field names to query
     missing = TextField(default="[]")  # JSON list of wanted fields the user cannot read
+    # JSON {"is_deleted": bool, "replicateable": bool} from describe; "" = not known (re-plan)
+    capabilities = TextField(default="")
     planned_at = TextField(default=lambda: utcnow().isoformat())
 
 

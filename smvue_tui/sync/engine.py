@@ -157,13 +157,21 @@ class SyncEngine:
 
     async def _plan(self, ctx: SyncContext, report: SyncReport, renew: bool) -> None:
         plans = await self.writer.call(field_plans.load_plans)
-        if renew or set(plans) != set(SPECS_BY_NAME):
-            fresh = await field_plans.describe_plans(self.client, SPECS, ctx.custom_fields)
+        # Only objects without a (complete) plan are described: one INVALID_FIELD re-plans
+        # that object, not all sixteen.
+        stale = SPECS if renew else tuple(
+            s for s in SPECS if s.sobject not in plans or not plans[s.sobject].known)
+        if stale:
+            fresh = await field_plans.describe_plans(self.client, stale, ctx.custom_fields)
             await self.writer.call(field_plans.save_plans, fresh)
-            plans = {p.sobject: p for p in fresh}
+            plans.update({p.sobject: p for p in fresh})
         for name, plan in plans.items():
             if plan.available:
                 ctx.fields[name] = plan.fields
+                if plan.is_deleted:
+                    ctx.is_deleted.add(name)
+                if plan.replicateable:
+                    ctx.replicateable.add(name)
             if plan.reason:
                 report.skipped[name] = plan.reason
         for name in ("Opportunity", "Account", "Contact", "User"):
@@ -330,14 +338,16 @@ class SyncEngine:
                                       cursors[spec.sobject])
 
     def _changed_since(self, ctx: SyncContext, spec: ObjectSpec, cursor: m.SyncCursor) -> str:
-        """SOQL for queryAll: changed rows, deleted ones included (IsDeleted = true)."""
+        """SOQL for queryAll: changed rows, and deleted ones (IsDeleted = true) where the object
+        has IsDeleted; the others' deletes come from /deleted or an Id check (apply_deletes)."""
         f = spec.cursor_field
         clauses = [spec.where] if spec.where else []
         since = self._since(cursor)
         if since:
             clauses.append(f"{f} >= {soql_datetime(since)}")
         where = " WHERE " + " AND ".join(f"({c})" for c in clauses) if clauses else ""
-        return (f"SELECT {ctx.select(spec)}, IsDeleted FROM {spec.sobject}{where} "
+        deleted = ", IsDeleted" if spec.sobject in ctx.is_deleted else ""
+        return (f"SELECT {ctx.select(spec)}{deleted} FROM {spec.sobject}{where} "
                 f"ORDER BY {f} ASC, Id ASC")
 
     def _since(self, cursor: m.SyncCursor) -> str | None:
@@ -360,8 +370,8 @@ class SyncEngine:
                     error, (FieldUnavailable, ObjectUnavailable))):
                 raise error
             report.error(error, spec.sobject)
-            if isinstance(error, (FieldUnavailable, ObjectUnavailable)):
-                await ctx.writer.call(lambda: m.ObjectPlan.delete().execute())  # re-plan
+            if isinstance(error, (FieldUnavailable, ObjectUnavailable)):  # re-plan it alone
+                await ctx.writer.call(field_plans.forget_plan, spec.sobject)
             return
         body = item["body"]
         records = [_strip(r) for r in body.get("records", [])]

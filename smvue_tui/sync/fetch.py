@@ -83,6 +83,9 @@ class SyncContext:
     closure_since: str | None = None
     # Rows new to the store per object (counts only: keeping the ids cost ~90 MB at 100k deals).
     new_counts: dict[str, int] = field(default_factory=dict)
+    # Per describe (sync/fields.py): objects with IsDeleted, and those /deleted answers for.
+    is_deleted: set[str] = field(default_factory=set)
+    replicateable: set[str] = field(default_factory=set)
 
     @property
     def db(self) -> Database:

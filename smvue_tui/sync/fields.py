@@ -2,8 +2,12 @@
 
 The plan is kept in the store (``ObjectPlan``) so an incremental resync spends no API call on
 describe; it is renewed on a full sync, a reconciliation, or when Salesforce reports a field or
-object gone (INVALID_FIELD / INVALID_TYPE) — then that object is re-planned and retried, and the
-missing field is reported, never a failed sync.
+object gone (INVALID_FIELD / INVALID_TYPE) — then that object alone is re-planned and retried,
+and the missing field is reported, never a failed sync.
+
+Describe also says how deletes can be seen (never assumed: User, RecordType, OpportunityStage,
+BusinessProcess and Organization have no IsDeleted in real orgs): ``is_deleted`` — queryAll can
+select IsDeleted; ``replicateable`` — /sobjects/X/deleted answers; neither — an Id check.
 """
 
 from __future__ import annotations
@@ -28,6 +32,9 @@ class FieldPlan:
     available: bool
     fields: tuple[str, ...]
     missing: tuple[str, ...]
+    is_deleted: bool = False  # describe lists IsDeleted: queryAll shows deleted rows
+    replicateable: bool = False  # describe says replicateable: /deleted and /updated answer
+    known: bool = True  # False: planned before capabilities were kept; re-plan it
 
     @property
     def reason(self) -> str | None:
@@ -48,20 +55,39 @@ def plan_from_describe(spec: ObjectSpec, describe: dict[str, Any] | None,
     missing = tuple(f for f in wanted if f not in readable)
     if any(f in missing for f in spec.required):
         return FieldPlan(spec.sobject, False, (), missing)
-    return FieldPlan(spec.sobject, True, tuple(f for f in wanted if f in readable), missing)
+    return FieldPlan(spec.sobject, True, tuple(f for f in wanted if f in readable), missing,
+                     is_deleted="IsDeleted" in readable,
+                     replicateable=describe.get("replicateable") is True)
 
 
 def save_plans(plans: list[FieldPlan]) -> None:
     for plan in plans:
         m.ObjectPlan.replace(sobject=plan.sobject, available=plan.available,
                              fields=json.dumps(plan.fields),
-                             missing=json.dumps(plan.missing)).execute()
+                             missing=json.dumps(plan.missing),
+                             capabilities=json.dumps({"is_deleted": plan.is_deleted,
+                                                      "replicateable": plan.replicateable})
+                             ).execute()
 
 
 def load_plans() -> dict[str, FieldPlan]:
-    return {row.sobject: FieldPlan(row.sobject, row.available, tuple(json.loads(row.fields)),
-                                   tuple(json.loads(row.missing)))
-            for row in m.ObjectPlan.select()}
+    plans = {}
+    for row in m.ObjectPlan.select():
+        try:
+            caps = json.loads(row.capabilities) if row.capabilities else None
+        except ValueError:
+            caps = None
+        caps = caps if isinstance(caps, dict) else None
+        plans[row.sobject] = FieldPlan(
+            row.sobject, row.available, tuple(json.loads(row.fields)),
+            tuple(json.loads(row.missing)), is_deleted=bool(caps and caps.get("is_deleted")),
+            replicateable=bool(caps and caps.get("replicateable")), known=caps is not None)
+    return plans
+
+
+def forget_plan(sobject: str) -> None:
+    """Salesforce refused a field or the object: describe it again on the next run."""
+    m.ObjectPlan.delete().where(m.ObjectPlan.sobject == sobject).execute()
 
 
 async def describe_plans(client: Any, specs: tuple[ObjectSpec, ...] = SPECS,

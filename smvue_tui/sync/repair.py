@@ -3,8 +3,9 @@
 - ``top_up``: fetch what the closure lacks — accounts of deals and their parent chain, contacts
   and account team members of accounts added, children of deals new to the store, contacts
   named by contact roles.
-- ``apply_deletes``: /sobjects/X/deleted for every object in one /composite call; where the
-  window is older than Salesforce keeps (15 days), an Id check instead.
+- ``apply_deletes``: /sobjects/X/deleted for every replicateable object in one /composite
+  call; where the window is older than Salesforce keeps (15 days), or the object is not
+  replicateable (describe says; OpportunityStage, Organization…), an Id check instead.
 - ``verify_ids``: the Id check — which stored ids still exist in the org.
 """
 
@@ -35,6 +36,7 @@ from smvue_tui.sync.fetch import (
 from smvue_tui.sync.plan import SPECS_BY_NAME
 
 DELETED_KEPT = timedelta(days=15)
+ID_CHECK_EVERY = timedelta(hours=1)  # objects Salesforce keeps no delete log for
 DEAL_CHILDREN = ("OpportunityContactRole", "OpportunityHistory", "OpportunityTeamMember")
 
 
@@ -127,7 +129,11 @@ async def apply_deletes(ctx: SyncContext, specs: list[ObjectSpec], now: datetime
         if cursor is None or not cursor.deletes_checked_until:
             continue
         start = parse_stamp(cursor.deletes_checked_until) - overlap
-        if start < oldest_allowed:
+        if spec.sobject not in ctx.replicateable:
+            # No delete log: an Id check, hourly (these are small, rarely changed objects).
+            if start < now - ID_CHECK_EVERY:
+                too_old.append(spec)
+        elif start < oldest_allowed:
             too_old.append(spec)
         else:
             windows[spec.sobject] = start
