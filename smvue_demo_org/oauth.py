@@ -63,15 +63,22 @@ def normalize_scope(scope: str | None) -> str:
     return " ".join(names)
 
 
+# The demo app's registered callback path, as Salesforce's CLI docs register it. Salesforce
+# matches callback URLs exactly (path case included): /OAuthRedirect would be refused.
+CALLBACK_PATH = "/OauthRedirect"
+
+
 def is_loopback_callback(uri: str) -> bool:
-    """The demo app's callback URLs: any http loopback address and port (RFC 8252)."""
+    """The demo app's callback URLs: any http loopback address and port (RFC 8252), on the
+    registered path exactly."""
     try:
         parts = urlsplit(uri)
         parts.port  # noqa: B018 — raises ValueError on a bad port
     except ValueError:
         return False
     return (parts.scheme == "http" and parts.hostname in _LOOPBACK and not parts.fragment
-            and parts.username is None and parts.password is None)
+            and parts.username is None and parts.password is None
+            and parts.path == CALLBACK_PATH)
 
 
 def with_query(uri: str, **params: str | None) -> str:

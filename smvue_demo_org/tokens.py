@@ -8,7 +8,8 @@ one either.
 
 Lifetimes follow Salesforce: an access token lives for the session timeout and every successful
 ``check_access`` slides it forward; refresh tokens live until revoked (or until a sixth grant
-for the same user and app evicts the oldest, as Salesforce does); authorization codes are single
+for the same user and app evicts the oldest, as Salesforce does; with rotation, until a
+rotated-away one is presented again, which revokes the whole family); authorization codes are single
 use for 15 minutes; device codes expire after 10 minutes. All times come from ``clock`` so
 tests can move time by hand.
 """
@@ -95,6 +96,7 @@ class _Access:
 class _Refresh:
     session: AccessSession
     issued_at: float
+    family: str = ""  # every refresh token rotated from one grant shares it
 
 
 @dataclass
@@ -158,6 +160,7 @@ class TokenRegistry:
         self._devices: dict[str, _Device] = {}
         self._user_codes: dict[str, str] = {}  # user code → device key
         self._requests: dict[str, tuple[float, dict[str, str]]] = {}
+        self._rotated: dict[str, str] = {}  # digest of a rotated-away refresh token → family
         self._issued = 0
 
     @classmethod
@@ -212,7 +215,7 @@ class TokenRegistry:
             refresh = "5Aep861" + _random(80)
             refresh_key = _digest(refresh)
             with self._lock:
-                self._refresh[refresh_key] = _Refresh(session, self.clock())
+                self._refresh[refresh_key] = _Refresh(session, self.clock(), refresh_key)
                 self._evict_old_grants(session)
         access = self.issue_access(session, refresh_key=refresh_key)
         return Grant(access, refresh, session, self._now_ms())
@@ -227,20 +230,31 @@ class TokenRegistry:
     # -- refresh / revoke ------------------------------------------------------------------
 
     def refresh(self, refresh_token: str, client_id: str) -> Grant:
-        """A new access token from a refresh token (and a new refresh token when rotating)."""
+        """A new access token from a refresh token (and a new refresh token when rotating).
+
+        With rotation, presenting a refresh token that was already rotated away is treated as
+        theft, as Salesforce does: the family's current refresh token and every access token
+        issued from it are revoked, so the rightful holder must log in again too."""
         key = _digest(refresh_token)
         with self._lock:
             entry = self._refresh.get(key)
+            family = self._rotated.get(key)
+            if entry is None and family is not None:
+                for current in [k for k, r in self._refresh.items() if r.family == family]:
+                    self._revoke_refresh(current)
             if entry is None or entry.session.client_id != client_id:
                 raise expired_token_error()
             if not self.rotation:
                 access = self.issue_access(entry.session, refresh_key=key)
                 return Grant(access, None, entry.session, self._now_ms())
-            # The old refresh token dies; access tokens already out keep working.
+            # The old refresh token dies (kept in mind: its reuse revokes the family); access
+            # tokens already out keep working.
             del self._refresh[key]
+            self._rotated[key] = entry.family or key
             new_refresh = "5Aep861" + _random(80)
             new_key = _digest(new_refresh)
-            self._refresh[new_key] = _Refresh(entry.session, entry.issued_at)
+            self._refresh[new_key] = _Refresh(entry.session, entry.issued_at,
+                                              entry.family or key)
             for access in self._access.values():
                 if access.refresh_key == key:
                     access.refresh_key = new_key

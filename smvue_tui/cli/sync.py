@@ -181,7 +181,7 @@ def record_connection(creds: Any) -> None:
     env = creds.environment
     m.Connection.create(org_id=creds.org_id, environment=env.name, login_url=env.login_url,
                         instance_url=creds.instance_url, username=creds.username or None,
-                        user_id=creds.user_id or None, is_sandbox=env.name == "sandbox")
+                        user_id=creds.user_id or None, is_sandbox=env.is_sandbox)
 
 
 def finish(result: dict[str, Any], err: TextIO) -> int:

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 PRODUCTION_URL = "https://login.salesforce.com"
 SANDBOX_URL = "https://test.salesforce.com"
+_SANDBOX_MY_DOMAIN = ".sandbox.my.salesforce.com"
+_LIGHTNING = ".lightning.force.com"  # the Lightning UI's address: it serves no OAuth
 _HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*$")
 
 
@@ -40,11 +42,20 @@ class Environment:
     def is_demo(self) -> bool:
         return self.name == "demo"
 
+    @property
+    def is_sandbox(self) -> bool:
+        """test.salesforce.com, or a sandbox My Domain (``acme--uat.sandbox.my.salesforce.com``,
+        the form Salesforce gives every sandbox since enhanced domains)."""
+        host = urlsplit(self.login_url).hostname or ""
+        return self.name == "sandbox" or host.endswith(_SANDBOX_MY_DOMAIN)
+
     def label(self) -> str:
         """What the user sees: ``Sandbox (test.salesforce.com)``."""
         host = urlsplit(self.login_url).netloc
         nice = {"production": "Production", "sandbox": "Sandbox", "my-domain": "My Domain",
                 "demo": "Demo org"}.get(self.name, self.name)
+        if self.name == "my-domain" and self.is_sandbox:
+            nice = "Sandbox My Domain"
         return f"{nice} ({host})"
 
     def to_dict(self) -> dict[str, str]:
@@ -94,6 +105,8 @@ def resolve_environment(value: str) -> Environment:
         raise ValueError(f"{value!r}: a login URL must not contain a user name or password")
     if not host or not (_HOST.match(host) or _is_ip(host)):
         raise ValueError(f"{value!r} is not a valid Salesforce login URL (no usable host name)")
+    if host.lower().endswith(_LIGHTNING):
+        raise ValueError(_lightning_hint(value, host.lower()))
     loopback = is_loopback_host(host)
     if scheme not in ("https", "http") or (scheme == "http" and not loopback):
         raise ValueError(f"{value!r}: Salesforce logins must use https:// (plain http is only "
@@ -107,6 +120,15 @@ def resolve_environment(value: str) -> Environment:
     if loopback:
         return Environment("demo", base)
     return Environment("my-domain", base)
+
+
+def _lightning_hint(value: str, host: str) -> str:
+    """``acme.lightning.force.com`` is the address the browser shows, not where logins go."""
+    name = host.removesuffix(_LIGHTNING)
+    mine = (f"{name.removesuffix('.sandbox')}{_SANDBOX_MY_DOMAIN}" if name.endswith(".sandbox")
+            else f"{name}.my.salesforce.com")
+    return (f"{value!r} is the Lightning address your browser shows, not a login host: use "
+            f"your My Domain, https://{mine} (Setup > My Domain shows it)")
 
 
 def environment_from_dict(data: object) -> Environment:

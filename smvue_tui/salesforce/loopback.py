@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-DEFAULT_PATH = "/OAuthRedirect"
+# As Salesforce's CLI docs register it (http://localhost:1717/OauthRedirect); Salesforce matches
+# callback URLs exactly, so this is what docs/real-org.md tells admins to register.
+DEFAULT_PATH = "/OauthRedirect"
 BIND_HOST = "127.0.0.1"
 
 
@@ -56,7 +58,7 @@ class LoopbackListener:
 
     @property
     def redirect_uri(self) -> str:
-        """``http://localhost:<port>/OAuthRedirect`` (the form connected apps register)."""
+        """``http://localhost:<port>/OauthRedirect`` (the form connected apps register)."""
         return redirect_uri_for(self.port if self.port is not None else self._wanted_port,
                                 self.path)
 

@@ -5,6 +5,11 @@ Salesforce access tokens carry no expiry; the client learns of one from a 401 an
 refresh in progress (and share its outcome); a caller whose failed token is already replaced
 returns at once. A dead refresh token (``invalid_grant``) raises ReauthorizationNeeded and
 latches, so later calls fail fast instead of hammering the token endpoint.
+
+Across processes a refresh holds the lock beside the token store (refresh_lock.py): whoever
+gets it second finds the login another process just refreshed (and, with rotation, rotated)
+in the store and adopts it instead of presenting a refresh token Salesforce already replaced —
+which Salesforce would answer by revoking the login everywhere.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from smvue_tui.salesforce.consumer import Consumer, SalesforceSettings, load_set
 from smvue_tui.salesforce.credentials import Credentials, refreshed
 from smvue_tui.salesforce.errors import ReauthorizationNeeded
 from smvue_tui.salesforce.redaction import remember_secret
+from smvue_tui.salesforce.refresh_lock import refresh_lock
 from smvue_tui.salesforce.token_calls import DEFAULT_TIMEOUT, refresh_grant
 from smvue_tui.salesforce.token_store import TokenStore, TokenStoreError
 
@@ -94,6 +100,15 @@ class Session:
             fut.exception()  # mark retrieved: waiters re-raise it themselves
 
     async def _refresh(self) -> None:
+        if self.store is None:
+            await self._refresh_unlocked()
+            return
+        async with refresh_lock(self.store.path):
+            if self._adopt_newer(self._creds):
+                return  # another process refreshed while we waited: no second refresh
+            await self._refresh_unlocked()
+
+    async def _refresh_unlocked(self) -> None:
         creds = self._creds
         if not creds.refresh_token:
             self._dead = ReauthorizationNeeded("no refresh token was issued",
@@ -118,6 +133,20 @@ class Session:
             except OSError as exc:  # keep working; the next start will need a login
                 log.error("could not save the refreshed login to %s: %s", self.store.path,
                           exc.strerror)
+
+    def _adopt_newer(self, creds: Credentials) -> bool:
+        """Take the stored login when it holds a newer access token for the same user (another
+        process refreshed it; every refresh is saved under the lock); True if adopted."""
+        try:
+            stored = self.store.load() if self.store is not None else None
+        except TokenStoreError:
+            return False
+        if stored is None or stored.access_token == creds.access_token or \
+                (stored.org_id, stored.user_id) != (creds.org_id, creds.user_id):
+            return False
+        self._creds = stored
+        remember_secret(stored.access_token, stored.refresh_token)
+        return True
 
     def _adopt_stored(self, creds: Credentials) -> bool:
         """Take the stored login when another process refreshed it with a rotated refresh

@@ -154,7 +154,7 @@ def record_connection(creds: Credentials, *, is_sandbox: bool | None = None) -> 
     """Create or reactivate the org's Connection row; any other org is marked disconnected."""
     env = creds.environment
     now = utcnow().isoformat()
-    sandbox = env.name == "sandbox" if is_sandbox is None else is_sandbox
+    sandbox = env.is_sandbox if is_sandbox is None else is_sandbox
     with m.Connection._meta.database.atomic():
         (m.Connection.update(disconnected_at=now)
          .where(m.Connection.org_id != creds.org_id, m.Connection.disconnected_at.is_null())

@@ -46,7 +46,7 @@ class RunningOrg:
         verifier = secrets.token_urlsafe(48)
         challenge = base64.urlsafe_b64encode(
             hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-        redirect_uri = "http://localhost:1717/OAuthRedirect"
+        redirect_uri = "http://localhost:1717/OauthRedirect"
         self.org.auto_approve = True
         response = httpx.get(f"{self.base_url}/services/oauth2/authorize", params={
             "response_type": "code", "client_id": self.org.client_id, "state": "s1",

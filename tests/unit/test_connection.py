@@ -51,7 +51,7 @@ def test_prepare_login(paths):
     paths.config_file.write_text('[salesforce]\nclient_id = "3MVGkey"\nredirect_port = 1999\n')
     flow = conn.prepare_login(my_domain, "acme.my.salesforce.com", paths)
     assert flow.environment.login_url == "https://acme.my.salesforce.com"
-    assert flow.redirect_uri == "http://localhost:1999/OAuthRedirect"
+    assert flow.redirect_uri == "http://localhost:1999/OauthRedirect"
 
 
 def test_save_login_records_and_reactivates(paths):

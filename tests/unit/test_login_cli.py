@@ -43,7 +43,7 @@ class FakeFlow:
     def __init__(self, environment, consumer, *, port):
         self.environment, self.consumer, self.port = environment, consumer, port
         self.authorization_url = AUTH_URL
-        self.redirect_uri = f"http://localhost:{port}/OAuthRedirect"
+        self.redirect_uri = f"http://localhost:{port}/OauthRedirect"
         self.pasted: list[str] = []
         self.closed = False
         FakeFlow.instances.append(self)
@@ -108,8 +108,8 @@ def test_login_via_loopback_redirect(fake_flow, capsys):
 
 
 def test_login_via_pasted_url_after_a_wrong_paste(fake_flow, capsys):
-    fake_flow.extend(["", "http://localhost:1717/OAuthRedirect?code=x&state=old",
-                      "http://localhost:1717/OAuthRedirect?code=x&state=new"])
+    fake_flow.extend(["", "http://localhost:1717/OauthRedirect?code=x&state=old",
+                      "http://localhost:1717/OauthRedirect?code=x&state=new"])
     FakeFlow.paste_results = [
         AuthorizationError("the pasted URL belongs to another login attempt",
                            code="state_mismatch"), make_creds()]
@@ -201,7 +201,7 @@ def test_real_flow_through_the_cli_with_a_pasted_url(monkeypatch, capsys, httpx_
             flows.append(self)
 
     async def pasted():
-        yield f"http://localhost/OAuthRedirect?code=c0de&state={flows[0].state}"
+        yield f"http://localhost/OauthRedirect?code=c0de&state={flows[0].state}"
 
     monkeypatch.setattr(login_cli, "LoginFlow", Recording)
     monkeypatch.setattr(login_cli, "stdin_lines", pasted)
@@ -242,8 +242,8 @@ async def test_stdin_lines_from_a_pipe_and_from_a_file(monkeypatch, tmp_path):
         os.close(write_fd)
         assert [line async for line in login_cli.stdin_lines()] == ["first", "second"]
     path = tmp_path / "pasted.txt"
-    path.write_bytes(b"http://localhost:1717/OAuthRedirect?code=c&state=s\n")
+    path.write_bytes(b"http://localhost:1717/OauthRedirect?code=c&state=s\n")
     with open(path, "rb") as reader:
         monkeypatch.setattr(sys, "stdin", reader)
         lines = [line async for line in login_cli.stdin_lines()]
-    assert lines == ["http://localhost:1717/OAuthRedirect?code=c&state=s"]
+    assert lines == ["http://localhost:1717/OauthRedirect?code=c&state=s"]

@@ -39,7 +39,7 @@ def steps() -> ComposeResult:
             yield Static("", id="login-waiting", classes="muted")
             yield Static("Browser on another machine? Paste the URL it ended on (or just "
                          "its code) and press Enter:")
-            yield Input(placeholder="http://localhost:1717/OAuthRedirect?code=…",
+            yield Input(placeholder="http://localhost:1717/OauthRedirect?code=…",
                         id="paste")
             yield Static("", id="paste-error", classes="error")
             yield Static("o: open in a browser here · c: copy the link · d: use a device "

@@ -26,7 +26,7 @@ from smvue_demo_org.tokens import TokenRegistry
 ORG_ID = "00D8W0000012345AAA"
 OTHER_ORG_ID = "00D5g0000067890AAA"
 USER_ID = "0058W000000abcdAAA"
-CALLBACK = "http://localhost:1717/OAuthRedirect"
+CALLBACK = "http://localhost:1717/OauthRedirect"
 TOKEN_PATH = "/services/oauth2/token"
 AUTHORIZE_PATH = "/services/oauth2/authorize"
 

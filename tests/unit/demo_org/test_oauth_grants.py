@@ -52,10 +52,13 @@ async def test_refresh_with_rotation_rejects_the_old_token() -> None:
         login = await demo.login()
         first = (await refresh(demo, login["refresh_token"])).json()
         assert first["refresh_token"] != login["refresh_token"]
-        assert error_of(await refresh(demo, login["refresh_token"])) == (
-            "invalid_grant", "expired access/refresh token")
         second = await refresh(demo, first["refresh_token"])
         assert second.status_code == 200 and second.json()["refresh_token"]
+        # Reusing a rotated-away token is refused, and revokes the family (issue 12).
+        assert error_of(await refresh(demo, login["refresh_token"])) == (
+            "invalid_grant", "expired access/refresh token")
+        assert error_of(await refresh(demo, second.json()["refresh_token"]))[0] == \
+            "invalid_grant"
 
 
 @pytest.mark.parametrize("token", ["", "5Aep861nothingIssued", "x" * 5000])
@@ -73,7 +76,7 @@ async def test_refresh_needs_the_secret_when_the_app_has_one() -> None:
         code = await demo.code()
         body = (await demo.token(grant_type="authorization_code", code=code,
                                  client_id=DEMO_CLIENT_ID, client_secret="s3cr3t",
-                                 redirect_uri="http://localhost:1717/OAuthRedirect")).json()
+                                 redirect_uri="http://localhost:1717/OauthRedirect")).json()
         assert error_of(await refresh(demo, body["refresh_token"]))[0] == "invalid_client"
         ok = await refresh(demo, body["refresh_token"], client_secret="s3cr3t")
         assert ok.status_code == 200

@@ -123,12 +123,23 @@ async def test_bad_requests_with_a_good_callback_redirect_an_error(
 
 async def test_auto_approve_redirects_straight_back() -> None:
     async with served_org(auto_approve=True) as demo:
-        resp = await demo.authorize(state="auto", redirect_uri="http://127.0.0.1:5555/cb?x=1")
+        resp = await demo.authorize(state="auto",
+                                    redirect_uri="http://127.0.0.1:5555/OauthRedirect?x=1")
         assert resp.status_code == 302
-        assert resp.headers["Location"].startswith("http://127.0.0.1:5555/cb?x=1&code=")
+        assert resp.headers["Location"].startswith(
+            "http://127.0.0.1:5555/OauthRedirect?x=1&code=")
         assert query_of(resp)["state"] == "auto"
         forced = await demo.authorize(prompt="login")
         assert forced.status_code == 200 and request_token(forced.text)
+
+
+async def test_only_the_registered_callback_path_is_accepted() -> None:
+    """Salesforce matches the callback URL exactly: the CLI's /OauthRedirect, not /OAuthRedirect
+    (issue 12: an admin following Salesforce's docs registers the former)."""
+    async with served_org(auto_approve=True) as demo:
+        for path in ("/OAuthRedirect", "/cb", "/OauthRedirect/"):
+            resp = await demo.authorize(redirect_uri=f"http://localhost:1717{path}")
+            assert resp.status_code == 400 and "redirect_uri_mismatch" in resp.text
 
 
 async def test_pkce_exchange_returns_salesforce_token_response(demo: Served) -> None:

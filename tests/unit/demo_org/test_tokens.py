@@ -113,13 +113,30 @@ def test_rotation_replaces_the_refresh_token(clock: FakeClock) -> None:
     first = registry.issue_grant(SESSION, with_refresh=True)
     second = registry.refresh(first.refresh_token or "", "client")
     assert second.refresh_token and second.refresh_token != first.refresh_token
-    assert oauth_error(registry.refresh, first.refresh_token or "", "client").error == \
-        "invalid_grant"
+    # (Presenting ``first`` again now would revoke the family: see the test below.)
     # Access tokens already handed out keep working, and now hang off the new refresh token.
     assert registry.check_access(first.access_token) == SESSION
     registry.revoke(second.refresh_token)
     assert registry.check_access(first.access_token) is None
     assert registry.check_access(second.access_token) is None
+
+
+def test_reusing_a_rotated_refresh_token_revokes_the_family(clock: FakeClock) -> None:
+    """Salesforce treats a rotated-away refresh token presented again as stolen: it revokes
+    the current refresh token and every access token of that grant (issue 12)."""
+    registry = TokenRegistry(ORG_ID, session_timeout_seconds=TIMEOUT, rotation=True, clock=clock)
+    other = registry.issue_grant(SESSION, with_refresh=True)  # another grant: untouched
+    first = registry.issue_grant(SESSION, with_refresh=True)
+    second = registry.refresh(first.refresh_token or "", "client")
+    third = registry.refresh(second.refresh_token or "", "client")
+    assert oauth_error(registry.refresh, first.refresh_token or "", "client").error == \
+        "invalid_grant"
+    for token in (first.access_token, second.access_token, third.access_token):
+        assert registry.check_access(token) is None
+    assert oauth_error(registry.refresh, third.refresh_token or "", "client").error == \
+        "invalid_grant"
+    assert registry.check_access(other.access_token) == SESSION
+    assert registry.refresh(other.refresh_token or "", "client").access_token
 
 
 def test_refresh_token_of_another_client_is_refused(registry: TokenRegistry) -> None:

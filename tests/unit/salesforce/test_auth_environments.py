@@ -100,3 +100,25 @@ def test_bad_config_file_is_a_clear_error(text, words):
     path.write_text(text)
     with pytest.raises(ConsumerNotConfigured, match=words):
         load_settings()
+
+
+@pytest.mark.parametrize(("value", "sandbox"), [
+    ("acme--uat.sandbox.my.salesforce.com", True),  # a sandbox's My Domain (enhanced domains)
+    ("https://acme--dev.sandbox.my.salesforce.com/lightning/page/home", True),
+    ("sandbox", True),
+    ("acme.my.salesforce.com", False),
+    ("production", False),
+])
+def test_a_sandbox_my_domain_is_a_sandbox(value, sandbox):
+    assert resolve_environment(value).is_sandbox is sandbox
+
+
+@pytest.mark.parametrize(("value", "suggested"), [
+    ("acme.lightning.force.com", "https://acme.my.salesforce.com"),
+    ("https://acme--uat.sandbox.lightning.force.com/lightning/page/home",
+     "https://acme--uat.sandbox.my.salesforce.com"),
+])
+def test_the_lightning_address_is_refused_with_the_login_host_to_use(value, suggested):
+    with pytest.raises(ValueError, match="not a login host") as refused:
+        resolve_environment(value)
+    assert suggested in str(refused.value)

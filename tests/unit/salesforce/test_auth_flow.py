@@ -59,7 +59,7 @@ async def test_authorization_url_carries_pkce_s256_state_and_callback():
         "https://login.salesforce.com/services/oauth2/authorize?")
     assert q["response_type"] == "code"
     assert q["client_id"] == CONSUMER.client_id
-    assert q["redirect_uri"] == "http://localhost:1717/OAuthRedirect"
+    assert q["redirect_uri"] == "http://localhost:1717/OauthRedirect"
     assert q["scope"] == "api refresh_token id"
     assert q["state"] == flow.state and len(flow.state) >= 32
     assert q["code_challenge_method"] == "S256"
@@ -75,11 +75,11 @@ async def test_pasted_redirect_url_exchanges_the_code_with_the_exact_form(httpx_
     mock_success(httpx_mock)
     flow = await started()
     creds = await flow.complete_with_pasted(
-        f"  http://localhost:1717/OAuthRedirect?code=aPrx%3D%3D&state={flow.state}\n")
+        f"  http://localhost:1717/OauthRedirect?code=aPrx%3D%3D&state={flow.state}\n")
     sent = form(httpx_mock.get_request(url=TOKEN_URL))
     assert sent == {"grant_type": "authorization_code", "code": "aPrx==",
                     "code_verifier": flow.code_verifier, "client_id": CONSUMER.client_id,
-                    "redirect_uri": "http://localhost:1717/OAuthRedirect"}
+                    "redirect_uri": "http://localhost:1717/OauthRedirect"}
     identity = httpx_mock.get_request(url=IDENTITY_URL)
     assert identity.headers["Authorization"] == f"Bearer {ACCESS}"
     assert (creds.access_token, creds.refresh_token) == (ACCESS, REFRESH)
@@ -115,8 +115,8 @@ async def test_bare_code_is_accepted_for_the_pending_login_only(httpx_mock):
 
 async def test_pasted_url_with_wrong_or_missing_state_is_refused(httpx_mock):
     flow = await started()
-    for text in ("http://localhost:1717/OAuthRedirect?code=abc&state=forged",
-                 "http://localhost:1717/OAuthRedirect?code=abc",
+    for text in ("http://localhost:1717/OauthRedirect?code=abc&state=forged",
+                 "http://localhost:1717/OauthRedirect?code=abc",
                  "code=abc&state=forged"):
         with pytest.raises(AuthorizationError) as info:
             await flow.complete_with_pasted(text)
@@ -129,7 +129,7 @@ async def test_pasted_url_with_wrong_or_missing_state_is_refused(httpx_mock):
 
 async def test_pasted_error_url_ends_the_login_with_a_typed_error():
     flow = await started()
-    url = (f"http://localhost:1717/OAuthRedirect?error=access_denied"
+    url = (f"http://localhost:1717/OauthRedirect?error=access_denied"
            f"&error_description=end-user+denied+authorization&state={flow.state}")
     with pytest.raises(LoginDenied, match="end-user denied authorization"):
         await flow.complete_with_pasted(url)
@@ -137,7 +137,7 @@ async def test_pasted_error_url_ends_the_login_with_a_typed_error():
         await flow.wait_for_redirect()
 
 
-@pytest.mark.parametrize("text", ["", "   ", "two words", "http://localhost:1717/OAuthRedirect"])
+@pytest.mark.parametrize("text", ["", "   ", "two words", "http://localhost:1717/OauthRedirect"])
 async def test_unrecognised_paste_is_a_retryable_error(text):
     flow = await started()
     with pytest.raises(AuthorizationError) as info:

@@ -25,7 +25,7 @@ from tests.unit.salesforce.auth_helpers import (
 async def browser_get(flow: LoginFlow, params: str) -> tuple[int, str]:
     """What the browser does after Salesforce's 302: GET the callback on loopback."""
     async with aiohttp.ClientSession() as http, http.get(
-            f"http://127.0.0.1:{flow._listener.port}/OAuthRedirect?{params}") as resp:
+            f"http://127.0.0.1:{flow._listener.port}/OauthRedirect?{params}") as resp:
         return resp.status, await resp.text()
 
 
@@ -35,15 +35,15 @@ async def test_redirect_completes_the_login(httpx_mock):
     async with LoginFlow(PRODUCTION, CONSUMER, port=0) as flow:
         port = flow._listener.port
         assert port and flow.listening
-        assert flow.redirect_uri == f"http://localhost:{port}/OAuthRedirect"
-        assert f"localhost%3A{port}%2FOAuthRedirect" in flow.authorization_url
+        assert flow.redirect_uri == f"http://localhost:{port}/OauthRedirect"
+        assert f"localhost%3A{port}%2FOauthRedirect" in flow.authorization_url
         waiter = asyncio.ensure_future(flow.wait_for_redirect())
         status, page = await browser_get(flow, f"code=c0de&state={flow.state}")
         creds = await waiter
     assert status == 200 and "You can close this tab" in page and "Jane Doe" in page
     assert creds.username == "jane@acme.com"
     sent = form(httpx_mock.get_request(url=TOKEN_URL))
-    assert sent["redirect_uri"] == f"http://localhost:{port}/OAuthRedirect"
+    assert sent["redirect_uri"] == f"http://localhost:{port}/OauthRedirect"
     assert sent["code"] == "c0de"
     assert not flow.listening or not _port_open(port)
 

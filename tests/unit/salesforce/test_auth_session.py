@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 
+import httpx
 import pytest
 
 from smvue_tui.config import app_paths
@@ -147,16 +148,31 @@ async def test_the_rest_client_refreshes_through_the_session(httpx_mock):
     assert store.load().refresh_token == REFRESH_2
 
 
-async def test_a_login_another_process_rotated_is_adopted_not_lost(httpx_mock):
-    """The sync child and the app each load the login; when one refreshes with rotation,
-    the other's refresh token is refused — it takes the stored one instead of asking the
-    user to log in again."""
-    httpx_mock.add_response(url=TOKEN_URL, method="POST",
-                            **oauth_error("invalid_grant", "expired access/refresh token"))
+async def test_a_login_another_process_refreshed_is_adopted_without_a_refresh(httpx_mock):
+    """The sync child and the app each load the login; one refreshes (and, with rotation,
+    rotates). The other, refreshing next under the lock, takes the stored login instead of
+    presenting a replaced refresh token (Salesforce would revoke the whole login)."""
     store = TokenStore()
     store.save(make_creds())
     session = Session(make_creds(), CONSUMER, store=store)
     store.save(make_creds(access_token=ACCESS_2, refresh_token=REFRESH_2))  # the other one
+    await session.refresh(ACCESS)
+    assert (session.access_token, session.credentials.refresh_token) == (ACCESS_2, REFRESH_2)
+    assert not session.needs_login and httpx_mock.get_requests() == []
+
+
+async def test_a_rotation_by_a_process_without_the_lock_is_still_adopted(httpx_mock):
+    """An older SMVue (no lock) rotated the token while our refresh was on the wire: ours is
+    refused, and the stored login is taken rather than asking the user to log in again."""
+    store = TokenStore()
+    store.save(make_creds())
+    session = Session(make_creds(), CONSUMER, store=store)
+
+    def rotated_meanwhile(request):
+        store.save(make_creds(access_token=ACCESS_2, refresh_token=REFRESH_2))
+        return httpx.Response(**oauth_error("invalid_grant", "expired access/refresh token"))
+
+    httpx_mock.add_callback(rotated_meanwhile, url=TOKEN_URL, method="POST")
     await session.refresh(ACCESS)
     assert (session.access_token, session.credentials.refresh_token) == (ACCESS_2, REFRESH_2)
     assert not session.needs_login
