@@ -17,6 +17,7 @@ from smvue_tui import __version__
 # command → (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo-org": ("smvue_tui.cli.demo_org", "run a local demo Salesforce org on 127.0.0.1"),
+    "doctor": ("smvue_tui.cli.doctor", "check the stored login against the org (preflight)"),
     "forget": ("smvue_tui.cli.orgs", "delete one org's store from this machine"),
     "login": ("smvue_tui.cli.login", "log in to Salesforce and store the tokens"),
     "logout": ("smvue_tui.cli.login", "revoke and forget the stored tokens"),

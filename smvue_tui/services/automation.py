@@ -63,8 +63,8 @@ def path_token(paths: Paths) -> str:
     return token
 
 
-def webhook_settings(paths: Paths, config: dict[str, Any]) -> WebhookSettings:
-    """``[webhook]`` from config.toml: public_url, host, port."""
+def webhook_config(config: dict[str, Any]) -> tuple[str | None, str | None]:
+    """``[webhook]``'s public_url and integration_user, checked; ValueError in words."""
     section = config.get("webhook", {}) if isinstance(config, dict) else {}
     public = section.get("public_url") or None
     if public and not str(public).startswith("https://"):
@@ -73,6 +73,13 @@ def webhook_settings(paths: Paths, config: dict[str, Any]) -> WebhookSettings:
     if user is not None and (not isinstance(user, str) or "@" not in user):
         raise ValueError("[webhook] integration_user must be a Salesforce username "
                          "(it looks like an email address)")
+    return public, user
+
+
+def webhook_settings(paths: Paths, config: dict[str, Any]) -> WebhookSettings:
+    """``[webhook]`` from config.toml: public_url, host, port, integration_user."""
+    public, user = webhook_config(config)
+    section = config.get("webhook", {}) if isinstance(config, dict) else {}
     return WebhookSettings(public, str(section.get("host", "127.0.0.1")),
                            int(section.get("port", 8765)), path_token(paths), user)
 

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import subprocess
+import sys
+
 import httpx
 import pytest
 
 from smvue_demo_org.profile import OrgProfile
+from smvue_tui.config import app_paths
+from smvue_tui.salesforce.credentials import credentials_from_token
+from smvue_tui.salesforce.environments import resolve_environment
 from smvue_tui.salesforce.errors import ReauthorizationNeeded
 from smvue_tui.salesforce.preflight import (
     FAIL,
@@ -16,6 +24,8 @@ from smvue_tui.salesforce.preflight import (
     PreflightReport,
     run_preflight,
 )
+from smvue_tui.salesforce.token_store import TokenStore
+from smvue_tui.services.connection import client_factory_for
 from smvue_tui.sync.plan import SPECS_BY_NAME
 from tests.integration.sync_support import client_for
 
@@ -121,3 +131,36 @@ def test_checked_fields_and_objects_match_what_the_sync_needs():
     assert set(OPPORTUNITY_FIELDS) == set(required) - {"Id", "SystemModstamp"}
     assert set(OPTIONAL_OBJECTS) - {"RecordType"} == {
         name for name, spec in SPECS_BY_NAME.items() if not spec.essential}
+
+
+def test_doctor_prints_the_connect_screens_checks(demo, smvue_home):
+    """`smvue-tui doctor` over SSH: the same preflight lines as the Connect screen (issue 12)."""
+    TokenStore().save(credentials_from_token(demo.web_login(),
+                                             environment=resolve_environment(demo.base_url),
+                                             client_id=demo.org.client_id))
+
+    async def expected():
+        client = client_factory_for(app_paths())()
+        try:
+            return await run_preflight(client)
+        finally:
+            await client.aclose()
+
+    report = asyncio.run(expected())
+    env = {**os.environ, "SMVUE_HOME": str(smvue_home)}
+    done = subprocess.run([sys.executable, "-m", "smvue_tui", "doctor"], capture_output=True,
+                          text=True, timeout=60, env=env)
+    assert done.returncode == 0, done.stderr
+    for line in report.lines:
+        assert f"{line.name}: {line.message}" in done.stdout
+    assert "http://localhost:1717/OauthRedirect" in done.stdout
+    assert "SMVue can sync this org." in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_doctor_without_a_login_says_what_to_do(smvue_home):
+    done = subprocess.run([sys.executable, "-m", "smvue_tui", "doctor"], capture_output=True,
+                          text=True, timeout=60,
+                          env={**os.environ, "SMVUE_HOME": str(smvue_home)})
+    assert done.returncode == 2 and "smvue-tui login" in done.stderr
+    assert "Traceback" not in done.stderr
