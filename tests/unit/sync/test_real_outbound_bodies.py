@@ -12,7 +12,7 @@ from smvue_tui.salesforce.outbound import ACK_BODY, parse_notifications
 from smvue_tui.services.webhook import WebhookListener, new_path_token
 from smvue_tui.store import models as m
 from smvue_tui.store.db import open_store
-from smvue_tui.sync.fetch import StoreWriter
+from smvue_tui.store.writer_thread import StoreWriter
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "outbound"
 BODIES = sorted(FIXTURES.glob("*.xml"))
