@@ -1,8 +1,8 @@
 """Deploy and remove the change-notification automation through the Metadata API (SOAP CRUD).
 
 ``deploy_automation`` upserts, per object, a WorkflowOutboundMessage and then its trigger: a
-WorkflowRule (the product page's trigger) or, when the org refuses the rule, a record-triggered
-Flow. ``remove_automation`` undoes it in the order Salesforce requires — deactivate flows, delete
+record-triggered Flow (what a 2026 org accepts) or, when the org refuses the flow, a
+WorkflowRule (the product page's trigger, still taken by older orgs). ``remove_automation`` undoes it in the order Salesforce requires — deactivate flows, delete
 flows and rules, then delete the messages nobody references any more — best effort, listing what
 is left with the Setup path an admin would use. Both speak through one minimal transport,
 ``post(body) -> (status, body)``, that the REST client provides behind its read-only guard.
@@ -60,6 +60,9 @@ SETUP_PATHS = {
     FLOW: "Setup > Process Automation > Flows",
 }
 _ALREADY_THERE = ("DUPLICATE_DEVELOPER_NAME", "DUPLICATE_VALUE")
+# Which trigger is tried first for each ``trigger`` choice; the next is the fallback.
+TRIGGER_ORDER = {"auto": (FLOW, RULE), "flow": (FLOW,), "rule": (RULE,)}
+TRIGGER_LABELS = {FLOW: "flow", RULE: "workflow rule"}
 _ALREADY_GONE = ("INVALID_CROSS_REFERENCE_KEY", "NOT_FOUND")
 
 
@@ -195,9 +198,14 @@ async def deploy_automation(
     api_version: str = API_VERSION, trigger: str = "auto",
     names: Callable[[str], AutomationNames] = default_names,
 ) -> DeployReport:
-    """Upsert message + trigger for each object. ``trigger``: "auto" (rule, else flow), "rule"
-    or "flow". ``integration_user`` is the username whose access decides field visibility."""
-    if trigger not in ("auto", "rule", "flow"):
+    """Upsert message + trigger for each object. ``trigger``: "auto" (a record-triggered Flow,
+    else a Workflow Rule), "flow" or "rule". ``integration_user`` is the username whose access
+    decides field visibility.
+
+    Flow first: since Winter '23 new orgs cannot create Workflow Rules and Salesforce ended
+    their support at the end of 2025, so in a 2026 org a rule-first deploy spends a refused
+    call per object; an older org that still takes rules but not this flow gets the rule."""
+    if trigger not in TRIGGER_ORDER:
         raise ValueError(f"trigger must be auto, rule or flow, not {trigger!r}")
     report = DeployReport()
     session = _Session(post, session_id, refresh)
@@ -209,22 +217,26 @@ async def deploy_automation(
                                              api_version=api_version)
         except ValueError as exc:
             report.failures.append(DeployFailure(obj, OUTBOUND, obj, str(exc)))
+    builders: dict[str, Callable[[str], MetadataComponent]] = {
+        FLOW: lambda obj: record_triggered_flow(obj, names(obj).flow, messages[obj].full_name,
+                                                api_version=api_version),
+        RULE: lambda obj: workflow_rule(obj, names(obj).rule, messages[obj].full_name),
+    }
     try:
-        ready = await _upsert_step(session, report, messages, None)
-        refused: dict[str, MetadataResult] = {}
-        if trigger != "flow" and ready:
-            rules = {obj: workflow_rule(obj, names(obj).rule, messages[obj].full_name)
-                     for obj in ready}
-            fallback = None if trigger == "rule" else refused
-            await _upsert_step(session, report, rules, messages, fallback)
-        flows: dict[str, MetadataComponent] = {}
-        for obj in ready if trigger == "flow" else refused:
-            try:
-                flows[obj] = record_triggered_flow(obj, names(obj).flow, messages[obj].full_name,
-                                                   api_version=api_version)
-            except ValueError as exc:
-                report.failures.append(DeployFailure(obj, FLOW, names(obj).flow, str(exc)))
-        await _upsert_step(session, report, flows, messages, None, refused)
+        pending = await _upsert_step(session, report, messages, None)
+        earlier: dict[str, MetadataResult] | None = None
+        order = TRIGGER_ORDER[trigger]
+        for step, kind in enumerate(order):
+            triggers: dict[str, MetadataComponent] = {}
+            for obj in pending:
+                try:
+                    triggers[obj] = builders[kind](obj)
+                except ValueError as exc:
+                    name = names(obj).flow if kind == FLOW else names(obj).rule
+                    report.failures.append(DeployFailure(obj, kind, name, str(exc)))
+            refused: dict[str, MetadataResult] | None = {} if step + 1 < len(order) else None
+            await _upsert_step(session, report, triggers, messages, refused, earlier)
+            pending, earlier = list(refused or {}), refused
     except SalesforceError as exc:
         report.fault = exc
     return report
@@ -255,7 +267,9 @@ async def _upsert_step(session: _Session, report: DeployReport,
         else:
             reason = result.describe()
             if earlier and obj in earlier:
-                reason = f"workflow rule refused ({earlier[obj].describe()}); flow: {reason}"
+                first = TRIGGER_LABELS[FLOW if comp.type == RULE else RULE]
+                reason = (f"{first} refused ({earlier[obj].describe()}); "
+                          f"{TRIGGER_LABELS[comp.type]}: {reason}")
             report.failures.append(DeployFailure(obj, comp.type, comp.full_name, reason,
                                                  tuple(result.errors)))
     return done

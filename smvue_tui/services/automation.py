@@ -1,7 +1,8 @@
 """Deploying and removing the one piece of automation SMVue writes to Salesforce.
 
 On connect, when a public webhook URL is configured: an Outbound Message plus its trigger (a
-Workflow Rule, as the product page says; a record-triggered Flow when the org refuses new rules)
+record-triggered Flow, what a 2026 org accepts; the product page's Workflow Rule where the org
+refuses the flow)
 for each object whose changes we want pushed. Every deployed component is recorded in the store;
 on disconnect removal is best effort, and whatever could not be removed stays recorded as a
 leftover with the Setup path to remove it by hand, and is retried on the next connect.

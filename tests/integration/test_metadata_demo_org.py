@@ -24,26 +24,26 @@ def names(snapshot: dict, type_: str) -> list[str]:
     return [c["fullName"] for c in snapshot[type_]]
 
 
-async def test_deploys_messages_and_workflow_rules(demo):
+async def test_deploys_messages_and_flows_first(demo):
+    """Flow first: what a 2026 org accepts (no new Workflow Rules since Winter '23)."""
     async with client_for(demo) as client:
         automation = Automation(client, demo)
         report = await automation.deploy(["Opportunity", "Account"], ENDPOINT)
     assert report.ok, (report.failures, report.fault)
-    assert report.triggers == {"Opportunity": RULE, "Account": RULE}
+    assert report.triggers == {"Opportunity": FLOW, "Account": FLOW}
     deployed = automation.snapshot()
     assert names(deployed, OM) == ["Opportunity.SMVue_Opportunity_OM",
                                    "Account.SMVue_Account_OM"]
-    assert names(deployed, RULE) == ["Opportunity.SMVue_Opportunity_Rule",
-                                     "Account.SMVue_Account_Rule"]
-    assert deployed[FLOW] == []
+    assert names(deployed, FLOW) == ["SMVue_Opportunity_Sync", "SMVue_Account_Sync"]
+    assert deployed[RULE] == []
     message = deployed[OM][0]["body"]
     assert message["endpointUrl"] == [ENDPOINT]
     assert message["fields"] == ["Id", "Name", "StageName", "Amount", "CloseDate"]
     assert message["includeSessionId"] == ["false"]
-    assert all(rule["live"] == {"create": True, "update": True} for rule in deployed[RULE])
+    assert all(flow["live"] == {"create": True, "update": True} for flow in deployed[FLOW])
 
 
-async def test_falls_back_to_a_flow_when_the_org_refuses_workflow_rules(make_org):
+async def test_an_org_refusing_workflow_rules_gets_flows(make_org):
     running = make_org(size=SIZE, profile=OrgProfile(refuse_workflow_rules=True))
     async with client_for(running) as client:
         report = await Automation(client, running).deploy(["Opportunity"], ENDPOINT)
@@ -70,12 +70,13 @@ async def test_redeploy_is_idempotent(demo):
     assert automation.snapshot() == before  # same components, same ids, nothing added
 
 
-@pytest.mark.parametrize("refuse_rules", [False, True], ids=["rule", "flow"])
-async def test_remove_leaves_nothing(make_org, refuse_rules):
-    running = make_org(size=SIZE, profile=OrgProfile(refuse_workflow_rules=refuse_rules))
+@pytest.mark.parametrize("trigger", ["rule", "flow"])
+async def test_remove_leaves_nothing(make_org, trigger):
+    running = make_org(size=SIZE)
     async with client_for(running) as client:
         automation = Automation(client, running)
-        deployed = await automation.deploy(["Opportunity", "Account"], ENDPOINT)
+        deployed = await automation.deploy(["Opportunity", "Account"], ENDPOINT,
+                                           trigger=trigger)
         assert deployed.ok and len(deployed.deployed) == 4
         removal = await automation.remove(deployed)
     assert removal.ok, removal.leftovers
@@ -87,7 +88,7 @@ async def test_remove_leaves_nothing(make_org, refuse_rules):
 async def test_refused_deletes_are_leftovers_with_setup_paths(demo):
     async with client_for(demo) as client:
         automation = Automation(client, demo)
-        deployed = await automation.deploy(["Opportunity"], ENDPOINT)
+        deployed = await automation.deploy(["Opportunity"], ENDPOINT, trigger="rule")
         demo.admin("POST", "/faults", json={"refuse_metadata_deletes": 1}).raise_for_status()
         removal = await automation.remove(deployed)
     assert not removal.ok and removal.removed == []
@@ -111,7 +112,7 @@ async def test_session_expiring_mid_deploy_is_refreshed(demo):
         async def expiring_post(body: bytes) -> tuple[int, bytes]:
             nonlocal calls
             calls += 1
-            if calls == 2:  # after the messages, before the rules
+            if calls == 2:  # after the messages, before the flows
                 await asyncio.to_thread(demo.admin, "POST", "/expire-sessions")
             return await client.post_metadata_soap(body)
 
@@ -119,9 +120,9 @@ async def test_session_expiring_mid_deploy_is_refreshed(demo):
         report = await automation.deploy(["Opportunity"], ENDPOINT)
         refreshes = client.session.refresh_count
     assert report.ok, (report.failures, report.fault)
-    assert report.triggers == {"Opportunity": RULE}
-    assert refreshes == 1 and calls == 3  # messages, refused rules call, rules again
-    assert len(automation.snapshot()[RULE]) == 1
+    assert report.triggers == {"Opportunity": FLOW}
+    assert refreshes == 1 and calls == 3  # messages, refused flows call, flows again
+    assert len(automation.snapshot()[FLOW]) == 1
 
 
 async def test_record_change_delivers_an_outbound_message_over_loopback(make_org):

@@ -33,7 +33,7 @@ async def measure_change_to_screen(services, running, changes: int
     async with app.run_test(size=(120, 40)) as pilot:
         assert await _wait(lambda: app.live is not None and app.live.listener is not None)
         assert await _wait(lambda: m.DeployedAutomation.select().where(
-            m.DeployedAutomation.type == "WorkflowRule").count() == 3)  # triggers deployed
+            m.DeployedAutomation.type == "Flow").count() == 3)  # triggers deployed
         screen = app.screen
         assert await _wait(lambda: screen.summary is not None)
         deals = [d.id for d in m.Opportunity.select().where(

@@ -33,37 +33,38 @@ def kinds(report):
     return [(c.type, c.full_name) for c in report.deployed]
 
 
-async def test_deploys_message_then_workflow_rule(api):
+async def test_deploys_message_then_a_flow_first(api):
+    """A 2026 org takes no new Workflow Rules: the record-triggered Flow comes first."""
     report = await deploy(api)
     assert report.ok and report.fault is None and report.failures == []
     assert api.calls == [
         ("upsertMetadata", OM, ["Opportunity.SMVue_Opportunity_OM", "Account.SMVue_Account_OM"]),
-        ("upsertMetadata", RULE, ["Opportunity.SMVue_Opportunity_Rule",
-                                  "Account.SMVue_Account_Rule"]),
+        ("upsertMetadata", FLOW, ["SMVue_Opportunity_Sync", "SMVue_Account_Sync"]),
     ]
     assert kinds(report) == [
         (OM, "Opportunity.SMVue_Opportunity_OM"), (OM, "Account.SMVue_Account_OM"),
-        (RULE, "Opportunity.SMVue_Opportunity_Rule"), (RULE, "Account.SMVue_Account_Rule")]
-    assert report.triggers == {"Opportunity": RULE, "Account": RULE}
+        (FLOW, "SMVue_Opportunity_Sync"), (FLOW, "SMVue_Account_Sync")]
+    assert report.triggers == {"Opportunity": FLOW, "Account": FLOW}
     assert report.live_objects == ["Opportunity", "Account"]
-    rule = report.deployed[2]
-    assert (rule.object, rule.outbound_message, rule.created) == \
+    flow = report.deployed[2]
+    assert (flow.object, flow.outbound_message, flow.created) == \
         ("Opportunity", "Opportunity.SMVue_Opportunity_OM", True)
     assert b"<fields>StageName</fields>" in api.bodies[0]
     assert b"<integrationUser>int@acme.example</integrationUser>" in api.bodies[0]
+    assert b"<actionName>Opportunity.SMVue_Opportunity_OM</actionName>" in api.bodies[1]
 
 
-async def test_falls_back_to_a_flow_when_rules_are_refused(api):
-    api.refuse_rules = True
+async def test_falls_back_to_a_workflow_rule_when_the_flow_is_refused(api):
+    api.refuse_flows = True
     report = await deploy(api)
     assert report.ok
-    assert [c[:2] for c in api.calls] == [("upsertMetadata", OM), ("upsertMetadata", RULE),
-                                         ("upsertMetadata", FLOW)]
-    assert report.triggers == {"Opportunity": FLOW, "Account": FLOW}
-    assert (FLOW, "SMVue_Opportunity_Sync") in kinds(report)
-    assert not [c for c in report.deployed if c.type == RULE]
-    assert api.names(FLOW) == {"SMVue_Opportunity_Sync", "SMVue_Account_Sync"}
-    assert b"<actionName>Opportunity.SMVue_Opportunity_OM</actionName>" in api.bodies[2]
+    assert [c[:2] for c in api.calls] == [("upsertMetadata", OM), ("upsertMetadata", FLOW),
+                                         ("upsertMetadata", RULE)]
+    assert report.triggers == {"Opportunity": RULE, "Account": RULE}
+    assert (RULE, "Opportunity.SMVue_Opportunity_Rule") in kinds(report)
+    assert not [c for c in report.deployed if c.type == FLOW]
+    assert api.names(RULE) == {"Opportunity.SMVue_Opportunity_Rule",
+                               "Account.SMVue_Account_Rule"}
 
 
 async def test_trigger_choice(api):
@@ -85,9 +86,9 @@ async def test_rule_and_flow_both_refused(api):
     report = await deploy(api, objects=["Opportunity"])
     assert not report.ok and report.triggers == {}
     [failure] = report.failures
-    assert failure.type == FLOW and failure.object == "Opportunity"
-    assert "workflow rule refused (INVALID_OPERATION" in failure.reason
-    assert "flow: FIELD_INTEGRITY_EXCEPTION" in failure.reason
+    assert failure.type == RULE and failure.object == "Opportunity"
+    assert "flow refused (FIELD_INTEGRITY_EXCEPTION" in failure.reason
+    assert "workflow rule: INVALID_OPERATION" in failure.reason
     # The message itself did land, so it is recorded for removal.
     assert kinds(report) == [(OM, "Opportunity.SMVue_Opportunity_OM")]
 
@@ -103,7 +104,7 @@ async def test_redeploy_is_idempotent(api):
 
 async def test_bad_object_names_fail_alone(api):
     report = await deploy(api, objects=["Opportunity", "Not An Object"])
-    assert report.triggers == {"Opportunity": RULE}
+    assert report.triggers == {"Opportunity": FLOW}
     [failure] = report.failures
     assert failure.object == "Not An Object" and "object API name" in failure.reason
 
@@ -114,7 +115,7 @@ async def test_calls_are_chunked_by_ten(api):
     assert report.ok
     assert [(op, t, len(n)) for op, t, n in api.calls] == [
         ("upsertMetadata", OM, 10), ("upsertMetadata", OM, 2),
-        ("upsertMetadata", RULE, 10), ("upsertMetadata", RULE, 2)]
+        ("upsertMetadata", FLOW, 10), ("upsertMetadata", FLOW, 2)]
 
 
 async def test_expired_session_refreshed_once(api):
@@ -193,7 +194,7 @@ async def test_removal_order_for_flows(api):
 
 
 async def test_removal_order_for_rules(api):
-    deployed = await deploy(api)
+    deployed = await deploy(api, trigger="rule")
     api.calls.clear()
     removal = await remove_automation(api, deployed.deployed, session_id=TOKEN)
     assert removal.ok
@@ -253,7 +254,7 @@ async def test_already_gone_counts_as_removed(api):
 
 
 async def test_fault_during_removal_lists_the_rest(api):
-    deployed = await deploy(api)
+    deployed = await deploy(api, trigger="rule")
     api.tokens = set()
     removal = await remove_automation(api, deployed, session_id=TOKEN)
     assert isinstance(removal.fault, MetadataSessionInvalid)
