@@ -2,9 +2,10 @@
 
 ``deploy_automation`` upserts, per object, a WorkflowOutboundMessage and then its trigger: a
 record-triggered Flow (what a 2026 org accepts) or, when the org refuses the flow, a
-WorkflowRule (the product page's trigger, still taken by older orgs). ``remove_automation`` undoes it in the order Salesforce requires — deactivate flows, delete
-flows and rules, then delete the messages nobody references any more — best effort, listing what
-is left with the Setup path an admin would use. Both speak through one minimal transport,
+WorkflowRule (the product page's trigger, still taken by older orgs). ``remove_automation``
+undoes it in the order Salesforce requires — deactivate flows, delete flows and rules, then
+delete the messages nobody references any more — best effort, listing what is left with the
+Setup path an admin would use. Both speak through one minimal transport,
 ``post(body) -> (status, body)``, that the REST client provides behind its read-only guard.
 
 Neither raises for Salesforce's answers: per-component refusals and a call-level fault (e.g. an
