@@ -6,6 +6,7 @@
   DELETE /demo/records/{sobject}/{id}         delete a record (recycle bin)
   POST   /demo/purge-deleted {"before": ISO}  empty the delete log before a date
   GET    /demo/automation                     what Metadata automation is deployed
+  POST   /demo/apps                           register a consumer key {"callback_urls": [...]}
   GET    /demo/faults, POST /demo/faults {name: value}   see or set injected faults
   POST   /demo/usage {"used": N}              set the daily API counter
   POST   /demo/expire-sessions                every access token expires now
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import secrets
 from dataclasses import asdict
 from typing import Any
 
@@ -115,6 +117,20 @@ def add_admin_routes(app: web.Application, org: DemoOrg, rng: random.Random) -> 
         org.usage.set_used(used)
         return json_response(200, {"used": org.usage.used, "max": org.usage.daily_limit})
 
+    async def register_app(request: web.Request) -> web.Response:
+        """A new consumer key with its exact callback URLs, as an admin registers an External
+        Client App (docs/real-org.md step 2); no secret, PKCE as the built-in app."""
+        try:
+            urls = (await _json_object(request)).get("callback_urls")
+        except (TypeError, ValueError) as exc:
+            return _error(400, str(exc))
+        if not isinstance(urls, list) or not urls or not all(
+                isinstance(u, str) and u.startswith(("http://", "https://")) for u in urls):
+            return _error(400, "callback_urls must be a list of http(s) URLs")
+        client_id = "3MVG9" + secrets.token_urlsafe(60).replace("-", "A").replace("_", "B")
+        org.apps[client_id] = tuple(urls)
+        return json_response(201, {"client_id": client_id, "callback_urls": urls})
+
     async def expire_sessions(request: web.Request) -> web.Response:
         org.tokens.expire_all_access()
         return json_response(200, {"expired": True})
@@ -146,4 +162,5 @@ def add_admin_routes(app: web.Application, org: DemoOrg, rng: random.Random) -> 
     app.router.add_route("*", "/demo/faults", faults)
     app.router.add_post("/demo/usage", usage)
     app.router.add_post("/demo/expire-sessions", expire_sessions)
+    app.router.add_post("/demo/apps", register_app)
     app.router.add_get("/demo/info", info)

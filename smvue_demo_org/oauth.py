@@ -116,9 +116,12 @@ class _OAuthEndpoints:
 
     def _authorize(self, params: dict[str, str]) -> web.Response:
         """Validate an authorize request; redirect back with a code or show the login page."""
-        check_client(self.org, params.get("client_id", ""), None, secret_required=False)
+        client_id = params.get("client_id", "")
+        check_client(self.org, client_id, None, secret_required=False)
         redirect_uri = params.get("redirect_uri", "")
-        if not is_loopback_callback(redirect_uri):
+        registered = self.org.apps.get(client_id)
+        if not (redirect_uri in registered if registered is not None
+                else is_loopback_callback(redirect_uri)):
             raise OAuthError("redirect_uri_mismatch", "redirect_uri must match configuration")
         state = params.get("state")
         try:
@@ -128,7 +131,7 @@ class _OAuthEndpoints:
             if challenge is not None and (params.get("code_challenge_method", "S256") != "S256"
                                           or not _CHALLENGE.fullmatch(challenge)):
                 raise OAuthError("invalid_request", "invalid code_challenge")
-            pending = {"client_id": self.org.client_id, "redirect_uri": redirect_uri,
+            pending = {"client_id": client_id, "redirect_uri": redirect_uri,
                        "scope": normalize_scope(params.get("scope"))}
             if challenge is not None:
                 pending["code_challenge"] = challenge

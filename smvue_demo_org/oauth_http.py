@@ -79,7 +79,10 @@ def client_credentials(request: web.Request, params: dict[str, str]) -> tuple[st
 
 def check_client(org: DemoOrg, client_id: str, secret: str | None, *,
                  secret_required: bool) -> None:
-    """The consumer key must be the demo app's; its secret too when the app has one."""
+    """The consumer key must be the demo app's or a registered one (POST /demo/apps, which have
+    no secret); the demo app's secret too when it has one."""
+    if client_id and client_id in org.apps:
+        return
     if not client_id or not hmac.compare_digest(client_id.encode(), org.client_id.encode()):
         raise invalid_client_id()
     if org.client_secret is None or (secret is None and not secret_required):

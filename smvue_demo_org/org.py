@@ -38,6 +38,10 @@ class DemoOrg:
     base_url: str = ""  # http://127.0.0.1:PORT, set once the server is bound
     client_id: str = DEMO_CLIENT_ID
     client_secret: str | None = None
+    # Apps an admin registered (POST /demo/apps): consumer key → the exact callback URLs, as
+    # Salesforce keeps them for an External Client App. The built-in demo app accepts any
+    # loopback port on /OauthRedirect.
+    apps: dict[str, tuple[str, ...]] = field(default_factory=dict)
     username: str = DEMO_USERNAME
     password: str = DEMO_PASSWORD
     auto_approve: bool = False

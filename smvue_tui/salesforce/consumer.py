@@ -8,8 +8,9 @@
     login = "production"            # or sandbox, or a My Domain URL (the CLI default)
     redirect_port = 1717            # loopback callback port (must match the app's callback URL)
 
-``SMVUE_SF_CLIENT_ID`` / ``SMVUE_SF_CLIENT_SECRET`` override the file. The demo org always uses
-its built-in consumer key.
+``SMVUE_SF_CLIENT_ID`` / ``SMVUE_SF_CLIENT_SECRET`` override the file. The demo org uses its
+built-in consumer key, unless settings name one (a key registered at the demo org, to rehearse
+docs/real-org.md).
 """
 
 from __future__ import annotations
@@ -92,8 +93,9 @@ def load_settings(config_file: Path | None = None,
 
 def consumer_for(environment: Environment, settings: SalesforceSettings | None = None) -> Consumer:
     """The consumer to log in to ``environment`` with; raises ConsumerNotConfigured if none."""
-    if environment.is_demo:
-        return Consumer(DEMO_CONSUMER_KEY)
+    if environment.is_demo:  # the built-in key, or one registered at the demo org
+        return Consumer(settings.client_id if settings and settings.client_id
+                        else DEMO_CONSUMER_KEY)
     settings = settings or load_settings()
     if not settings.client_id:
         raise ConsumerNotConfigured("no consumer key configured")
