@@ -69,6 +69,10 @@ async def test_lean_org_syncs_and_its_incrementals_send_nothing_it_refuses(make_
 
         report = await _sync(running, db, wire)  # nothing was re-planned: no describe again
         assert report.status == "ok" and wire.refused == []
+        report = await _sync(running, db, wire, "reconcile")  # Id checks, COUNT drift checks
+        assert report.status == "ok" and report.errors == [], report.errors
+        assert wire.refused == [] and _diff(running) == []
+        assert _unknown_fields(running, wire.soql) == []
     finally:
         db.close()
         await wire.aclose()
