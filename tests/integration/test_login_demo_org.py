@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 
@@ -16,12 +15,7 @@ from smvue_tui.salesforce.consumer import consumer_for
 from smvue_tui.salesforce.device import DeviceFlow
 from smvue_tui.salesforce.environments import resolve_environment
 from smvue_tui.salesforce.errors import AuthorizationError
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.integration.cli_support import cli_login, free_port
 
 
 def _env(running):
@@ -37,7 +31,7 @@ def _api_status(running, token: str) -> int:
 async def test_loopback_redirect_login(demo):
     demo.org.auto_approve = True  # a returning user: Salesforce redirects straight back
     environment, consumer = _env(demo)
-    async with LoginFlow(environment, consumer, port=_free_port()) as flow:
+    async with LoginFlow(environment, consumer, port=free_port()) as flow:
         async with httpx.AsyncClient(follow_redirects=True) as browser:
             page = await browser.get(flow.authorization_url)
         assert page.status_code == 200  # the loopback listener's "you can close this tab"
@@ -84,24 +78,8 @@ async def test_device_flow_pending_then_approved(demo):
 
 def test_cli_login_stores_0600_tokens_and_logout_revokes(make_org, smvue_home):
     running = make_org()
-    running.org.auto_approve = True
     env = {**os.environ, "SMVUE_HOME": str(smvue_home)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "smvue_tui", "login", "--env", running.base_url, "--port",
-         str(_free_port()), "--no-browser"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    try:
-        line = ""
-        while "Open this URL to log in:" not in line:
-            line = proc.stdout.readline()
-            assert line, proc.stderr.read()
-        url = line.split("Open this URL to log in:", 1)[1].strip()
-        httpx.get(url, follow_redirects=True)  # "opening" it: approve and redirect back
-        out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0, err
+    _url, out, err = cli_login(running, env, "--port", str(free_port()))
     token_file = smvue_home / "data" / "salesforce-token.json"
     assert token_file.stat().st_mode & 0o777 == 0o600
     stored = __import__("json").loads(token_file.read_text())

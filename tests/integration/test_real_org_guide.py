@@ -8,20 +8,15 @@ config.toml, logs in with `smvue-tui login`, runs `smvue-tui doctor`, then `smvu
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import httpx
 
+from tests.integration.cli_support import cli_login, free_port
+
 GUIDE = Path(__file__).parents[2] / "docs" / "real-org.md"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _cli(env, *args, timeout=120) -> subprocess.CompletedProcess:
@@ -33,7 +28,7 @@ def test_following_the_guide_logs_in_preflights_and_syncs(make_org, smvue_home):
     guide = GUIDE.read_text()
     assert "http://localhost:1717/OauthRedirect" in guide  # what step 2 says to register
     running = make_org()
-    port = _free_port()
+    port = free_port()
     callback = f"http://localhost:{port}/OauthRedirect"
     app = running.admin("POST", "/apps", json={"callback_urls": [callback]})
     assert app.status_code == 201
@@ -45,23 +40,8 @@ def test_following_the_guide_logs_in_preflights_and_syncs(make_org, smvue_home):
     config.write_text(f'[salesforce]\nclient_id = "{client_id}"\nredirect_port = {port}\n')
     env = {**os.environ, "SMVUE_HOME": str(smvue_home)}
 
-    running.org.auto_approve = True
-    login = subprocess.Popen([sys.executable, "-m", "smvue_tui", "login", "--env",
-                              running.base_url, "--no-browser"], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    try:
-        line = ""
-        while "Open this URL to log in:" not in line:
-            line = login.stdout.readline()
-            assert line, login.stderr.read()
-        url = line.split("Open this URL to log in:", 1)[1].strip()
-        assert f"client_id={client_id}" in url
-        httpx.get(url, follow_redirects=True)  # the browser: approve, back to the callback
-        _out, err = login.communicate(timeout=60)
-    finally:
-        if login.poll() is None:
-            login.kill()
-    assert login.returncode == 0, err
+    url, _out, _err = cli_login(running, env)  # the port comes from config.toml
+    assert f"client_id={client_id}" in url
 
     doctor = _cli(env, "doctor")
     assert doctor.returncode == 0, doctor.stdout + doctor.stderr

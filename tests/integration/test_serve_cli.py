@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-
-import httpx
 
 from smvue_tui.salesforce.credentials import credentials_from_token
 from smvue_tui.salesforce.environments import resolve_environment
 from smvue_tui.salesforce.token_store import TokenStore
+from tests.integration.cli_support import cli_login, free_port
 
 
 def test_serve_syncs_and_keeps_running(demo, smvue_home):
@@ -44,32 +42,6 @@ def test_serve_without_login_says_so(smvue_home):
     assert done.returncode == 2 and "smvue-tui login" in done.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _cli_login(running, env) -> None:
-    """`smvue-tui login` as a user would run it: open the URL it prints, approve, come back."""
-    running.org.auto_approve = True
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "smvue_tui", "login", "--env", running.base_url, "--port",
-         str(_free_port()), "--no-browser"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    try:
-        line = ""
-        while "Open this URL to log in:" not in line:
-            line = proc.stdout.readline()
-            assert line, proc.stderr.read()
-        httpx.get(line.split("Open this URL to log in:", 1)[1].strip(), follow_redirects=True)
-        _out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0, err
-
-
 def _serve_until(env, marker: str) -> str:
     proc = subprocess.Popen([sys.executable, "-m", "smvue_tui", "serve"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
@@ -89,7 +61,7 @@ def _configure_webhook(smvue_home, extra: str = "") -> None:
     config = smvue_home / "config" / "config.toml"
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text('[webhook]\npublic_url = "https://hooks.example.org/smvue"\n'
-                      f"port = {_free_port()}\n{extra}")
+                      f"port = {free_port()}\n{extra}")
 
 
 def test_login_then_serve_deploys_the_automation(make_org, smvue_home):
@@ -97,7 +69,7 @@ def test_login_then_serve_deploys_the_automation(make_org, smvue_home):
     with an integrationUser (the logged-in user) and say so in words."""
     running = make_org()
     env = {**os.environ, "SMVUE_HOME": str(smvue_home)}
-    _cli_login(running, env)
+    cli_login(running, env, "--port", str(free_port()))
     _configure_webhook(smvue_home)
     text = _serve_until(env, "change-notification automation")
     assert "listening for change notifications" in text
@@ -114,7 +86,7 @@ def test_login_then_serve_deploys_the_automation(make_org, smvue_home):
 def test_serve_after_a_disconnect_and_a_cli_login_deploys_again(make_org, smvue_home):
     running = make_org()
     env = {**os.environ, "SMVUE_HOME": str(smvue_home)}
-    _cli_login(running, env)
+    cli_login(running, env, "--port", str(free_port()))
     _configure_webhook(smvue_home, 'integration_user = "admin@acme.example"\n')
     from smvue_tui.config import app_paths
     from smvue_tui.store import models as m
@@ -137,7 +109,7 @@ def test_serve_after_a_disconnect_and_a_cli_login_deploys_again(make_org, smvue_
 def test_serve_says_in_words_why_it_did_not_deploy(make_org, smvue_home):
     running = make_org()
     env = {**os.environ, "SMVUE_HOME": str(smvue_home)}
-    _cli_login(running, env)
+    cli_login(running, env, "--port", str(free_port()))
     _configure_webhook(smvue_home, 'integration_user = "not-an-email"\n')
     text = _serve_until(env, "updates come from the scheduled resync")
     assert "integration_user must be a Salesforce username" in text

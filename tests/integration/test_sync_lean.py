@@ -8,34 +8,20 @@ store equal to the org, and no statement it sends — initial or incremental —
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime
 
 from smvue_demo_org.profile import named_profile
 from smvue_tui.store import models as m
 from smvue_tui.store.db import open_store
-from smvue_tui.store.object_spec import Lookbacks
-from smvue_tui.sync.engine import SyncEngine
-from tests.integration.sync_support import client_for, differences
+from tests.integration.sync_run import diff, sync
 from tests.integration.wire_log import WireLog, selected_fields
-
-LOOKBACKS = Lookbacks()
 
 
 async def _sync(running, db, wire, kind="incremental"):
-    async with client_for(running, transport=wire) as client:
-        engine = SyncEngine(client, db, lookbacks=LOOKBACKS)
-        try:
-            return await engine.run(kind)
-        finally:
-            engine.close()
+    return await sync(running, db, kind, client_options={"transport": wire})
 
 
 def _diff(running):
-    conn = running.org.store.reader()
-    try:
-        return differences(conn, LOOKBACKS, datetime.now(UTC).date())
-    finally:
-        conn.close()
+    return diff(running)
 
 
 def _unknown_fields(running, statements):
