@@ -56,8 +56,9 @@ READ_ONLY_NOTE = ("SMVue reads your Salesforce records read-only and never modif
                   "Opportunities, Accounts, Contacts, or Activities.")
 AUTOMATION_TITLE = "Webhook Metadata — the one write SMVue performs"
 AUTOMATION_LINES = (
-    "A Workflow Rule plus an Outbound Message that notifies SMVue when records change "
-    "(metadata only — no Apex code)",
+    # The product page says Workflow Rule; orgs take no new ones since Winter '23 (issue 12).
+    "A record-triggered Flow (a Workflow Rule in older orgs) plus an Outbound Message that "
+    "notifies SMVue when records change (metadata only — no Apex code)",
     "This is configuration, not your business data",
     "On disconnect SMVue attempts to remove it (best-effort); you or an admin can also "
     "remove it in Salesforce Setup",
