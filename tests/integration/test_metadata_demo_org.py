@@ -1,5 +1,5 @@
 """The change-notification automation deployed and removed through the real client against a
-demo org — the Workflow Rule, the Flow fallback, idempotent re-deploys, refused deletes, an expired
+demo org — the Flow, the Workflow Rule fallback, idempotent re-deploys, refused deletes, an expired
 session mid-deploy — and one Outbound Message delivered end to end over loopback."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from smvue_tui.salesforce.metadata import SETUP_PATHS
 from smvue_tui.salesforce.outbound import ACK_BODY, org_ids_match
 from tests.integration.metadata_support import Automation, outbound_listener
 from tests.integration.sync_support import client_for
+from tests.unit.salesforce.wsdl_schema import envelope_errors
 
 OM, RULE, FLOW = "WorkflowOutboundMessage", "WorkflowRule", "Flow"
 ENDPOINT = "https://hooks.example.org/smvue/outbound"
@@ -154,3 +155,32 @@ async def test_record_change_delivers_an_outbound_message_over_loopback(make_org
 def report_action_id(running) -> str:
     """The deployed WorkflowOutboundMessage's id: the ActionId every notification carries."""
     return running.admin("GET", "/automation").json()[OM][0]["id"]
+
+
+@pytest.mark.parametrize(("trigger", "refuse_rules"),
+                         [("rule", False), ("flow", False), ("auto", True)])
+async def test_the_demo_orgs_answers_are_valid_against_salesforces_wsdl(make_org, trigger,
+                                                                         refuse_rules):
+    """Requests the app sends and every answer the demo org gives them — refusals included —
+    held to Salesforce's own Metadata WSDL (shipped in simple-salesforce)."""
+    running = make_org(size=SIZE, profile=OrgProfile(refuse_workflow_rules=refuse_rules))
+    exchanged: list[tuple[bytes, bytes]] = []
+    async with client_for(running) as client:
+
+        async def recording_post(body: bytes) -> tuple[int, bytes]:
+            status, answer = await client.post_metadata_soap(body)
+            exchanged.append((body, answer))
+            return status, answer
+
+        automation = Automation(client, running, post=recording_post)
+        deployed = await automation.deploy(["Opportunity", "Account"], ENDPOINT,
+                                           trigger=trigger)
+        again = await automation.deploy(["Opportunity"], ENDPOINT, trigger=trigger)
+        refused = await automation.deploy(["Contact"], ENDPOINT, trigger="rule")
+        removal = await automation.remove(deployed)
+    assert deployed.ok and again.ok and removal.ok
+    assert refused.ok is not refuse_rules  # the refusal's answer is checked below too
+    assert len(exchanged) >= 5
+    for request, answer in exchanged:
+        assert envelope_errors(request) == [], request[:200]
+        assert envelope_errors(answer) == [], answer[:300]
