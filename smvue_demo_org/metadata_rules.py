@@ -136,8 +136,14 @@ def validate_outbound(org: DemoOrg, full_name: str, body: Body) -> list[ResultEr
     problem = endpoint_error(url) if url else "Required field is missing: endpointUrl"
     if problem:
         errors.append(_err("FIELD_INTEGRITY_EXCEPTION", problem, "endpointUrl"))
-    if not one(body, "integrationUser"):
+    user = one(body, "integrationUser")
+    if not user:
         errors.append(_required("integrationUser", "Give the username the message is sent as"))
+    elif not org.store.is_active_username(user):
+        # Salesforce sends as an active user of the org; an unknown name is refused.
+        errors.append(_err("FIELD_INTEGRITY_EXCEPTION",
+                           f"integrationUser: no active user with username {user[:80]}",
+                           "integrationUser"))
     fields = [f.strip() for f in body.get("fields") or [] if isinstance(f, str)]
     obj = org.catalog.get(sobject)
     if not fields:

@@ -196,6 +196,12 @@ class OrgStore:
         rows = self._rows(f'SELECT * FROM "{obj.name}" WHERE Id = ?', (record_id,))
         return dict(rows[0]) if rows else None
 
+    def is_active_username(self, username: str) -> bool:
+        """An active user of this org logs in as ``username`` (case-insensitive, as Salesforce
+        matches usernames)."""
+        return bool(self._rows('SELECT Id FROM "User" WHERE lower(Username) = lower(?) '
+                               "AND IsActive = 1 AND IsDeleted = 0", (username,)))
+
     def select(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """Rows of a read-only SQL query on the current data (for the activity simulator)."""
         return [dict(r) for r in self._rows(sql, params)]

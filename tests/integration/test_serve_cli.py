@@ -87,7 +87,10 @@ def test_serve_after_a_disconnect_and_a_cli_login_deploys_again(make_org, smvue_
     running = make_org()
     env = {**os.environ, "SMVUE_HOME": str(smvue_home)}
     cli_login(running, env, "--port", str(free_port()))
-    _configure_webhook(smvue_home, 'integration_user = "admin@acme.example"\n')
+    integration = running.api().get("/query", params={"q": (
+        "SELECT Username FROM User WHERE IsActive = true AND Username != "
+        f"'{running.org.username}' LIMIT 1")}).json()["records"][0]["Username"]
+    _configure_webhook(smvue_home, f'integration_user = "{integration}"\n')
     from smvue_tui.config import app_paths
     from smvue_tui.store import models as m
     from smvue_tui.store.db import open_store
@@ -103,7 +106,7 @@ def test_serve_after_a_disconnect_and_a_cli_login_deploys_again(make_org, smvue_
     text = _serve_until(env, "change-notification automation")
     assert "change-notification automation deployed" in text, text
     messages = running.admin("GET", "/automation").json()["WorkflowOutboundMessage"]
-    assert {u for om in messages for u in om["body"]["integrationUser"]} == {"admin@acme.example"}
+    assert {u for om in messages for u in om["body"]["integrationUser"]} == {integration}
 
 
 def test_serve_says_in_words_why_it_did_not_deploy(make_org, smvue_home):

@@ -17,7 +17,7 @@ from aiohttp import web
 
 from smvue_demo_org.ids import make_id
 from smvue_demo_org.metadata_api import add_metadata_routes
-from smvue_demo_org.org import DemoOrg
+from smvue_demo_org.org import DEMO_USERNAME, DemoOrg
 from smvue_demo_org.profile import OrgProfile
 from smvue_demo_org.schema import build_catalog
 
@@ -44,6 +44,9 @@ class FakeStore:
 
     def add_listener(self, fn: Callable[[Change], None]) -> None:
         self._listeners.append(fn)
+
+    def is_active_username(self, username: str) -> bool:
+        return username.lower() == DEMO_USERNAME
 
     def get(self, sobject: str, id_: str) -> dict[str, Any] | None:
         row = self.rows.get((sobject, id_))
@@ -118,7 +121,7 @@ def om_xml(full_name: str = "Opportunity.PipelinePulse_OM",
     return (f'<metadata xsi:type="WorkflowOutboundMessage"><fullName>{full_name}</fullName>'
             "<apiVersion>66.0</apiVersion><description>Pushes changes</description>"
             f"{endpoint_xml}{field_xml}<includeSessionId>false</includeSessionId>"
-            "<integrationUser>integration@acme.example</integrationUser>"
+            "<integrationUser>manager@demo.smvue.local</integrationUser>"  # the demo user
             f"<name>{full_name.partition('.')[2]}</name><protected>false</protected>"
             "<useDeadLetterQueue>false</useDeadLetterQueue></metadata>")
 

@@ -178,6 +178,10 @@ async def test_outbound_message_validation_errors_are_clear() -> None:
             (om_xml("Opportunity.Ftp_Url", endpoint="ftp://x.example/"), "http", "endpointUrl"),
             (om_xml("Opportunity.Bad_Field", fields=("Id", "Nope__c")), "Nope__c", "fields"),
             (om_xml("Widget__c.Some_OM"), "Widget__c", "fullName"),
+            # Salesforce sends as an active user of the org: an unknown username is refused.
+            (om_xml("Opportunity.Stranger").replace("manager@demo.smvue.local",
+                                                    "nobody@elsewhere.example"),
+             "no active user", "integrationUser"),
         ]
         answers = results(await soap(client, create(*(xml for xml, _, _ in cases))))
         for (_, words, field), res in zip(cases, answers, strict=True):
