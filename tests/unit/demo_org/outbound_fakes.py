@@ -78,7 +78,8 @@ def deploy(org: DemoOrg, endpoint: str, *, fields: tuple[str, ...] = ("Id", "Sta
     reg = org.automation = org.automation or AutomationRegistry()
     om, _ = reg.put(OUTBOUND, f"{sobject}.Pulse_OM", {
         "apiVersion": ["66.0"], "endpointUrl": [endpoint], "fields": list(fields),
-        "includeSessionId": ["false"], "integrationUser": ["manager@demo.smvue.local"], "name": ["Pulse"]})
+        "includeSessionId": ["false"], "integrationUser": ["manager@demo.smvue.local"],
+        "name": ["Pulse"]})
     if trigger == "rule":
         reg.put(RULE, f"{sobject}.Pulse_Rule", {
             "actions": [{"name": ["Pulse_OM"], "type": ["OutboundMessage"]}],
