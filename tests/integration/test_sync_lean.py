@@ -10,9 +10,11 @@ from __future__ import annotations
 import dataclasses
 
 from smvue_demo_org.profile import named_profile
+from smvue_tui.salesforce.preflight import run_preflight
 from smvue_tui.store import models as m
 from smvue_tui.store.db import open_store
 from tests.integration.sync_run import diff, sync
+from tests.integration.sync_support import client_for
 from tests.integration.wire_log import WireLog, selected_fields
 
 
@@ -59,6 +61,18 @@ async def test_lean_org_syncs_and_its_incrementals_send_nothing_it_refuses(make_
         assert report.status == "ok" and report.errors == [], report.errors
         assert wire.refused == [] and _diff(running) == []
         assert _unknown_fields(running, wire.soql) == []
+
+        # A change notification's fetch by id, and the Connect screen's preflight.
+        deal = m.Opportunity.select().first()
+        running.admin("PATCH", f"/records/Opportunity/{deal.id}", json={"Amount": 123456.0})
+        m.ChangeNotification.create(notification_id="04l000000000001AAA",
+                                    sobject="Opportunity", record_id=deal.id)
+        report = await _sync(running, db, wire, "webhook")
+        assert report.status == "ok" and wire.refused == []
+        assert m.Opportunity.get_by_id(deal.id).amount == 123456.0
+        async with client_for(running, transport=wire) as client:
+            assert (await run_preflight(client)).ok
+        assert wire.refused == [] and _unknown_fields(running, wire.soql) == []
     finally:
         db.close()
         await wire.aclose()

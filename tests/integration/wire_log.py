@@ -2,8 +2,9 @@
 
 A transport wrapped around the real one (the client talks to the demo org over loopback as
 usual); tests read ``soql`` (each statement sent: query, queryAll, inside /composite) and
-``refused`` (a SOQL statement answered ≥ 400, alone or as a composite part). Describes of
-objects the org lacks answer NOT_FOUND by design (sync/fields.py) and are not counted.
+``refused`` (a request answered ≥ 400, alone or as a composite part: a SOQL statement, a
+record fetch by id with its field list…). Describes of objects the org lacks answer NOT_FOUND
+by design (sync/fields.py) and are not counted.
 """
 
 from __future__ import annotations
@@ -36,13 +37,15 @@ class WireLog(httpx.AsyncBaseTransport):
         self.urls += list(parts.values())
         response = await self._inner.handle_async_request(request)
         body = await response.aread()
-        if response.status_code >= 400 and statements.get(""):
-            self.refused.append((statements[""], body[:300]))
+        counted = {ref: statements[ref] or url for ref, url in parts.items()
+                   if not urlsplit(url).path.endswith("/describe")}
+        if response.status_code >= 400 and "" in counted:
+            self.refused.append((counted[""], body[:300]))
         elif request.url.path.endswith("/composite") and response.status_code < 400:
             for part in json.loads(body).get("compositeResponse", []):
-                soql = statements.get(part.get("referenceId", ""))
-                if soql and part.get("httpStatusCode", 200) >= 400:
-                    self.refused.append((soql, part.get("body")))
+                what = counted.get(part.get("referenceId", ""))
+                if what and part.get("httpStatusCode", 200) >= 400:
+                    self.refused.append((what, part.get("body")))
         headers = [(k, v) for k, v in response.headers.items()
                    if k.lower() not in ("content-encoding", "content-length")]  # body decoded
         return httpx.Response(response.status_code, headers=headers, content=body,
