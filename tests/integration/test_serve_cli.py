@@ -96,7 +96,7 @@ def test_serve_after_a_disconnect_and_a_cli_login_deploys_again(make_org, smvue_
     from smvue_tui.store.db import open_store
 
     org_id = TokenStore().load().org_id
-    db = open_store(app_paths().database)
+    db = open_store(app_paths().for_org(org_id).database)  # the org's own store (issue 17)
     try:  # what the TUI's Disconnect leaves behind
         m.Connection.create(org_id=org_id, environment="demo", login_url=running.base_url,
                             instance_url=running.base_url, username="someone@else.example",
