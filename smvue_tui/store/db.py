@@ -43,9 +43,15 @@ def _v3_plan_capabilities(db: SqliteDatabase) -> None:
                        "DEFAULT ''")
 
 
+def _v4_deal_change_log(db: SqliteDatabase) -> None:
+    """The deal change log (models.DealChange); a store made at v1 by this code has it already."""
+    db.create_tables([models.DealChange], safe=True)
+
+
 # Index i holds the migration from version i to i + 1. Append only; never edit a shipped one.
 MIGRATIONS: list[Callable[[SqliteDatabase], None]] = [_v1_initial, _v2_drop_modstamp_indexes,
-                                                       _v3_plan_capabilities]
+                                                      _v3_plan_capabilities,
+                                                      _v4_deal_change_log]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -352,8 +352,23 @@ class ActionItem(BaseModel):
     created_at = TextField(default=lambda: utcnow().isoformat())
 
 
+class DealChange(BaseModel):
+    """One new version of a deal the sync stored over an older one, and what it changed.
+
+    The store's own change log (``store/changelog.py``): written with the page that brought the
+    version, only when a tracked field differs, never deleted by sync, resync or reconnect. It is
+    how the inspection sees changes in orgs without OpportunityHistory, and owner changes in all.
+    """
+
+    id = AutoField()
+    opportunity_id = CharField(max_length=18, index=True)
+    changed_at = TextField(index=True)  # the new version's LastModifiedDate (else SystemModstamp)
+    seen_at = TextField()  # when the sync stored it
+    changes = TextField()  # JSON {Salesforce field: [old, new]}
+
+
 OWN = [Connection, TeamMember, StageOverride, PipelineSetting, CustomFieldMapping, SyncCursor,
-       ObjectPlan, SyncRun, ChangeNotification, DeployedAutomation, Note, ActionItem]
+       ObjectPlan, SyncRun, ChangeNotification, DeployedAutomation, Note, ActionItem, DealChange]
 ALL_MODELS = MIRRORS + OWN
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from peewee import CharField, Database, TextField
 
 from smvue_tui.store import models as m
+from smvue_tui.store.changelog import record_deal_changes
 from smvue_tui.store.object_spec import ObjectSpec
 
 _AS_IS = (CharField, TextField)
@@ -119,9 +120,11 @@ def upsert_values(spec: ObjectSpec, attrs: tuple[str, ...],
                   values: Sequence[tuple[Any, ...]]) -> None:
     """``upsert_rows`` for rows given as value tuples in ``attrs`` order, as JSON decoded
     them: SQLite's column affinities store JSON's numbers, strings and booleans as peewee
-    would (call inside a transaction)."""
+    would (call inside a transaction). Deals that change log their changes (changelog.py)."""
     if values:
         sql, _ = _upsert_sql(spec.model, attrs)
+        if spec.model is m.Opportunity:  # before the upsert: the log compares with the stored
+            record_deal_changes(attrs, values)
         spec.model._meta.database.cursor().executemany(sql, values)
 
 
