@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo-org": ("smvue_tui.cli.demo_org", "run a local demo Salesforce org on 127.0.0.1"),
     "doctor": ("smvue_tui.cli.doctor", "check the stored login against the org (preflight)"),
     "forget": ("smvue_tui.cli.orgs", "delete one org's store from this machine"),
+    "inspect": ("smvue_tui.cli.inspect", "what changed, forecast, risk flags, figures per rep"),
     "login": ("smvue_tui.cli.login", "log in to Salesforce and store the tokens"),
     "logout": ("smvue_tui.cli.login", "revoke and forget the stored tokens"),
     "orgs": ("smvue_tui.cli.orgs", "list the org stores on this machine"),

@@ -282,6 +282,11 @@ def summarize(flt: DealFilter) -> Summary:
         currencies=currencies)
 
 
+def owner_names() -> dict[str, str]:
+    """SF user Id → name: the team's name for the person where mapped, else Salesforce's."""
+    return _owner_names()
+
+
 def _owner_names() -> dict[str, str]:
     team = {t.sf_user_id: t.name for t in m.TeamMember.select().where(
         m.TeamMember.sf_user_id.is_null(False))}

@@ -21,7 +21,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("smvue_tui", "smvue_tui.config"),  # foundation: version, paths, TOML
     ("smvue_tui.salesforce",),  # the only code that speaks to Salesforce
     ("smvue_tui.store",),  # the local store: models, writer, pipeline math
-    ("smvue_tui.sync",),  # plans, pages and checkpoints reads into the store
+    # the sync plans, pages and checkpoints reads into the store; the inspection reads it
+    ("smvue_tui.sync", "smvue_tui.inspection"),
     ("smvue_tui.services",),  # what runs while connected: connection, live updates, automation
     ("smvue_tui.tui",),  # the Textual app, screens, widgets
     ("smvue_tui.cli", "smvue_tui.__main__"),  # the commands

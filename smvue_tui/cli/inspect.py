@@ -1,0 +1,127 @@
+"""``smvue-tui inspect``: what changed, forecast categories, risk flags and per-rep figures, from
+the local store (no Salesforce call), for scripts and cron.
+
+    smvue-tui inspect [--since 7d | --period this-quarter] [--rep NAME] [--json]
+
+Exit codes: 0 ok, 1 bad input (a clear message on stderr), 2 no local store yet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tomllib
+from typing import Any, TextIO
+
+from smvue_tui.config import app_paths
+from smvue_tui.inspection.periods import PERIODS
+
+EXIT_OK, EXIT_BAD_INPUT, EXIT_NO_STORE = 0, 1, 2
+KIND_LABELS = {"new": "new", "won": "won", "lost": "lost", "moved_in": "moved into the quarter",
+               "moved_out": "moved out of the quarter", "pushed": "close date pushed",
+               "pulled_in": "close date pulled in", "amount_up": "amount up",
+               "amount_down": "amount down", "stage_forward": "stage forward",
+               "stage_back": "stage back", "owner_changed": "owner changed"}
+
+
+def configure(parser: argparse.ArgumentParser, command: str) -> None:
+    span = parser.add_mutually_exclusive_group()
+    span.add_argument("--since", metavar="SPAN",
+                      help="changes in the last SPAN (7d, 24h, 2w) or since a date "
+                           "(2026-11-01); default 7d")
+    span.add_argument("--period", metavar="NAME",
+                      help=f"changes in a named period: {', '.join(PERIODS)}")
+    parser.add_argument("--rep", metavar="NAME", help="one deal owner (a part of the name will do)")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+def _config(path: Any) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path} is not valid TOML ({exc})") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    paths = app_paths()
+    if not paths.database.exists():
+        print("error: no local store yet — run `smvue-tui sync` (or open the app) first",
+              file=sys.stderr)
+        return EXIT_NO_STORE
+    from smvue_tui.inspection.report import inspect
+    from smvue_tui.store.db import open_store
+
+    db = open_store(paths.database)
+    try:
+        report = inspect(_config(paths.config_file), since=args.since, period=args.period,
+                         rep=args.rep)
+    except (ValueError, LookupError) as exc:  # our own errors, worded for the user
+        print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    finally:
+        db.close()
+    if args.json:
+        json.dump(report, sys.stdout, indent=2, sort_keys=True)
+        print()
+    else:
+        render_text(report, sys.stdout)
+    return EXIT_OK
+
+
+def _money(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.0f}"
+
+
+def render_text(report: dict[str, Any], out: TextIO) -> None:
+    """A plain summary for a terminal or a cron mail."""
+    w, src = report["window"], report["sources"]
+    rep = f" — {report['rep']['name']}" if report["rep"] else ""
+    print(f"Pipeline inspection, {w['label']} ({w['start'][:16]} → {w['end'][:16]} UTC){rep}",
+          file=out)
+    source = ("OpportunityHistory + change log" if src["opportunity_history"]
+              else "change log only (no OpportunityHistory)")
+    print(f"  from {source}" + ("" if src["complete"] else
+                                "; the change log began after the window's start"), file=out)
+    ch = report["changes"]
+    print("\nChanges", file=out)
+    for kind, cell in ch["totals"].items():
+        if cell["count"]:
+            print(f"  {KIND_LABELS[kind]:<26} {cell['count']:>6}  {_money(cell['amount']):>14}",
+                  file=out)
+    if not ch["deals"]:
+        print("  none", file=out)
+    wf = ch["waterfall"]
+    print(f"\nThis quarter's open pipeline: {_money(wf['start'])} → {_money(wf['end'])} "
+          f"(new {_money(wf['new'])}, moved in {_money(wf['moved_in'])}, moved out "
+          f"{_money(wf['moved_out'])}, won {_money(wf['won'])}, lost {_money(wf['lost'])}, "
+          f"changed {_money(wf['changed'])})", file=out)
+    for deal in ch["deals"][:15]:
+        then, now = deal["then"] or {}, deal["now"]
+        print(f"  {deal['name'][:34]:<34} {deal['owner'] or '':<18} "
+              f"{', '.join(KIND_LABELS[k] for k in deal['kinds'])}"
+              f"  {_money(then.get('amount'))} → {_money(now['amount'])}", file=out)
+    if len(ch["deals"]) > 15:
+        print(f"  … and {len(ch['deals']) - 15} more (--json for all)", file=out)
+    print("\nForecast (this quarter / next quarter)", file=out)
+    this, nxt = report["forecast"]["this_quarter"], report["forecast"]["next_quarter"]
+    for cat, cell in this["total"].items():
+        print(f"  {cat:<10} {_money(cell['amount']):>14} / "
+              f"{_money(nxt['total'][cat]['amount']):>14}", file=out)
+    fl = report["flags"]
+    print(f"\nAt risk: {len(fl['deals'])} open deals flagged", file=out)
+    for deal in fl["deals"][:10]:
+        print(f"  {deal['name'][:34]:<34} {_money(deal['amount']):>12}  "
+              f"{'; '.join(f['reason'] for f in deal['flags'])}", file=out)
+    print("\nReps", file=out)
+    print(f"  {'name':<22} {'open':>12} {'weighted':>12} {'win rate':>8} {'cycle':>6} "
+          f"{'acts 14d':>8} {'flagged':>7}", file=out)
+    for r in report["reps"]:
+        rate = "—" if r["win_rate_12m"] is None else f"{r['win_rate_12m']:.0%}"
+        cycle = "—" if r["avg_cycle_days_12m"] is None else f"{r['avg_cycle_days_12m']:.0f}d"
+        print(f"  {r['name'][:22]:<22} {_money(r['open_amount']):>12} "
+              f"{_money(r['weighted']):>12} {rate:>8} {cycle:>6} {r['activities_14d']:>8} "
+              f"{r['flagged_deals']:>7}", file=out)

@@ -1,0 +1,119 @@
+"""The whole inspection as one plain dict: what ``smvue-tui inspect --json`` prints and the
+inspection screen shows. The keys are documented in the README (Inspection → JSON).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from smvue_tui.inspection import forecast as fc
+from smvue_tui.inspection.changes import Changes, DealChangeRow, Tally, changes
+from smvue_tui.inspection.flags import RULES, flags
+from smvue_tui.inspection.history import DealState, load_deals, sources, stage_info
+from smvue_tui.inspection.periods import close_periods, window
+from smvue_tui.inspection.reps import find_rep, owner_names, rep_figures
+from smvue_tui.inspection.settings import inspection_settings
+
+
+def _state(state: DealState | None) -> dict[str, Any] | None:
+    if state is None:
+        return None
+    return {"stage": state.stage, "amount": state.amount, "close_date": state.close_date,
+            "owner_id": state.owner_id, "forecast_category": state.forecast,
+            "is_closed": state.is_closed, "is_won": state.is_won}
+
+
+def _deal_row(row: DealChangeRow, names: dict[str, str]) -> dict[str, Any]:
+    now = row.deal.now
+    return {"id": row.deal.id, "name": row.deal.name, "owner_id": now.owner_id,
+            "owner": names.get(now.owner_id or "", now.owner_id),
+            "currency": row.deal.currency, "kinds": row.kinds,
+            "then": _state(row.then), "now": _state(now)}
+
+
+def _tally(t: Tally, key: str) -> dict[str, Any]:
+    return {key: t.key, "name": t.label, "counts": t.counts, "amount_then": t.amount_then,
+            "amount_now": t.amount_now}
+
+
+def _changes(found: Changes, names: dict[str, str]) -> dict[str, Any]:
+    return {"totals": found.totals,
+            "deals": [_deal_row(r, names) for r in found.deals],
+            "by_rep": [_tally(t, "owner_id") for t in found.by_rep],
+            "by_stage": [_tally(t, "stage") for t in found.by_stage],
+            "waterfall": found.waterfall}
+
+
+def inspect(config: dict[str, Any], *, since: str | None = None, period: str | None = None,
+            rep: str | None = None, now: datetime | None = None) -> dict[str, Any]:
+    """The inspection of the bound store. Raises SettingsError, PeriodError or RepNotFound
+    (ValueError/LookupError with a message for the user) on bad input."""
+    now = now or datetime.now(UTC)
+    settings = inspection_settings(config)
+    win = window(since, period, now)
+    rep_id = find_rep(rep) if rep else None
+    src = sources()
+    stages = stage_info()
+    names = owner_names()
+    this_q, next_q = close_periods(now.date())
+    found = changes(win, this_q, src, stages, names, rep_id)
+    flagged = flags(src, settings, stages, now, rep_id)
+    forecasts = {p.name: (p, fc.forecast(p, rep_id)) for p in (this_q, next_q)}
+    figures = rep_figures(now.date(), rep_id)
+
+    flag_deals = load_deals(flagged)
+    flag_rows = sorted((
+        {"id": d, "name": flag_deals[d].name, "owner_id": flag_deals[d].now.owner_id,
+         "owner": names.get(flag_deals[d].now.owner_id or "", flag_deals[d].now.owner_id),
+         "stage": flag_deals[d].now.stage, "amount": flag_deals[d].now.amount,
+         "close_date": flag_deals[d].now.close_date,
+         "flags": [{"rule": f.rule, "reason": f.reason} for f in fl]}
+        for d, fl in flagged.items() if d in flag_deals),
+        key=lambda r: (-len(r["flags"]), -(r["amount"] or 0), r["id"]))
+    flag_counts = {rule: sum(1 for fl in flagged.values() for f in fl if f.rule == rule)
+                   for rule in RULES}
+
+    per_rep_flagged: dict[str, int] = {}
+    for row in flag_rows:
+        per_rep_flagged[row["owner_id"] or ""] = per_rep_flagged.get(row["owner_id"] or "", 0) + 1
+    moved: dict[str, dict[str, dict[str, float]]] = {}
+    for row in found.deals:
+        for kind in ("won", "lost"):
+            if kind in row.kinds:
+                cell = moved.setdefault(row.deal.now.owner_id or "", {}).setdefault(
+                    kind, {"count": 0, "amount": 0.0})
+                cell["count"] += 1
+                cell["amount"] += row.deal.now.amount or 0.0
+    reps = []
+    for owner, f in sorted(figures.items(), key=lambda kv: kv[1].name.lower()):
+        reps.append({
+            "owner_id": owner, "name": f.name, "open_count": f.open_count,
+            "open_amount": f.open_amount, "weighted": f.weighted,
+            "forecast": {name: rollups.get(owner, fc.empty())
+                         for name, (_, rollups) in forecasts.items()},
+            "won_in_period": moved.get(owner, {}).get("won", {"count": 0, "amount": 0.0}),
+            "lost_in_period": moved.get(owner, {}).get("lost", {"count": 0, "amount": 0.0}),
+            "won_12m": f.won_12m, "lost_12m": f.lost_12m, "won_amount_12m": f.won_amount_12m,
+            "win_rate_12m": f.win_rate_12m, "avg_cycle_days_12m": f.avg_cycle_days_12m,
+            "activities_14d": f.activities_14d, "flagged_deals": per_rep_flagged.get(owner, 0)})
+
+    complete = bool(src.log_since and src.log_since <= win.start.isoformat())
+    return {
+        "generated_at": now.isoformat(),
+        "window": {"label": win.label, "start": win.start.isoformat(),
+                   "end": win.end.isoformat()},
+        "close_period": {"name": this_q.name, "first": this_q.first.isoformat(),
+                         "last": this_q.last.isoformat()},
+        "rep": {"owner_id": rep_id, "name": names.get(rep_id, rep_id)} if rep_id else None,
+        "sources": {"opportunity_history": src.history,
+                    "history_fields": list(src.history_fields),
+                    "change_log_since": src.log_since, "complete": complete},
+        "changes": _changes(found, names),
+        "forecast": {name: {"first": p.first.isoformat(), "last": p.last.isoformat(),
+                            "total": fc.total(rollups),
+                            "by_rep": rollups}
+                     for name, (p, rollups) in forecasts.items()},
+        "flags": {"settings": settings.__dict__, "counts": flag_counts, "deals": flag_rows},
+        "reps": reps,
+    }
