@@ -191,8 +191,9 @@ def _recent(src: Sources, settings: InspectionSettings, now: datetime, rep: str 
     by_deal = steps(sorted(deals), src)
     found: dict[str, list[Flag]] = defaultdict(list)
     for deal_id, deal in deals.items():
-        # A deal younger than the window is compared with how it was created.
-        then = state_at(deal, by_deal.get(deal_id, []), max(stamp, deal.created), stages)
+        # A deal younger than the window is compared with how it was created (all steps undone).
+        then = state_at(deal, by_deal.get(deal_id, []), stamp if deal.created <= stamp else "",
+                        stages)
         before, after = then.amount or 0.0, deal.now.amount or 0.0
         pct = settings.amount_drop_percent
         if pct and before > 0 and after < before and (before - after) * 100 / before >= pct:

@@ -1,0 +1,52 @@
+"""`smvue-tui inspect` on bad input: a clear message and exit 1, never a traceback."""
+
+from __future__ import annotations
+
+import pytest
+
+from smvue_tui.cli.main import main
+from smvue_tui.config import app_paths
+from smvue_tui.store.db import open_store
+
+
+@pytest.fixture
+def store():
+    db = open_store(app_paths().database)
+    yield db
+    db.close()
+
+
+def test_no_store_yet(capsys):
+    assert main(["inspect"]) == 2
+    assert "no local store yet" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--since", "yesterday"], "--since must be a span like 7d"),
+    (["--since", "2999-01-01"], "is in the future"),
+    (["--period", "this-decade"], "--period must be one of"),
+    (["--rep", "Nobody At All"], "no deal owner is called 'Nobody At All'"),
+])
+def test_bad_arguments(store, capsys, args, message):
+    assert main(["inspect", *args]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("config, message", [
+    ("[inspection]\npushed_times = 'three'\n", "[inspection] pushed_times must be a number"),
+    ("[inspection]\npushd_times = 3\n", "[inspection] has unknown setting(s): pushd_times"),
+    ("[inspection\n", "is not valid TOML"),
+])
+def test_bad_config(store, capsys, config, message):
+    path = app_paths().config_file
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(config)
+    assert main(["inspect", "--json"]) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_an_empty_store_inspects_to_nothing(store, capsys):
+    assert main(["inspect"]) == 0
+    out = capsys.readouterr().out
+    assert "Pipeline inspection, last 7d" in out and "At risk: 0 open deals flagged" in out
