@@ -16,11 +16,9 @@ from smvue_tui.inspection.history import (
     Deal,
     DealState,
     P,
-    Sources,
+    Past,
     db,
-    load_deals,
     state_at,
-    steps,
     table,
     touched_since,
 )
@@ -137,14 +135,13 @@ def _waterfall(rows: list[DealChangeRow], period: ClosePeriod,
     return {"start": end - sum(steps_.values()), **steps_, "end": end}
 
 
-def changes(win: Window, period: ClosePeriod, src: Sources,
-            stages: dict[str, tuple[int, bool, bool]], owner_names: dict[str, str],
+def changes(win: Window, period: ClosePeriod, past: Past, owner_names: dict[str, str],
             rep: str | None = None) -> Changes:
     """Every deal that changed within ``win`` (only ``rep``'s, then or now, when given)."""
-    stamp = win.stamp
-    ids = sorted(touched_since(stamp, src))
-    deals = load_deals(ids)
-    by_deal = steps(ids, src)
+    stamp, stages = win.stamp, past.stages
+    ids = sorted(touched_since(stamp, past.src))
+    deals = past.deals(ids)
+    by_deal = past.steps(ids)
     rows = []
     for deal_id in ids:
         deal = deals[deal_id]

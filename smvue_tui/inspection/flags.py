@@ -17,12 +17,11 @@ from typing import Any
 
 from smvue_tui.inspection.history import (
     P,
+    Past,
     Sources,
     db,
-    load_deals,
     log_steps,
     state_at,
-    steps,
     table,
     touched_since,
 )
@@ -99,13 +98,13 @@ def _dates(seq: list[str]) -> str:
     return " → ".join(d[5:10] if len(years) == 1 else d[:10] for d in seq)
 
 
-def _pushes(src: Sources, times: int, rep: str | None) -> dict[str, str]:
+def _pushes(past: Past, times: int, rep: str | None) -> dict[str, str]:
     """Open deals whose close date moved later at least ``times`` times (all of their history,
     or all the change log saw)."""
     where, args = _open_where(rep)
     open_ids = [r[0] for r in db().execute_sql(
         f'SELECT o."Id" FROM {table(m.Opportunity)} o WHERE {where}', args)]
-    if "CloseDate" in src.history_fields:
+    if "CloseDate" in past.src.history_fields:
         sql = (f'SELECT deal FROM (SELECT "_ParentId" AS deal, "CloseDate" AS d, LAG("CloseDate") '
                f'OVER (PARTITION BY "_ParentId" ORDER BY "CreatedDate", "Id") AS prev '
                f'FROM {table(m.StageHistory)} WHERE "_sobject" = \'OpportunityHistory\') '
@@ -117,7 +116,7 @@ def _pushes(src: Sources, times: int, rep: str | None) -> dict[str, str]:
                f'HAVING COUNT(*) >= {P()}')
     candidates = sorted({r[0] for r in db().execute_sql(sql, [times])} & set(open_ids))
     found = {}
-    for deal, deal_steps in steps(candidates, src).items():
+    for deal, deal_steps in past.steps(candidates).items():
         moves = [s for s in deal_steps if s.field == "CloseDate" and s.old and s.new]
         pushed = sum(1 for s in moves if s.new > s.old)
         if pushed >= times:
@@ -182,13 +181,13 @@ def _stage_age(src: Sources, factor: float, minimum: int, now: datetime,
     return found
 
 
-def _recent(src: Sources, settings: InspectionSettings, now: datetime, rep: str | None,
-            stages: dict[str, tuple[int, bool, bool]]) -> dict[str, list[Flag]]:
+def _recent(past: Past, settings: InspectionSettings, now: datetime,
+            rep: str | None) -> dict[str, list[Flag]]:
     """Amount dropped and stage moved back within the last ``recent_days``."""
-    stamp = sf_stamp(now - timedelta(days=settings.recent_days))
-    deals = {i: d for i, d in load_deals(touched_since(stamp, src)).items()
+    stamp, stages = sf_stamp(now - timedelta(days=settings.recent_days)), past.stages
+    deals = {i: d for i, d in past.deals(sorted(touched_since(stamp, past.src))).items()
              if not d.now.is_closed and (rep is None or d.now.owner_id == rep)}
-    by_deal = steps(sorted(deals), src)
+    by_deal = past.steps(sorted(deals))
     found: dict[str, list[Flag]] = defaultdict(list)
     for deal_id, deal in deals.items():
         # A deal younger than the window is compared with how it was created (all steps undone).
@@ -210,8 +209,8 @@ def _recent(src: Sources, settings: InspectionSettings, now: datetime, rep: str 
     return found
 
 
-def flags(src: Sources, settings: InspectionSettings, stages: dict[str, tuple[int, bool, bool]],
-          now: datetime | None = None, rep: str | None = None) -> dict[str, list[Flag]]:
+def flags(past: Past, settings: InspectionSettings, now: datetime | None = None,
+          rep: str | None = None) -> dict[str, list[Flag]]:
     """Open deal Id → its flags (only flagged deals; ``rep``'s deals only, when given)."""
     now = now or datetime.now(UTC)
     today = now.date()
@@ -226,22 +225,21 @@ def flags(src: Sources, settings: InspectionSettings, stages: dict[str, tuple[in
     if settings.close_date_past:
         add("close_date_past", _close_past(today, rep))
     if settings.pushed_times:
-        add("pushed", _pushes(src, settings.pushed_times, rep))
+        add("pushed", _pushes(past, settings.pushed_times, rep))
     if settings.stage_age_factor:
-        add("stage_age", _stage_age(src, settings.stage_age_factor,
+        add("stage_age", _stage_age(past.src, settings.stage_age_factor,
                                     settings.min_stage_samples, now, rep))
-    for extra in (_contacts(settings, rep), _recent(src, settings, now, rep, stages)):
+    for extra in (_contacts(settings, rep), _recent(past, settings, now, rep)):
         for deal, more in extra.items():
             found[deal].extend(more)
     order = {rule: i for i, rule in enumerate(RULES)}
     return {deal: sorted(fl, key=lambda f: order[f.rule]) for deal, fl in found.items()}
 
 
-def deal_flags(deal_id: str, src: Sources, settings: InspectionSettings,
-               stages: dict[str, tuple[int, bool, bool]]) -> list[Flag]:
+def deal_flags(deal_id: str, past: Past, settings: InspectionSettings) -> list[Flag]:
     """One deal's flags (the deal detail screen)."""
     deal = m.Opportunity.get_or_none(m.Opportunity.id == deal_id)
     if deal is None or deal.is_closed:
         return []
-    return flags(src, settings, stages, rep=deal.owner_id).get(deal_id, [])
+    return flags(past, settings, rep=deal.owner_id).get(deal_id, [])
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from peewee import Database
@@ -178,20 +178,43 @@ def steps(ids: list[str], src: Sources) -> dict[str, list[Step]]:
     return out
 
 
+class Past:
+    """Deals and their steps, each loaded once per report and shared by its parts."""
+
+    def __init__(self, src: Sources, stages: dict[str, tuple[int, bool, bool]]) -> None:
+        self.src, self.stages = src, stages
+        self._deals: dict[str, Deal] = {}
+        self._steps: dict[str, list[Step]] = {}
+
+    def deals(self, ids: Iterable[str]) -> dict[str, Deal]:
+        wanted = list(ids)
+        self._deals.update(load_deals(i for i in wanted if i not in self._deals))
+        return {i: self._deals[i] for i in wanted if i in self._deals}
+
+    def steps(self, ids: Iterable[str]) -> dict[str, list[Step]]:
+        wanted = list(ids)
+        missing = sorted(i for i in wanted if i not in self._steps)
+        found = steps(missing, self.src)
+        self._steps.update((i, found.get(i, [])) for i in missing)
+        return {i: self._steps[i] for i in wanted}
+
+
 def state_at(deal: Deal, deal_steps: list[Step], stamp: str,
              stage_info: dict[str, tuple[int, bool, bool]]) -> DealState:
-    """The deal as it was at ``stamp``: undo, newest first, every step after it."""
+    """The deal as it was at ``stamp``: undo, newest first, every step after it (steps are
+    in time order)."""
     values = dict(deal.now.__dict__)
-    for step in sorted((s for s in deal_steps if s.at > stamp), key=lambda s: s.at,
-                       reverse=True):
+    for step in reversed(deal_steps):
+        if step.at <= stamp:
+            break
         attr = LOG_FIELDS.get(step.field)
         if attr:
             values[attr] = step.old
-    then = replace(deal.now, **values)
-    info = stage_info.get(then.stage or "")
-    if info and then.stage != deal.now.stage:  # closed/won follow the stage it had then
-        then = replace(then, is_closed=info[1], is_won=info[2])
-    return replace(then, is_closed=bool(then.is_closed), is_won=bool(then.is_won))
+    info = stage_info.get(values["stage"] or "")
+    if info and values["stage"] != deal.now.stage:  # closed/won follow the stage it had then
+        values["is_closed"], values["is_won"] = info[1], info[2]
+    values["is_closed"], values["is_won"] = bool(values["is_closed"]), bool(values["is_won"])
+    return DealState(**values)
 
 
 def stage_info() -> dict[str, tuple[int, bool, bool]]:

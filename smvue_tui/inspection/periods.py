@@ -8,7 +8,7 @@ window's start is kept in that form too (``Window.stamp``).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from smvue_tui.store.pipeline import fiscal_start_month, period_range
@@ -46,10 +46,13 @@ class ClosePeriod:
     name: str  # this_quarter | next_quarter
     first: date
     last: date
+    bounds: tuple[str, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:  # ISO text once: holds() runs for every changed deal
+        object.__setattr__(self, "bounds", (self.first.isoformat(), self.last.isoformat()))
 
     def holds(self, close_date: str | None) -> bool:
-        return bool(close_date) and self.first.isoformat() <= close_date[:10] <= \
-            self.last.isoformat()
+        return bool(close_date) and self.bounds[0] <= close_date[:10] <= self.bounds[1]
 
 
 def window(since: str | None = None, period: str | None = None,

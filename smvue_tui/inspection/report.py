@@ -10,7 +10,7 @@ from typing import Any
 from smvue_tui.inspection import forecast as fc
 from smvue_tui.inspection.changes import Changes, DealChangeRow, Tally, changes
 from smvue_tui.inspection.flags import RULES, flags
-from smvue_tui.inspection.history import DealState, load_deals, sources, stage_info
+from smvue_tui.inspection.history import DealState, Past, sources, stage_info
 from smvue_tui.inspection.periods import close_periods, window
 from smvue_tui.inspection.reps import find_rep, owner_names, rep_figures
 from smvue_tui.inspection.settings import inspection_settings
@@ -54,15 +54,15 @@ def inspect(config: dict[str, Any], *, since: str | None = None, period: str | N
     win = window(since, period, now)
     rep_id = find_rep(rep) if rep else None
     src = sources()
-    stages = stage_info()
+    past = Past(src, stage_info())
     names = owner_names()
     this_q, next_q = close_periods(now.date())
-    found = changes(win, this_q, src, stages, names, rep_id)
-    flagged = flags(src, settings, stages, now, rep_id)
+    found = changes(win, this_q, past, names, rep_id)
+    flagged = flags(past, settings, now, rep_id)
     forecasts = {p.name: (p, fc.forecast(p, rep_id)) for p in (this_q, next_q)}
     figures = rep_figures(now.date(), rep_id)
 
-    flag_deals = load_deals(flagged)
+    flag_deals = past.deals(flagged)
     flag_rows = sorted((
         {"id": d, "name": flag_deals[d].name, "owner_id": flag_deals[d].now.owner_id,
          "owner": names.get(flag_deals[d].now.owner_id or "", flag_deals[d].now.owner_id),

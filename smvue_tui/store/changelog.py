@@ -14,6 +14,7 @@ log twice.
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -65,6 +66,8 @@ def record_deal_changes(attrs: tuple[str, ...], values: Sequence[tuple[Any, ...]
     if not stored:
         return 0
     positions = [attrs.index(a) for a in tracked]
+    pick = operator.itemgetter(*positions)
+    single = len(positions) == 1
     seen_at = datetime.now(UTC).isoformat()
     rows = []
     for v in values:
@@ -73,6 +76,8 @@ def record_deal_changes(attrs: tuple[str, ...], values: Sequence[tuple[Any, ...]
             continue
         if stamp is not None and old[0] is not None and (v[stamp] or "") < old[0]:
             continue  # older than the stored version: the upsert keeps the stored one
+        if old[1:] == ((pick(v),) if single else pick(v)):
+            continue  # the common case, one C-level comparison (1 == True, 5 == 5.0 alike)
         diff = {TRACKED[a]: [_plain(a, before), _plain(a, v[i])]
                 for a, i, before in zip(tracked, positions, old[1:], strict=True)
                 if not _same(before, v[i])}
