@@ -28,6 +28,7 @@ from smvue_tui.tui.messages import (
 from smvue_tui.tui.screens.connect import ConnectScreen
 from smvue_tui.tui.screens.field_mapping import FieldMappingScreen
 from smvue_tui.tui.screens.help import HelpScreen
+from smvue_tui.tui.screens.inspection import InspectionScreen
 from smvue_tui.tui.screens.integrations import IntegrationsScreen
 from smvue_tui.tui.screens.pipelines import PipelinesScreen
 from smvue_tui.tui.screens.sync_progress import SyncProgressScreen
@@ -53,11 +54,13 @@ class SmvueApp(App[None]):
         "fields": FieldMappingScreen,
         "pipelines": PipelinesScreen,
         "integrations": IntegrationsScreen,
+        "inspection": InspectionScreen,
     }
     COMMANDS = App.COMMANDS | {SmvueCommands}
     BINDINGS = [
         Binding("p", "switch_mode('pipelines')", "Pipelines", id="pipelines"),
         Binding("t", "switch_mode('team')", "Team", id="team"),
+        Binding("k", "switch_mode('inspection')", "Inspect", id="inspection", show=False),
         Binding("f", "switch_mode('fields')", "Fields", id="fields"),
         Binding("i", "switch_mode('integrations')", "Integrations", id="integrations"),
         Binding("s", "switch_mode('sync')", "Sync status", id="sync_status"),

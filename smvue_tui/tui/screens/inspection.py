@@ -1,0 +1,263 @@
+"""Pipeline inspection: what changed over a period, the deals at risk and why, figures per rep,
+and the quarter's waterfall and forecast categories as bar charts.
+
+The report is ``inspection.report.inspect`` (the same dict ``smvue-tui inspect --json`` prints),
+read in a thread worker; the screen only shows it. Keys: ``.`` the period, ``c`` the change kind,
+``r`` the rep, ``enter`` opens the deal under the cursor, ``1``–``4`` the tabs.
+
+Charts are drawn with textual-plotext (plotext in a Textual widget, by Textualize): it follows
+the app's theme and resizes with the terminal, where a hand-drawn bar of block characters would
+need its own scaling and axis code; plotext's bar charts keep their labels at 80×24.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
+from textual_plotext import PlotextPlot
+
+from smvue_tui.inspection.report import inspect
+from smvue_tui.tui.messages import StoreChanged
+from smvue_tui.tui.screens.deal_detail import DealDetailScreen
+from smvue_tui.tui.screens.resume import StoreReads
+from smvue_tui.tui.widgets.keys_footer import KeysFooter
+
+PERIODS = (("7d", "last 7 days"), ("14d", "last 14 days"), ("30d", "last 30 days"),
+           ("this-week", "this week"), ("this-quarter", "this quarter"))
+KIND_LABELS = {"new": "new", "won": "won", "lost": "lost", "moved_in": "moved in",
+               "moved_out": "moved out", "pushed": "pushed", "pulled_in": "pulled in",
+               "amount_up": "amount ▲", "amount_down": "amount ▼", "stage_forward": "stage ▲",
+               "stage_back": "stage ▼", "owner_changed": "new owner"}
+GOOD = {"new", "won", "moved_in", "pulled_in", "amount_up", "stage_forward"}
+WATERFALL = (("start", "Start"), ("new", "New"), ("moved_in", "In"), ("moved_out", "Out"),
+             ("won", "Won"), ("lost", "Lost"), ("changed", "Chg"), ("end", "End"))
+
+
+@dataclass
+class InspectionLoaded(Message):
+    report: dict[str, Any] | None
+    error: str = ""
+
+
+def _money(value: float | None) -> str:
+    if value is None:
+        return "—"
+    for size, unit in ((1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:,.1f}{unit}"
+    return f"{value:,.0f}"
+
+
+def _then_now(then: float | None, now: float | None) -> Text:
+    """Amount then → now, green when it went up, red when down."""
+    if then is None or then == now:
+        return Text(_money(now))
+    style = "green" if (now or 0) > then else "red"
+    return Text(f"{_money(then)} → {_money(now)}", style=style)
+
+
+def _kinds(kinds: list[str]) -> Text:
+    text = Text()
+    for i, kind in enumerate(kinds):
+        text.append(", " if i else "")
+        style = "green" if kind in GOOD else "yellow" if kind == "owner_changed" else "red"
+        text.append(KIND_LABELS[kind], style=style)
+    return text
+
+
+class InspectionScreen(StoreReads, Screen[None]):
+    BINDINGS = [
+        Binding("full_stop", "next_period", "Period", id="inspect_period"),
+        Binding("c", "next_kind", "Change kind", id="inspect_kind"),
+        Binding("r", "next_rep", "Rep", id="inspect_rep"),
+        Binding("1", "tab('changes')", "Changes", show=False, id="inspect_tab_changes"),
+        Binding("2", "tab('risk')", "At risk", show=False, id="inspect_tab_risk"),
+        Binding("3", "tab('reps')", "Reps", show=False, id="inspect_tab_reps"),
+        Binding("4", "tab('charts')", "Charts", show=False, id="inspect_tab_charts"),
+    ]
+    DEFAULT_CSS = """
+    InspectionScreen #inspect-summary { height: auto; padding: 0 1; }
+    InspectionScreen TabbedContent { height: 1fr; }
+    InspectionScreen PlotextPlot { height: 1fr; min-height: 8; }
+    InspectionScreen DataTable { height: 1fr; }
+    """
+
+    def __init__(self, now: datetime | None = None) -> None:
+        super().__init__()
+        self.now = now  # fixed in tests; else the time of each read
+        self.period = 0
+        self.kind: str | None = None
+        self.rep: str | None = None
+        self.report: dict[str, Any] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Loading…", id="inspect-summary")
+        with TabbedContent(initial="changes"):
+            with TabPane("Changes", id="changes"):
+                yield DataTable(id="inspect-changes", cursor_type="row", zebra_stripes=True)
+            with TabPane("At risk", id="risk"):
+                yield DataTable(id="inspect-risk", cursor_type="row", zebra_stripes=True)
+            with TabPane("Reps", id="reps"):
+                yield DataTable(id="inspect-reps", cursor_type="row", zebra_stripes=True)
+            with TabPane("Charts", id="charts"):
+                yield PlotextPlot(id="inspect-waterfall")
+                yield PlotextPlot(id="inspect-forecast")
+        yield KeysFooter()
+
+    def on_mount(self) -> None:
+        self.query_one("#inspect-changes", DataTable).add_columns(
+            "Deal", "Owner", "Change", "Amount", "Close")
+        self.query_one("#inspect-risk", DataTable).add_columns("Deal", "Owner", "Amount", "Why")
+        self.query_one("#inspect-reps", DataTable).add_columns(
+            "Rep", "Open", "Weighted", "Commit", "Won", "Lost", "Win %", "Cycle", "Acts",
+            "Flagged")
+        self.query_one("#inspect-changes", DataTable).focus()
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        if self.changed_since_read():
+            self.load()
+
+    def on_store_changed(self, message: StoreChanged) -> None:
+        self.load()
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def load(self) -> None:
+        self.note_read()
+        self._read(PERIODS[self.period][0], self.rep)
+
+    @work(thread=True, exclusive=True, group="inspection", exit_on_error=False,
+          description="Inspecting the pipeline")
+    def _read(self, since: str, rep: str | None) -> None:
+        config = self.app.services.config()
+        period = since if not since[0].isdigit() else None
+        try:
+            report = inspect(config, since=None if period else since, period=period, rep=rep,
+                             now=self.now)
+        except (ValueError, LookupError) as exc:
+            self.post_message(InspectionLoaded(None, str(exc.args[0] if exc.args else exc)))
+            return
+        self.post_message(InspectionLoaded(report))
+
+    @on(InspectionLoaded)
+    def show(self, message: InspectionLoaded) -> None:
+        summary = self.query_one("#inspect-summary", Static)
+        if message.report is None:
+            summary.update(Text(f"Cannot inspect: {message.error}", style="red"))
+            return
+        self.report = r = message.report
+        src = r["sources"]
+        changed = [d for d in r["changes"]["deals"] if not self.kind or self.kind in d["kinds"]]
+        text = Text(f"{PERIODS[self.period][1].capitalize()}", style="bold")
+        text.append(f" · {r['rep']['name'] if r['rep'] else 'all reps'}")
+        text.append(f" · {KIND_LABELS[self.kind] if self.kind else 'every change'}")
+        text.append(f" · {len(changed)} changed · {len(r['flags']['deals'])} at risk")
+        if not src["opportunity_history"]:
+            text.append("\nNo OpportunityHistory in this org: changes come from what each sync "
+                        "saw", style="dim")
+        elif not src["complete"]:
+            text.append("\nOwner changes before the first sync are not known", style="dim")
+        summary.update(text)
+        self._fill_changes(changed)
+        self._fill_risk(r["flags"]["deals"])
+        self._fill_reps(r["reps"])
+        self._draw(r)
+
+    def _fill_changes(self, rows: list[dict[str, Any]]) -> None:
+        table = self.query_one("#inspect-changes", DataTable)
+        table.clear()
+        for d in rows:
+            then, now = d["then"] or {}, d["now"]
+            close = now["close_date"] or ""
+            if then.get("close_date") and then["close_date"] != close:
+                close = f"{then['close_date'][5:]} → {close[5:]}"
+            table.add_row(Text(d["name"][:32]), Text((d["owner"] or "")[:16]),
+                          _kinds(d["kinds"]), _then_now(then.get("amount"), now["amount"]),
+                          Text(close), key=d["id"])
+        if not rows:
+            table.add_row(Text("No changes in this period", style="dim"), "", "", "", "")
+
+    def _fill_risk(self, rows: list[dict[str, Any]]) -> None:
+        table = self.query_one("#inspect-risk", DataTable)
+        table.clear()
+        for d in rows:
+            why = "; ".join(f["reason"] for f in d["flags"])
+            table.add_row(Text(d["name"][:28]), Text((d["owner"] or "")[:14]),
+                          Text(_money(d["amount"])), Text(why), key=d["id"])
+
+    def _fill_reps(self, rows: list[dict[str, Any]]) -> None:
+        table = self.query_one("#inspect-reps", DataTable)
+        table.clear()
+        for p in rows:
+            rate = "—" if p["win_rate_12m"] is None else f"{p['win_rate_12m']:.0%}"
+            cycle = "—" if p["avg_cycle_days_12m"] is None else f"{p['avg_cycle_days_12m']:.0f}d"
+            commit = p["forecast"]["this_quarter"]["Commit"]["amount"]
+            table.add_row(Text(p["name"][:18]), _money(p["open_amount"]), _money(p["weighted"]),
+                          _money(commit), str(p["won_in_period"]["count"]),
+                          str(p["lost_in_period"]["count"]), rate, cycle,
+                          str(p["activities_14d"]), str(p["flagged_deals"]), key=p["owner_id"])
+
+    def _draw(self, r: dict[str, Any]) -> None:
+        fall = r["changes"]["waterfall"]
+        plot = self.query_one("#inspect-waterfall", PlotextPlot)
+        plt = plot.plt
+        plt.clear_figure()
+        plt.title(f"This quarter's open pipeline, {PERIODS[self.period][1]}")
+        plt.bar([label for _, label in WATERFALL], [fall[k] for k, _ in WATERFALL])
+        plot.refresh()
+        cats = r["forecast"]["this_quarter"]["total"]
+        nxt = r["forecast"]["next_quarter"]["total"]
+        plot = self.query_one("#inspect-forecast", PlotextPlot)
+        plt = plot.plt
+        plt.clear_figure()
+        plt.title("Forecast categories: this quarter and next")
+        names = list(cats)
+        plt.multiple_bar(names, [[cats[n]["amount"] for n in names],
+                                 [nxt[n]["amount"] for n in names]],
+                         labels=["this quarter", "next quarter"])
+        plot.refresh()
+
+    # --- actions ---------------------------------------------------------------------------
+
+    def action_next_period(self) -> None:
+        self.period = (self.period + 1) % len(PERIODS)
+        self.load()
+
+    def action_next_kind(self) -> None:
+        present = [k for k in KIND_LABELS if self.report and
+                   self.report["changes"]["totals"][k]["count"]]
+        order = [None, *present]
+        self.kind = order[(order.index(self.kind) + 1) % len(order)] if self.kind in order \
+            else None
+        if self.report:
+            self.show(InspectionLoaded(self.report))
+
+    def action_next_rep(self) -> None:
+        owners = [None, *(p["owner_id"] for p in (self.report or {}).get("reps", []))]
+        self.rep = owners[(owners.index(self.rep) + 1) % len(owners)] if self.rep in owners \
+            else None
+        self.load()
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        table = {"changes": "#inspect-changes", "risk": "#inspect-risk",
+                 "reps": "#inspect-reps"}.get(tab)
+        if table:
+            self.query_one(table, DataTable).focus()
+
+    @on(DataTable.RowSelected)
+    def open_deal(self, event: DataTable.RowSelected) -> None:
+        key = event.row_key.value
+        if event.data_table.id in ("inspect-changes", "inspect-risk") and key:
+            self.app.push_screen(DealDetailScreen(key))
