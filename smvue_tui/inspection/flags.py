@@ -236,10 +236,11 @@ def flags(past: Past, settings: InspectionSettings, now: datetime | None = None,
     return {deal: sorted(fl, key=lambda f: order[f.rule]) for deal, fl in found.items()}
 
 
-def deal_flags(deal_id: str, past: Past, settings: InspectionSettings) -> list[Flag]:
+def deal_flags(deal_id: str, past: Past, settings: InspectionSettings,
+               now: datetime | None = None) -> list[Flag]:
     """One deal's flags (the deal detail screen)."""
     deal = m.Opportunity.get_or_none(m.Opportunity.id == deal_id)
     if deal is None or deal.is_closed:
         return []
-    return flags(past, settings, rep=deal.owner_id).get(deal_id, [])
+    return flags(past, settings, now, rep=deal.owner_id).get(deal_id, [])
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from smvue_tui.inspection import forecast as fc
 from smvue_tui.inspection.changes import Changes, DealChangeRow, Tally, changes
-from smvue_tui.inspection.flags import RULES, flags
+from smvue_tui.inspection.flags import RULES, deal_flags, flags
 from smvue_tui.inspection.history import DealState, Past, sources, stage_info
 from smvue_tui.inspection.periods import close_periods, window
 from smvue_tui.inspection.reps import find_rep, owner_names, rep_figures
@@ -117,3 +117,11 @@ def inspect(config: dict[str, Any], *, since: str | None = None, period: str | N
         "flags": {"settings": settings.__dict__, "counts": flag_counts, "deals": flag_rows},
         "reps": reps,
     }
+
+
+def deal_risks(deal_id: str, config: dict[str, Any],
+               now: datetime | None = None) -> list[dict[str, str]]:
+    """One open deal's flags (``rule``, ``reason``), for the deal screen; [] when none."""
+    past = Past(sources(), stage_info())
+    return [{"rule": f.rule, "reason": f.reason}
+            for f in deal_flags(deal_id, past, inspection_settings(config), now)]

@@ -11,6 +11,7 @@ import logging
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from peewee import Database
@@ -40,6 +41,8 @@ class AppServices:
     sync_in_child: bool = False
     # Tests turn background services off for deterministic screens.
     background: bool = True
+    # The clock the inspection judges dates by (risk flags, periods); tests fix it.
+    now: Callable[[], datetime] | None = None
 
     def keymap(self) -> dict[str, str]:
         """``[keys]`` from config.toml: binding id → key(s), e.g. ``sync_now = "ctrl+r"``."""

@@ -40,7 +40,8 @@ def _app(tmp_path) -> SmvueApp:
     _log("04", "2026-11-14T10:00:00.000+0000", OwnerId=[BO, m.Opportunity.get_by_id(
         deal_id("04")).owner_id])
     paths = app_paths({"SMVUE_HOME": str(tmp_path / "home")})
-    return SmvueApp(AppServices(paths=paths, db=m.Opportunity._meta.database, background=False))
+    return SmvueApp(AppServices(paths=paths, db=m.Opportunity._meta.database, background=False,
+                                now=lambda: NOW))
 
 
 async def _open(app, pilot) -> InspectionScreen:
@@ -106,3 +107,17 @@ def test_charts_snapshot_80x24(store, tmp_path, snap_compare):
         await settle(app, pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=ready)
+
+
+async def test_the_deal_screen_shows_its_flags_and_their_evidence(store, tmp_path):
+    app = _app(tmp_path)
+    async with app.run_test(size=(120, 34)) as pilot:
+        await settle(app, pilot)
+        await app.push_screen(DealDetailScreen(deal_id("01")))  # Acme expansion: past due
+        await settle(app, pilot)
+        text = screen_text(app)
+        assert "At risk" in text and "no contact roles at all" in text
+        assert "close date 2026-11-10 is" in text
+        await app.push_screen(DealDetailScreen(deal_id("06")))  # won: no flags
+        await settle(app, pilot)
+        assert "At risk" not in screen_text(app)

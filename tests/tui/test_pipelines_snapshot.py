@@ -3,6 +3,8 @@ tests (fixed dates and amounts, two currencies, no clock): deterministic on any 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from smvue_tui.config import app_paths
 from smvue_tui.services.app_services import AppServices
 from smvue_tui.store import deals as dl
@@ -19,7 +21,9 @@ def _app(store, tmp_path) -> SmvueApp:
     m.Connection.create(org_id="00D8W0000000001QAA", environment="demo", login_url="x",
                         instance_url="x")
     paths = app_paths({"SMVUE_HOME": str(tmp_path / "home")})
-    return SmvueApp(AppServices(paths=paths, db=store, background=False))
+    # A fixed clock: the deal screen's risk flags judge dates by it (close date past, …).
+    return SmvueApp(AppServices(paths=paths, db=store, background=False,
+                                now=lambda: datetime(2026, 11, 15, 12, tzinfo=UTC)))
 
 
 def test_pipelines_snapshot(store, tmp_path, snap_compare):

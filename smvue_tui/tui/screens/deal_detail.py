@@ -129,6 +129,7 @@ class DealDetailScreen(Screen[None]):
         yield Static("Loading…", id="deal-title", classes="title")
         with Horizontal(id="deal-body"):
             with VerticalScroll(id="deal-info"):
+                yield Static("", id="deal-flags")  # the inspection's risk flags, when any
                 yield Static("", id="deal-sections")
             with Vertical(id="deal-work"):
                 yield Label("Notes (n: new · enter: edit · delete: remove)", classes="title")
@@ -141,7 +142,30 @@ class DealDetailScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#deal-notes").focus()
+        self.query_one("#deal-flags").display = False
         self._load()
+        self._load_flags()
+
+    @work(thread=True, exclusive=True, group="deal-flags", exit_on_error=False,
+          description="checking the deal's risks")
+    def _load_flags(self) -> None:
+        from smvue_tui.inspection.report import deal_risks
+
+        try:
+            clock = self.app.services.now
+            risks = deal_risks(self.deal_id, self.app.services.config(),
+                               clock() if clock else None)
+        except ValueError as exc:  # [inspection] in config.toml is wrong: say so, once
+            risks = [{"rule": "config", "reason": str(exc)}]
+        self.app.call_from_thread(self._show_flags, risks)
+
+    def _show_flags(self, risks: list[dict[str, str]]) -> None:
+        box = self.query_one("#deal-flags", Static)
+        box.display = bool(risks)
+        text = Text("At risk\n", style="bold red")
+        for risk in risks:
+            text.append(f"• {risk['reason']}\n", style="red")
+        box.update(text)
 
     @work(thread=True, exclusive=True, group="deal-detail", exit_on_error=False,
           description="reading a deal")
@@ -187,6 +211,7 @@ class DealDetailScreen(Screen[None]):
 
     def on_store_changed(self, message: StoreChanged) -> None:
         self._load()
+        self._load_flags()
 
     # --- notes and action items --------------------------------------------------------------
 

@@ -142,9 +142,10 @@ class InspectionScreen(StoreReads, Screen[None]):
     def _read(self, since: str, rep: str | None) -> None:
         config = self.app.services.config()
         period = since if not since[0].isdigit() else None
+        clock = self.app.services.now
         try:
             report = inspect(config, since=None if period else since, period=period, rep=rep,
-                             now=self.now)
+                             now=self.now or (clock() if clock else None))
         except (ValueError, LookupError) as exc:
             self.post_message(InspectionLoaded(None, str(exc.args[0] if exc.args else exc)))
             return
