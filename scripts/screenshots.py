@@ -123,6 +123,9 @@ async def take_all(out: Path, size: tuple[int, int], home: Path) -> list[str]:
                 ("integrations", lambda: pop_then(lambda: mode("integrations"))),
                 ("help", lambda: keys("question_mark")),
                 ("why-missing", lambda: pop_then(lambda: mode_then_key("pipelines", "w"))),
+                ("inspection", lambda: pop_then(lambda: mode("inspection"))),
+                ("inspection-risk", lambda: keys("2")),
+                ("inspection-charts", lambda: keys("4")),
             ]
             for name, steps in plan:
                 if await shoot(app, pilot, out, name, steps):
@@ -155,7 +158,7 @@ def main() -> int:
         names = asyncio.run(take_all(out, (cols, rows), Path(home)))
     to_png(out, names)
     print(f"{len(names)} screenshots in {out}")
-    return 0 if len(names) == 12 else 1
+    return 0 if len(names) == 15 else 1
 
 
 if __name__ == "__main__":
