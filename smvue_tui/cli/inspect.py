@@ -9,10 +9,11 @@ Exit codes: 0 ok, 1 bad input (a clear message on stderr), 2 no local store yet.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tomllib
 from typing import Any, TextIO
+
+import orjson
 
 from smvue_tui.config import app_paths
 from smvue_tui.inspection.periods import PERIODS
@@ -64,9 +65,11 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     finally:
         db.close()
-    if args.json:
-        json.dump(report, sys.stdout, indent=2, sort_keys=True)
-        print()
+    if args.json:  # orjson: at 100,000 deals the report is tens of MB; json.dump took a second
+        sys.stdout.flush()
+        sys.stdout.buffer.write(orjson.dumps(report, option=orjson.OPT_INDENT_2
+                                             | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE))
+        sys.stdout.buffer.flush()
     else:
         render_text(report, sys.stdout)
     return EXIT_OK

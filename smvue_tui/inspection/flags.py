@@ -11,9 +11,8 @@ from __future__ import annotations
 import itertools
 import statistics
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from smvue_tui.inspection.history import (
     P,
@@ -33,8 +32,7 @@ RULES = ("no_activity", "close_date_past", "pushed", "stage_age", "no_primary_co
          "single_threaded", "amount_dropped", "stage_moved_back")
 
 
-@dataclass(frozen=True)
-class Flag:
+class Flag(NamedTuple):  # a tuple: tens of thousands are made per report
     rule: str
     reason: str
 
@@ -107,7 +105,8 @@ def _pushes(past: Past, times: int, rep: str | None) -> dict[str, str]:
     if "CloseDate" in past.src.history_fields:
         sql = (f'SELECT deal FROM (SELECT "_ParentId" AS deal, "CloseDate" AS d, LAG("CloseDate") '
                f'OVER (PARTITION BY "_ParentId" ORDER BY "CreatedDate", "Id") AS prev '
-               f'FROM {table(m.StageHistory)} WHERE "_sobject" = \'OpportunityHistory\') '
+               f'FROM {table(m.StageHistory)} WHERE "_sobject" = \'OpportunityHistory\' AND '
+               f'"_ParentId" IN (SELECT "Id" FROM {table(m.Opportunity)} WHERE "IsClosed" = 0)) '
                f'WHERE d > prev GROUP BY deal HAVING COUNT(*) >= {P()}')
     else:
         sql = (f'SELECT opportunity_id FROM {table(m.DealChange)} WHERE '
@@ -125,26 +124,37 @@ def _pushes(past: Past, times: int, rep: str | None) -> dict[str, str]:
     return found
 
 
-def _stints_from_history() -> tuple[dict[str, list[float]], dict[str, tuple[str, str]]]:
-    """(stage → days of every finished stint there, open-ended stint per deal: (stage, since))."""
+Stats = tuple[dict[str, tuple[float, int]], dict[str, tuple[str, str]]]
+
+
+def _stints_from_history() -> Stats:
+    """(stage → (median days of the finished stints there, how many), open deal → its
+    open-ended stint (stage, since)): one SQL pass, the medians taken in SQL."""
+    o = table(m.Opportunity)
     sql = (f'WITH h AS (SELECT "_ParentId" AS deal, "StageName" AS stage, "CreatedDate" AS at, '
            f'LAG("StageName") OVER (PARTITION BY "_ParentId" ORDER BY "CreatedDate", "Id") '
            f'AS prev FROM {table(m.StageHistory)} WHERE "_sobject" = \'OpportunityHistory\'), '
            f'starts AS (SELECT deal, stage, at FROM h WHERE prev IS NULL OR prev <> stage), '
-           f'stints AS (SELECT deal, stage, at, LEAD(at) OVER (PARTITION BY deal ORDER BY at) '
-           f'AS left_at FROM starts) SELECT deal, stage, at, julianday(substr(left_at, 1, 19)) '
-           f'- julianday(substr(at, 1, 19)) FROM stints')
-    done: dict[str, list[float]] = defaultdict(list)
+           f'stints AS MATERIALIZED (SELECT deal, stage, at, LEAD(at) OVER (PARTITION BY deal '
+           f'ORDER BY at) AS left_at FROM starts), '
+           f'done AS (SELECT stage, julianday(substr(left_at, 1, 19)) - julianday(substr(at, 1, '
+           f'19)) AS d FROM stints WHERE left_at IS NOT NULL), '
+           f'ranked AS (SELECT stage, d, ROW_NUMBER() OVER (PARTITION BY stage ORDER BY d) AS rn,'
+           f' COUNT(*) OVER (PARTITION BY stage) AS n FROM done) '
+           f'SELECT NULL, stage, AVG(d), MAX(n) FROM ranked WHERE rn IN ((n + 1) / 2, (n + 2) / 2)'
+           f' GROUP BY stage UNION ALL SELECT deal, stage, at, NULL FROM stints WHERE left_at IS '
+           f'NULL AND deal IN (SELECT "Id" FROM {o} WHERE "IsClosed" = 0)')
+    medians: dict[str, tuple[float, int]] = {}
     current: dict[str, tuple[str, str]] = {}
-    for deal, stage, at, days in db().execute_sql(sql):
-        if days is None:
-            current[deal] = (stage, at)
+    for deal, stage, value, n in db().execute_sql(sql):
+        if deal is None:
+            medians[stage] = (value, n)
         else:
-            done[stage].append(days)
-    return done, current
+            current[deal] = (stage, value)
+    return medians, current
 
 
-def _stints_from_log() -> tuple[dict[str, list[float]], dict[str, tuple[str, str]]]:
+def _stints_from_log() -> Stats:
     sql = (f"SELECT DISTINCT opportunity_id FROM {table(m.DealChange)} "
            f"WHERE json_extract(changes, '$.StageName') IS NOT NULL")
     ids = [r[0] for r in db().execute_sql(sql)]
@@ -156,7 +166,7 @@ def _stints_from_log() -> tuple[dict[str, list[float]], dict[str, tuple[str, str
             done[a.new].append((_when(b.at) - _when(a.at)).total_seconds() / 86400)
         if moves:
             current[deal] = (moves[-1].new, moves[-1].at)
-    return done, current
+    return {stage: (statistics.median(d), len(d)) for stage, d in done.items()}, current
 
 
 def _when(stamp: str) -> datetime:
@@ -165,8 +175,8 @@ def _when(stamp: str) -> datetime:
 
 def _stage_age(src: Sources, factor: float, minimum: int, now: datetime,
                rep: str | None) -> dict[str, str]:
-    done, current = _stints_from_history() if src.history else _stints_from_log()
-    medians = {stage: statistics.median(d) for stage, d in done.items() if len(d) >= minimum}
+    stats, current = _stints_from_history() if src.history else _stints_from_log()
+    medians = {stage: median for stage, (median, n) in stats.items() if n >= minimum}
     where, args = _open_where(rep)
     found = {}
     for deal, stage in db().execute_sql(
