@@ -66,11 +66,17 @@ def _start_clean_second() -> str:
     return start
 
 
-@pytest.mark.parametrize("kind", PROFILES)
-def test_inspect_reports_exactly_the_changes_made(make_org, capsys, kind):
-    org = make_org(profile=PROFILES[kind])
+@pytest.fixture(params=list(PROFILES))
+def synced(request, make_org, capsys):
+    """(org, profile name): a demo org with and without readable history, synced once."""
+    org = make_org(profile=PROFILES[request.param])
     _log_in(org)
     _sync(capsys)
+    return org, request.param
+
+
+def test_inspect_reports_exactly_the_changes_made(synced, capsys):
+    org, kind = synced
     today = datetime.now(UTC).date()
     q_first, q_last = _quarter(today)
     before = _open_total(q_first, q_last)
@@ -121,8 +127,11 @@ def test_inspect_reports_exactly_the_changes_made(make_org, capsys, kind):
         i for i, d in got.items() if new_owner in (d["then"]["owner_id"], d["now"]["owner_id"])}
     assert [r["owner_id"] for r in mine["reps"]] == [new_owner]
 
-    # The same window again after another (no-change) resync: nothing logged twice.
-    _sync(capsys)
+    # The same window again after a full resync (every deal re-read, a new field plan) and
+    # a new login: the log keeps what it saw and logs nothing twice.
+    _log_in(org)
+    assert main(["sync", "--full"]) == 0
+    capsys.readouterr()
     again = _inspect(capsys, "--since", start)
     assert again["changes"]["deals"] == report["changes"]["deals"]
 
@@ -137,11 +146,8 @@ def _patch(org, sobject: str, record_id: str, **fields) -> None:
     org.admin("PATCH", f"/records/{sobject}/{record_id}", json=fields).raise_for_status()
 
 
-@pytest.mark.parametrize("kind", PROFILES)
-def test_flags_fire_on_constructed_deals_and_not_on_their_controls(make_org, capsys, kind):
-    org = make_org(profile=PROFILES[kind])
-    _log_in(org)
-    _sync(capsys)
+def test_flags_fire_on_constructed_deals_and_not_on_their_controls(synced, capsys):
+    org, _ = synced
     today = datetime.now(UTC).date()
 
     def day(offset: int) -> str:
