@@ -70,6 +70,7 @@ class Deal:
     created: str
     currency: str | None
     now: DealState
+    probability: float | None = None  # the deal's own, for stages with no known probability
 
 
 @dataclass(frozen=True)
@@ -91,12 +92,14 @@ def sources() -> Sources:
 
 
 _DEAL_COLUMNS = ('"Id", "Name", "CreatedDate", "CurrencyIsoCode", "StageName", "Amount", '
-                 '"CloseDate", "OwnerId", "ForecastCategoryName", "IsClosed", "IsWon"')
+                 '"CloseDate", "OwnerId", "ForecastCategoryName", "IsClosed", "IsWon", '
+                 '"Probability"')
 
 
 def _deal(row: tuple[Any, ...]) -> Deal:
     return Deal(row[0], row[1] or "", row[2] or "", row[3],
-                DealState(row[4], row[5], row[6], row[7], row[8], bool(row[9]), bool(row[10])))
+                DealState(row[4], row[5], row[6], row[7], row[8], bool(row[9]), bool(row[10])),
+                row[11])
 
 
 def load_deals(ids: Iterable[str]) -> dict[str, Deal]:

@@ -15,6 +15,9 @@ import pytest
 from smvue_demo_org.profile import OrgProfile
 from smvue_tui.cli.main import main
 from smvue_tui.config import app_paths
+from smvue_tui.inspection.history import Past, sources, stage_info
+from smvue_tui.inspection.trend import pipeline_at
+from smvue_tui.store.db import open_store
 from tests.integration.test_sync_cli import _log_in
 
 # OpportunityHistory exists in every edition; "without history" is an org whose user may not
@@ -58,6 +61,21 @@ def _open_total(first: str, last: str) -> float:
                 'AND "CloseDate" BETWEEN ? AND ?', first, last)[0][0]
 
 
+def _weighted_total() -> float:
+    """Open amount × the stage's default probability (else the deal's), in plain SQL."""
+    return _sql('SELECT TOTAL(o."Amount" * COALESCE((SELECT s."DefaultProbability" FROM '
+                'opportunity_stage s WHERE s."MasterLabel" = o."StageName"), o."Probability", 0)'
+                ' / 100) FROM opportunity o WHERE o."IsClosed" = 0')[0][0]
+
+
+def _pipeline_at(points: list[datetime]) -> list:
+    db = open_store(app_paths().database)
+    try:
+        return pipeline_at(Past(sources(), stage_info()), points, datetime.now(UTC))
+    finally:
+        db.close()
+
+
 def _start_clean_second() -> str:
     """A window start no earlier change can fall after (the org stamps to the second)."""
     time.sleep(1.1)
@@ -89,6 +107,7 @@ def test_inspect_reports_exactly_the_changes_made(synced, capsys):
     users = [u for (u,) in _sql('SELECT "Id" FROM sf_user WHERE "IsActive" = 1 ORDER BY "Id"')]
     new_owner = next(u for u in users if u != reassign[4])
     pushed_to = (date.fromisoformat(push[3]) + timedelta(days=30)).isoformat()
+    open_before, weighted_before = _open_total("0000", "9999"), _weighted_total()
     start = _start_clean_second()
 
     for deal, values in ((push, {"CloseDate": pushed_to}), (win, {"StageName": "Closed Won"}),
@@ -121,6 +140,14 @@ def test_inspect_reports_exactly_the_changes_made(synced, capsys):
     waterfall = report["changes"]["waterfall"]
     assert waterfall["start"] == pytest.approx(before)
     assert waterfall["end"] == pytest.approx(_open_total(q_first, q_last))
+
+    # The pipeline then, rebuilt from the past, is what the store held then.
+    then, now = _pipeline_at([datetime.fromisoformat(start), datetime.now(UTC)])
+    assert (then.open, then.weighted) == (pytest.approx(open_before),
+                                          pytest.approx(weighted_before))
+    assert (now.open, now.weighted) == (pytest.approx(_open_total("0000", "9999")),
+                                        pytest.approx(_weighted_total()))
+    assert now.open != pytest.approx(open_before)  # the changes moved it
 
     mine = _inspect(capsys, "--since", start, "--rep", new_owner)
     assert {d["id"] for d in mine["changes"]["deals"]} == {

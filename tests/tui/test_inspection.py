@@ -121,3 +121,14 @@ async def test_the_deal_screen_shows_its_flags_and_their_evidence(store, tmp_pat
         await app.push_screen(DealDetailScreen(deal_id("06")))  # won: no flags
         await settle(app, pilot)
         assert "At risk" not in screen_text(app)
+
+
+def test_trend_snapshot_80x24(store, tmp_path, snap_compare):
+    app = _app(tmp_path)
+
+    async def ready(pilot) -> None:
+        await _open(app, pilot)
+        await pilot.press("5")
+        await settle(app, pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=ready)

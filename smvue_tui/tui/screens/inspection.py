@@ -13,7 +13,7 @@ need its own scaling and axis code; plotext's bar charts keep their labels at 80
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.text import Text
@@ -25,7 +25,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
+from smvue_tui.inspection.history import Past, sources, stage_info
 from smvue_tui.inspection.report import inspect
+from smvue_tui.inspection.trend import Week, weekly
 from smvue_tui.tui.messages import StoreChanged
 from smvue_tui.tui.screens.deal_detail import DealDetailScreen
 from smvue_tui.tui.screens.resume import StoreReads
@@ -46,6 +48,11 @@ WATERFALL = (("start", "Start"), ("new", "New"), ("moved_in", "In"), ("moved_out
 class InspectionLoaded(Message):
     report: dict[str, Any] | None
     error: str = ""
+
+
+@dataclass
+class TrendLoaded(Message):
+    weeks: list[Week]
 
 
 def _money(value: float | None) -> str:
@@ -83,6 +90,7 @@ class InspectionScreen(StoreReads, Screen[None]):
         Binding("2", "tab('risk')", "At risk", show=False, id="inspect_tab_risk"),
         Binding("3", "tab('reps')", "Reps", show=False, id="inspect_tab_reps"),
         Binding("4", "tab('charts')", "Charts", show=False, id="inspect_tab_charts"),
+        Binding("5", "tab('trend')", "Trend", show=False, id="inspect_tab_trend"),
     ]
     DEFAULT_CSS = """
     InspectionScreen #inspect-summary { height: auto; padding: 0 1; }
@@ -112,6 +120,9 @@ class InspectionScreen(StoreReads, Screen[None]):
             with TabPane("Charts", id="charts"):
                 yield PlotextPlot(id="inspect-waterfall")
                 yield PlotextPlot(id="inspect-forecast")
+            with TabPane("Trend", id="trend"):
+                yield PlotextPlot(id="inspect-trend")
+                yield PlotextPlot(id="inspect-by-rep")
         yield KeysFooter()
 
     def on_mount(self) -> None:
@@ -150,6 +161,23 @@ class InspectionScreen(StoreReads, Screen[None]):
             self.post_message(InspectionLoaded(None, str(exc.args[0] if exc.args else exc)))
             return
         self.post_message(InspectionLoaded(report))
+        when = self.now or (clock() if clock else None) or datetime.now(UTC)
+        self.post_message(TrendLoaded(weekly(Past(sources(), stage_info()), when, rep=rep)))
+
+    @on(TrendLoaded)
+    def show_trend(self, message: TrendLoaded) -> None:
+        plot = self.query_one("#inspect-trend", PlotextPlot)
+        plt = plot.plt
+        plt.clear_figure()
+        # No legend (it hid the lines' start at 80×24): weighted is never above open.
+        plt.title("Open pipeline (upper line) and weighted (lower), week by week")
+        xs = list(range(len(message.weeks)))  # numbers: plotext reads text x values as dates
+        plt.plot(xs, [w.open for w in message.weeks])
+        plt.plot(xs, [w.weighted for w in message.weeks])
+        plt.xticks(xs[::3], [message.weeks[i].ending.strftime("%m-%d") for i in xs[::3]])
+        top = max((w.open for w in message.weeks), default=0.0)
+        plt.ylim(0, top * 1.1 or 1)
+        plot.refresh()
 
     @on(InspectionLoaded)
     def show(self, message: InspectionLoaded) -> None:
@@ -227,6 +255,15 @@ class InspectionScreen(StoreReads, Screen[None]):
         plt.multiple_bar(names, [[cats[n]["amount"] for n in names],
                                  [nxt[n]["amount"] for n in names]],
                          labels=["this quarter", "next quarter"])
+        plot.refresh()
+        plot = self.query_one("#inspect-by-rep", PlotextPlot)
+        plt = plot.plt
+        plt.clear_figure()
+        plt.title("Open and weighted pipeline by rep")
+        reps = sorted(r["reps"], key=lambda p: -p["open_amount"])[:8]
+        names = [p["name"].split()[0][:8] for p in reps]
+        plt.multiple_bar(names, [[p["open_amount"] for p in reps],
+                                 [p["weighted"] for p in reps]], labels=["open", "weighted"])
         plot.refresh()
 
     # --- actions ---------------------------------------------------------------------------
