@@ -39,6 +39,7 @@ KIND_LABELS = {"new": "new", "won": "won", "lost": "lost", "moved_in": "moved in
                "moved_out": "moved out", "pushed": "pushed", "pulled_in": "pulled in",
                "amount_up": "amount ▲", "amount_down": "amount ▼", "stage_forward": "stage ▲",
                "stage_back": "stage ▼", "owner_changed": "new owner"}
+ROWS = 500  # rows a table shows (biggest first); the rest are a line away in `inspect --json`
 GOOD = {"new", "won", "moved_in", "pulled_in", "amount_up", "stage_forward"}
 WATERFALL = (("start", "Start"), ("new", "New"), ("moved_in", "In"), ("moved_out", "Out"),
              ("won", "Won"), ("lost", "Lost"), ("changed", "Chg"), ("end", "End"))
@@ -206,7 +207,8 @@ class InspectionScreen(StoreReads, Screen[None]):
     def _fill_changes(self, rows: list[dict[str, Any]]) -> None:
         table = self.query_one("#inspect-changes", DataTable)
         table.clear()
-        for d in rows:
+        rows = sorted(rows, key=lambda d: -(d["now"]["amount"] or 0))
+        for d in rows[:ROWS]:
             then, now = d["then"] or {}, d["now"]
             close = now["close_date"] or ""
             if then.get("close_date") and then["close_date"] != close:
@@ -216,14 +218,20 @@ class InspectionScreen(StoreReads, Screen[None]):
                           Text(close), key=d["id"])
         if not rows:
             table.add_row(Text("No changes in this period", style="dim"), "", "", "", "")
+        elif len(rows) > ROWS:
+            table.add_row(Text(f"… {len(rows) - ROWS:,} smaller changes (smvue-tui inspect "
+                               f"--json lists all)", style="dim"), "", "", "", "")
 
     def _fill_risk(self, rows: list[dict[str, Any]]) -> None:
         table = self.query_one("#inspect-risk", DataTable)
         table.clear()
-        for d in rows:
+        for d in rows[:ROWS]:  # most flags, then biggest, first
             why = "; ".join(f["reason"] for f in d["flags"])
             table.add_row(Text(d["name"][:28]), Text((d["owner"] or "")[:14]),
                           Text(_money(d["amount"])), Text(why), key=d["id"])
+        if len(rows) > ROWS:
+            table.add_row(Text(f"… {len(rows) - ROWS:,} more (smvue-tui inspect --json lists "
+                               f"all)", style="dim"), "", "", "")
 
     def _fill_reps(self, rows: list[dict[str, Any]]) -> None:
         table = self.query_one("#inspect-reps", DataTable)
