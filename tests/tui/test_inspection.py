@@ -132,3 +132,18 @@ def test_trend_snapshot_80x24(store, tmp_path, snap_compare):
         await settle(app, pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=ready)
+
+
+async def test_the_team_screen_opens_a_reps_view(store, tmp_path):
+    app = _app(tmp_path)
+    async with app.run_test(size=(120, 34)) as pilot:
+        await settle(app, pilot)
+        app.switch_mode("team")
+        await settle(app, pilot)
+        key = app.screen.current_key()
+        await pilot.press("v")
+        await settle(app, pilot)
+        await settle(app, pilot)
+        assert isinstance(app.screen, InspectionScreen)
+        assert app.screen.report["rep"]["owner_id"] == key
+        assert [r["owner_id"] for r in app.screen.report["reps"]] == [key]

@@ -295,6 +295,11 @@ class InspectionScreen(StoreReads, Screen[None]):
             else None
         self.load()
 
+    def show_rep(self, owner_id: str) -> None:
+        if self.rep != owner_id:
+            self.rep = owner_id
+            self.load()
+
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
         table = {"changes": "#inspect-changes", "risk": "#inspect-risk",
@@ -307,3 +312,14 @@ class InspectionScreen(StoreReads, Screen[None]):
         key = event.row_key.value
         if event.data_table.id in ("inspect-changes", "inspect-risk") and key:
             self.app.push_screen(DealDetailScreen(key))
+
+
+def show_rep(app: Any, owner_id: str) -> None:
+    """Open the inspection on one rep (from the team screen, or any screen that knows one)."""
+
+    def focus() -> None:
+        if isinstance(app.screen, InspectionScreen):
+            app.screen.show_rep(owner_id)
+
+    app.switch_mode("inspection")
+    app.call_later(focus)

@@ -62,6 +62,7 @@ class TeamMappingScreen(StoreReads, KeepStyles, Screen[None]):
         Binding("m", "cycle_manager", "Manager", id="team_manager"),
         Binding("c", "import_crm", "Import from CRM", id="team_import"),
         Binding("a", "add_member", "Add member", id="team_add"),
+        Binding("v", "rep_view", "Rep view", id="team_rep_view", show=False),
         *_role_bindings(),
     ]
 
@@ -212,6 +213,16 @@ class TeamMappingScreen(StoreReads, KeepStyles, Screen[None]):
     def action_import_crm(self) -> None:
         self.write(team.import_from_crm,
                    done="Imported {result} new user(s) from Salesforce")
+
+    def action_rep_view(self) -> None:
+        """The selected person in the inspection: their changes, deals at risk, figures."""
+        row = next((r for r in self.rows if r.key == self.current_key()), None)
+        if row is None or row.by_hand:
+            self.notify("Only Salesforce users own deals to inspect", severity="warning")
+            return
+        from smvue_tui.tui.screens.inspection import show_rep
+
+        show_rep(self.app, row.key)
 
     def action_add_member(self) -> None:
         self.app.push_screen(AddMemberScreen(self.managers), self._added)
