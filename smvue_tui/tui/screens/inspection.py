@@ -148,6 +148,7 @@ class InspectionScreen(StoreReads, Screen[None]):
     def load(self) -> None:
         self.note_read()
         self._read(PERIODS[self.period][0], self.rep)
+        self.load_trend()
 
     @work(thread=True, exclusive=True, group="inspection", exit_on_error=False,
           description="Inspecting the pipeline")
@@ -162,8 +163,22 @@ class InspectionScreen(StoreReads, Screen[None]):
             self.post_message(InspectionLoaded(None, str(exc.args[0] if exc.args else exc)))
             return
         self.post_message(InspectionLoaded(report))
+
+    def load_trend(self) -> None:
+        """The weekly trend replays a quarter of history: read only while its tab is shown."""
+        if self.query_one(TabbedContent).active == "trend":
+            self._read_trend(self.rep)
+
+    @work(thread=True, exclusive=True, group="inspection-trend", exit_on_error=False,
+          description="Rebuilding the weekly pipeline")
+    def _read_trend(self, rep: str | None) -> None:
+        clock = self.app.services.now
         when = self.now or (clock() if clock else None) or datetime.now(UTC)
         self.post_message(TrendLoaded(weekly(Past(sources(), stage_info()), when, rep=rep)))
+
+    @on(TabbedContent.TabActivated)
+    def tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        self.load_trend()
 
     @on(TrendLoaded)
     def show_trend(self, message: TrendLoaded) -> None:
