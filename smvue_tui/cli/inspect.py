@@ -48,15 +48,20 @@ def _config(path: Any) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    paths = app_paths()
+    from smvue_tui.store.org_stores import StoreRefused, open_org_store, paths_for_login
+
+    paths = paths_for_login(app_paths())  # the stored login's org, else the one used last
     if not paths.database.exists():
         print("error: no local store yet — run `smvue-tui sync` (or open the app) first",
               file=sys.stderr)
         return EXIT_NO_STORE
     from smvue_tui.inspection.report import inspect
-    from smvue_tui.store.db import open_store
 
-    db = open_store(paths.database)
+    try:
+        db = open_org_store(paths)
+    except StoreRefused as exc:  # another org's store, or the old one still in use
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     try:
         report = inspect(_config(paths.config_file), since=args.since, period=args.period,
                          rep=args.rep)

@@ -38,7 +38,7 @@ from smvue_tui.tui.screens.why_missing import WhyMissingScreen
 WARM_UP_DELAY = 1.0
 """Seconds after start-up before the other screens are built in the background."""
 WARM_UP_STEP = 0.1
-WARM_UP_MODES = ("pipelines", "team", "sync", "integrations")
+WARM_UP_MODES = ("pipelines", "team", "sync", "integrations", "inspection")
 """Built hidden after start-up (``SmvueApp._warm_up``); not connect (its flows start as it
 is shown) nor fields (it asks Salesforce for the fields: an API call for a screen seldom seen)."""
 

@@ -21,6 +21,7 @@ import json
 import os
 import random
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -33,13 +34,16 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # run as a plain script from a checkout
     sys.path.insert(0, str(ROOT))
 
+from smvue_tui.salesforce.ids import normalize_id  # noqa: E402
 from smvue_tui.store import models as m  # noqa: E402
-from smvue_tui.store.db import open_store  # noqa: E402
 
 STAGES = [("Prospecting", 10, "Pipeline"), ("Qualification", 20, "Pipeline"),
           ("Needs Analysis", 30, "Pipeline"), ("Value Proposition", 50, "Pipeline"),
           ("Proposal/Price Quote", 75, "Best Case"), ("Negotiation/Review", 90, "Commit"),
           ("Closed Won", 100, "Closed"), ("Closed Lost", 0, "Omitted")]
+
+
+ORG = normalize_id("00D8W0000000001", "00D")
 
 
 def _id(prefix: str, n: int) -> str:
@@ -60,7 +64,7 @@ def fill(db, deals: int, seed: int = 1) -> float:
     rnd = random.Random(seed)
     now = datetime.now(UTC)
     with db.atomic():
-        m.Organization.create(id=_id("00D", 1), name="Bench", fiscal_year_start_month=1)
+        m.Organization.create(id=ORG, name="Bench", fiscal_year_start_month=1)
         users = [_id("005", i) for i in range(40)]
         _insert(m.SfUser, [{"id": u, "name": f"Rep {i:02d}", "is_active": True}
                            for i, u in enumerate(users)])
@@ -140,9 +144,9 @@ async def screen_times(db) -> dict:
     from smvue_tui.tui.app import SmvueApp
     from smvue_tui.tui.screens.inspection import InspectionScreen
 
-    m.Connection.create(org_id=_id("00D", 1), environment="demo", login_url="x",
+    m.Connection.create(org_id=ORG, environment="demo", login_url="x",
                         instance_url="x")
-    app = SmvueApp(AppServices(paths=app_paths(), db=db, background=False))
+    app = SmvueApp(AppServices(paths=app_paths().for_org(ORG), db=db, background=False))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause(0.5)
         started = time.perf_counter()
@@ -172,15 +176,19 @@ def main() -> None:
     os.environ["SMVUE_HOME"] = str(home)
     from smvue_tui.config import app_paths
     from smvue_tui.inspection import report as inspection
+    from smvue_tui.store.org_stores import open_org_store
 
-    target = app_paths().database
+    paths = app_paths().for_org(ORG)  # the org's own store, as `inspect` opens it
+    target = paths.database
     target.parent.mkdir(parents=True, exist_ok=True)
     result: dict = {"deals": args.deals}
     if args.store:
         shutil.copy(args.store, target)
-        db = open_store(target)
+        with sqlite3.connect(target) as conn:  # a store kept by an earlier version of this
+            conn.execute('UPDATE organization SET "Id" = ?', (ORG,))
+        db = open_org_store(paths)
     else:
-        db = open_store(target)
+        db = open_org_store(paths)
         result["fill_s"] = round(fill(db, args.deals), 1)
         if args.keep:
             shutil.copy(target, args.keep)

@@ -18,6 +18,7 @@ from smvue_tui.config import app_paths
 from smvue_tui.inspection.history import Past, sources, stage_info
 from smvue_tui.inspection.trend import pipeline_at
 from smvue_tui.store.db import open_store
+from smvue_tui.store.org_stores import paths_for_login
 from tests.integration.test_sync_cli import _log_in
 
 # OpportunityHistory exists in every edition; "without history" is an org whose user may not
@@ -31,7 +32,7 @@ PROFILES = {
 
 def _sql(query: str, *args) -> list[tuple]:
     """The store, read with plain sqlite3 (independent of the code under test)."""
-    conn = sqlite3.connect(app_paths().database)
+    conn = sqlite3.connect(paths_for_login(app_paths()).database)
     try:
         return conn.execute(query, args).fetchall()
     finally:
@@ -69,7 +70,7 @@ def _weighted_total() -> float:
 
 
 def _pipeline_at(points: list[datetime]) -> list:
-    db = open_store(app_paths().database)
+    db = open_store(paths_for_login(app_paths()).database)
     try:
         return pipeline_at(Past(sources(), stage_info()), points, datetime.now(UTC))
     finally:

@@ -134,14 +134,16 @@ class InspectionScreen(StoreReads, Screen[None]):
             "Rep", "Open", "Weighted", "Commit", "Won", "Lost", "Win %", "Cycle", "Acts",
             "Flagged")
         self.query_one("#inspect-changes", DataTable).focus()
-        self.load()
 
     def on_screen_resume(self) -> None:
-        if self.changed_since_read():
+        # Read when shown, never when built: the app builds this screen hidden after start-up
+        # (WARM_UP_MODES), and the report is seconds of work on a big store.
+        if self.report is None or self.changed_since_read():
             self.load()
 
     def on_store_changed(self, message: StoreChanged) -> None:
-        self.load()
+        if self.is_current:
+            self.load()
 
     # --- reading ---------------------------------------------------------------------------
 
