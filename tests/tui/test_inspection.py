@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import pytest
+
 from smvue_tui.config import app_paths
 from smvue_tui.services.app_services import AppServices
 from smvue_tui.store import models as m
@@ -98,12 +100,13 @@ def test_changes_snapshot_80x24(store, tmp_path, snap_compare):
     assert snap_compare(app, terminal_size=SIZE, run_before=ready)
 
 
-def test_charts_snapshot_80x24(store, tmp_path, snap_compare):
+@pytest.mark.parametrize("tab", ["charts", "trend"])
+def test_chart_tabs_snapshot_80x24(store, tmp_path, snap_compare, tab):
     app = _app(tmp_path)
 
     async def ready(pilot) -> None:
         await _open(app, pilot)
-        await pilot.press("4")
+        await pilot.press({"charts": "4", "trend": "5"}[tab])
         await settle(app, pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=ready)
@@ -122,16 +125,6 @@ async def test_the_deal_screen_shows_its_flags_and_their_evidence(store, tmp_pat
         await settle(app, pilot)
         assert "At risk" not in screen_text(app)
 
-
-def test_trend_snapshot_80x24(store, tmp_path, snap_compare):
-    app = _app(tmp_path)
-
-    async def ready(pilot) -> None:
-        await _open(app, pilot)
-        await pilot.press("5")
-        await settle(app, pilot)
-
-    assert snap_compare(app, terminal_size=SIZE, run_before=ready)
 
 
 async def test_the_team_screen_opens_a_reps_view(store, tmp_path):
