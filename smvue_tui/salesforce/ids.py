@@ -58,3 +58,35 @@ def normalize_id(value: object, prefix: str | None = None) -> str | None:
     if prefix is not None and value[:3] != prefix:
         return None
     return value + _suffix(value)
+
+
+# Salesforce's key prefixes (the first three characters of every id) of the objects the app
+# reads or is sent. Standard objects have the same prefix in every org; an id of one object
+# posing as another's is refused where it enters.
+KEY_PREFIXES: dict[str, str] = {
+    "Organization": "00D",
+    "User": "005",
+    "RecordType": "012",
+    "OpportunityStage": "01J",
+    "Opportunity": "006",
+    "Account": "001",
+    "Contact": "003",
+    "OpportunityContactRole": "00K",
+    "OpportunityHistory": "008",
+    "OpportunityTeamMember": "00q",
+    "AccountTeamMember": "01M",
+    "Lead": "00Q",
+    "LeadHistory": "017",
+    "Task": "00T",
+    "Event": "00U",
+    "EmailMessage": "02s",
+}
+NOTIFICATION_PREFIX = "04l"  # an Outbound Message notification
+OUTBOUND_MESSAGE_PREFIX = "04k"  # the Outbound Message definition (ActionId)
+
+
+def record_id(sobject: str, value: object) -> str | None:
+    """``value`` as the canonical id of a record of ``sobject``, or None when it cannot be one
+    (malformed, another object's prefix, or an object whose prefix the app does not know)."""
+    prefix = KEY_PREFIXES.get(sobject)
+    return normalize_id(value, prefix) if prefix else None

@@ -43,9 +43,24 @@ def _v3_plan_capabilities(db: SqliteDatabase) -> None:
                        "DEFAULT ''")
 
 
+def _add_column(db: SqliteDatabase, model: type[models.BaseModel], name: str, sql: str) -> None:
+    """Add a column a later model has (v1 creates tables from today's models: it may exist)."""
+    table = model._meta.table_name
+    if name not in {c.name for c in db.get_columns(table)}:
+        db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{name}" {sql}')
+
+
+def _v4_run_pid_and_set_aside(db: SqliteDatabase) -> None:
+    """Which process runs a sync (a dead one's run is closed as interrupted), and why a
+    change notification was set aside instead of fetched."""
+    _add_column(db, models.SyncRun, "pid", "INTEGER")
+    _add_column(db, models.ChangeNotification, "set_aside", "TEXT")
+
+
 # Index i holds the migration from version i to i + 1. Append only; never edit a shipped one.
 MIGRATIONS: list[Callable[[SqliteDatabase], None]] = [_v1_initial, _v2_drop_modstamp_indexes,
-                                                       _v3_plan_capabilities]
+                                                      _v3_plan_capabilities,
+                                                      _v4_run_pid_and_set_aside]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

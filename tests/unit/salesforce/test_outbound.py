@@ -26,17 +26,17 @@ def test_parses_the_reference_shape():
     assert msg.enterprise_url.endswith("/services/Soap/c/66.0/00DXX0000001abc")
     assert msg.partner_url.endswith("/services/Soap/u/66.0/00DXX0000001abc")
     [n] = msg.notifications
-    assert n.id == "04lXX00000ABC000A1"
+    assert n.id == "04lXX0000ABC000YQD"
     assert n.sobject_type == "Opportunity"
     assert n.fields == {
-        "Id": "006XX000004A000QAA",
+        "Id": "006XX000004A000YAC",
         "Amount": "48000.0",
         "CloseDate": None,  # xsi:nil
         "LastModifiedDate": "2026-11-02T09:14:05.000Z",
         "Name": "Acme & Co - 200 seats",
         "StageName": "Negotiation/Review",
     }
-    assert n.record_id == "006XX000004A000QAA"
+    assert n.record_id == "006XX000004A000YAC"
 
 
 def test_sobject_prefix_does_not_matter():
@@ -46,9 +46,10 @@ def test_sobject_prefix_does_not_matter():
     assert "Id" in n.fields and "ns1:Id" not in n.fields
 
 
-def test_custom_object_type():
-    [n] = parse_notifications(envelope(note(0, "Deal_Room__c"))).notifications
-    assert n.sobject_type == "Deal_Room__c"
+def test_an_object_smvue_does_not_follow_is_refused():
+    body = envelope(note(0, "Opportunity").replace("sf:Opportunity", "sf:Deal_Room__c"))
+    with pytest.raises(OutboundMessageError, match="not one SMVue follows"):
+        parse_notifications(body)
 
 
 def test_session_id_kept_but_not_in_repr():
@@ -62,12 +63,12 @@ def test_demo_org_envelope_round_trip():
     from smvue_demo_org.outbound_envelope import notifications_xml
 
     sobject = ('<sObject xsi:type="sf:Opportunity" xmlns:sf="urn:sobject.enterprise.soap.sforce'
-               '.com"><sf:Id>006XX000004A000QAA</sf:Id><sf:IsWon>false</sf:IsWon></sObject>')
+               '.com"><sf:Id>006XX000004A000YAC</sf:Id><sf:IsWon>false</sf:IsWon></sObject>')
     body = notifications_xml(ORG_ID, ACTION_ID, "https://e", "https://p",
-                             [("04lXX00000ABC000A1", sobject), ("04lXX00000ABC001A1", sobject)])
+                             [("04lXX0000ABC000YQD", sobject), ("04lXX0000ABC001YQD", sobject)])
     msg = parse_notifications(body)
-    assert [n.id for n in msg.notifications] == ["04lXX00000ABC000A1", "04lXX00000ABC001A1"]
-    assert msg.notifications[0].fields == {"Id": "006XX000004A000QAA", "IsWon": "false"}
+    assert [n.id for n in msg.notifications] == ["04lXX0000ABC000YQD", "04lXX0000ABC001YQD"]
+    assert msg.notifications[0].fields == {"Id": "006XX000004A000YAC", "IsWon": "false"}
 
 
 def test_one_hundred_notifications_is_the_limit():
@@ -102,14 +103,14 @@ def test_oversize_refused_before_parsing():
     (envelope(org_id="00DXX0000001ab"), "OrganizationId is not"),
     (envelope(org_id="00DXX0000001abc-AA"), "OrganizationId is not"),
     (envelope(action_id="04kXX00000000010AAA"), "ActionId is not"),
-    (VALID.replace(b"<ActionId>04kXX0000000001AAA</ActionId>", b""), "missing ActionId"),
-    (VALID.replace(b"<Id>04lXX00000ABC000A1</Id>", b""), "missing Id"),
-    (VALID.replace(b"<Id>04lXX00000ABC000A1</Id>", b"<Id>bad id</Id>"), "Id is not"),
+    (VALID.replace(b"<ActionId>04kXX0000000001YAA</ActionId>", b""), "missing ActionId"),
+    (VALID.replace(b"<Id>04lXX0000ABC000YQD</Id>", b""), "missing Id"),
+    (VALID.replace(b"<Id>04lXX0000ABC000YQD</Id>", b"<Id>bad id</Id>"), "Id is not"),
     (VALID.replace(b'xsi:type="sf:Opportunity"', b""), "xsi:type"),
     (VALID.replace(b'xsi:type="sf:Opportunity"', b'xsi:type="sf:Opp ortunity"'), "xsi:type"),
     (VALID.replace(b"<soapenv:Body>", b"<soapenv:Header/><soapenv:Body>")
      .replace(b"</soapenv:Body>", b"</soapenv:Body><soapenv:Body/>"), "more than one Body"),
-    (envelope('<Notification><Id>04lXX00000ABC000A1</Id></Notification>'), "missing sObject"),
+    (envelope('<Notification><Id>04lXX0000ABC000YQD</Id></Notification>'), "missing sObject"),
     (envelope(note(0).replace("<sf:Amount>48000.0</sf:Amount>",
                               "<sf:Name>dup</sf:Name>")), "appears twice"),
 ])

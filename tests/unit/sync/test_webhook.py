@@ -41,8 +41,8 @@ async def test_acks_after_storing_and_ignores_duplicates(listener):
     first = await _post(listener, body)
     assert first.status_code == 200 and first.content == ACK_BODY
     assert m.ChangeNotification.select().count() == 2
-    assert [r.record_id for r in listener.received] == ["006XX000004A001QAA",
-                                                         "006XX000004A002QAA"]
+    assert [r.record_id for r in listener.received] == ["006XX000004A001YAC",
+                                                         "006XX000004A002YAC"]
     again = await _post(listener, body)  # Salesforce redelivers: ACK, but nothing new
     assert again.content == ACK_BODY
     assert len(listener.received) == 2 and listener.stats["duplicates"] == 2
@@ -61,7 +61,7 @@ async def test_hostile_input_gets_no_ack_and_changes_nothing(listener, case):
     body = envelope()
     kwargs: dict = {}
     if case == "wrong org":
-        body = envelope(org_id="00DXX0000009zzzEAA")
+        body = envelope(org_id="00DXX0000009zzz2AA")
     elif case == "wrong token":
         kwargs["path"] = "/sf/outbound/guess"
     elif case == "xxe":
