@@ -7,6 +7,13 @@
   cursor (minus an overlap for late-visible rows), one more for deletes; rows that left the
   lookback are removed, the closure is topped up, nothing changed costs four API calls.
 - **reconcile**: the plan is renewed and every object's stored ids are checked against the org.
+- **full**: the plan is renewed, everything read again, then every object's ids checked: what
+  the org no longer has is removed.
+
+No run reports ``ok`` unless it saw every delete since its cursor: where it cannot prove that
+from Salesforce's delete log (an initial resumed after an interruption, which stored rows
+before a delete checkpoint existed; a ``full``; a log that does not reach back), the stored
+ids of those objects are checked against the org first.
 
 A run ends ``ok``, ``failed``, ``cancelled`` or ``paused`` (API limit: never reported as success,
 with the time the limit resets). Every run is logged in ``SyncRun``.
@@ -57,7 +64,7 @@ from smvue_tui.sync.repair import (
     apply_deletes,
     gather_bounded,
     top_up,
-    verify_ids,
+    verify_objects,
 )
 
 # Read by semi-joins that select exactly their scope on the server, so none of them waits for
@@ -188,6 +195,10 @@ class SyncEngine:
         pending = [SPECS_BY_NAME[n] for n in ctx.fields
                    if not (cursors.get(n) and cursors[n].initial_done)]
         run_started = datetime.now(UTC)
+        # Objects an earlier, interrupted run stored rows of before any delete checkpoint:
+        # no delete log covers what the org deleted since, so their ids are checked.
+        resumed = [s.sobject for s in pending
+                   if s.sobject in cursors and cursors[s.sobject].watermark]
         if kind == "webhook":
             if pending:  # not synced yet: the initial sync will bring everything
                 return
@@ -200,6 +211,12 @@ class SyncEngine:
             ctx.closure_since = await self.writer.call(_closure_since, self.overlap)
             await self._initial(ctx, report, pending, run_started)
             ctx.mark_new, ctx.closure_since = True, None
+            done_before = [SPECS_BY_NAME[n] for n in ctx.fields
+                           if n in cursors and cursors[n].initial_done]
+            report.removed.update(await apply_deletes(ctx, done_before, run_started,
+                                                      self.overlap))
+            if kind != "reconcile":  # a reconcile checks every object's ids below
+                await self._verify(ctx, report, list(ctx.fields) if kind == "full" else resumed)
         else:
             await self._incremental(ctx, report, cursors)
             report.removed.update(await apply_deletes(
@@ -215,10 +232,7 @@ class SyncEngine:
     async def _reconcile(self, ctx: SyncContext, report: SyncReport,
                          run_started: datetime) -> None:
         """Rows the org no longer has are removed; objects missing rows are read again."""
-        for name in ctx.fields:
-            removed = await verify_ids(ctx, SPECS_BY_NAME[name])
-            if removed:
-                report.removed[name] = report.removed.get(name, 0) + removed
+        await self._verify(ctx, report, list(ctx.fields))
         await self.writer.call(prune, self.db, self.lookbacks, ctx.today)
         report.drift = await missing_counts(ctx, [SPECS_BY_NAME[n] for n in ctx.fields])
         if report.drift:
@@ -228,6 +242,10 @@ class SyncEngine:
             await self._initial(ctx, report, [SPECS_BY_NAME[n] for n in report.drift],
                                 run_started)
         await top_up(ctx)
+
+    async def _verify(self, ctx: SyncContext, report: SyncReport, names: list[str]) -> None:
+        """The Id check for ``names``: stored rows the org no longer has are removed."""
+        await verify_objects(ctx, names, report.removed, report.skipped)
 
     # --- initial ------------------------------------------------------------------------------
 
