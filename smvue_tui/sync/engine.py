@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -126,7 +127,7 @@ class SyncEngine:
         (re-plan and re-read everything), ``reconcile`` (incremental + Id check)."""
         report = SyncReport(kind)
         started = time.monotonic()
-        run_row = await self.writer.call(m.SyncRun.create, kind=kind)
+        run_row = await self.writer.call(m.SyncRun.create, kind=kind, pid=os.getpid())
         ctx = await self._context()
         try:
             await self._run(kind, ctx, report)
