@@ -233,11 +233,9 @@ def salvage(damaged: Path, db: object) -> tuple[dict[str, int], list[str]]:
         for side in SIDE_FILES:
             if Path(f"{damaged}{side}").exists():
                 shutil.copyfile(f"{damaged}{side}", f"{copy}{side}")
-        try:
-            conn = sqlite3.connect(copy)
-            conn.row_factory = sqlite3.Row
-        except sqlite3.Error:
-            return kept, [m._meta.table_name for m in SALVAGED]
+        _repair_header(copy, Path(scratch))
+        conn = _scratch_connection(copy)
+        conn.row_factory = sqlite3.Row
         try:
             for model in SALVAGED:
                 table = model._meta.table_name
@@ -248,6 +246,42 @@ def salvage(damaged: Path, db: object) -> tuple[dict[str, int], list[str]]:
         finally:
             conn.close()
     return kept, lost
+
+
+def _scratch_connection(copy: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(copy)
+    # Lets SQLite read a file shorter than its header says (truncated) instead of refusing
+    # it whole; harmless on a scratch copy nobody keeps.
+    conn.execute("PRAGMA writable_schema = ON")
+    return conn
+
+
+def _repair_header(copy: Path, scratch: Path) -> None:
+    """Give a copy whose 100-byte header is destroyed a plausible one, so SQLite can read the
+    pages behind it: a new database's header of each likely page size until one reads."""
+    with copy.open("rb") as fh:
+        head = fh.read(100)
+    if head.startswith(HEADER) or len(head) < 100:
+        return
+    for page_size in (4096, 1024, 2048, 8192, 16384, 32768, 65536):
+        template = scratch / f"template-{page_size}.sqlite3"
+        with contextlib.closing(sqlite3.connect(template)) as conn:
+            conn.execute(f"PRAGMA page_size = {page_size}")
+            conn.execute("PRAGMA journal_mode = wal")
+            conn.execute("CREATE TABLE t (x)")
+        header = bytearray(template.read_bytes()[:100])
+        # "version valid for" unlike the change counter: SQLite then sizes the database by the
+        # file, not by the template's page count.
+        counter = int.from_bytes(header[24:28], "big")
+        header[92:96] = ((counter + 1) & 0xFFFFFFFF).to_bytes(4, "big")
+        with copy.open("r+b") as fh:
+            fh.write(header)
+        try:
+            with contextlib.closing(_scratch_connection(copy)) as conn:
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return
+        except sqlite3.Error:
+            continue
 
 
 def _insert(db: object, model: type[models.BaseModel], rows: list[sqlite3.Row]) -> int:
