@@ -57,8 +57,13 @@ def main(argv: list[str] | None = None) -> int:
         from smvue_tui.cli.tui import run_tui
 
         run = run_tui
+    from smvue_tui.store.health import StoreDamaged
+
     try:
         return int(run(args) or 0)
+    except StoreDamaged as exc:  # only when it cannot be moved aside (in use elsewhere)
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `smvue-tui status | head`: the reader left; that is fine
