@@ -57,15 +57,18 @@ def main(argv: list[str] | None = None) -> int:
         from smvue_tui.cli.tui import run_tui
 
         run = run_tui
-    from smvue_tui.store.health import StoreDamaged
-
     try:
         return int(run(args) or 0)
-    except StoreDamaged as exc:  # only when it cannot be moved aside (in use elsewhere)
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `smvue-tui status | head`: the reader left; that is fine
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as exc:
+        # A damaged store that could not be moved aside (in use elsewhere): words, no
+        # traceback. Looked up, not imported, so `--help` never loads the store.
+        health = sys.modules.get("smvue_tui.store.health")
+        if health is None or not isinstance(exc, health.StoreDamaged):
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
