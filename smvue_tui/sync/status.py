@@ -10,13 +10,16 @@ one of the stored login's org (without a login, the org last used); ``org`` name
 from __future__ import annotations
 
 import json
-import os
+import logging
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from smvue_tui.config import Paths
+from smvue_tui.safe_files import write_private
+
+log = logging.getLogger(__name__)
 
 USAGE_FILE = "api-usage.json"
 ON_DEMAND = "on demand (smvue-tui sync)"
@@ -57,10 +60,13 @@ def save_usage(paths: Paths, usage: Any) -> None:
     updated = usage.updated_at or datetime.now(UTC)
     data = {"used": usage.used, "max": usage.max, "updated_at": updated.isoformat()}
     target = usage_path(paths)
-    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = target.with_name(f".{USAGE_FILE}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data) + "\n")
-    os.replace(tmp, target)  # a reader never sees half a file
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # Temporary sibling, fsync, rename: a reader never sees half a file, and a failed write
+        # (a full disk) leaves the old reading and no temporary file behind.
+        write_private(target, json.dumps(data).encode() + b"\n")
+    except OSError as exc:  # a status nicety: never what fails a sync
+        log.warning("could not save the API usage reading to %s: %s", target, exc.strerror)
 
 
 def load_usage(paths: Paths) -> dict[str, Any] | None:
