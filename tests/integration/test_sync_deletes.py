@@ -10,12 +10,12 @@ import pytest
 
 from smvue_tui.store import models as m
 from smvue_tui.store.db import open_store
-from smvue_tui.store.object_spec import Lookbacks
 from smvue_tui.sync.engine import SyncEngine
 from smvue_tui.sync.plan import SPECS_BY_NAME
-from tests.integration.sync_support import client_for, differences
+from tests.integration.sync_support import client_for
+from tests.integration.test_sync_engine import LOOKBACKS, _diff
+from tests.integration.test_sync_engine import _sync as sync_with
 
-LOOKBACKS = Lookbacks()
 # The test's stand-in for "more than the 5-minute overlap passes": a 1-second overlap, then 2 s.
 OVERLAP = timedelta(seconds=1)
 
@@ -28,20 +28,7 @@ def db(tmp_path):
 
 
 async def _sync(running, db, kind="incremental", **options):
-    async with client_for(running) as client:
-        engine = SyncEngine(client, db, lookbacks=LOOKBACKS, overlap=OVERLAP, **options)
-        try:
-            return await engine.run(kind)
-        finally:
-            engine.close()
-
-
-def _diff(running):
-    conn = running.org.store.reader()
-    try:
-        return differences(conn, LOOKBACKS, datetime.now(UTC).date())
-    finally:
-        conn.close()
+    return await sync_with(running, db, kind, overlap=OVERLAP, **options)
 
 
 def _delete_some_stored(running, every: int = 7) -> dict[str, list[str]]:

@@ -20,17 +20,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from smvue_tui.salesforce.ids import KEY_PREFIXES, normalize_id
-from smvue_tui.salesforce.metadata import deploy_automation
 from smvue_tui.services.webhook import WebhookListener, new_path_token
 from smvue_tui.store import models as m
 from smvue_tui.store.db import open_store
 from smvue_tui.sync.engine import SyncEngine
 from smvue_tui.sync.fetch import StoreWriter
 from tests.integration.sync_support import client_for
+from tests.integration.test_live_webhook import XML, deploy_to
 from tests.unit.salesforce.outbound_samples import envelope
 
-FIELDS = ["Id", "Name", "StageName", "Amount", "SystemModstamp"]
-XML = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'}
 ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
@@ -57,11 +55,7 @@ class LiveRig:
         self.listener = WebhookListener(self.writer, org_id=self.demo.org.org_id,
                                         path_token=new_path_token(), on_new=lambda r: None)
         await self.listener.start()
-        deployed = await deploy_automation(
-            self.client.post_metadata_soap, ["Opportunity"], self.listener.local_url,
-            {"Opportunity": FIELDS}, session_id=self.client.session.access_token,
-            integration_user=self.demo.org.username, api_version="67.0")
-        assert deployed.ok, deployed.failures
+        await deploy_to(self.listener, self.client, self.demo)
         self.http = httpx.AsyncClient(timeout=30)
 
     async def post(self, body: bytes) -> int:
