@@ -18,6 +18,9 @@ from typing import Any
 
 from smvue_tui.salesforce.errors import (
     AuthorizationError,
+    FieldUnavailable,
+    ObjectUnavailable,
+    PermissionDenied,
     RateLimitExceeded,
     SalesforceError,
     ServerUnavailable,
@@ -30,9 +33,10 @@ from smvue_tui.sync.fetch import SyncContext, fetch_by_ids, write_page
 from smvue_tui.sync.plan import SPECS_BY_NAME
 
 MAX_PER_CALL = 2000
-# Errors that say nothing about the ids asked for: the run fails (or pauses) and the
-# notifications stay pending for the next one.
-PASSING = (RateLimitExceeded, AuthorizationError, ServerUnavailable)
+# Errors that say nothing about the ids asked for (the login, the limits, the link, the fields
+# or object we may read): the run fails (or pauses) and the notifications stay pending.
+PASSING = (RateLimitExceeded, AuthorizationError, ServerUnavailable, PermissionDenied,
+           FieldUnavailable, ObjectUnavailable)
 
 
 def _pending() -> dict[str, list[str]]:
@@ -80,7 +84,8 @@ async def _fetch(ctx: SyncContext, spec: ObjectSpec, ids: list[str],
         raise
     except SalesforceError as exc:
         if len(ids) == 1:
-            aside[ids[0]] = f"Salesforce refused it: {exc.user_message}"[:200]
+            code = f" [{exc.code}]" if exc.code else ""
+            aside[ids[0]] = f"Salesforce refused it: {exc.user_message}{code}"[:200]
             return 0
         half = len(ids) // 2
         return (await _fetch(ctx, spec, ids[:half], aside)
