@@ -15,6 +15,7 @@ from smvue_tui.store.db import open_store
 from smvue_tui.store.object_spec import Lookbacks
 from smvue_tui.sync.fetch import StoreWriter, SyncContext
 from smvue_tui.sync.live import fetch_notified, set_aside_counts
+from smvue_tui.sync.status import StatusReport, render_text
 
 FIELDS = ("Id", "SystemModstamp", "Name", "StageName")
 DEALS = [normalize_id(f"0068W00000{n:05d}") for n in range(1, 9)]
@@ -72,6 +73,9 @@ async def test_one_refused_id_is_set_aside_and_the_others_arrive(db):
         "Salesforce refused it: Salesforce returned an error [MALFORMED_ID]": 1}
     assert not m.ChangeNotification.select().where(
         m.ChangeNotification.fetched_at.is_null()).exists()
+    shown = render_text(StatusReport(store_path="s", store_exists=True,
+                                     set_aside=set_aside_counts()))
+    assert "set aside" in shown and "1 × not a valid Opportunity id" in shown
     # Set aside means not retried: the next drain asks for nothing.
     ctx = _ctx(db, client)
     try:
