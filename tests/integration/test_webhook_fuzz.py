@@ -23,8 +23,8 @@ from smvue_tui.salesforce.ids import KEY_PREFIXES, normalize_id
 from smvue_tui.services.webhook import WebhookListener, new_path_token
 from smvue_tui.store import models as m
 from smvue_tui.store.db import open_store
+from smvue_tui.store.writer_thread import StoreWriter
 from smvue_tui.sync.engine import SyncEngine
-from smvue_tui.sync.fetch import StoreWriter
 from tests.integration.sync_support import client_for
 from tests.integration.test_live_webhook import XML, deploy_to
 from tests.unit.salesforce.outbound_samples import envelope

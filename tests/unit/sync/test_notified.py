@@ -13,7 +13,8 @@ from smvue_tui.salesforce.ids import normalize_id
 from smvue_tui.store import models as m
 from smvue_tui.store.db import open_store
 from smvue_tui.store.object_spec import Lookbacks
-from smvue_tui.sync.fetch import StoreWriter, SyncContext
+from smvue_tui.store.writer_thread import StoreWriter
+from smvue_tui.sync.fetch import SyncContext
 from smvue_tui.sync.live import fetch_notified, set_aside_counts
 from smvue_tui.sync.status import StatusReport, render_text
 
