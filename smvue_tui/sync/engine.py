@@ -10,10 +10,9 @@
 - **full**: the plan is renewed, everything read again, then every object's ids checked: what
   the org no longer has is removed.
 
-No run reports ``ok`` unless it saw every delete since its cursor: where it cannot prove that
-from Salesforce's delete log (an initial resumed after an interruption, which stored rows
-before a delete checkpoint existed; a ``full``; a log that does not reach back), the stored
-ids of those objects are checked against the org first.
+No run reports ``ok`` unless it saw every delete since its cursor: where the delete log cannot
+prove it (an initial resumed after an interruption, a ``full``, a log not reaching back), the
+stored ids of those objects are checked against the org first.
 
 A run ends ``ok``, ``failed``, ``cancelled`` or ``paused`` (API limit: never reported as success,
 with the time the limit resets). Every run is logged in ``SyncRun``.
@@ -217,7 +216,8 @@ class SyncEngine:
             report.removed.update(await apply_deletes(ctx, done_before, run_started,
                                                       self.overlap))
             if kind != "reconcile":  # a reconcile checks every object's ids below
-                await self._verify(ctx, report, list(ctx.fields) if kind == "full" else resumed)
+                await verify_objects(ctx, list(ctx.fields) if kind == "full" else resumed,
+                                     report.removed, report.skipped)
         else:
             await self._incremental(ctx, report, cursors)
             report.removed.update(await apply_deletes(
@@ -233,7 +233,7 @@ class SyncEngine:
     async def _reconcile(self, ctx: SyncContext, report: SyncReport,
                          run_started: datetime) -> None:
         """Rows the org no longer has are removed; objects missing rows are read again."""
-        await self._verify(ctx, report, list(ctx.fields))
+        await verify_objects(ctx, list(ctx.fields), report.removed, report.skipped)
         await self.writer.call(prune, self.db, self.lookbacks, ctx.today)
         report.drift = await missing_counts(ctx, [SPECS_BY_NAME[n] for n in ctx.fields])
         if report.drift:
@@ -243,10 +243,6 @@ class SyncEngine:
             await self._initial(ctx, report, [SPECS_BY_NAME[n] for n in report.drift],
                                 run_started)
         await top_up(ctx)
-
-    async def _verify(self, ctx: SyncContext, report: SyncReport, names: list[str]) -> None:
-        """The Id check for ``names``: stored rows the org no longer has are removed."""
-        await verify_objects(ctx, names, report.removed, report.skipped)
 
     # --- initial ------------------------------------------------------------------------------
 

@@ -103,7 +103,10 @@ async def test_deletes_across_an_interrupted_initial_are_found(demo, db):
     _touch_one_each(demo, deleted)
     first = await _sync(demo, db)
     assert first.status == "ok", first.errors
-    assert _still_stored(deleted) == {}  # gone before the run said ok
+    # The interrupted objects' deletes no delete log covers: gone before the run said ok.
+    # (Objects whose initial had finished are proved by the delete log, which Salesforce
+    # covers up to the last whole minute: the rest come with the next run.)
+    assert _still_stored({k: v for k, v in deleted.items() if k in interrupted}) == {}
     second = await _sync(demo, db)
     assert second.status == "ok", second.errors
     assert _still_stored(deleted) == {}
