@@ -2,7 +2,8 @@
 
 ``open_store`` asks ``inspect`` before it opens a file. Every open leaves a marker naming its
 process (``.<store>.open-<pid>``, removed at exit); a marker of a process that is gone means an
-unclean stop, and then SQLite's ``PRAGMA quick_check`` runs too. Cheap checks run every time:
+unclean stop, and then SQLite's ``PRAGMA quick_check`` runs too — as it does after a sync met
+SQLite's "malformed" (``store_damaged`` leaves a ``.suspect`` marker). Cheap checks run every time:
 a file that is not SQLite (garbage, a random header), shorter than its header says
 (truncated), or empty with no write-ahead log to hold its pages.
 
@@ -96,6 +97,24 @@ def _marker_pid(marker: Path) -> int | None:
         return None
 
 
+def _suspect_marker(path: Path) -> Path:
+    return path.parent / f".{path.name}.suspect"
+
+
+def store_damaged(db: object, exc: BaseException) -> bool:
+    """True when ``exc`` is SQLite saying the file is damaged (not locked, full or a bug); the
+    store is then marked so that the next open checks it (and moves it aside if it is)."""
+    import peewee
+
+    if type(exc) not in (peewee.DatabaseError, sqlite3.DatabaseError):
+        return False
+    name = str(getattr(db, "database", "") or "")
+    if name and name != ":memory:":
+        with contextlib.suppress(OSError):
+            _suspect_marker(Path(name)).touch(mode=0o600)
+    return True
+
+
 def unclean_stop(path: Path) -> bool:
     """True when a process that had the store open is gone without closing it."""
     return any((pid := _marker_pid(m)) is not None and pid != os.getpid() and not alive(pid)
@@ -180,8 +199,13 @@ def inspect(path: Path, *, thorough: bool = False) -> str | None:
     if not path.exists():
         return None
     problem = _header_problem(path)
-    if problem is None and path.stat().st_size and (thorough or unclean_stop(path)):
+    suspect = _suspect_marker(path)
+    if problem is None and path.stat().st_size and (thorough or unclean_stop(path)
+                                                    or suspect.exists()):
         problem = quick_check(path)
+        if problem is None:
+            with contextlib.suppress(OSError):
+                suspect.unlink()
     return problem
 
 
@@ -200,6 +224,8 @@ def move_aside(path: Path) -> Path:
     while aside.exists():
         aside = aside.with_name(aside.name + "x")
     os.replace(path, aside)
+    with contextlib.suppress(OSError):
+        _suspect_marker(path).unlink()
     for side in SIDE_FILES:
         with contextlib.suppress(FileNotFoundError):
             os.replace(f"{path}{side}", f"{aside}{side}")

@@ -40,6 +40,7 @@ from smvue_tui.salesforce.errors import (
     SalesforceError,
 )
 from smvue_tui.store import models as m
+from smvue_tui.store.health import store_damaged
 from smvue_tui.store.object_spec import Lookbacks, ObjectSpec
 from smvue_tui.store.scope import prune
 from smvue_tui.store.writer import delete_ids, save_cursor
@@ -81,6 +82,9 @@ _INITIAL_PRIORITY = ("OpportunityHistory", "Opportunity", "Task", "Event", "Cont
 # Objects of a handful of rows: the first (usually only) page of each is read for all of them
 # in one /composite call, instead of one call and one lane each.
 _SMALL = ("Organization", "RecordType", "OpportunityStage", "User")
+STORE_DAMAGED = {"object": "", "code": "STORE_DAMAGED", "message": "The local store is damaged",
+                 "remedy": "Run the sync again: it checks the store, moves a damaged one aside "
+                           "and keeps your notes (`smvue-tui store check` shows it)."}
 _DEALS_SEMI_JOIN = "AccountId IN (SELECT AccountId FROM Opportunity WHERE {deals})"
 
 
@@ -126,9 +130,10 @@ class SyncEngine:
         (re-plan and re-read everything), ``reconcile`` (incremental + Id check)."""
         report = SyncReport(kind)
         started = time.monotonic()
-        run_row = await self.writer.call(m.SyncRun.create, kind=kind, pid=os.getpid())
+        run_row = None
         ctx = await self._context()
         try:
+            run_row = await self.writer.call(m.SyncRun.create, kind=kind, pid=os.getpid())
             await self._run(kind, ctx, report)
             report.status = "ok"
         except RateLimitExceeded as exc:
@@ -144,14 +149,19 @@ class SyncEngine:
             raise
         except Exception as exc:  # a bug, not Salesforce: recorded, then surfaced
             report.status = "failed"
-            report.errors.append({"object": "", "code": type(exc).__name__,
-                                  "message": "The sync stopped on an unexpected error",
-                                  "detail": str(exc)[:300], "remedy": "Please report it."})
-            raise
+            if store_damaged(self.db, exc):  # in words, and the next open moves it aside
+                report.errors.append(STORE_DAMAGED | {"detail": str(exc)[:300]})
+            else:
+                report.errors.append({"object": "", "code": type(exc).__name__,
+                                      "message": "The sync stopped on an unexpected error",
+                                      "detail": str(exc)[:300], "remedy": "Please report it."})
+                raise
         finally:
             report.api_calls = ctx.api_calls()
             report.seconds = round(time.monotonic() - started, 3)
-            await self.writer.call(_finish_run, run_row.id, report)
+            damaged = any(e["code"] == "STORE_DAMAGED" for e in report.errors)
+            if run_row is not None and not damaged:  # a damaged store takes no more writes
+                await self.writer.call(_finish_run, run_row.id, report)
         return report
 
     async def _context(self) -> SyncContext:
