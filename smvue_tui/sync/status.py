@@ -38,7 +38,7 @@ class StatusReport:
     next_sync: str = ON_DEMAND
     api_usage: dict[str, Any] | None = None
     skipped: dict[str, str] = field(default_factory=dict)
-    store_problem: str | None = None  # the store is damaged (it is not opened)
+    store_damage: str | None = None  # the store is damaged (it is not opened)
     moved_aside: list[str] = field(default_factory=list)  # damaged stores kept beside it
     set_aside: dict[str, int] = field(default_factory=dict)  # notifications never fetchable
 
@@ -118,7 +118,7 @@ def collect_status(paths: Paths) -> StatusReport:
     try:
         db = open_store(paths.database, recover=False)  # status only looks
     except health.StoreDamaged as exc:
-        report.store_problem = exc.reason
+        report.store_damage = exc.reason
         if isinstance(bound, Database):
             bound.bind(models.ALL_MODELS, bind_refs=False, bind_backrefs=False)
         return report
@@ -255,8 +255,8 @@ def render_text(status: StatusReport, now: datetime | None = None) -> str:
         lines.append(f"Store: refused — {status.store_problem}")
     elif not status.store_exists:
         lines.append(f"Store: none yet at {status.store_path} — run `smvue-tui sync`")
-    elif status.store_problem:
-        lines.append(f"Store: {status.store_path} is DAMAGED — {status.store_problem}")
+    elif status.store_damage:
+        lines.append(f"Store: {status.store_path} is DAMAGED — {status.store_damage}")
         lines.append("  The next `smvue-tui sync` (or starting smvue-tui) moves it aside, keeps "
                      "your notes, action items and team, and reads Salesforce again. "
                      "Details: `smvue-tui store check`.")

@@ -119,7 +119,7 @@ def test_status_and_store_check_name_the_damage_without_a_traceback(tmp_path, pa
     _filled_store(paths.database, deals=500)
     _random_header(paths.database)
     status = collect_status(paths)  # status only looks: it moves nothing
-    assert status.store_problem and "header" in status.store_problem
+    assert status.store_damage and "header" in status.store_damage
     text = render_text(status)
     assert "DAMAGED" in text and str(paths.database) in text
     out = io.StringIO()
