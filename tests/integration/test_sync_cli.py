@@ -155,7 +155,7 @@ def test_a_damaged_store_is_reported_then_moved_aside_keeping_the_notes(demo, ca
     m.Note.create(opportunity_id=deal, body="Champion is the CFO")
     m.ActionItem.create(opportunity_id=deal, text="Book the demo")
     db.close()
-    path = app_paths().database
+    path = paths_for_login(app_paths()).database
     with path.open("r+b") as fh:
         fh.write(b"\x8f" * 100)  # a random header
     capsys.readouterr()
@@ -186,7 +186,7 @@ def test_damage_found_mid_sync_is_reported_then_repaired_by_the_next_run(demo, c
     m.Note.create(opportunity_id=m.Opportunity.select().first().id, body="Keep me")
     db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")  # every page in the file itself
     db.close()
-    path = app_paths().database
+    path = paths_for_login(app_paths()).database
     size = path.stat().st_size
     with path.open("r+b") as fh:
         fh.seek(size // 3)
