@@ -127,7 +127,8 @@ class WebhookListener:
             made(handler, transport)
             if len(self._opened) >= MAX_CONNECTIONS:
                 self._count("too many connections")
-                transport.close()
+                # Once its handler has started (closing before made aiohttp's task fail).
+                asyncio.get_running_loop().call_soon(transport.close)
                 return
             self._opened[handler] = time.monotonic()
 
