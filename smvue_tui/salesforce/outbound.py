@@ -19,6 +19,7 @@ from smvue_tui.salesforce.ids import (
     KEY_PREFIXES,
     NOTIFICATION_PREFIX,
     OUTBOUND_MESSAGE_PREFIX,
+    id_shaped,
     normalize_id,
     record_id,
 )
@@ -65,11 +66,9 @@ class OutboundMessageError(ValueError):
 class Notification:
     id: str  # the notification id (04l…): the dedupe key
     sobject_type: str  # "Opportunity", from xsi:type="sf:Opportunity"
-    fields: dict[str, str | None]  # field name → text; xsi:nil → None
-
-    @property
-    def record_id(self) -> str | None:
-        return self.fields.get("Id")
+    fields: dict[str, str | None]  # field name → text as sent; xsi:nil → None
+    # The record's id, checked against the object's key prefix, in canonical 18-char form.
+    record_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -155,15 +154,17 @@ def _local(tag: str) -> str:
 
 
 def _notification(el: Element) -> Notification:
-    notification_id = _id_text(el, "Id", NOTIFICATION_PREFIX)
+    # Only a dedupe key, never sent to Salesforce: the shape and prefix are checked, and it is
+    # kept as sent (published sample bodies carry hand-made ones with impossible suffixes).
+    notification_id = _text(el, "Id") or ""
+    if not id_shaped(notification_id, NOTIFICATION_PREFIX):
+        raise OutboundMessageError(f"Id is not a Salesforce id of key prefix {NOTIFICATION_PREFIX}")
     sobject = _child(el, OUTBOUND_NS, "sObject")
     assert sobject is not None  # required=True raised otherwise
     # The prefix is whatever the sender bound; only the local part names the object.
     sobject_type = (sobject.get(_XSI_TYPE) or "").strip().rpartition(":")[2]
     if not _SOBJECT_TYPE.fullmatch(sobject_type):
         raise OutboundMessageError("sObject has no valid xsi:type")
-    if sobject_type not in KEY_PREFIXES:
-        raise OutboundMessageError("the sObject type is not one SMVue follows")
     fields: dict[str, str | None] = {}
     for child in sobject:
         if not isinstance(child.tag, str):
@@ -175,14 +176,15 @@ def _notification(el: Element) -> Notification:
         fields[name] = None if nil else (child.text or "")
     # The record id is what a fetch will carry: it must be an id of this object's key prefix
     # (a 900,000-character "id" once blocked every fetch after it), kept in canonical form.
-    fields["Id"] = record_id(sobject_type, fields.get("Id"))
-    if fields["Id"] is None:
-        raise OutboundMessageError(f"sObject Id is not a Salesforce id of a {sobject_type} "
-                                   f"(key prefix {KEY_PREFIXES[sobject_type]})")
+    canonical = record_id(sobject_type, fields.get("Id"))
+    if canonical is None:
+        expected = KEY_PREFIXES.get(sobject_type)
+        raise OutboundMessageError("sObject Id is not a Salesforce id of " + (
+            f"key prefix {expected}" if expected else "this object"))
     stamp = fields.get("SystemModstamp")
     if stamp is not None and not _STAMP.fullmatch(stamp):
         raise OutboundMessageError("SystemModstamp is not a Salesforce dateTime")
-    return Notification(notification_id, sobject_type, fields)
+    return Notification(notification_id, sobject_type, fields, canonical)
 
 
 def parse_notifications(body: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> OutboundMessage:

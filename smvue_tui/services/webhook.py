@@ -10,9 +10,9 @@ the caller) which fetches them through the normal client and upsert path. Anythi
 no ACK, so Salesforce retries it or gives up — and never crashes the app.
 
 Everything from outside is checked at the door, before the ACK: ids are Salesforce ids of the
-named object's key prefix and the object is one the app syncs. The server bounds what a client
-can hold: a body must arrive within ``BODY_SECONDS``, a connection lives at most
-``CONNECTION_SECONDS``, at most ``MAX_CONNECTIONS`` are open (more are closed at once).
+named object's key prefix (a 900,000-character "id" once blocked every fetch after it). The
+server bounds what a client can hold: a body must arrive within ``BODY_SECONDS``, a connection
+lives at most ``CONNECTION_SECONDS``, at most ``MAX_CONNECTIONS`` are open (more are closed).
 Rejections are counted per reason and logged at most once per ``LOG_EVERY`` seconds each.
 """
 
@@ -38,7 +38,6 @@ from smvue_tui.services.path_token import new_path_token, valid_path_token
 from smvue_tui.store import models as m
 from smvue_tui.store.org_stores import StoreOrgMismatch, ensure_bound_store_is
 from smvue_tui.store.writer_thread import StoreWriter
-from smvue_tui.sync.plan import SPECS_BY_NAME
 
 __all__ = ["Received", "WebhookListener", "new_path_token"]
 
@@ -187,8 +186,6 @@ class WebhookListener:
             return self._reject(400, exc.reason)
         if not org_ids_match(message.organization_id, self.org_id):
             return self._reject(403, "not the connected org")
-        if any(n.sobject_type not in SPECS_BY_NAME for n in message.notifications):
-            return self._reject(400, "an object SMVue does not sync")
         # The parser checked every id (record ids against their object's key prefix) and gave
         # them in canonical 18-character form, so one record is one row however it was sent.
         rows = [(n.id, n.sobject_type, n.record_id, n.fields.get("SystemModstamp"))

@@ -7,6 +7,7 @@ import pytest
 
 from smvue_demo_org.ids import to_18
 from smvue_demo_org.outbound_envelope import is_ack
+from smvue_tui.salesforce.ids import normalize_id
 from smvue_tui.salesforce.outbound import (
     ACK_BODY,
     OutboundMessageError,
@@ -14,7 +15,14 @@ from smvue_tui.salesforce.outbound import (
     org_ids_match,
     parse_notifications,
 )
-from tests.unit.salesforce.outbound_samples import ACTION_ID, ORG_ID, VALID, envelope, many
+from tests.unit.salesforce.outbound_samples import (
+    ACTION_ID,
+    ORG_ID,
+    VALID,
+    deal_id,
+    envelope,
+    many,
+)
 from tests.unit.salesforce.outbound_samples import notification_xml as note
 
 
@@ -46,9 +54,25 @@ def test_sobject_prefix_does_not_matter():
     assert "Id" in n.fields and "ns1:Id" not in n.fields
 
 
-def test_an_object_smvue_does_not_follow_is_refused():
-    body = envelope(note(0, "Opportunity").replace("sf:Opportunity", "sf:Deal_Room__c"))
-    with pytest.raises(OutboundMessageError, match="not one SMVue follows"):
+def test_custom_object_type():
+    custom = normalize_id("a29e0000000Jz3m")  # a custom object's prefix varies by org
+    body = envelope(note(0, "Opportunity").replace("sf:Opportunity", "sf:Deal_Room__c")
+                    .replace(deal_id(0), custom[:15]))
+    [n] = parse_notifications(body).notifications
+    assert n.sobject_type == "Deal_Room__c" and n.record_id == custom
+    assert n.fields["Id"] == custom[:15]  # the fields as sent
+
+
+@pytest.mark.parametrize(("sobject", "record"), [
+    ("Deal_Room__c", deal_id(0)),  # an Opportunity id posing as a custom object's
+    ("Account", deal_id(0)),  # an Opportunity id in an Account notification
+    ("Opportunity", "0" * 900_000),
+    ("Opportunity", deal_id(0)[:15] + "ZZZ"),  # a suffix that contradicts the id's case
+])
+def test_a_record_id_not_of_its_object_is_refused(sobject, record):
+    body = envelope(note(0, "Opportunity").replace("sf:Opportunity", f"sf:{sobject}")
+                    .replace(deal_id(0), record))
+    with pytest.raises(OutboundMessageError, match="sObject Id is not"):
         parse_notifications(body)
 
 
