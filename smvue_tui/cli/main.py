@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("smvue_tui.cli.serve", "keep the store fresh headless: scheduler + listener"),
     "sync": ("smvue_tui.cli.sync", "sync the org into the local store (headless)"),
     "status": ("smvue_tui.cli.sync", "show the store, the last sync and API usage"),
+    "store": ("smvue_tui.cli.store", "check the local store for damage (store check)"),
 }
 
 
@@ -64,3 +65,11 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `smvue-tui status | head`: the reader left; that is fine
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as exc:
+        # A damaged store that could not be moved aside (in use elsewhere): words, no
+        # traceback. Looked up, not imported, so `--help` never loads the store.
+        health = sys.modules.get("smvue_tui.store.health")
+        if health is None or not isinstance(exc, health.StoreDamaged):
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 1

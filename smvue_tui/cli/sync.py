@@ -150,6 +150,9 @@ async def sync_command(paths: Paths, kind: str | None, *, as_json: bool, out: Te
         await session.aclose()
         print(f"error: {exc}", file=err)
         return EXIT_FAILED
+    recovery = getattr(db, "recovery", None)
+    if recovery is not None:  # a damaged store was moved aside: say so before anything else
+        print(recovery.message(), file=err)
     display = ProgressDisplay(err, live=progress_live)
     try:
         record_connection(session.credentials)

@@ -159,6 +159,15 @@ class ServerUnavailable(SalesforceError):
     )
 
 
+class SessionUnstable(ServerUnavailable):
+    """401s kept coming although every refresh worked: the login is fine, the sessions are not
+    lasting (a very short session timeout, or sessions ended as fast as they are made)."""
+
+    user_message = "Salesforce kept ending the session"
+    remedy = ("Run it again; your login still works. If it keeps happening, ask your Salesforce "
+              "admin about the session timeout of the connected app.")
+
+
 class ReadOnlyViolation(SalesforceError):
     """Our own guard refused a request that would write to Salesforce (a bug, never sent)."""
 

@@ -42,6 +42,13 @@ def _restore_case(id15: str, suffix: str) -> str | None:
     return "".join(chars)
 
 
+def id_shaped(value: object, prefix: str | None = None) -> bool:
+    """15 or 18 letters and digits (of key ``prefix`` if given), the suffix not checked: for
+    ids only ever compared, never sent back (an outbound notification's own id)."""
+    return (isinstance(value, str) and bool(_ID_SHAPE.fullmatch(value))
+            and (prefix is None or value[:3] == prefix))
+
+
 def normalize_id(value: object, prefix: str | None = None) -> str | None:
     """The canonical 18-character form of a well-formed id (of key ``prefix`` if given), else None.
 
@@ -58,3 +65,42 @@ def normalize_id(value: object, prefix: str | None = None) -> str | None:
     if prefix is not None and value[:3] != prefix:
         return None
     return value + _suffix(value)
+
+
+# Salesforce's key prefixes (the first three characters of every id) of the objects the app
+# reads or is sent. Standard objects have the same prefix in every org; an id of one object
+# posing as another's is refused where it enters.
+KEY_PREFIXES: dict[str, str] = {
+    "Organization": "00D",
+    "User": "005",
+    "RecordType": "012",
+    "OpportunityStage": "01J",
+    "Opportunity": "006",
+    "Account": "001",
+    "Contact": "003",
+    "OpportunityContactRole": "00K",
+    "OpportunityHistory": "008",
+    "OpportunityTeamMember": "00q",
+    "AccountTeamMember": "01M",
+    "Lead": "00Q",
+    "LeadHistory": "017",
+    "Task": "00T",
+    "Event": "00U",
+    "EmailMessage": "02s",
+}
+NOTIFICATION_PREFIX = "04l"  # an Outbound Message notification
+OUTBOUND_MESSAGE_PREFIX = "04k"  # the Outbound Message definition (ActionId)
+
+
+_KNOWN = frozenset(KEY_PREFIXES.values())
+
+
+def record_id(sobject: str, value: object) -> str | None:
+    """``value`` as the canonical id of a record of ``sobject``, or None when it cannot be one:
+    malformed, or another object's key prefix. An object whose prefix varies by org (custom
+    objects) may have any prefix but those of the objects above."""
+    prefix = KEY_PREFIXES.get(sobject)
+    if prefix is not None:
+        return normalize_id(value, prefix)
+    canonical = normalize_id(value)
+    return canonical if canonical is not None and canonical[:3] not in _KNOWN else None

@@ -15,15 +15,24 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden
 
+from smvue_tui.salesforce.ids import (
+    KEY_PREFIXES,
+    NOTIFICATION_PREFIX,
+    OUTBOUND_MESSAGE_PREFIX,
+    id_shaped,
+    normalize_id,
+    record_id,
+)
+
 SOAPENV_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 OUTBOUND_NS = "http://soap.sforce.com/2005/09/outbound"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 MAX_NOTIFICATIONS = 100  # the WSDL's maxOccurs for Notification
 DEFAULT_MAX_BYTES = 1_000_000
 
-_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
 _SOBJECT_TYPE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,79}")
-_SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"  # Salesforce's 18-char case-suffix alphabet
+# A SystemModstamp as Salesforce sends it; anything else is not kept.
+_STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|[+-]\d\d:?\d\d)")
 _XSI_TYPE = f"{{{XSI_NS}}}type"
 _XSI_NIL = f"{{{XSI_NS}}}nil"
 
@@ -57,11 +66,9 @@ class OutboundMessageError(ValueError):
 class Notification:
     id: str  # the notification id (04l…): the dedupe key
     sobject_type: str  # "Opportunity", from xsi:type="sf:Opportunity"
-    fields: dict[str, str | None]  # field name → text; xsi:nil → None
-
-    @property
-    def record_id(self) -> str | None:
-        return self.fields.get("Id")
+    fields: dict[str, str | None]  # field name → text as sent; xsi:nil → None
+    # The record's id, checked against the object's key prefix, in canonical 18-char form.
+    record_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,31 +83,7 @@ class OutboundMessage:
 
 
 def is_salesforce_id(value: str) -> bool:
-    return bool(_ID.fullmatch(value))
-
-
-def _restored_case(id18: str) -> str | None:
-    """The 15-char id with its case restored from an 18-char id's suffix (None if not valid)."""
-    head, suffix = id18[:15], id18[15:].upper()
-    if any(c not in _SUFFIX for c in suffix):
-        return None
-    out = []
-    for block, code in enumerate(suffix):
-        bits = _SUFFIX.index(code)
-        for i, ch in enumerate(head[block * 5 : block * 5 + 5]):
-            out.append(ch.upper() if bits >> i & 1 else ch.lower())
-    return "".join(out)
-
-
-def _id_forms(value: str) -> set[str]:
-    if not is_salesforce_id(value):
-        return set()
-    forms = {value[:15]}
-    if len(value) == 18:
-        restored = _restored_case(value)
-        if restored is not None:
-            forms.add(restored)
-    return forms
+    return normalize_id(value) is not None
 
 
 def org_ids_match(a: str, b: str) -> bool:
@@ -109,7 +92,8 @@ def org_ids_match(a: str, b: str) -> bool:
     15-char ids are case-sensitive; an 18-char id's suffix carries the case of the first 15,
     so a case-folded 18-char id still matches.
     """
-    return bool(_id_forms(a) & _id_forms(b))
+    canonical = normalize_id(a)
+    return canonical is not None and canonical == normalize_id(b)
 
 
 # --- parsing -----------------------------------------------------------------------------------
@@ -157,10 +141,11 @@ def _text(parent: Element, name: str, *, required: bool = True) -> str | None:
     return (el.text or "").strip()
 
 
-def _id_text(parent: Element, name: str) -> str:
-    value = _text(parent, name) or ""
-    if not is_salesforce_id(value):
-        raise OutboundMessageError(f"{name} is not a 15- or 18-character Salesforce id")
+def _id_text(parent: Element, name: str, prefix: str) -> str:
+    """The element's text as a canonical 18-character id of key ``prefix``, or refused."""
+    value = normalize_id(_text(parent, name) or "", prefix)
+    if value is None:
+        raise OutboundMessageError(f"{name} is not a Salesforce id of key prefix {prefix}")
     return value
 
 
@@ -169,7 +154,11 @@ def _local(tag: str) -> str:
 
 
 def _notification(el: Element) -> Notification:
-    notification_id = _id_text(el, "Id")
+    # Only a dedupe key, never sent to Salesforce: the shape and prefix are checked, and it is
+    # kept as sent (published sample bodies carry hand-made ones with impossible suffixes).
+    notification_id = _text(el, "Id") or ""
+    if not id_shaped(notification_id, NOTIFICATION_PREFIX):
+        raise OutboundMessageError(f"Id is not a Salesforce id of key prefix {NOTIFICATION_PREFIX}")
     sobject = _child(el, OUTBOUND_NS, "sObject")
     assert sobject is not None  # required=True raised otherwise
     # The prefix is whatever the sender bound; only the local part names the object.
@@ -185,7 +174,17 @@ def _notification(el: Element) -> Notification:
             raise OutboundMessageError(f"field {name[:80]} appears twice")
         nil = child.get(_XSI_NIL) in ("true", "1")
         fields[name] = None if nil else (child.text or "")
-    return Notification(notification_id, sobject_type, fields)
+    # The record id is what a fetch will carry: it must be an id of this object's key prefix
+    # (a 900,000-character "id" once blocked every fetch after it), kept in canonical form.
+    canonical = record_id(sobject_type, fields.get("Id"))
+    if canonical is None:
+        expected = KEY_PREFIXES.get(sobject_type)
+        raise OutboundMessageError("sObject Id is not a Salesforce id of " + (
+            f"key prefix {expected}" if expected else "this object"))
+    stamp = fields.get("SystemModstamp")
+    if stamp is not None and not _STAMP.fullmatch(stamp):
+        raise OutboundMessageError("SystemModstamp is not a Salesforce dateTime")
+    return Notification(notification_id, sobject_type, fields, canonical)
 
 
 def parse_notifications(body: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> OutboundMessage:
@@ -207,8 +206,8 @@ def parse_notifications(body: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> O
         raise OutboundMessageError(f"{len(items)} notifications, over the limit of "
                                    f"{MAX_NOTIFICATIONS}")
     return OutboundMessage(
-        organization_id=_id_text(msg, "OrganizationId"),
-        action_id=_id_text(msg, "ActionId"),
+        organization_id=_id_text(msg, "OrganizationId", KEY_PREFIXES["Organization"]),
+        action_id=_id_text(msg, "ActionId", OUTBOUND_MESSAGE_PREFIX),
         session_id=_text(msg, "SessionId", required=False) or None,
         enterprise_url=_text(msg, "EnterpriseUrl", required=False) or "",
         partner_url=_text(msg, "PartnerUrl", required=False) or "",

@@ -23,9 +23,9 @@ import orjson
 
 from smvue_tui.salesforce.errors import (
     RateLimitExceeded,
-    ReauthorizationNeeded,
     SalesforceError,
     ServerUnavailable,
+    SessionUnstable,
     from_rest_body,
 )
 from smvue_tui.salesforce.guard import ReadOnlyGuard, RequestLog, guarded_async_client
@@ -43,6 +43,10 @@ DEFAULT_HEADERS = {
 # Failures worth another try: the request may not have reached Salesforce, or it was overloaded.
 RETRYABLE_EXCEPTIONS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 BACKOFF_CAP = 30.0
+# 401s one call may answer with a refresh. A 401 right after a refresh that worked does not mean
+# the login is dead (only a refused refresh says that): another request may have used up the
+# new session first. Past this many, the sessions are not lasting: a retryable error.
+MAX_REFRESHES = 6
 REDACTED = "[redacted]"
 _STATUS_HINTS = {
     410: " (this API version is retired)",
@@ -86,6 +90,9 @@ class Requester:
         self.guard = ReadOnlyGuard(recorder)
         self._http = guarded_async_client(self.guard, transport=transport, timeout=self.timeout,
                                           headers=DEFAULT_HEADERS, follow_redirects=False)
+        # Held by a request whose fresh sessions keep being used up by the others: they wait
+        # while it refreshes and sends alone, so it gets through (sessions ended every call).
+        self._alone = asyncio.Lock()
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -124,48 +131,60 @@ class Requester:
         self.budget.check(self.usage, essential=essential)
         timeout_cfg = self.timeout if timeout is None else httpx.Timeout(timeout)
         attempt = 0
-        refreshed = False
-        while True:
-            token = self.session.access_token if authenticated else ""
-            send_headers = dict(headers or {})
-            if authenticated:
-                send_headers["Authorization"] = f"Bearer {token}"
-            url = self.url_for(path_or_url)
-            try:
-                response = await self._http.request(
-                    method, url, params=params, json=json, content=content,
-                    headers=send_headers, timeout=timeout_cfg)
-            except RETRYABLE_EXCEPTIONS as exc:
-                what = self._redact(f"{type(exc).__name__}: {exc}".rstrip(": "))
-                if attempt >= self.max_retries:
-                    raise ServerUnavailable(
-                        f"{what} (gave up after {attempt + 1} attempts)") from None
-                attempt += 1
-                await self._backoff(attempt, method, url, what)
-                continue
-            self.calls_sent += 1
-            self._note_usage(response)
-            status = response.status_code
-            log.debug("%s %s -> %s", method, httpx.URL(url).path, status)
-            if status == 401 and authenticated:
-                if refreshed:
-                    raise ReauthorizationNeeded(
-                        "Salesforce rejected the session again right after a refresh",
-                        code="INVALID_SESSION_ID", status=401)
-                await self.session.refresh(token)  # ReauthorizationNeeded propagates: no loop
-                refreshed = True
-                continue
-            if raw:
-                return response
-            if status >= 500:
-                if attempt >= self.max_retries:
-                    raise self._server_error(response, attempt + 1)
-                attempt += 1
-                await self._backoff(attempt, method, url, f"HTTP {status}")
-                continue
-            if 200 <= status < 300 or status == 304:
-                return response
-            raise self.error_for(response)
+        refreshes = 0
+        alone = False  # holding self._alone
+        try:
+            while True:
+                if authenticated and self._alone.locked() and not alone:
+                    async with self._alone:  # one request is getting through on its own
+                        pass
+                token = self.session.access_token if authenticated else ""
+                send_headers = dict(headers or {})
+                if authenticated:
+                    send_headers["Authorization"] = f"Bearer {token}"
+                url = self.url_for(path_or_url)
+                try:
+                    response = await self._http.request(
+                        method, url, params=params, json=json, content=content,
+                        headers=send_headers, timeout=timeout_cfg)
+                except RETRYABLE_EXCEPTIONS as exc:
+                    what = self._redact(f"{type(exc).__name__}: {exc}".rstrip(": "))
+                    if attempt >= self.max_retries:
+                        raise ServerUnavailable(
+                            f"{what} (gave up after {attempt + 1} attempts)") from None
+                    attempt += 1
+                    await self._backoff(attempt, method, url, what)
+                    continue
+                self.calls_sent += 1
+                self._note_usage(response)
+                status = response.status_code
+                log.debug("%s %s -> %s", method, httpx.URL(url).path, status)
+                if status == 401 and authenticated:
+                    if refreshes >= MAX_REFRESHES:
+                        raise SessionUnstable(
+                            f"Salesforce rejected the session {refreshes + 1} times in a row, each "
+                            "time right after a refresh that worked",
+                            code="INVALID_SESSION_ID", status=401)
+                    if refreshes >= 2 and not alone:
+                        await self._alone.acquire()
+                        alone = True
+                    await self.session.refresh(token)  # ReauthorizationNeeded propagates: no loop
+                    refreshes += 1
+                    continue
+                if raw:
+                    return response
+                if status >= 500:
+                    if attempt >= self.max_retries:
+                        raise self._server_error(response, attempt + 1)
+                    attempt += 1
+                    await self._backoff(attempt, method, url, f"HTTP {status}")
+                    continue
+                if 200 <= status < 300 or status == 304:
+                    return response
+                raise self.error_for(response)
+        finally:
+            if alone:
+                self._alone.release()
 
     async def _backoff(self, attempt: int, method: str, url: str, what: str) -> None:
         """Exponential backoff with full jitter: uniform(0, min(cap, base * 2**(n-1)))."""

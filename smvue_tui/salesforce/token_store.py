@@ -2,21 +2,27 @@
 
 The file is created with mode 0600 (never briefly wider), written to a temporary sibling,
 fsynced and ``os.replace``d so a crash leaves the old file or the new one, never half of each.
-Its folder is 0700. An unreadable file is an error the user sees (``TokenStoreError``); saving
-over it first moves it aside with a warning, so nothing is lost silently.
+Its folder is 0700. It is never read through a symbolic link, nor is a link's target chmod-ed
+(``safe_files``): a link is refused like a damaged file. An unreadable file is an error the
+user sees (``TokenStoreError``); saving over it first moves it aside with a warning, so
+nothing is lost silently.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
 import stat
-import time
 from pathlib import Path
 
 from smvue_tui.config import app_paths
+from smvue_tui.safe_files import (
+    fsync_dir,
+    move_aside,
+    read_private,
+    write_private,
+)
 from smvue_tui.salesforce.credentials import Credentials
 from smvue_tui.salesforce.errors import SalesforceError
 from smvue_tui.salesforce.redaction import remember_secret
@@ -43,12 +49,11 @@ class TokenStore:
     def load(self) -> Credentials | None:
         """The stored credentials; None when there is no file; TokenStoreError when corrupt."""
         try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
-            return None
+            raw = read_private(self.path)  # no symlinks; a too-wide mode set back to 0600
         except OSError as exc:
             raise TokenStoreError(f"cannot read {self.path}: {exc.strerror}") from None
-        self._tighten_mode()
+        if raw is None:
+            return None
         try:
             data = json.loads(raw)
             if not isinstance(data, dict):
@@ -66,20 +71,7 @@ class TokenStore:
         self._ensure_dir()
         self._move_aside_if_corrupt()
         payload = json.dumps(creds.to_dict(), indent=2, sort_keys=True).encode() + b"\n"
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
-                     FILE_MODE)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(payload)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-            raise
-        self._fsync_dir()
+        write_private(self.path, payload)
 
     def clear(self) -> bool:
         """Delete the file; True if there was one."""
@@ -87,7 +79,7 @@ class TokenStore:
             self.path.unlink()
         except FileNotFoundError:
             return False
-        self._fsync_dir()
+        fsync_dir(self.path.parent)
         return True
 
     def _ensure_dir(self) -> None:
@@ -96,33 +88,14 @@ class TokenStore:
         if stat.S_IMODE(folder.stat().st_mode) & 0o077:
             os.chmod(folder, DIR_MODE)
 
-    def _tighten_mode(self) -> None:
-        """A token file someone made group/world-readable is put back to 0600, with a warning."""
-        try:
-            mode = stat.S_IMODE(self.path.stat().st_mode)
-            if mode & 0o077:
-                log.warning("token file %s had mode %o; set to 600", self.path, mode)
-                os.chmod(self.path, FILE_MODE)
-        except OSError:
-            pass
-
     def _move_aside_if_corrupt(self) -> None:
-        if not self.path.exists():
+        if not os.path.lexists(self.path):
             return
         try:
             self.load()
         except TokenStoreError:
-            aside = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}")
-            os.replace(self.path, aside)
+            aside = move_aside(self.path, "corrupt")
             log.warning("the unreadable token file was kept as %s", aside)
-
-    def _fsync_dir(self) -> None:
-        with contextlib.suppress(OSError):
-            fd = os.open(self.path.parent, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
 
 
 def _reason(exc: Exception) -> str:

@@ -11,8 +11,6 @@ leftover with the Setup path to remove it by hand, and is retried on the next co
 from __future__ import annotations
 
 import json
-import os
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -53,15 +51,9 @@ class WebhookSettings:
 
 def path_token(paths: Paths) -> str:
     """The unguessable path segment, made once and kept (0600) so deployed URLs stay valid."""
-    file = paths.config_dir / "webhook-token"
-    if file.exists():
-        return file.read_text().strip()
-    paths.config_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    token = secrets.token_urlsafe(24)
-    fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(token)
-    return token
+    from smvue_tui.services.path_token import stored_path_token
+
+    return stored_path_token(paths.config_dir / "webhook-token")
 
 
 def webhook_config(config: dict[str, Any]) -> tuple[str | None, str | None]:

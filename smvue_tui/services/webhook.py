@@ -8,14 +8,22 @@ written to the store *before* the ACK (so an ACKed notification is never lost); 
 recognised by id and not fetched again. New record ids are handed to ``on_new`` (debounced by
 the caller) which fetches them through the normal client and upsert path. Anything wrong gets
 no ACK, so Salesforce retries it or gives up — and never crashes the app.
+
+Everything from outside is checked at the door, before the ACK: ids are Salesforce ids of the
+named object's key prefix (a 900,000-character "id" once blocked every fetch after it). The
+server bounds what a client can hold: a body must arrive within ``BODY_SECONDS``, a connection
+lives at most ``CONNECTION_SECONDS``, at most ``MAX_CONNECTIONS`` are open (more are closed).
+Rejections are counted per reason and logged at most once per ``LOG_EVERY`` seconds each.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
@@ -26,17 +34,20 @@ from smvue_tui.salesforce.outbound import (
     org_ids_match,
     parse_notifications,
 )
+from smvue_tui.services.path_token import new_path_token, valid_path_token
 from smvue_tui.store import models as m
 from smvue_tui.store.org_stores import StoreOrgMismatch, ensure_bound_store_is
 from smvue_tui.store.writer_thread import StoreWriter
 
+__all__ = ["Received", "WebhookListener", "new_path_token"]
+
 log = logging.getLogger(__name__)
 MAX_BODY = 1_000_000
 XML_TYPES = ("text/xml", "application/xml", "application/soap+xml")
-
-
-def new_path_token() -> str:
-    return secrets.token_urlsafe(24)
+BODY_SECONDS = 10.0  # Salesforce sends ≤1 MB at once; a trickle is someone holding us
+CONNECTION_SECONDS = 30.0
+MAX_CONNECTIONS = 32
+LOG_EVERY = 60.0
 
 
 @dataclass(frozen=True)
@@ -65,13 +76,19 @@ class WebhookListener:
     def __init__(self, writer: StoreWriter, *, org_id: str, path_token: str,
                  on_new: Callable[[list[Received]], None], host: str = "127.0.0.1",
                  port: int = 0) -> None:
+        if not valid_path_token(path_token):  # an empty token would listen at /sf/outbound/
+            raise ValueError("the webhook path token is empty or too short")
         self.writer = writer
         self.org_id = org_id
         self.path = f"/sf/outbound/{path_token}"
         self.on_new = on_new
         self.host, self.port = host, port
         self.stats = {"acked": 0, "rejected": 0, "duplicates": 0}
+        self.rejected: dict[str, int] = {}  # per reason
+        self._logged: dict[str, tuple[float, int]] = {}  # reason → (last logged, count then)
         self._runner: web.AppRunner | None = None
+        self._opened: dict[Any, float] = {}  # connection → when it opened
+        self._sweeper: asyncio.Task[None] | None = None
 
     @property
     def local_url(self) -> str:
@@ -85,20 +102,67 @@ class WebhookListener:
     async def start(self) -> None:
         """Listen; StoreOrgMismatch (naming both orgs) when the store is another org's."""
         await self.writer.call(ensure_bound_store_is, self.org_id)
-        self._runner = web.AppRunner(self.app(), access_log=None)
+        self._runner = web.AppRunner(self.app(), access_log=None, keepalive_timeout=5.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
+        self._bound_connections(self._runner.server)
+        site = web.TCPSite(self._runner, self.host, self.port, backlog=MAX_CONNECTIONS)
         await site.start()
         self.port = self._runner.addresses[0][1]
+        self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
 
     async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
 
-    def _reject(self, status: int, reason: str) -> web.Response:
+    def _bound_connections(self, server: Any) -> None:
+        """Close a connection beyond ``MAX_CONNECTIONS`` as soon as it opens."""
+        made, lost = server.connection_made, server.connection_lost
+
+        def connection_made(handler: Any, transport: Any) -> None:
+            made(handler, transport)
+            if len(self._opened) >= MAX_CONNECTIONS:
+                self._count("too many connections")
+                # Once its handler has started (closing before made aiohttp's task fail).
+                asyncio.get_running_loop().call_soon(transport.close)
+                return
+            self._opened[handler] = time.monotonic()
+
+        def connection_lost(handler: Any, exc: BaseException | None = None) -> None:
+            self._opened.pop(handler, None)
+            lost(handler, exc)
+
+        server.connection_made, server.connection_lost = connection_made, connection_lost
+
+    async def _sweep(self) -> None:
+        """Close connections held open longer than ``CONNECTION_SECONDS`` (slow headers)."""
+        while True:
+            await asyncio.sleep(min(5.0, CONNECTION_SECONDS / 3))
+            cutoff = time.monotonic() - CONNECTION_SECONDS
+            for handler, opened in list(self._opened.items()):
+                if opened < cutoff:
+                    self._opened.pop(handler, None)
+                    self._count("connection held too long")
+                    handler.force_close()
+                    if handler.transport is not None:
+                        handler.transport.close()
+
+    def _count(self, reason: str) -> None:
+        """Count a rejection; log it at most once per ``LOG_EVERY`` seconds per reason."""
         self.stats["rejected"] += 1
-        log.warning("outbound message rejected (%s): %s", status, reason)
+        total = self.rejected[reason] = self.rejected.get(reason, 0) + 1
+        now = time.monotonic()
+        last, then = self._logged.get(reason, (-LOG_EVERY, 0))
+        if now - last >= LOG_EVERY:
+            self._logged[reason] = (now, total)
+            log.warning("outbound message rejected: %s (%d time(s) since the last such line)",
+                        reason, total - then)
+
+    def _reject(self, status: int, reason: str) -> web.Response:
+        self._count(reason)
         return web.Response(status=status, text=reason)
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -108,18 +172,24 @@ class WebhookListener:
             return self._reject(405, "POST only")
         if request.content_type not in XML_TYPES:
             return self._reject(415, "XML only")
+        if (request.content_length or 0) > MAX_BODY:
+            return self._reject(413, "too large")
         try:
-            body = await request.read()
+            body = await asyncio.wait_for(request.read(), BODY_SECONDS)
         except web.HTTPRequestEntityTooLarge:
             return self._reject(413, "too large")
+        except TimeoutError:
+            return self._reject(408, "body too slow")
         try:
             message = parse_notifications(body, max_bytes=MAX_BODY)
         except OutboundMessageError as exc:
             return self._reject(400, exc.reason)
         if not org_ids_match(message.organization_id, self.org_id):
             return self._reject(403, "not the connected org")
+        # The parser checked every id (record ids against their object's key prefix) and gave
+        # them in canonical 18-character form, so one record is one row however it was sent.
         rows = [(n.id, n.sobject_type, n.record_id, n.fields.get("SystemModstamp"))
-                for n in message.notifications if n.record_id]
+                for n in message.notifications]
         try:
             fresh = await self.writer.call(_record, self.org_id, rows)
         except StoreOrgMismatch as exc:  # no ACK: Salesforce keeps it for the right store

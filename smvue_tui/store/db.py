@@ -3,16 +3,20 @@
 Nothing happens at import time; ``open_store(path)`` binds the models to one database file.
 The schema version lives in SQLite's ``user_version``; each migration moves it forward by one
 inside a transaction, so an upgrade keeps a user's data and a crash mid-upgrade changes nothing.
+A damaged file is never opened as if it were fine, rebuilt or written over (``health``): it is
+moved aside and SMVue's own data salvaged into a new store (``db.recovery`` says what happened).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
-from peewee import SqliteDatabase
+from peewee import DatabaseError, OperationalError, SqliteDatabase
 
-from smvue_tui.store import models
+from smvue_tui.store import health, models
+from smvue_tui.store.health import Recovery, StoreDamaged
 
 PRAGMAS = {
     "journal_mode": "wal",  # readers never block the writer
@@ -48,10 +52,25 @@ def _v4_deal_change_log(db: SqliteDatabase) -> None:
     db.create_tables([models.DealChange], safe=True)
 
 
+def _add_column(db: SqliteDatabase, model: type[models.BaseModel], name: str, sql: str) -> None:
+    """Add a column a later model has (v1 creates tables from today's models: it may exist)."""
+    table = model._meta.table_name
+    if name not in {c.name for c in db.get_columns(table)}:
+        db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{name}" {sql}')
+
+
+def _v5_run_pid_and_set_aside(db: SqliteDatabase) -> None:
+    """Which process runs a sync (a dead one's run is closed as interrupted), and why a
+    change notification was set aside instead of fetched."""
+    _add_column(db, models.SyncRun, "pid", "INTEGER")
+    _add_column(db, models.ChangeNotification, "set_aside", "TEXT")
+
+
 # Index i holds the migration from version i to i + 1. Append only; never edit a shipped one.
 MIGRATIONS: list[Callable[[SqliteDatabase], None]] = [_v1_initial, _v2_drop_modstamp_indexes,
                                                       _v3_plan_capabilities,
-                                                      _v4_deal_change_log]
+                                                      _v4_deal_change_log,
+                                                      _v5_run_pid_and_set_aside]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -74,16 +93,72 @@ def migrate(db: SqliteDatabase) -> int:
     return SCHEMA_VERSION
 
 
-def open_store(path: Path | str) -> SqliteDatabase:
-    """Open (creating and migrating as needed) the store and bind every model to it."""
-    if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+def open_store(path: Path | str, *, recover: bool = True) -> SqliteDatabase:
+    """Open (creating and migrating as needed) the store and bind every model to it.
+
+    A damaged store raises ``StoreDamaged`` when ``recover`` is False (``status``, ``store
+    check``: they only look); otherwise it is moved aside and a new one returned, whose
+    ``recovery`` attribute (a ``health.Recovery``) the caller shows the user.
+    """
+    if str(path) == ":memory:":
+        return _open(path)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    problem = health.inspect(path)
+    if problem is None:
+        try:
+            db = _open(path)
+        except OperationalError:
+            raise  # locked, unreadable folder, full disk: not damage, nothing to move aside
+        except DatabaseError as exc:
+            problem = f"SQLite cannot read it ({str(exc)[:200]})"
+        else:
+            health.mark_open(path)
+            close_interrupted_runs()
+            return db
+    if not recover:
+        raise StoreDamaged(path, problem)
+    if health.others_open(path):  # moving it from under a running process would split it
+        raise StoreDamaged(path, f"{problem}; close every other smvue-tui using it, then "
+                                 "start again to move it aside and keep your notes")
+    return _recover(path, problem)
+
+
+def _recover(path: Path, problem: str) -> SqliteDatabase:
+    aside = health.move_aside(path)
+    db = _open(path)
+    health.mark_open(path)
+    kept, lost = health.salvage(aside, db)
+    recovery = Recovery(path, problem, aside, kept, lost)
+    health.log.warning("%s", recovery.message())
+    db.recovery = recovery  # type: ignore[attr-defined]
+    return db
+
+
+def close_interrupted_runs() -> int:
+    """Runs left ``running`` by a process that is gone (killed, crashed, power cut) are closed
+    as ``interrupted``; a run of this process, or of one still alive, is left alone."""
+    stale = [run.id for run in models.SyncRun.select(models.SyncRun.id, models.SyncRun.pid)
+             .where(models.SyncRun.status == "running")
+             if run.pid is None or (run.pid != os.getpid() and not health.alive(run.pid))]
+    if not stale:
+        return 0
+    return (models.SyncRun.update(status="interrupted", finished_at=models.utcnow().isoformat())
+            .where(models.SyncRun.id.in_(stale) & (models.SyncRun.status == "running"))
+            .execute())
+
+
+def _open(path: Path | str) -> SqliteDatabase:
     # BEGIN IMMEDIATE: a transaction takes the write lock up front. A deferred one that reads
     # and then writes cannot wait for the lock in WAL mode — SQLite fails it at once with
     # "database is locked" when another writer (the listener, a sync) committed meanwhile.
     db = SqliteDatabase(str(path), pragmas=PRAGMAS, check_same_thread=False,
                         lock_type="IMMEDIATE")
     db.bind(models.ALL_MODELS, bind_refs=False, bind_backrefs=False)
-    db.connect(reuse_if_open=True)
-    migrate(db)
+    try:
+        db.connect(reuse_if_open=True)
+        migrate(db)
+    except BaseException:
+        db.close()
+        raise
     return db

@@ -298,11 +298,13 @@ class SyncRun(BaseModel):
     kind = CharField()  # initial | incremental | reconcile | webhook
     started_at = TextField(default=lambda: utcnow().isoformat())
     finished_at = TextField(null=True)
-    status = CharField(default="running")  # running | ok | failed | paused | cancelled
+    # running | ok | failed | paused | cancelled | interrupted (its process died mid-run)
+    status = CharField(default="running")
     counts = TextField(default="{}")  # JSON {sobject: {"upserted": n, "deleted": n}}
     api_calls = IntegerField(default=0)
     errors = TextField(default="[]")  # JSON list of {"object", "code", "message", "remedy"}
     resumes_at = TextField(null=True)  # paused: API limit — when it resets
+    pid = IntegerField(null=True)  # the process running it: a dead one's run was interrupted
 
 
 class ChangeNotification(BaseModel):
@@ -314,6 +316,9 @@ class ChangeNotification(BaseModel):
     modstamp = TextField(null=True)
     received_at = TextField(default=lambda: utcnow().isoformat())
     fetched_at = TextField(null=True, index=True)
+    # Why it can never be fetched (then fetched_at is set too): kept and shown, never retried,
+    # so one bad notification cannot hold up the ones after it.
+    set_aside = TextField(null=True)
 
 
 class DeployedAutomation(BaseModel):

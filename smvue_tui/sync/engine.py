@@ -7,6 +7,12 @@
   cursor (minus an overlap for late-visible rows), one more for deletes; rows that left the
   lookback are removed, the closure is topped up, nothing changed costs four API calls.
 - **reconcile**: the plan is renewed and every object's stored ids are checked against the org.
+- **full**: the plan is renewed, everything read again, then every object's ids checked: what
+  the org no longer has is removed.
+
+No run reports ``ok`` unless it saw every delete since its cursor: where the delete log cannot
+prove it (an initial resumed after an interruption, a ``full``, a log not reaching back), the
+stored ids of those objects are checked against the org first.
 
 A run ends ``ok``, ``failed``, ``cancelled`` or ``paused`` (API limit: never reported as success,
 with the time the limit resets). Every run is logged in ``SyncRun``.
@@ -16,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -33,6 +40,7 @@ from smvue_tui.salesforce.errors import (
     SalesforceError,
 )
 from smvue_tui.store import models as m
+from smvue_tui.store.health import store_damaged
 from smvue_tui.store.object_spec import Lookbacks, ObjectSpec
 from smvue_tui.store.scope import prune
 from smvue_tui.store.writer import delete_ids, save_cursor
@@ -57,7 +65,7 @@ from smvue_tui.sync.repair import (
     apply_deletes,
     gather_bounded,
     top_up,
-    verify_ids,
+    verify_objects,
 )
 
 # Read by semi-joins that select exactly their scope on the server, so none of them waits for
@@ -74,6 +82,9 @@ _INITIAL_PRIORITY = ("OpportunityHistory", "Opportunity", "Task", "Event", "Cont
 # Objects of a handful of rows: the first (usually only) page of each is read for all of them
 # in one /composite call, instead of one call and one lane each.
 _SMALL = ("Organization", "RecordType", "OpportunityStage", "User")
+STORE_DAMAGED = {"object": "", "code": "STORE_DAMAGED", "message": "The local store is damaged",
+                 "remedy": "Run the sync again: it checks the store, moves a damaged one aside "
+                           "and keeps your notes (`smvue-tui store check` shows it)."}
 _DEALS_SEMI_JOIN = "AccountId IN (SELECT AccountId FROM Opportunity WHERE {deals})"
 
 
@@ -119,9 +130,10 @@ class SyncEngine:
         (re-plan and re-read everything), ``reconcile`` (incremental + Id check)."""
         report = SyncReport(kind)
         started = time.monotonic()
-        run_row = await self.writer.call(m.SyncRun.create, kind=kind)
+        run_row = None
         ctx = await self._context()
         try:
+            run_row = await self.writer.call(m.SyncRun.create, kind=kind, pid=os.getpid())
             await self._run(kind, ctx, report)
             report.status = "ok"
         except RateLimitExceeded as exc:
@@ -137,14 +149,19 @@ class SyncEngine:
             raise
         except Exception as exc:  # a bug, not Salesforce: recorded, then surfaced
             report.status = "failed"
-            report.errors.append({"object": "", "code": type(exc).__name__,
-                                  "message": "The sync stopped on an unexpected error",
-                                  "detail": str(exc)[:300], "remedy": "Please report it."})
-            raise
+            if store_damaged(self.db, exc):  # in words, and the next open moves it aside
+                report.errors.append(STORE_DAMAGED | {"detail": str(exc)[:300]})
+            else:
+                report.errors.append({"object": "", "code": type(exc).__name__,
+                                      "message": "The sync stopped on an unexpected error",
+                                      "detail": str(exc)[:300], "remedy": "Please report it."})
+                raise
         finally:
             report.api_calls = ctx.api_calls()
             report.seconds = round(time.monotonic() - started, 3)
-            await self.writer.call(_finish_run, run_row.id, report)
+            damaged = any(e["code"] == "STORE_DAMAGED" for e in report.errors)
+            if run_row is not None and not damaged:  # a damaged store takes no more writes
+                await self.writer.call(_finish_run, run_row.id, report)
         return report
 
     async def _context(self) -> SyncContext:
@@ -188,6 +205,10 @@ class SyncEngine:
         pending = [SPECS_BY_NAME[n] for n in ctx.fields
                    if not (cursors.get(n) and cursors[n].initial_done)]
         run_started = datetime.now(UTC)
+        # Objects an earlier, interrupted run stored rows of before any delete checkpoint:
+        # no delete log covers what the org deleted since, so their ids are checked.
+        resumed = [s.sobject for s in pending
+                   if s.sobject in cursors and cursors[s.sobject].watermark]
         if kind == "webhook":
             if pending:  # not synced yet: the initial sync will bring everything
                 return
@@ -200,6 +221,13 @@ class SyncEngine:
             ctx.closure_since = await self.writer.call(_closure_since, self.overlap)
             await self._initial(ctx, report, pending, run_started)
             ctx.mark_new, ctx.closure_since = True, None
+            done_before = [SPECS_BY_NAME[n] for n in ctx.fields
+                           if n in cursors and cursors[n].initial_done]
+            report.removed.update(await apply_deletes(ctx, done_before, run_started,
+                                                      self.overlap))
+            if kind != "reconcile":  # a reconcile checks every object's ids below
+                await verify_objects(ctx, list(ctx.fields) if kind == "full" else resumed,
+                                     report.removed, report.skipped)
         else:
             await self._incremental(ctx, report, cursors)
             report.removed.update(await apply_deletes(
@@ -215,10 +243,7 @@ class SyncEngine:
     async def _reconcile(self, ctx: SyncContext, report: SyncReport,
                          run_started: datetime) -> None:
         """Rows the org no longer has are removed; objects missing rows are read again."""
-        for name in ctx.fields:
-            removed = await verify_ids(ctx, SPECS_BY_NAME[name])
-            if removed:
-                report.removed[name] = report.removed.get(name, 0) + removed
+        await verify_objects(ctx, list(ctx.fields), report.removed, report.skipped)
         await self.writer.call(prune, self.db, self.lookbacks, ctx.today)
         report.drift = await missing_counts(ctx, [SPECS_BY_NAME[n] for n in ctx.fields])
         if report.drift:

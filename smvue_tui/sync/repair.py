@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from smvue_tui.salesforce.client import composite_error
+from smvue_tui.salesforce.errors import FieldUnavailable, ObjectUnavailable
 from smvue_tui.store import models as m
 from smvue_tui.store.object_spec import ObjectSpec
 from smvue_tui.store.scope import missing_account_ids, missing_contact_ids
@@ -112,6 +113,25 @@ async def verify_ids(ctx: SyncContext, spec: ObjectSpec, *,
     return removed
 
 
+async def verify_objects(ctx: SyncContext, names: list[str], removed: dict[str, int],
+                         skipped: dict[str, str]) -> None:
+    """The Id check for each of ``names`` the org lets us read; rows removed are added to
+    ``removed``, a non-essential object that turns out unreadable goes to ``skipped``."""
+    for name in names:
+        spec = SPECS_BY_NAME[name]
+        if not ctx.fields.get(name):
+            continue
+        try:
+            gone = await verify_ids(ctx, spec)
+        except (FieldUnavailable, ObjectUnavailable) as exc:
+            if spec.essential:
+                raise
+            skipped[name] = exc.describe()
+            continue
+        if gone:
+            removed[name] = removed.get(name, 0) + gone
+
+
 def _delete(ctx: SyncContext, spec: ObjectSpec, ids: list[str]) -> int:
     with ctx.db.atomic():
         return delete_ids(spec, ids)
@@ -126,7 +146,10 @@ async def apply_deletes(ctx: SyncContext, specs: list[ObjectSpec], now: datetime
     too_old: list[ObjectSpec] = []
     for spec in specs:
         cursor = m.SyncCursor.get_or_none(m.SyncCursor.sobject == spec.sobject)
-        if cursor is None or not cursor.deletes_checked_until:
+        if cursor is None:
+            continue  # never synced: nothing stored to delete
+        if not cursor.deletes_checked_until:  # no checkpoint: no delete log can prove it
+            too_old.append(spec)
             continue
         start = parse_stamp(cursor.deletes_checked_until) - overlap
         if spec.sobject not in ctx.replicateable:

@@ -10,13 +10,16 @@ one of the stored login's org (without a login, the org last used); ``org`` name
 from __future__ import annotations
 
 import json
-import os
+import logging
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from smvue_tui.config import Paths
+from smvue_tui.safe_files import write_private
+
+log = logging.getLogger(__name__)
 
 USAGE_FILE = "api-usage.json"
 ON_DEMAND = "on demand (smvue-tui sync)"
@@ -35,6 +38,9 @@ class StatusReport:
     next_sync: str = ON_DEMAND
     api_usage: dict[str, Any] | None = None
     skipped: dict[str, str] = field(default_factory=dict)
+    store_damage: str | None = None  # the store is damaged (it is not opened)
+    moved_aside: list[str] = field(default_factory=list)  # damaged stores kept beside it
+    set_aside: dict[str, int] = field(default_factory=dict)  # notifications never fetchable
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -54,10 +60,13 @@ def save_usage(paths: Paths, usage: Any) -> None:
     updated = usage.updated_at or datetime.now(UTC)
     data = {"used": usage.used, "max": usage.max, "updated_at": updated.isoformat()}
     target = usage_path(paths)
-    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = target.with_name(f".{USAGE_FILE}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data) + "\n")
-    os.replace(tmp, target)  # a reader never sees half a file
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # Temporary sibling, fsync, rename: a reader never sees half a file, and a failed write
+        # (a full disk) leaves the old reading and no temporary file behind.
+        write_private(target, json.dumps(data).encode() + b"\n")
+    except OSError as exc:  # a status nicety: never what fails a sync
+        log.warning("could not save the API usage reading to %s: %s", target, exc.strerror)
 
 
 def load_usage(paths: Paths) -> dict[str, Any] | None:
@@ -100,12 +109,19 @@ def collect_status(paths: Paths) -> StatusReport:
         return report
     from peewee import Database  # peewee only when there is a store to read
 
-    from smvue_tui.store import models
+    from smvue_tui.store import health, models
     from smvue_tui.store.db import open_store
 
     report.store_exists = True
+    report.moved_aside = [str(p) for p in health.moved_aside(paths.database)]
     bound = models.SyncRun._meta.database  # a caller's open store (the TUI) stays bound
-    db = open_store(paths.database)
+    try:
+        db = open_store(paths.database, recover=False)  # status only looks
+    except health.StoreDamaged as exc:
+        report.store_damage = exc.reason
+        if isinstance(bound, Database):
+            bound.bind(models.ALL_MODELS, bind_refs=False, bind_backrefs=False)
+        return report
     try:
         _collect_store(report)
         _name_org(report, paths, list(models.Organization.select()))
@@ -149,6 +165,7 @@ def _collect_login(report: StatusReport, paths: Paths) -> None:
 def _collect_store(report: StatusReport) -> None:
     from smvue_tui.store import models as m
     from smvue_tui.sync.fields import load_plans
+    from smvue_tui.sync.live import set_aside_counts
     from smvue_tui.sync.plan import SPECS
 
     for spec in SPECS:
@@ -160,6 +177,7 @@ def _collect_store(report: StatusReport) -> None:
         report.objects[spec.sobject] = query.count()
     report.skipped = {name: plan.reason for name, plan in sorted(load_plans().items())
                       if plan.reason}
+    report.set_aside = set_aside_counts()
     last = m.SyncRun.select().order_by(m.SyncRun.id.desc()).first()
     if last is not None:
         report.last_sync = _run_dict(last)
@@ -179,7 +197,7 @@ def _run_dict(run: Any) -> dict[str, Any]:
 def _next_sync(last: dict[str, Any]) -> str:
     if last["status"] == "paused" and last.get("resumes_at"):
         return f"after the API limit resets ({local_time(last['resumes_at'])}), on demand"
-    if last["status"] in ("cancelled", "failed", "running"):
+    if last["status"] in ("cancelled", "failed", "running", "interrupted"):
         return f"{ON_DEMAND} — it resumes where the last run stopped"
     return ON_DEMAND
 
@@ -237,6 +255,11 @@ def render_text(status: StatusReport, now: datetime | None = None) -> str:
         lines.append(f"Store: refused — {status.store_problem}")
     elif not status.store_exists:
         lines.append(f"Store: none yet at {status.store_path} — run `smvue-tui sync`")
+    elif status.store_damage:
+        lines.append(f"Store: {status.store_path} is DAMAGED — {status.store_damage}")
+        lines.append("  The next `smvue-tui sync` (or starting smvue-tui) moves it aside, keeps "
+                     "your notes, action items and team, and reads Salesforce again. "
+                     "Details: `smvue-tui store check`.")
     else:
         lines.append(f"Store: {status.store_path}")
         width = max(len(name) for name in status.objects) if status.objects else 0
@@ -252,6 +275,9 @@ def render_text(status: StatusReport, now: datetime | None = None) -> str:
         if last["status"] == "paused":
             lines.append(f"  paused: Salesforce API rate limit exceeded — resumes at "
                          f"{local_time(last.get('resumes_at'))}")
+    lines += [f"  a damaged store was moved aside and kept: {p}" for p in status.moved_aside]
+    if last and last["status"] == "interrupted":
+        lines.append("  interrupted: the process running it stopped (killed or crashed)")
     lines.append(f"Next sync: {status.next_sync}")
     usage = status.api_usage
     if usage:
@@ -270,6 +296,9 @@ def render_text(status: StatusReport, now: datetime | None = None) -> str:
                 lines.append(f"    {error['detail']}")
             if error.get("remedy"):
                 lines.append(f"    what to do: {error['remedy']}")
+    if status.set_aside:
+        lines.append("Change notifications set aside (they can never be fetched):")
+        lines += [f"  {n} × {reason}" for reason, n in sorted(status.set_aside.items())]
     if status.skipped:
         lines.append("Skipped:")
         lines += [f"  {reason}" for reason in status.skipped.values()]

@@ -96,6 +96,10 @@ class SmvueApp(App[None]):
             self.set_keymap(keymap)
         self.show_org()
         self.switch_mode("pipelines" if self.connected else "connect")
+        recovery = getattr(self.services.db, "recovery", None)
+        if recovery is not None:  # a damaged store was moved aside at start: say so, at length
+            self.notify(recovery.message(), title="Store damaged — your notes were kept",
+                        severity="warning", timeout=60)
         if self.services.background:
             self.call_later(self.start_live)
             self.set_timer(WARM_UP_DELAY, self._warm_up)

@@ -20,7 +20,7 @@ from smvue_tui.config import app_paths
 from smvue_tui.salesforce.credentials import credentials_from_token
 from smvue_tui.salesforce.environments import resolve_environment
 from smvue_tui.salesforce.token_store import TokenStore
-from smvue_tui.services.webhook import WebhookListener
+from smvue_tui.services.webhook import WebhookListener, new_path_token
 from smvue_tui.store import deals
 from smvue_tui.store import models as m
 from smvue_tui.store.db import open_store
@@ -206,7 +206,7 @@ def test_the_sync_runner_and_the_listener_refuse_another_orgs_store(two_orgs, ca
         assert error["code"] == "WRONG_ORG_STORE"
         _names_both(error["message"], a, b)
         writer = StoreWriter(db)
-        listener = WebhookListener(writer, org_id=b.org.org_id, path_token="t",
+        listener = WebhookListener(writer, org_id=b.org.org_id, path_token=new_path_token(),
                                    on_new=lambda _new: None)
         try:
             with pytest.raises(StoreOrgMismatch) as refused:

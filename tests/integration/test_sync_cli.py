@@ -142,3 +142,63 @@ def test_reconcile_summary_reports_repaired_drift(demo, capsys, store):
     assert "drift repaired" in out and "Task 3" in out
     assert main(["sync", "--reconcile"]) == 0
     assert "reconciled: every object's Ids and counts match the org" in capsys.readouterr().out
+
+
+def test_a_damaged_store_is_reported_then_moved_aside_keeping_the_notes(demo, capsys, store):
+    """Issue 20 item 5, as the user meets it: `status` and `sync` on a store with a destroyed
+    header end in words (no traceback, no advice to run sync again for a damaged file); the
+    sync moves the file aside, keeps the notes and reads Salesforce again."""
+    _log_in(demo)
+    assert main(["sync"]) == 0
+    db = store()
+    deal = m.Opportunity.select().first().id
+    m.Note.create(opportunity_id=deal, body="Champion is the CFO")
+    m.ActionItem.create(opportunity_id=deal, text="Book the demo")
+    db.close()
+    path = paths_for_login(app_paths()).database
+    with path.open("r+b") as fh:
+        fh.write(b"\x8f" * 100)  # a random header
+    capsys.readouterr()
+    assert main(["status"]) == 0
+    out, _err = capsys.readouterr()
+    assert f"Store: {path} is DAMAGED" in out and "Traceback" not in out
+    assert main(["store", "check"]) == 1
+    assert f"DAMAGED  {path}" in capsys.readouterr().out
+    assert main(["sync"]) == 0
+    out, err = capsys.readouterr()
+    assert f"The store {path} was damaged" in err and "moved aside to" in err
+    assert out.startswith("initial sync ok:")
+    db = store()
+    assert [n.body for n in m.Note.select()] == ["Champion is the CFO"]
+    assert [a.text for a in m.ActionItem.select()] == ["Book the demo"]
+    assert m.Opportunity.get_or_none(m.Opportunity.id == deal) is not None
+    assert list(path.parent.glob(f"{path.name}.damaged-*"))
+
+
+def test_damage_found_mid_sync_is_reported_then_repaired_by_the_next_run(demo, capsys, store):
+    """Garbage over the data pages of a store that stopped cleanly (so no quick_check at the
+    open): the sync that meets it fails in words, and the next one moves it aside."""
+    import random
+
+    _log_in(demo)
+    assert main(["sync"]) == 0
+    db = store()
+    m.Note.create(opportunity_id=m.Opportunity.select().first().id, body="Keep me")
+    db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")  # every page in the file itself
+    db.close()
+    path = paths_for_login(app_paths()).database
+    size = path.stat().st_size
+    with path.open("r+b") as fh:
+        fh.seek(size // 3)
+        fh.write(random.Random(3).randbytes(size - size // 3))
+    capsys.readouterr()
+    codes = [main(["sync", "--full"])]
+    _out, err = capsys.readouterr()
+    if codes[0] != 0:  # met it mid-run: said so, and marked the store for the next open
+        assert "The local store is damaged" in err and "Traceback" not in err
+        codes.append(main(["sync"]))
+        _out, err = capsys.readouterr()
+    assert codes[-1] == 0
+    assert f"The store {path} was damaged" in err
+    store()
+    assert [n.body for n in m.Note.select()] == ["Keep me"]

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-ORG_ID = "00DXX0000001abcEAA"
-ACTION_ID = "04kXX0000000001AAA"
+from smvue_tui.salesforce.ids import KEY_PREFIXES, normalize_id
+
+ORG_ID = normalize_id("00DXX0000001abc")
+ACTION_ID = normalize_id("04kXX0000000001")
+
+
+def notification_id(n: int = 0) -> str:
+    """A well-formed notification id (key prefix 04l), 18 characters."""
+    return normalize_id(f"04lXX0000ABC{n:03d}")
+
+
+def deal_id(n: int = 0, sobject: str = "Opportunity") -> str:
+    """A well-formed id of ``sobject`` (Opportunity: key prefix 006), 18 characters."""
+    return normalize_id(f"{KEY_PREFIXES[sobject]}XX000004A{n:03d}")
 
 
 def notification_xml(n: int = 0, sobject: str = "Opportunity", prefix: str = "sf") -> str:
     return (
-        f"<Notification><Id>04lXX00000ABC{n:03d}A1</Id>"
+        f"<Notification><Id>{notification_id(n)}</Id>"
         f'<sObject xsi:type="{prefix}:{sobject}" '
         f'xmlns:{prefix}="urn:sobject.enterprise.soap.sforce.com">'
-        f"<{prefix}:Id>006XX000004A{n:03d}QAA</{prefix}:Id>"
+        f"<{prefix}:Id>{deal_id(n, sobject)}</{prefix}:Id>"
         f"<{prefix}:Amount>48000.0</{prefix}:Amount>"
         f'<{prefix}:CloseDate xsi:nil="true"/>'
         f"<{prefix}:LastModifiedDate>2026-11-02T09:14:05.000Z</{prefix}:LastModifiedDate>"

@@ -7,6 +7,7 @@ import pytest
 
 from smvue_demo_org.ids import to_18
 from smvue_demo_org.outbound_envelope import is_ack
+from smvue_tui.salesforce.ids import normalize_id
 from smvue_tui.salesforce.outbound import (
     ACK_BODY,
     OutboundMessageError,
@@ -14,7 +15,14 @@ from smvue_tui.salesforce.outbound import (
     org_ids_match,
     parse_notifications,
 )
-from tests.unit.salesforce.outbound_samples import ACTION_ID, ORG_ID, VALID, envelope, many
+from tests.unit.salesforce.outbound_samples import (
+    ACTION_ID,
+    ORG_ID,
+    VALID,
+    deal_id,
+    envelope,
+    many,
+)
 from tests.unit.salesforce.outbound_samples import notification_xml as note
 
 
@@ -26,17 +34,17 @@ def test_parses_the_reference_shape():
     assert msg.enterprise_url.endswith("/services/Soap/c/66.0/00DXX0000001abc")
     assert msg.partner_url.endswith("/services/Soap/u/66.0/00DXX0000001abc")
     [n] = msg.notifications
-    assert n.id == "04lXX00000ABC000A1"
+    assert n.id == "04lXX0000ABC000YQD"
     assert n.sobject_type == "Opportunity"
     assert n.fields == {
-        "Id": "006XX000004A000QAA",
+        "Id": "006XX000004A000YAC",
         "Amount": "48000.0",
         "CloseDate": None,  # xsi:nil
         "LastModifiedDate": "2026-11-02T09:14:05.000Z",
         "Name": "Acme & Co - 200 seats",
         "StageName": "Negotiation/Review",
     }
-    assert n.record_id == "006XX000004A000QAA"
+    assert n.record_id == "006XX000004A000YAC"
 
 
 def test_sobject_prefix_does_not_matter():
@@ -47,8 +55,25 @@ def test_sobject_prefix_does_not_matter():
 
 
 def test_custom_object_type():
-    [n] = parse_notifications(envelope(note(0, "Deal_Room__c"))).notifications
-    assert n.sobject_type == "Deal_Room__c"
+    custom = normalize_id("a29e0000000Jz3m")  # a custom object's prefix varies by org
+    body = envelope(note(0, "Opportunity").replace("sf:Opportunity", "sf:Deal_Room__c")
+                    .replace(deal_id(0), custom[:15]))
+    [n] = parse_notifications(body).notifications
+    assert n.sobject_type == "Deal_Room__c" and n.record_id == custom
+    assert n.fields["Id"] == custom[:15]  # the fields as sent
+
+
+@pytest.mark.parametrize(("sobject", "record"), [
+    ("Deal_Room__c", deal_id(0)),  # an Opportunity id posing as a custom object's
+    ("Account", deal_id(0)),  # an Opportunity id in an Account notification
+    ("Opportunity", "0" * 900_000),
+    ("Opportunity", deal_id(0)[:15] + "ZZZ"),  # a suffix that contradicts the id's case
+])
+def test_a_record_id_not_of_its_object_is_refused(sobject, record):
+    body = envelope(note(0, "Opportunity").replace("sf:Opportunity", f"sf:{sobject}")
+                    .replace(deal_id(0), record))
+    with pytest.raises(OutboundMessageError, match="sObject Id is not"):
+        parse_notifications(body)
 
 
 def test_session_id_kept_but_not_in_repr():
@@ -62,12 +87,12 @@ def test_demo_org_envelope_round_trip():
     from smvue_demo_org.outbound_envelope import notifications_xml
 
     sobject = ('<sObject xsi:type="sf:Opportunity" xmlns:sf="urn:sobject.enterprise.soap.sforce'
-               '.com"><sf:Id>006XX000004A000QAA</sf:Id><sf:IsWon>false</sf:IsWon></sObject>')
+               '.com"><sf:Id>006XX000004A000YAC</sf:Id><sf:IsWon>false</sf:IsWon></sObject>')
     body = notifications_xml(ORG_ID, ACTION_ID, "https://e", "https://p",
-                             [("04lXX00000ABC000A1", sobject), ("04lXX00000ABC001A1", sobject)])
+                             [("04lXX0000ABC000YQD", sobject), ("04lXX0000ABC001YQD", sobject)])
     msg = parse_notifications(body)
-    assert [n.id for n in msg.notifications] == ["04lXX00000ABC000A1", "04lXX00000ABC001A1"]
-    assert msg.notifications[0].fields == {"Id": "006XX000004A000QAA", "IsWon": "false"}
+    assert [n.id for n in msg.notifications] == ["04lXX0000ABC000YQD", "04lXX0000ABC001YQD"]
+    assert msg.notifications[0].fields == {"Id": "006XX000004A000YAC", "IsWon": "false"}
 
 
 def test_one_hundred_notifications_is_the_limit():
@@ -102,14 +127,14 @@ def test_oversize_refused_before_parsing():
     (envelope(org_id="00DXX0000001ab"), "OrganizationId is not"),
     (envelope(org_id="00DXX0000001abc-AA"), "OrganizationId is not"),
     (envelope(action_id="04kXX00000000010AAA"), "ActionId is not"),
-    (VALID.replace(b"<ActionId>04kXX0000000001AAA</ActionId>", b""), "missing ActionId"),
-    (VALID.replace(b"<Id>04lXX00000ABC000A1</Id>", b""), "missing Id"),
-    (VALID.replace(b"<Id>04lXX00000ABC000A1</Id>", b"<Id>bad id</Id>"), "Id is not"),
+    (VALID.replace(b"<ActionId>04kXX0000000001YAA</ActionId>", b""), "missing ActionId"),
+    (VALID.replace(b"<Id>04lXX0000ABC000YQD</Id>", b""), "missing Id"),
+    (VALID.replace(b"<Id>04lXX0000ABC000YQD</Id>", b"<Id>bad id</Id>"), "Id is not"),
     (VALID.replace(b'xsi:type="sf:Opportunity"', b""), "xsi:type"),
     (VALID.replace(b'xsi:type="sf:Opportunity"', b'xsi:type="sf:Opp ortunity"'), "xsi:type"),
     (VALID.replace(b"<soapenv:Body>", b"<soapenv:Header/><soapenv:Body>")
      .replace(b"</soapenv:Body>", b"</soapenv:Body><soapenv:Body/>"), "more than one Body"),
-    (envelope('<Notification><Id>04lXX00000ABC000A1</Id></Notification>'), "missing sObject"),
+    (envelope('<Notification><Id>04lXX0000ABC000YQD</Id></Notification>'), "missing sObject"),
     (envelope(note(0).replace("<sf:Amount>48000.0</sf:Amount>",
                               "<sf:Name>dup</sf:Name>")), "appears twice"),
 ])

@@ -21,7 +21,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from smvue_tui.salesforce.outbound import OutboundMessage, OutboundMessageError, parse_notifications
-from tests.unit.salesforce.outbound_samples import VALID, envelope, many, notification_xml
+from tests.unit.salesforce.outbound_samples import (
+    VALID,
+    deal_id,
+    envelope,
+    many,
+    notification_xml,
+)
 
 FUZZ = settings(max_examples=150, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -92,6 +98,7 @@ def test_mutated_sample(edits):
     parse_isolated(bytes(body))
 
 
+LEAD_ID = deal_id(7, "Lead")
 _XML_TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Cn")) | st.sampled_from(
     "\t\n<>&'\""), max_size=60)
 
@@ -101,13 +108,15 @@ _XML_TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Cn")) | st.
                        st.none() | _XML_TEXT, max_size=8),
        st.sampled_from(["sf", "ns0", "q"]), st.integers(1, 3))
 def test_generated_valid_messages_round_trip(fields, prefix, count):
+    fields = {k: v for k, v in fields.items() if k not in ("Id", "SystemModstamp")}
+    fields["Id"] = LEAD_ID
     parts = []
     for name, value in fields.items():
         if value is None:
             parts.append(f'<{prefix}:{name} xsi:nil="true"/>')
         else:
             parts.append(f"<{prefix}:{name}>{escape(value)}</{prefix}:{name}>")
-    item = (f'<Notification><Id>04lXX00000ABC000A1</Id><sObject xsi:type="{prefix}:Lead" '
+    item = (f'<Notification><Id>04lXX0000ABC000YQD</Id><sObject xsi:type="{prefix}:Lead" '
             f'xmlns:{prefix}="urn:sobject.enterprise.soap.sforce.com">{"".join(parts)}'
             "</sObject></Notification>")
     msg = parse_isolated(envelope(item * count))

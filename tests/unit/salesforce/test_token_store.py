@@ -123,3 +123,29 @@ def test_clear_and_loose_modes_are_tightened():
     assert mode(store.path) == 0o600
     assert store.clear() is True
     assert not store.path.exists() and store.load() is None
+
+
+def test_a_symlinked_token_file_is_refused_and_its_target_left_alone(tmp_path):
+    """Issue 20 item 6: a link planted at the token path is never followed — its target is
+    neither read as our login nor chmod-ed."""
+    target = tmp_path / "someone-elses.json"
+    target.write_text(json.dumps(make_creds().to_dict()))
+    os.chmod(target, 0o644)
+    store = TokenStore(tmp_path / "data" / "salesforce-token.json")
+    store.path.parent.mkdir(mode=0o700)
+    store.path.symlink_to(target)
+    with pytest.raises(TokenStoreError) as caught:
+        store.load()
+    assert "symbolic link" in str(caught.value)
+    assert mode(target) == 0o644
+    # Saving a login moves the link aside (the link, not its target) and writes a real file.
+    creds = make_creds(environment=resolve_environment("acme.my.salesforce.com"))
+    store.save(creds)
+    assert not store.path.is_symlink() and mode(store.path) == 0o600
+    assert store.load() == creds
+    assert json.loads(target.read_text()) == make_creds().to_dict() and mode(target) == 0o644
+    dangling = TokenStore(tmp_path / "elsewhere" / "salesforce-token.json")
+    dangling.path.parent.mkdir()
+    dangling.path.symlink_to(tmp_path / "nothing-here")
+    with pytest.raises(TokenStoreError):
+        dangling.load()

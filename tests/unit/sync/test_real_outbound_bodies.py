@@ -75,5 +75,5 @@ def test_what_the_real_bodies_cover():
                for n in msg.notifications)
     assert any(n.sobject_type == "Opportunity" for msg in messages.values()
                for n in msg.notifications)
-    assert any(len(n.record_id or "") == 15 for msg in messages.values()
-               for n in msg.notifications)
+    assert any(len(n.fields.get("Id") or "") == 15 for msg in messages.values()
+               for n in msg.notifications)  # as sent; record_id is its 18-char form

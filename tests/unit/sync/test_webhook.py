@@ -41,8 +41,8 @@ async def test_acks_after_storing_and_ignores_duplicates(listener):
     first = await _post(listener, body)
     assert first.status_code == 200 and first.content == ACK_BODY
     assert m.ChangeNotification.select().count() == 2
-    assert [r.record_id for r in listener.received] == ["006XX000004A001QAA",
-                                                         "006XX000004A002QAA"]
+    assert [r.record_id for r in listener.received] == ["006XX000004A001YAC",
+                                                         "006XX000004A002YAC"]
     again = await _post(listener, body)  # Salesforce redelivers: ACK, but nothing new
     assert again.content == ACK_BODY
     assert len(listener.received) == 2 and listener.stats["duplicates"] == 2
@@ -61,7 +61,7 @@ async def test_hostile_input_gets_no_ack_and_changes_nothing(listener, case):
     body = envelope()
     kwargs: dict = {}
     if case == "wrong org":
-        body = envelope(org_id="00DXX0000009zzzEAA")
+        body = envelope(org_id="00DXX0000009zzz2AA")
     elif case == "wrong token":
         kwargs["path"] = "/sf/outbound/guess"
     elif case == "xxe":
@@ -87,3 +87,67 @@ async def test_hostile_input_gets_no_ack_and_changes_nothing(listener, case):
     assert listener.received == []
     ok = await _post(listener, envelope())  # still serving
     assert ok.status_code == 200
+
+
+# --- what a client can hold (issue 20, item 7) ----------------------------------------------
+
+import asyncio  # noqa: E402
+import logging  # noqa: E402
+import time  # noqa: E402
+
+from smvue_tui.services import webhook  # noqa: E402
+
+
+async def _open(hook) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    return await asyncio.open_connection("127.0.0.1", hook.port)
+
+
+async def _closed_within(reader: asyncio.StreamReader, seconds: float) -> bytes:
+    """What the server sent before closing the connection (fails if it stays open)."""
+    try:
+        return await asyncio.wait_for(reader.read(), seconds)
+    except ConnectionResetError:  # closed with our unread bytes in its buffer: closed too
+        return b""
+
+
+async def test_a_body_sent_too_slowly_is_cut_off(listener, monkeypatch):
+    monkeypatch.setattr(webhook, "BODY_SECONDS", 0.5)
+    reader, writer = await _open(listener)
+    writer.write(f"POST {listener.path} HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
+                 f"Content-Length: 5000\r\n\r\n<soapenv".encode())
+    await writer.drain()
+    started = time.monotonic()
+    answer = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+    assert answer.startswith(b"HTTP/1.1 408") and time.monotonic() - started < 3
+    writer.close()
+    assert listener.rejected == {"body too slow": 1}
+    assert (await _post(listener, envelope())).status_code == 200
+
+
+async def test_connections_are_bounded_and_slow_headers_closed(listener, monkeypatch):
+    monkeypatch.setattr(webhook, "MAX_CONNECTIONS", 4)
+    monkeypatch.setattr(webhook, "CONNECTION_SECONDS", 3.0)
+    held = [await _open(listener) for _ in range(10)]
+    for _reader, writer in held:  # headers that never end
+        writer.write(f"POST {listener.path} HTTP/1.1\r\nHost: x\r\n".encode())
+    await asyncio.gather(*(writer.drain() for _r, writer in held))
+    # Beyond the bound: closed at once. Within it: closed once held too long.
+    for reader, _writer in held:
+        await _closed_within(reader, 10)
+    # (Exactly 6 and 4 when the ten connect within CONNECTION_SECONDS, as they do unloaded.)
+    assert listener.rejected.get("too many connections", 0) >= 1
+    assert sum(listener.rejected.values()) == 10
+    for _reader, writer in held:
+        writer.close()
+    assert (await _post(listener, envelope())).status_code == 200
+
+
+async def test_rejections_are_counted_but_logged_at_a_rate_limit(listener, caplog):
+    caplog.set_level(logging.WARNING, logger="smvue_tui.services.webhook")
+    async with httpx.AsyncClient() as client:
+        for n in range(40):
+            await client.post(f"http://127.0.0.1:{listener.port}/sf/outbound/guess{n}",
+                              content=b"x", headers=XML)
+    assert listener.rejected == {"not found": 40} and listener.stats["rejected"] == 40
+    lines = [r for r in caplog.records if r.name == "smvue_tui.services.webhook"]
+    assert len(lines) == 1 and "not found" in lines[0].getMessage()
