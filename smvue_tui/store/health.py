@@ -37,7 +37,7 @@ SIDE_FILES = ("-wal", "-shm")
 SALVAGED: tuple[type[models.BaseModel], ...] = (
     models.Note, models.ActionItem, models.TeamMember, models.StageOverride,
     models.PipelineSetting, models.CustomFieldMapping, models.Connection,
-    models.DeployedAutomation,
+    models.DeployedAutomation, models.DealChange,  # the change log: no resync can rebuild it
 )
 
 

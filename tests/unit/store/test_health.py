@@ -30,6 +30,9 @@ def _filled_store(path, deals: int = 3000):
     boss = m.TeamMember.create(name="Dana Boss", role="Manager")
     m.TeamMember.create(name="Ari Seller", role="AE", manager=boss)
     m.StageOverride.create(stage_name="Negotiation/Review", probability=0.7)
+    m.DealChange.create(opportunity_id=DEAL, changed_at="2026-11-02T09:00:00.000+0000",
+                        seen_at="2026-11-02T09:05:00.000+0000",
+                        changes='{"Amount": [1000, 2000]}')
     with db.atomic():
         for n in range(deals):
             m.Opportunity.create(id=f"0068W{n:010d}AAA", name=f"Deal {n} " + "x" * 200,
@@ -43,6 +46,7 @@ def _kept_own_data() -> None:
     team = {t.name: t for t in m.TeamMember.select()}
     assert team["Ari Seller"].manager.name == "Dana Boss"
     assert m.StageOverride.get_by_id("Negotiation/Review").probability == 0.7
+    assert [c.changes for c in m.DealChange.select()] == ['{"Amount": [1000, 2000]}']
 
 
 def _truncate(path):
