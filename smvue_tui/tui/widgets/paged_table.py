@@ -287,7 +287,10 @@ class PagedTable(ScrollView, can_focus=True):
             segments = self._row_segments(index, y, base)
         strip = Strip(segments).crop_extend(scroll_x, scroll_x + width, base)
         if y > 0 and scroll_y + y - 1 == self.cursor_row and self.row_count:
-            strip = strip.apply_style(self.get_component_rich_style("paged-table--cursor"))
+            # post_style: the cursor's colours go over the row's own background (a base style,
+            # as Strip.apply_style gives, loses to it and the cursor is invisible).
+            cursor = self.get_component_rich_style("paged-table--cursor")
+            strip = Strip(Segment.apply_style(strip, post_style=cursor), strip.cell_length)
         return strip
 
     def _row_segments(self, index: int, y: int, base: Style) -> list[Segment]:
