@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from smvue_tui.config import Paths
+from smvue_tui.config import Paths, ensure_dir
 from smvue_tui.salesforce.metadata import (
     DeployedComponent,
     DeployReport,
@@ -56,7 +56,7 @@ def path_token(paths: Paths) -> str:
     file = paths.config_dir / "webhook-token"
     if file.exists():
         return file.read_text().strip()
-    paths.config_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    ensure_dir(paths.config_dir)
     token = secrets.token_urlsafe(24)
     fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:

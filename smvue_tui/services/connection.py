@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from smvue_tui.config import Paths
+from smvue_tui.config import Paths, ensure_dir
 from smvue_tui.salesforce.auth import LoginFlow, LogoutResult, logout
 from smvue_tui.salesforce.consumer import consumer_for, load_settings
 from smvue_tui.salesforce.credentials import Credentials
@@ -182,7 +182,7 @@ def save_org_info(paths: Paths, org_id: str, report: Any) -> None:
     kept in the org's store folder."""
     data = {"org_id": org_id, "org_name": report.org_name, "edition": report.edition,
             "is_sandbox": report.is_sandbox}
-    paths.store_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    ensure_dir(paths.store_dir)
     (paths.store_dir / ORG_INFO_FILE).write_text(json.dumps(data) + "\n")
 
 

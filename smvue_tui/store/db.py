@@ -12,6 +12,7 @@ from pathlib import Path
 
 from peewee import SqliteDatabase
 
+from smvue_tui.config import ensure_dir
 from smvue_tui.store import models
 
 PRAGMAS = {
@@ -71,7 +72,7 @@ def migrate(db: SqliteDatabase) -> int:
 def open_store(path: Path | str) -> SqliteDatabase:
     """Open (creating and migrating as needed) the store and bind every model to it."""
     if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        ensure_dir(Path(path).parent)
     # BEGIN IMMEDIATE: a transaction takes the write lock up front. A deferred one that reads
     # and then writes cannot wait for the lock in WAL mode — SQLite fails it at once with
     # "database is locked" when another writer (the listener, a sync) committed meanwhile.

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from smvue_tui.config import Paths
+from smvue_tui.config import Paths, ensure_dir
 
 USAGE_FILE = "api-usage.json"
 ON_DEMAND = "on demand (smvue-tui sync)"
@@ -54,7 +54,7 @@ def save_usage(paths: Paths, usage: Any) -> None:
     updated = usage.updated_at or datetime.now(UTC)
     data = {"used": usage.used, "max": usage.max, "updated_at": updated.isoformat()}
     target = usage_path(paths)
-    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    ensure_dir(target.parent)
     tmp = target.with_name(f".{USAGE_FILE}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(data) + "\n")
     os.replace(tmp, target)  # a reader never sees half a file
