@@ -18,6 +18,7 @@ from smvue_tui.store import models as m
 from smvue_tui.store.org_stores import StoreOrgMismatch
 from smvue_tui.sync.coordinator import SyncCoordinator
 from smvue_tui.tui.commands import SmvueCommands
+from smvue_tui.tui.keymap import binding_tables, check_keymap
 from smvue_tui.tui.messages import (
     Connected,
     StoreChanged,
@@ -80,6 +81,7 @@ class SmvueApp(App[None]):
         self.sync_client: Any = None  # the running sync's runner (its usage reading)
         self.live: Any = None  # LiveServices while connected: schedule + notifications
         self.store_generation = 0
+        self.config_problems: list[str] = []  # what config.toml asked for and did not get
         """How many ``StoreChanged`` the App has seen: a hidden screen re-reads on resume only
         when it moved since its last read (``screens/resume.py``)."""
 
@@ -88,14 +90,25 @@ class SmvueApp(App[None]):
         return m.Connection.select().where(m.Connection.disconnected_at.is_null()).exists()
 
     def on_mount(self) -> None:
-        keymap = self.services.keymap()
-        if keymap:
-            self.set_keymap(keymap)
+        self._apply_config()
         self.show_org()
         self.switch_mode("pipelines" if self.connected else "connect")
         if self.services.background:
             self.call_later(self.start_live)
             self.set_timer(WARM_UP_DELAY, self._warm_up)
+
+    def _apply_config(self) -> None:
+        """The user's [keys] (the valid ones), and every config.toml problem said once."""
+        keymap, problems = check_keymap(self.services.keymap(), binding_tables(type(self)))
+        if keymap:
+            self.set_keymap(keymap)
+        for problem in (self.services.config_problem(), self.services.webhook_problem()):
+            if problem:
+                problems.insert(0, problem)
+        if problems:
+            self.notify("\n".join(problems), title="config.toml", severity="warning",
+                        timeout=30)
+        self.config_problems = problems
 
     def _warm_up(self) -> None:
         """Build the next screen of ``WARM_UP_MODES`` not built yet, hidden, then the one after:
