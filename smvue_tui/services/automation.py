@@ -65,6 +65,22 @@ def path_token(paths: Paths) -> str:
     return token
 
 
+RESYNC_ONLY = "updates come from the scheduled resync (no public webhook URL configured)"
+
+
+def notifications_state(org_id: str, public_url: str | None) -> str:
+    """How updates reach the store, from what is deployed (one answer for every screen)."""
+    deployed = (m.DeployedAutomation.select()
+                .where(m.DeployedAutomation.org_id == org_id,
+                       m.DeployedAutomation.removed_at.is_null(),
+                       m.DeployedAutomation.leftover_reason.is_null()).exists())
+    if org_id and deployed:
+        return "on — Salesforce sends an Outbound Message when records change"
+    if public_url:
+        return "public webhook URL set; the automation is not deployed yet"
+    return RESYNC_ONLY
+
+
 def webhook_config(config: dict[str, Any]) -> tuple[str | None, str | None]:
     """``[webhook]``'s public_url and integration_user, checked; ValueError in words."""
     section = config.get("webhook", {}) if isinstance(config, dict) else {}

@@ -240,9 +240,12 @@ def has_stored_login(paths: Paths) -> bool:
 async def deploy_notifications(paths: Paths, webhook: Any, creds: Credentials) -> str:
     """Deploy the change-notification automation when a public webhook URL is configured
     (best effort); one line saying how updates will arrive."""
-    if webhook is None or not webhook.endpoint_url:
-        return "• Change notifications: updates come from the scheduled resync (every 15 min)"
     from smvue_tui.services import automation as cn
+
+    if webhook is None or not webhook.endpoint_url:
+        # What is deployed decides (a demo org's loopback automation counts), as on the card.
+        state = await asyncio.to_thread(cn.notifications_state, creds.org_id, None)
+        return f"• Change notifications: {state}"
 
     client = client_factory_for(paths)()
     try:

@@ -212,6 +212,14 @@ class SmvueApp(App[None]):
     # --- the sync lane --------------------------------------------------------------------------
 
     def action_sync_now(self) -> None:
+        """The user's y: always answered (the sync runs out of sight on most screens)."""
+        if self.services.client_factory is not None and not isinstance(
+                self.screen, SyncProgressScreen):
+            if self.coordinator.running:
+                self.notify(f"A {self.coordinator.running} sync is running; another follows it "
+                            "(s shows progress)", title="Sync now")
+            else:
+                self.notify("Sync started — s shows its progress", title="Sync now")
         self.start_sync("incremental")
 
     def start_sync(self, kind: str) -> None:

@@ -3,8 +3,16 @@
 
 from __future__ import annotations
 
+import threading
+
+from textual.widgets import Static
+
+from smvue_tui.services.integration_card import load_card
+from smvue_tui.sync.status import load_usage, usage_line
 from smvue_tui.tui.app import SmvueApp
 from smvue_tui.tui.widgets.paged_table import ListSource, PagedTable
+from tests.tui.test_connect import demo_services  # noqa: F401 - the fixture
+from tests.tui.test_connect import settle as until
 from tests.tui.test_pipelines import settle
 from tests.tui.test_pipelines_paged_table import COLUMNS, TableApp  # noqa: F401
 
@@ -69,3 +77,70 @@ async def test_malformed_config_and_bad_public_url_are_said(empty_services):
     _write_config(empty_services, '[webhook]\npublic_url = "https://hooks.example.com"\n')
     assert empty_services.webhook_problem() is None
     assert empty_services.webhook().public_url == "https://hooks.example.com"
+
+
+# --- 4: one answer for how updates arrive, for the connection state, for API usage ----------
+
+async def test_demo_preflight_and_card_agree_on_change_notifications(demo_services):  # noqa: F811
+    demo_services.background = True  # start_live: the demo org's loopback automation
+    app = SmvueApp(demo_services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        await pilot.press("enter", "enter")
+        await until(pilot, lambda: screen.flow is not None)
+        await pilot.press("a")
+        await until(pilot, lambda: screen.preflight is not None, tries=600)
+        lines = str(screen.query_one("#preflight-lines", Static).render())
+        assert "Change notifications: on — Salesforce sends an Outbound Message" in lines
+        assert "scheduled resync" not in lines
+        card = load_card(demo_services.paths)
+        assert card.notifications in lines
+
+
+async def test_a_slow_older_card_read_never_paints_over_the_disconnect(synced_services,
+                                                                       monkeypatch):
+    from smvue_tui.tui.screens import integrations
+
+    gate, held = threading.Event(), threading.Event()
+    real = integrations.load_card
+
+    def load(paths):
+        card = real(paths)
+        if not held.is_set() and hold_next:
+            held.set()
+            gate.wait(10)  # read while connected, answered after the disconnect's read
+        return card
+
+    hold_next = False
+    monkeypatch.setattr(integrations, "load_card", load)
+    app = SmvueApp(synced_services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("i")
+        screen = app.screen
+        await until(pilot, lambda: screen.card is not None and screen.card.connected)
+        hold_next = True
+        screen.reload()
+        await until(pilot, held.is_set)
+        await pilot.press("x", "enter")
+        await until(pilot, lambda: screen.card is not None and not screen.card.connected)
+        gate.set()
+        await settle(app, pilot)
+        status = str(screen.query_one("#card-status", Static).render())
+        assert status.startswith("○ Disconnected") and not screen.card.connected
+        assert "Disconnected. Your SMVue data" in str(
+            screen.query_one("#card-message", Static).render())
+
+
+async def test_sync_screen_and_card_show_the_same_usage_reading(synced_services):
+    app = SmvueApp(synced_services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("i")
+        await pilot.press("y")  # 11: y on Integrations says what happened
+        assert any("Sync started" in n.message for n in app._notifications)
+        await until(pilot, lambda: app.last_report is not None, tries=600)
+        await pilot.press("s")
+        saved = load_usage(synced_services.paths)
+        assert saved is not None
+        await until(pilot, lambda: usage_line(saved) in app.screen.api_text)
+        assert load_card(synced_services.paths).api_usage == usage_line(saved)
+        assert ", read 20" in usage_line(saved)  # says when it was read

@@ -365,6 +365,9 @@ class ConnectScreen(Screen[None]):
         if not app.services.background:
             return ""
         await app.start_live()
+        # A demo org's automation is deployed by the App in the background: wait for it, so
+        # this line and the Integrations card read the same deployment.
+        await app.workers.wait_for_complete([w for w in app.workers if w.group == "automation"])
         return await conn.deploy_notifications(app.services.paths, app.services.webhook(),
                                                creds)
 

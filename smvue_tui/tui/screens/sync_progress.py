@@ -6,6 +6,7 @@ The sync belongs to the App; this screen only watches it (``app.sync_events``) a
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.markup import escape
@@ -17,8 +18,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Header, Static
 
-from smvue_tui.services.integration_card import short_time
-from smvue_tui.sync.status import load_usage
+from smvue_tui.sync.status import load_usage, short_time, usage_line
 from smvue_tui.tui.messages import SyncFinished, SyncProgress, SyncStarted
 from smvue_tui.tui.screens.resume import KeepStyles
 from smvue_tui.tui.screens.team_mapping import TeamMappingScreen
@@ -95,6 +95,7 @@ class SyncProgressScreen(KeepStyles, Screen[None]):
             self._set_api(message.event.api_calls)
         elif isinstance(message, SyncFinished):
             self._finished(message.report)
+            self._load_saved_usage()  # the reading the sync saved: the one the card shows
 
     def _redraw(self) -> None:
         """Everything the App knows now (after returning to this screen)."""
@@ -147,14 +148,15 @@ class SyncProgressScreen(KeepStyles, Screen[None]):
     def _set_api(self, calls: int) -> None:
         app: Any = self.app
         self._calls = calls
-        usage = getattr(app.sync_client, "usage", None)  # the running sync's, else the last
-        usage = usage if usage is not None and usage.max else app.last_usage
-        reading = {"used": usage.used, "max": usage.max} if usage is not None \
-            else self._saved_usage
+        # While a sync runs, its live reading; else the saved one, which Integrations shows too.
+        usage = getattr(app.sync_client, "usage", None)
+        reading = self._saved_usage
+        if usage is not None and usage.max:
+            when = usage.updated_at or datetime.now(UTC)
+            reading = {"used": usage.used, "max": usage.max, "updated_at": when.isoformat()}
         text = f"API calls used by this sync: {calls:,}"
         if reading:
-            text += (f"   ·   org today: {reading['used']:,} of {reading['max']:,} "
-                     f"daily limit ({reading['used'] / reading['max']:.0%})")
+            text += f"\nOrg API usage: {usage_line(reading)}"
         self.api_text = text
         self.query_one("#sync-api", Static).update(text)
 
