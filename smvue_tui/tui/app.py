@@ -17,6 +17,7 @@ from smvue_tui.services.app_services import AppServices
 from smvue_tui.store import models as m
 from smvue_tui.store.org_stores import StoreOrgMismatch
 from smvue_tui.sync.coordinator import SyncCoordinator
+from smvue_tui.sync.progress import final_events
 from smvue_tui.tui.commands import SmvueCommands
 from smvue_tui.tui.keymap import binding_tables, check_keymap
 from smvue_tui.tui.messages import (
@@ -241,8 +242,16 @@ class SmvueApp(App[None]):
             self.sync_client = None
             if runner.usage.max:
                 self.last_usage = runner.usage
+        self._finish_bars(report)
         self.post_message(SyncFinished(report))
         return report
+
+    def _finish_bars(self, report: Any) -> None:
+        """A run that ended ok: its bars end on the report's counts (they add up to it)."""
+        if report.status == "ok":
+            last = {name: p.event for name, p in self.last_progress.items()}
+            for event in final_events(last, report.counts):
+                self.post_message(SyncProgress(event))
 
     def _sync_runner(self, kind: str) -> Any:
         """A child process for the big runs (the screen keeps its core); notified records,

@@ -144,3 +144,58 @@ async def test_sync_screen_and_card_show_the_same_usage_reading(synced_services)
         await until(pilot, lambda: usage_line(saved) in app.screen.api_text)
         assert load_card(synced_services.paths).api_usage == usage_line(saved)
         assert ", read 20" in usage_line(saved)  # says when it was read
+
+
+# --- 5: the sync screen says only what is true now ------------------------------------------
+
+def _status(app) -> str:
+    return str(app.screen.query_one("#sync-status", Static).render())
+
+
+async def test_sync_screen_after_sync_now_has_no_initial_sync_text(synced_services):
+    app = SmvueApp(synced_services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s")
+        await settle(app, pilot)
+        hint = app.screen.query_one("#sync-hint", Static)
+        assert not hint.display  # no sync running: no "you can leave" hint
+        await pilot.press("y")
+        await until(pilot, lambda: app.last_report is not None, tries=600)
+        await settle(app, pilot)
+        assert app.last_report.status == "ok" and app.last_report.kind == "incremental"
+        assert "Incremental sync finished" in _status(app)
+        assert "Enter" not in _status(app) and "map your team" not in _status(app)
+        assert not hint.display and "Initial sync" not in str(hint.render())
+        assert "sync_continue" not in {b.binding.id for b in app.active_bindings.values()}
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.current_mode == "sync"  # Enter did not jump to team mapping
+
+
+async def test_objects_finished_count_and_bars_add_up_to_records_stored(empty_services):
+    from smvue_tui.sync.engine import SyncReport
+    from smvue_tui.sync.progress import ProgressEvent
+    from smvue_tui.tui.messages import SyncFinished, SyncProgress, SyncStarted
+    from smvue_tui.tui.widgets.sync_panel import SyncPanel
+
+    app = SmvueApp(empty_services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s")
+        app.post_message(SyncStarted("initial"))
+        for name, done, total in [("Opportunity", 35, 35), ("Account", 10, 10),
+                                  ("Contact", 30, 30), ("Task", 3, 52)]:
+            app.post_message(SyncProgress(ProgressEvent(name, done, total, 1.0, 0.0, 4)))
+        await settle(app, pilot)
+        assert "3 of 4 objects finished" in app.screen._running_text("initial")
+        assert "Initial sync" in str(app.screen.query_one("#sync-hint", Static).render())
+        # the report counts owners topped up after the paged reads: the bars follow it
+        report = SyncReport("initial", status="ok", api_calls=6,
+                            counts={"Opportunity": 35, "Account": 10, "Contact": 30,
+                                    "Task": 52, "User": 6})
+        app._finish_bars(report)
+        app.post_message(SyncFinished(report))
+        await settle(app, pilot)
+        shown = app.screen.query_one(SyncPanel).events_shown()
+        total = sum(int(text.split(" / ")[0].replace(",", "")) for text in shown.values())
+        assert total == 133 and "133 records stored" in _status(app)
+        assert all(text.endswith("done") for text in shown.values())

@@ -18,6 +18,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Header, Static
 
+from smvue_tui.sync.progress import is_complete
 from smvue_tui.sync.status import load_usage, short_time, usage_line
 from smvue_tui.tui.messages import SyncFinished, SyncProgress, SyncStarted
 from smvue_tui.tui.screens.resume import KeepStyles
@@ -25,8 +26,15 @@ from smvue_tui.tui.screens.team_mapping import TeamMappingScreen
 from smvue_tui.tui.widgets.keys_footer import KeysFooter
 from smvue_tui.tui.widgets.sync_panel import SyncPanel
 
-LEAVE_HINT = ("You can leave this screen: the sync keeps running. "
-              "Initial sync: small orgs take 2–3 minutes, large ones 10–20.")
+LEAVE_HINT = "You can leave this screen: the sync keeps running."
+INITIAL_HINT = " Initial sync: small orgs take 2–3 minutes, large ones 10–20."
+
+
+def hint_for(running: str | None) -> str:
+    """The hint belongs to a running sync (the initial one's with how long it takes)."""
+    if running is None:
+        return ""
+    return LEAVE_HINT + (INITIAL_HINT if running == "initial" else "")
 
 
 class SyncProgressScreen(KeepStyles, Screen[None]):
@@ -59,7 +67,7 @@ class SyncProgressScreen(KeepStyles, Screen[None]):
             yield Static("", id="sync-api", classes="muted")
             yield SyncPanel(clock=self._clock, id="sync-panel")
             yield Static("", id="sync-errors")
-            yield Static(LEAVE_HINT, id="sync-hint", classes="muted")
+            yield Static("", id="sync-hint", classes="muted")
         yield KeysFooter()
 
     def on_mount(self) -> None:
@@ -88,12 +96,14 @@ class SyncProgressScreen(KeepStyles, Screen[None]):
         if isinstance(message, SyncStarted):
             self.query_one(SyncPanel).clear()
             self._set_status(f"{message.kind.capitalize()} sync running…")
+            self._set_hint(message.kind)
             self._set_errors([])
         elif isinstance(message, SyncProgress):
             self.query_one(SyncPanel).show(message.event)
             self._set_status(self._running_text())
             self._set_api(message.event.api_calls)
         elif isinstance(message, SyncFinished):
+            self._set_hint(None)
             self._finished(message.report)
             self._load_saved_usage()  # the reading the sync saved: the one the card shows
 
@@ -104,6 +114,7 @@ class SyncProgressScreen(KeepStyles, Screen[None]):
         for message in list(app.last_progress.values()):
             panel.show(message.event)
         running = app.coordinator.running
+        self._set_hint(running)
         if running:
             self._set_status(self._running_text(running))
             calls = max((p.event.api_calls for p in app.last_progress.values()), default=0)
@@ -118,7 +129,7 @@ class SyncProgressScreen(KeepStyles, Screen[None]):
         app: Any = self.app
         kind = kind or app.coordinator.running or "initial"
         events = [p.event for p in app.last_progress.values()]
-        done = sum(1 for e in events if e.phase != "running")
+        done = sum(1 for e in events if is_complete(e))
         return f"{kind.capitalize()} sync running… {done} of {len(events)} objects finished"
 
     def _finished(self, report: Any) -> None:
@@ -126,7 +137,9 @@ class SyncProgressScreen(KeepStyles, Screen[None]):
         stored = sum(report.counts.values())
         if report.status == "ok":
             text = (f"{report.kind.capitalize()} sync finished: {stored:,} records stored in "
-                    f"{report.seconds:.0f} s. Press Enter to map your team.")
+                    f"{report.seconds:.0f} s.")
+            if self._first_run():
+                text += " Press Enter to map your team."
         elif report.status == "paused":
             when = short_time(report.resumes_at) if report.resumes_at else \
                 "midnight Pacific Time"
@@ -160,6 +173,12 @@ class SyncProgressScreen(KeepStyles, Screen[None]):
         self.api_text = text
         self.query_one("#sync-api", Static).update(text)
 
+    def _set_hint(self, running: str | None) -> None:
+        hint = self.query_one("#sync-hint", Static)
+        hint.update(hint_for(running))
+        hint.display = running is not None
+        self.refresh_bindings()
+
     def _set_errors(self, errors: list[dict[str, str]]) -> None:
         lines = []
         for error in errors:
@@ -174,11 +193,21 @@ class SyncProgressScreen(KeepStyles, Screen[None]):
 
     # --- keys ----------------------------------------------------------------------------------
 
-    def action_continue(self) -> None:
+    def _first_run(self) -> bool:
+        """The initial sync (running, or the last one): Enter continues to team mapping."""
         app: Any = self.app
         report = app.last_report
-        first_run = app.coordinator.running == "initial" or (
+        return app.coordinator.running == "initial" or (
             app.coordinator.running is None and report is not None and report.kind == "initial")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "continue":
+            return self._first_run()  # after any other sync, Enter means nothing here
+        return True
+
+    def action_continue(self) -> None:
+        app: Any = self.app
+        first_run = self._first_run()
         app.switch_mode("team")
         if isinstance(app.screen, TeamMappingScreen):
             app.screen.first_run = first_run  # the first-time flow: team says what is next
