@@ -56,6 +56,7 @@ class SyncProgressScreen(KeepStyles, Screen[None]):
         self.errors_text = ""
         self._calls = 0  # API calls of the sync shown
         self._saved_usage: dict[str, Any] | None = None  # from an earlier session's sync
+        self._shown_kind: str | None = None  # the kind of the sync on screen
         self._drawn_report: Any = None
         """The finished sync's report shown (drawn once, not on every return here)."""
 
@@ -96,6 +97,7 @@ class SyncProgressScreen(KeepStyles, Screen[None]):
         if isinstance(message, SyncStarted):
             self.query_one(SyncPanel).clear()
             self._set_status(f"{message.kind.capitalize()} sync running…")
+            self._shown_kind = message.kind
             self._set_hint(message.kind)
             self._set_errors([])
         elif isinstance(message, SyncProgress):
@@ -114,6 +116,8 @@ class SyncProgressScreen(KeepStyles, Screen[None]):
         for message in list(app.last_progress.values()):
             panel.show(message.event)
         running = app.coordinator.running
+        if running:
+            self._shown_kind = running
         self._set_hint(running)
         if running:
             self._set_status(self._running_text(running))
@@ -134,6 +138,7 @@ class SyncProgressScreen(KeepStyles, Screen[None]):
 
     def _finished(self, report: Any) -> None:
         self._drawn_report = report
+        self._shown_kind = report.kind
         stored = sum(report.counts.values())
         if report.status == "ok":
             text = (f"{report.kind.capitalize()} sync finished: {stored:,} records stored in "
@@ -194,11 +199,9 @@ class SyncProgressScreen(KeepStyles, Screen[None]):
     # --- keys ----------------------------------------------------------------------------------
 
     def _first_run(self) -> bool:
-        """The initial sync (running, or the last one): Enter continues to team mapping."""
-        app: Any = self.app
-        report = app.last_report
-        return app.coordinator.running == "initial" or (
-            app.coordinator.running is None and report is not None and report.kind == "initial")
+        """The sync shown (running, or the last one) is the initial one: Enter continues to
+        team mapping."""
+        return self._shown_kind == "initial"
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "continue":
