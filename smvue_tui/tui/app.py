@@ -67,6 +67,8 @@ class SmvueApp(App[None]):
         Binding("w", "why_missing", "Why missing?", id="why_missing"),
         Binding("question_mark", "help", "All keys", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
+        Binding("escape", "back_to_connect", "Back to Connect", show=False,
+                id="back_to_connect"),
     ]
 
     def __init__(self, services: AppServices, **kwargs: Any) -> None:
@@ -211,6 +213,14 @@ class SmvueApp(App[None]):
             await self.live.stop()
 
     # --- the sync lane --------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "back_to_connect":  # only while not connected, from another screen
+            return self.current_mode != "connect" and not self.connected
+        return True
+
+    def action_back_to_connect(self) -> None:
+        self.switch_mode("connect")
 
     def action_sync_now(self) -> None:
         """The user's y: always answered (the sync runs out of sight on most screens)."""

@@ -13,7 +13,7 @@ from smvue_tui.tui.app import SmvueApp
 from smvue_tui.tui.widgets.paged_table import ListSource, PagedTable
 from tests.tui.test_connect import demo_services  # noqa: F401 - the fixture
 from tests.tui.test_connect import settle as until
-from tests.tui.test_pipelines import settle
+from tests.tui.test_pipelines import screen_text, settle
 from tests.tui.test_pipelines_paged_table import COLUMNS, TableApp  # noqa: F401
 
 # --- 2: the row cursor is visible -----------------------------------------------------------
@@ -199,3 +199,37 @@ async def test_objects_finished_count_and_bars_add_up_to_records_stored(empty_se
         total = sum(int(text.split(" / ")[0].replace(",", "")) for text in shown.values())
         assert total == 133 and "133 records stored" in _status(app)
         assert all(text.endswith("done") for text in shown.values())
+
+
+# --- 6: before connecting, data screens say so and esc leads back to Connect ----------------
+
+async def test_pipelines_before_connecting_says_so_and_esc_goes_back(empty_services):
+    from smvue_tui.tui.screens.not_connected import NOT_CONNECTED
+
+    app = SmvueApp(empty_services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        assert app.current_mode == "connect"
+        await pilot.press("p")
+        await settle(app, pilot)
+        text = screen_text(app)
+        assert "No deals match these filters" not in text and "Map your team" not in text
+        assert NOT_CONNECTED[:60] in text.replace("\n", " ")
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert app.current_mode == "connect"
+        await pilot.press("t")
+        await settle(app, pilot)
+        assert NOT_CONNECTED[:40] in screen_text(app)
+        await pilot.press("escape")
+        assert app.current_mode == "connect"
+
+
+async def test_esc_on_pipelines_still_clears_a_search_first(empty_services):
+    app = SmvueApp(empty_services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("p", "slash", "x")
+        await settle(app, pilot)
+        await pilot.press("escape")
+        assert app.current_mode == "pipelines"
+        assert not app.screen.query_one("#deal-search").display

@@ -31,7 +31,8 @@ def tab_id(key: str) -> str:
     return {pl.ALL_DEALS: "pl-all", pl.NO_RECORD_TYPE: "pl-none"}.get(key, f"pl-{key}")
 
 
-def summary_table(summary: pl.Summary, by: str) -> Table:
+def summary_table(summary: pl.Summary, by: str,
+                  empty: str = "No deals match these filters") -> Table:
     """The grouped totals as a Rich table: one row per group and currency, totals per currency."""
     multi = summary.multi_currency
     stage = by == "stage"
@@ -58,6 +59,6 @@ def summary_table(summary: pl.Summary, by: str) -> Table:
             cells.append(Text(g.currency or ""))
         cells += [Text(money(g.amount)), Text(money(g.risk_adjusted))]
         table.add_row(*cells, end_section=g is groups[-1] if groups else False)
-    if not groups:
-        table.add_row("No deals match these filters")
+    if not groups and empty:
+        table.add_row(empty)
     return table

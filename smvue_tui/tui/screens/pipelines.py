@@ -24,6 +24,7 @@ from textual.worker import Worker, WorkerState
 from smvue_tui.store import pipeline as pl
 from smvue_tui.store.deals import DEAL_COLUMNS, DealSource
 from smvue_tui.tui.messages import StoreChanged
+from smvue_tui.tui.screens.not_connected import empty_store_text, nothing_synced
 from smvue_tui.tui.screens.pipeline_modals import (
     Answer,
     ChoiceModal,
@@ -38,6 +39,7 @@ from smvue_tui.tui.widgets.paged_table import PagedTable
 from smvue_tui.tui.widgets.store_write import write_in_background
 
 FIRST_PAGE = 100  # rows per page of the deal list; more than a tall terminal shows
+NO_MATCH = "No deals match these filters"
 STATUS_LABELS = {"open": "Open", "won": "Won", "lost": "Lost", "all": "All"}
 
 
@@ -70,6 +72,7 @@ class PipelinesScreen(StoreReads, KeepStyles, Screen[None]):
         team_mapped: bool
         fiscal_start: int
         preload: tuple[DealSource, int | None, list[tuple]] | None = None
+        nothing_synced: bool = False
 
     @dataclass
     class _Summary(Message):
@@ -88,6 +91,7 @@ class PipelinesScreen(StoreReads, KeepStyles, Screen[None]):
         self.rep_name = ""
         self._ready = False
         self._building_tabs = False
+        self.nothing_synced = False
 
     def compose(self) -> ComposeResult:
         # Read the first page while the screen is still being built: it is ready by first paint.
@@ -100,7 +104,7 @@ class PipelinesScreen(StoreReads, KeepStyles, Screen[None]):
         yield Input(placeholder="Search deal or account name…", id="deal-search")
         yield Static("Loading…", id="pipeline-summary")
         yield PagedTable(DEAL_TABLE_COLUMNS, id="deals", sort=DealSource().sort,
-                         page_size=FIRST_PAGE, empty_text="No deals match these filters")
+                         page_size=FIRST_PAGE, empty_text=NO_MATCH)
         yield KeysFooter()
 
     def on_mount(self) -> None:
@@ -120,9 +124,13 @@ class PipelinesScreen(StoreReads, KeepStyles, Screen[None]):
             source = DealSource(flt)
             preload = (source, None, source.fetch(0, first_page))  # the table counts next
         self.post_message(self._Setup(found, pl.team_is_mapped(), pl.fiscal_start_month(),
-                                      preload))
+                                      preload, nothing_synced()))
 
     def on_pipelines_screen__setup(self, message: _Setup) -> None:
+        self.nothing_synced = message.nothing_synced
+        table = self.query_one("#deals", PagedTable)
+        table.empty_text = (empty_store_text(self.app.connected)  # type: ignore[attr-defined]
+                            if self.nothing_synced else NO_MATCH)
         self.team_mapped = message.team_mapped
         self.fiscal_start = message.fiscal_start
         old_keys = [p.key for p in self.pipelines]
@@ -170,9 +178,11 @@ class PipelinesScreen(StoreReads, KeepStyles, Screen[None]):
 
     def _show_notice(self) -> None:
         notice = self.query_one("#pipeline-notice", Static)
-        notice.update("" if self.team_mapped else
+        # No deals at all: nothing to focus yet (the table says why there are none).
+        quiet = self.team_mapped or self.nothing_synced
+        notice.update("" if quiet else
                       "Showing all deals. Map your team (t) to focus on your reps.")
-        notice.display = not self.team_mapped
+        notice.display = not quiet
         self._update_filter_line()
 
     def _apply_filter(self, keep_cursor: bool = False) -> None:
@@ -215,8 +225,9 @@ class PipelinesScreen(StoreReads, KeepStyles, Screen[None]):
 
     def _render_summary(self) -> None:
         if self.summary is not None:
-            self.query_one("#pipeline-summary", Static).update(
-                summary_table(self.summary, self.grouping))
+            # nothing synced: the deal list alone says why (not twice)
+            self.query_one("#pipeline-summary", Static).update(summary_table(
+                self.summary, self.grouping, "" if self.nothing_synced else NO_MATCH))
 
     @on(PagedTable.DataLoaded, "#deals")
     def _deals_loaded(self, event: PagedTable.DataLoaded) -> None:
@@ -278,6 +289,11 @@ class PipelinesScreen(StoreReads, KeepStyles, Screen[None]):
     @on(Input.Submitted, "#deal-search")
     def _search_done(self, event: Input.Submitted) -> None:
         self.query_one("#deals").focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_search":  # no search open: esc is the App's (back to Connect)
+            return self.query_one("#deal-search", Input).display
+        return True
 
     def action_clear_search(self) -> None:
         search = self.query_one("#deal-search", Input)

@@ -27,6 +27,7 @@ from textual.widgets import DataTable, Header, Input, Label, Select, Static
 
 from smvue_tui.store import team
 from smvue_tui.tui.messages import StoreChanged
+from smvue_tui.tui.screens.not_connected import empty_store_text
 from smvue_tui.tui.screens.resume import KeepStyles, StoreReads
 from smvue_tui.tui.widgets.keys_footer import KeysFooter
 
@@ -127,6 +128,8 @@ class TeamMappingScreen(StoreReads, KeepStyles, Screen[None]):
         new = sum(1 for r in self.rows if r.is_new)
         text = (f"{owners} deal owner{'s' * (owners != 1)} · "
                 f"{reps} rep{'s' * (reps != 1)} selected")
+        if not self.rows:  # nobody owns a deal: nothing synced yet
+            text = empty_store_text(self.app.connected)  # type: ignore[attr-defined]
         if new:
             text += f" · {new} not yet in the team (c imports them)"
         self.query_one("#team-summary", Static).update(text)
