@@ -36,6 +36,8 @@ from smvue_tui.tui.screens.sync_progress import SyncProgressScreen
 from smvue_tui.tui.screens.team_mapping import TeamMappingScreen
 from smvue_tui.tui.screens.why_missing import WhyMissingScreen
 
+NARROW_WIDTH = 100
+"""Below this many columns, screens stack their side-by-side panes (app.tcss ``-narrow``)."""
 WARM_UP_DELAY = 1.0
 """Seconds after start-up before the other screens are built in the background."""
 WARM_UP_STEP = 0.1
@@ -92,7 +94,13 @@ class SmvueApp(App[None]):
     def connected(self) -> bool:
         return m.Connection.select().where(m.Connection.disconnected_at.is_null()).exists()
 
+    def on_resize(self, event: Any) -> None:
+        # One switch for every screen's narrow layout (app.tcss: App.-narrow …): two columns
+        # side by side need ~100 cells; an 80-column terminal stacks them.
+        self.set_class(event.size.width < NARROW_WIDTH, "-narrow")
+
     def on_mount(self) -> None:
+        self.set_class(self.size.width < NARROW_WIDTH, "-narrow")
         self._apply_config()
         self.show_org()
         self.switch_mode("pipelines" if self.connected else "connect")

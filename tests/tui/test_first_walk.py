@@ -90,11 +90,12 @@ async def test_demo_preflight_and_card_agree_on_change_notifications(demo_servic
         await until(pilot, lambda: screen.flow is not None)
         await pilot.press("a")
         await until(pilot, lambda: screen.preflight is not None, tries=600)
-        lines = str(screen.query_one("#preflight-lines", Static).render())
+        lines = screen.notifications_line
         assert "Change notifications: on — Salesforce sends an Outbound Message" in lines
         assert "scheduled resync" not in lines
         card = load_card(demo_services.paths)
         assert card.notifications in lines
+        assert "Change notifications: on" in screen_text(app)
 
 
 async def test_a_slow_older_card_read_never_paints_over_the_disconnect(synced_services,

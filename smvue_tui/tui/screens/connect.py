@@ -86,6 +86,7 @@ class ConnectScreen(Screen[None]):
         self.choice: conn.Choice | None = None
         self.flow: LoginFlow | None = None
         self.preflight: Any = None
+        self.notifications_line = ""  # how updates arrive, as the preflight said it
         self.credentials: Credentials | None = None
 
     # --- layout ----------------------------------------------------------------------------------
@@ -350,8 +351,9 @@ class ConnectScreen(Screen[None]):
         app.post_message(Connected(creds.org_id))
         self.query_one("#preflight-title", Static).update(
             f"Connected to {escape(text.org_heading(report))} as {escape(creds.who())}")
+        self.notifications_line = notifications
         self.query_one("#preflight-lines", Static).update(
-            text.preflight_text(report) + (f"\n{escape(notifications)}" if notifications else ""))
+            text.preflight_text(report, notifications))
         self.query_one("#preflight-next", Static).update(
             "All set. Press Enter to start the initial sync." if report.ok else
             "SMVue cannot sync this org yet. Fix the items marked ✗, then press r to log in "

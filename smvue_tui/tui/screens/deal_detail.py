@@ -16,7 +16,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Header, Label, OptionList, Static
@@ -127,7 +127,8 @@ class DealDetailScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Loading…", id="deal-title", classes="title")
-        with Horizontal(id="deal-body"):
+        # Side by side when wide; stacked and scrolled as one when narrow (App.-narrow).
+        with VerticalScroll(id="deal-body"):
             with VerticalScroll(id="deal-info"):
                 yield Static("", id="deal-sections")
             with Vertical(id="deal-work"):
