@@ -44,3 +44,36 @@ def test_unusable_home_is_one_sentence_not_a_traceback(tmp_path, args):
     assert "Traceback" not in done.stderr and "port" not in done.stderr
     assert done.stderr.startswith("smvue-tui: cannot create the folder "), done.stderr
     assert "Set SMVUE_HOME to a folder you can write to." in done.stderr
+
+
+# --- 8: a login environment that is surely wrong, or does not answer --------------------------
+
+def test_a_bare_word_is_not_an_environment(tmp_path):
+    done = smvue(tmp_path / "home", "login", "--env", "staging", "--no-browser")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "https://staging/" not in done.stdout + done.stderr
+    assert done.stderr.startswith("error: 'staging' is not a Salesforce environment: use "
+                                  "production, sandbox, or your My Domain URL")
+
+
+def test_a_url_nobody_answers_on_fails_within_seconds(tmp_path):
+    import socket
+
+    with socket.socket() as probe:  # a free port with nothing listening
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    done = smvue(tmp_path / "home", "login", "--env", f"http://127.0.0.1:{port}",
+                 "--no-browser", timeout=30)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr == (f"error: cannot reach http://127.0.0.1:{port} (connection refused): "
+                           "check the URL and your network\n")
+    assert "Open this URL" not in done.stdout
+
+
+async def test_check_reachable_times_out_on_a_host_that_never_answers():
+    from smvue_tui.salesforce.environments import Environment
+    from smvue_tui.services.connection import check_reachable
+
+    # 192.0.2.0/24 is TEST-NET-1: never routed, so the connect hangs until the timeout
+    with pytest.raises(ValueError, match=r"cannot reach https://192\.0\.2\.1 \(.+\): check"):
+        await check_reachable(Environment("my-domain", "https://192.0.2.1"), timeout=0.3)

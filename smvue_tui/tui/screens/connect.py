@@ -161,10 +161,8 @@ class ConnectScreen(Screen[None]):
         choice = self._choice("my-domain")
         if choice is None:
             return
-        from smvue_tui.salesforce.environments import resolve_environment
-
         try:
-            resolve_environment(event.value)
+            conn.login_environment(event.value)
         except ValueError as exc:
             self.query_one("#choose-error", Static).update(escape(str(exc)))
             return
@@ -247,6 +245,8 @@ class ConnectScreen(Screen[None]):
     async def _web_login(self, choice: conn.Choice, host: str) -> None:
         try:
             flow = conn.prepare_login(choice, host, self.app.services.paths)  # type: ignore
+            if flow.environment.name == "my-domain":  # typed: it must answer
+                await conn.check_reachable(flow.environment)
             async with flow:
                 self.flow = flow
                 self._show_login(flow)
@@ -304,10 +304,8 @@ class ConnectScreen(Screen[None]):
           description="Salesforce device login")
     async def _device_login(self, choice: conn.Choice, host: str) -> None:
         from smvue_tui.salesforce.consumer import consumer_for
-        from smvue_tui.salesforce.environments import resolve_environment
-
         try:
-            environment = resolve_environment(choice.login or host)
+            environment = conn.login_environment(choice.login or host)
             flow = DeviceFlow(environment, consumer_for(environment))
             codes = await flow.start()
             self.query_one("#device-url", Static).update(escape(codes.verification_uri))
