@@ -14,7 +14,7 @@ from typing import Any
 from peewee import JOIN
 
 from smvue_tui.store import models as m
-from smvue_tui.store.pipeline import DealFilter, where
+from smvue_tui.store.pipeline import DealFilter, Probability, effective_probability, where
 
 # Columns of a deal row, in order; the Id rides along last (hidden) for selection.
 DEAL_COLUMNS = ("name", "account", "stage", "amount", "currency", "close_date", "owner",
@@ -85,15 +85,22 @@ class DealSource:
         expr = _SORT_EXPR[key]
         order = [expr.desc() if descending else expr.asc(),
                  o.id.desc() if descending else o.id.asc()]
-        query = (o.select(o.name, m.Account.name, o.stage_name, o.amount, o.currency_iso_code,
-                          o.close_date, _Owner.name, o.probability, o.id)
+        query = (o.select()
                  .join_from(o, m.Account, JOIN.LEFT_OUTER, on=(m.Account.id == o.account_id))
                  .join_from(o, _Owner, JOIN.LEFT_OUTER, on=(_Owner.id == o.owner_id)))
+        query, probability, override = effective_probability(query)
         if key == "stage":
             query = query.join_from(o, _Stage, JOIN.LEFT_OUTER,
                                     on=(_Stage.master_label == o.stage_name))
-        return list(query.where(where(self.filter)).order_by(*order)
-                    .limit(limit).offset(offset).tuples())
+        if key == "probability":
+            expr = probability
+            order[0] = expr.desc() if descending else expr.asc()
+        query = query.select(o.name, m.Account.name, o.stage_name, o.amount,
+                             o.currency_iso_code, o.close_date, _Owner.name, probability, o.id,
+                             override)
+        return [(*row[:7], None if row[7] is None else Probability(row[7], bool(row[9])), row[8])
+                for row in query.where(where(self.filter)).order_by(*order)
+                .limit(limit).offset(offset).tuples()]
 
 
 # --- one deal ----------------------------------------------------------------------------------
@@ -157,10 +164,23 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _probability_text(o: m.Opportunity) -> str | None:
+    """The probability the pipeline math uses (as the deal list shows it), and Salesforce's own
+    figure for the deal when they differ."""
+    query, value, override = effective_probability(m.Opportunity.select())
+    row = query.select(value, override).where(m.Opportunity.id == o.id).tuples().first()
+    if row is None or row[0] is None:
+        return None
+    text = f"{row[0]:g}%" + (" (SMVue override)" if row[1] else "")
+    if o.probability is not None and o.probability != row[0]:
+        text += f"; Salesforce: {o.probability:g}%"
+    return text
+
+
 def _standard_fields(o: m.Opportunity) -> list[tuple[str, str]]:
     owner = m.SfUser.get_or_none(m.SfUser.id == o.owner_id)
     rtype = m.RecordType.get_or_none(m.RecordType.id == o.record_type_id)
-    prob = f"{o.probability:g}%" if o.probability is not None else None
+    prob = _probability_text(o)
     return [("Amount", money(o.amount, o.currency_iso_code)), ("Close date", _text(o.close_date)),
             ("Stage", _text(o.stage_name)), ("Probability", _text(prob)),
             ("Owner", _text(owner.name if owner else o.owner_id)),

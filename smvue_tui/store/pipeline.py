@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from peewee import fn
+from peewee import JOIN, fn
 
 from smvue_tui.store import models as m
 
@@ -206,12 +206,60 @@ def period_range(period: str, today: date, start_month: int = 1) -> tuple[date |
 # --- stage probabilities -----------------------------------------------------------------------
 
 
-def stage_probabilities() -> dict[str, StageProbability]:
-    """Every known stage (Salesforce's, plus stages only overrides name) → its probability."""
+class Probability(float):
+    """A deal's probability as SMVue's math uses it; ``override`` when an SMVue stage override
+    gave it (shown with a *)."""
+
+    override: bool = False
+
+    def __new__(cls, value: float, override: bool = False) -> Probability:
+        made = super().__new__(cls, value)
+        made.override = override
+        return made
+
+
+_ProbStage = m.OpportunityStage.alias("prob_stage")
+
+
+def effective_probability(query: Any, opportunity: Any = m.Opportunity) -> tuple[Any, Any, Any]:
+    """The joins and expressions for the probability the pipeline math uses for each deal:
+    the SMVue override of its stage, else Salesforce's stage default, else the deal's own —
+    the rule ``summarize`` applies, so a deal row and the totals above it never disagree.
+    Returns (query with the joins, probability expression, is-override expression)."""
+    o = opportunity
+    query = (query.join_from(o, m.StageOverride, JOIN.LEFT_OUTER,
+                             on=(m.StageOverride.stage_name == o.stage_name))
+             .join_from(o, _ProbStage, JOIN.LEFT_OUTER,
+                        on=(_ProbStage.master_label == o.stage_name)))
+    value = fn.COALESCE(m.StageOverride.probability, _ProbStage.default_probability,
+                        o.probability)
+    return query, value, m.StageOverride.probability.is_null(False)
+
+
+def stage_rank(stage: Any) -> tuple:
+    """Where a stage sits in a pipeline: open stages by Salesforce's default probability (a
+    sales process climbs towards the close; each record type's business process lists its own
+    stages in that order, which the global SortOrder does not say), then won, then lost."""
+    return (bool(stage.is_closed), not stage.is_won, stage.default_probability or 0,
+            stage.sort_order or 0)
+
+
+def stage_probabilities(pipeline: str | None = None) -> dict[str, StageProbability]:
+    """Every known stage (Salesforce's, plus stages only overrides name) → its probability, in
+    pipeline order; with ``pipeline``, only the stages its deals are in."""
     overrides = {s.stage_name: s.probability for s in m.StageOverride.select()}
+    used = None
+    if pipeline is not None:
+        o = m.Opportunity
+        used = {r[0] for r in o.select(o.stage_name)
+                .where(where(DealFilter(pipeline=pipeline, team_only=False, status="all")))
+                .distinct().tuples()}
+        overrides = {k: v for k, v in overrides.items() if k in used}
     found: dict[str, StageProbability] = {}
-    for st in m.OpportunityStage.select().order_by(m.OpportunityStage.sort_order):
+    for st in sorted(m.OpportunityStage.select(), key=stage_rank):
         name = st.master_label or st.api_name
+        if used is not None and name not in used:
+            continue
         sf = st.default_probability
         found[name] = (StageProbability(name, overrides[name], "override", sf)
                        if name in overrides else StageProbability(name, sf, "salesforce", sf))
@@ -236,8 +284,8 @@ def set_stage_override(stage: str, probability: float | None) -> None:
 
 
 def _stage_order() -> dict[str, int]:
-    return {(s.master_label or s.api_name): s.sort_order or 0
-            for s in m.OpportunityStage.select()}
+    stages = sorted(m.OpportunityStage.select(), key=stage_rank)
+    return {(s.master_label or s.api_name): i for i, s in enumerate(stages)}
 
 
 def summarize(flt: DealFilter) -> Summary:

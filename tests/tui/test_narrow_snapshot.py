@@ -134,3 +134,50 @@ async def test_permissions_at_80x24_show_the_read_only_line(empty_services):
         await pilot.press("end")
         await pilot.pause()
         assert "Apex" in screen_text(app)  # the last line of the page
+
+
+# --- 9: one probability for a deal, the picker of the tab shown, stages in pipeline order ------
+
+async def test_an_override_shows_on_the_deal_rows_as_in_the_totals(store, tmp_path):
+    from smvue_tui.store import pipeline as pl
+    from smvue_tui.tui.screens.pipeline_modals import ChoiceModal
+    from smvue_tui.tui.widgets.paged_table import PagedTable
+
+    pl.set_stage_override("Proposal", 80.0)  # Salesforce says 50 %
+    app = _app(store, tmp_path)
+    async with app.run_test(size=(120, 34)) as pilot:
+        await settle(app, pilot)
+        table = app.screen.query_one("#deals", PagedTable)
+        rows = {table.row_at(i)[0]: table.row_at(i) for i in range(table.row_count)}
+        for name in ("Acme platform", "Beta rollout"):  # the two Proposal deals
+            assert table.columns[-1].cell(rows[name][7]) == "80%*"
+        assert table.columns[-1].cell(rows["Gamma pilot"][7]) == "80%"  # Negotiation: no *
+        text = screen_text(app)
+        assert "80%*" in text.split("Deal ")[0]  # the totals say the same
+        await pilot.press("e")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ChoiceModal)
+        labels = [str(app.screen.query_one("OptionList").get_option_at_index(i).prompt)
+                  for i in range(app.screen.query_one("OptionList").option_count)]
+        # New Business deals' stages only, in pipeline order (open by probability, then won, lost)
+        assert [label.split(":")[0] for label in labels] == [
+            "Prospecting", "Proposal", "Negotiation", "Closed Won", "Closed Lost"]
+
+
+def test_stages_follow_the_sales_process_not_the_global_sort_order(store):
+    from smvue_tui.store import pipeline as pl
+
+    # Partner-like stages added later in Setup: high SortOrder, probabilities in process order
+    for n, (name, order, prob) in enumerate((("Discovery", 9, 5.0), ("Pilot", 10, 30.0)), 6):
+        m.OpportunityStage.create(id=f"01J8W00000000{n:02d}UAA", master_label=name,
+                                  api_name=name, sort_order=order, default_probability=prob,
+                                  is_closed=False, is_won=False, is_active=True)
+    assert list(pl.stage_probabilities()) == [
+        "Discovery", "Prospecting", "Pilot", "Proposal", "Negotiation", "Closed Won",
+        "Closed Lost"]
+    m.Opportunity.update(stage_name="Pilot").where(m.Opportunity.id == deal_id("08")).execute()
+    renewal = "0128W0000000002QAA"
+    assert list(pl.stage_probabilities(renewal)) == ["Pilot"]
+    summary = pl.summarize(pl.DealFilter(pipeline="0128W0000000001QAA", status="all"))
+    labels = [g.label for g in summary.by_stage]
+    assert labels.index("Prospecting") < labels.index("Proposal") < labels.index("Closed Won")

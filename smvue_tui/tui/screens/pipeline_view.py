@@ -13,15 +13,17 @@ from smvue_tui.tui.widgets.paged_table import Column
 
 
 def pct(value: Any) -> str:
-    """35% (no decimals unless given); blank for None."""
-    return "" if value is None else f"{value:g}%"
+    """35% (no decimals unless given); blank for None; 80%* for an SMVue override."""
+    if value is None:
+        return ""
+    return f"{value:g}%" + ("*" if getattr(value, "override", False) else "")
 
 
 DEAL_TABLE_COLUMNS = [  # 115 cells at 120 columns; text columns narrow to fit 80
     Column("name", "Deal", 28, min_width=14), Column("account", "Account", 20, min_width=9),
     Column("stage", "Stage", 18, min_width=9), Column("amount", "Amount", 11, "right", money),
     Column("currency", "Cur", 3), Column("close_date", "Close", 10),
-    Column("owner", "Owner", 14, min_width=8), Column("probability", "Prob", 4, "right", pct),
+    Column("owner", "Owner", 14, min_width=8), Column("probability", "Prob", 5, "right", pct),
 ]
 assert [c.key for c in DEAL_TABLE_COLUMNS] == list(DEAL_COLUMNS)
 

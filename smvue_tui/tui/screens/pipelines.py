@@ -357,12 +357,12 @@ class PipelinesScreen(StoreReads, KeepStyles, Screen[None]):
     # --- stage probabilities and the default pipeline ----------------------------------------
 
     def action_edit_probability(self) -> None:
-        self._load_stages()
+        self._load_stages(self.filter.pipeline)
 
     @work(thread=True, exclusive=True, group="pipelines-stages", exit_on_error=False,
           description="reading stages")
-    def _load_stages(self) -> None:
-        stages = list(pl.stage_probabilities().values())
+    def _load_stages(self, pipeline: str) -> None:
+        stages = list(pl.stage_probabilities(pipeline).values())  # this tab's, in its order
         self.app.call_from_thread(self._pick_stage, stages)
 
     def _pick_stage(self, stages: list[pl.StageProbability]) -> None:
