@@ -11,7 +11,7 @@ across currencies: every total is kept per ``CurrencyIsoCode``.
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -335,6 +335,28 @@ def _owner_names() -> dict[str, str]:
         m.TeamMember.sf_user_id.is_null(False))}
     users = {u.id: u.name for u in m.SfUser.select(m.SfUser.id, m.SfUser.name)}
     return {**users, **team}
+
+
+def search_elsewhere(flt: DealFilter) -> list[tuple[str, str, int]]:
+    """Where else the search finds deals: (pipeline key, tab name, count) for each other tab,
+    with the same filters but the pipeline; and ("", "other statuses", n) for the deals of this
+    tab that the status filter hides. Empty without a search."""
+    if not flt.search.strip():
+        return []
+    o = m.Opportunity
+    found = []
+    for p in pipelines():
+        if p.key == flt.pipeline:
+            continue
+        n = o.select().where(where(replace(flt, pipeline=p.key))).count()
+        if n:
+            found.append((p.key, p.name, n))
+    if flt.status != "all":
+        hidden = (o.select().where(where(replace(flt, status="all"))).count()
+                  - o.select().where(where(flt)).count())
+        if hidden:
+            found.append(("", "other statuses (o)", hidden))
+    return found
 
 
 def reps(flt: DealFilter) -> list[tuple[str, str]]:

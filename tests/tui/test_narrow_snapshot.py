@@ -181,3 +181,35 @@ def test_stages_follow_the_sales_process_not_the_global_sort_order(store):
     summary = pl.summarize(pl.DealFilter(pipeline="0128W0000000001QAA", status="all"))
     labels = [g.label for g in summary.by_stage]
     assert labels.index("Prospecting") < labels.index("Proposal") < labels.index("Closed Won")
+
+
+# --- 10 and the search across tabs: a search that finds nothing here says where it does -------
+
+async def test_search_names_the_tabs_it_finds_deals_in(store, tmp_path):
+    from smvue_tui.tui.widgets.paged_table import PagedTable
+
+    app = _app(store, tmp_path)
+    async with app.run_test(size=(120, 34)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("slash", *"renewal")
+        await settle(app, pilot)
+        table = app.screen.query_one("#deals", PagedTable)
+        assert table.row_count == 0
+        text = screen_text(app)
+        assert "No deal or account here matches 'renewal'; found in Renewal (1)" in text
+        assert "0 deals · also in Renewal (1)" in text
+        await pilot.press("enter", "right_square_bracket")  # to the Renewal tab: it is there
+        await settle(app, pilot)
+        assert table.row_count == 1 and table.row_at(0)[0] == "Renewal one"
+        await pilot.press("slash", *"zz")
+        await settle(app, pilot)
+        assert "No deal or account matches 'zz' in any pipeline" in screen_text(app)
+
+
+async def test_search_counts_deals_hidden_by_the_status_filter(store, tmp_path):
+    app = _app(store, tmp_path)
+    async with app.run_test(size=(120, 34)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("slash", *"deal")  # "Won deal", "Lost deal" are closed
+        await settle(app, pilot)
+        assert "also in other statuses (o) (2)" in screen_text(app)

@@ -75,6 +75,11 @@ class PipelinesScreen(StoreReads, KeepStyles, Screen[None]):
         nothing_synced: bool = False
 
     @dataclass
+    class _Elsewhere(Message):
+        filter: pl.DealFilter
+        found: list[tuple[str, str, int]]
+
+    @dataclass
     class _Summary(Message):
         filter: pl.DealFilter
         summary: pl.Summary
@@ -92,6 +97,7 @@ class PipelinesScreen(StoreReads, KeepStyles, Screen[None]):
         self._ready = False
         self._building_tabs = False
         self.nothing_synced = False
+        self.elsewhere: list[tuple[str, str, int]] = []  # the search's hits on other tabs
 
     def compose(self) -> ComposeResult:
         # Read the first page while the screen is still being built: it is ready by first paint.
@@ -209,6 +215,9 @@ class PipelinesScreen(StoreReads, KeepStyles, Screen[None]):
         count = table.row_count if count is None and table.loaded else count
         if count is not None:
             parts.append(f"{count:,} deals")
+        if f.search and self.elsewhere:
+            parts.append("also in " + ", ".join(f"{name} ({n:,})"
+                                                for _, name, n in self.elsewhere))
         # Text, not markup: the search term is whatever the user typed ("[" included).
         self.query_one("#pipeline-filters", Static).update(Text(" · ".join(parts)))
 
@@ -232,6 +241,33 @@ class PipelinesScreen(StoreReads, KeepStyles, Screen[None]):
     @on(PagedTable.DataLoaded, "#deals")
     def _deals_loaded(self, event: PagedTable.DataLoaded) -> None:
         self._update_filter_line(event.count)
+        self.elsewhere = []
+        if self.filter.search.strip():
+            self._search_elsewhere(self.filter)
+        elif not self.nothing_synced:
+            event.table.empty_text = NO_MATCH
+
+    @work(thread=True, exclusive=True, group="pipelines-elsewhere", exit_on_error=False,
+          description="searching the other pipelines")
+    def _search_elsewhere(self, flt: pl.DealFilter) -> None:
+        self.post_message(self._Elsewhere(flt, pl.search_elsewhere(flt)))
+
+    def on_pipelines_screen__elsewhere(self, message: _Elsewhere) -> None:
+        """A search names the tabs (and hidden statuses) where it finds deals too; with none
+        here, the empty list says where they are."""
+        if message.filter != self.filter:
+            return
+        self.elsewhere = message.found
+        self._update_filter_line()
+        table = self.query_one("#deals", PagedTable)
+        term = self.filter.search.strip()
+        if message.found:
+            where = ", ".join(f"{name} ({n:,})" for _, name, n in message.found)
+            table.empty_text = f"No deal or account here matches {term!r}; found in {where}"
+        else:
+            table.empty_text = (f"No deal or account matches {term!r} in any pipeline "
+                                "(w: why is a deal missing?)")
+        table.refresh()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:  # say what failed; never a traceback page
