@@ -234,3 +234,44 @@ async def test_esc_on_pipelines_still_clears_a_search_first(empty_services):
         await pilot.press("escape")
         assert app.current_mode == "pipelines"
         assert not app.screen.query_one("#deal-search").display
+
+
+# --- 11: the smaller things ---------------------------------------------------------------
+
+async def test_wrapped_bullets_hang_under_their_text(empty_services):
+    app = SmvueApp(empty_services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        lines = screen_text(app).splitlines()
+        first = next(i for i, line in enumerate(lines) if "Your Salesforce edition" in line)
+        bullet_text_column = lines[first].index("Your")
+        wrapped = lines[first + 1]
+        assert wrapped.strip() and wrapped[:bullet_text_column].strip() == "", wrapped
+        assert wrapped[bullet_text_column] != " "  # starts right under the bullet's text
+
+
+def test_org_heading_says_sandbox_once():
+    from types import SimpleNamespace
+
+    from smvue_tui.tui.screens.connect_text import org_heading
+
+    report = SimpleNamespace(org_name="Demo Org 1 (Sandbox)", edition="Enterprise Edition",
+                             is_sandbox=True)
+    assert org_heading(report) == "Demo Org 1 (Sandbox) (Enterprise Edition)"
+    report.org_name = "Acme"
+    assert org_heading(report) == "Acme (Enterprise Edition, Sandbox)"
+
+
+def test_remedies_name_keys_that_work_where_they_are_read():
+    from smvue_tui.salesforce.errors import ServerUnavailable
+    from smvue_tui.tui.widgets.words import plural
+
+    assert "Sync Now" not in ServerUnavailable("x").remedy  # read by the CLI too
+    assert "`smvue-tui sync`" in ServerUnavailable("x").remedy
+    assert (plural(1, "new user"), plural(4, "new user")) == ("1 new user", "4 new users")
+
+
+def test_the_currency_column_is_not_sortable_and_sort_never_lands_on_it():
+    from smvue_tui.tui.screens.pipeline_view import DEAL_TABLE_COLUMNS
+
+    assert "currency" not in [c.key for c in DEAL_TABLE_COLUMNS if c.sortable]

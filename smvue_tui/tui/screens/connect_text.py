@@ -64,6 +64,8 @@ def preflight_text(report: Any, extra: str = "") -> Table:
 def org_heading(report: Any) -> str:
     name = report.org_name or "your org"
     kind = "Sandbox" if report.is_sandbox else "Production" if report.is_sandbox is False else ""
+    if kind and kind.lower() in name.lower():
+        kind = ""  # "Demo Org 1 (Sandbox)" says so already
     extra = ", ".join(x for x in (report.edition or "", kind) if x)
     return f"{name} ({extra})" if extra else name
 

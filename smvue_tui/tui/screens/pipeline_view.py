@@ -22,7 +22,7 @@ def pct(value: Any) -> str:
 DEAL_TABLE_COLUMNS = [  # 115 cells at 120 columns; text columns narrow to fit 80
     Column("name", "Deal", 28, min_width=14), Column("account", "Account", 20, min_width=9),
     Column("stage", "Stage", 18, min_width=9), Column("amount", "Amount", 11, "right", money),
-    Column("currency", "Cur", 3), Column("close_date", "Close", 10),
+    Column("currency", "Cur", 3, sortable=False), Column("close_date", "Close", 10),
     Column("owner", "Owner", 14, min_width=8), Column("probability", "Prob", 5, "right", pct),
 ]
 assert [c.key for c in DEAL_TABLE_COLUMNS] == list(DEAL_COLUMNS)

@@ -28,6 +28,7 @@ from textual.widgets import DataTable, Header, Input, Label, Select, Static
 from smvue_tui.store import team
 from smvue_tui.tui.messages import StoreChanged
 from smvue_tui.tui.screens.not_connected import empty_store_text
+from smvue_tui.tui.widgets.words import plural
 from smvue_tui.tui.screens.resume import KeepStyles, StoreReads
 from smvue_tui.tui.widgets.keys_footer import KeysFooter
 
@@ -175,7 +176,8 @@ class TeamMappingScreen(StoreReads, KeepStyles, Screen[None]):
     # --- writing ---------------------------------------------------------------------------
 
     @work(thread=True, group="team-write", exit_on_error=False, description="Saving the team")
-    def write(self, change: Callable[[], Any], done: str | None = None) -> None:
+    def write(self, change: Callable[[], Any],
+              done: str | Callable[[Any], str] | None = None) -> None:
         try:
             with _WRITES:
                 result = change()
@@ -183,7 +185,8 @@ class TeamMappingScreen(StoreReads, KeepStyles, Screen[None]):
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return
         if done:
-            self.app.call_from_thread(self.notify, done.format(result=result))
+            text = done(result) if callable(done) else done.format(result=result)
+            self.app.call_from_thread(self.notify, text)
         self.app.post_message(_team_changed())
 
     def _on_current(self, change: Callable[[str], Any]) -> None:
@@ -214,7 +217,8 @@ class TeamMappingScreen(StoreReads, KeepStyles, Screen[None]):
 
     def action_import_crm(self) -> None:
         self.write(team.import_from_crm,
-                   done="Imported {result} new user(s) from Salesforce")
+                   done=lambda n: f"Imported {plural(n, 'new user')} from Salesforce"
+                   if n else "Everyone who owns deals is in the team already")
 
     def action_add_member(self) -> None:
         self.app.push_screen(AddMemberScreen(self.managers), self._added)
