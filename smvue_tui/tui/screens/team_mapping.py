@@ -28,9 +28,9 @@ from textual.widgets import DataTable, Header, Input, Label, Select, Static
 from smvue_tui.store import team
 from smvue_tui.tui.messages import StoreChanged
 from smvue_tui.tui.screens.not_connected import empty_store_text
-from smvue_tui.tui.widgets.words import plural
 from smvue_tui.tui.screens.resume import KeepStyles, StoreReads
 from smvue_tui.tui.widgets.keys_footer import KeysFooter
+from smvue_tui.tui.widgets.words import plural
 
 _WRITES = threading.Lock()  # one team write at a time, in key-press order
 
