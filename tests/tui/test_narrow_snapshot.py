@@ -52,7 +52,9 @@ def test_pipelines_80x24_snapshot(store, tmp_path, snap_compare):
 
 
 def test_deal_detail_80x24_snapshot(store, tmp_path, snap_compare):
-    dl.add_note(deal_id("02"), "Champion is the CFO")
+    note = dl.add_note(deal_id("02"), "Champion is the CFO")
+    m.Note.update(created_at="2026-11-02T09:00:00+00:00",  # a fixed date on the snapshot
+                  updated_at="2026-11-02T09:00:00+00:00").where(m.Note.id == note.id).execute()
     _activities()
     app = _app(store, tmp_path)
 
@@ -213,3 +215,21 @@ async def test_search_counts_deals_hidden_by_the_status_filter(store, tmp_path):
         await pilot.press("slash", *"deal")  # "Won deal", "Lost deal" are closed
         await settle(app, pilot)
         assert "also in other statuses (o) (2)" in screen_text(app)
+
+
+# --- notes with their dates ------------------------------------------------------------------
+
+async def test_notes_show_their_date_and_an_edit_mark(store, tmp_path):
+    first = dl.add_note(deal_id("02"), "Champion is the CFO")
+    second = dl.add_note(deal_id("02"), "Budget approved\nfor Q1")
+    m.Note.update(created_at="2026-11-02T09:00:00+00:00",
+                  updated_at="2026-11-02T09:00:00+00:00").where(m.Note.id == first.id).execute()
+    m.Note.update(created_at="2026-11-03T09:00:00+00:00",
+                  updated_at="2026-11-05T16:30:00+00:00").where(m.Note.id == second.id).execute()
+    app = _app(store, tmp_path)
+    async with app.run_test(size=(120, 34)) as pilot:
+        await _open_acme_platform(app, pilot)
+        text = screen_text(app)
+        assert "2026-11-05 ✎  Budget approved …" in text  # newest first, edited
+        assert "2026-11-02  Champion is the CFO" in text
+        assert text.index("2026-11-05") < text.index("2026-11-02")

@@ -93,6 +93,15 @@ def info_sections(d: dl.DealDetail) -> Group:
     return Group(*parts)
 
 
+def note_line(note: Any) -> Text:
+    """A note in the list: its date (the last edit's, said so) before its first line."""
+    written = (note.updated_at or note.created_at or "")[:10]
+    edited = note.updated_at and note.created_at and note.updated_at[:16] != note.created_at[:16]
+    text = Text(f"{written}{' ✎' if edited else ''}  ", style="dim")
+    text.append(note.body.splitlines()[0][:80] + (" …" if "\n" in note.body else ""))
+    return text
+
+
 def activity_section(d: dl.DealDetail) -> Group:
     """When, kind and subject; a status only when it says something (not "Completed")."""
     rows = []
@@ -163,9 +172,8 @@ class DealDetailScreen(Screen[None]):
         self.query_one("#deal-sections", Static).update(info_sections(d))
         self.query_one("#deal-activity", Static).update(activity_section(d))
         # Text, not str: a note may hold "[...]", which OptionList would read as markup.
-        self._fill("#deal-notes", [Option(Text(n.body.splitlines()[0][:80]
-                                               + (" …" if "\n" in n.body else "")),
-                                          id=f"note-{n.id}") for n in d.notes], "No notes yet")
+        self._fill("#deal-notes", [Option(note_line(n), id=f"note-{n.id}") for n in d.notes],
+                   "No notes yet")
         self._fill("#deal-actions", [Option(Text(("[x] " if a.done else "[ ] ") + a.text
                                                  + (f"  (due {a.due_date})" if a.due_date
                                                     else "")),
