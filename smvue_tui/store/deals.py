@@ -14,7 +14,13 @@ from typing import Any
 from peewee import JOIN
 
 from smvue_tui.store import models as m
-from smvue_tui.store.pipeline import DealFilter, Probability, effective_probability, where
+from smvue_tui.store.pipeline import (
+    DealFilter,
+    Probability,
+    effective_probability,
+    org_currency,
+    where,
+)
 
 # Columns of a deal row, in order; the Id rides along last (hidden) for selection.
 DEAL_COLUMNS = ("name", "account", "stage", "amount", "currency", "close_date", "owner",
@@ -38,11 +44,28 @@ _SORT_EXPR = {
 
 
 def money(amount: float | None, currency: str | None = None) -> str:
-    """12,300 or 12,300 EUR; no cents (pipeline figures are directional)."""
+    """12,300 or 12,300 EUR; no cents (pipeline figures are directional). A ``Money`` says its
+    own currency."""
     if amount is None:
         return "—"
+    currency = currency or getattr(amount, "currency", None)
     text = f"{amount:,.0f}"
     return f"{text} {currency}" if currency else text
+
+
+class Money(float):
+    """An amount with its currency: the deal's own (multi-currency orgs) or the org's."""
+
+    currency: str | None = None
+
+    def __new__(cls, value: float, currency: str | None) -> Money:
+        made = super().__new__(cls, value)
+        made.currency = currency
+        return made
+
+
+def _money(amount: float | None, currency: str | None, org: str | None) -> Money | None:
+    return None if amount is None else Money(amount, currency or org)
 
 
 @dataclass(frozen=True)
@@ -98,7 +121,9 @@ class DealSource:
         query = query.select(o.name, m.Account.name, o.stage_name, o.amount,
                              o.currency_iso_code, o.close_date, _Owner.name, probability, o.id,
                              override)
-        return [(*row[:7], None if row[7] is None else Probability(row[7], bool(row[9])), row[8])
+        org = org_currency()
+        return [(*row[:3], _money(row[3], row[4], org), row[4] or org, *row[5:7],
+                 None if row[7] is None else Probability(row[7], bool(row[9])), row[8])
                 for row in query.where(where(self.filter)).order_by(*order)
                 .limit(limit).offset(offset).tuples()]
 
@@ -181,7 +206,8 @@ def _standard_fields(o: m.Opportunity) -> list[tuple[str, str]]:
     owner = m.SfUser.get_or_none(m.SfUser.id == o.owner_id)
     rtype = m.RecordType.get_or_none(m.RecordType.id == o.record_type_id)
     prob = _probability_text(o)
-    return [("Amount", money(o.amount, o.currency_iso_code)), ("Close date", _text(o.close_date)),
+    currency = o.currency_iso_code or org_currency()
+    return [("Amount", money(o.amount, currency)), ("Close date", _text(o.close_date)),
             ("Stage", _text(o.stage_name)), ("Probability", _text(prob)),
             ("Owner", _text(owner.name if owner else o.owner_id)),
             ("Pipeline", _text(rtype.name if rtype else None)), ("Type", _text(o.type)),

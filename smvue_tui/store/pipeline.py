@@ -81,10 +81,25 @@ class Summary:
     by_rep: list[Group] = field(default_factory=list)
     totals: list[Group] = field(default_factory=list)  # one per currency
     currencies: list[str | None] = field(default_factory=list)
+    org_currency: str | None = None  # what amounts without their own currency are in
 
     @property
     def multi_currency(self) -> bool:
         return len(self.currencies) > 1
+
+    @property
+    def currency(self) -> str | None:
+        """The one currency of every figure (None: several, or not known)."""
+        if self.multi_currency:
+            return None
+        return (self.currencies[0] if self.currencies else None) or self.org_currency
+
+
+def org_currency() -> str | None:
+    """The org's currency (Organization.DefaultCurrencyIsoCode): the currency of every amount
+    in a single-currency org, whose deals carry no CurrencyIsoCode."""
+    org = m.Organization.select(m.Organization.default_currency_iso_code).first()
+    return org.default_currency_iso_code if org is not None else None
 
 
 # --- pipelines ---------------------------------------------------------------------------------
@@ -327,7 +342,7 @@ def summarize(flt: DealFilter) -> Summary:
         by_stage=sorted(stages.values(), key=lambda g: (g.order, g.label, cur_rank[g.currency])),
         by_rep=sorted(reps.values(), key=lambda g: (g.label.lower(), cur_rank[g.currency])),
         totals=[totals[c] for c in currencies],
-        currencies=currencies)
+        currencies=currencies, org_currency=org_currency())
 
 
 def _owner_names() -> dict[str, str]:

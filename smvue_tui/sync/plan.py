@@ -26,7 +26,8 @@ _DEAL_PARENT = {"_ParentId": ("OpportunityId",)}
 
 SPECS: tuple[ObjectSpec, ...] = (
     ObjectSpec("Organization", m.Organization, ("Id", "Name", "IsSandbox", "OrganizationType"),
-               ("InstanceName", "FiscalYearStartMonth", "SystemModstamp")),
+               ("InstanceName", "FiscalYearStartMonth", "DefaultCurrencyIsoCode",
+                "SystemModstamp")),
     ObjectSpec("User", m.SfUser, (*_AUDIT, "Name", "IsActive"),
                ("FirstName", "LastName", "Username", "Email", "Title", "UserType", "ManagerId",
                 "Department")),

@@ -19,13 +19,22 @@ def pct(value: Any) -> str:
     return f"{value:g}%" + ("*" if getattr(value, "override", False) else "")
 
 
-DEAL_TABLE_COLUMNS = [  # 115 cells at 120 columns; text columns narrow to fit 80
-    Column("name", "Deal", 28, min_width=14), Column("account", "Account", 20, min_width=9),
-    Column("stage", "Stage", 18, min_width=9), Column("amount", "Amount", 11, "right", money),
-    Column("currency", "Cur", 3, sortable=False), Column("close_date", "Close", 10),
-    Column("owner", "Owner", 14, min_width=8), Column("probability", "Prob", 5, "right", pct),
+def _at(key: str) -> int:
+    return DEAL_COLUMNS.index(key)
+
+
+# 115 cells at 120 columns; text columns narrow to fit 80. Amounts carry their currency (the
+# deal's, or the org's), so no column stands empty in a single-currency org.
+DEAL_TABLE_COLUMNS = [
+    Column("name", "Deal", 28, min_width=14, index=_at("name")),
+    Column("account", "Account", 20, min_width=9, index=_at("account")),
+    Column("stage", "Stage", 18, min_width=9, index=_at("stage")),
+    Column("amount", "Amount", 14, "right", money, index=_at("amount")),
+    Column("close_date", "Close", 10, index=_at("close_date")),
+    Column("owner", "Owner", 14, min_width=8, index=_at("owner")),
+    Column("probability", "Prob", 5, "right", pct, index=_at("probability")),
 ]
-assert [c.key for c in DEAL_TABLE_COLUMNS] == list(DEAL_COLUMNS)
+assert {c.key for c in DEAL_TABLE_COLUMNS} <= set(DEAL_COLUMNS)
 
 
 def tab_id(key: str) -> str:
@@ -48,8 +57,9 @@ def summary_table(summary: pl.Summary, by: str,
     table.add_column("Deals", justify="right")
     if multi:
         table.add_column("Cur")
-    table.add_column("Amount", justify="right")
-    table.add_column("Risk-adjusted", justify="right")
+    one = summary.currency  # a single currency: said once, in the headings
+    table.add_column(f"Amount {one}" if one else "Amount", justify="right")
+    table.add_column(f"Risk-adjusted {one}" if one else "Risk-adjusted", justify="right")
     groups = summary.by_stage if stage else summary.by_rep
     for g in groups + summary.totals:
         cells = [Text(g.label, style="bold" if any(g is t for t in summary.totals) else "")]
