@@ -269,3 +269,27 @@ def test_the_sync_brings_the_org_currency(synced_services):
 
     assert pl.org_currency() == "USD"
     assert pl.summarize(pl.DealFilter(status="all")).currency == "USD"
+
+
+# --- found on the walk at 80×24 ---------------------------------------------------------------
+
+async def test_why_missing_fits_80_columns(store, tmp_path):
+    app = _app(store, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("w")
+        await settle(app, pilot)
+        box = app.screen.query_one("#why-box")
+        assert box.region.right <= 80 and box.region.x >= 0
+        assert any(line.rstrip().endswith("╮") for line in screen_text(app).splitlines())
+
+
+async def test_sync_counts_stay_readable_at_80_columns(empty_services):
+    app = SmvueApp(empty_services)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s")
+        app.post_message(SyncStarted("initial"))
+        app.post_message(SyncProgress(ProgressEvent("OpportunityHistory", 1192, 1192, 0.0, None,
+                                                    3, "done")))
+        await settle(app, pilot)
+        assert "1,192 / 1,192  done" in screen_text(app)
