@@ -175,6 +175,18 @@ class DealDetail:
     collaborators: list[CollaboratorRow]
     notes: list[m.Note] = field(default_factory=list)
     action_items: list[m.ActionItem] = field(default_factory=list)
+    url: str | None = None  # the record in Salesforce (Lightning), when the org is known
+
+
+def record_url(record_id: str, sobject: str = "Opportunity") -> str | None:
+    """The record's Lightning page on the org's instance (the connection in use, else the last
+    one): ``https://acme.my.salesforce.com/lightning/r/Opportunity/006…/view``."""
+    c = m.Connection
+    row = (c.select(c.instance_url).where(c.instance_url.is_null(False))
+           .order_by(c.disconnected_at.is_null(False), c.connected_at.desc()).first())
+    if row is None or not (row.instance_url or "").startswith(("https://", "http://")):
+        return None
+    return f"{row.instance_url.rstrip('/')}/lightning/r/{sobject}/{record_id}/view"
 
 
 class DealNotFound(LookupError):
@@ -318,7 +330,7 @@ def deal_detail(deal_id: str) -> DealDetail:
         ancestors=ancestors, children=children, contact_roles=_contact_roles(o.id),
         activities=_activities(o.id, o.account_id), stage_history=_stage_history(o.id),
         collaborators=_collaborators(o.id, o.account_id), notes=notes(o.id),
-        action_items=action_items(o.id))
+        action_items=action_items(o.id), url=record_url(o.id))
 
 
 # --- the manager's notes and action items ------------------------------------------------------

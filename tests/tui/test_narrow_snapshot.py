@@ -293,3 +293,25 @@ async def test_sync_counts_stay_readable_at_80_columns(empty_services):
                                                     3, "done")))
         await settle(app, pilot)
         assert "1,192 / 1,192  done" in screen_text(app)
+
+
+# --- open the deal in Salesforce: a hyperlink and a key that copies the link -------------------
+
+async def test_deal_page_links_to_salesforce_and_copies_the_link(store, tmp_path):
+    from rich.text import Text
+    from textual.widgets import Static
+
+    app = _app(store, tmp_path)
+    m.Connection.update(instance_url="https://acme.my.salesforce.com").execute()
+    copied: list[str] = []
+    app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 34)) as pilot:
+        await _open_acme_platform(app, pilot)
+        url = f"https://acme.my.salesforce.com/lightning/r/Opportunity/{deal_id('02')}/view"
+        title = app.screen.query_one("#deal-title", Static).content
+        assert isinstance(title, Text)
+        links = {span.style.link for span in title.spans if hasattr(span.style, "link")}
+        assert url in links and "Open in Salesforce ↗" in screen_text(app)
+        await pilot.press("u")
+        assert copied == [url]
+        assert any(n.title == "Salesforce link copied" for n in app._notifications)

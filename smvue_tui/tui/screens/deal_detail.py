@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Group
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
@@ -121,6 +122,7 @@ class DealDetailScreen(Screen[None]):
         Binding("a", "add_action", "Action item", id="deal_add_action"),
         Binding("x", "toggle_action", "Done/undo", id="deal_toggle_action"),
         Binding("delete", "delete_note", "Delete note", id="deal_delete_note"),
+        Binding("u", "copy_url", "Copy Salesforce link", id="deal_copy_url"),
     ]
 
     @dataclass
@@ -168,7 +170,11 @@ class DealDetailScreen(Screen[None]):
             title.update(Text(f"This deal is gone: {message.error}"))
             return
         account = f" — {d.account[1]}" if d.account else ""
-        self.query_one("#deal-title", Static).update(Text(d.name + account))
+        title = Text(d.name + account)
+        if d.url:  # a terminal hyperlink (OSC 8): ctrl/cmd-click opens the deal in Salesforce
+            title.append("  ")
+            title.append("Open in Salesforce ↗", style=Style(link=d.url, underline=True))
+        self.query_one("#deal-title", Static).update(title)
         self.query_one("#deal-sections", Static).update(info_sections(d))
         self.query_one("#deal-activity", Static).update(activity_section(d))
         # Text, not str: a note may hold "[...]", which OptionList would read as markup.
@@ -179,6 +185,13 @@ class DealDetailScreen(Screen[None]):
                                                     else "")),
                                             id=f"action-{a.id}") for a in d.action_items],
                    "No action items")
+
+    def action_copy_url(self) -> None:
+        if self.detail is None or not self.detail.url:
+            self.notify("No Salesforce link: connect to Salesforce first", severity="warning")
+            return
+        self.app.copy_to_clipboard(self.detail.url)  # OSC 52: works over SSH in most terminals
+        self.notify(self.detail.url, title="Salesforce link copied")
 
     def _fill(self, selector: str, options: list[Option], empty: str) -> None:
         """Replace a list's options, keeping the highlighted position."""
