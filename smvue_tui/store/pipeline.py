@@ -34,7 +34,7 @@ class DealFilter:
 
     pipeline: str = ALL_DEALS
     team_only: bool = True  # only deals owned by mapped, coached team members (if any mapped)
-    rep: str | None = None  # one owner's SF user Id
+    rep: str | None = None  # one owner's SF user Id, or "team:<id>": a manager and their reps
     status: str = "open"
     close_from: date | None = None
     close_to: date | None = None
@@ -82,6 +82,8 @@ class Summary:
     totals: list[Group] = field(default_factory=list)  # one per currency
     currencies: list[str | None] = field(default_factory=list)
     org_currency: str | None = None  # what amounts without their own currency are in
+    # by_rep under managers' teams (store/rollup.py): ([TeamRollup], rows in no team)
+    teams: tuple[list[Any], list[Group]] | None = None
 
     @property
     def multi_currency(self) -> bool:
@@ -147,6 +149,16 @@ def team_is_mapped() -> bool:
     return bool(team_user_ids())
 
 
+TEAM_PREFIX = "team:"  # a Rep filter value naming a manager's team (store/rollup.py)
+
+
+def team_of(manager_id: int) -> Any:
+    """SF user Ids of a manager (a TeamMember) and of the members who report to them."""
+    t = m.TeamMember
+    return t.select(t.sf_user_id).where(((t.id == manager_id) | (t.manager == manager_id))
+                                        & t.sf_user_id.is_null(False))
+
+
 def where(flt: DealFilter) -> Any:
     """The peewee condition selecting ``flt``'s deals from Opportunity."""
     o = m.Opportunity
@@ -160,7 +172,9 @@ def where(flt: DealFilter) -> Any:
             m.TeamMember.sf_user_id.is_null(False) & (m.TeamMember.coached == True))  # noqa: E712
         if team.exists():
             cond &= o.owner_id.in_(team)
-    if flt.rep:
+    if flt.rep and flt.rep.startswith(TEAM_PREFIX):
+        cond &= o.owner_id.in_(team_of(int(flt.rep[len(TEAM_PREFIX):])))
+    elif flt.rep:
         cond &= o.owner_id == flt.rep
     if flt.status == "open":
         cond &= o.is_closed == False  # noqa: E712

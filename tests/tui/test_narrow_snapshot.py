@@ -315,3 +315,43 @@ async def test_deal_page_links_to_salesforce_and_copies_the_link(store, tmp_path
         await pilot.press("u")
         assert copied == [url]
         assert any(n.title == "Salesforce link copied" for n in app._notifications)
+
+
+# --- manager rollup: a manager and their reps as one group --------------------------------------
+
+def _team_of_ana() -> int:
+    """Ana manages Bo and Cy (SMVue's reporting lines); Ex is in no team."""
+    from tests.unit.store.pipeline_fixtures import ANA, BO, CY
+
+    boss = m.TeamMember.create(sf_user_id=ANA, name="Ana Lee", role="Manager", coached=True)
+    for uid, name in ((BO, "Bo Chen"), (CY, "Cy Park")):
+        m.TeamMember.create(sf_user_id=uid, name=name, manager=boss.id, coached=True)
+    return boss.id
+
+
+def test_rep_filter_offers_the_managers_team_and_filters_by_it(store):
+    from smvue_tui.store import pipeline as pl
+    from smvue_tui.store.rollup import rep_choices
+
+    boss = _team_of_ana()
+    flt = pl.DealFilter(pipeline="0128W0000000001QAA")
+    choices = rep_choices(flt)
+    assert choices[0] == (None, "All reps")
+    assert choices[1] == (f"team:{boss}", "Ana Lee's team (3 with deals here)")
+    deals = pl.summarize(pl.DealFilter(pipeline="0128W0000000001QAA", rep=f"team:{boss}"))
+    assert sum(t.count for t in deals.totals) == 5  # every open New Business deal: 3 owners
+
+
+async def test_by_rep_view_puts_each_team_total_above_its_reps(store, tmp_path):
+    _team_of_ana()
+    app = _app(store, tmp_path)
+    async with app.run_test(size=(120, 34)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("g")  # by rep
+        await settle(app, pilot)
+        lines = [line.strip() for line in screen_text(app).splitlines()]
+        teams = [i for i, line in enumerate(lines) if line.startswith("Ana Lee's team")]
+        assert len(teams) == 2  # its totals, one per currency (EUR, USD)
+        after = [line.split("  ")[0] for line in lines[teams[-1] + 1:teams[-1] + 5]]
+        assert after == ["Ana Lee", "Bo Chen", "Bo Chen", "Cy Park"]
+        assert "4,000" in lines[teams[0]] and "3,800" in lines[teams[1]]  # EUR and USD sums

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from rich.table import Table
@@ -42,6 +43,18 @@ def tab_id(key: str) -> str:
     return {pl.ALL_DEALS: "pl-all", pl.NO_RECORD_TYPE: "pl-none"}.get(key, f"pl-{key}")
 
 
+def _rep_rows(summary: pl.Summary) -> list[pl.Group]:
+    """By rep: each manager's team total (bold) above its reps (indented), then everyone else."""
+    if summary.teams is None:
+        return summary.by_rep
+    teams, loose = summary.teams
+    rows: list[pl.Group] = []
+    for team in teams:
+        rows += team.totals
+        rows += [replace(g, label=f"  {g.label}") for g in team.reps]
+    return rows + loose
+
+
 def summary_table(summary: pl.Summary, by: str,
                   empty: str = "No deals match these filters") -> Table:
     """The grouped totals as a Rich table: one row per group and currency, totals per currency."""
@@ -60,9 +73,10 @@ def summary_table(summary: pl.Summary, by: str,
     one = summary.currency  # a single currency: said once, in the headings
     table.add_column(f"Amount {one}" if one else "Amount", justify="right")
     table.add_column(f"Risk-adjusted {one}" if one else "Risk-adjusted", justify="right")
-    groups = summary.by_stage if stage else summary.by_rep
+    groups = summary.by_stage if stage else _rep_rows(summary)
     for g in groups + summary.totals:
-        cells = [Text(g.label, style="bold" if any(g is t for t in summary.totals) else "")]
+        bold = any(g is t for t in summary.totals) or g.key.startswith(pl.TEAM_PREFIX)
+        cells = [Text(g.label, style="bold" if bold else "")]
         if stage:
             mark = "*" if g.probability_source == "override" else ""
             cells.append(Text(pct(g.probability) + mark))

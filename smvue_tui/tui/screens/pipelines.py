@@ -23,6 +23,7 @@ from textual.worker import Worker, WorkerState
 
 from smvue_tui.store import pipeline as pl
 from smvue_tui.store.deals import DEAL_COLUMNS, DealSource
+from smvue_tui.store.rollup import rep_choices, rollup
 from smvue_tui.tui.messages import StoreChanged
 from smvue_tui.tui.screens.not_connected import empty_store_text, nothing_synced
 from smvue_tui.tui.screens.pipeline_modals import (
@@ -224,7 +225,9 @@ class PipelinesScreen(StoreReads, KeepStyles, Screen[None]):
     @work(thread=True, exclusive=True, group="pipelines-summary", exit_on_error=False,
           description="pipeline totals")
     def _load_summary(self, flt: pl.DealFilter) -> None:
-        self.post_message(self._Summary(flt, pl.summarize(flt)))
+        summary = pl.summarize(flt)
+        summary.teams = rollup(summary.by_rep)  # the by-rep view's manager rollup
+        self.post_message(self._Summary(flt, summary))
 
     def on_pipelines_screen__summary(self, message: _Summary) -> None:
         if message.filter != self.filter:
@@ -344,7 +347,7 @@ class PipelinesScreen(StoreReads, KeepStyles, Screen[None]):
     @work(thread=True, exclusive=True, group="pipelines-reps", exit_on_error=False,
           description="reading reps")
     def _load_reps(self, flt: pl.DealFilter) -> None:
-        choices = [(None, "All reps"), *pl.reps(flt)]
+        choices = rep_choices(flt)  # managers' teams first, then every rep
         self.app.call_from_thread(self._show_reps, choices)
 
     def _show_reps(self, choices: list[tuple[str | None, str]]) -> None:
