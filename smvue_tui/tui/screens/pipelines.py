@@ -26,14 +26,14 @@ from smvue_tui.store.deals import DEAL_COLUMNS, DealSource
 from smvue_tui.store.rollup import rep_choices, rollup
 from smvue_tui.tui.messages import StoreChanged
 from smvue_tui.tui.screens.not_connected import empty_store_text, nothing_synced
+from smvue_tui.tui.screens.pipeline_extras import SearchElsewhere, StageOverrides
 from smvue_tui.tui.screens.pipeline_modals import (
     Answer,
     ChoiceModal,
     FormModal,
-    parse_probability,
     parse_range,
 )
-from smvue_tui.tui.screens.pipeline_view import DEAL_TABLE_COLUMNS, pct, summary_table, tab_id
+from smvue_tui.tui.screens.pipeline_view import DEAL_TABLE_COLUMNS, summary_table, tab_id
 from smvue_tui.tui.screens.resume import KeepStyles, StoreReads
 from smvue_tui.tui.widgets.keys_footer import KeysFooter
 from smvue_tui.tui.widgets.paged_table import PagedTable
@@ -44,7 +44,7 @@ NO_MATCH = "No deals match these filters"
 STATUS_LABELS = {"open": "Open", "won": "Won", "lost": "Lost", "all": "All"}
 
 
-class PipelinesScreen(StoreReads, KeepStyles, Screen[None]):
+class PipelinesScreen(SearchElsewhere, StageOverrides, StoreReads, KeepStyles, Screen[None]):
     # Focus the deal list as the screen opens (a focus change later recomposes the footer).
     AUTO_FOCUS = "#deals"
     # The footer shows the daily keys; "?" lists every key, [ ] d v included.
@@ -74,11 +74,6 @@ class PipelinesScreen(StoreReads, KeepStyles, Screen[None]):
         fiscal_start: int
         preload: tuple[DealSource, int | None, list[tuple]] | None = None
         nothing_synced: bool = False
-
-    @dataclass
-    class _Elsewhere(Message):
-        filter: pl.DealFilter
-        found: list[tuple[str, str, int]]
 
     @dataclass
     class _Summary(Message):
@@ -250,28 +245,6 @@ class PipelinesScreen(StoreReads, KeepStyles, Screen[None]):
         elif not self.nothing_synced:
             event.table.empty_text = NO_MATCH
 
-    @work(thread=True, exclusive=True, group="pipelines-elsewhere", exit_on_error=False,
-          description="searching the other pipelines")
-    def _search_elsewhere(self, flt: pl.DealFilter) -> None:
-        self.post_message(self._Elsewhere(flt, pl.search_elsewhere(flt)))
-
-    def on_pipelines_screen__elsewhere(self, message: _Elsewhere) -> None:
-        """A search names the tabs (and hidden statuses) where it finds deals too; with none
-        here, the empty list says where they are."""
-        if message.filter != self.filter:
-            return
-        self.elsewhere = message.found
-        self._update_filter_line()
-        table = self.query_one("#deals", PagedTable)
-        term = self.filter.search.strip()
-        if message.found:
-            where = ", ".join(f"{name} ({n:,})" for _, name, n in message.found)
-            table.empty_text = f"No deal or account here matches {term!r}; found in {where}"
-        else:
-            table.empty_text = (f"No deal or account matches {term!r} in any pipeline "
-                                "(w: why is a deal missing?)")
-        table.refresh()
-
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:  # say what failed; never a traceback page
             self.notify(f"Could not finish {event.worker.description}: {event.worker.error}",
@@ -393,42 +366,7 @@ class PipelinesScreen(StoreReads, KeepStyles, Screen[None]):
         self.filter = replace(self.filter, close_from=start, close_to=end)
         self._apply_filter()
 
-    # --- stage probabilities and the default pipeline ----------------------------------------
-
-    def action_edit_probability(self) -> None:
-        self._load_stages(self.filter.pipeline)
-
-    @work(thread=True, exclusive=True, group="pipelines-stages", exit_on_error=False,
-          description="reading stages")
-    def _load_stages(self, pipeline: str) -> None:
-        stages = list(pl.stage_probabilities(pipeline).values())  # this tab's, in its order
-        self.app.call_from_thread(self._pick_stage, stages)
-
-    def _pick_stage(self, stages: list[pl.StageProbability]) -> None:
-        def label(s: pl.StageProbability) -> str:
-            where = "SMVue override" if s.source == "override" else "Salesforce"
-            return f"{s.stage}: {pct(s.probability) or '—'} ({where})"
-
-        def picked(stage: pl.StageProbability | None) -> None:
-            if stage is None:
-                return
-            hint = (f"Salesforce says {pct(stage.salesforce) or 'nothing'}. Blank restores it. "
-                    "This changes SMVue's math only; Salesforce is never touched.")
-            current = pct(stage.probability).rstrip("%") if stage.source == "override" else ""
-            self.app.push_screen(
-                FormModal(f"Probability for {stage.stage}", [("Percent (0–100)", current)],
-                          parse_probability, hint=hint),
-                lambda answer: self._save_override(stage.stage, answer))
-
-        self.app.push_screen(ChoiceModal("Override which stage's probability?",
-                                         [(s, label(s)) for s in stages]), picked)
-
-    def _save_override(self, stage: str, answer: Answer[float | None] | None) -> None:
-        if answer is not None:
-            self._write(lambda: pl.set_stage_override(stage, answer.value),
-                        f"{stage}: probability " + ("restored to Salesforce's"
-                                                    if answer.value is None
-                                                    else f"set to {answer.value:g}%"))
+    # --- the default pipeline ---------------------------------------------------------------
 
     def action_make_default(self) -> None:
         if not self._ready:
