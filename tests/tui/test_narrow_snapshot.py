@@ -11,6 +11,7 @@ from smvue_tui.store import models as m
 from smvue_tui.sync.progress import ProgressEvent
 from smvue_tui.tui.app import SmvueApp
 from smvue_tui.tui.messages import SyncProgress, SyncStarted
+from tests.tui.test_connect_snapshot import progress_feeder
 from tests.tui.test_pipelines import screen_text, settle
 from tests.unit.store.pipeline_fixtures import ACME, deal_id
 from tests.unit.store.pipeline_fixtures import store as store  # the fixture
@@ -80,16 +81,8 @@ def test_sync_progress_80x24_snapshot(empty_services, snap_compare):
               ProgressEvent("Opportunity", 200, 354, 410.0, 4.0, 9),
               ProgressEvent("Contact", 12_345, 12_345, 1_200.0, 0.0, 11),
               ProgressEvent("Task", 0, None, 0.0, None, 9, "skipped")]
-
-    async def feed(pilot) -> None:
-        await pilot.press("s")
-        pilot.app.post_message(SyncStarted("initial"))
-        for event in events:
-            pilot.app.post_message(SyncProgress(event))
-        await pilot.pause()
-        await pilot.pause()
-
-    assert snap_compare(SmvueApp(empty_services), run_before=feed, terminal_size=SIZE)
+    assert snap_compare(SmvueApp(empty_services), run_before=progress_feeder(events),
+                        terminal_size=SIZE)
 
 
 # --- 7: what must be readable at 80×24 -------------------------------------------------------
