@@ -46,8 +46,7 @@ async def test_bars_follow_progress_messages(empty_services):
         assert "API calls used by this sync: 7" in screen.api_text
 
         app.post_message(SyncProgress(event("Account", 200, 200, phase="done")))
-        await pilot.pause()
-        assert panel.events_shown()["Account"] == "200 / 200  done"
+        await settle(pilot, lambda: panel.events_shown()["Account"] == "200 / 200  done")
         assert "1 of 2 objects finished" in status(app)
 
         report = SyncReport("initial", status="paused", counts={"Account": 200},
@@ -56,7 +55,7 @@ async def test_bars_follow_progress_messages(empty_services):
                               "message": "Salesforce API rate limit exceeded",
                               "detail": "", "remedy": "Syncing resumes when the limit resets."})
         app.post_message(SyncFinished(report))
-        await pilot.pause()
+        await settle(pilot, lambda: "paused: API limit" in status(app))
         assert "paused: API limit — resumes at 2026-11-27 08:00" in status(app)
         assert "Syncing resumes when the limit resets" in screen.errors_text
 
