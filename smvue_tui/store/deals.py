@@ -308,9 +308,10 @@ def _collaborators(deal_id: str, account_id: str | None) -> list[CollaboratorRow
     return sorted(rows, key=lambda r: (r.on != "deal", not r.team_member, r.name.lower()))
 
 
-def _stage_history(deal_id: str) -> list[tuple[str, str, str, str]]:
+def _stage_history(deal_id: str, currency: str | None) -> list[tuple[str, str, str, str]]:
     h = m.StageHistory
-    return [((x.created_date or "")[:10], x.stage_name or "", money(x.amount), x.close_date or "")
+    return [((x.created_date or "")[:10], x.stage_name or "", money(x.amount, currency),
+             x.close_date or "")
             for x in h.select().where((h.sobject == "OpportunityHistory")
                                       & (h.parent_id == deal_id))
             .order_by(h.created_date.desc(), h.id.desc())]
@@ -328,7 +329,8 @@ def deal_detail(deal_id: str) -> DealDetail:
         custom_fields=_custom_fields(o),
         account=(account.id, account.name or "") if account else None,
         ancestors=ancestors, children=children, contact_roles=_contact_roles(o.id),
-        activities=_activities(o.id, o.account_id), stage_history=_stage_history(o.id),
+        activities=_activities(o.id, o.account_id),
+        stage_history=_stage_history(o.id, o.currency_iso_code or org_currency()),
         collaborators=_collaborators(o.id, o.account_id), notes=notes(o.id),
         action_items=action_items(o.id), url=record_url(o.id))
 
