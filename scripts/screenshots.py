@@ -74,7 +74,7 @@ async def take_all(out: Path, size: tuple[int, int], home: Path, text: bool = Fa
     services = AppServices.create()
     services.background = False
     saved: list[str] = []
-    with running_demo_orgs(services.paths) as targets:
+    with running_demo_orgs(services.paths, multi_currency=True) as targets:
         services.demo_targets = targets
         app = SmvueApp(services)
         async with app.run_test(size=size) as pilot:

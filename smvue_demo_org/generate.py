@@ -36,7 +36,7 @@ from smvue_demo_org.org import DEMO_USERNAME
 from smvue_demo_org.profile import OrgProfile
 from smvue_demo_org.schema import ALL_STAGES, LEAD_STATUSES, PIPELINES, TEAM_ROLES, Catalog
 
-GENERATOR_VERSION = 4  # bump whenever the generated data changes: old caches are not reused
+GENERATOR_VERSION = 3  # bump whenever the generated data changes: old caches are not reused
 DEMO_USER_COUNTER = 1  # the demo user is the first User id
 
 
@@ -73,7 +73,7 @@ def _organization(g: Gen, seed: int) -> None:
         "Id": org_id(seed, sandbox), "Name": f"Demo Org {seed}" + (" (Sandbox)" if sandbox else ""),
         "IsSandbox": int(sandbox), "OrganizationType": g.profile.organization_type,
         "InstanceName": "CS42" if sandbox else "NA224", "TimeZoneSidKey": "America/Los_Angeles",
-        "DefaultLocaleSidKey": "en_US", "FiscalYearStartMonth": 1, "DefaultCurrencyIsoCode": "USD",
+        "DefaultLocaleSidKey": "en_US", "FiscalYearStartMonth": 1,
         "CurrencyIsoCode": "USD" if g.profile.multi_currency else None,
     }, g.anchor_ts - 1100 * DAY, g.anchor_ts - 400 * DAY, demo_user_id())
     g.sink.add("Organization", row)

@@ -220,9 +220,7 @@ def build_catalog(profile: OrgProfile) -> Catalog:
             _f("InstanceName", "string", length=5),
             _f("TimeZoneSidKey", "picklist"), _f("DefaultLocaleSidKey", "picklist"),
             _f("FiscalYearStartMonth", "int"), _f("TrialExpirationDate", "datetime"),
-            _f("NamespacePrefix", "string", length=15),
-            _f("DefaultCurrencyIsoCode", "picklist", label="Currency", picklist=CURRENCIES),
-            *money,
+            _f("NamespacePrefix", "string", length=15), *money,
         ], is_deleted=False, replicateable=False),
         _obj("User", "005", "Users", [
             _f("Username", "string", length=80), _f("FirstName", "string", length=40),

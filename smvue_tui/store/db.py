@@ -44,20 +44,9 @@ def _v3_plan_capabilities(db: SqliteDatabase) -> None:
                        "DEFAULT ''")
 
 
-def _v4_org_currency(db: SqliteDatabase) -> None:
-    """Organization.DefaultCurrencyIsoCode (amounts say their currency): the column, and the
-    Organization's field plan and cursor forgotten so the next sync reads it again."""
-    columns = {c.name for c in db.get_columns("organization")}
-    if "DefaultCurrencyIsoCode" not in columns:
-        db.execute_sql('ALTER TABLE "organization" ADD COLUMN "DefaultCurrencyIsoCode" TEXT')
-    db.execute_sql("DELETE FROM object_plan WHERE sobject = 'Organization'")
-    db.execute_sql("UPDATE sync_cursor SET initial_done = 0, watermark = NULL, "
-                   "watermark_id = NULL WHERE sobject = 'Organization'")
-
-
 # Index i holds the migration from version i to i + 1. Append only; never edit a shipped one.
 MIGRATIONS: list[Callable[[SqliteDatabase], None]] = [_v1_initial, _v2_drop_modstamp_indexes,
-                                                      _v3_plan_capabilities, _v4_org_currency]
+                                                      _v3_plan_capabilities]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

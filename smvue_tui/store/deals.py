@@ -18,7 +18,6 @@ from smvue_tui.store.pipeline import (
     DealFilter,
     Probability,
     effective_probability,
-    org_currency,
     where,
 )
 
@@ -54,7 +53,8 @@ def money(amount: float | None, currency: str | None = None) -> str:
 
 
 class Money(float):
-    """An amount with its currency: the deal's own (multi-currency orgs) or the org's."""
+    """An amount with its currency: the deal's CurrencyIsoCode (multi-currency orgs; a
+    single-currency org's REST API names no currency, so its amounts stay bare)."""
 
     currency: str | None = None
 
@@ -64,8 +64,8 @@ class Money(float):
         return made
 
 
-def _money(amount: float | None, currency: str | None, org: str | None) -> Money | None:
-    return None if amount is None else Money(amount, currency or org)
+def _money(amount: float | None, currency: str | None) -> Money | None:
+    return None if amount is None else Money(amount, currency)
 
 
 @dataclass(frozen=True)
@@ -121,8 +121,7 @@ class DealSource:
         query = query.select(o.name, m.Account.name, o.stage_name, o.amount,
                              o.currency_iso_code, o.close_date, _Owner.name, probability, o.id,
                              override)
-        org = org_currency()
-        return [(*row[:3], _money(row[3], row[4], org), row[4] or org, *row[5:7],
+        return [(*row[:3], _money(row[3], row[4]), *row[4:7],
                  None if row[7] is None else Probability(row[7], bool(row[9])), row[8])
                 for row in query.where(where(self.filter)).order_by(*order)
                 .limit(limit).offset(offset).tuples()]
@@ -218,8 +217,7 @@ def _standard_fields(o: m.Opportunity) -> list[tuple[str, str]]:
     owner = m.SfUser.get_or_none(m.SfUser.id == o.owner_id)
     rtype = m.RecordType.get_or_none(m.RecordType.id == o.record_type_id)
     prob = _probability_text(o)
-    currency = o.currency_iso_code or org_currency()
-    return [("Amount", money(o.amount, currency)), ("Close date", _text(o.close_date)),
+    return [("Amount", money(o.amount, o.currency_iso_code)), ("Close date", _text(o.close_date)),
             ("Stage", _text(o.stage_name)), ("Probability", _text(prob)),
             ("Owner", _text(owner.name if owner else o.owner_id)),
             ("Pipeline", _text(rtype.name if rtype else None)), ("Type", _text(o.type)),
@@ -330,7 +328,7 @@ def deal_detail(deal_id: str) -> DealDetail:
         account=(account.id, account.name or "") if account else None,
         ancestors=ancestors, children=children, contact_roles=_contact_roles(o.id),
         activities=_activities(o.id, o.account_id),
-        stage_history=_stage_history(o.id, o.currency_iso_code or org_currency()),
+        stage_history=_stage_history(o.id, o.currency_iso_code),
         collaborators=_collaborators(o.id, o.account_id), notes=notes(o.id),
         action_items=action_items(o.id), url=record_url(o.id))
 

@@ -63,7 +63,6 @@ class Organization(SfRecord):
     organization_type = _sf("OrganizationType")
     instance_name = _sf("InstanceName")
     fiscal_year_start_month = _sf("FiscalYearStartMonth", IntegerField)
-    default_currency_iso_code = _sf("DefaultCurrencyIsoCode")  # the org's currency
 
 
 class SfUser(SfRecord):

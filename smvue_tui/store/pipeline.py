@@ -81,7 +81,6 @@ class Summary:
     by_rep: list[Group] = field(default_factory=list)
     totals: list[Group] = field(default_factory=list)  # one per currency
     currencies: list[str | None] = field(default_factory=list)
-    org_currency: str | None = None  # what amounts without their own currency are in
     # by_rep under managers' teams (store/rollup.py): ([TeamRollup], rows in no team)
     teams: tuple[list[Any], list[Group]] | None = None
 
@@ -91,17 +90,11 @@ class Summary:
 
     @property
     def currency(self) -> str | None:
-        """The one currency of every figure (None: several, or not known)."""
+        """The one currency of every figure (None: several, or a single-currency org, whose
+        deals carry no CurrencyIsoCode and whose REST describe names no currency either)."""
         if self.multi_currency:
             return None
-        return (self.currencies[0] if self.currencies else None) or self.org_currency
-
-
-def org_currency() -> str | None:
-    """The org's currency (Organization.DefaultCurrencyIsoCode): the currency of every amount
-    in a single-currency org, whose deals carry no CurrencyIsoCode."""
-    org = m.Organization.select(m.Organization.default_currency_iso_code).first()
-    return org.default_currency_iso_code if org is not None else None
+        return self.currencies[0] if self.currencies else None
 
 
 # --- pipelines ---------------------------------------------------------------------------------
@@ -356,7 +349,7 @@ def summarize(flt: DealFilter) -> Summary:
         by_stage=sorted(stages.values(), key=lambda g: (g.order, g.label, cur_rank[g.currency])),
         by_rep=sorted(reps.values(), key=lambda g: (g.label.lower(), cur_rank[g.currency])),
         totals=[totals[c] for c in currencies],
-        currencies=currencies, org_currency=org_currency())
+        currencies=currencies)
 
 
 def _owner_names() -> dict[str, str]:

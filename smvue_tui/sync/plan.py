@@ -26,8 +26,7 @@ _DEAL_PARENT = {"_ParentId": ("OpportunityId",)}
 
 SPECS: tuple[ObjectSpec, ...] = (
     ObjectSpec("Organization", m.Organization, ("Id", "Name", "IsSandbox", "OrganizationType"),
-               ("InstanceName", "FiscalYearStartMonth", "DefaultCurrencyIsoCode",
-                "SystemModstamp")),
+               ("InstanceName", "FiscalYearStartMonth", "SystemModstamp")),
     ObjectSpec("User", m.SfUser, (*_AUDIT, "Name", "IsActive"),
                ("FirstName", "LastName", "Username", "Email", "Title", "UserType", "ManagerId",
                 "Department")),

@@ -230,11 +230,10 @@ async def test_notes_show_their_date_and_an_edit_mark(store, tmp_path):
 
 # --- amounts with their currency --------------------------------------------------------------
 
-async def test_amounts_say_their_currency_in_a_single_currency_org(store, tmp_path):
+async def test_one_currency_is_said_once_in_the_headings(store, tmp_path):
     from smvue_tui.store import pipeline as pl
 
-    m.Opportunity.update(currency_iso_code=None).execute()  # single-currency: no codes
-    m.Organization.update(default_currency_iso_code="GBP").execute()
+    m.Opportunity.update(currency_iso_code="GBP").execute()
     assert pl.summarize(pl.DealFilter()).currency == "GBP"
     app = _app(store, tmp_path)
     async with app.run_test(size=(120, 34)) as pilot:
@@ -242,7 +241,7 @@ async def test_amounts_say_their_currency_in_a_single_currency_org(store, tmp_pa
         text = screen_text(app)
         assert "Amount GBP" in text and "Risk-adjusted GBP" in text  # the totals' headings
         assert "1,000 GBP" in text and "4,000 GBP" in text  # each deal row
-        assert " Cur " not in text.split("Deal ")[1]  # no empty currency column
+        assert " Cur " not in text.split("Deal ")[1]  # no currency column in the deal list
         await pilot.press("down", "down", "enter")
         await settle(app, pilot)
         assert "2,000 GBP" in screen_text(app)  # the deal page
@@ -254,14 +253,6 @@ async def test_multi_currency_rows_keep_each_deals_currency(store, tmp_path):
         await settle(app, pilot)
         text = screen_text(app)
         assert "4,000 EUR" in text and "2,000 USD" in text
-
-
-def test_the_sync_brings_the_org_currency(synced_services):
-    """The demo org says DefaultCurrencyIsoCode as Salesforce does; the sync keeps it."""
-    from smvue_tui.store import pipeline as pl
-
-    assert pl.org_currency() == "USD"
-    assert pl.summarize(pl.DealFilter(status="all")).currency == "USD"
 
 
 # --- found on the walk at 80×24 ---------------------------------------------------------------

@@ -48,21 +48,3 @@ def test_upgrade_from_v1_drops_the_unused_modstamp_indexes_and_keeps_data(tmp_pa
     assert [n.body for n in m.Note.select()] == ["kept"]
     again.close()
 
-
-def test_upgrade_to_v4_adds_the_org_currency_and_rereads_the_organization(tmp_path):
-    path = tmp_path / "smvue.sqlite3"
-    db = open_store(path)
-    m.Organization.create(id="00D8W0000000001QAA", name="Acme")
-    m.ObjectPlan.create(sobject="Organization", available=True, fields="[]", missing="[]")
-    m.SyncCursor.create(sobject="Organization", initial_done=True, watermark="2026-01-01")
-    # A v3 store: no DefaultCurrencyIsoCode column yet.
-    db.execute_sql('ALTER TABLE "organization" DROP COLUMN "DefaultCurrencyIsoCode"')
-    db.execute_sql("PRAGMA user_version = 3")
-    db.close()
-    again = open_store(path)
-    assert schema_version(again) == SCHEMA_VERSION
-    assert m.Organization.get().default_currency_iso_code is None  # filled by the next sync
-    assert not m.ObjectPlan.select().where(m.ObjectPlan.sobject == "Organization").exists()
-    cursor = m.SyncCursor.get(m.SyncCursor.sobject == "Organization")
-    assert not cursor.initial_done and cursor.watermark is None
-    again.close()
