@@ -6,6 +6,7 @@ approval, preflight, initial sync); then each screen is opened and saved with
 ``App.save_screenshot``.
 
     python scripts/screenshots.py [--out screenshots] [--size 120x36]
+    python scripts/screenshots.py --walk /tmp/walk   # 80x24 and 120x40, SVG + text, to compare
 
 Needs ``rsvg-convert`` for PNGs (``apt-get install -y librsvg2-bin``); without it only SVGs.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import os
 import shutil
 import subprocess
@@ -35,13 +37,27 @@ async def wait_until(pilot: Any, condition: Callable[[], bool], tries: int = 600
     raise TimeoutError("the app never got there")
 
 
+def screen_text(app: Any) -> str:
+    """The screen as plain text (what a reader of the terminal sees), for diffs between runs."""
+    from rich.console import Console
+
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), record=True,
+                      force_terminal=True, color_system="truecolor", legacy_windows=False)
+    console.print(app.screen._compositor.render_update(
+        full=True, screen_stack=app._background_screens))
+    return "\n".join(line.rstrip() for line in console.export_text().splitlines()) + "\n"
+
+
 async def shoot(app: Any, pilot: Any, out: Path, name: str,
-                steps: Callable[[], Awaitable[None]]) -> bool:
+                steps: Callable[[], Awaitable[None]], text: bool = False) -> bool:
     try:
         await steps()
         await pilot.pause(0.5)
         await pilot.wait_for_scheduled_animations()
         app.save_screenshot(filename=f"{name}.svg", path=str(out))
+        if text:
+            (out / f"{name}.txt").write_text(screen_text(app), encoding="utf-8")
     except Exception as exc:  # one unfinished screen must not stop the others
         print(f"  {name}: FAILED ({type(exc).__name__}: {exc})", file=sys.stderr)
         return False
@@ -49,7 +65,7 @@ async def shoot(app: Any, pilot: Any, out: Path, name: str,
     return True
 
 
-async def take_all(out: Path, size: tuple[int, int], home: Path) -> list[str]:
+async def take_all(out: Path, size: tuple[int, int], home: Path, text: bool = False) -> list[str]:
     os.environ["SMVUE_HOME"] = str(home)
     from smvue_tui.services.app_services import AppServices
     from smvue_tui.services.demo_launch import running_demo_orgs
@@ -58,7 +74,7 @@ async def take_all(out: Path, size: tuple[int, int], home: Path) -> list[str]:
     services = AppServices.create()
     services.background = False
     saved: list[str] = []
-    with running_demo_orgs(services.paths) as targets:
+    with running_demo_orgs(services.paths, multi_currency=True) as targets:
         services.demo_targets = targets
         app = SmvueApp(services)
         async with app.run_test(size=size) as pilot:
@@ -128,7 +144,7 @@ async def take_all(out: Path, size: tuple[int, int], home: Path) -> list[str]:
                 ("inspection-charts", lambda: keys("4")),
             ]
             for name, steps in plan:
-                if await shoot(app, pilot, out, name, steps):
+                if await shoot(app, pilot, out, name, steps, text):
                     saved.append(name)
     services.db.close()
     return saved
@@ -150,15 +166,26 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", default=str(ROOT / "screenshots"))
     parser.add_argument("--size", default="120x36", help="terminal COLSxROWS")
+    parser.add_argument("--walk", metavar="DIR",
+                        help="the repeatable walk: every screen at 80x24 and 120x40, SVG and "
+                             "text, into DIR/80x24 and DIR/120x40 (no PNGs); diff two walks")
     args = parser.parse_args()
-    cols, rows = (int(n) for n in args.size.lower().split("x"))
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="smvue-shots-") as home:
-        names = asyncio.run(take_all(out, (cols, rows), Path(home)))
-    to_png(out, names)
-    print(f"{len(names)} screenshots in {out}")
-    return 0 if len(names) == 15 else 1
+    if args.walk:
+        runs = [(Path(args.walk) / size, size, True) for size in ("80x24", "120x40")]
+    else:
+        runs = [(Path(args.out), args.size, False)]
+    complete = True
+    for out, size, text in runs:
+        cols, rows = (int(n) for n in size.lower().split("x"))
+        out.mkdir(parents=True, exist_ok=True)
+        print(f"{size} → {out}")
+        with tempfile.TemporaryDirectory(prefix="smvue-shots-") as home:
+            names = asyncio.run(take_all(out, (cols, rows), Path(home), text))
+        if not text:
+            to_png(out, names)
+        print(f"{len(names)} screenshots in {out}")
+        complete = complete and len(names) == 15
+    return 0 if complete else 1
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@
 # start the initial sync, wait for it, continue to team mapping, then pipelines, quit.
 # Fails on a timeout or on any "Traceback" in the pane, the stderr capture or the log.
 # Everything is written under a temporary SMVUE_HOME, removed at the end (kept on failure).
+#   SMOKE_SIZE=80x24   the terminal size (default 120x40)
+#   SMOKE_OUT=DIR      keep the text of every screen visited in DIR (connect … help)
 set -euo pipefail
 
 if ! command -v tmux >/dev/null; then
@@ -17,6 +19,11 @@ SESSION="smvue-smoke-$$"
 PANE_LOG="$WORK_DIR/pane.txt"
 STREAM_LOG="$WORK_DIR/terminal.txt"  # everything the app wrote to the terminal
 TIMEOUT=${SMOKE_TIMEOUT:-120}
+SIZE=${SMOKE_SIZE:-120x40}
+COLS=${SIZE%x*}
+ROWS=${SIZE#*x}
+OUT=${SMOKE_OUT:-}
+[[ -z $OUT ]] || mkdir -p "$OUT"
 PYTHON=$(python3 -c 'import sys; print(sys.executable)')
 APP=${SMVUE_TUI:-"$PYTHON -m smvue_tui"}
 USER_HOME="$WORK_DIR/user-home"  # HOME for the app: must stay empty (all under SMVUE_HOME)
@@ -55,31 +62,68 @@ wait_for() {  # wait_for TEXT: until TEXT is on screen, at most $TIMEOUT seconds
     fail "timed out waiting for: $text"
 }
 
-press() { tmux send-keys -t "$SESSION" "$@"; }
+press() {  # a pause after Escape: Escape then a key at once reads as alt+key
+    tmux send-keys -t "$SESSION" "$@"
+    [[ " $* " != *" Escape "* ]] || sleep 0.3
+}
+
+keep() {  # keep NAME: the screen as it is now, into $SMOKE_OUT/NAME.txt
+    [[ -z $OUT ]] && return 0
+    sleep 0.5
+    tmux capture-pane -p -t "$SESSION" > "$OUT/$1.txt"
+}
 
 # The pane outlives the app (sleep) so a crash stays readable; pipe-pane keeps the whole stream.
-tmux new-session -d -s "$SESSION" -x 120 -y 40 \
+tmux new-session -d -s "$SESSION" -x "$COLS" -y "$ROWS" \
     "cd '$ROOT' && env HOME='$USER_HOME' SMVUE_HOME='$HOME_DIR' TERM=xterm-256color $APP --demo; echo SMVUE-EXITED \$?; sleep 60"
 tmux pipe-pane -t "$SESSION" -o "cat >> '$STREAM_LOG'"
 
 wait_for "Choose your Salesforce environment"
 wait_for "Production — Most common"
+keep connect
 press Enter                                  # Production (highlighted first)
-wait_for "Review the permissions SMVue is requesting (read-only)"
-wait_for "Webhook Metadata"
+wait_for "Review the permissions SMVue is requesting"
+wait_for "read-only and never"              # first on the page, at any size
+keep connect-permissions
 press Enter                                  # log in
 wait_for "Demo org: press a to approve"
+keep connect-login
 press a                                      # approve the consent page with one key
 wait_for "All set. Press Enter to start the initial sync."
+keep connect-preflight
 press Enter                                  # start the initial sync
 wait_for "Initial sync finished"
+keep sync-progress
 press Enter                                  # continue to team mapping
 wait_for "Team Member Mapping"
+keep team-mapping
 press p                                      # then the pipelines
 wait_for "Risk-adjusted"
 sleep 1
 capture || fail "the app exited on the pipelines screen"
 cp "$PANE_LOG" "$WORK_DIR/pipelines.txt"
+keep pipelines
+press Enter                                  # the deal under the cursor
+wait_for "Account hierarchy"
+keep deal-detail
+press Escape
+wait_for "Risk-adjusted"
+press w
+wait_for "Why is this deal missing"
+keep why-missing
+press Escape
+press f
+wait_for "CRM Field Mapping"
+keep field-mapping
+press i
+wait_for "Settings > Integrations"
+keep integrations
+press '?'
+wait_for "remap them in config.toml"
+keep help
+press Escape
+press p
+wait_for "Risk-adjusted"
 press q
 for _ in $(seq 1 100); do
     tmux capture-pane -p -t "$SESSION" > "$PANE_LOG" 2>/dev/null || break
@@ -95,5 +139,5 @@ stray=$(find "$USER_HOME" -mindepth 1 | head -5)
 [[ -z $stray ]] || fail "files written outside SMVUE_HOME: $stray"
 held=$(find "$HOME_DIR" -maxdepth 1 -mindepth 1 -printf '%f\n' | sort | tr '\n' ' ')
 echo "SMVUE_HOME held: $held"
-echo "SMOKE OK: Connect → approve → preflight → initial sync → team mapping → pipelines"
+echo "SMOKE OK ($SIZE): Connect → approve → preflight → initial sync → team mapping → pipelines → deal → why missing → fields → integrations → keys${OUT:+ (screens in $OUT)}"
 rm -rf "$WORK_DIR"

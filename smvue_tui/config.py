@@ -87,7 +87,19 @@ def app_paths(environ: dict[str, str] | None = None) -> Paths:
     )
 
 
+class FolderNotWritable(Exception):
+    """A folder the app writes to cannot be created (a read-only ``SMVUE_HOME``, say).
+
+    Not an OSError on purpose: handlers of network OSErrors must not swallow it and blame a port.
+    """
+
+
 def ensure_dir(path: Path) -> Path:
-    """Create ``path`` (owner-only) if missing and return it."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """Create ``path`` (owner-only) if missing and return it; FolderNotWritable says why not."""
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        reason = (exc.strerror or type(exc).__name__).lower()
+        raise FolderNotWritable(f"cannot create the folder {path}: {reason}. "
+                                "Set SMVUE_HOME to a folder you can write to.") from exc
     return path

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from smvue_demo_org import cli as demo_cli
-from smvue_tui.config import app_paths
+from smvue_tui.config import app_paths, ensure_dir
 
 
 def configure(parser: argparse.ArgumentParser, command: str) -> None:
@@ -17,4 +17,5 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    return demo_cli.run(args, app_paths().demo_org_cache)
+    # made here so a read-only SMVUE_HOME is said as such (the demo org would blame the port)
+    return demo_cli.run(args, ensure_dir(app_paths().demo_org_cache))

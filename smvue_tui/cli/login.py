@@ -22,10 +22,11 @@ from smvue_tui.salesforce.auth import LoginFlow, logout
 from smvue_tui.salesforce.consumer import consumer_for, load_settings
 from smvue_tui.salesforce.credentials import Credentials
 from smvue_tui.salesforce.device import DeviceFlow
-from smvue_tui.salesforce.environments import Environment, resolve_environment
+from smvue_tui.salesforce.environments import Environment
 from smvue_tui.salesforce.errors import LoginExpired, SalesforceError
 from smvue_tui.salesforce.redaction import install_redaction
 from smvue_tui.salesforce.token_store import TokenStore
+from smvue_tui.services.connection import check_reachable, login_environment
 
 LOGIN_TIMEOUT = 900.0  # seconds to wait for the browser or a paste
 # Paste problems the user can fix by pasting again; any other error ends the login.
@@ -57,7 +58,9 @@ def run(args: argparse.Namespace) -> int:
 async def _login(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         settings = load_settings()
-        environment = resolve_environment(args.env or settings.login)
+        environment = login_environment(args.env or settings.login)
+        if environment.name in ("my-domain", "demo"):  # a host typed by someone: it must answer
+            await check_reachable(environment)
         consumer = consumer_for(environment, settings)
         if args.device:
             creds = await _device_login(DeviceFlow(environment, consumer), out)

@@ -13,6 +13,7 @@ import os
 import sys
 
 from smvue_tui import __version__
+from smvue_tui.config import FolderNotWritable
 
 # command → (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -60,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
         run = run_tui
     try:
         return int(run(args) or 0)
+    except FolderNotWritable as exc:  # a read-only SMVUE_HOME: one sentence, no traceback
+        print(f"smvue-tui: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `smvue-tui status | head`: the reader left; that is fine

@@ -61,6 +61,8 @@ async def _serve(args: argparse.Namespace, services: Any) -> None:
     from smvue_tui.sync.runner import run_once
     from smvue_tui.sync.status import save_usage
 
+    if problem := services.config_problem():
+        _say(problem)
     factory = client_factory_for(services.paths)
 
     async def sync(kind: str) -> object:
@@ -146,10 +148,5 @@ def deploy_summary(report: Any) -> str:
 
 def _webhook_problem(services: Any) -> str | None:
     """Why config.toml's [webhook] section is unusable, in words (None when it is fine)."""
-    from smvue_tui.services.automation import webhook_settings
-
-    try:
-        webhook_settings(services.paths, services.config())
-    except ValueError as exc:
-        return f"change notifications off: {exc}; updates come from the scheduled resync"
-    return None
+    problem = services.webhook_problem()  # the sentence the TUI shows too
+    return f"{problem}; updates come from the scheduled resync" if problem else None

@@ -155,7 +155,7 @@ class ServerUnavailable(SalesforceError):
     user_message = "Salesforce is not responding"
     remedy = (
         "Check the Salesforce Trust status page for outages; the sync retries on its own. "
-        "If stuck for over 1 hour, use Sync Now."
+        "If stuck for over 1 hour, sync now: y in the app, or `smvue-tui sync`."
     )
 
 

@@ -175,8 +175,8 @@ def _organization_lines(report: PreflightReport, answer: dict[str, Any] | None) 
         report.add("Edition", WARN,
                    f"{edition}: Outbound Messages — near-real-time updates — are not "
                    "available; updates come from the scheduled resync",
-                   "Nothing to do: the scheduled resync keeps data current; use Sync Now for "
-                   "an immediate refresh.")
+                   "Nothing to do: the scheduled resync keeps data current; for an immediate "
+                   "refresh press y in the app, or run `smvue-tui sync`.")
     named = f"{report.org_name or 'unnamed org'} ({report.org_id or 'no Org ID'})"
     if report.is_sandbox:
         report.add("Environment", WARN, f"Connected to a SANDBOX: {named}",
@@ -202,7 +202,8 @@ def _opportunity_fields_line(report: PreflightReport, describe: dict[str, Any]) 
     hidden = [name for name in OPPORTUNITY_FIELDS if name not in names]
     if hidden:
         report.add("Opportunity fields", FAIL,
-                   f"{NO_PERMISSION}: standard Opportunity field(s) hidden or missing: "
+                   f"{NO_PERMISSION}: standard Opportunity "
+                   f"{'field' if len(hidden) == 1 else 'fields'} hidden or missing: "
                    f"{', '.join(hidden)}; deals cannot be synced without them",
                    f"{FLS_REMEDY} ({', '.join(hidden)}). {ASK_ADMIN}.")
     else:

@@ -50,7 +50,7 @@ class AppServices:
         return {str(k): str(v) for k, v in keys.items()} if isinstance(keys, dict) else {}
 
     def config(self) -> dict[str, Any]:
-        """config.toml as a dict ({} when missing or unreadable — logged)."""
+        """config.toml as a dict ({} when missing or unreadable — see ``config_problem``)."""
         try:
             with open(self.paths.config_file, "rb") as fh:
                 return tomllib.load(fh)
@@ -60,15 +60,38 @@ class AppServices:
             logging.getLogger(__name__).warning("ignoring %s: %s", self.paths.config_file, exc)
             return {}
 
-    def webhook(self) -> Any:
-        """The [webhook] settings (None when config.toml's [webhook] is invalid — logged)."""
+    def config_problem(self) -> str | None:
+        """Why config.toml is being ignored, in words for the user (None: it is fine or absent)."""
+        try:
+            with open(self.paths.config_file, "rb") as fh:
+                tomllib.load(fh)
+        except FileNotFoundError:
+            return None
+        except tomllib.TOMLDecodeError as exc:
+            return f"{self.paths.config_file} is not valid TOML ({exc}); using the defaults"
+        except OSError as exc:
+            return f"cannot read {self.paths.config_file} ({exc.strerror}); using the defaults"
+        return None
+
+    def webhook_problem(self) -> str | None:
+        """Why the [webhook] settings are refused (None: valid or not set)."""
         from smvue_tui.services.automation import webhook_settings
 
         try:
-            return webhook_settings(self.paths, self.config())
+            webhook_settings(self.paths, self.config())
         except ValueError as exc:
-            logging.getLogger(__name__).warning("change notifications off: %s", exc)
+            return f"change notifications off: {exc}"
+        return None
+
+    def webhook(self) -> Any:
+        """The [webhook] settings (None when config.toml's [webhook] is invalid — logged)."""
+        problem = self.webhook_problem()
+        if problem:
+            logging.getLogger(__name__).warning("%s", problem)
             return None
+        from smvue_tui.services.automation import webhook_settings
+
+        return webhook_settings(self.paths, self.config())
 
     def use_org(self, org_id: str) -> bool:
         """Close the open store and open ``org_id``'s (created empty for an org never synced;

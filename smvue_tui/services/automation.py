@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from smvue_tui.config import Paths
 from smvue_tui.salesforce.metadata import (
@@ -56,12 +57,32 @@ def path_token(paths: Paths) -> str:
     return stored_path_token(paths.config_dir / "webhook-token")
 
 
+RESYNC_ONLY = "updates come from the scheduled resync (no public webhook URL configured)"
+
+
+def notifications_state(org_id: str, public_url: str | None) -> str:
+    """How updates reach the store, from what is deployed (one answer for every screen)."""
+    deployed = (m.DeployedAutomation.select()
+                .where(m.DeployedAutomation.org_id == org_id,
+                       m.DeployedAutomation.removed_at.is_null(),
+                       m.DeployedAutomation.leftover_reason.is_null()).exists())
+    if org_id and deployed:
+        return "on — Salesforce sends an Outbound Message when records change"
+    if public_url:
+        return "public webhook URL set; the automation is not deployed yet"
+    return RESYNC_ONLY
+
+
 def webhook_config(config: dict[str, Any]) -> tuple[str | None, str | None]:
     """``[webhook]``'s public_url and integration_user, checked; ValueError in words."""
     section = config.get("webhook", {}) if isinstance(config, dict) else {}
+    if not isinstance(section, dict):
+        raise ValueError("[webhook] must be a table (public_url, host, port)")
     public = section.get("public_url") or None
-    if public and not str(public).startswith("https://"):
-        raise ValueError("[webhook] public_url must be an https:// URL Salesforce can reach")
+    if public and (not isinstance(public, str) or not public.startswith("https://")
+                   or not urlsplit(public).hostname or " " in public):
+        raise ValueError(f"[webhook] public_url = {public!r} is not an https:// URL "
+                         "Salesforce can reach")
     user = section.get("integration_user") or None
     if user is not None and (not isinstance(user, str) or "@" not in user):
         raise ValueError("[webhook] integration_user must be a Salesforce username "
@@ -73,8 +94,11 @@ def webhook_settings(paths: Paths, config: dict[str, Any]) -> WebhookSettings:
     """``[webhook]`` from config.toml: public_url, host, port, integration_user."""
     public, user = webhook_config(config)
     section = config.get("webhook", {}) if isinstance(config, dict) else {}
-    return WebhookSettings(public, str(section.get("host", "127.0.0.1")),
-                           int(section.get("port", 8765)), path_token(paths), user)
+    port = section.get("port", 8765)
+    if not isinstance(port, int) or not 0 < port < 65536:
+        raise ValueError(f"[webhook] port = {port!r} is not a port number (1-65535)")
+    return WebhookSettings(public, str(section.get("host", "127.0.0.1")), port,
+                           path_token(paths), user)
 
 
 def _refresher(client: Any) -> Any:

@@ -15,8 +15,10 @@ Integrations card drive.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import json
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,11 +27,11 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from smvue_tui.config import Paths
+from smvue_tui.config import Paths, ensure_dir
 from smvue_tui.salesforce.auth import LoginFlow, LogoutResult, logout
 from smvue_tui.salesforce.consumer import consumer_for, load_settings
 from smvue_tui.salesforce.credentials import Credentials
-from smvue_tui.salesforce.environments import resolve_environment
+from smvue_tui.salesforce.environments import Environment, resolve_environment
 from smvue_tui.salesforce.errors import AuthorizationError, SalesforceError
 from smvue_tui.salesforce.token_store import TokenStore
 from smvue_tui.store import models as m
@@ -98,10 +100,46 @@ def choices(demo_targets: list[Any]) -> list[Choice]:
     ]
 
 
+REACH_TIMEOUT = 5.0
+"""Seconds a typed login host has to accept a connection before the login gives up on it."""
+
+
+def login_environment(value: str) -> Environment:
+    """``resolve_environment``, refusing what is surely a typo: a bare word such as ``staging``
+    is no host Salesforce logs in on (it would become ``https://staging/…``)."""
+    environment = resolve_environment(value)
+    host = urlsplit(environment.login_url).hostname or ""
+    if environment.name == "my-domain" and "." not in host:
+        raise ValueError(f"{value.strip()!r} is not a Salesforce environment: use production, "
+                         "sandbox, or your My Domain URL such as "
+                         "https://yourcompany.my.salesforce.com")
+    return environment
+
+
+async def check_reachable(environment: Environment, timeout: float = REACH_TIMEOUT) -> None:
+    """A login host the user typed must answer within ``timeout`` seconds (ValueError says
+    so), rather than a login waiting for a browser that can never load the page."""
+    parts = urlsplit(environment.login_url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        _reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(parts.hostname, port), timeout)
+    except (OSError, TimeoutError) as exc:
+        if isinstance(exc, TimeoutError):
+            why = f"no answer within {timeout:g} s"
+        else:
+            why = (os.strerror(exc.errno) if exc.errno else type(exc).__name__).lower()
+        raise ValueError(f"cannot reach {environment.login_url} ({why}): check the URL and "
+                         "your network") from None
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+
+
 def prepare_login(choice: Choice, typed_host: str, paths: Paths) -> LoginFlow:
     """The (not yet started) login for ``choice``. ValueError for a bad host;
     ConsumerNotConfigured when a real org has no consumer key configured."""
-    environment = resolve_environment(choice.login or typed_host)
+    environment = login_environment(choice.login or typed_host)
     if environment.is_demo:  # the demo app accepts any loopback port: never collide
         return LoginFlow(environment, consumer_for(environment), port=0)
     settings = load_settings(paths.config_file)
@@ -182,7 +220,7 @@ def save_org_info(paths: Paths, org_id: str, report: Any) -> None:
     kept in the org's store folder."""
     data = {"org_id": org_id, "org_name": report.org_name, "edition": report.edition,
             "is_sandbox": report.is_sandbox}
-    paths.store_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    ensure_dir(paths.store_dir)
     (paths.store_dir / ORG_INFO_FILE).write_text(json.dumps(data) + "\n")
 
 
@@ -240,9 +278,12 @@ def has_stored_login(paths: Paths) -> bool:
 async def deploy_notifications(paths: Paths, webhook: Any, creds: Credentials) -> str:
     """Deploy the change-notification automation when a public webhook URL is configured
     (best effort); one line saying how updates will arrive."""
-    if webhook is None or not webhook.endpoint_url:
-        return "• Change notifications: updates come from the scheduled resync (every 15 min)"
     from smvue_tui.services import automation as cn
+
+    if webhook is None or not webhook.endpoint_url:
+        # What is deployed decides (a demo org's loopback automation counts), as on the card.
+        state = await asyncio.to_thread(cn.notifications_state, creds.org_id, None)
+        return f"• Change notifications: {state}"
 
     client = client_factory_for(paths)()
     try:

@@ -25,14 +25,17 @@ DEMO_ACTIVITY_SECONDS = 30.0
 
 @contextlib.contextmanager
 def running_demo_orgs(paths: Paths, *, size: str | int = DEMO_SIZE,
-                      out: TextIO | None = None) -> Iterator[list[DemoTarget]]:
+                      out: TextIO | None = None,
+                      multi_currency: bool = False) -> Iterator[list[DemoTarget]]:
     from smvue_demo_org.profile import OrgProfile
     from smvue_demo_org.server import build_org, serve_in_thread
 
     out = out or sys.stderr
     with contextlib.ExitStack() as stack:
         targets = []
-        for label, profile in (("Production", OrgProfile()),
+        # multi_currency: deals in USD, EUR, GBP and JPY (the screenshots show amounts with
+        # their currency; a single-currency org's REST API names no currency at all)
+        for label, profile in (("Production", OrgProfile(multi_currency=multi_currency)),
                                ("Sandbox", OrgProfile(sandbox=True))):
             print(f"Starting the demo {label} org…", file=out, flush=True)
             org = build_org(size=size, seed=1, profile=profile, cache_dir=paths.demo_org_cache)

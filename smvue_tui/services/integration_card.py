@@ -11,12 +11,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from smvue_tui.config import Paths
+from smvue_tui.services.automation import RESYNC_ONLY, notifications_state
 from smvue_tui.services.connection import has_stored_login, load_org_info
 from smvue_tui.store import models as m
 from smvue_tui.store.org_stores import OrgLabel
-from smvue_tui.sync.status import load_usage
+from smvue_tui.sync.status import load_usage, short_time, usage_line
 
-RESYNC_ONLY = "updates come from the scheduled resync (no public webhook URL configured)"
+__all__ = ["RESYNC_ONLY", "Card", "load_card", "short_time"]
+
 ON_DEMAND = "on demand — press y (Sync Now)"
 ENV_NAMES = {"production": "Production", "sandbox": "Sandbox", "my-domain": "My Domain",
              "demo": "Demo org"}
@@ -103,15 +105,10 @@ def load_card(paths: Paths) -> Card:
     _last_sync(card)
     card.records = m.Opportunity.select().count()
     card.automation = _automation(card.org_id)
-    if any(a.state == "deployed" for a in card.automation):
-        card.notifications = "on — Salesforce sends an Outbound Message when records change"
-    elif public_webhook_url(paths):
-        card.notifications = "public webhook URL set; the automation is not deployed yet"
+    card.notifications = notifications_state(card.org_id, public_webhook_url(paths))
     usage = load_usage(paths)
     if usage:
-        share = usage["used"] / usage["max"]
-        card.api_usage = (f"{usage['used']:,} of {usage['max']:,} calls today ({share:.0%}), "
-                          f"read {short_time(usage['updated_at'])}")
+        card.api_usage = usage_line(usage)
     return card
 
 
@@ -151,19 +148,6 @@ def public_webhook_url(paths: Paths) -> str:
         return ""
     value = section.get("public_url", "") if isinstance(section, dict) else ""
     return value if isinstance(value, str) else ""
-
-
-def short_time(iso: str | None) -> str:
-    """``2026-11-26 19:40 UTC`` from an ISO timestamp (as stored)."""
-    if not iso:
-        return ""
-    from datetime import datetime
-
-    try:
-        value = datetime.fromisoformat(iso)
-    except ValueError:
-        return iso
-    return value.strftime("%Y-%m-%d %H:%M %Z").strip()
 
 
 def _json(text: str | None, default: Any) -> Any:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from peewee import DatabaseError, OperationalError, SqliteDatabase
 
+from smvue_tui.config import ensure_dir
 from smvue_tui.store import health, models
 from smvue_tui.store.health import Recovery, StoreDamaged
 
@@ -103,7 +104,7 @@ def open_store(path: Path | str, *, recover: bool = True) -> SqliteDatabase:
     if str(path) == ":memory:":
         return _open(path)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    ensure_dir(path.parent)
     problem = health.inspect(path)
     if problem is None:
         try:

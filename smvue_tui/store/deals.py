@@ -14,7 +14,12 @@ from typing import Any
 from peewee import JOIN
 
 from smvue_tui.store import models as m
-from smvue_tui.store.pipeline import DealFilter, where
+from smvue_tui.store.pipeline import (
+    DealFilter,
+    Probability,
+    effective_probability,
+    where,
+)
 
 # Columns of a deal row, in order; the Id rides along last (hidden) for selection.
 DEAL_COLUMNS = ("name", "account", "stage", "amount", "currency", "close_date", "owner",
@@ -38,11 +43,29 @@ _SORT_EXPR = {
 
 
 def money(amount: float | None, currency: str | None = None) -> str:
-    """12,300 or 12,300 EUR; no cents (pipeline figures are directional)."""
+    """12,300 or 12,300 EUR; no cents (pipeline figures are directional). A ``Money`` says its
+    own currency."""
     if amount is None:
         return "—"
+    currency = currency or getattr(amount, "currency", None)
     text = f"{amount:,.0f}"
     return f"{text} {currency}" if currency else text
+
+
+class Money(float):
+    """An amount with its currency: the deal's CurrencyIsoCode (multi-currency orgs; a
+    single-currency org's REST API names no currency, so its amounts stay bare)."""
+
+    currency: str | None = None
+
+    def __new__(cls, value: float, currency: str | None) -> Money:
+        made = super().__new__(cls, value)
+        made.currency = currency
+        return made
+
+
+def _money(amount: float | None, currency: str | None) -> Money | None:
+    return None if amount is None else Money(amount, currency)
 
 
 @dataclass(frozen=True)
@@ -85,15 +108,23 @@ class DealSource:
         expr = _SORT_EXPR[key]
         order = [expr.desc() if descending else expr.asc(),
                  o.id.desc() if descending else o.id.asc()]
-        query = (o.select(o.name, m.Account.name, o.stage_name, o.amount, o.currency_iso_code,
-                          o.close_date, _Owner.name, o.probability, o.id)
+        query = (o.select()
                  .join_from(o, m.Account, JOIN.LEFT_OUTER, on=(m.Account.id == o.account_id))
                  .join_from(o, _Owner, JOIN.LEFT_OUTER, on=(_Owner.id == o.owner_id)))
+        query, probability, override = effective_probability(query)
         if key == "stage":
             query = query.join_from(o, _Stage, JOIN.LEFT_OUTER,
                                     on=(_Stage.master_label == o.stage_name))
-        return list(query.where(where(self.filter)).order_by(*order)
-                    .limit(limit).offset(offset).tuples())
+        if key == "probability":
+            expr = probability
+            order[0] = expr.desc() if descending else expr.asc()
+        query = query.select(o.name, m.Account.name, o.stage_name, o.amount,
+                             o.currency_iso_code, o.close_date, _Owner.name, probability, o.id,
+                             override)
+        return [(*row[:3], _money(row[3], row[4]), *row[4:7],
+                 None if row[7] is None else Probability(row[7], bool(row[9])), row[8])
+                for row in query.where(where(self.filter)).order_by(*order)
+                .limit(limit).offset(offset).tuples()]
 
 
 # --- one deal ----------------------------------------------------------------------------------
@@ -143,6 +174,18 @@ class DealDetail:
     collaborators: list[CollaboratorRow]
     notes: list[m.Note] = field(default_factory=list)
     action_items: list[m.ActionItem] = field(default_factory=list)
+    url: str | None = None  # the record in Salesforce (Lightning), when the org is known
+
+
+def record_url(record_id: str, sobject: str = "Opportunity") -> str | None:
+    """The record's Lightning page on the org's instance (the connection in use, else the last
+    one): ``https://acme.my.salesforce.com/lightning/r/Opportunity/006…/view``."""
+    c = m.Connection
+    row = (c.select(c.instance_url).where(c.instance_url.is_null(False))
+           .order_by(c.disconnected_at.is_null(False), c.connected_at.desc()).first())
+    if row is None or not (row.instance_url or "").startswith(("https://", "http://")):
+        return None
+    return f"{row.instance_url.rstrip('/')}/lightning/r/{sobject}/{record_id}/view"
 
 
 class DealNotFound(LookupError):
@@ -157,10 +200,23 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _probability_text(o: m.Opportunity) -> str | None:
+    """The probability the pipeline math uses (as the deal list shows it), and Salesforce's own
+    figure for the deal when they differ."""
+    query, value, override = effective_probability(m.Opportunity.select())
+    row = query.select(value, override).where(m.Opportunity.id == o.id).tuples().first()
+    if row is None or row[0] is None:
+        return None
+    text = f"{row[0]:g}%" + (" (SMVue override)" if row[1] else "")
+    if o.probability is not None and o.probability != row[0]:
+        text += f"; Salesforce: {o.probability:g}%"
+    return text
+
+
 def _standard_fields(o: m.Opportunity) -> list[tuple[str, str]]:
     owner = m.SfUser.get_or_none(m.SfUser.id == o.owner_id)
     rtype = m.RecordType.get_or_none(m.RecordType.id == o.record_type_id)
-    prob = f"{o.probability:g}%" if o.probability is not None else None
+    prob = _probability_text(o)
     return [("Amount", money(o.amount, o.currency_iso_code)), ("Close date", _text(o.close_date)),
             ("Stage", _text(o.stage_name)), ("Probability", _text(prob)),
             ("Owner", _text(owner.name if owner else o.owner_id)),
@@ -250,9 +306,10 @@ def _collaborators(deal_id: str, account_id: str | None) -> list[CollaboratorRow
     return sorted(rows, key=lambda r: (r.on != "deal", not r.team_member, r.name.lower()))
 
 
-def _stage_history(deal_id: str) -> list[tuple[str, str, str, str]]:
+def _stage_history(deal_id: str, currency: str | None) -> list[tuple[str, str, str, str]]:
     h = m.StageHistory
-    return [((x.created_date or "")[:10], x.stage_name or "", money(x.amount), x.close_date or "")
+    return [((x.created_date or "")[:10], x.stage_name or "", money(x.amount, currency),
+             x.close_date or "")
             for x in h.select().where((h.sobject == "OpportunityHistory")
                                       & (h.parent_id == deal_id))
             .order_by(h.created_date.desc(), h.id.desc())]
@@ -270,9 +327,10 @@ def deal_detail(deal_id: str) -> DealDetail:
         custom_fields=_custom_fields(o),
         account=(account.id, account.name or "") if account else None,
         ancestors=ancestors, children=children, contact_roles=_contact_roles(o.id),
-        activities=_activities(o.id, o.account_id), stage_history=_stage_history(o.id),
+        activities=_activities(o.id, o.account_id),
+        stage_history=_stage_history(o.id, o.currency_iso_code),
         collaborators=_collaborators(o.id, o.account_id), notes=notes(o.id),
-        action_items=action_items(o.id))
+        action_items=action_items(o.id), url=record_url(o.id))
 
 
 # --- the manager's notes and action items ------------------------------------------------------

@@ -11,11 +11,11 @@ across currencies: every total is kept per ``CurrencyIsoCode``.
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from peewee import fn
+from peewee import JOIN, fn
 
 from smvue_tui.store import models as m
 
@@ -34,7 +34,7 @@ class DealFilter:
 
     pipeline: str = ALL_DEALS
     team_only: bool = True  # only deals owned by mapped, coached team members (if any mapped)
-    rep: str | None = None  # one owner's SF user Id
+    rep: str | None = None  # one owner's SF user Id, or "team:<id>": a manager and their reps
     status: str = "open"
     close_from: date | None = None
     close_to: date | None = None
@@ -81,10 +81,20 @@ class Summary:
     by_rep: list[Group] = field(default_factory=list)
     totals: list[Group] = field(default_factory=list)  # one per currency
     currencies: list[str | None] = field(default_factory=list)
+    # by_rep under managers' teams (store/rollup.py): ([TeamRollup], rows in no team)
+    teams: tuple[list[Any], list[Group]] | None = None
 
     @property
     def multi_currency(self) -> bool:
         return len(self.currencies) > 1
+
+    @property
+    def currency(self) -> str | None:
+        """The one currency of every figure (None: several, or a single-currency org, whose
+        deals carry no CurrencyIsoCode and whose REST describe names no currency either)."""
+        if self.multi_currency:
+            return None
+        return self.currencies[0] if self.currencies else None
 
 
 # --- pipelines ---------------------------------------------------------------------------------
@@ -132,6 +142,16 @@ def team_is_mapped() -> bool:
     return bool(team_user_ids())
 
 
+TEAM_PREFIX = "team:"  # a Rep filter value naming a manager's team (store/rollup.py)
+
+
+def team_of(manager_id: int) -> Any:
+    """SF user Ids of a manager (a TeamMember) and of the members who report to them."""
+    t = m.TeamMember
+    return t.select(t.sf_user_id).where(((t.id == manager_id) | (t.manager == manager_id))
+                                        & t.sf_user_id.is_null(False))
+
+
 def where(flt: DealFilter) -> Any:
     """The peewee condition selecting ``flt``'s deals from Opportunity."""
     o = m.Opportunity
@@ -145,7 +165,9 @@ def where(flt: DealFilter) -> Any:
             m.TeamMember.sf_user_id.is_null(False) & (m.TeamMember.coached == True))  # noqa: E712
         if team.exists():
             cond &= o.owner_id.in_(team)
-    if flt.rep:
+    if flt.rep and flt.rep.startswith(TEAM_PREFIX):
+        cond &= o.owner_id.in_(team_of(int(flt.rep[len(TEAM_PREFIX):])))
+    elif flt.rep:
         cond &= o.owner_id == flt.rep
     if flt.status == "open":
         cond &= o.is_closed == False  # noqa: E712
@@ -206,12 +228,60 @@ def period_range(period: str, today: date, start_month: int = 1) -> tuple[date |
 # --- stage probabilities -----------------------------------------------------------------------
 
 
-def stage_probabilities() -> dict[str, StageProbability]:
-    """Every known stage (Salesforce's, plus stages only overrides name) → its probability."""
+class Probability(float):
+    """A deal's probability as SMVue's math uses it; ``override`` when an SMVue stage override
+    gave it (shown with a *)."""
+
+    override: bool = False
+
+    def __new__(cls, value: float, override: bool = False) -> Probability:
+        made = super().__new__(cls, value)
+        made.override = override
+        return made
+
+
+_ProbStage = m.OpportunityStage.alias("prob_stage")
+
+
+def effective_probability(query: Any, opportunity: Any = m.Opportunity) -> tuple[Any, Any, Any]:
+    """The joins and expressions for the probability the pipeline math uses for each deal:
+    the SMVue override of its stage, else Salesforce's stage default, else the deal's own —
+    the rule ``summarize`` applies, so a deal row and the totals above it never disagree.
+    Returns (query with the joins, probability expression, is-override expression)."""
+    o = opportunity
+    query = (query.join_from(o, m.StageOverride, JOIN.LEFT_OUTER,
+                             on=(m.StageOverride.stage_name == o.stage_name))
+             .join_from(o, _ProbStage, JOIN.LEFT_OUTER,
+                        on=(_ProbStage.master_label == o.stage_name)))
+    value = fn.COALESCE(m.StageOverride.probability, _ProbStage.default_probability,
+                        o.probability)
+    return query, value, m.StageOverride.probability.is_null(False)
+
+
+def stage_rank(stage: Any) -> tuple:
+    """Where a stage sits in a pipeline: open stages by Salesforce's default probability (a
+    sales process climbs towards the close; each record type's business process lists its own
+    stages in that order, which the global SortOrder does not say), then won, then lost."""
+    return (bool(stage.is_closed), not stage.is_won, stage.default_probability or 0,
+            stage.sort_order or 0)
+
+
+def stage_probabilities(pipeline: str | None = None) -> dict[str, StageProbability]:
+    """Every known stage (Salesforce's, plus stages only overrides name) → its probability, in
+    pipeline order; with ``pipeline``, only the stages its deals are in."""
     overrides = {s.stage_name: s.probability for s in m.StageOverride.select()}
+    used = None
+    if pipeline is not None:
+        o = m.Opportunity
+        used = {r[0] for r in o.select(o.stage_name)
+                .where(where(DealFilter(pipeline=pipeline, team_only=False, status="all")))
+                .distinct().tuples()}
+        overrides = {k: v for k, v in overrides.items() if k in used}
     found: dict[str, StageProbability] = {}
-    for st in m.OpportunityStage.select().order_by(m.OpportunityStage.sort_order):
+    for st in sorted(m.OpportunityStage.select(), key=stage_rank):
         name = st.master_label or st.api_name
+        if used is not None and name not in used:
+            continue
         sf = st.default_probability
         found[name] = (StageProbability(name, overrides[name], "override", sf)
                        if name in overrides else StageProbability(name, sf, "salesforce", sf))
@@ -236,8 +306,8 @@ def set_stage_override(stage: str, probability: float | None) -> None:
 
 
 def _stage_order() -> dict[str, int]:
-    return {(s.master_label or s.api_name): s.sort_order or 0
-            for s in m.OpportunityStage.select()}
+    stages = sorted(m.OpportunityStage.select(), key=stage_rank)
+    return {(s.master_label or s.api_name): i for i, s in enumerate(stages)}
 
 
 def summarize(flt: DealFilter) -> Summary:
@@ -292,6 +362,28 @@ def _owner_names() -> dict[str, str]:
         m.TeamMember.sf_user_id.is_null(False))}
     users = {u.id: u.name for u in m.SfUser.select(m.SfUser.id, m.SfUser.name)}
     return {**users, **team}
+
+
+def search_elsewhere(flt: DealFilter) -> list[tuple[str, str, int]]:
+    """Where else the search finds deals: (pipeline key, tab name, count) for each other tab,
+    with the same filters but the pipeline; and ("", "other statuses", n) for the deals of this
+    tab that the status filter hides. Empty without a search."""
+    if not flt.search.strip():
+        return []
+    o = m.Opportunity
+    found = []
+    for p in pipelines():
+        if p.key == flt.pipeline:
+            continue
+        n = o.select().where(where(replace(flt, pipeline=p.key))).count()
+        if n:
+            found.append((p.key, p.name, n))
+    if flt.status != "all":
+        hidden = (o.select().where(where(replace(flt, status="all"))).count()
+                  - o.select().where(where(flt)).count())
+        if hidden:
+            found.append(("", "other statuses (o)", hidden))
+    return found
 
 
 def reps(flt: DealFilter) -> list[tuple[str, str]]:

@@ -23,6 +23,7 @@ from smvue_tui.store.pipeline import ALL_DEALS, NO_RECORD_TYPE, DealFilter, team
 
 REMEDY_EXISTS = "Check that Opportunities exist and are active in Salesforce"
 REMEDY_OWNER = "Verify Opportunity owner is a user you imported to SMVue"
+REMEDY_SELECT_REP = "Select {owner} as a rep in Team mapping (t, then space on their row)"
 REMEDY_STAGE = "Ensure Opportunities have a Stage set"
 REMEDY_RECORD_TYPE = "Check record type filters (all record types should be enabled)"
 REMEDY_SYNC = "Try manual refresh: Settings > Integrations > Sync Now"
@@ -91,8 +92,8 @@ def _owner_reason(deal: m.Opportunity) -> Reason | None:
     if member is None:
         return Reason(f"Owner {owner} is not mapped to a team member", REMEDY_OWNER)
     if not member.coached:
-        return Reason(f"Owner {owner} is in the team but not selected as a rep "
-                      "(Team: space selects)", REMEDY_OWNER)
+        return Reason(f"Owner {owner} is in the team but not selected as a rep",
+                      REMEDY_SELECT_REP.format(owner=owner))
     return None
 
 

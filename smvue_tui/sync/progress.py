@@ -21,6 +21,29 @@ class ProgressEvent:
 ProgressCallback = Callable[[ProgressEvent], None]
 
 
+def is_complete(event: ProgressEvent) -> bool:
+    """Finished, or every record it will fetch stored (its bar is full): one rule for the bar
+    and for "N of M objects finished", so they never disagree."""
+    if event.phase != "running":
+        return True
+    return event.total is not None and event.done >= event.total
+
+
+def final_events(last: dict[str, ProgressEvent], counts: dict[str, int]) -> list[ProgressEvent]:
+    """The bars of a run that finished ok, as its report counts them: each object's stored
+    count (records fetched outside the paged reads, such as owners topped up, included), so
+    the bars add up to the "records stored" the report says. Skipped/failed bars stay."""
+    out = []
+    for sobject in dict.fromkeys([*last, *counts]):
+        event = last.get(sobject)
+        if event is not None and event.phase in ("failed", "skipped"):
+            continue
+        done = counts.get(sobject, 0)
+        calls = event.api_calls if event is not None else 0
+        out.append(ProgressEvent(sobject, done, done, 0.0, None, calls, "done"))
+    return out
+
+
 @dataclass
 class ObjectMeter:
     """Counts and rate for one object's fetch."""

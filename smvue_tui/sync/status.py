@@ -69,6 +69,26 @@ def save_usage(paths: Paths, usage: Any) -> None:
         log.warning("could not save the API usage reading to %s: %s", target, exc.strerror)
 
 
+def short_time(iso: str | None) -> str:
+    """``2026-11-26 19:40 UTC`` from an ISO timestamp (as stored)."""
+    if not iso:
+        return ""
+    try:
+        value = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return value.strftime("%Y-%m-%d %H:%M %Z").strip()
+
+
+def usage_line(reading: dict[str, Any]) -> str:
+    """One API-usage reading as every screen says it: the figure and when it was read (a live
+    reading and a saved one taken minutes apart must not look like a contradiction)."""
+    share = reading["used"] / reading["max"]
+    line = f"{reading['used']:,} of {reading['max']:,} calls today ({share:.0%})"
+    when = short_time(reading.get("updated_at"))
+    return f"{line}, read {when}" if when else line
+
+
 def load_usage(paths: Paths) -> dict[str, Any] | None:
     try:
         data = json.loads(usage_path(paths).read_text())

@@ -17,7 +17,9 @@ from smvue_tui.services.app_services import AppServices
 from smvue_tui.store import models as m
 from smvue_tui.store.org_stores import StoreOrgMismatch
 from smvue_tui.sync.coordinator import SyncCoordinator
+from smvue_tui.sync.progress import final_events
 from smvue_tui.tui.commands import SmvueCommands
+from smvue_tui.tui.keymap import binding_tables, check_keymap
 from smvue_tui.tui.messages import (
     Connected,
     StoreChanged,
@@ -35,6 +37,8 @@ from smvue_tui.tui.screens.sync_progress import SyncProgressScreen
 from smvue_tui.tui.screens.team_mapping import TeamMappingScreen
 from smvue_tui.tui.screens.why_missing import WhyMissingScreen
 
+NARROW_WIDTH = 100
+"""Below this many columns, screens stack their side-by-side panes (app.tcss ``-narrow``)."""
 WARM_UP_DELAY = 1.0
 """Seconds after start-up before the other screens are built in the background."""
 WARM_UP_STEP = 0.1
@@ -68,6 +72,8 @@ class SmvueApp(App[None]):
         Binding("w", "why_missing", "Why missing?", id="why_missing"),
         Binding("question_mark", "help", "All keys", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
+        Binding("escape", "back_to_connect", "Back to Connect", show=False,
+                id="back_to_connect"),
     ]
 
     def __init__(self, services: AppServices, **kwargs: Any) -> None:
@@ -83,6 +89,7 @@ class SmvueApp(App[None]):
         self.sync_client: Any = None  # the running sync's runner (its usage reading)
         self.live: Any = None  # LiveServices while connected: schedule + notifications
         self.store_generation = 0
+        self.config_problems: list[str] = []  # what config.toml asked for and did not get
         """How many ``StoreChanged`` the App has seen: a hidden screen re-reads on resume only
         when it moved since its last read (``screens/resume.py``)."""
 
@@ -90,10 +97,14 @@ class SmvueApp(App[None]):
     def connected(self) -> bool:
         return m.Connection.select().where(m.Connection.disconnected_at.is_null()).exists()
 
+    def on_resize(self, event: Any) -> None:
+        # One switch for every screen's narrow layout (app.tcss: App.-narrow …): two columns
+        # side by side need ~100 cells; an 80-column terminal stacks them.
+        self.set_class(event.size.width < NARROW_WIDTH, "-narrow")
+
     def on_mount(self) -> None:
-        keymap = self.services.keymap()
-        if keymap:
-            self.set_keymap(keymap)
+        self.set_class(self.size.width < NARROW_WIDTH, "-narrow")
+        self._apply_config()
         self.show_org()
         self.switch_mode("pipelines" if self.connected else "connect")
         recovery = getattr(self.services.db, "recovery", None)
@@ -103,6 +114,19 @@ class SmvueApp(App[None]):
         if self.services.background:
             self.call_later(self.start_live)
             self.set_timer(WARM_UP_DELAY, self._warm_up)
+
+    def _apply_config(self) -> None:
+        """The user's [keys] (the valid ones), and every config.toml problem said once."""
+        keymap, problems = check_keymap(self.services.keymap(), binding_tables(type(self)))
+        if keymap:
+            self.set_keymap(keymap)
+        for problem in (self.services.config_problem(), self.services.webhook_problem()):
+            if problem:
+                problems.insert(0, problem)
+        if problems:
+            self.notify("\n".join(problems), title="config.toml", severity="warning",
+                        timeout=30)
+        self.config_problems = problems
 
     def _warm_up(self) -> None:
         """Build the next screen of ``WARM_UP_MODES`` not built yet, hidden, then the one after:
@@ -205,7 +229,23 @@ class SmvueApp(App[None]):
 
     # --- the sync lane --------------------------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "back_to_connect":  # only while not connected, from another screen
+            return self.current_mode != "connect" and not self.connected
+        return True
+
+    def action_back_to_connect(self) -> None:
+        self.switch_mode("connect")
+
     def action_sync_now(self) -> None:
+        """The user's y: always answered (the sync runs out of sight on most screens)."""
+        if self.services.client_factory is not None and not isinstance(
+                self.screen, SyncProgressScreen):
+            if self.coordinator.running:
+                self.notify(f"A {self.coordinator.running} sync is running; another follows it "
+                            "(s shows progress)", title="Sync now")
+            else:
+                self.notify("Sync started — s shows its progress", title="Sync now")
         self.start_sync("incremental")
 
     def start_sync(self, kind: str) -> None:
@@ -227,8 +267,16 @@ class SmvueApp(App[None]):
             self.sync_client = None
             if runner.usage.max:
                 self.last_usage = runner.usage
+        self._finish_bars(report)
         self.post_message(SyncFinished(report))
         return report
+
+    def _finish_bars(self, report: Any) -> None:
+        """A run that ended ok: its bars end on the report's counts (they add up to it)."""
+        if report.status == "ok":
+            last = {name: p.event for name, p in self.last_progress.items()}
+            for event in final_events(last, report.counts):
+                self.post_message(SyncProgress(event))
 
     def _sync_runner(self, kind: str) -> Any:
         """A child process for the big runs (the screen keeps its core); notified records,

@@ -17,6 +17,7 @@ from smvue_tui.store.db import open_store
 from smvue_tui.tui.app import SmvueApp
 from smvue_tui.tui.screens.connect import ConnectScreen
 from smvue_tui.tui.screens.team_mapping import TeamMappingScreen
+from tests.tui.test_pipelines import screen_text
 
 
 @pytest.fixture
@@ -41,7 +42,13 @@ async def settle(pilot, until, tries: int = 300) -> None:
 
 
 def shown(app, selector: str) -> str:
-    return str(app.screen.query_one(selector, Static).render())
+    """The widget's text as drawn (markup strings and Rich tables alike)."""
+    widget = app.screen.query_one(selector, Static)
+    region = widget.content_region
+    lines = [strip.text for strip in app.screen._compositor.render_strips()]
+    drawn = [line[region.x:region.right].rstrip()
+             for line in lines[region.y:region.bottom]]
+    return "\n".join(drawn) if widget.display and region.height else str(widget.render())
 
 
 async def to_login_step(app, pilot) -> ConnectScreen:
@@ -49,7 +56,7 @@ async def to_login_step(app, pilot) -> ConnectScreen:
     assert isinstance(screen, ConnectScreen)
     await pilot.press("enter")  # choose Production
     assert screen.step == "review"
-    assert "Read Opportunity records" in str(screen.query(".column").first().render())
+    assert "Read Opportunity records" in screen_text(app)
     await pilot.press("enter")  # log in
     await settle(pilot, lambda: screen.step == "login" and screen.flow is not None)
     return screen

@@ -15,10 +15,8 @@ def test_connect_choose_environment_snapshot(empty_services, snap_compare):
     assert snap_compare(SmvueApp(empty_services), run_before=settle, terminal_size=(110, 30))
 
 
-def test_sync_progress_snapshot(empty_services, snap_compare):
-    events = [ProgressEvent("Account", 106, 106, 900.0, None, 3, "done"),
-              ProgressEvent("Opportunity", 200, 354, 410.0, 4.0, 9),
-              ProgressEvent("Task", 0, None, 0.0, None, 9, "skipped")]
+def progress_feeder(events: list[ProgressEvent]):
+    """A run_before that opens the sync screen and feeds it an initial sync's events."""
 
     async def feed(pilot) -> None:
         await pilot.press("s")
@@ -28,4 +26,12 @@ def test_sync_progress_snapshot(empty_services, snap_compare):
         await pilot.pause()
         await pilot.pause()
 
-    assert snap_compare(SmvueApp(empty_services), run_before=feed, terminal_size=(110, 24))
+    return feed
+
+
+def test_sync_progress_snapshot(empty_services, snap_compare):
+    events = [ProgressEvent("Account", 106, 106, 900.0, None, 3, "done"),
+              ProgressEvent("Opportunity", 200, 354, 410.0, 4.0, 9),
+              ProgressEvent("Task", 0, None, 0.0, None, 9, "skipped")]
+    assert snap_compare(SmvueApp(empty_services), run_before=progress_feeder(events),
+                        terminal_size=(110, 24))

@@ -36,7 +36,9 @@ def test_pipelines_snapshot(store, tmp_path, snap_compare):
 
 
 def test_deal_detail_snapshot(store, tmp_path, snap_compare):
-    dl.add_note(deal_id("02"), "Champion is the CFO")
+    note = dl.add_note(deal_id("02"), "Champion is the CFO")
+    m.Note.update(created_at="2026-11-02T09:00:00+00:00",  # a fixed date on the snapshot
+                  updated_at="2026-11-02T09:00:00+00:00").where(m.Note.id == note.id).execute()
     dl.add_action_item(deal_id("02"), "Send MSA", "2027-01-10")
     app = _app(store, tmp_path)
 

@@ -46,8 +46,7 @@ async def test_bars_follow_progress_messages(empty_services):
         assert "API calls used by this sync: 7" in screen.api_text
 
         app.post_message(SyncProgress(event("Account", 200, 200, phase="done")))
-        await pilot.pause()
-        assert panel.events_shown()["Account"] == "200 / 200  done"
+        await settle(pilot, lambda: panel.events_shown()["Account"] == "200 / 200  done")
         assert "1 of 2 objects finished" in status(app)
 
         report = SyncReport("initial", status="paused", counts={"Account": 200},
@@ -56,7 +55,7 @@ async def test_bars_follow_progress_messages(empty_services):
                               "message": "Salesforce API rate limit exceeded",
                               "detail": "", "remedy": "Syncing resumes when the limit resets."})
         app.post_message(SyncFinished(report))
-        await pilot.pause()
+        await settle(pilot, lambda: "paused: API limit" in status(app))
         assert "paused: API limit — resumes at 2026-11-27 08:00" in status(app)
         assert "Syncing resumes when the limit resets" in screen.errors_text
 
@@ -137,7 +136,7 @@ async def test_a_sync_in_a_child_process_fills_the_screens(empty_services, make_
         panel = app.screen.query_one(SyncPanel)
         assert panel.events_shown()["Opportunity"].endswith("done")
         assert app.sync_client is None  # the child is gone with its run
-        assert "org today:" in app.screen.api_text  # the child's API reading came back
+        await settle(pilot, lambda: "Org API usage:" in app.screen.api_text)  # the child's
     assert m.Opportunity.select().count() == app.last_report.counts["Opportunity"] > 0
 
 
@@ -150,8 +149,8 @@ async def test_api_usage_saved_by_an_earlier_session_is_shown(empty_services):
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("s")
         app.post_message(SyncFinished(SyncReport("incremental", status="ok", api_calls=4)))
-        await settle(pilot, lambda: "org today" in app.screen.api_text)
-        assert "org today: 1,200 of 15,000 daily limit (8%)" in app.screen.api_text
+        await settle(pilot, lambda: "Org API usage" in app.screen.api_text)
+        assert "Org API usage: 1,200 of 15,000 calls today (8%), read 20" in app.screen.api_text
         assert "API calls used by this sync: 4" in app.screen.api_text
 
 

@@ -84,7 +84,7 @@ async def test_import_from_crm_finds_a_new_owner_after_a_sync(synced_services):
         await pilot.press("c")
         await settle(app, pilot)
         assert m.TeamMember.select().count() == 9  # 8 owners + me (also an owner)
-        assert notes[-1] == "Imported 8 new user(s) from Salesforce"
+        assert notes[-1] == "Imported 8 new users from Salesforce"
         assert not member("0058W0000000004QAA").coached  # inactive: imported unselected
         deal = m.Opportunity.select().where(m.Opportunity.is_closed == False).first()  # noqa: E712
         running = synced_services.running_org
@@ -100,7 +100,7 @@ async def test_import_from_crm_finds_a_new_owner_after_a_sync(synced_services):
         await settle(app, pilot)
         assert member(SAM).coached and member(SAM).manager_id == member(ME).id
         assert m.TeamMember.select().count() == 10
-        assert notes[-1] == "Imported 1 new user(s) from Salesforce"
+        assert notes[-1] == "Imported 1 new user from Salesforce"
         assert "not yet in the team" not in str(app.screen.query_one("#team-summary").render())
 
 

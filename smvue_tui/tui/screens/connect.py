@@ -86,6 +86,7 @@ class ConnectScreen(Screen[None]):
         self.choice: conn.Choice | None = None
         self.flow: LoginFlow | None = None
         self.preflight: Any = None
+        self.notifications_line = ""  # how updates arrive, as the preflight said it
         self.credentials: Credentials | None = None
 
     # --- layout ----------------------------------------------------------------------------------
@@ -160,10 +161,8 @@ class ConnectScreen(Screen[None]):
         choice = self._choice("my-domain")
         if choice is None:
             return
-        from smvue_tui.salesforce.environments import resolve_environment
-
         try:
-            resolve_environment(event.value)
+            conn.login_environment(event.value)
         except ValueError as exc:
             self.query_one("#choose-error", Static).update(escape(str(exc)))
             return
@@ -246,6 +245,8 @@ class ConnectScreen(Screen[None]):
     async def _web_login(self, choice: conn.Choice, host: str) -> None:
         try:
             flow = conn.prepare_login(choice, host, self.app.services.paths)  # type: ignore
+            if flow.environment.name == "my-domain":  # typed: it must answer
+                await conn.check_reachable(flow.environment)
             async with flow:
                 self.flow = flow
                 self._show_login(flow)
@@ -303,10 +304,8 @@ class ConnectScreen(Screen[None]):
           description="Salesforce device login")
     async def _device_login(self, choice: conn.Choice, host: str) -> None:
         from smvue_tui.salesforce.consumer import consumer_for
-        from smvue_tui.salesforce.environments import resolve_environment
-
         try:
-            environment = resolve_environment(choice.login or host)
+            environment = conn.login_environment(choice.login or host)
             flow = DeviceFlow(environment, consumer_for(environment))
             codes = await flow.start()
             self.query_one("#device-url", Static).update(escape(codes.verification_uri))
@@ -350,8 +349,9 @@ class ConnectScreen(Screen[None]):
         app.post_message(Connected(creds.org_id))
         self.query_one("#preflight-title", Static).update(
             f"Connected to {escape(text.org_heading(report))} as {escape(creds.who())}")
+        self.notifications_line = notifications
         self.query_one("#preflight-lines", Static).update(
-            text.preflight_text(report) + (f"\n{escape(notifications)}" if notifications else ""))
+            text.preflight_text(report, notifications))
         self.query_one("#preflight-next", Static).update(
             "All set. Press Enter to start the initial sync." if report.ok else
             "SMVue cannot sync this org yet. Fix the items marked ✗, then press r to log in "
@@ -365,6 +365,9 @@ class ConnectScreen(Screen[None]):
         if not app.services.background:
             return ""
         await app.start_live()
+        # A demo org's automation is deployed by the App in the background: wait for it, so
+        # this line and the Integrations card read the same deployment.
+        await app.workers.wait_for_complete([w for w in app.workers if w.group == "automation"])
         return await conn.deploy_notifications(app.services.paths, app.services.webhook(),
                                                creds)
 

@@ -22,13 +22,13 @@ def steps() -> ComposeResult:
             yield Input(placeholder="acme.my.salesforce.com", id="my-domain")
             yield Static("", id="choose-error", classes="error")
             yield Static("↑/↓ choose · Enter continue", classes="muted")
-        with Vertical(id="review", classes="step"):
+        with VerticalScroll(id="review", classes="step"):  # scrolls on a short terminal
             yield Static("", id="review-title", classes="title")
+            yield Static(text.read_only_note())  # first: never below the fold
             left, right = text.permissions_columns()
             with Horizontal(id="review-columns"):
                 yield Static(left, classes="column")
                 yield Static(right, classes="column")
-            yield Static(text.read_only_note())
             yield Static("Enter: log in to Salesforce and click Allow · Esc: back",
                          classes="muted")
         with VerticalScroll(id="login", classes="step"):

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Group
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Header, Label, OptionList, Static
@@ -93,6 +94,15 @@ def info_sections(d: dl.DealDetail) -> Group:
     return Group(*parts)
 
 
+def note_line(note: Any) -> Text:
+    """A note in the list: its date (the last edit's, said so) before its first line."""
+    written = (note.updated_at or note.created_at or "")[:10]
+    edited = note.updated_at and note.created_at and note.updated_at[:16] != note.created_at[:16]
+    text = Text(f"{written}{' ✎' if edited else ''}  ", style="dim")
+    text.append(note.body.splitlines()[0][:80] + (" …" if "\n" in note.body else ""))
+    return text
+
+
 def activity_section(d: dl.DealDetail) -> Group:
     """When, kind and subject; a status only when it says something (not "Completed")."""
     rows = []
@@ -112,6 +122,7 @@ class DealDetailScreen(Screen[None]):
         Binding("a", "add_action", "Action item", id="deal_add_action"),
         Binding("x", "toggle_action", "Done/undo", id="deal_toggle_action"),
         Binding("delete", "delete_note", "Delete note", id="deal_delete_note"),
+        Binding("u", "copy_url", "Copy Salesforce link", id="deal_copy_url"),
     ]
 
     @dataclass
@@ -127,7 +138,8 @@ class DealDetailScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Loading…", id="deal-title", classes="title")
-        with Horizontal(id="deal-body"):
+        # Side by side when wide; stacked and scrolled as one when narrow (App.-narrow).
+        with VerticalScroll(id="deal-body"):
             with VerticalScroll(id="deal-info"):
                 yield Static("", id="deal-flags")  # the inspection's risk flags, when any
                 yield Static("", id="deal-sections")
@@ -182,18 +194,28 @@ class DealDetailScreen(Screen[None]):
             title.update(Text(f"This deal is gone: {message.error}"))
             return
         account = f" — {d.account[1]}" if d.account else ""
-        self.query_one("#deal-title", Static).update(Text(d.name + account))
+        title = Text(d.name + account)
+        if d.url:  # a terminal hyperlink (OSC 8): ctrl/cmd-click opens the deal in Salesforce
+            title.append("  ")
+            title.append("Open in Salesforce ↗", style=Style(link=d.url, underline=True))
+        self.query_one("#deal-title", Static).update(title)
         self.query_one("#deal-sections", Static).update(info_sections(d))
         self.query_one("#deal-activity", Static).update(activity_section(d))
         # Text, not str: a note may hold "[...]", which OptionList would read as markup.
-        self._fill("#deal-notes", [Option(Text(n.body.splitlines()[0][:80]
-                                               + (" …" if "\n" in n.body else "")),
-                                          id=f"note-{n.id}") for n in d.notes], "No notes yet")
+        self._fill("#deal-notes", [Option(note_line(n), id=f"note-{n.id}") for n in d.notes],
+                   "No notes yet")
         self._fill("#deal-actions", [Option(Text(("[x] " if a.done else "[ ] ") + a.text
                                                  + (f"  (due {a.due_date})" if a.due_date
                                                     else "")),
                                             id=f"action-{a.id}") for a in d.action_items],
                    "No action items")
+
+    def action_copy_url(self) -> None:
+        if self.detail is None or not self.detail.url:
+            self.notify("No Salesforce link: connect to Salesforce first", severity="warning")
+            return
+        self.app.copy_to_clipboard(self.detail.url)  # OSC 52: works over SSH in most terminals
+        self.notify(self.detail.url, title="Salesforce link copied")
 
     def _fill(self, selector: str, options: list[Option], empty: str) -> None:
         """Replace a list's options, keeping the highlighted position."""

@@ -50,6 +50,7 @@ class IntegrationsScreen(KeepStyles, Screen[None]):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.card: Card | None = None
+        self._reads = 0  # reads started; a slower, older read never paints over a newer one
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -80,11 +81,19 @@ class IntegrationsScreen(KeepStyles, Screen[None]):
 
     # --- reading the store ----------------------------------------------------------------------
 
+    def reload(self) -> None:
+        self._reads += 1
+        self._read(self._reads)
+
     @work(thread=True, exclusive=True, group="integrations-load", exit_on_error=False,
           description="read the Salesforce card")
-    def reload(self) -> None:
+    def _read(self, read: int) -> None:
         card = load_card(self.app.services.paths)  # type: ignore[attr-defined]
-        self.app.call_from_thread(self._show, card)
+        self.app.call_from_thread(self._show_read, read, card)
+
+    def _show_read(self, read: int, card: Card) -> None:
+        if read == self._reads:  # else a newer read (after a disconnect, say) is coming
+            self._show(card)
 
     def _show(self, card: Card) -> None:
         live = getattr(self.app, "live", None)
@@ -96,6 +105,8 @@ class IntegrationsScreen(KeepStyles, Screen[None]):
                                   f"{upcoming:%H:%M}")
         if card == self.card:
             return  # what is on screen (shown again, nothing changed): no redraw
+        if card.connected and self.card is not None and not self.card.connected:
+            self._say("")  # "Disconnected…" belongs to the state that ended
         self.card = card
         status = self.query_one("#card-status", Static)
         if card.connected and card.login_missing:
@@ -112,6 +123,9 @@ class IntegrationsScreen(KeepStyles, Screen[None]):
         status.set_class(card.ever_connected and not card.connected, "-disconnected")
         self.query_one("#card-body", Static).update(card_text(card))
         self.refresh_bindings()
+
+    def _say(self, text: str) -> None:
+        self.query_one("#card-message", Static).update(text)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.card is None:

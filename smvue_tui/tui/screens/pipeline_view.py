@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from rich.table import Table
@@ -13,17 +14,28 @@ from smvue_tui.tui.widgets.paged_table import Column
 
 
 def pct(value: Any) -> str:
-    """35% (no decimals unless given); blank for None."""
-    return "" if value is None else f"{value:g}%"
+    """35% (no decimals unless given); blank for None; 80%* for an SMVue override."""
+    if value is None:
+        return ""
+    return f"{value:g}%" + ("*" if getattr(value, "override", False) else "")
 
 
-DEAL_TABLE_COLUMNS = [  # 115 cells: fits a 120-column terminal with the scrollbar
-    Column("name", "Deal", 28), Column("account", "Account", 20),
-    Column("stage", "Stage", 18), Column("amount", "Amount", 11, "right", money),
-    Column("currency", "Cur", 3), Column("close_date", "Close", 10),
-    Column("owner", "Owner", 14), Column("probability", "Prob", 4, "right", pct),
+def _at(key: str) -> int:
+    return DEAL_COLUMNS.index(key)
+
+
+# 115 cells at 120 columns; text columns narrow to fit 80. Amounts carry their currency (the
+# deal's, or the org's), so no column stands empty in a single-currency org.
+DEAL_TABLE_COLUMNS = [
+    Column("name", "Deal", 28, min_width=14, index=_at("name")),
+    Column("account", "Account", 20, min_width=9, index=_at("account")),
+    Column("stage", "Stage", 18, min_width=9, index=_at("stage")),
+    Column("amount", "Amount", 14, "right", money, index=_at("amount")),
+    Column("close_date", "Close", 10, index=_at("close_date")),
+    Column("owner", "Owner", 14, min_width=8, index=_at("owner")),
+    Column("probability", "Prob", 5, "right", pct, index=_at("probability")),
 ]
-assert [c.key for c in DEAL_TABLE_COLUMNS] == list(DEAL_COLUMNS)
+assert {c.key for c in DEAL_TABLE_COLUMNS} <= set(DEAL_COLUMNS)
 
 
 def tab_id(key: str) -> str:
@@ -31,7 +43,20 @@ def tab_id(key: str) -> str:
     return {pl.ALL_DEALS: "pl-all", pl.NO_RECORD_TYPE: "pl-none"}.get(key, f"pl-{key}")
 
 
-def summary_table(summary: pl.Summary, by: str) -> Table:
+def _rep_rows(summary: pl.Summary) -> list[pl.Group]:
+    """By rep: each manager's team total (bold) above its reps (indented), then everyone else."""
+    if summary.teams is None:
+        return summary.by_rep
+    teams, loose = summary.teams
+    rows: list[pl.Group] = []
+    for team in teams:
+        rows += team.totals
+        rows += [replace(g, label=f"  {g.label}") for g in team.reps]
+    return rows + loose
+
+
+def summary_table(summary: pl.Summary, by: str,
+                  empty: str = "No deals match these filters") -> Table:
     """The grouped totals as a Rich table: one row per group and currency, totals per currency."""
     multi = summary.multi_currency
     stage = by == "stage"
@@ -45,11 +70,13 @@ def summary_table(summary: pl.Summary, by: str) -> Table:
     table.add_column("Deals", justify="right")
     if multi:
         table.add_column("Cur")
-    table.add_column("Amount", justify="right")
-    table.add_column("Risk-adjusted", justify="right")
-    groups = summary.by_stage if stage else summary.by_rep
+    one = summary.currency  # a single currency: said once, in the headings
+    table.add_column(f"Amount {one}" if one else "Amount", justify="right")
+    table.add_column(f"Risk-adjusted {one}" if one else "Risk-adjusted", justify="right")
+    groups = summary.by_stage if stage else _rep_rows(summary)
     for g in groups + summary.totals:
-        cells = [Text(g.label, style="bold" if any(g is t for t in summary.totals) else "")]
+        bold = any(g is t for t in summary.totals) or g.key.startswith(pl.TEAM_PREFIX)
+        cells = [Text(g.label, style="bold" if bold else "")]
         if stage:
             mark = "*" if g.probability_source == "override" else ""
             cells.append(Text(pct(g.probability) + mark))
@@ -58,6 +85,6 @@ def summary_table(summary: pl.Summary, by: str) -> Table:
             cells.append(Text(g.currency or ""))
         cells += [Text(money(g.amount)), Text(money(g.risk_adjusted))]
         table.add_row(*cells, end_section=g is groups[-1] if groups else False)
-    if not groups:
-        table.add_row("No deals match these filters")
+    if not groups and empty:
+        table.add_row(empty)
     return table

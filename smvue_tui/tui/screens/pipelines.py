@@ -23,25 +23,28 @@ from textual.worker import Worker, WorkerState
 
 from smvue_tui.store import pipeline as pl
 from smvue_tui.store.deals import DEAL_COLUMNS, DealSource
+from smvue_tui.store.rollup import rep_choices, rollup
 from smvue_tui.tui.messages import StoreChanged
+from smvue_tui.tui.screens.not_connected import empty_store_text, nothing_synced
+from smvue_tui.tui.screens.pipeline_extras import SearchElsewhere, StageOverrides
 from smvue_tui.tui.screens.pipeline_modals import (
     Answer,
     ChoiceModal,
     FormModal,
-    parse_probability,
     parse_range,
 )
-from smvue_tui.tui.screens.pipeline_view import DEAL_TABLE_COLUMNS, pct, summary_table, tab_id
+from smvue_tui.tui.screens.pipeline_view import DEAL_TABLE_COLUMNS, summary_table, tab_id
 from smvue_tui.tui.screens.resume import KeepStyles, StoreReads
 from smvue_tui.tui.widgets.keys_footer import KeysFooter
 from smvue_tui.tui.widgets.paged_table import PagedTable
 from smvue_tui.tui.widgets.store_write import write_in_background
 
 FIRST_PAGE = 100  # rows per page of the deal list; more than a tall terminal shows
+NO_MATCH = "No deals match these filters"
 STATUS_LABELS = {"open": "Open", "won": "Won", "lost": "Lost", "all": "All"}
 
 
-class PipelinesScreen(StoreReads, KeepStyles, Screen[None]):
+class PipelinesScreen(SearchElsewhere, StageOverrides, StoreReads, KeepStyles, Screen[None]):
     # Focus the deal list as the screen opens (a focus change later recomposes the footer).
     AUTO_FOCUS = "#deals"
     # The footer shows the daily keys; "?" lists every key, [ ] d v included.
@@ -70,6 +73,7 @@ class PipelinesScreen(StoreReads, KeepStyles, Screen[None]):
         team_mapped: bool
         fiscal_start: int
         preload: tuple[DealSource, int | None, list[tuple]] | None = None
+        nothing_synced: bool = False
 
     @dataclass
     class _Summary(Message):
@@ -88,6 +92,8 @@ class PipelinesScreen(StoreReads, KeepStyles, Screen[None]):
         self.rep_name = ""
         self._ready = False
         self._building_tabs = False
+        self.nothing_synced = False
+        self.elsewhere: list[tuple[str, str, int]] = []  # the search's hits on other tabs
 
     def compose(self) -> ComposeResult:
         # Read the first page while the screen is still being built: it is ready by first paint.
@@ -100,7 +106,7 @@ class PipelinesScreen(StoreReads, KeepStyles, Screen[None]):
         yield Input(placeholder="Search deal or account name…", id="deal-search")
         yield Static("Loading…", id="pipeline-summary")
         yield PagedTable(DEAL_TABLE_COLUMNS, id="deals", sort=DealSource().sort,
-                         page_size=FIRST_PAGE, empty_text="No deals match these filters")
+                         page_size=FIRST_PAGE, empty_text=NO_MATCH)
         yield KeysFooter()
 
     def on_mount(self) -> None:
@@ -120,9 +126,13 @@ class PipelinesScreen(StoreReads, KeepStyles, Screen[None]):
             source = DealSource(flt)
             preload = (source, None, source.fetch(0, first_page))  # the table counts next
         self.post_message(self._Setup(found, pl.team_is_mapped(), pl.fiscal_start_month(),
-                                      preload))
+                                      preload, nothing_synced()))
 
     def on_pipelines_screen__setup(self, message: _Setup) -> None:
+        self.nothing_synced = message.nothing_synced
+        table = self.query_one("#deals", PagedTable)
+        table.empty_text = (empty_store_text(self.app.connected)  # type: ignore[attr-defined]
+                            if self.nothing_synced else NO_MATCH)
         self.team_mapped = message.team_mapped
         self.fiscal_start = message.fiscal_start
         old_keys = [p.key for p in self.pipelines]
@@ -170,9 +180,11 @@ class PipelinesScreen(StoreReads, KeepStyles, Screen[None]):
 
     def _show_notice(self) -> None:
         notice = self.query_one("#pipeline-notice", Static)
-        notice.update("" if self.team_mapped else
+        # No deals at all: nothing to focus yet (the table says why there are none).
+        quiet = self.team_mapped or self.nothing_synced
+        notice.update("" if quiet else
                       "Showing all deals. Map your team (t) to focus on your reps.")
-        notice.display = not self.team_mapped
+        notice.display = not quiet
         self._update_filter_line()
 
     def _apply_filter(self, keep_cursor: bool = False) -> None:
@@ -199,13 +211,18 @@ class PipelinesScreen(StoreReads, KeepStyles, Screen[None]):
         count = table.row_count if count is None and table.loaded else count
         if count is not None:
             parts.append(f"{count:,} deals")
+        if f.search and self.elsewhere:
+            parts.append("also in " + ", ".join(f"{name} ({n:,})"
+                                                for _, name, n in self.elsewhere))
         # Text, not markup: the search term is whatever the user typed ("[" included).
         self.query_one("#pipeline-filters", Static).update(Text(" · ".join(parts)))
 
     @work(thread=True, exclusive=True, group="pipelines-summary", exit_on_error=False,
           description="pipeline totals")
     def _load_summary(self, flt: pl.DealFilter) -> None:
-        self.post_message(self._Summary(flt, pl.summarize(flt)))
+        summary = pl.summarize(flt)
+        summary.teams = rollup(summary.by_rep)  # the by-rep view's manager rollup
+        self.post_message(self._Summary(flt, summary))
 
     def on_pipelines_screen__summary(self, message: _Summary) -> None:
         if message.filter != self.filter:
@@ -215,12 +232,18 @@ class PipelinesScreen(StoreReads, KeepStyles, Screen[None]):
 
     def _render_summary(self) -> None:
         if self.summary is not None:
-            self.query_one("#pipeline-summary", Static).update(
-                summary_table(self.summary, self.grouping))
+            # nothing synced: the deal list alone says why (not twice)
+            self.query_one("#pipeline-summary", Static).update(summary_table(
+                self.summary, self.grouping, "" if self.nothing_synced else NO_MATCH))
 
     @on(PagedTable.DataLoaded, "#deals")
     def _deals_loaded(self, event: PagedTable.DataLoaded) -> None:
         self._update_filter_line(event.count)
+        self.elsewhere = []
+        if self.filter.search.strip():
+            self._search_elsewhere(self.filter)
+        elif not self.nothing_synced:
+            event.table.empty_text = NO_MATCH
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:  # say what failed; never a traceback page
@@ -279,6 +302,11 @@ class PipelinesScreen(StoreReads, KeepStyles, Screen[None]):
     def _search_done(self, event: Input.Submitted) -> None:
         self.query_one("#deals").focus()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_search":  # no search open: esc is the App's (back to Connect)
+            return self.query_one("#deal-search", Input).display
+        return True
+
     def action_clear_search(self) -> None:
         search = self.query_one("#deal-search", Input)
         if search.value:
@@ -292,7 +320,7 @@ class PipelinesScreen(StoreReads, KeepStyles, Screen[None]):
     @work(thread=True, exclusive=True, group="pipelines-reps", exit_on_error=False,
           description="reading reps")
     def _load_reps(self, flt: pl.DealFilter) -> None:
-        choices = [(None, "All reps"), *pl.reps(flt)]
+        choices = rep_choices(flt)  # managers' teams first, then every rep
         self.app.call_from_thread(self._show_reps, choices)
 
     def _show_reps(self, choices: list[tuple[str | None, str]]) -> None:
@@ -338,42 +366,7 @@ class PipelinesScreen(StoreReads, KeepStyles, Screen[None]):
         self.filter = replace(self.filter, close_from=start, close_to=end)
         self._apply_filter()
 
-    # --- stage probabilities and the default pipeline ----------------------------------------
-
-    def action_edit_probability(self) -> None:
-        self._load_stages()
-
-    @work(thread=True, exclusive=True, group="pipelines-stages", exit_on_error=False,
-          description="reading stages")
-    def _load_stages(self) -> None:
-        stages = list(pl.stage_probabilities().values())
-        self.app.call_from_thread(self._pick_stage, stages)
-
-    def _pick_stage(self, stages: list[pl.StageProbability]) -> None:
-        def label(s: pl.StageProbability) -> str:
-            where = "SMVue override" if s.source == "override" else "Salesforce"
-            return f"{s.stage}: {pct(s.probability) or '—'} ({where})"
-
-        def picked(stage: pl.StageProbability | None) -> None:
-            if stage is None:
-                return
-            hint = (f"Salesforce says {pct(stage.salesforce) or 'nothing'}. Blank restores it. "
-                    "This changes SMVue's math only; Salesforce is never touched.")
-            current = pct(stage.probability).rstrip("%") if stage.source == "override" else ""
-            self.app.push_screen(
-                FormModal(f"Probability for {stage.stage}", [("Percent (0–100)", current)],
-                          parse_probability, hint=hint),
-                lambda answer: self._save_override(stage.stage, answer))
-
-        self.app.push_screen(ChoiceModal("Override which stage's probability?",
-                                         [(s, label(s)) for s in stages]), picked)
-
-    def _save_override(self, stage: str, answer: Answer[float | None] | None) -> None:
-        if answer is not None:
-            self._write(lambda: pl.set_stage_override(stage, answer.value),
-                        f"{stage}: probability " + ("restored to Salesforce's"
-                                                    if answer.value is None
-                                                    else f"set to {answer.value:g}%"))
+    # --- the default pipeline ---------------------------------------------------------------
 
     def action_make_default(self) -> None:
         if not self._ready:

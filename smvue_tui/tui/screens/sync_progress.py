@@ -6,6 +6,7 @@ The sync belongs to the App; this screen only watches it (``app.sync_events``) a
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.markup import escape
@@ -17,16 +18,23 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Header, Static
 
-from smvue_tui.services.integration_card import short_time
-from smvue_tui.sync.status import load_usage
+from smvue_tui.sync.progress import is_complete
+from smvue_tui.sync.status import load_usage, short_time, usage_line
 from smvue_tui.tui.messages import SyncFinished, SyncProgress, SyncStarted
 from smvue_tui.tui.screens.resume import KeepStyles
 from smvue_tui.tui.screens.team_mapping import TeamMappingScreen
 from smvue_tui.tui.widgets.keys_footer import KeysFooter
 from smvue_tui.tui.widgets.sync_panel import SyncPanel
 
-LEAVE_HINT = ("You can leave this screen: the sync keeps running. "
-              "Initial sync: small orgs take 2–3 minutes, large ones 10–20.")
+LEAVE_HINT = "You can leave this screen: the sync keeps running."
+INITIAL_HINT = " Initial sync: small orgs take 2–3 minutes, large ones 10–20."
+
+
+def hint_for(running: str | None) -> str:
+    """The hint belongs to a running sync (the initial one's with how long it takes)."""
+    if running is None:
+        return ""
+    return LEAVE_HINT + (INITIAL_HINT if running == "initial" else "")
 
 
 class SyncProgressScreen(KeepStyles, Screen[None]):
@@ -48,6 +56,7 @@ class SyncProgressScreen(KeepStyles, Screen[None]):
         self.errors_text = ""
         self._calls = 0  # API calls of the sync shown
         self._saved_usage: dict[str, Any] | None = None  # from an earlier session's sync
+        self._shown_kind: str | None = None  # the kind of the sync on screen
         self._drawn_report: Any = None
         """The finished sync's report shown (drawn once, not on every return here)."""
 
@@ -59,7 +68,7 @@ class SyncProgressScreen(KeepStyles, Screen[None]):
             yield Static("", id="sync-api", classes="muted")
             yield SyncPanel(clock=self._clock, id="sync-panel")
             yield Static("", id="sync-errors")
-            yield Static(LEAVE_HINT, id="sync-hint", classes="muted")
+            yield Static("", id="sync-hint", classes="muted")
         yield KeysFooter()
 
     def on_mount(self) -> None:
@@ -88,13 +97,17 @@ class SyncProgressScreen(KeepStyles, Screen[None]):
         if isinstance(message, SyncStarted):
             self.query_one(SyncPanel).clear()
             self._set_status(f"{message.kind.capitalize()} sync running…")
+            self._shown_kind = message.kind
+            self._set_hint(message.kind)
             self._set_errors([])
         elif isinstance(message, SyncProgress):
             self.query_one(SyncPanel).show(message.event)
             self._set_status(self._running_text())
             self._set_api(message.event.api_calls)
         elif isinstance(message, SyncFinished):
+            self._set_hint(None)
             self._finished(message.report)
+            self._load_saved_usage()  # the reading the sync saved: the one the card shows
 
     def _redraw(self) -> None:
         """Everything the App knows now (after returning to this screen)."""
@@ -103,6 +116,9 @@ class SyncProgressScreen(KeepStyles, Screen[None]):
         for message in list(app.last_progress.values()):
             panel.show(message.event)
         running = app.coordinator.running
+        if running:
+            self._shown_kind = running
+        self._set_hint(running)
         if running:
             self._set_status(self._running_text(running))
             calls = max((p.event.api_calls for p in app.last_progress.values()), default=0)
@@ -117,15 +133,18 @@ class SyncProgressScreen(KeepStyles, Screen[None]):
         app: Any = self.app
         kind = kind or app.coordinator.running or "initial"
         events = [p.event for p in app.last_progress.values()]
-        done = sum(1 for e in events if e.phase != "running")
+        done = sum(1 for e in events if is_complete(e))
         return f"{kind.capitalize()} sync running… {done} of {len(events)} objects finished"
 
     def _finished(self, report: Any) -> None:
         self._drawn_report = report
+        self._shown_kind = report.kind
         stored = sum(report.counts.values())
         if report.status == "ok":
             text = (f"{report.kind.capitalize()} sync finished: {stored:,} records stored in "
-                    f"{report.seconds:.0f} s. Press Enter to map your team.")
+                    f"{report.seconds:.0f} s.")
+            if self._first_run():
+                text += " Press Enter to map your team."
         elif report.status == "paused":
             when = short_time(report.resumes_at) if report.resumes_at else \
                 "midnight Pacific Time"
@@ -147,16 +166,23 @@ class SyncProgressScreen(KeepStyles, Screen[None]):
     def _set_api(self, calls: int) -> None:
         app: Any = self.app
         self._calls = calls
-        usage = getattr(app.sync_client, "usage", None)  # the running sync's, else the last
-        usage = usage if usage is not None and usage.max else app.last_usage
-        reading = {"used": usage.used, "max": usage.max} if usage is not None \
-            else self._saved_usage
+        # While a sync runs, its live reading; else the saved one, which Integrations shows too.
+        usage = getattr(app.sync_client, "usage", None)
+        reading = self._saved_usage
+        if usage is not None and usage.max:
+            when = usage.updated_at or datetime.now(UTC)
+            reading = {"used": usage.used, "max": usage.max, "updated_at": when.isoformat()}
         text = f"API calls used by this sync: {calls:,}"
         if reading:
-            text += (f"   ·   org today: {reading['used']:,} of {reading['max']:,} "
-                     f"daily limit ({reading['used'] / reading['max']:.0%})")
+            text += f"\nOrg API usage: {usage_line(reading)}"
         self.api_text = text
         self.query_one("#sync-api", Static).update(text)
+
+    def _set_hint(self, running: str | None) -> None:
+        hint = self.query_one("#sync-hint", Static)
+        hint.update(hint_for(running))
+        hint.display = running is not None
+        self.refresh_bindings()
 
     def _set_errors(self, errors: list[dict[str, str]]) -> None:
         lines = []
@@ -172,11 +198,19 @@ class SyncProgressScreen(KeepStyles, Screen[None]):
 
     # --- keys ----------------------------------------------------------------------------------
 
+    def _first_run(self) -> bool:
+        """The sync shown (running, or the last one) is the initial one: Enter continues to
+        team mapping."""
+        return self._shown_kind == "initial"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "continue":
+            return self._first_run()  # after any other sync, Enter means nothing here
+        return True
+
     def action_continue(self) -> None:
         app: Any = self.app
-        report = app.last_report
-        first_run = app.coordinator.running == "initial" or (
-            app.coordinator.running is None and report is not None and report.kind == "initial")
+        first_run = self._first_run()
         app.switch_mode("team")
         if isinstance(app.screen, TeamMappingScreen):
             app.screen.first_run = first_run  # the first-time flow: team says what is next

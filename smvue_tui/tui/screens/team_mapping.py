@@ -27,8 +27,10 @@ from textual.widgets import DataTable, Header, Input, Label, Select, Static
 
 from smvue_tui.store import team
 from smvue_tui.tui.messages import StoreChanged
+from smvue_tui.tui.screens.not_connected import empty_store_text
 from smvue_tui.tui.screens.resume import KeepStyles, StoreReads
 from smvue_tui.tui.widgets.keys_footer import KeysFooter
+from smvue_tui.tui.widgets.words import plural
 
 _WRITES = threading.Lock()  # one team write at a time, in key-press order
 
@@ -128,6 +130,8 @@ class TeamMappingScreen(StoreReads, KeepStyles, Screen[None]):
         new = sum(1 for r in self.rows if r.is_new)
         text = (f"{owners} deal owner{'s' * (owners != 1)} · "
                 f"{reps} rep{'s' * (reps != 1)} selected")
+        if not self.rows:  # nobody owns a deal: nothing synced yet
+            text = empty_store_text(self.app.connected)  # type: ignore[attr-defined]
         if new:
             text += f" · {new} not yet in the team (c imports them)"
         self.query_one("#team-summary", Static).update(text)
@@ -173,7 +177,8 @@ class TeamMappingScreen(StoreReads, KeepStyles, Screen[None]):
     # --- writing ---------------------------------------------------------------------------
 
     @work(thread=True, group="team-write", exit_on_error=False, description="Saving the team")
-    def write(self, change: Callable[[], Any], done: str | None = None) -> None:
+    def write(self, change: Callable[[], Any],
+              done: str | Callable[[Any], str] | None = None) -> None:
         try:
             with _WRITES:
                 result = change()
@@ -181,7 +186,8 @@ class TeamMappingScreen(StoreReads, KeepStyles, Screen[None]):
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return
         if done:
-            self.app.call_from_thread(self.notify, done.format(result=result))
+            text = done(result) if callable(done) else done.format(result=result)
+            self.app.call_from_thread(self.notify, text)
         self.app.post_message(_team_changed())
 
     def _on_current(self, change: Callable[[str], Any]) -> None:
@@ -212,7 +218,8 @@ class TeamMappingScreen(StoreReads, KeepStyles, Screen[None]):
 
     def action_import_crm(self) -> None:
         self.write(team.import_from_crm,
-                   done="Imported {result} new user(s) from Salesforce")
+                   done=lambda n: f"Imported {plural(n, 'new user')} from Salesforce"
+                   if n else "Everyone who owns deals is in the team already")
 
     def action_rep_view(self) -> None:
         """The selected person in the inspection: their changes, deals at risk, figures."""

@@ -90,7 +90,8 @@ def render_findings(findings: list[wm.Finding], note: str = "") -> Text:
 class WhyMissingScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     WhyMissingScreen { align: center middle; }
-    WhyMissingScreen > #why-box { width: 96; height: 80%; border: round $primary;
+    WhyMissingScreen > #why-box { width: 96; max-width: 100%; height: 80%;
+                                  border: round $primary;
                                   background: $panel; padding: 0 1; }
     WhyMissingScreen #why-results { height: 1fr; }
     """

@@ -27,6 +27,8 @@ class Column:
     format: Callable[[Any], str] | None = None  # None → str(value), "" for None
     index: int | None = None  # position in the row tuple; None → the column's own position
     sortable: bool = True
+    min_width: int | None = None
+    """A text column may shrink to this on a narrow terminal (None: never shrinks)."""
 
     def cell(self, value: Any) -> str:
         if self.format is not None:
@@ -51,6 +53,23 @@ class ListSource:
         i = self.keys.index(key)
         rows = sorted(self.rows, key=lambda r: (r[i] is not None, r[i]), reverse=descending)
         return ListSource(rows, self.keys)
+
+
+def fit_widths(columns: Sequence[Column], available: int) -> list[int]:
+    """Column widths for ``available`` cells (one space between columns): the columns that may
+    shrink give up cells, widest first, down to their minimum, so figures and dates stay whole
+    and every column stays on screen as long as the minimums fit."""
+    widths = [c.width for c in columns]
+    excess = sum(widths) + len(widths) - 1 - available
+    while excess > 0:
+        shrinkable = [i for i, c in enumerate(columns)
+                      if c.min_width is not None and widths[i] > c.min_width]
+        if not shrinkable:
+            break
+        widest = max(shrinkable, key=lambda i: widths[i] - (columns[i].min_width or 0))
+        widths[widest] -= 1
+        excess -= 1
+    return widths
 
 
 def fit(text: str, width: int, align: str = "left") -> str:

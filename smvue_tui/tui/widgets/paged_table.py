@@ -27,7 +27,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from smvue_tui.tui.widgets.paged_source import Column, ListSource, RowSource, fit
+from smvue_tui.tui.widgets.paged_source import Column, ListSource, RowSource, fit, fit_widths
 
 __all__ = ["Column", "ListSource", "PagedTable", "RowSource", "fit"]
 
@@ -112,7 +112,8 @@ class PagedTable(ScrollView, can_focus=True):
         self._generation = 0
         self._cache_generation = -1
         self._keep_size = False
-        self._width = sum(c.width for c in self.columns) + len(self.columns) - 1
+        self._widths = [c.width for c in self.columns]  # fitted to the screen on resize
+        self._width = sum(self._widths) + len(self.columns) - 1
 
     # --- public API ----------------------------------------------------------------------------
 
@@ -258,13 +259,23 @@ class PagedTable(ScrollView, can_focus=True):
         self._ensure_pages()
 
     def on_resize(self, event: events.Resize) -> None:
+        self._fit_columns()
         self._ensure_pages()
+
+    def _fit_columns(self) -> None:
+        """Narrow text columns to the width shown (80 columns: every column stays visible)."""
+        widths = fit_widths(self.columns, self.scrollable_content_region.width)
+        if widths != self._widths:
+            self._widths = widths
+            self._width = sum(widths) + len(widths) - 1
+            self.virtual_size = Size(self._width, max(self.virtual_size.height, 1))
+            self.refresh()
 
     # --- drawing -------------------------------------------------------------------------------
 
     def _line(self, cells: list[str], style: Style) -> list[Segment]:
-        text = " ".join(fit(cell, c.width, c.align) for cell, c in zip(cells, self.columns,
-                                                                         strict=True))
+        text = " ".join(fit(cell, width, c.align)
+                        for cell, c, width in zip(cells, self.columns, self._widths, strict=True))
         return [Segment(text, style)]
 
     def _header(self) -> list[Segment]:
@@ -287,7 +298,10 @@ class PagedTable(ScrollView, can_focus=True):
             segments = self._row_segments(index, y, base)
         strip = Strip(segments).crop_extend(scroll_x, scroll_x + width, base)
         if y > 0 and scroll_y + y - 1 == self.cursor_row and self.row_count:
-            strip = strip.apply_style(self.get_component_rich_style("paged-table--cursor"))
+            # post_style: the cursor's colours go over the row's own background (a base style,
+            # as Strip.apply_style gives, loses to it and the cursor is invisible).
+            cursor = self.get_component_rich_style("paged-table--cursor")
+            strip = Strip(Segment.apply_style(strip, post_style=cursor), strip.cell_length)
         return strip
 
     def _row_segments(self, index: int, y: int, base: Style) -> list[Segment]:
@@ -364,14 +378,14 @@ class PagedTable(ScrollView, can_focus=True):
             return
         if offset.y == 0:
             x = offset.x + int(self.scroll_x)
-            for column in self.columns:
-                if x < column.width + 1:
+            for column, width in zip(self.columns, self._widths, strict=True):
+                if x < width + 1:
                     if column.sortable:
                         same = self.sort is not None and self.sort[0] == column.key
                         self.sort_by(column.key, not self.sort[1] if same and self.sort
                                      else False)
                     return
-                x -= column.width + 1
+                x -= width + 1
             return
         row = int(self.scroll_y) + offset.y - 1
         if row == self.cursor_row:

@@ -47,3 +47,4 @@ def test_upgrade_from_v1_drops_the_unused_modstamp_indexes_and_keeps_data(tmp_pa
     assert schema_version(again) == SCHEMA_VERSION
     assert [n.body for n in m.Note.select()] == ["kept"]
     again.close()
+

@@ -130,6 +130,7 @@ def test_stage_history_and_collaborators(store):
                           parent_id=ACME, user_id=ANA, role="Account Manager")
     d = dl.deal_detail(did)
     assert [h[1] for h in d.stage_history] == ["Proposal", "Prospecting"]
+    assert d.stage_history[0][2] == "1,000 USD"  # the deal's currency, as its amount says
     assert [(c.name, c.role, c.on, c.team_member) for c in d.collaborators] == [
         ("Bo Chen", "Sales Engineer", "deal", True),
         ("Cy Park", "Executive Sponsor", "deal", False),

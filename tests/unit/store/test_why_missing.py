@@ -132,3 +132,11 @@ def test_remote_soql_escapes_and_uses_the_id():
         "SELECT Id, Name, IsClosed, CloseDate, StageName, OwnerId, IsDeleted FROM Opportunity "
         "WHERE Id = '0068W0000000005QAA'")
     assert "Name LIKE '%O\\'Brien 5\\% \\_x%'" in wm.remote_soql("O'Brien 5% _x")
+
+
+def test_an_owner_in_the_team_but_not_selected_gets_the_advice_to_select_them(store):
+    """Issue 19 item 10: not "verify the owner is a user you imported" (they are)."""
+    [reason] = wm.explain("wayne", VIEW, None, TODAY)[0].reasons
+    owner = m.SfUser.get_by_id(BENCH).name
+    assert reason.remedy == f"Select {owner} as a rep in Team mapping (t, then space on their row)"
+    assert reason.remedy != wm.REMEDY_OWNER
