@@ -11,6 +11,7 @@ from typing import Any
 
 from textual.app import App
 from textual.binding import Binding
+from textual.content import Content
 from textual.signal import Signal
 
 from smvue_tui.services.app_services import AppServices
@@ -192,6 +193,11 @@ class SmvueApp(App[None]):
                         "scheduled resync", severity="warning")
 
     # --- which org -------------------------------------------------------------------------
+
+    def format_title(self, title: str, sub_title: str) -> Content:
+        """"SMVue · Acme · 00D… · Production": the org at full strength (it is what a user must
+        not mistake), and a separator every terminal font draws one cell wide (— was not)."""
+        return Content.assemble(title, (" · ", "dim"), sub_title) if sub_title else Content(title)
 
     def show_org(self) -> None:
         """The header names the org whose store is open (name, id, Production or Sandbox);

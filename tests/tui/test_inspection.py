@@ -132,11 +132,17 @@ async def test_the_team_screen_opens_a_reps_view(store, tmp_path):
     async with app.run_test(size=(120, 34)) as pilot:
         await settle(app, pilot)
         app.switch_mode("team")
-        await settle(app, pilot)
+        for _ in range(50):  # the team's rows are read in a worker too
+            await settle(app, pilot)
+            if app.screen.current_key() is not None:
+                break
         key = app.screen.current_key()
         await pilot.press("v")
-        await settle(app, pilot)
-        await settle(app, pilot)
+        for _ in range(50):  # the rep's report is read in a worker: wait for it, not a count
+            await settle(app, pilot)
+            if isinstance(app.screen, InspectionScreen) and app.screen.report is not None \
+                    and app.screen.report.get("rep"):
+                break
         assert isinstance(app.screen, InspectionScreen)
         assert app.screen.report["rep"]["owner_id"] == key
         assert [r["owner_id"] for r in app.screen.report["reps"]] == [key]

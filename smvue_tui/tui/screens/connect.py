@@ -17,7 +17,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Header, Input, OptionList, Static
+from textual.widgets import ContentSwitcher, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from smvue_tui.salesforce.auth import LoginFlow
@@ -29,6 +29,7 @@ from smvue_tui.store.org_stores import StoreRefused
 from smvue_tui.tui.messages import Connected
 from smvue_tui.tui.screens import connect_text as text
 from smvue_tui.tui.screens.connect_layout import steps
+from smvue_tui.tui.widgets.app_header import app_header
 from smvue_tui.tui.widgets.big_text import BigText
 from smvue_tui.tui.widgets.keys_footer import KeysFooter
 
@@ -92,7 +93,7 @@ class ConnectScreen(Screen[None]):
     # --- layout ----------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield app_header()
         yield from steps()
         yield KeysFooter()
 

@@ -20,13 +20,14 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Header, Label, OptionList, Static
+from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from smvue_tui.store import deals as dl
 from smvue_tui.tui.messages import StoreChanged
 from smvue_tui.tui.screens.pipeline_modals import Answer, ConfirmModal, FormModal, NoteModal
+from smvue_tui.tui.widgets.app_header import app_header
 from smvue_tui.tui.widgets.keys_footer import KeysFooter
 from smvue_tui.tui.widgets.store_write import write_in_background
 
@@ -136,7 +137,7 @@ class DealDetailScreen(Screen[None]):
         self.detail: dl.DealDetail | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield app_header()
         yield Static("Loading…", id="deal-title", classes="title")
         # Side by side when wide; stacked and scrolled as one when narrow (App.-narrow).
         with VerticalScroll(id="deal-body"):

@@ -17,12 +17,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import DataTable, Static
 
 from smvue_tui.salesforce.errors import SalesforceError
 from smvue_tui.store import field_mapping as fm
 from smvue_tui.tui.messages import StoreChanged
 from smvue_tui.tui.screens.resume import KeepStyles
+from smvue_tui.tui.widgets.app_header import app_header
 from smvue_tui.tui.widgets.keys_footer import KeysFooter
 
 _WRITES = threading.Lock()
@@ -58,7 +59,7 @@ class FieldMappingScreen(KeepStyles, Screen[None]):
         self.rows: list[fm.FieldRow] = []
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield app_header()
         yield Static("CRM Field Mapping", classes="title")
         yield Static("Custom Opportunity fields. Mapped fields are synced into SMVue; a newly "
                      "mapped field is filled on the next sync (y: Sync now).", classes="muted")

@@ -22,7 +22,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
 from smvue_tui.inspection.history import Past, sources, stage_info
@@ -31,6 +31,7 @@ from smvue_tui.inspection.trend import Week, weekly
 from smvue_tui.tui.messages import StoreChanged
 from smvue_tui.tui.screens.deal_detail import DealDetailScreen
 from smvue_tui.tui.screens.resume import StoreReads
+from smvue_tui.tui.widgets.app_header import app_header
 from smvue_tui.tui.widgets.keys_footer import KeysFooter
 
 PERIODS = (("7d", "last 7 days"), ("14d", "last 14 days"), ("30d", "last 30 days"),
@@ -109,7 +110,7 @@ class InspectionScreen(StoreReads, Screen[None]):
         self.report: dict[str, Any] | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield app_header()
         yield Static("Loading…", id="inspect-summary")
         with TabbedContent(initial="changes"):
             with TabPane("Changes", id="changes"):

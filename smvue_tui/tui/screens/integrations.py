@@ -14,12 +14,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Header, Static
+from textual.widgets import Static
 
 from smvue_tui.services import connection as conn
 from smvue_tui.services.integration_card import Card, load_card
 from smvue_tui.tui.messages import Disconnected, StoreChanged, SyncFinished
 from smvue_tui.tui.screens.resume import KeepStyles
+from smvue_tui.tui.widgets.app_header import app_header
 from smvue_tui.tui.widgets.confirm import ConfirmModal
 from smvue_tui.tui.widgets.keys_footer import KeysFooter
 
@@ -53,7 +54,7 @@ class IntegrationsScreen(KeepStyles, Screen[None]):
         self._reads = 0  # reads started; a slower, older read never paints over a newer one
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield app_header()
         yield Static("Settings > Integrations", classes="title")
         with Vertical(id="card"):
             yield Static("", id="card-status")

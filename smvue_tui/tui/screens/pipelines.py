@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Header, Input, Static, Tab, Tabs
+from textual.widgets import Input, Static, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
 from smvue_tui.store import pipeline as pl
@@ -35,6 +35,7 @@ from smvue_tui.tui.screens.pipeline_modals import (
 )
 from smvue_tui.tui.screens.pipeline_view import DEAL_TABLE_COLUMNS, summary_table, tab_id
 from smvue_tui.tui.screens.resume import KeepStyles, StoreReads
+from smvue_tui.tui.widgets.app_header import app_header
 from smvue_tui.tui.widgets.keys_footer import KeysFooter
 from smvue_tui.tui.widgets.paged_table import PagedTable
 from smvue_tui.tui.widgets.store_write import write_in_background
@@ -99,7 +100,7 @@ class PipelinesScreen(SearchElsewhere, StageOverrides, StoreReads, KeepStyles, S
         # Read the first page while the screen is still being built: it is ready by first paint.
         self.note_read()
         self._load_setup(first_page=FIRST_PAGE)
-        yield Header()
+        yield app_header()
         yield Tabs(id="pipeline-tabs")
         yield Static("", id="pipeline-notice", classes="notice")
         yield Static("", id="pipeline-filters", classes="muted")

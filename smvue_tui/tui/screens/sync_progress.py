@@ -16,13 +16,14 @@ from textual.binding import Binding
 from textual.clock import Clock
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Header, Static
+from textual.widgets import Static
 
 from smvue_tui.sync.progress import is_complete
 from smvue_tui.sync.status import load_usage, short_time, usage_line
 from smvue_tui.tui.messages import SyncFinished, SyncProgress, SyncStarted
 from smvue_tui.tui.screens.resume import KeepStyles
 from smvue_tui.tui.screens.team_mapping import TeamMappingScreen
+from smvue_tui.tui.widgets.app_header import app_header
 from smvue_tui.tui.widgets.keys_footer import KeysFooter
 from smvue_tui.tui.widgets.sync_panel import SyncPanel
 
@@ -61,7 +62,7 @@ class SyncProgressScreen(KeepStyles, Screen[None]):
         """The finished sync's report shown (drawn once, not on every return here)."""
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield app_header()
         with Vertical(id="sync-box", classes="panel"):
             yield Static("Salesforce sync", id="sync-title", classes="title")
             yield Static("", id="sync-status")

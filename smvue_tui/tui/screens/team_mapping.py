@@ -23,12 +23,13 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Header, Input, Label, Select, Static
+from textual.widgets import DataTable, Input, Label, Select, Static
 
 from smvue_tui.store import team
 from smvue_tui.tui.messages import StoreChanged
 from smvue_tui.tui.screens.not_connected import empty_store_text
 from smvue_tui.tui.screens.resume import KeepStyles, StoreReads
+from smvue_tui.tui.widgets.app_header import app_header
 from smvue_tui.tui.widgets.keys_footer import KeysFooter
 from smvue_tui.tui.widgets.words import plural
 
@@ -77,7 +78,7 @@ class TeamMappingScreen(StoreReads, KeepStyles, Screen[None]):
         """Arrived from the first-time flow (connect → initial sync → team): say what is next."""
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield app_header()
         yield Static("Team Member Mapping", classes="title")
         yield Static("Salesforce users who own Opportunities. Select the reps you coach "
                      "(space), choose their role (r or 1–7) and manager (m).",
