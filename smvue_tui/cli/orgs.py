@@ -72,7 +72,9 @@ def list_orgs(paths: Paths, *, as_json: bool, out: TextIO) -> int:
 def forget(paths: Paths, org_id: str, *, assume_yes: bool, out: TextIO, err: TextIO,
            ask: Callable[[str], str]) -> int:
     from smvue_tui.salesforce.token_store import TokenStore, TokenStoreError
+    from smvue_tui.store.health import others_open
     from smvue_tui.store.org_stores import (
+        automation_left_in_org,
         canonical_org_id,
         forget_store,
         list_stores,
@@ -97,7 +99,16 @@ def forget(paths: Paths, org_id: str, *, assume_yes: bool, out: TextIO, err: Tex
         print(f"error: you are logged in to org {wanted}; run `smvue-tui logout` first, "
               "then forget its store", file=err)
         return 1
+    if others_open(store.path):
+        print(f"error: another smvue-tui (the app, `serve` or a sync) has org {wanted}'s store "
+              "open; close it first, then forget the store", file=err)
+        return 1
     what = f"{store.org} — {_size(store.size_bytes)} at {store.path.parent}"
+    left = automation_left_in_org(store.path)
+    if left:
+        print(f"warning: SMVue's automation is still deployed in org {wanted} ({', '.join(left)})"
+              " and this store is its only record; log in to that org and Disconnect first to "
+              "remove it, or remove it by hand in Setup afterwards", file=err)
     if not assume_yes:
         try:
             answer = ask(f"Delete the store of {what}, with its notes and action items? "

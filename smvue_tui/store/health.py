@@ -173,18 +173,30 @@ def _header_problem(path: Path) -> str | None:
     return None
 
 
+def open_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection to the store file. The path goes in as a proper file: URI — a raw
+    ``file:{path}`` let ``%20`` fail to open and ``#``/``?`` open (and create) another file."""
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+
+
+_DAMAGE_WORDS = ("malformed", "not a database", "disk image", "corrupt")
+
+
 def quick_check(path: Path) -> str | None:
-    """SQLite's ``PRAGMA quick_check`` on the file: None when it says ok, else what it said."""
+    """SQLite's ``PRAGMA quick_check`` on the file: None when it says ok (or cannot be run for
+    a reason that is not damage: locked, no permission, too many files), else what it said."""
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+        conn = open_read_only(path)
+        try:
+            rows = conn.execute("PRAGMA quick_check(5)").fetchall()
+        finally:
+            conn.close()
     except sqlite3.Error as exc:
+        if isinstance(exc, sqlite3.OperationalError) and not any(
+                w in str(exc).lower() for w in _DAMAGE_WORDS):
+            log.warning("could not check the store %s: %s", path, exc)
+            return None  # not damage: moving a sound store aside would lose nothing but cost all
         return _words(exc)
-    try:
-        rows = conn.execute("PRAGMA quick_check(5)").fetchall()
-    except sqlite3.Error as exc:
-        return _words(exc)
-    finally:
-        conn.close()
     result = "; ".join(str(r[0]) for r in rows)
     return None if result == "ok" else f"SQLite's quick_check found: {result[:300]}"
 

@@ -29,6 +29,7 @@ from peewee import SqliteDatabase
 
 from smvue_tui.config import Paths
 from smvue_tui.salesforce.ids import normalize_id
+from smvue_tui.store import health
 from smvue_tui.store import models as m
 from smvue_tui.store.db import open_store
 
@@ -107,10 +108,6 @@ def same_org(a: str, b: str) -> bool:
 # --- reading a store file without opening (or changing) it --------------------------------------
 
 
-def _read_only(path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
-
-
 def store_orgs(path: Path) -> list[OrgLabel]:
     """The orgs a store file holds: its Organization rows, else (never synced) its Connection
     rows; [] for a missing or empty store. Read-only: the file is not changed."""
@@ -124,7 +121,7 @@ def store_orgs(path: Path) -> list[OrgLabel]:
 
 
 def _store_orgs(path: Path) -> list[OrgLabel]:
-    conn = _read_only(path)
+    conn = health.open_read_only(path)
     try:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         rows: list[tuple[str, str | None, object]] = []
@@ -319,7 +316,7 @@ def _summary(store: Path, org_id: str, *, adopted: bool = True) -> StoreSummary:
 
 
 def _last_sync(store: Path) -> str:
-    conn = _read_only(store)
+    conn = health.open_read_only(store)
     try:
         row = conn.execute("SELECT finished_at, kind, status FROM sync_run WHERE finished_at "
                            "IS NOT NULL ORDER BY id DESC LIMIT 1").fetchone()
@@ -328,6 +325,21 @@ def _last_sync(store: Path) -> str:
     finally:
         conn.close()
     return " ".join(row) if row else ""
+
+
+def automation_left_in_org(path: Path) -> list[str]:
+    """What SMVue deployed in the org and has not removed, as the store records it ("type
+    name"): forgetting the store forgets the only record of it. Read-only."""
+    try:
+        conn = health.open_read_only(path)
+        try:
+            rows = conn.execute('SELECT "type", "full_name" FROM "deployed_automation" '
+                                'WHERE "removed_at" IS NULL').fetchall()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return []
+    return [f"{kind} {name}" for kind, name in rows]
 
 
 def forget_store(paths: Paths, org_id: str) -> Path:

@@ -146,6 +146,35 @@ def test_orgs_lists_each_store_and_forget_deletes_one(two_orgs, capsys):
     assert "no store for org" in capsys.readouterr().err
 
 
+def test_forget_refuses_a_store_in_use_and_names_automation_left_in_the_org(two_orgs, capsys):
+    a, b = two_orgs
+    log_in(a)
+    sync(capsys)
+    log_in(b)
+    paths = app_paths()
+    store = paths.for_org(a.org.org_id).database
+    conn = sqlite3.connect(store)
+    conn.execute('INSERT INTO deployed_automation (full_name, type, org_id, component, '
+                 "deployed_at) VALUES ('Opportunity.SMVue_Notify', 'WorkflowOutboundMessage', "
+                 "?, '{}', '2026-12-01T00:00:00')",
+                 (a.org.org_id,))
+    conn.commit()
+    conn.close()
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    marker = store.parent / f".{store.name}.open-{holder.pid}"  # what an open store leaves
+    try:
+        marker.touch()
+        assert main(["forget", a.org.org_id, "--yes"]) == 1
+        assert "open" in capsys.readouterr().err and store.exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert main(["forget", a.org.org_id, "--yes"]) == 0  # its holder gone: forgotten
+    err = capsys.readouterr().err
+    assert "WorkflowOutboundMessage Opportunity.SMVue_Notify" in err and "Disconnect" in err
+    assert not store.exists()
+
+
 @pytest.fixture
 def a_store_in_bs_folder(two_orgs, capsys):
     """Org A synced, then its store copied into org B's folder; logged in to B."""

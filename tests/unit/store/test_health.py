@@ -141,8 +141,12 @@ def test_store_check_runs_quick_check_on_a_store_that_opens(tmp_path):
     assert "quick_check" in out.getvalue() or "cannot read" in out.getvalue()
 
 
-def test_a_sound_store_reopens_as_it_was(tmp_path):
-    path = tmp_path / "smvue.sqlite3"
+@pytest.mark.parametrize("folder", ["plain", "x%20y", "a#b", "q?mode=rw"])
+def test_a_sound_store_reopens_as_it_was(tmp_path, folder):
+    """Also where the folder's name means something in a URI (a raw file: URI once failed on
+    %20 — a sound store moved aside — and opened another file for # and ?)."""
+    path = tmp_path / folder / "smvue.sqlite3"
+    path.parent.mkdir()
     _filled_store(path, deals=20)
     _kill_a_process_using(path)  # unclean stop, but nothing damaged
     db = open_store(path)
@@ -154,6 +158,7 @@ def test_a_sound_store_reopens_as_it_was(tmp_path):
         db.close()
     out = io.StringIO()
     assert check(tmp_path, path, out) == 0 and out.getvalue().startswith("ok")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [folder]  # no stray file beside it
 
 
 def test_runs_of_a_killed_process_are_closed_as_interrupted(tmp_path, paths):
