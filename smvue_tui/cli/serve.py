@@ -109,7 +109,8 @@ async def _notifications(args: argparse.Namespace, services: Any, live: Any,
     listener = await live.start_listener(services.db, org_id, webhook.path_token,
                                          host=args.host or webhook.host,
                                          port=args.port or webhook.port)
-    _say(f"listening for change notifications on {listener.local_url}")
+    # The path's token is the listener's secret: never in a daemon's output or journal.
+    _say(f"listening for change notifications on {listener.local_url.rsplit('/', 1)[0]}/…")
     if args.no_deploy:
         _say("--no-deploy: the Salesforce automation was not deployed")
         return

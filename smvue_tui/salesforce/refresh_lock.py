@@ -20,6 +20,8 @@ import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from smvue_tui.salesforce.token_calls import DEFAULT_TIMEOUT
+
 try:
     import fcntl
 except ImportError:  # Windows: no advisory locks here; refreshes are then uncoordinated
@@ -29,13 +31,19 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.05
 
+# Longer than the slowest refresh the holder can make (connect + read timeouts, with room):
+# a waiter that gave up first would present the same refresh token again, and with rotation on
+# Salesforce then revokes the whole token family.
+LOCK_WAIT = 3 * DEFAULT_TIMEOUT
+
 
 def lock_path(token_file: Path) -> Path:
     return token_file.with_name(token_file.name + ".lock")
 
 
 @contextlib.asynccontextmanager
-async def refresh_lock(token_file: Path, *, timeout: float = 30.0) -> AsyncIterator[bool]:
+async def refresh_lock(token_file: Path, *,
+                       timeout: float = LOCK_WAIT) -> AsyncIterator[bool]:
     """Hold the refresh lock beside ``token_file``; yields whether it is really held."""
     fd = _open(lock_path(token_file))
     if fd is None:

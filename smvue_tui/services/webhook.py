@@ -19,6 +19,7 @@ Rejections are counted per reason and logged at most once per ``LOG_EVERY`` seco
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import time
 from collections.abc import Callable
@@ -166,7 +167,8 @@ class WebhookListener:
         return web.Response(status=status, text=reason)
 
     async def handle(self, request: web.Request) -> web.Response:
-        if request.path != self.path:
+        # Constant time: the path's token is the listener's one secret.
+        if not hmac.compare_digest(request.path.encode(), self.path.encode()):
             return self._reject(404, "not found")
         if request.method != "POST":
             return self._reject(405, "POST only")
@@ -193,7 +195,8 @@ class WebhookListener:
         try:
             fresh = await self.writer.call(_record, self.org_id, rows)
         except StoreOrgMismatch as exc:  # no ACK: Salesforce keeps it for the right store
-            return self._reject(409, str(exc))
+            log.warning("%s", exc)  # the store's path and orgs: for the log, not the caller
+            return self._reject(409, "the store here is not this org's")
         self.stats["duplicates"] += len(rows) - len(fresh)
         self.stats["acked"] += 1
         if fresh:

@@ -74,6 +74,8 @@ def test_login_then_serve_deploys_the_automation(make_org, smvue_home):
     text = _serve_until(env, "change-notification automation")
     assert "listening for change notifications" in text
     assert "change-notification automation deployed" in text, text
+    token = (smvue_home / "config" / "webhook-token").read_text().strip()
+    assert len(token) >= 32 and token not in text  # the listener's secret is never printed
     deployed = running.admin("GET", "/automation").json()
     messages = deployed["WorkflowOutboundMessage"]
     assert {om["fullName"].split(".")[0] for om in messages} == {"Opportunity", "Account",
