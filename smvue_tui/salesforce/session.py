@@ -127,12 +127,27 @@ class Session:
         self.refresh_count += 1
         if self._creds.refresh_token != creds.refresh_token:
             log.info("Salesforce rotated the refresh token")
-        if self.store is not None:
+        if self.store is not None and self._login_changed(creds):
+            # A login to another org or user, or a logout, happened while this process ran:
+            # saving would bring the old login back over it. Keep this session in memory only.
+            log.warning("the stored login changed while this process ran; its refreshed session "
+                        "is not saved over it")
+        elif self.store is not None:
             try:
                 self.store.save(self._creds)
             except OSError as exc:  # keep working; the next start will need a login
                 log.error("could not save the refreshed login to %s: %s", self.store.path,
                           exc.strerror)
+
+    def _login_changed(self, creds: Credentials) -> bool:
+        """True when the token file no longer holds this login (another org or user, or none
+        after a logout). An unreadable file is rewritten: it holds no login to protect."""
+        try:
+            stored = self.store.load() if self.store is not None else None
+        except TokenStoreError:
+            return False
+        return stored is None or (stored.org_id, stored.user_id) != (creds.org_id,
+                                                                     creds.user_id)
 
     def _adopt_newer(self, creds: Credentials) -> bool:
         """Take the stored login when it holds a newer access token for the same user (another

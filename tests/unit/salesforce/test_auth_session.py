@@ -71,6 +71,24 @@ async def test_rotated_refresh_token_and_new_instance_are_saved(httpx_mock):
     assert saved.username == "jane@acme.com"  # identity facts survive a refresh
 
 
+@pytest.mark.parametrize("meanwhile", ["another_org", "logged_out"])
+async def test_a_refresh_never_writes_over_a_newer_login_or_a_logout(httpx_mock, meanwhile):
+    refresh_response(httpx_mock, refresh=REFRESH_2)
+    store = TokenStore()
+    store.save(make_creds())
+    session = Session(make_creds(), CONSUMER, store=store)
+    other = make_creds(org_id="00D000000000002EAA", access_token="other-access",
+                       refresh_token="other-refresh")
+    if meanwhile == "another_org":
+        store.save(other)  # `smvue-tui login` to another org in another terminal
+    else:
+        store.clear()  # `smvue-tui logout`
+    await session.refresh(ACCESS)
+    assert session.access_token == ACCESS_2  # this process keeps working
+    stored = store.load()
+    assert (stored is None) if meanwhile == "logged_out" else stored == other
+
+
 async def test_invalid_grant_latches_without_hammering(httpx_mock):
     httpx_mock.add_response(url=TOKEN_URL, method="POST",
                             **oauth_error("invalid_grant", "expired access/refresh token"))
@@ -140,6 +158,7 @@ async def test_the_rest_client_refreshes_through_the_session(httpx_mock):
     refresh_response(httpx_mock, refresh=REFRESH_2)
     httpx_mock.add_response(url=limits, json={"DailyApiRequests": {"Max": 1, "Remaining": 1}})
     store = TokenStore()
+    store.save(make_creds())  # as every login is saved before its session is made
     session = Session(make_creds(), CONSUMER, store=store)
     async with SalesforceClient(session, api_version="66.0") as sf:
         assert "DailyApiRequests" in await sf.limits()
