@@ -24,10 +24,10 @@ import os
 import shutil
 import sqlite3
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from smvue_tui import safe_files
 from smvue_tui.store import models
 
 log = logging.getLogger(__name__)
@@ -232,10 +232,8 @@ def moved_aside(path: Path) -> list[Path]:
 
 
 def move_aside(path: Path) -> Path:
-    aside = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
-    while aside.exists():
-        aside = aside.with_name(aside.name + "x")
-    os.replace(path, aside)
+    """Rename the damaged store to ``<name>.damaged-<time>``, its -wal/-shm beside it."""
+    aside = safe_files.move_aside(path, "damaged")
     with contextlib.suppress(OSError):
         _suspect_marker(path).unlink()
     for side in SIDE_FILES:
