@@ -10,9 +10,11 @@
 - **full**: the plan is renewed, everything read again, then every object's ids checked: what
   the org no longer has is removed.
 
-No run reports ``ok`` unless it saw every delete since its cursor: where the delete log cannot
-prove it (an initial resumed after an interruption, a ``full``, a log not reaching back), the
-stored ids of those objects are checked against the org first.
+No run reports ``ok`` unless it saw every delete since its cursor in the objects Salesforce
+keeps a delete log for: where the log cannot prove it (an initial resumed after an interruption,
+a ``full``, a log not reaching back), the stored ids of those objects are checked against the org
+first. The few small objects with no delete log (OpportunityStage, Organization…) have their ids
+checked at most hourly (``repair.ID_CHECK_EVERY``), so a delete there can take that long to show.
 
 A run ends ``ok``, ``failed``, ``cancelled`` or ``paused`` (API limit: never reported as success,
 with the time the limit resets). Every run is logged in ``SyncRun``.
