@@ -35,7 +35,9 @@ class DemoOrg:
     usage: Any
     faults: Any
     automation: Any = None
+    change_events: Any = None  # the ChangeEventBus (change_events.py) while Pub/Sub is served
     base_url: str = ""  # http://127.0.0.1:PORT, set once the server is bound
+    pubsub_endpoint: str = ""  # 127.0.0.1:PORT of the Pub/Sub API (gRPC) when served
     client_id: str = DEMO_CLIENT_ID
     client_secret: str | None = None
     # Apps an admin registered (POST /demo/apps): consumer key → the exact callback URLs, as

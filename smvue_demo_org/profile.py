@@ -15,6 +15,7 @@ A profile comes from command-line flags or a small TOML file, for example::
     session_timeout_seconds = 7200
     daily_api_limit = 100000
     refresh_token_rotation = false
+    change_data_capture = ["Opportunity", "Account"]  # objects selected for CDC ([] = off)
 
 or by name: ``lean`` is an org with none of the optional features (no multi-currency, record
 types, team selling, history tracking or EmailMessage) — the plainest real org the app must
@@ -46,6 +47,10 @@ class OrgProfile:
     session_timeout_seconds: int = 7200
     daily_api_limit: int = 100_000
     refresh_token_rotation: bool = False
+    # Objects the admin selected for Change Data Capture (Setup → Change Data Capture); the
+    # Pub/Sub API refuses their channels when they are not selected.
+    change_data_capture: tuple[str, ...] = ("Opportunity", "Account", "Contact", "Task",
+                                            "Event", "OpportunityContactRole")
     extra: dict[str, object] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -101,6 +106,7 @@ def load_profile(path: Path | None = None, **overrides: object) -> OrgProfile:
     unknown = sorted(set(values) - known)
     if unknown:
         raise ValueError(f"unknown org profile setting(s): {', '.join(unknown)}")
-    if "hidden_fields" in values:
-        values["hidden_fields"] = tuple(values["hidden_fields"])  # type: ignore[arg-type]
+    for name in ("hidden_fields", "change_data_capture"):
+        if name in values:
+            values[name] = tuple(values[name])  # type: ignore[arg-type]
     return replace(OrgProfile(), **values)  # type: ignore[arg-type]

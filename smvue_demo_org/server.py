@@ -20,6 +20,7 @@ from aiohttp import web
 from smvue_demo_org.activity import run_activity
 from smvue_demo_org.admin import add_admin_routes
 from smvue_demo_org.automation import AutomationRegistry
+from smvue_demo_org.cdc_admin import add_cdc_admin_routes
 from smvue_demo_org.composite import composite, composite_batch
 from smvue_demo_org.faults import Faults
 from smvue_demo_org.http_layer import DataApiView, versions
@@ -79,6 +80,7 @@ def make_app(org: DemoOrg, *, activity_every: float = 0.0, seed: int = 1,
     add_outbound(app, org, **outbound)
     rng = random.Random(seed)
     add_admin_routes(app, org, rng)
+    add_cdc_admin_routes(app, org)
 
     async def background_activity(app: web.Application) -> AsyncIterator[None]:
         task = None
@@ -96,18 +98,27 @@ def make_app(org: DemoOrg, *, activity_every: float = 0.0, seed: int = 1,
 
 
 @contextlib.asynccontextmanager
-async def serve(org: DemoOrg, *, host: str = "127.0.0.1", port: int = 0,
-                **app_options: Any) -> AsyncIterator[str]:
-    """Serve ``org`` on this loop; yields its base URL and stops it on exit."""
+async def serve(org: DemoOrg, *, host: str = "127.0.0.1", port: int = 0, pubsub: bool = False,
+                pubsub_keepalive: float = 270.0, **app_options: Any) -> AsyncIterator[str]:
+    """Serve ``org`` on this loop; yields its base URL and stops it on exit. ``pubsub``: the
+    Pub/Sub API (Change Data Capture) too, on its own port (``org.pubsub_endpoint``)."""
     runner = web.AppRunner(make_app(org, **app_options), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
     bound = runner.addresses[0][1]
     org.base_url = f"http://{host}:{bound}"
+    grpc_server = None
+    if pubsub:
+        from smvue_demo_org.pubsub_server import PubSubServer
+
+        grpc_server = PubSubServer(org, host=host, keepalive=pubsub_keepalive)
+        await grpc_server.start()
     try:
         yield org.base_url
     finally:
+        if grpc_server is not None:
+            await grpc_server.stop()
         await runner.cleanup()
 
 

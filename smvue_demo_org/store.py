@@ -57,6 +57,7 @@ class Change:
     id: str
     kind: str  # "create" | "update" | "delete"
     modstamp: str
+    fields: tuple[str, ...] = ()  # an update's changed fields (what a change event names)
 
 
 class OrgStore:
@@ -342,7 +343,7 @@ class OrgStore:
                 sets = ", ".join(f'"{k}" = ?' for k in changed)
                 self._conn.execute(f'UPDATE "{obj.name}" SET {sets} WHERE Id = ?',
                                    [*changed.values(), old["Id"]])
-            changes = [Change(obj.name, old["Id"], "update", stamp)]
+            changes = [Change(obj.name, old["Id"], "update", stamp, tuple(changed))]
             for child, child_row in history_rows(self, obj.name, old, new, actor):
                 changes += self._create(self.catalog.objects[child], child_row, actor)[1]
             return changes

@@ -26,7 +26,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from smvue_tui.services.live_mode import LiveMode, OutboundMessages
+from smvue_tui.services.live_mode import LiveMode, OutboundMessages, ResyncNeeded
 
 log = logging.getLogger(__name__)
 
@@ -104,9 +104,13 @@ class LiveServices:
         return {job.id: job.next_run_time for job in self.scheduler.get_jobs()
                 if job.id != "watchdog"}
 
-    def notified(self, _received: object = None) -> None:
+    def notified(self, received: object = None) -> None:
         """New change notifications stored: fetch them after a short quiet spell (but never
-        later than ``debounce_max_seconds`` after the first one, so a steady stream flows)."""
+        later than ``debounce_max_seconds`` after the first one, so a steady stream flows).
+        ``ResyncNeeded``: changes without record ids; an incremental resync now."""
+        if isinstance(received, ResyncNeeded):
+            self._spawn("incremental")
+            return
         loop = asyncio.get_running_loop()
         now = loop.time()
         self._first_pending = self._first_pending or now

@@ -9,6 +9,7 @@ over the Pub/Sub API and budgeted polling are further classes with the same thre
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from peewee import Database
@@ -16,6 +17,14 @@ from peewee import Database
 from smvue_tui.store.writer_thread import StoreWriter
 
 OnNew = Callable[[Any], None]
+
+
+@dataclass(frozen=True)
+class ResyncNeeded:
+    """Passed to ``on_new`` when a mode heard that records changed without learning which (a
+    Change Data Capture overflow, a new subscription): an incremental resync covers them."""
+
+    sobjects: frozenset[str]
 
 
 class LiveMode(Protocol):

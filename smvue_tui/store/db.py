@@ -67,11 +67,17 @@ def _v5_run_pid_and_set_aside(db: SqliteDatabase) -> None:
     _add_column(db, models.ChangeNotification, "set_aside", "TEXT")
 
 
+def _v6_live_replay(db: SqliteDatabase) -> None:
+    """Change Data Capture keeps its replay id with the store (v1 may have made it already)."""
+    db.create_tables([models.LiveReplay], safe=True)
+
+
 # Index i holds the migration from version i to i + 1. Append only; never edit a shipped one.
 MIGRATIONS: list[Callable[[SqliteDatabase], None]] = [_v1_initial, _v2_drop_modstamp_indexes,
                                                       _v3_plan_capabilities,
                                                       _v4_deal_change_log,
-                                                      _v5_run_pid_and_set_aside]
+                                                      _v5_run_pid_and_set_aside,
+                                                      _v6_live_replay]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

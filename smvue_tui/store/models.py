@@ -321,6 +321,17 @@ class ChangeNotification(BaseModel):
     set_aside = TextField(null=True)
 
 
+class LiveReplay(BaseModel):
+    """Where a Change Data Capture subscription stands: the replay id of the last events whose
+    record ids are stored (written in the same transaction), so a restart resumes after it."""
+
+    topic = CharField(primary_key=True)  # /data/ChangeEvents
+    org_id = CharField(max_length=18)  # a replay id is only meaningful on its own org
+    replay_id = TextField()  # hex of Salesforce's opaque bytes
+    events = IntegerField(default=0)  # change events received, ever (for status)
+    updated_at = TextField(default=lambda: utcnow().isoformat())
+
+
 class DeployedAutomation(BaseModel):
     """A Metadata component SMVue deployed; ``leftover`` when removal failed."""
 
@@ -373,7 +384,8 @@ class DealChange(BaseModel):
 
 
 OWN = [Connection, TeamMember, StageOverride, PipelineSetting, CustomFieldMapping, SyncCursor,
-       ObjectPlan, SyncRun, ChangeNotification, DeployedAutomation, Note, ActionItem, DealChange]
+       ObjectPlan, SyncRun, ChangeNotification, DeployedAutomation, Note, ActionItem, DealChange,
+       LiveReplay]
 ALL_MODELS = MIRRORS + OWN
 
 

@@ -1,0 +1,254 @@
+"""Change Data Capture: the demo org's record changes as change events on its event bus.
+
+As Salesforce does it (Change Data Capture Developer Guide, Pub/Sub API guide):
+
+- one event per committed record change of an object selected for CDC (the profile's
+  ``change_data_capture``), on the channel ``/data/<Object>ChangeEvent`` and on the all-objects
+  channel ``/data/ChangeEvents``;
+- the payload is Avro binary; its schema (``<Object>ChangeEvent``: a ``ChangeEventHeader`` record
+  and every field as a nullable union) is fetched by schema id;
+- the header names ``entityName``, ``recordIds``, ``changeType`` (CREATE, UPDATE, DELETE,
+  UNDELETE, GAP_* when no event could be made, GAP_OVERFLOW past a transaction's threshold, with
+  no record ids), ``commitTimestamp`` (epoch ms), ``commitUser``, and the changed fields as a
+  bitmap: hex strings whose bit ``i`` is the schema's field ``i``;
+- replay ids are opaque bytes (here 8 bytes, big-endian) that only grow; events are retained
+  (here: the last ``retention`` events) so a subscriber can resume after one.
+
+``mode`` is for tests and demos: ``"gap"`` turns changes into GAP_* events (as when an event
+would exceed 1 MB), ``"silent"`` makes none (a change applied outside the application servers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import io
+import json
+import threading
+import uuid
+from collections import deque
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import fastavro
+
+from smvue_demo_org.org import DemoOrg
+from smvue_demo_org.store import Change
+
+ALL_CHANNEL = "/data/ChangeEvents"
+CHANGE_TYPES = ("CREATE", "UPDATE", "DELETE", "UNDELETE", "GAP_CREATE", "GAP_UPDATE",
+                "GAP_DELETE", "GAP_UNDELETE", "GAP_OVERFLOW")
+MODES = ("normal", "gap", "silent")
+_AVRO = {"boolean": "boolean", "int": "int", "double": "double", "currency": "double",
+         "percent": "double", "datetime": "long", "date": "int"}
+_STRINGS = {"type": "array", "items": "string"}
+_HEADER = {
+    "type": "record", "name": "ChangeEventHeader", "fields": [
+        {"name": "entityName", "type": "string"},
+        {"name": "recordIds", "type": _STRINGS},
+        {"name": "changeType", "type": {"type": "enum", "name": "ChangeType",
+                                        "symbols": list(CHANGE_TYPES)}},
+        {"name": "changeOrigin", "type": "string"},
+        {"name": "transactionKey", "type": "string"},
+        {"name": "sequenceNumber", "type": "int"},
+        {"name": "commitTimestamp", "type": "long"},
+        {"name": "commitNumber", "type": "long"},
+        {"name": "commitUser", "type": "string"},
+        {"name": "nulledFields", "type": _STRINGS},
+        {"name": "diffFields", "type": _STRINGS},
+        {"name": "changedFields", "type": _STRINGS},
+    ]}
+
+
+def channel_of(entity: str) -> str:
+    return f"/data/{entity}ChangeEvent"
+
+
+def replay_bytes(position: int) -> bytes:
+    return position.to_bytes(8, "big")
+
+
+def replay_position(raw: bytes) -> int | None:
+    """The position a replay id names, or None when it is not one of ours."""
+    return int.from_bytes(raw, "big") if len(raw) == 8 else None
+
+
+def field_bitmap(positions: list[int]) -> list[str]:
+    """The Pub/Sub API's field bitmap: bit i set for the schema's field i, as a hex string."""
+    return [hex(sum(1 << p for p in positions))] if positions else []
+
+
+@dataclass(frozen=True)
+class BusEvent:
+    position: int
+    entity: str
+    event_id: str
+    schema_id: str
+    payload: bytes
+
+
+def _avro_value(ftype: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if ftype == "boolean":
+        return bool(value)
+    if ftype == "datetime":
+        text = str(value).replace("+0000", "+00:00").replace("Z", "+00:00")
+        return int(datetime.fromisoformat(text).timestamp() * 1000)
+    if ftype == "date":
+        return (date.fromisoformat(str(value)[:10]) - date(1970, 1, 1)).days
+    if ftype == "int":
+        return int(value)
+    if _AVRO.get(ftype) == "double":
+        return float(value)
+    return str(value)
+
+
+class _EntitySchema:
+    def __init__(self, obj: Any) -> None:
+        self.fields = [f for f in obj.fields.values() if f.name != "Id"]
+        schema = {"type": "record", "name": f"{obj.name}ChangeEvent",
+                  "namespace": "com.sforce.eventbus",
+                  "fields": [{"name": "ChangeEventHeader", "type": _HEADER},
+                             *({"name": f.name, "type": ["null", _AVRO.get(f.type, "string")],
+                                "default": None} for f in self.fields)]}
+        self.json = json.dumps(schema, separators=(",", ":"))
+        digest = hashlib.sha256(self.json.encode()).digest()[:16]
+        self.schema_id = base64.urlsafe_b64encode(digest).decode().rstrip("=")
+        self.parsed = fastavro.parse_schema(json.loads(self.json))
+        self.position = {f.name: i + 1 for i, f in enumerate(self.fields)}  # 0 is the header
+
+    def encode(self, header: dict[str, Any], values: dict[str, Any]) -> bytes:
+        record: dict[str, Any] = {"ChangeEventHeader": header}
+        for f in self.fields:
+            record[f.name] = _avro_value(f.type, values.get(f.name))
+        out = io.BytesIO()
+        fastavro.schemaless_writer(out, self.parsed, record)
+        return out.getvalue()
+
+
+class ChangeEventBus:
+    """The org's change events, in order, with the subscribers waiting for the next one."""
+
+    def __init__(self, org: DemoOrg, *, retention: int = 100_000) -> None:
+        self.org = org
+        selected = set(org.profile.change_data_capture)
+        self.enabled = {name: _EntitySchema(obj) for name, obj in org.catalog.objects.items()
+                        if name in selected}
+        self.mode = "normal"
+        self._events: deque[BusEvent] = deque(maxlen=retention)
+        self._position = 0
+        self._commit = 0
+        self._lock = threading.Lock()
+        self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+
+    def start(self) -> None:
+        self.org.store.add_listener(self._on_change)
+
+    def stop(self) -> None:
+        with contextlib.suppress(ValueError):
+            self.org.store.remove_listener(self._on_change)
+
+    # --- topics and schemas --------------------------------------------------------------------
+
+    def entities_of(self, topic: str) -> set[str] | None:
+        """The entities a channel carries; None when it is not an enabled channel."""
+        if topic == ALL_CHANNEL:
+            return set(self.enabled) or None
+        for name in self.enabled:
+            if topic == channel_of(name):
+                return {name}
+        return None
+
+    def schema_json(self, schema_id: str) -> str | None:
+        return next((s.json for s in self.enabled.values() if s.schema_id == schema_id), None)
+
+    def schema_id(self, entity: str) -> str:
+        return self.enabled[entity].schema_id
+
+    # --- publishing ----------------------------------------------------------------------------
+
+    def _on_change(self, change: Change) -> None:
+        if change.sobject not in self.enabled or self.mode == "silent":
+            return
+        kind = change.kind.upper()
+        if self.mode == "gap":
+            self.publish(change.sobject, [change.id], "GAP_" + kind)
+            return
+        values: dict[str, Any] = {}
+        changed: list[str] = []
+        if kind != "DELETE":
+            row = self.org.store.get(change.sobject, change.id) or {}
+            names = change.fields if kind == "UPDATE" else [k for k, v in row.items()
+                                                             if v is not None]
+            changed = [n for n in names if n in self.enabled[change.sobject].position]
+            values = {n: row.get(n) for n in changed}
+        self.publish(change.sobject, [change.id], kind, values=values, changed=changed)
+
+    def publish(self, entity: str, record_ids: list[str], change_type: str, *,
+                values: dict[str, Any] | None = None, changed: list[str] | None = None,
+                user: str | None = None) -> int:
+        """Append one change event; returns its position (the replay id's number)."""
+        if entity not in self.enabled:
+            raise ValueError(f"Change Data Capture is not enabled for {entity}")
+        if change_type not in CHANGE_TYPES:
+            raise ValueError(f"unknown change type {change_type!r}")
+        schema = self.enabled[entity]
+        with self._lock:
+            self._commit += 1
+            header = {
+                "entityName": entity, "recordIds": list(record_ids), "changeType": change_type,
+                "changeOrigin": "com/salesforce/api/rest/67.0", "transactionKey": uuid.uuid4().hex,
+                "sequenceNumber": 1, "commitTimestamp": int(datetime.now(UTC).timestamp() * 1000),
+                "commitNumber": self._commit, "commitUser": user or self.org.user_id,
+                "nulledFields": [], "diffFields": [],
+                "changedFields": field_bitmap(sorted(schema.position[n] for n in changed or ())),
+            }
+            self._position += 1
+            self._events.append(BusEvent(self._position, entity, str(uuid.uuid4()),
+                                         schema.schema_id, schema.encode(header, values or {})))
+            position = self._position
+            waiters = list(self._waiters)
+        for loop, event in waiters:
+            loop.call_soon_threadsafe(event.set)
+        return position
+
+    # --- reading -------------------------------------------------------------------------------
+
+    @property
+    def latest(self) -> int:
+        return self._position
+
+    @property
+    def earliest(self) -> int:
+        """The position before the oldest retained event (a replay id below it is too old)."""
+        with self._lock:
+            return self._events[0].position - 1 if self._events else self._position
+
+    def after(self, position: int, entities: set[str], limit: int) -> tuple[list[BusEvent], int]:
+        """Up to ``limit`` events of ``entities`` after ``position``, and the position reached
+        (past events of other entities too, so a quiet channel's keepalive moves on)."""
+        with self._lock:
+            events = [e for e in self._events if e.position > position]
+        out: list[BusEvent] = []
+        reached = position
+        for event in events:
+            if event.entity in entities:
+                if len(out) == limit:
+                    break
+                out.append(event)
+            reached = event.position
+        return out, reached
+
+    def waiter(self) -> asyncio.Event:
+        event = asyncio.Event()
+        with self._lock:
+            self._waiters.add((asyncio.get_running_loop(), event))
+        return event
+
+    def forget(self, event: asyncio.Event) -> None:
+        with self._lock:
+            self._waiters = {w for w in self._waiters if w[1] is not event}
