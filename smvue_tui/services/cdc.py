@@ -121,8 +121,12 @@ class ChangeDataCapture:
                     log.warning("stored replay id refused (%s): resubscribing from now", exc.code)
                     continue
                 if exc.kind == "auth":
-                    await self.session.refresh(self.session.access_token)
-                    continue
+                    try:
+                        if await self._refreshed():
+                            continue
+                    except ReauthorizationNeeded as dead:
+                        self.state = f"stopped: {dead.user_message}"
+                        return
                 self.state = f"retrying: {exc.detail or exc.code}"
                 log.warning("Change Data Capture stream ended: %s", exc)
             except asyncio.CancelledError:
@@ -134,6 +138,12 @@ class ChangeDataCapture:
             self.stats["reconnects"] += 1
             await asyncio.sleep(backoff)
             backoff = min(self.retry_max, backoff * 2)
+
+    async def _refreshed(self) -> bool:
+        """A new access token after UNAUTHENTICATED (False: the same one; wait, then retry)."""
+        token = self.session.access_token
+        await self.session.refresh(token)
+        return self.session.access_token != token
 
     async def _subscribe_once(self, on_new: OnNew) -> None:
         writer = self._writer
