@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from smvue_demo_org.profile import OrgProfile
-from smvue_tui.services.polling import PollSettings, Polling
+from smvue_tui.services.polling import Polling, PollSettings
 from smvue_tui.store import models as m
 from smvue_tui.store.db import open_store
 from tests.integration.sync_support import client_for
