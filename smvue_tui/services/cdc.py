@@ -17,7 +17,6 @@ hole; the first subscription does the same, so nothing between the last sync and
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
@@ -25,11 +24,10 @@ from peewee import Database
 
 from smvue_tui.salesforce.errors import ReauthorizationNeeded
 from smvue_tui.salesforce.pubsub import ALL_CHANGES, Batch, PubSubClient, PubSubError
-from smvue_tui.services.live_mode import OnNew, ResyncNeeded
+from smvue_tui.services.live_mode import BackgroundMode, OnNew, ResyncNeeded
 from smvue_tui.services.webhook import Received
 from smvue_tui.store import models as m
 from smvue_tui.store.models import utcnow
-from smvue_tui.store.writer_thread import StoreWriter
 from smvue_tui.sync.plan import SPECS_BY_NAME
 
 log = logging.getLogger(__name__)
@@ -70,35 +68,23 @@ def store_batch(org_id: str, topic: str, batch: Batch,
     return [Received(r["sobject"], r["record_id"]) for r in rows], overflow
 
 
-class ChangeDataCapture:
+class ChangeDataCapture(BackgroundMode):
     """The ``LiveMode`` on Salesforce's Pub/Sub API (``/data/ChangeEvents``)."""
 
     name = "Change Data Capture"
 
     def __init__(self, db: Database, org_id: str, session: Any, endpoint: str, *,
                  topic: str = ALL_CHANGES, retry_max: float = 60.0) -> None:
-        self.db, self.org_id, self.session, self.endpoint = db, org_id, session, endpoint
+        super().__init__(db)
+        self.org_id, self.session, self.endpoint = org_id, session, endpoint
         self.topic, self.retry_max = topic, retry_max
         self.watched = frozenset(SPECS_BY_NAME)
         self.state = "starting"  # streaming | retrying: … | stopped: … (for the card, status)
         self.stats = {"events": 0, "batches": 0, "gaps": 0, "overflows": 0, "reconnects": 0}
-        self._writer: StoreWriter | None = None
-        self._task: asyncio.Task[None] | None = None
         self.streaming = asyncio.Event()  # set once a subscription is open (tests, the card)
 
-    async def start(self, on_new: OnNew) -> None:
-        self._writer = StoreWriter(self.db)
-        self._task = asyncio.get_running_loop().create_task(self._run(on_new), name="cdc")
-
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
-            self._task = None
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
+        await super().stop()
         self.streaming.clear()
 
     async def _run(self, on_new: OnNew) -> None:

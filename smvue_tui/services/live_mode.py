@@ -8,6 +8,8 @@ over the Pub/Sub API and budgeted polling are further classes with the same thre
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -35,6 +37,35 @@ class LiveMode(Protocol):
 
     async def stop(self) -> None:
         """Stop receiving and release what ``start`` took (sockets, threads)."""
+
+
+class BackgroundMode:
+    """A mode that runs as one task on the caller's loop, writing through its own StoreWriter
+    (Change Data Capture, polling); subclasses give ``name`` and ``_run(on_new)``."""
+
+    name = "background"
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._writer: StoreWriter | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self, on_new: OnNew) -> None:
+        self._writer = StoreWriter(self.db)
+        self._task = asyncio.get_running_loop().create_task(self._run(on_new), name=self.name)
+
+    async def _run(self, on_new: OnNew) -> None:
+        raise NotImplementedError
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+            self._task = None
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
 
 
 class OutboundMessages:

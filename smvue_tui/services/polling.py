@@ -29,7 +29,7 @@ from peewee import Database
 
 from smvue_tui.salesforce.client import composite_error
 from smvue_tui.salesforce.errors import SalesforceError
-from smvue_tui.services.live_mode import OnNew
+from smvue_tui.services.live_mode import BackgroundMode, OnNew
 from smvue_tui.services.webhook import Received
 from smvue_tui.store import models as m
 from smvue_tui.store.writer_thread import StoreWriter
@@ -87,14 +87,15 @@ def _store(rows: list[tuple[str, str, str]]) -> list[Received]:
     return [Received(s, r) for _, (s, r, _) in fresh]
 
 
-class Polling:
+class Polling(BackgroundMode):
     """The ``LiveMode`` that asks Salesforce what changed, within a daily call budget."""
 
     name = "Polling"
 
     def __init__(self, db: Database, client_factory: Callable[[], Any],
                  settings: PollSettings | None = None) -> None:
-        self.db, self.client_factory = db, client_factory
+        super().__init__(db)
+        self.client_factory = client_factory
         self.settings = settings or PollSettings()
         self.interval = self.settings.interval
         self.state = "starting"
@@ -103,8 +104,6 @@ class Polling:
         self.resets_at: datetime | None = None
         self._empty = 0
         self._since: dict[str, str] = {}
-        self._writer: StoreWriter | None = None
-        self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
 
     # --- the budget ----------------------------------------------------------------------------
@@ -136,20 +135,6 @@ class Polling:
         self._empty = 0
         self.interval = self.settings.interval
         self._wake.set()
-
-    async def start(self, on_new: OnNew) -> None:
-        self._writer = StoreWriter(self.db)
-        self._task = asyncio.get_running_loop().create_task(self._run(on_new), name="polling")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
-            self._task = None
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
 
     async def _run(self, on_new: OnNew) -> None:
         while True:

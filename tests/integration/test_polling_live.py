@@ -14,7 +14,7 @@ from tests.integration.sync_support import client_for
 from tests.integration.test_cdc_live import _admin, _amount, _open_deals, _until
 from tests.integration.test_live_latency import Live
 
-SIZE = 120
+SIZE = 120  # opportunities: small, each test starts its own org
 
 
 @pytest.fixture
