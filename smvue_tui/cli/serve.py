@@ -77,7 +77,8 @@ async def _serve(args: argparse.Namespace, services: Any) -> None:
     live = LiveServices(lane.request, lane.cancel, lambda: lane.running)
     live.start()
     try:
-        await _notifications(args, services, live, factory)
+        if not await _live_mode(services, live, factory):  # CDC or polling: no listener
+            await _notifications(args, services, live, factory)
         await lane.request("incremental")
         for job, when in live.next_runs().items():
             _say(f"next {job}: {when:%H:%M}" if when else f"next {job}: -")
@@ -85,6 +86,25 @@ async def _serve(args: argparse.Namespace, services: Any) -> None:
     finally:
         await live.stop()
         services.db.close()
+
+
+async def _live_mode(services: Any, live: Any, factory: Any) -> bool:
+    """CDC, then Outbound Messages, then polling (services/live_choice.py), said in one line;
+    True when CDC or polling runs (Outbound Messages is ``_notifications``' to start)."""
+    from smvue_tui.services.connection import adopt_stored_login
+    from smvue_tui.services.live_choice import start_best_mode
+
+    connection = adopt_stored_login(services.paths)
+    if connection is None or _webhook_problem(services):  # a [webhook] meant: say what is wrong
+        return False
+    webhook = services.webhook()
+    choice = await start_best_mode(
+        live, paths=services.paths, config=services.config(), db=services.db,
+        connection=connection, public_url=webhook.public_url if webhook else None,
+        loopback_ok=False, client_factory=factory)
+    _say(f"live updates: {live.mode.name if live.mode else 'Outbound Messages'} — "
+         f"{choice.reason}")
+    return choice.mode != "outbound"
 
 
 async def _notifications(args: argparse.Namespace, services: Any, live: Any,

@@ -41,7 +41,8 @@ def running_demo_orgs(paths: Paths, *, size: str | int = DEMO_SIZE,
             org = build_org(size=size, seed=1, profile=profile, cache_dir=paths.demo_org_cache)
             stack.callback(org.store.close)
             # Simulated users keep changing the org, so the live updates have something to show.
-            url = stack.enter_context(serve_in_thread(org, activity_every=DEMO_ACTIVITY_SECONDS))
+            url = stack.enter_context(serve_in_thread(org, activity_every=DEMO_ACTIVITY_SECONDS,
+                                                        pubsub=True))
             targets.append(DemoTarget(label, url, org))
         yield targets
 

@@ -15,6 +15,7 @@ from smvue_tui.services.automation import RESYNC_ONLY, notifications_state
 from smvue_tui.services.connection import has_stored_login, load_org_info
 from smvue_tui.store import models as m
 from smvue_tui.store.org_stores import OrgLabel
+from smvue_tui.sync.live_state import describe_live, load_live_state
 from smvue_tui.sync.status import load_usage, short_time, usage_line
 
 __all__ = ["RESYNC_ONLY", "Card", "load_card", "short_time"]
@@ -106,6 +107,9 @@ def load_card(paths: Paths) -> Card:
     card.records = m.Opportunity.select().count()
     card.automation = _automation(card.org_id)
     card.notifications = notifications_state(card.org_id, public_webhook_url(paths))
+    live = load_live_state(paths)
+    if card.connected and live is not None:  # the mode the app chose, why, and what it spent
+        card.notifications = describe_live(live)
     usage = load_usage(paths)
     if usage:
         card.api_usage = usage_line(usage)

@@ -55,6 +55,7 @@ class LiveServices:
         self._first_pending: float | None = None
         self._sync_started: float | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._on_stop: list[Callable[[], Awaitable[Any]]] = []
 
     def start(self) -> None:
         """Start the schedule (call from a coroutine on the loop that should run it)."""
@@ -86,6 +87,10 @@ class LiveServices:
         """The webhook listener while Outbound Messages is the live mode, else None."""
         return getattr(self.mode, "listener", None)
 
+    def on_stop(self, callback: Callable[[], Awaitable[Any]]) -> None:
+        """Await ``callback`` when the services stop (after the mode), e.g. a state reporter."""
+        self._on_stop.append(callback)
+
     async def stop(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
@@ -94,6 +99,9 @@ class LiveServices:
         if self.mode is not None:
             await self.mode.stop()
             self.mode = None
+        for callback in self._on_stop:
+            await callback()
+        self._on_stop.clear()
         for task in list(self._tasks):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -18,6 +18,7 @@ from typing import Any
 
 from smvue_tui.config import Paths
 from smvue_tui.safe_files import write_private
+from smvue_tui.sync.live_state import describe_live, load_live_state
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ class StatusReport:
     store_damage: str | None = None  # the store is damaged (it is not opened)
     moved_aside: list[str] = field(default_factory=list)  # damaged stores kept beside it
     set_aside: dict[str, int] = field(default_factory=dict)  # notifications never fetchable
+    live: dict[str, Any] | None = None  # the live mode last chosen (live_state.py)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -117,6 +119,7 @@ def collect_status(paths: Paths) -> StatusReport:
     report = StatusReport(store_path=str(paths.database))
     _collect_login(report, paths)
     report.api_usage = load_usage(paths)
+    report.live = load_live_state(paths)
     if paths.org_id:
         adopt_unassigned(paths)
     if not paths.database.exists():
@@ -299,6 +302,8 @@ def render_text(status: StatusReport, now: datetime | None = None) -> str:
     if last and last["status"] == "interrupted":
         lines.append("  interrupted: the process running it stopped (killed or crashed)")
     lines.append(f"Next sync: {status.next_sync}")
+    if conn is not None:
+        lines.append(f"Live updates: {describe_live(status.live)}")
     usage = status.api_usage
     if usage:
         share = usage["used"] / usage["max"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.content import Content
@@ -163,6 +164,18 @@ class SmvueApp(App[None]):
 
     async def _start_listener(self, webhook: Any, connection: Any) -> None:
         org_id = self.services.paths.org_id or getattr(connection, "org_id", "")
+        if connection is not None:  # CDC, then Outbound Messages, then polling (live_choice.py)
+            from smvue_tui.services.live_choice import start_best_mode
+
+            choice = await start_best_mode(
+                self.live, paths=self.services.paths, config=self.services.config(),
+                db=self.services.db, connection=connection,
+                public_url=webhook.public_url if webhook else None,
+                loopback_ok=connection.environment == "demo",
+                client_factory=self.services.client_factory,
+                demo_targets=self.services.demo_targets)
+            if choice.mode != "outbound":
+                return
         if webhook is not None and webhook.public_url and connection is not None:
             await self.live.start_listener(self.services.db, org_id,
                                            webhook.path_token, host=webhook.host,
@@ -228,6 +241,13 @@ class SmvueApp(App[None]):
 
     def on_connected(self, _message: Connected) -> None:
         self.show_org()  # preflight has read the org's name and whether it is a sandbox
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):  # someone is at the keyboard: polling speeds up
+            activity = getattr(getattr(self.live, "mode", None), "activity", None)
+            if activity is not None:
+                activity()
+        await super().on_event(event)
 
     async def on_unmount(self) -> None:
         if self.live is not None:

@@ -27,7 +27,9 @@ def test_serve_syncs_and_keeps_running(demo, smvue_home):
             assert line, proc.stderr.read()
             lines.append(line)
         text = "".join(lines)
-        assert "updates come from the scheduled resync" in text  # no [webhook] public_url
+        # No Pub/Sub API (this demo org serves none) and no [webhook] public_url: polling.
+        assert "live updates: Polling — this org serves no Pub/Sub API; no [webhook] " \
+               "public_url for Outbound Messages" in text
         assert "sync: ok" in text
         assert proc.poll() is None  # still serving
     finally:

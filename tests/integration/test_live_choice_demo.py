@@ -1,0 +1,82 @@
+"""The app picks its live mode against a real demo org and says which and why (status, card)."""
+
+from __future__ import annotations
+
+import io
+from types import SimpleNamespace
+
+import pytest
+
+from smvue_demo_org.profile import OrgProfile
+from smvue_tui.config import app_paths
+from smvue_tui.salesforce.credentials import credentials_from_token
+from smvue_tui.salesforce.environments import resolve_environment
+from smvue_tui.salesforce.token_store import TokenStore
+from smvue_tui.services.connection import record_connection
+from smvue_tui.services.integration_card import load_card
+from smvue_tui.services.live_choice import start_best_mode
+from smvue_tui.store.db import open_store
+from smvue_tui.sync.status import write_status
+from tests.integration.sync_support import client_for
+from tests.integration.test_live_latency import Live
+
+
+@pytest.fixture
+def paths():
+    return app_paths()  # under the test's SMVUE_HOME
+
+
+async def _start(running, paths, config=None):
+    db = open_store(paths.database)
+    creds = credentials_from_token(running.web_login(),
+                                   environment=resolve_environment(running.base_url),
+                                   client_id=running.org.client_id)
+    TokenStore(paths.token_file).save(creds)
+    connection = record_connection(creds)
+    live = Live(running, db)
+    choice = await start_best_mode(
+        live.live, paths=paths, config=config or {}, db=db, connection=connection,
+        public_url=None, loopback_ok=False, client_factory=lambda: client_for(running),
+        demo_targets=[SimpleNamespace(org=running.org)])
+    return db, live, choice
+
+
+def _status(paths) -> str:
+    out = io.StringIO()
+    write_status(paths, as_json=False, out=out)
+    return out.getvalue()
+
+
+async def test_an_org_with_cdc_gets_change_data_capture(make_org, paths):
+    running = make_org(size=60, pubsub=True)
+    db, live, choice = await _start(running, paths)
+    try:
+        assert choice.mode == "cdc" and live.live.mode.name == "Change Data Capture"
+        assert "Live updates: Change Data Capture" in _status(paths)
+        assert "Change Data Capture is on for Opportunity" in load_card(paths).notifications
+    finally:
+        await live.live.stop()
+        db.close()
+
+
+async def test_no_cdc_and_no_public_url_polls_and_says_why(make_org, paths):
+    running = make_org(size=60, pubsub=True, profile=OrgProfile(change_data_capture=()))
+    db, live, choice = await _start(running, paths)
+    try:
+        assert choice.mode == "polling" and live.live.mode.name == "Polling"
+        assert "Change Data Capture is off for Opportunity" in choice.reason
+        assert "Live updates: Polling" in _status(paths)
+    finally:
+        await live.live.stop()
+        db.close()
+
+
+async def test_config_toml_overrides_the_choice(make_org, paths):
+    running = make_org(size=60, pubsub=True)
+    db, live, choice = await _start(running, paths, {"live": {"mode": "polling"}})
+    try:
+        assert choice.mode == "polling"
+        assert 'mode = "polling" in config.toml' in _status(paths)
+    finally:
+        await live.live.stop()
+        db.close()

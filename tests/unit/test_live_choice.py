@@ -1,0 +1,60 @@
+"""Choosing the live mode: CDC, then Outbound Messages, then polling; config.toml overrides."""
+
+from __future__ import annotations
+
+import pytest
+
+from smvue_tui.services.live_choice import LiveConfig, choose, live_config
+from smvue_tui.sync.live_state import describe_live, load_live_state, save_live_state
+
+
+def _probe(ok: bool):
+    calls = []
+
+    async def probe():
+        calls.append(1)
+        return ok, "Change Data Capture is on for Opportunity" if ok else "CDC is off"
+
+    return probe, calls
+
+
+async def test_cdc_first_when_the_org_has_it():
+    probe, _ = _probe(True)
+    choice = await choose(LiveConfig(), public_url="https://x.example/hook", loopback_ok=False,
+                          cdc=probe, endpoint="api.pubsub.salesforce.com:7443")
+    assert choice.mode == "cdc" and choice.endpoint == "api.pubsub.salesforce.com:7443"
+
+
+async def test_then_outbound_messages_with_a_public_url_then_polling():
+    probe, _ = _probe(False)
+    outbound = await choose(LiveConfig(), public_url="https://x.example/hook",
+                            loopback_ok=False, cdc=probe, endpoint="e:1")
+    polling = await choose(LiveConfig(), public_url=None, loopback_ok=False, cdc=probe,
+                           endpoint="e:1")
+    assert outbound.mode == "outbound" and "https://x.example/hook" in outbound.reason
+    assert polling.mode == "polling"
+    assert polling.reason == "CDC is off; no [webhook] public_url for Outbound Messages"
+
+
+async def test_config_overrides_without_probing():
+    probe, calls = _probe(True)
+    choice = await choose(live_config({"live": {"mode": "Polling"}}), public_url=None,
+                          loopback_ok=False, cdc=probe, endpoint="e:1")
+    assert choice.mode == "polling" and "config.toml" in choice.reason and not calls
+
+
+def test_bad_live_settings_are_refused_in_words():
+    with pytest.raises(ValueError, match="mode must be one of auto, cdc, outbound, polling"):
+        live_config({"live": {"mode": "push"}})
+    with pytest.raises(ValueError, match="poll_seconds must be at least 10"):
+        live_config({"live": {"poll_seconds": 1}})
+    assert live_config({}) == LiveConfig()
+    assert live_config({"live": {"poll_budget_percent": 5}}).poll_budget == 0.05
+
+
+def test_the_choice_is_kept_for_status_and_the_card(paths):
+    assert describe_live(load_live_state(paths)).startswith("not started yet")
+    save_live_state(paths, "Polling", "CDC is off", state="polling every 60 s",
+                    stats={"polls": 3, "calls_today": 3, "found": 1})
+    assert describe_live(load_live_state(paths)) == (
+        "Polling (polling every 60 s) — CDC is off; 3 polling calls today")
