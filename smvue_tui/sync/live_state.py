@@ -18,15 +18,19 @@ def live_path(paths: Paths) -> Path:
     return paths.store_dir / LIVE_FILE  # per org, beside its store
 
 
+def write_json(target: Path, data: dict[str, Any]) -> None:
+    """Replace ``target`` with ``data`` atomically: a reader never sees half a file."""
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data) + "\n")
+    os.replace(tmp, target)
+
+
 def save_live_state(paths: Paths, mode: str, reason: str, *, state: str = "",
                     stats: dict[str, int] | None = None) -> None:
     data = {"mode": mode, "reason": reason, "state": state, "stats": stats or {},
             "updated_at": datetime.now(UTC).isoformat()}
-    target = live_path(paths)
-    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = target.with_name(f".{LIVE_FILE}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data) + "\n")
-    os.replace(tmp, target)  # a reader never sees half a file
+    write_json(live_path(paths), data)
 
 
 def load_live_state(paths: Paths) -> dict[str, Any] | None:
