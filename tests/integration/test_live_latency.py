@@ -73,13 +73,19 @@ def _amounts(ids: list[str]) -> dict[str, float]:
             .where(m.Opportunity.id.in_(ids))}
 
 
-async def measure_change_to_store(make_org, db, changes: int) -> list[float]:
-    """Latencies (s) from a change in the org to the store, through Outbound Messages."""
-    running = make_org(time_scale=60)
+async def measure_change_to_store(make_org, db, changes: int, *, start=None,
+                                  org_options: dict | None = None, pace: float = 0.02,
+                                  timeout: float = 30) -> list[float]:
+    """Latencies (s) from a change in the org to the store, through Outbound Messages (or the
+    live mode ``await start(live, running)`` starts), one change every ``pace`` seconds."""
+    running = make_org(**(org_options or {"time_scale": 60}))
     live = Live(running, db)
     assert (await live.sync("initial")).status == "ok"
-    listener = await live.live.start_listener(db, running.org.org_id, new_path_token())
-    await live.deploy(listener.local_url)
+    if start is None:
+        listener = await live.live.start_listener(db, running.org.org_id, new_path_token())
+        await live.deploy(listener.local_url)
+    else:
+        await start(live, running)
     deals = [d.id for d in m.Opportunity.select().where(m.Opportunity.is_closed == False)  # noqa: E712
              .limit(40)]
     waiting: dict[tuple[str, float], float] = {}
@@ -88,12 +94,12 @@ async def measure_change_to_store(make_org, db, changes: int) -> list[float]:
         deal, amount = deals[n % len(deals)], 100_000.0 + n
         waiting[(deal, amount)] = time.perf_counter()
         await _patch(running, deal, amount)
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(pace)
         # a deal changed again supersedes its earlier amount: count the earlier one as arrived
         seen = _amounts([d for d, _ in waiting])
         for key in [k for k in waiting if seen.get(k[0]) is not None and seen[k[0]] >= k[1]]:
             latencies.append(time.perf_counter() - waiting.pop(key))
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + timeout
     while waiting and time.monotonic() < deadline:
         await asyncio.sleep(0.02)
         seen = _amounts([d for d, _ in waiting])
