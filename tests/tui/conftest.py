@@ -24,9 +24,10 @@ def empty_services(tmp_path):
 
 
 @pytest.fixture
-def synced_services(tmp_path, make_org):  # noqa: F811 - the fixture above
-    """Services over a store holding an initial sync of a small demo org (connected)."""
-    running = make_org()
+def synced_services(request, tmp_path, make_org):  # noqa: F811 - the fixture above
+    """Services over a store holding an initial sync of a small demo org (connected); an
+    indirect parameter gives the org's options (``{"pubsub": True}``)."""
+    running = make_org(**getattr(request, "param", {}))
     paths = app_paths({"SMVUE_HOME": str(tmp_path / "home")})
     db = open_store(paths.database)
 
