@@ -199,3 +199,22 @@ class PubSubClient:
             raise _error(exc) from None
         finally:
             call.cancel()
+
+
+CDC_OBJECTS = ("Opportunity", "Account", "Contact", "Task", "Event", "OpportunityContactRole")
+
+
+async def cdc_enabled(client: PubSubClient,
+                      objects: tuple[str, ...] = CDC_OBJECTS) -> dict[str, bool]:
+    """Whether each object's change event channel is there (CDC selected for it). Other
+    failures (no Pub/Sub API, a refused login) raise PubSubError."""
+
+    async def one(sobject: str) -> bool:
+        try:
+            await client.get_topic(change_channel(sobject))
+            return True
+        except ChangeDataCaptureOff:
+            return False
+
+    answers = await asyncio.gather(*(one(o) for o in objects))
+    return dict(zip(objects, answers, strict=True))

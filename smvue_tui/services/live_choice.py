@@ -19,6 +19,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from smvue_tui.config import Paths
@@ -209,3 +210,42 @@ async def start_best_mode(live: Any, *, paths: Paths, config: dict[str, Any], db
     reporter.start(mode)
     live.on_stop(reporter.stop)
     return choice
+
+
+async def add_cdc_preflight(report: Any, creds: Any, config: dict[str, Any],
+                            demo_targets: list[Any] | None = None) -> None:
+    """Preflight's "Change Data Capture" line: on for which watched objects, and what an admin
+    enables for the rest (a warning: live updates then come from Outbound Messages or polling)."""
+    from smvue_tui.salesforce.preflight import OK, WARN
+    from smvue_tui.salesforce.pubsub import cdc_enabled
+    from smvue_tui.salesforce.session import Session
+
+    try:
+        settings = live_config(config)
+    except ValueError:
+        settings = LiveConfig()
+    connection = SimpleNamespace(environment=creds.environment.name, org_id=creds.org_id)
+    endpoint = pubsub_endpoint(settings, connection, demo_targets or [])
+    name, fallback = "Change Data Capture", "live updates come from Outbound Messages or polling"
+    if not endpoint:
+        report.add(name, WARN, "this org serves no Pub/Sub API", f"Until then {fallback}.")
+        return
+    client = PubSubClient(Session(creds), creds.org_id, endpoint)
+    try:
+        enabled = await asyncio.wait_for(cdc_enabled(client), PROBE_SECONDS)
+    except (PubSubError, TimeoutError, OSError) as exc:
+        detail = getattr(exc, "detail", "") or "the Pub/Sub API could not be reached"
+        report.add(name, WARN, f"not checked: {detail}", f"Until then {fallback}.")
+        return
+    finally:
+        await client.aclose()
+    on = [o for o, yes in enabled.items() if yes]
+    off = [o for o, yes in enabled.items() if not yes]
+    if not off:
+        report.add(name, OK, f"on for {', '.join(on)}: changes arrive within seconds")
+        return
+    message = (f"on for {', '.join(on)}; " if on else "") + f"off for {', '.join(off)}"
+    report.add(name, WARN, message,
+               "An admin selects them in Setup → Integrations → Change Data Capture"
+               + ("" if "Opportunity" in on else f"; until Opportunity is selected {fallback}")
+               + ".")

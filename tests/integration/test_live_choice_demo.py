@@ -80,3 +80,21 @@ async def test_config_toml_overrides_the_choice(make_org, paths):
     finally:
         await live.live.stop()
         db.close()
+
+
+async def test_preflight_says_which_objects_have_cdc_and_what_to_enable(make_org):
+    from smvue_tui.salesforce.preflight import PreflightReport
+    from smvue_tui.services.live_choice import add_cdc_preflight
+
+    running = make_org(size=60, pubsub=True,
+                       profile=OrgProfile(change_data_capture=("Opportunity", "Account")))
+    creds = credentials_from_token(running.web_login(),
+                                   environment=resolve_environment(running.base_url),
+                                   client_id=running.org.client_id)
+    report = PreflightReport()
+    await add_cdc_preflight(report, creds, {}, [SimpleNamespace(org=running.org)])
+    line = report.line("Change Data Capture")
+    assert line.status == "warn" and report.ok  # a warning: live updates still work
+    assert line.message == ("on for Opportunity, Account; off for Contact, Task, Event, "
+                            "OpportunityContactRole")
+    assert "Setup → Integrations → Change Data Capture" in line.remedy

@@ -323,6 +323,7 @@ class ConnectScreen(Screen[None]):
     async def _connected(self, creds: Credentials) -> None:
         """Save the login, point the app at it, then run preflight and show it."""
         from smvue_tui.salesforce.preflight import run_preflight
+        from smvue_tui.services.live_choice import add_cdc_preflight
 
         app: Any = self.app
         self.credentials = creds
@@ -342,6 +343,7 @@ class ConnectScreen(Screen[None]):
         client = conn.client_from_credentials(paths, creds)
         try:
             report = await run_preflight(client)
+            await add_cdc_preflight(report, creds, app.services.config(), app.services.demo_targets)
         finally:
             await client.aclose()
         await asyncio.to_thread(_remember_org, paths, creds, report)
