@@ -23,6 +23,7 @@ from pathlib import Path
 
 import httpx
 
+from smvue_demo_org.profile import OrgProfile
 from smvue_demo_org.server import build_org, serve_in_thread
 from smvue_tui.services.cdc import ChangeDataCapture
 from smvue_tui.services.polling import Polling, PollSettings
@@ -85,7 +86,8 @@ def polling_calls(scale: float) -> dict:
     out = {"case": "polling API calls per hour (default settings)", "time_scale": scale}
     for busy in (False, True):
         work = Path(tempfile.mkdtemp(prefix="smvue-live-bench-"))
-        org = build_org(size=500, seed=1,
+        # The day runs ``scale`` times faster too: its API allocation per real second with it.
+        org = build_org(size=500, seed=1, profile=OrgProfile(daily_api_limit=int(100_000 * scale)),
                         cache_dir=Path(tempfile.gettempdir()) / "smvue-bench-cache")
         with serve_in_thread(org) as url:
             db = open_store(work / "store.sqlite3")

@@ -247,3 +247,21 @@ async def test_cdc_not_enabled_stops_the_mode_and_says_why(make_org, db):
         assert "not enabled" in mode.state
     finally:
         await app.close()
+
+
+async def test_a_replay_id_salesforce_no_longer_has_restarts_from_now_and_resyncs(cdc_org, db):
+    app = await _synced_app(cdc_org, db)
+    org = cdc_org.org
+    m.LiveReplay.create(topic=ALL_CHANGES, org_id=org.org_id,
+                        replay_id=(10**9).to_bytes(8, "big").hex())  # past the retention
+    kinds = len(app.kinds)
+    try:
+        mode = await app.start_cdc()
+        assert mode.state == "streaming"
+        assert "incremental" in app.kinds[kinds:]  # the hole is covered by a resync
+        assert bytes.fromhex(m.LiveReplay.get().replay_id) != (10**9).to_bytes(8, "big")
+        deal = _open_deals(1)[0]
+        await _admin(cdc_org, "PATCH", f"/records/Opportunity/{deal}", json={"Amount": 31.0})
+        await _until(lambda: _amount(deal) == 31.0)
+    finally:
+        await app.close()

@@ -58,3 +58,13 @@ def test_the_choice_is_kept_for_status_and_the_card(paths):
                     stats={"polls": 3, "calls_today": 3, "found": 1})
     assert describe_live(load_live_state(paths)) == (
         "Polling (polling every 60 s) — CDC is off; 3 polling calls today")
+
+
+def test_changed_fields_bitmap_names_the_schema_fields():
+    from smvue_tui.salesforce.pubsub import bitmap_fields
+
+    schema = {"fields": [{"name": n} for n in
+                         ("ChangeEventHeader", "Name", "Amount", "StageName", "BillingAddress")]}
+    assert bitmap_fields(["0x6"], schema) == ("Name", "Amount")
+    assert bitmap_fields(["0x8", "4-0x01"], schema) == ("StageName", "BillingAddress")
+    assert bitmap_fields([], schema) == ()
