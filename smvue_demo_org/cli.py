@@ -1,7 +1,7 @@
 """``smvue-tui demo-org``: run one demo org on 127.0.0.1 until interrupted.
 
-It prints ``name: value`` lines (base_url, org_id, client_id, username, password) so scripts and
-other clients can find it.
+It prints ``name: value`` lines (base_url, org_id, client_id, username, password, then
+pubsub_endpoint: its Pub/Sub API for Change Data Capture) so scripts and other clients can find it.
 """
 
 from __future__ import annotations
@@ -69,9 +69,9 @@ async def _serve(args: argparse.Namespace, size: int, profile: object, faults: F
     org.faults = faults
     print("", file=sys.stderr)
     async with serve(org, port=args.port, activity_every=args.activity_every, seed=args.seed,
-                     time_scale=args.outbound_time_scale) as base_url:
+                     time_scale=args.outbound_time_scale, pubsub=True) as base_url:
         for name, value in (("base_url", base_url), ("org_id", org.org_id),
                             ("client_id", org.client_id), ("username", org.username),
-                            ("password", org.password)):
+                            ("password", org.password), ("pubsub_endpoint", org.pubsub_endpoint)):
             print(f"{name}: {value}", flush=True)
         await asyncio.Event().wait()
