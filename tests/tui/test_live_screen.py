@@ -23,17 +23,24 @@ async def _wait(condition, timeout: float = 30.0) -> bool:
     return False
 
 
-async def measure_change_to_screen(services, running, changes: int
+async def measure_change_to_screen(services, running, changes: int, *, cdc: bool = False
                                    ) -> tuple[list[float], list[float]]:
-    """(change→store, change→screen) seconds for ``changes`` sequential amount changes."""
+    """(change→store, change→screen) seconds for ``changes`` sequential amount changes, through
+    the demo org's Outbound Messages (or, ``cdc``, its Change Data Capture events)."""
     services.background = True  # the live services: schedule + demo-org notifications
     app = SmvueApp(services)
     to_store: list[float] = []
     to_screen: list[float] = []
     async with app.run_test(size=(120, 40)) as pilot:
-        assert await _wait(lambda: app.live is not None and app.live.listener is not None)
-        assert await _wait(lambda: m.DeployedAutomation.select().where(
-            m.DeployedAutomation.type == "Flow").count() == 3)  # triggers deployed
+        if cdc:  # chosen by the app itself; no listener, nothing deployed
+            assert await _wait(lambda: app.live is not None and app.live.mode is not None)
+            assert app.live.mode.name == "Change Data Capture" and app.live.listener is None
+            assert await _wait(lambda: app.live.mode.streaming.is_set())
+            assert await _wait(lambda: app.coordinator.running is None)  # the catch-up resync
+        else:
+            assert await _wait(lambda: app.live is not None and app.live.listener is not None)
+            assert await _wait(lambda: m.DeployedAutomation.select().where(
+                m.DeployedAutomation.type == "Flow").count() == 3)  # triggers deployed
         screen = app.screen
         assert await _wait(lambda: screen.summary is not None)
         deals = [d.id for d in m.Opportunity.select().where(
