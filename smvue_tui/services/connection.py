@@ -277,7 +277,13 @@ def has_stored_login(paths: Paths) -> bool:
 
 async def deploy_notifications(paths: Paths, webhook: Any, creds: Credentials) -> str:
     """Deploy the change-notification automation when a public webhook URL is configured
-    (best effort); one line saying how updates will arrive."""
+    (best effort); one line saying how updates will arrive. Not when the app chose Change Data
+    Capture or polling (``live_choice.py``): Outbound Messages would go unheard."""
+    from smvue_tui.sync.live_state import describe_live, load_live_state
+
+    live = load_live_state(paths)
+    if live is not None and live["mode"] != "Outbound Messages":
+        return f"• Live updates: {describe_live(live)}"
     from smvue_tui.services import automation as cn
 
     if webhook is None or not webhook.endpoint_url:

@@ -68,3 +68,15 @@ def test_changed_fields_bitmap_names_the_schema_fields():
     assert bitmap_fields(["0x6"], schema) == ("Name", "Amount")
     assert bitmap_fields(["0x8", "4-0x01"], schema) == ("StageName", "BillingAddress")
     assert bitmap_fields([], schema) == ()
+
+
+async def test_no_outbound_automation_is_deployed_when_cdc_was_chosen(paths):
+    from types import SimpleNamespace
+
+    from smvue_tui.services.connection import deploy_notifications
+
+    save_live_state(paths, "Change Data Capture", "Change Data Capture is on for Opportunity")
+    webhook = SimpleNamespace(endpoint_url="https://hooks.example.com/sf/outbound/x")
+    line = await deploy_notifications(paths, webhook, creds=None)  # no login: nothing to call
+    assert line == ("• Live updates: Change Data Capture — Change Data Capture is on for "
+                    "Opportunity")
