@@ -30,7 +30,7 @@ from smvue_tui.salesforce.pubsub import (
     PubSubError,
     change_channel,
 )
-from smvue_tui.sync.live_state import save_live_state
+from smvue_tui.sync.live_state import load_live_state, save_live_state
 
 log = logging.getLogger(__name__)
 
@@ -205,6 +205,8 @@ async def start_best_mode(live: Any, *, paths: Paths, config: dict[str, Any], db
         return choice
     mode = build_mode(choice, settings, db=db, org_id=connection.org_id,
                       session_factory=session, client_factory=client_factory)
+    if hasattr(mode, "restore"):  # polling: today's calls before a restart count too
+        mode.restore(load_live_state(paths))
     await live.start_mode(mode)
     reporter = LiveReporter(paths, choice, mode.name)
     reporter.start(mode)

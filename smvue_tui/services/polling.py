@@ -29,6 +29,7 @@ from peewee import Database
 
 from smvue_tui.salesforce.client import composite_error
 from smvue_tui.salesforce.errors import SalesforceError
+from smvue_tui.salesforce.usage import next_pacific_midnight
 from smvue_tui.services.live_mode import BackgroundMode, OnNew
 from smvue_tui.services.webhook import Received
 from smvue_tui.store import models as m
@@ -129,6 +130,18 @@ class Polling(BackgroundMode):
         return max(0.0, (self.resets_at - datetime.now(UTC)).total_seconds())
 
     # --- the mode ------------------------------------------------------------------------------
+
+    def restore(self, state: dict[str, Any] | None) -> None:
+        """Count the calls an earlier run (same day) spent, so a restart cannot overspend."""
+        if not state or state.get("mode") != self.name:
+            return
+        try:
+            saved = datetime.fromisoformat(state["updated_at"])
+        except (KeyError, TypeError, ValueError):
+            return
+        if next_pacific_midnight(saved) == next_pacific_midnight():  # the same budget day
+            self.stats["calls_today"] = int(state["stats"].get("calls_today") or 0)
+            self.resets_at = next_pacific_midnight()
 
     def activity(self) -> None:
         """Someone is at the keyboard: poll at the normal pace again, starting now."""

@@ -26,3 +26,20 @@ def test_what_is_left_of_the_budget_spreads_over_the_rest_of_the_day():
 
 def test_the_default_spends_at_most_60_calls_an_hour():
     assert 3600 / PollSettings().interval <= 60
+
+
+def test_a_restart_the_same_day_keeps_counting_the_budget(paths):
+    from datetime import UTC, datetime, timedelta
+
+    from smvue_tui.services.polling import Polling
+    from smvue_tui.sync.live_state import load_live_state, save_live_state
+
+    save_live_state(paths, "Polling", "why", stats={"calls_today": 7})
+    today = Polling(None, lambda: None)
+    today.restore(load_live_state(paths))
+    assert today.stats["calls_today"] == 7
+    yesterday = load_live_state(paths)
+    yesterday["updated_at"] = (datetime.now(UTC) - timedelta(days=1, hours=1)).isoformat()
+    fresh = Polling(None, lambda: None)
+    fresh.restore(yesterday)
+    assert fresh.stats["calls_today"] == 0
