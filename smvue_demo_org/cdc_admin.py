@@ -1,6 +1,7 @@
 """The demo org's admin API for Change Data Capture (not Salesforce's), for tests and demos.
 
   POST /demo/cdc {"mode": "normal" | "gap" | "silent"}   how record changes become events
+  POST /demo/cdc {"drop_streams": true}                  end every open subscription (restart)
   POST /demo/cdc/events {"entity", "change_type", "record_ids"}   publish one event, e.g. a
        GAP_UPDATE for records changed outside the application servers, or a GAP_OVERFLOW
   GET  /demo/cdc                                         mode, endpoint, enabled objects, latest
@@ -26,10 +27,13 @@ def add_cdc_admin_routes(app: web.Application, org: DemoOrg) -> None:
     async def state(request: web.Request) -> web.Response:
         bus = bus_or_error()
         if request.method == "POST":
-            mode = (await _json_object(request)).get("mode")
-            if mode not in MODES:
+            body = await _json_object(request)
+            if body.get("drop_streams") is True:
+                bus.drop_streams()  # type: ignore[attr-defined]
+            elif body.get("mode") in MODES:
+                bus.mode = body["mode"]  # type: ignore[attr-defined]
+            else:
                 return json_response(400, {"error": f"mode must be one of {', '.join(MODES)}"})
-            bus.mode = mode  # type: ignore[attr-defined]
         return json_response(200, {"mode": bus.mode,  # type: ignore[attr-defined]
                                    "endpoint": org.pubsub_endpoint,
                                    "enabled": sorted(bus.enabled),  # type: ignore[attr-defined]

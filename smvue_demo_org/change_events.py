@@ -139,6 +139,7 @@ class ChangeEventBus:
         self.enabled = {name: _EntitySchema(obj) for name, obj in org.catalog.objects.items()
                         if name in selected}
         self.mode = "normal"
+        self.drops = 0  # bumped to end every open subscription (a restart, a dropped link)
         self._events: deque[BusEvent] = deque(maxlen=retention)
         self._position = 0
         self._commit = 0
@@ -215,6 +216,14 @@ class ChangeEventBus:
         for loop, event in waiters:
             loop.call_soon_threadsafe(event.set)
         return position
+
+    def drop_streams(self) -> None:
+        """End every open Subscribe call with UNAVAILABLE, as a server restart would."""
+        with self._lock:
+            self.drops += 1
+            waiters = list(self._waiters)
+        for loop, event in waiters:
+            loop.call_soon_threadsafe(event.set)
 
     # --- reading -------------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ AUTH_ERROR = "sfdc.platform.eventbus.grpc.service.auth.error"
 TOPIC_ERROR = "sfdc.platform.eventbus.grpc.topic.not.found"  # also: CDC not enabled
 REPLAY_ERROR = "sfdc.platform.eventbus.grpc.subscription.fetch.replayid.corrupted"
 ARGUMENT_ERROR = "sfdc.platform.eventbus.grpc.subscription.fetch.invalid.argument"
+UNAVAILABLE_ERROR = "sfdc.platform.eventbus.grpc.service.unavailable"
 
 
 async def _abort(context: grpc.aio.ServicerContext, code: grpc.StatusCode, error_code: str,
@@ -114,10 +115,14 @@ class PubSubService(pb_grpc.PubSubServicer):
                 wake.set()
 
         reader = asyncio.create_task(read_requests())
+        drops = self.bus.drops
         try:
             keepalive_due = 0.0  # at once: the subscriber learns where it starts
             loop = asyncio.get_running_loop()
             while True:
+                if self.bus.drops != drops:
+                    await _abort(context, grpc.StatusCode.UNAVAILABLE, UNAVAILABLE_ERROR,
+                                 "The service is restarting; subscribe again")
                 if state["bad_topic"]:
                     await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, ARGUMENT_ERROR,
                                  "The topic of a FetchRequest must match the subscription's")

@@ -265,3 +265,22 @@ async def test_a_replay_id_salesforce_no_longer_has_restarts_from_now_and_resync
         await _until(lambda: _amount(deal) == 31.0)
     finally:
         await app.close()
+
+
+async def test_a_dropped_stream_reconnects_and_loses_nothing(cdc_org, db):
+    app = await _synced_app(cdc_org, db)
+    a, b = _open_deals(2)
+    try:
+        mode = await app.start_cdc()
+        await _admin(cdc_org, "PATCH", f"/records/Opportunity/{a}", json={"Amount": 71.0})
+        await _until(lambda: _amount(a) == 71.0)
+        await _admin(cdc_org, "POST", "/cdc", json={"drop_streams": True})
+        await _until(lambda: mode.stats["reconnects"] == 1)
+        await _admin(cdc_org, "PATCH", f"/records/Opportunity/{b}", json={"Amount": 72.0})
+        await _until(lambda: _amount(b) == 72.0)  # after the reconnect, from the stored id
+        assert mode.stats["events"] == 2 and mode.state == "streaming"
+        for deal in (a, b):
+            assert m.ChangeNotification.select().where(
+                m.ChangeNotification.record_id == deal).count() == 1
+    finally:
+        await app.close()
