@@ -82,6 +82,7 @@ class ChangeDataCapture(BackgroundMode):
         self.state = "starting"  # streaming | retrying: … | stopped: … (for the card, status)
         self.stats = {"events": 0, "batches": 0, "gaps": 0, "overflows": 0, "reconnects": 0}
         self.streaming = asyncio.Event()  # set once a subscription is open (tests, the card)
+        self._refreshed_last = False  # an UNAUTHENTICATED right after a refresh: back off
 
     async def stop(self) -> None:
         await super().stop()
@@ -106,9 +107,10 @@ class ChangeDataCapture(BackgroundMode):
                     await self._writer.call(forget_replay, self.topic)
                     log.warning("stored replay id refused (%s): resubscribing from now", exc.code)
                     continue
-                if exc.kind == "auth":
+                if exc.kind == "auth" and not self._refreshed_last:  # once, then back off
                     try:
                         if await self._refreshed():
+                            self._refreshed_last = True
                             continue
                     except ReauthorizationNeeded as dead:
                         self.state = f"stopped: {dead.user_message}"
@@ -146,6 +148,7 @@ class ChangeDataCapture(BackgroundMode):
                     overflow.add("*")
                 self.state = "streaming"
                 self.streaming.set()
+                self._refreshed_last = False
                 if fresh:
                     on_new(fresh)
                 if overflow:

@@ -284,3 +284,19 @@ async def test_a_dropped_stream_reconnects_and_loses_nothing(cdc_org, db):
                 m.ChangeNotification.record_id == deal).count() == 1
     finally:
         await app.close()
+
+
+async def test_an_expired_session_is_refreshed_when_resubscribing(cdc_org, db):
+    app = await _synced_app(cdc_org, db)
+    deal = _open_deals(1)[0]
+    try:
+        mode = await app.start_cdc()
+        session = app.session_client.session
+        refreshes = session.refresh_count
+        await _admin(cdc_org, "POST", "/expire-sessions")
+        await _admin(cdc_org, "POST", "/cdc", json={"drop_streams": True})
+        await _admin(cdc_org, "PATCH", f"/records/Opportunity/{deal}", json={"Amount": 73.0})
+        await _until(lambda: _amount(deal) == 73.0)
+        assert session.refresh_count == refreshes + 1 and mode.state == "streaming"
+    finally:
+        await app.close()
