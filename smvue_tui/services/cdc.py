@@ -75,8 +75,8 @@ class ChangeDataCapture(BackgroundMode):
 
     def __init__(self, db: Database, org_id: str, session: Any, endpoint: str, *,
                  topic: str = ALL_CHANGES, retry_max: float = 60.0) -> None:
-        super().__init__(db)
-        self.org_id, self.session, self.endpoint = org_id, session, endpoint
+        super().__init__(db, org_id)
+        self.session, self.endpoint = session, endpoint
         self.topic, self.retry_max = topic, retry_max
         self.watched = frozenset(SPECS_BY_NAME)
         self.state = "starting"  # streaming | retrying: … | stopped: … (for the card, status)

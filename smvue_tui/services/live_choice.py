@@ -135,7 +135,8 @@ def build_mode(choice: LiveChoice, settings: LiveConfig, *, db: Any, org_id: str
     from smvue_tui.services.polling import Polling, PollSettings
 
     return Polling(db, client_factory, PollSettings(interval=settings.poll_seconds,
-                                                     budget_share=settings.poll_budget))
+                                                     budget_share=settings.poll_budget),
+                   org_id=org_id)
 
 
 class LiveReporter:

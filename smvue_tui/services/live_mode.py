@@ -45,13 +45,21 @@ class BackgroundMode:
 
     name = "background"
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, db: Database, org_id: str = "") -> None:
+        self.db, self.org_id = db, org_id
         self._writer: StoreWriter | None = None
         self._task: asyncio.Task[None] | None = None
 
     async def start(self, on_new: OnNew) -> None:
+        """Start; StoreOrgMismatch (nothing started) when the store holds another org."""
+        from smvue_tui.store.org_stores import ensure_bound_store_is
+
         self._writer = StoreWriter(self.db)
+        try:
+            await self._writer.call(ensure_bound_store_is, self.org_id)
+        except BaseException:
+            await self.stop()
+            raise
         self._task = asyncio.get_running_loop().create_task(self._run(on_new), name=self.name)
 
     async def _run(self, on_new: OnNew) -> None:

@@ -94,8 +94,8 @@ class Polling(BackgroundMode):
     name = "Polling"
 
     def __init__(self, db: Database, client_factory: Callable[[], Any],
-                 settings: PollSettings | None = None) -> None:
-        super().__init__(db)
+                 settings: PollSettings | None = None, *, org_id: str = "") -> None:
+        super().__init__(db, org_id)
         self.client_factory = client_factory
         self.settings = settings or PollSettings()
         self.interval = self.settings.interval

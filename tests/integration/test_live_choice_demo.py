@@ -27,18 +27,19 @@ def paths():
 
 
 async def _start(running, paths, config=None):
-    db = open_store(paths.database)
     creds = credentials_from_token(running.web_login(),
                                    environment=resolve_environment(running.base_url),
                                    client_id=running.org.client_id)
     TokenStore(paths.token_file).save(creds)
+    paths = paths.for_org(creds.org_id)  # the org's own store, as the app opens it
+    db = open_store(paths.database)
     connection = record_connection(creds)
     live = Live(running, db)
     choice = await start_best_mode(
         live.live, paths=paths, config=config or {}, db=db, connection=connection,
         public_url=None, loopback_ok=False, client_factory=lambda: client_for(running),
         demo_targets=[SimpleNamespace(org=running.org)])
-    return db, live, choice
+    return db, live, choice, paths
 
 
 def _status(paths) -> str:
@@ -49,7 +50,7 @@ def _status(paths) -> str:
 
 async def test_an_org_with_cdc_gets_change_data_capture(make_org, paths):
     running = make_org(size=60, pubsub=True)
-    db, live, choice = await _start(running, paths)
+    db, live, choice, paths = await _start(running, paths)
     try:
         assert choice.mode == "cdc" and live.live.mode.name == "Change Data Capture"
         assert "Live updates: Change Data Capture" in _status(paths)
@@ -61,7 +62,7 @@ async def test_an_org_with_cdc_gets_change_data_capture(make_org, paths):
 
 async def test_no_cdc_and_no_public_url_polls_and_says_why(make_org, paths):
     running = make_org(size=60, pubsub=True, profile=OrgProfile(change_data_capture=()))
-    db, live, choice = await _start(running, paths)
+    db, live, choice, paths = await _start(running, paths)
     try:
         assert choice.mode == "polling" and live.live.mode.name == "Polling"
         assert "Change Data Capture is off for Opportunity" in choice.reason
@@ -73,7 +74,7 @@ async def test_no_cdc_and_no_public_url_polls_and_says_why(make_org, paths):
 
 async def test_config_toml_overrides_the_choice(make_org, paths):
     running = make_org(size=60, pubsub=True)
-    db, live, choice = await _start(running, paths, {"live": {"mode": "polling"}})
+    db, live, choice, paths = await _start(running, paths, {"live": {"mode": "polling"}})
     try:
         assert choice.mode == "polling"
         assert 'mode = "polling" in config.toml' in _status(paths)

@@ -43,3 +43,19 @@ def test_a_restart_the_same_day_keeps_counting_the_budget(paths):
     fresh = Polling(None, lambda: None)
     fresh.restore(yesterday)
     assert fresh.stats["calls_today"] == 0
+
+
+async def test_a_mode_refuses_another_orgs_store(paths):
+    import pytest
+
+    from smvue_tui.services.polling import Polling
+    from smvue_tui.store import models as m
+    from smvue_tui.store.org_stores import StoreOrgMismatch
+
+    m.Connection.create(org_id="00D000000000001AAA", environment="production",
+                        login_url="https://login.salesforce.com",
+                        instance_url="https://a.my.salesforce.com")
+    mode = Polling(m.Connection._meta.database, lambda: None, org_id="00D000000000002AAA")
+    with pytest.raises(StoreOrgMismatch):
+        await mode.start(lambda _received: None)
+    assert mode._task is None and mode._writer is None  # nothing left running
