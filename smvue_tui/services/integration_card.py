@@ -108,7 +108,9 @@ def load_card(paths: Paths) -> Card:
     card.automation = _automation(card.org_id)
     card.notifications = notifications_state(card.org_id, public_webhook_url(paths))
     live = load_live_state(paths)
-    if card.connected and live is not None:  # the mode the app chose, why, and what it spent
+    # CDC or polling: the mode the app chose, why, and what it spent (Outbound Messages: the
+    # deployed automation says it, as on the Connect screen).
+    if card.connected and live is not None and live["mode"] != "Outbound Messages":
         card.notifications = describe_live(live)
     usage = load_usage(paths)
     if usage:
