@@ -151,3 +151,27 @@ async def test_rejections_are_counted_but_logged_at_a_rate_limit(listener, caplo
     assert listener.rejected == {"not found": 40} and listener.stats["rejected"] == 40
     lines = [r for r in caplog.records if r.name == "smvue_tui.services.webhook"]
     assert len(lines) == 1 and "not found" in lines[0].getMessage()
+
+
+async def test_messages_arriving_during_a_commit_share_the_next_one(listener):
+    """Group commit: while one transaction runs, the messages that arrive wait and are stored
+    together — each ACKed only after its own ids are durable, duplicates across them once."""
+    import asyncio
+    import threading
+
+    release = threading.Event()
+    await_first = listener.writer.call(release.wait)  # the writer thread is busy
+    bodies = [envelope(notification_xml(n)) for n in (1, 2, 3)] + \
+        [envelope(notification_xml(3) + notification_xml(4))]  # 3 again, in another message
+    posts = [asyncio.create_task(_post(listener, body)) for body in bodies]
+    await asyncio.sleep(0.3)
+    assert m.ChangeNotification.select().count() == 0 and not any(p.done() for p in posts)
+    release.set()
+    await await_first
+    answers = await asyncio.gather(*posts)
+    assert all(a.status_code == 200 and a.content == ACK_BODY for a in answers)
+    assert m.ChangeNotification.select().count() == 4
+    assert len(listener.received) == 4 and listener.stats["duplicates"] == 1
+    # Four messages, at most two transactions (the first may have started alone); one per
+    # message — what the listener did before — would be four.
+    assert listener.commits.commits <= 2
