@@ -178,3 +178,17 @@ def test_the_app_and_the_demo_org_agree_on_the_demo_consumer_key() -> None:
     from smvue_tui.salesforce.consumer import DEMO_CONSUMER_KEY
 
     assert DEMO_CONSUMER_KEY == DEMO_CLIENT_ID
+
+
+def test_the_readme_layout_names_every_package_and_top_level_module() -> None:
+    """README → Development → Layout is the newcomer's map: it must not miss a part."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    layout = readme.split("### Layout", 1)[1].split("```")[1]
+    parts = [p.name for p in (ROOT / APP).iterdir()
+             if (p.is_dir() and (p / "__init__.py").exists())
+             or (p.suffix == ".py" and not p.name.startswith("__"))]
+    parts += [p.name for p in ROOT.iterdir() if p.is_dir() and (p / "__init__.py").exists()
+              and p.name not in ("tests", APP)]
+    missing = [name for name in parts
+               if f"{name.removesuffix('.py')}/" not in layout and name not in layout]
+    assert missing == []
