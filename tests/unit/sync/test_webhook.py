@@ -160,14 +160,15 @@ async def test_messages_arriving_during_a_commit_share_the_next_one(listener):
     import threading
 
     release = threading.Event()
-    await_first = listener.writer.call(release.wait)  # the writer thread is busy
+    busy = asyncio.ensure_future(listener.writer.call(release.wait))  # the writer is busy
+    await asyncio.sleep(0.05)
     bodies = [envelope(notification_xml(n)) for n in (1, 2, 3)] + \
         [envelope(notification_xml(3) + notification_xml(4))]  # 3 again, in another message
     posts = [asyncio.create_task(_post(listener, body)) for body in bodies]
     await asyncio.sleep(0.3)
     assert m.ChangeNotification.select().count() == 0 and not any(p.done() for p in posts)
     release.set()
-    await await_first
+    await busy
     answers = await asyncio.gather(*posts)
     assert all(a.status_code == 200 and a.content == ACK_BODY for a in answers)
     assert m.ChangeNotification.select().count() == 4
