@@ -28,11 +28,21 @@ copy; [unverified] = not found in any stored source, kept from memory or chosen 
   simple-salesforce's bulk2.py reads exactly these two headers and stops on "null".
 - Datetimes in Bulk CSV end in "Z" (2024-04-16T19:00:00.000Z), where REST has "+0000"; doubles
   print as 100.0 — Celigo's "Salesforce Bulk API 2.0 Guide" (a vendor's table, not Salesforce).
-- Every value quoted, a null as an empty unquoted field [unverified].
-- The locator is an opaque string; ours is base64 of the next row offset, as the guide's example
-  "MTAwMDA" (= "10000") suggests [unverified].
-- Without maxRecords Salesforce fills a set up to a size limit; we use DEFAULT_PAGE rows
-  [unverified].
+- Every value quoted ("Id","Name" / "005R...","Jane Dunn") — BULK query_get_job_results.htm
+  example; a null as an empty unquoted field [unverified]. Columns in the order the query asks
+  for them from API 50.0 (alphabetical before; not modelled: our versions are 59.0+) — same page.
+- Results of a job not JobComplete: 412 JOB_NOT_COMPLETE "can only download query results of
+  successfully completed bulk job with status: JOB_COMPLETE. Current status: IN_PROGRESS" —
+  the same page, API 47.0 edition (atlas 222.0).
+- Sforce-Locator: a number up to API 48.0, an opaque string like "MTAwMDA" from 49.0 — same
+  page (228.0 edition). Ours is base64 of the next row offset ("MTAwMDA" = "10000") [unverified
+  that Salesforce's is].
+- Without maxRecords the server picks a default "based on the service"; ours is DEFAULT_PAGE
+  rows [unverified].
+- Delete only a JobComplete, Aborted or Failed job, else 400 API_ERROR "Error encountered when
+  deleting the job because the job is not terminated"; success is 204 with no body — BULK
+  query_delete_job.htm. GET /jobs/query pages 1,000 jobs with done/records/nextRecordsUrl —
+  BULK query_get_all_jobs.htm. Query jobs exist from API 47.0 — every page above.
 - Objects the Bulk API does not query answer 400 INVALIDENTITY "Entity 'X' is not supported by
   the Bulk API." — real bodies quoted in airbytehq/airbyte issues #7518 and #13088. Which of the
   demo org's objects are unsupported (``BULK_UNSUPPORTED``) is [unverified]; it is a knob.
@@ -112,16 +122,20 @@ class QueryJob:
         """(CSV text, records in it, next locator or "null") for the set starting at offset."""
         rows = self.lines[offset:offset + max_records]
         end = offset + len(rows)
-        locator = encode_locator(end) if end < len(self.lines) else "null"
+        locator = encode_locator(end, self.api_version) if end < len(self.lines) else "null"
         return self.header + "".join(rows), len(rows), locator
 
 
-def encode_locator(offset: int) -> str:
+def encode_locator(offset: int, api_version: str = "67.0") -> str:
+    if float(api_version) < 49.0:  # BULK: a number up to 48.0, an opaque string from 49.0
+        return str(offset)
     return base64.b64encode(str(offset).encode()).decode().rstrip("=")
 
 
-def decode_locator(locator: str) -> int | None:
+def decode_locator(locator: str, api_version: str = "67.0") -> int | None:
     """The row offset a locator names, or None when it is not one of ours."""
+    if float(api_version) < 49.0:
+        return int(locator) if locator.isdigit() else None
     try:
         text = base64.b64decode(locator + "=" * (-len(locator) % 4), validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):

@@ -41,6 +41,9 @@ from smvue_demo_org.soql import ast as soql_ast
 from smvue_demo_org.soql.parser import parse
 
 log = logging.getLogger(__name__)
+# The state names JOB_NOT_COMPLETE's message uses; only IN_PROGRESS is in the guide [unverified].
+_UPPER = {"UploadComplete": "UPLOAD_COMPLETE", "InProgress": "IN_PROGRESS",
+          "Aborted": "ABORTED", "Failed": "FAILED"}
 LIST_PAGE = 1000  # jobs per GET /jobs/query answer (BULK query_get_all_jobs, 1,000 rows)
 EXTRA_KEY = "bulk_query_jobs"  # where an org keeps its QueryJobs (tests turn its knobs)
 
@@ -63,7 +66,12 @@ class BulkQueryApi:
         router.add("DELETE", "/jobs/query/{job_id}", self.delete)
         router.add("GET", "/jobs/query/{job_id}/results", self.results)
 
-    def _job(self, job_id: str) -> QueryJob:
+    def _available(self, req: Request) -> None:
+        if float(req.version) < 47.0:  # BULK: query jobs exist from API 47.0
+            raise not_found()
+
+    def _job(self, req: Request, job_id: str) -> QueryJob:
+        self._available(req)
         job = self.jobs.jobs.get(job_id)
         if job is None:
             raise not_found()  # [unverified]: the code a real org gives an unknown job id
@@ -72,6 +80,7 @@ class BulkQueryApi:
     # --- create ------------------------------------------------------------------------------
 
     async def create(self, req: Request) -> ApiResponse:
+        self._available(req)
         body = _json_object(req.body)
         operation = body.get("operation")
         if operation not in ("query", "queryAll"):
@@ -143,21 +152,22 @@ class BulkQueryApi:
     # --- read, abort, delete ----------------------------------------------------------------
 
     async def get(self, req: Request, job_id: str) -> ApiResponse:
-        return ApiResponse(200, self._job(job_id).info())
+        return ApiResponse(200, self._job(req, job_id).info())
 
     async def list_jobs(self, req: Request) -> ApiResponse:
+        self._available(req)
         kind = req.query.get("jobType")
         jobs = [] if kind not in (None, "V2Query") else list(self.jobs.jobs.values())
-        start = decode_locator(req.query.get("queryLocator", "")) or 0
+        start = decode_locator(req.query.get("queryLocator", ""), req.version) or 0
         chunk = jobs[start:start + LIST_PAGE]
         done = start + len(chunk) >= len(jobs)
         next_url = None if done else (f"/services/data/v{req.version}/jobs/query?queryLocator="
-                                      f"{encode_locator(start + len(chunk))}")
+                                      f"{encode_locator(start + len(chunk), req.version)}")
         return ApiResponse(200, {"done": done, "records": [j.info() for j in chunk],
                                  "nextRecordsUrl": next_url})
 
     async def abort(self, req: Request, job_id: str) -> ApiResponse:
-        job = self._job(job_id)
+        job = self._job(req, job_id)
         if _json_object(req.body).get("state") != "Aborted":
             raise invalid_job("A query job's state can only be set to Aborted.")
         if job.state in FINAL_STATES:
@@ -166,9 +176,10 @@ class BulkQueryApi:
         return ApiResponse(200, job.info())
 
     async def delete(self, req: Request, job_id: str) -> ApiResponse:
-        job = self._job(job_id)
-        if job.state == "InProgress":  # BULK: only UploadComplete/JobComplete/Aborted/Failed
-            raise invalid_job(f"Job {job.id} is InProgress; abort it before deleting it.")
+        job = self._job(req, job_id)
+        if job.state not in FINAL_STATES:  # BULK query_delete_job.htm: code and message
+            raise ApiError(400, "API_ERROR", "Error encountered when deleting the job because "
+                                             "the job is not terminated")
         del self.jobs.jobs[job.id]
         if job.task is not None:
             job.task.cancel()
@@ -177,16 +188,18 @@ class BulkQueryApi:
         return ApiResponse(204)
 
     async def results(self, req: Request, job_id: str) -> ApiResponse:
-        job = self._job(job_id)
+        job = self._job(req, job_id)
         if req.version != job.api_version:  # BULK: the 409 is documented; the body [unverified]
             raise ApiError(409, "INVALIDJOB", f"Job {job.id} was created in API version "
                                               f"{job.api_version}; read its results with it.")
-        if job.state != "JobComplete":
-            raise invalid_job(f"Job {job.id} is {job.state}: results are available once it is "
-                              "JobComplete.")
+        if job.state != "JobComplete":  # BULK query_get_job_results (v47 page): 412 body
+            status = _UPPER.get(job.state, job.state.upper())
+            raise ApiError(412, "JOB_NOT_COMPLETE", "can only download query results of "
+                           "successfully completed bulk job with status: JOB_COMPLETE. Current "
+                           f"status: {status}")
         max_records = _max_records(req.query.get("maxRecords"))
         locator = req.query.get("locator") or ""
-        offset = 0 if not locator else decode_locator(locator)
+        offset = 0 if not locator else decode_locator(locator, job.api_version)
         if offset is None or offset > len(job.lines):
             raise invalid_job(f"Invalid locator: {locator}")  # [unverified]
         text, count, next_locator = job.page(offset, max_records)

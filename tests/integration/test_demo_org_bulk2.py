@@ -124,13 +124,16 @@ def test_abort_then_delete(demo):
     with demo.api() as client:
         job = client.post("/jobs/query", json={"operation": "query",
                                                "query": "SELECT Id FROM Contact"}).json()
+        early = client.delete(f"/jobs/query/{job['id']}")  # not terminated yet
+        assert early.status_code == 400 and early.json()[0]["errorCode"] == "API_ERROR"
         aborted = client.patch(f"/jobs/query/{job['id']}", json={"state": "Aborted"})
         assert aborted.status_code == 200 and aborted.json()["state"] == "Aborted"
         demo.org.extras[EXTRA_KEY].running.set()
         time.sleep(0.1)
         assert client.get(f"/jobs/query/{job['id']}").json()["state"] == "Aborted"
         results = client.get(f"/jobs/query/{job['id']}/results")
-        assert results.status_code == 400 and results.json()[0]["errorCode"] == "INVALIDJOB"
+        assert results.status_code == 412
+        assert results.json()[0]["errorCode"] == "JOB_NOT_COMPLETE"
         again = client.patch(f"/jobs/query/{job['id']}", json={"state": "Aborted"})
         assert again.status_code == 400
         gone = client.delete(f"/jobs/query/{job['id']}")
@@ -188,3 +191,24 @@ def test_every_call_counts_and_a_disabled_api_refuses(make_org):
                                                    "query": "SELECT Id FROM User"})
         assert refused.status_code == 403
         assert refused.json()[0]["errorCode"] == "API_DISABLED_FOR_ORG"
+
+
+def test_api_versions_before_49_use_numeric_locators_and_before_47_have_no_jobs(demo):
+    token = demo.password_login()["access_token"]
+    with demo.api(token, version="46.0") as old:
+        assert old.post("/jobs/query", json={"operation": "query",
+                                             "query": "SELECT Id FROM Account"}
+                        ).status_code == 404
+    with demo.api(token, version="48.0") as client:
+        job = client.post("/jobs/query", json={"operation": "query",
+                                               "query": "SELECT Id FROM Account"}).json()
+        _wait(client, job["id"])
+        first = client.get(f"/jobs/query/{job['id']}/results", params={"maxRecords": 10})
+        assert first.headers["Sforce-Locator"] == "10"
+        second = client.get(f"/jobs/query/{job['id']}/results",
+                            params={"maxRecords": 10, "locator": "10"})
+        rows1, rows2 = first.text.splitlines()[1:], second.text.splitlines()[1:]
+        assert len(rows1) == len(rows2) == 10 and not set(rows1) & set(rows2)
+        assert second.headers["Sforce-Locator"] == "20"
+    with demo.api(token, version="67.0") as newer:  # read with another version: 409
+        assert newer.get(f"/jobs/query/{job['id']}/results").status_code == 409
