@@ -8,22 +8,18 @@ import io
 import time
 
 import pytest
-from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceMalformedRequest, SalesforceOperationError
 
 from smvue_demo_org.bulk_routes import EXTRA_KEY
 from smvue_demo_org.profile import OrgProfile
-from tests.integration.conftest import HttpsToHttp
+from tests.integration.conftest import simple_salesforce
 
 SOQL = "SELECT Id, Name, Amount, IsClosed, CloseDate, Account.Name FROM Opportunity"
 
 
 @pytest.fixture
 def sf(demo):
-    token = demo.password_login()
-    host = demo.base_url.removeprefix("http://")
-    return Salesforce(instance_url=f"https://{host}", session_id=token["access_token"],
-                      version="67.0", session=HttpsToHttp())
+    return simple_salesforce(demo)
 
 
 def _rows(page: str) -> list[dict[str, str]]:
