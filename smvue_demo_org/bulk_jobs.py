@@ -43,6 +43,10 @@ copy; [unverified] = not found in any stored source, kept from memory or chosen 
   deleting the job because the job is not terminated"; success is 204 with no body — BULK
   query_delete_job.htm. GET /jobs/query pages 1,000 jobs with done/records/nextRecordsUrl —
   BULK query_get_all_jobs.htm. Query jobs exist from API 47.0 — every page above.
+- At most 10,000 query jobs per rolling 24 hours, reported as DailyBulkV2QueryJobs by /limits —
+  BULK bulk_api_2_limits.htm (atlas 228.0); the error a job over that limit gets
+  [unverified]. Results are "always compressed" (gzip when the client accepts it) — BULK
+  queries.htm (atlas 242.0).
 - Objects the Bulk API does not query answer 400 INVALIDENTITY "Entity 'X' is not supported by
   the Bulk API." — real bodies quoted in airbytehq/airbyte issues #7518 and #13088. Which of the
   demo org's objects are unsupported (``BULK_UNSUPPORTED``) is [unverified]; it is a knob.
@@ -61,11 +65,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from smvue_demo_org.ids import make_id
+from smvue_demo_org.limits import ApiUsage
 
 DELIMITERS = {"BACKQUOTE": "`", "CARET": "^", "COMMA": ",", "PIPE": "|", "SEMICOLON": ";",
               "TAB": "\t"}
 LINE_ENDINGS = {"LF": "\n", "CRLF": "\r\n"}
 FINAL_STATES = ("JobComplete", "Failed", "Aborted")
+EXTRA_KEY = "bulk_query_jobs"  # where an org keeps its QueryJobs (/limits, tests' knobs)
+DAILY_QUERY_JOBS = 10_000  # per rolling 24 hours, shown as DailyBulkV2QueryJobs
 DEFAULT_PAGE = 50_000  # rows in a set when maxRecords is not given [unverified]
 # Setup objects we believe Bulk does not query [unverified]; tests and benchmarks may change it.
 BULK_UNSUPPORTED = frozenset({"OpportunityStage", "BusinessProcess"})
@@ -148,6 +155,7 @@ class QueryJobs:
 
     def __init__(self) -> None:
         self.jobs: dict[str, QueryJob] = {}
+        self.daily = ApiUsage(DAILY_QUERY_JOBS)  # jobs created in the last 24 hours
         self.unsupported: set[str] = set(BULK_UNSUPPORTED)
         self.fail_with: str | None = None  # the next jobs fail with this errorMessage
         # Cleared (paused): jobs wait in UploadComplete, so tests can watch and abort them.

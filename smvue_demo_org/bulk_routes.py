@@ -26,6 +26,7 @@ from smvue_demo_org.api import ApiError, ApiResponse, Request, Router, not_found
 from smvue_demo_org.bulk_jobs import (
     DEFAULT_PAGE,
     DELIMITERS,
+    EXTRA_KEY,
     FINAL_STATES,
     LINE_ENDINGS,
     QueryJob,
@@ -45,7 +46,6 @@ log = logging.getLogger(__name__)
 _UPPER = {"UploadComplete": "UPLOAD_COMPLETE", "InProgress": "IN_PROGRESS",
           "Aborted": "ABORTED", "Failed": "FAILED"}
 LIST_PAGE = 1000  # jobs per GET /jobs/query answer (BULK query_get_all_jobs, 1,000 rows)
-EXTRA_KEY = "bulk_query_jobs"  # where an org keeps its QueryJobs (tests turn its knobs)
 
 
 def invalid_job(message: str) -> ApiError:
@@ -104,6 +104,10 @@ class BulkQueryApi:
             raise ApiError(400, "INVALIDENTITY",
                            f"Entity '{q.sobject}' is not supported by the Bulk API.")
         _refuse_unsupported_soql(parse(soql))  # ...then what Bulk 2.0 cannot run
+        if self.jobs.daily.exhausted():
+            raise ApiError(400, "LIMIT_EXCEEDED", "Exceeded the maximum of "  # [unverified]
+                           f"{self.jobs.daily.daily_limit} query jobs in 24 hours.")
+        self.jobs.daily.record()
         job = QueryJob(self.jobs.new_id(), operation, q.sobject, soql, req.version,
                        self.org.user_id, delimiter, ending)
         self.jobs.add(job)

@@ -103,6 +103,8 @@ class DataApiView:
         else:  # Bulk 2.0 results: CSV text
             response = web.Response(status=answer.status, text=answer.body, headers=headers,
                                     content_type=answer.content_type)
+            if "gzip" in request.headers.get("Accept-Encoding", ""):  # Bulk results: gzip
+                response.enable_compression(web.ContentCoding.gzip)
         if org.faults.roll_drop():
             return await drop_mid_body(request, response)
         return response

@@ -10,7 +10,7 @@ import time
 import pytest
 from simple_salesforce.exceptions import SalesforceMalformedRequest, SalesforceOperationError
 
-from smvue_demo_org.bulk_routes import EXTRA_KEY
+from smvue_demo_org.bulk_jobs import DAILY_QUERY_JOBS, EXTRA_KEY
 from smvue_demo_org.profile import OrgProfile
 from tests.integration.conftest import simple_salesforce
 
@@ -94,6 +94,7 @@ def test_locator_paging_with_max_records_on_the_wire(demo):
             page = client.get(f"/jobs/query/{created['id']}/results", params=params)
             assert page.status_code == 200 and page.headers["content-type"].startswith(
                 "text/csv")
+            assert page.headers["content-encoding"] == "gzip"  # httpx accepts gzip
             lines = page.text.split("\r\n")
             assert lines[0] == '"Id"' and lines[-1] == ""
             body = lines[1:-1]
@@ -180,6 +181,12 @@ def test_every_call_counts_and_a_disabled_api_refuses(make_org):
         assert org.org.usage.total_calls == before + len(sent)
         used = int(client.get("/limits").headers["Sforce-Limit-Info"].split("=")[1].split("/")[0])
         assert used == org.org.usage.used >= len(sent)
+        jobs = client.get("/limits").json()["DailyBulkV2QueryJobs"]
+        assert jobs == {"Max": DAILY_QUERY_JOBS, "Remaining": DAILY_QUERY_JOBS - 1}
+        org.org.extras[EXTRA_KEY].daily.set_used(DAILY_QUERY_JOBS)
+        over = client.post("/jobs/query", json={"operation": "query",
+                                                "query": "SELECT Id FROM User"})
+        assert over.status_code == 400 and "10000 query jobs" in over.json()[0]["message"]
     off = make_org(profile=OrgProfile(api_enabled=False))
     token = off.password_login()["access_token"]
     with off.api(token) as client:
