@@ -130,6 +130,8 @@ class BulkQueryApi:
             except Exception as err:  # a bug must end the job as Failed, not hang it
                 log.exception("demo org: bulk query job %s failed", job.id)
                 failure = f"UNKNOWN_EXCEPTION: {type(err).__name__}"
+        if failure is None:
+            await asyncio.sleep(max(0.0, self.jobs.processing_seconds(len(lines))))
         if job.state != "InProgress":  # aborted (or deleted) while it ran
             return
         if failure is not None:

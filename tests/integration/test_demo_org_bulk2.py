@@ -215,3 +215,28 @@ def test_api_versions_before_49_use_numeric_locators_and_before_47_have_no_jobs(
         assert second.headers["Sforce-Locator"] == "20"
     with demo.api(token, version="67.0") as newer:  # read with another version: 409
         assert newer.get(f"/jobs/query/{job['id']}/results").status_code == 409
+
+
+def test_a_slow_job_is_seen_in_progress_and_can_be_aborted_there(demo):
+    jobs = demo.org.extras[EXTRA_KEY]
+    jobs.processing_seconds = lambda rows: 0.4 if rows > 100 else 0.0
+    with demo.api() as client:
+        slow = client.post("/jobs/query", json={"operation": "query",
+                                                "query": "SELECT Id FROM Opportunity"}).json()
+        states = set()
+        while True:
+            info = client.get(f"/jobs/query/{slow['id']}").json()
+            states.add(info["state"])
+            if info["state"] == "JobComplete":
+                break
+            time.sleep(0.02)
+        assert "InProgress" in states
+        assert info["totalProcessingTime"] >= 400
+        doomed = client.post("/jobs/query", json={"operation": "query",
+                                                  "query": "SELECT Id FROM Opportunity"}).json()
+        while client.get(f"/jobs/query/{doomed['id']}").json()["state"] != "InProgress":
+            time.sleep(0.01)
+        assert client.patch(f"/jobs/query/{doomed['id']}",
+                            json={"state": "Aborted"}).json()["state"] == "Aborted"
+        time.sleep(0.5)  # past the processing time: an aborted job does not complete
+        assert client.get(f"/jobs/query/{doomed['id']}").json()["state"] == "Aborted"
