@@ -224,13 +224,20 @@ def csv_rows(records: Iterable[dict[str, Any]], paths: list[tuple[str, ...]],
              delimiter: str, newline: str) -> tuple[str, list[str]]:
     """(header line, data lines) of REST-shaped records flattened to the selected columns."""
     headers: list[str | None] = [None] * len(paths)
+    known: list[list[str] | None] = [None] * len(paths)  # canonical keys, once seen
     lines: list[str] = []
     for record in records:
         cells = []
         for i, parts in enumerate(paths):
-            value, names = _lookup(record, parts)
-            if headers[i] is None and len(names) == len(parts):
-                headers[i] = ".".join(names)
+            names = known[i]
+            if names is not None:  # the fast path: plain dict walks, no case folding
+                value: Any = record
+                for name in names:
+                    value = value.get(name) if isinstance(value, dict) else None
+            else:
+                value, names = _lookup(record, parts)
+                if len(names) == len(parts):
+                    known[i], headers[i] = names, ".".join(names)
             cells.append(csv_value(value))
         lines.append(delimiter.join(cells) + newline)
     header = delimiter.join(csv_value(h or ".".join(p)) for h, p in zip(headers, paths,
