@@ -20,6 +20,7 @@ class ApiResponse:
     body: Any = None  # JSON-able; None means an empty body
     headers: dict[str, str] = field(default_factory=dict)
     cost: int = 1  # API calls this response counts against the daily allocation
+    content_type: str = "application/json"  # anything else: ``body`` is that text (Bulk CSV)
 
 
 class ApiError(Exception):

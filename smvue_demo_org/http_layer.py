@@ -98,7 +98,13 @@ class DataApiView:
         answer = await self._answer(request, version.group(1) + ".0")
         org.usage.record(answer.cost)
         headers = {"Sforce-Limit-Info": org.usage.header(), **answer.headers}
-        response = json_response(answer.status, answer.body, headers)
+        if answer.content_type == "application/json":
+            response = json_response(answer.status, answer.body, headers)
+        else:  # Bulk 2.0 results: CSV text
+            response = web.Response(status=answer.status, text=answer.body, headers=headers,
+                                    content_type=answer.content_type)
+            if "gzip" in request.headers.get("Accept-Encoding", ""):  # Bulk results: gzip
+                response.enable_compression(web.ContentCoding.gzip)
         if org.faults.roll_drop():
             return await drop_mid_body(request, response)
         return response

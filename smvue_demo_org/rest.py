@@ -13,6 +13,7 @@ from typing import Any
 
 from smvue_demo_org import describe
 from smvue_demo_org.api import ApiError, ApiResponse, Request, Router, not_found
+from smvue_demo_org.bulk_jobs import DAILY_QUERY_JOBS, EXTRA_KEY
 from smvue_demo_org.changes import deleted_resource, updated_resource
 from smvue_demo_org.ids import is_valid_id, to_18
 from smvue_demo_org.org import DemoOrg
@@ -248,12 +249,15 @@ class RestApi:
 
     async def limits(self, req: Request) -> ApiResponse:
         usage = self.org.usage
-        fixed = {"DailyBulkApiBatches": 15000, "DailyBulkV2QueryJobs": 10000,
+        fixed = {"DailyBulkApiBatches": 15000,
                  "DailyBulkV2QueryFileStorageMB": 976562, "DailyAsyncApexExecutions": 250000,
                  "ConcurrentAsyncGetReportInstances": 200, "HourlyODataCallout": 10000}
         body: dict[str, Any] = {
             "DailyApiRequests": {"Max": usage.daily_limit, "Remaining": usage.remaining}}
         body.update({k: {"Max": v, "Remaining": v} for k, v in fixed.items()})
+        bulk = self.org.extras.get(EXTRA_KEY)
+        body["DailyBulkV2QueryJobs"] = {"Max": DAILY_QUERY_JOBS, "Remaining":
+                                        bulk.daily.remaining if bulk else DAILY_QUERY_JOBS}
         return ApiResponse(200, body)
 
 

@@ -20,6 +20,7 @@ from aiohttp import web
 from smvue_demo_org.activity import run_activity
 from smvue_demo_org.admin import add_admin_routes
 from smvue_demo_org.automation import AutomationRegistry
+from smvue_demo_org.bulk_routes import BulkQueryApi
 from smvue_demo_org.cdc_admin import add_cdc_admin_routes
 from smvue_demo_org.composite import composite, composite_batch
 from smvue_demo_org.faults import Faults
@@ -70,6 +71,8 @@ def make_app(org: DemoOrg, *, activity_every: float = 0.0, seed: int = 1,
     api = RestApi(org)
     api.router.add("POST", "/composite", lambda req: composite(api, req))
     api.router.add("POST", "/composite/batch", lambda req: composite_batch(api, req))
+    bulk = BulkQueryApi(org)
+    bulk.add_routes(api.router)
     app.router.add_get("/services/data", versions)
     app.router.add_get("/services/data/", versions)
     data_api = DataApiView(org, api)
@@ -92,6 +95,7 @@ def make_app(org: DemoOrg, *, activity_every: float = 0.0, seed: int = 1,
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         api.cursors.close_all()
+        bulk.jobs.close_all()
 
     app.cleanup_ctx.append(background_activity)
     return app

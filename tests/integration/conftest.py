@@ -101,6 +101,16 @@ class HttpsToHttp(requests.Session):
         return super().request(method, url, *args, **kwargs)
 
 
+def simple_salesforce(demo: RunningOrg):
+    """A simple-salesforce client logged in to ``demo`` over loopback HTTP."""
+    from simple_salesforce import Salesforce
+
+    token = demo.password_login()
+    host = demo.base_url.removeprefix("http://")
+    return Salesforce(instance_url=f"https://{host}", session_id=token["access_token"],
+                      version="67.0", session=HttpsToHttp())
+
+
 # --- read-only audit: every request a guarded client sends during the integration run ---------
 # (imports kept here so this block only appends to the file)
 

@@ -5,18 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceMalformedRequest
 
-from tests.integration.conftest import HttpsToHttp
+from tests.integration.conftest import simple_salesforce
 
 
 @pytest.fixture
 def sf(demo):
-    token = demo.password_login()
-    host = demo.base_url.removeprefix("http://")
-    return Salesforce(instance_url=f"https://{host}", session_id=token["access_token"],
-                      version="67.0", session=HttpsToHttp())
+    return simple_salesforce(demo)
 
 
 def test_paged_query_all_returns_exactly_count(sf, demo):
