@@ -72,12 +72,32 @@ def _v6_live_replay(db: SqliteDatabase) -> None:
     db.create_tables([models.LiveReplay], safe=True)
 
 
+# (drop the one-column index a composite one subsumes, the composite) — see _v7.
+_TIME_ORDERED_INDEXES = (
+    ("stage_history__ParentId", "stage_history_parent_time", "stage_history",
+     '"_ParentId", "CreatedDate", "Id"'),
+    ("deal_change_opportunity_id", "deal_change_deal_time", "deal_change",
+     '"opportunity_id", "changed_at", "id"'),
+)
+
+
+def _v7_time_ordered_history_indexes(db: SqliteDatabase) -> None:
+    """Inspection (issue 13) reads each deal's OpportunityHistory and change log in time order,
+    and windows over all of it by deal: indexed by (deal, time, Id) SQLite walks the index
+    instead of sorting every row. Each replaces its one-column index (a prefix of it), so a
+    sync still writes one index per row of either table."""
+    for old, new, table, columns in _TIME_ORDERED_INDEXES:
+        db.execute_sql(f'CREATE INDEX IF NOT EXISTS "{new}" ON "{table}" ({columns})')
+        db.execute_sql(f'DROP INDEX IF EXISTS "{old}"')
+
+
 # Index i holds the migration from version i to i + 1. Append only; never edit a shipped one.
 MIGRATIONS: list[Callable[[SqliteDatabase], None]] = [_v1_initial, _v2_drop_modstamp_indexes,
                                                       _v3_plan_capabilities,
                                                       _v4_deal_change_log,
                                                       _v5_run_pid_and_set_aside,
-                                                      _v6_live_replay]
+                                                      _v6_live_replay,
+                                                      _v7_time_ordered_history_indexes]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -139,8 +139,10 @@ class InspectionScreen(StoreReads, Screen[None]):
     def on_screen_resume(self) -> None:
         # Read when shown, never when built: the app builds this screen hidden after start-up
         # (WARM_UP_MODES), and the report is seconds of work on a big store.
+        # After the first paint: the report's thread holds the GIL for most of its seconds,
+        # and started here it would slow the paint that shows "Loading…".
         if self.report is None or self.changed_since_read():
-            self.load()
+            self.call_after_refresh(self.load)
 
     def on_store_changed(self, message: StoreChanged) -> None:
         if self.is_current:
