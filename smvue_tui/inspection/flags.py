@@ -128,30 +128,31 @@ Stats = tuple[dict[str, tuple[float, int]], dict[str, tuple[str, str]]]
 
 
 def _stints_from_history() -> Stats:
-    """(stage → (median days of the finished stints there, how many), open deal → its
-    open-ended stint (stage, since)): one SQL pass, the medians taken in SQL."""
-    o = table(m.Opportunity)
-    sql = (f'WITH h AS (SELECT "_ParentId" AS deal, "StageName" AS stage, "CreatedDate" AS at, '
-           f'LAG("StageName") OVER (PARTITION BY "_ParentId" ORDER BY "CreatedDate", "Id") '
-           f'AS prev FROM {table(m.StageHistory)} WHERE "_sobject" = \'OpportunityHistory\'), '
-           f'starts AS (SELECT deal, stage, at FROM h WHERE prev IS NULL OR prev <> stage), '
-           f'stints AS MATERIALIZED (SELECT deal, stage, at, LEAD(at) OVER (PARTITION BY deal '
-           f'ORDER BY at) AS left_at FROM starts), '
-           f'done AS (SELECT stage, julianday(substr(left_at, 1, 19)) - julianday(substr(at, 1, '
-           f'19)) AS d FROM stints WHERE left_at IS NOT NULL), '
-           f'ranked AS (SELECT stage, d, ROW_NUMBER() OVER (PARTITION BY stage ORDER BY d) AS rn,'
-           f' COUNT(*) OVER (PARTITION BY stage) AS n FROM done) '
-           f'SELECT NULL, stage, AVG(d), MAX(n) FROM ranked WHERE rn IN ((n + 1) / 2, (n + 2) / 2)'
-           f' GROUP BY stage UNION ALL SELECT deal, stage, at, NULL FROM stints WHERE left_at IS '
-           f'NULL AND deal IN (SELECT "Id" FROM {o} WHERE "IsClosed" = 0)')
-    medians: dict[str, tuple[float, int]] = {}
+    """(stage → (median days of the finished stints there, how many), deal → its open-ended
+    stint (stage, since)): one pass over OpportunityHistory in its (deal, time, Id) index order
+    (store v6), so SQLite neither sorts nor windows it; the stints are cut here."""
+    sql = (f'SELECT "_ParentId", "StageName", "CreatedDate" FROM {table(m.StageHistory)} '
+           f'WHERE "_sobject" = \'OpportunityHistory\' ORDER BY "_ParentId", "CreatedDate", "Id"')
+    done: dict[str, list[float]] = defaultdict(list)
     current: dict[str, tuple[str, str]] = {}
-    for deal, stage, value, n in db().execute_sql(sql):
-        if deal is None:
-            medians[stage] = (value, n)
-        else:
-            current[deal] = (stage, value)
-    return medians, current
+    deal = stage = at = None
+    seconds = 0.0  # of ``at``
+    for row_deal, row_stage, row_at in db().execute_sql(sql):
+        if row_deal != deal:
+            if deal is not None:
+                current[deal] = (stage, at)
+            deal, stage, at, seconds = row_deal, row_stage, row_at, _seconds(row_at)
+        elif row_stage != stage:  # a new stint: the one before is finished
+            now = _seconds(row_at)
+            done[stage].append((now - seconds) / 86400)
+            stage, at, seconds = row_stage, row_at, now
+    if deal is not None:
+        current[deal] = (stage, at)
+    return {st: (statistics.median(d), len(d)) for st, d in done.items()}, current
+
+
+def _seconds(stamp: str) -> float:
+    return _when(stamp).timestamp()
 
 
 def _stints_from_log() -> Stats:
