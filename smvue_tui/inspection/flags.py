@@ -131,28 +131,24 @@ def _stints_from_history() -> Stats:
     """(stage → (median days of the finished stints there, how many), deal → its open-ended
     stint (stage, since)): one pass over OpportunityHistory in its (deal, time, Id) index order
     (store v6), so SQLite neither sorts nor windows it; the stints are cut here."""
-    sql = (f'SELECT "_ParentId", "StageName", "CreatedDate" FROM {table(m.StageHistory)} '
+    sql = (f'SELECT "_ParentId", "StageName", "CreatedDate", julianday(substr("CreatedDate", 1, '
+           f'19)) FROM {table(m.StageHistory)} '
            f'WHERE "_sobject" = \'OpportunityHistory\' ORDER BY "_ParentId", "CreatedDate", "Id"')
     done: dict[str, list[float]] = defaultdict(list)
     current: dict[str, tuple[str, str]] = {}
     deal = stage = at = None
-    seconds = 0.0  # of ``at``
-    for row_deal, row_stage, row_at in db().execute_sql(sql):
+    day = 0.0  # ``at`` as a Julian day
+    for row_deal, row_stage, row_at, row_day in db().execute_sql(sql):
         if row_deal != deal:
             if deal is not None:
                 current[deal] = (stage, at)
-            deal, stage, at, seconds = row_deal, row_stage, row_at, _seconds(row_at)
+            deal, stage, at, day = row_deal, row_stage, row_at, row_day
         elif row_stage != stage:  # a new stint: the one before is finished
-            now = _seconds(row_at)
-            done[stage].append((now - seconds) / 86400)
-            stage, at, seconds = row_stage, row_at, now
+            done[stage].append(row_day - day)
+            stage, at, day = row_stage, row_at, row_day
     if deal is not None:
         current[deal] = (stage, at)
     return {st: (statistics.median(d), len(d)) for st, d in done.items()}, current
-
-
-def _seconds(stamp: str) -> float:
-    return _when(stamp).timestamp()
 
 
 def _stints_from_log() -> Stats:
