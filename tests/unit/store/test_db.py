@@ -48,3 +48,27 @@ def test_upgrade_from_v1_drops_the_unused_modstamp_indexes_and_keeps_data(tmp_pa
     assert [n.body for n in m.Note.select()] == ["kept"]
     again.close()
 
+
+
+def test_upgrade_from_v5_orders_history_and_the_change_log_by_deal_then_time(tmp_path):
+    path = tmp_path / "smvue.sqlite3"
+    db = open_store(path)
+    # A v5 store: the one-column indexes, no composite ones.
+    for name in ("stage_history_parent_time", "deal_change_deal_time"):
+        db.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
+    db.execute_sql('CREATE INDEX IF NOT EXISTS "stage_history__ParentId" ON "stage_history" '
+                   '("_ParentId")')
+    db.execute_sql('CREATE INDEX IF NOT EXISTS "deal_change_opportunity_id" ON "deal_change" '
+                   '("opportunity_id")')
+    db.execute_sql("PRAGMA user_version = 5")
+    db.close()
+    again = open_store(path)
+    indexes = {name for (name,) in again.execute_sql(
+        "SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert {"stage_history_parent_time", "deal_change_deal_time"} <= indexes
+    assert not {"stage_history__ParentId", "deal_change_opportunity_id"} & indexes
+    plan = " ".join(str(r) for r in again.execute_sql(
+        'EXPLAIN QUERY PLAN SELECT "_ParentId", "StageName" FROM "stage_history" WHERE '
+        '"_ParentId" IN (\'a\', \'b\') ORDER BY "_ParentId", "CreatedDate", "Id"'))
+    assert "stage_history_parent_time" in plan and "TEMP B-TREE" not in plan
+    again.close()
