@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from peewee import Database
 
@@ -52,8 +52,7 @@ def marks(part: list[Any]) -> str:
     return ", ".join([P()] * len(part))
 
 
-@dataclass(frozen=True)
-class DealState:
+class DealState(NamedTuple):  # NamedTuples: tens of thousands are made per report
     stage: str | None
     amount: float | None
     close_date: str | None
@@ -63,8 +62,7 @@ class DealState:
     is_won: bool
 
 
-@dataclass(frozen=True)
-class Deal:
+class Deal(NamedTuple):
     id: str
     name: str
     created: str
@@ -206,7 +204,7 @@ def state_at(deal: Deal, deal_steps: list[Step], stamp: str,
              stage_info: dict[str, tuple[int, bool, bool]]) -> DealState:
     """The deal as it was at ``stamp``: undo, newest first, every step after it (steps are
     in time order)."""
-    values = dict(deal.now.__dict__)
+    values = deal.now._asdict()
     for step in reversed(deal_steps):
         if step.at <= stamp:
             break
