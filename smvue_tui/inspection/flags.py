@@ -130,7 +130,7 @@ Stats = tuple[dict[str, tuple[float, int]], dict[str, tuple[str, str]]]
 def _stints_from_history() -> Stats:
     """(stage → (median days of the finished stints there, how many), deal → its open-ended
     stint (stage, since)): one pass over OpportunityHistory in its (deal, time, Id) index order
-    (store v6), so SQLite neither sorts nor windows it; the stints are cut here."""
+    (store v7), so SQLite neither sorts nor windows it; the stints are cut here."""
     sql = (f'SELECT "_ParentId", "StageName", "CreatedDate", julianday(substr("CreatedDate", 1, '
            f'19)) FROM {table(m.StageHistory)} '
            f'WHERE "_sobject" = \'OpportunityHistory\' ORDER BY "_ParentId", "CreatedDate", "Id"')

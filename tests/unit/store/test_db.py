@@ -50,17 +50,17 @@ def test_upgrade_from_v1_drops_the_unused_modstamp_indexes_and_keeps_data(tmp_pa
 
 
 
-def test_upgrade_from_v5_orders_history_and_the_change_log_by_deal_then_time(tmp_path):
+def test_upgrade_from_v6_orders_history_and_the_change_log_by_deal_then_time(tmp_path):
     path = tmp_path / "smvue.sqlite3"
     db = open_store(path)
-    # A v5 store: the one-column indexes, no composite ones.
+    # A v6 store: the one-column indexes, no composite ones.
     for name in ("stage_history_parent_time", "deal_change_deal_time"):
         db.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
     db.execute_sql('CREATE INDEX IF NOT EXISTS "stage_history__ParentId" ON "stage_history" '
                    '("_ParentId")')
     db.execute_sql('CREATE INDEX IF NOT EXISTS "deal_change_opportunity_id" ON "deal_change" '
                    '("opportunity_id")')
-    db.execute_sql("PRAGMA user_version = 5")
+    db.execute_sql("PRAGMA user_version = 6")
     db.close()
     again = open_store(path)
     indexes = {name for (name,) in again.execute_sql(
