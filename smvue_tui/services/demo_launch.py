@@ -41,8 +41,11 @@ def running_demo_orgs(paths: Paths, *, size: str | int = DEMO_SIZE,
             org = build_org(size=size, seed=1, profile=profile, cache_dir=paths.demo_org_cache)
             stack.callback(org.store.close)
             # Simulated users keep changing the org, so the live updates have something to show.
-            url = stack.enter_context(serve_in_thread(org, activity_every=DEMO_ACTIVITY_SECONDS,
-                                                        pubsub=True))
+            # No Pub/Sub API here: grpc.aio servers on these background-thread loops left the
+            # app's own gRPC client (on the TUI's loop) waiting forever at preflight. The demo's
+            # live updates come by Outbound Messages on loopback; `smvue-tui demo-org` (its own
+            # process) serves Pub/Sub.
+            url = stack.enter_context(serve_in_thread(org, activity_every=DEMO_ACTIVITY_SECONDS))
             targets.append(DemoTarget(label, url, org))
         yield targets
 
