@@ -104,7 +104,7 @@ capture || fail "the app exited on the pipelines screen"
 cp "$PANE_LOG" "$WORK_DIR/pipelines.txt"
 keep pipelines
 press Enter                                  # the deal under the cursor
-wait_for "Account hierarchy"
+wait_for "Close date"                        # the deal page (at 80x24 its risk flags come first)
 keep deal-detail
 press Escape
 wait_for "Risk-adjusted"
