@@ -29,7 +29,6 @@ from smvue_tui.salesforce.redaction import remember_secret
 
 log = logging.getLogger(__name__)
 
-FILE_MODE = 0o600
 DIR_MODE = 0o700
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from peewee import SqliteDatabase
 
 from smvue_tui.config import Paths
+from smvue_tui.safe_files import write_private
 from smvue_tui.salesforce.ids import normalize_id
 from smvue_tui.store import health
 from smvue_tui.store import models as m
@@ -170,9 +171,7 @@ def _remember_last(paths: Paths) -> None:
     target = paths.orgs_dir / LAST_ORG_FILE
     with contextlib.suppress(OSError):
         if last_org(paths) != paths.org_id:
-            tmp = target.with_name(f".{LAST_ORG_FILE}.{os.getpid()}.tmp")
-            tmp.write_text(paths.org_id + "\n")
-            os.replace(tmp, target)
+            write_private(target, (paths.org_id + "\n").encode())  # no .tmp left on a full disk
 
 
 def paths_for_org(paths: Paths, org_id: str) -> Paths:
