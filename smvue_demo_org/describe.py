@@ -10,9 +10,10 @@ _SOAP_TYPES = {
     "id": "tns:ID", "reference": "tns:ID", "boolean": "xsd:boolean", "int": "xsd:int",
     "double": "xsd:double", "currency": "xsd:double", "percent": "xsd:double",
     "date": "xsd:date", "datetime": "xsd:dateTime", "anyType": "xsd:anyType",
+    "address": "urn:address", "location": "urn:location",
 }
 # Long text and history values (anyType) cannot be filtered, grouped or sorted on.
-_UNFILTERABLE = ("textarea", "anyType")
+_UNFILTERABLE = ("textarea", "anyType", "address", "location")
 # Objects Salesforce lets nobody create through the API.
 _READ_ONLY_OBJECTS = {"Organization", "OpportunityHistory", "OpportunityFieldHistory",
                       "LeadHistory", "OpportunityStage", "BusinessProcess"}
@@ -50,11 +51,15 @@ def describe_global(catalog: Catalog, version: str) -> dict[str, Any]:
 def _field(f: FieldDef, obj: ObjectDef) -> dict[str, Any]:
     numeric = f.type in ("double", "currency", "percent")
     writable = not f.system and obj.name not in _READ_ONLY_OBJECTS
+    open_object = obj.name not in _READ_ONLY_OBJECTS  # real describe's flags win when known
+    createable = writable if f.createable is None else f.createable and open_object
+    updateable = writable if f.updateable is None else f.updateable and open_object
     return {
         "aggregatable": f.type not in _UNFILTERABLE, "autoNumber": False,
         "byteLength": f.length * 3 if f.length else 0, "calculated": False,
         "calculatedFormula": None, "cascadeDelete": False, "caseSensitive": False,
-        "controllerName": None, "createable": writable, "custom": f.custom,
+        "compoundFieldName": f.compound, "controllerName": None, "createable": createable,
+        "custom": f.custom,
         "defaultValue": None, "defaultedOnCreate": f.system or f.type == "boolean",
         "dependentPicklist": False, "deprecatedAndHidden": False,
         "digits": 9 if f.type == "int" else 0, "externalId": False,
@@ -70,7 +75,7 @@ def _field(f: FieldDef, obj: ObjectDef) -> dict[str, Any]:
         "relationshipName": f.relationship_name, "restrictedPicklist": False,
         "scale": 2 if numeric else 0, "soapType": _SOAP_TYPES.get(f.type, "xsd:string"),
         "sortable": f.type not in _UNFILTERABLE, "type": f.type, "unique": False,
-        "updateable": writable,
+        "updateable": updateable,
     }
 
 

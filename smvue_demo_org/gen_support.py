@@ -64,6 +64,7 @@ class Sink:
         self._cols: dict[str, tuple[str, ...]] = {}
         self._sql: dict[str, str] = {}
         self._rows: dict[str, list[tuple[Any, ...]]] = {}
+        self._defaults: dict[str, dict[str, int]] = {}
 
     def has(self, table: str) -> bool:
         return table in self.catalog.objects
@@ -71,15 +72,19 @@ class Sink:
     def add(self, table: str, row: dict[str, Any]) -> None:
         cols = self._cols.get(table)
         if cols is None:
-            cols = tuple(self.catalog.objects[table].fields)
+            obj = self.catalog.objects[table]
+            cols = tuple(f.name for f in obj.fields.values() if f.stored)
             self._cols[table] = cols
+            # Salesforce never returns a null checkbox: unset booleans are false.
+            self._defaults[table] = {f.name: 0 for f in obj.fields.values()
+                                     if f.type == "boolean"}
             names = ", ".join(f'"{c}"' for c in cols)
             marks = ", ".join("?" * len(cols))
             self._sql[table] = f'INSERT INTO "{table}" ({names}) VALUES ({marks})'
             self._rows[table] = []
-        row.setdefault("IsDeleted", 0)
+        defaults = self._defaults[table]
         buf = self._rows[table]
-        buf.append(tuple(map(row.get, cols)))
+        buf.append(tuple([row.get(c, defaults.get(c)) for c in cols]))
         if len(buf) >= CHUNK:
             self.flush(table)
 

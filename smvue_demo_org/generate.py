@@ -36,7 +36,7 @@ from smvue_demo_org.org import DEMO_USERNAME
 from smvue_demo_org.profile import OrgProfile
 from smvue_demo_org.schema import ALL_STAGES, LEAD_STATUSES, PIPELINES, TEAM_ROLES, Catalog
 
-GENERATOR_VERSION = 3  # bump whenever the generated data changes: old caches are not reused
+GENERATOR_VERSION = 4  # bump whenever the generated data changes: old caches are not reused
 DEMO_USER_COUNTER = 1  # the demo user is the first User id
 
 

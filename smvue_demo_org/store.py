@@ -277,7 +277,7 @@ class OrgStore:
             fdef = obj.field(name)
             if fdef is None:
                 raise ValueError(f"No such column '{name}' on sobject of type {obj.name}")
-            if fdef.system:
+            if fdef.system or not fdef.stored:  # audit and compound fields are read-only
                 raise ValueError(f"Unable to create/update fields: {fdef.name}. Please check the "
                                  "security settings of this field.")
             out[fdef.name] = check_value(fdef, value)
@@ -312,6 +312,9 @@ class OrgStore:
             row["CurrencyIsoCode"] = "USD"  # the corporate currency
         if "LastName" in obj.fields and "Name" in obj.fields and not row.get("Name"):
             row["Name"] = _full_name(row)
+        for f in obj.fields.values():  # Salesforce never stores a null checkbox
+            if f.type == "boolean" and row.get(f.name) is None:
+                row[f.name] = 0
         check_required(obj, row)
         if obj.name == "Opportunity":
             derive(row, probability_given=probability_given)

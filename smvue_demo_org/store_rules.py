@@ -22,8 +22,11 @@ class _Store(Protocol):
 
 
 def check_required(obj: ObjectDef, row: dict[str, Any]) -> None:
+    # Checkboxes default to false and read-only fields are Salesforce's to set (defaulted on
+    # create), so neither is ever "required" of the caller.
     missing = [f.name for f in obj.fields.values()
-               if not f.nillable and not f.system and row.get(f.name) in (None, "")]
+               if not f.nillable and not f.system and f.type != "boolean"
+               and f.createable is not False and row.get(f.name) in (None, "")]
     if missing:
         raise ValueError(f"Required fields are missing: [{', '.join(missing)}]")
 

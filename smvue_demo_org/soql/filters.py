@@ -205,4 +205,7 @@ def path_operand(scope: Scope, expr: ast.Path | ast.Aggregate) -> Operand:
     if isinstance(expr, ast.Aggregate):
         raise malformed(scope.ctx.text, expr.pos, "Aggregate functions are not supported here")
     col = scope.resolve(expr)
+    if not col.field.stored:  # compound fields: describe says filterable false
+        raise error_at("INVALID_FIELD", scope.ctx.text, expr.pos,
+                       f"field '{col.field.name}' can not be filtered in query call")
     return col.sql, col.field.type, col.field.name

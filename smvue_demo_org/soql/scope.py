@@ -59,6 +59,27 @@ class Column:
         return self.field.name
 
 
+def _component_key(compound: FieldDef, component: FieldDef) -> str:
+    """BillingCity → "city", Foo__Latitude__s → "latitude" (REST's keys, lower camel case)."""
+    stem = compound.name.removesuffix("Address").removesuffix("__c")
+    tail = component.name.removeprefix(stem).removeprefix("__").removesuffix("__s")
+    return tail[:1].lower() + tail[1:]
+
+
+def compound_sql(obj: ObjectDef, fd: FieldDef, table: str) -> str:
+    """A compound field as REST returns it: an object of its components with keys in
+    alphabetical order (city, country, geocodeAccuracy, latitude, longitude, postalCode, state,
+    street), or null when every component is null."""
+    parts = sorted((_component_key(fd, f), f'{table}."{f.name}"') for f in obj.fields.values()
+                   if f.compound == fd.name)
+    if not parts:
+        return "NULL"
+    cols = ", ".join(sql for _, sql in parts)
+    pairs = ", ".join(f"'{key}', {sql}" for key, sql in parts)
+    empty = f"COALESCE({cols}, NULL) IS NULL"
+    return f"CASE WHEN {empty} THEN NULL ELSE json_object({pairs}) END"
+
+
 class Scope:
     """One FROM object (its alias, its joins) inside one query."""
 
@@ -103,6 +124,8 @@ class Scope:
         if fd is None:
             raise error_at("INVALID_FIELD", text, path.pos,
                            NO_SUCH_COLUMN.format(field=last, entity=obj.name))
+        if not fd.stored:
+            return Column(compound_sql(obj, fd, table), fd, chain, path)
         return Column(f'{table}."{fd.name}"', fd, chain, path)
 
     def _join(self, chain: list[Join], fd: FieldDef, table: str, path: ast.Path) -> Join:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,6 +13,7 @@ Converter = Callable[[Any], Any] | None
 
 _CONVERTERS: dict[str, Converter] = {
     "boolean": bool, "double": float, "currency": float, "percent": float, "int": int,
+    "address": json.loads, "location": json.loads,  # compound fields arrive as JSON objects
 }
 
 

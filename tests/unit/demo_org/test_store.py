@@ -283,7 +283,7 @@ def test_leftovers_of_dead_processes_and_older_weeks_are_removed(tmp_path):
     ({"Amount": "lots"}, "Amount: value not of required type"),
     ({"Amount": True}, "Amount: value not of required type"),
     ({"CloseDate": "next week"}, "CloseDate: value not of required type"),
-    ({"IsPrivate": 1}, "No such column"),
+    ({"Not_A_Field__c": 1}, "No such column"),
     ({"AccountId": "not-an-id"}, "AccountId: id value of incorrect type"),
     ({"Name": "x" * 121}, "Name: data value too large"),
     ({"Is_Strategic__c": "yes"}, "Is_Strategic__c: value not of required type"),
