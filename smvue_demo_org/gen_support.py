@@ -159,6 +159,7 @@ class Gen:
     sink: Sink
     size: int
     ids: Ids = field(default_factory=Ids)
+    details: random.Random = field(default_factory=random.Random)  # gen_details' own stream
     users: list[dict[str, Any]] = field(default_factory=list)
     user_names: dict[str, str] = field(default_factory=dict)
     owner_pool: list[str] = field(default_factory=list)  # deal owners, repeated by weight

@@ -12,7 +12,7 @@ import random
 import sqlite3
 from datetime import UTC, date, datetime, timedelta
 
-from smvue_demo_org import generate_deals
+from smvue_demo_org import gen_details, generate_deals
 from smvue_demo_org.derived import FORECAST_NAMES
 from smvue_demo_org.gen_support import (
     CITIES,
@@ -54,7 +54,8 @@ def generate(conn: sqlite3.Connection, catalog: Catalog, profile: OrgProfile, si
              seed: int, anchor: date, progress: Progress | None = None) -> None:
     """Write a whole org for ``size`` opportunities into ``conn`` (tables already created)."""
     anchor_ts = int(datetime(anchor.year, anchor.month, anchor.day, tzinfo=UTC).timestamp())
-    g = Gen(random.Random(seed), anchor_ts, profile, Sink(conn, catalog), size)
+    g = Gen(random.Random(seed), anchor_ts, profile, Sink(conn, catalog), size,
+            details=random.Random(seed * 1_000_003 + 7))
     report = progress or (lambda phase, done, total: None)
     report("setup", 0, 1)
     _organization(g, seed)
@@ -91,6 +92,7 @@ def _user(g: Gen, first: str, last: str, title: str, *, manager: str | None, act
         "UserType": "Standard", "ManagerId": manager, "Department": dept,
         "TimeZoneSidKey": "America/Los_Angeles",
         "CurrencyIsoCode": "USD" if g.profile.multi_currency else None,
+        **gen_details.user(g.details, first, last, len(g.users) + 1),
     }, created, created + g.rng.randint(1, 700) * DAY, demo_user_id())
     g.users.append(row)
     g.user_names[uid] = row["Name"]
@@ -188,6 +190,7 @@ def _accounts_and_contacts(g: Gen, report: Progress) -> None:
             "BillingCountry": country,
             "Website": f"https://www.{name.split()[0].lower()}{i + 1}.example.com",
             "CurrencyIsoCode": g.currency(),
+            **gen_details.account(g.details, i, name, city, country),
         }, created, g.ts_between(created, g.anchor_ts - DAY), owner_id))
         g.account_owner.append(owner)
         g.account_ts.append(created)
@@ -220,7 +223,7 @@ def _contact(g: Gen, account_id: str, owner_id: str, account_created: int) -> No
         "Name": f"{first} {last}", "Title": rng.choice(TITLES),
         "Email": f"{first}.{last}{rng.randint(1, 999)}@example.com".lower().replace("'", ""),
         "Phone": f"+1 555 {rng.randint(100, 999)} {rng.randint(1000, 9999)}",
-        "OwnerId": owner_id, "CurrencyIsoCode": g.currency(),
+        "OwnerId": owner_id, "CurrencyIsoCode": g.currency(), **gen_details.contact(g.details),
     }, created, g.ts_between(created, g.anchor_ts - 60), owner_id))
 
 
@@ -246,6 +249,7 @@ def _leads(g: Gen, report: Progress) -> None:
             "Status": status, "LeadSource": rng.choice(("Web", "Phone Inquiry", "Trade Show",
                                                         "Partner Referral", "Other")),
             "OwnerId": owner, "IsConverted": int(converted), "CurrencyIsoCode": g.currency(),
+            **gen_details.lead(g.details, INDUSTRIES),
         }, created, modified, owner)
         if converted:
             acct = rng.randrange(g.accounts)
