@@ -38,7 +38,7 @@ from smvue_demo_org.bulk_jobs import (
 )
 from smvue_demo_org.org import DemoOrg
 from smvue_demo_org.schema import Catalog
-from smvue_demo_org.soql import SoqlError, prepare
+from smvue_demo_org.soql import SoqlError, prepare, query_shape
 from smvue_demo_org.soql import ast as soql_ast
 from smvue_demo_org.soql.parser import parse
 
@@ -137,6 +137,8 @@ class BulkQueryApi:
                 failure = f"UNKNOWN_EXCEPTION: {type(err).__name__}"
         if failure is None:
             await asyncio.sleep(max(0.0, self.jobs.processing_seconds(len(lines))))
+            cost = self.org.cost  # the cost model's job time (cost_model.py), 0 while it is off
+            await cost.spend(cost.bulk_seconds(len(lines), query_shape(parse(job.soql))))
         if job.state != "InProgress":  # aborted (or deleted) while it ran
             return
         if failure is not None:

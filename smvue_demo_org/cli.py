@@ -11,6 +11,7 @@ import asyncio
 import sys
 from pathlib import Path
 
+from smvue_demo_org.cost_model import CostModel
 from smvue_demo_org.faults import Faults
 from smvue_demo_org.profile import load_profile
 from smvue_demo_org.store import parse_size
@@ -28,6 +29,13 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument("--jitter-ms", type=float, default=0.0)
     parser.add_argument("--fault", action="append", default=[], metavar="NAME=VALUE",
                         help="inject a fault (repeatable); see smvue_demo_org/faults.py")
+    parser.add_argument("--cost-model", choices=("off", "default"), default="off",
+                        help="server time per page and job and Salesforce's concurrency limits "
+                             "(default: published or calibrated figures; see "
+                             "smvue_demo_org/cost_model.py)")
+    parser.add_argument("--cost", action="append", default=[], metavar="NAME=VALUE",
+                        help="change one cost-model setting (repeatable; turns the model on), "
+                             "e.g. --cost field_us=40 --cost max_long_running=5")
     parser.add_argument("--auto-approve", action="store_true",
                         help="skip the consent page, as for a user who approved before")
     parser.add_argument("--activity-every", type=float, default=0.0, metavar="SECONDS",
@@ -43,11 +51,12 @@ def run(args: argparse.Namespace, cache_dir: Path) -> int:
         profile = load_profile(args.profile, sandbox=True if args.sandbox else None)
         faults = Faults(latency_ms=args.latency_ms, jitter_ms=args.jitter_ms)
         faults.set_from_specs(args.fault)
+        cost = cost_model_from_args(args)
     except (OSError, ValueError) as exc:
         print(f"smvue-tui demo-org: {exc}", file=sys.stderr)
         return 2
     try:
-        asyncio.run(_serve(args, size, profile, faults, cache_dir))
+        asyncio.run(_serve(args, size, profile, faults, cost, cache_dir))
     except OSError as exc:
         print(f"smvue-tui demo-org: cannot listen on port {args.port}: {exc}", file=sys.stderr)
         return 1
@@ -59,13 +68,20 @@ def _progress(stage: str, done: int, total: int) -> None:
           flush=True)
 
 
+def cost_model_from_args(args: argparse.Namespace) -> CostModel:
+    """The cost model ``--cost-model``/``--cost`` ask for (off unless either is given)."""
+    cost = CostModel(enabled=args.cost_model == "default" or bool(args.cost))
+    cost.set_from_specs(args.cost)
+    return cost
+
+
 async def _serve(args: argparse.Namespace, size: int, profile: object, faults: Faults,
-                 cache_dir: Path) -> None:
+                 cost: CostModel, cache_dir: Path) -> None:
     from smvue_demo_org.server import build_org, serve
 
     org = await asyncio.to_thread(build_org, size=size, seed=args.seed, profile=profile,
                                   auto_approve=args.auto_approve, progress=_progress,
-                                  cache_dir=cache_dir)
+                                  cache_dir=cache_dir, cost_model=cost)
     org.faults = faults
     print("", file=sys.stderr)
     async with serve(org, port=args.port, activity_every=args.activity_every, seed=args.seed,

@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from smvue_demo_org.api import ApiError, ApiResponse, Request
+from smvue_demo_org.cost_model import LONG_RUNNING_MESSAGE
 from smvue_demo_org.org import API_VERSIONS, DemoOrg
 from smvue_demo_org.rest import RestApi
 
@@ -95,7 +96,11 @@ class DataApiView:
         if org.usage.exhausted():
             return error_response(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.",
                                   {"Sforce-Limit-Info": org.usage.header()})
-        answer = await self._answer(request, version.group(1) + ".0")
+        if not org.cost.admits():  # too many requests running 20 s or longer (cost_model.py)
+            return error_response(403, "REQUEST_LIMIT_EXCEEDED", LONG_RUNNING_MESSAGE,
+                                  {"Sforce-Limit-Info": org.usage.header()})
+        with org.cost.in_flight():
+            answer = await self._answer(request, version.group(1) + ".0")
         org.usage.record(answer.cost)
         headers = {"Sforce-Limit-Info": org.usage.header(), **answer.headers}
         if answer.content_type == "application/json":

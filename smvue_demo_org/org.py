@@ -6,6 +6,7 @@ The parts live in their own modules and are wired together by ``server.build_org
 - ``tokens``     TokenRegistry (tokens.py): OAuth codes, access/refresh tokens, device codes
 - ``usage``      ApiUsage (limits.py): the daily API counter behind Sforce-Limit-Info
 - ``faults``     Faults (faults.py): latency, 5xx rate, dropped connections, session expiry
+- ``cost``       CostModel (cost_model.py): server time per page/job, concurrency limits
 - ``automation`` the deployed Metadata (metadata_api.py) and the outbound dispatcher
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from smvue_demo_org.cost_model import CostModel
 from smvue_demo_org.profile import OrgProfile
 from smvue_demo_org.schema import Catalog
 
@@ -51,6 +53,7 @@ class DemoOrg:
     # first_name, last_name, timezone. Filled from the store's demo user by server.build_org.
     user_profile: dict[str, str] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
+    cost: CostModel = field(default_factory=CostModel)  # server time and limits (off)
 
     @property
     def latest_version(self) -> str:

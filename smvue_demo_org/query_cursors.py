@@ -41,6 +41,8 @@ class Cursor:
     touched: float = field(default_factory=time.monotonic)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     retired: bool = False  # evicted while a page was being read: closed once it is served
+    cost: Any = None  # the org's CostModel: each page spends its server time (cost_model.py)
+    shape: Any = None  # the query's QueryShape
 
     def close(self) -> None:
         self.rows = iter(())
@@ -53,6 +55,12 @@ class Cursor:
         """The next page body; the records are read in a thread so the server stays responsive."""
         start = self.position
         records = await asyncio.to_thread(self._take)
+        if self.cost is not None and self.cost.enabled:
+            kids = 0
+            if self.shape.child_fields:  # subquery rows in this page: {"records": [...]}
+                kids = sum(len(v["records"]) for r in records for v in r.values()
+                           if isinstance(v, dict) and "records" in v and "totalSize" in v)
+            await self.cost.spend(self.cost.page_seconds(len(records), self.shape, kids))
         self.position += len(records)
         done = len(records) < self.batch_size or self.position >= self.total_size
         body: dict[str, Any] = {"totalSize": self.total_size, "done": done}
@@ -83,7 +91,8 @@ class QueryCursors:
 
     def add(self, cursor: Cursor) -> None:
         self._expire()
-        while self._open and len(self._open) >= max(1, self._max_open()):
+        limit = self._max_open()  # 0: no limit (Salesforce's rule since API 56.0)
+        while self._open and limit > 0 and len(self._open) >= limit:
             _, oldest = self._open.popitem(last=False)
             self._retire(oldest)
         self._open[cursor.locator] = cursor

@@ -36,8 +36,10 @@ def batch_size(headers: Any) -> int:
 class RestApi:
     def __init__(self, org: DemoOrg) -> None:
         self.org = org
-        self.cursors = QueryCursors(lambda: org.faults.locator_ttl,
-                                    lambda: org.faults.max_locators)
+        # The cost model's cursor rule (no limit, 2 days) while it is on; the faults' otherwise.
+        self.cursors = QueryCursors(
+            lambda: org.cost.cursor_ttl_s if org.cost.enabled else org.faults.locator_ttl,
+            lambda: org.cost.open_cursors if org.cost.enabled else org.faults.max_locators)
         self.router = Router()
         r = self.router
         r.add("GET", "", self.resources)
@@ -89,6 +91,7 @@ class RestApi:
             total = await asyncio.to_thread(q.count, conn)
             if q.is_count:
                 conn.close()
+                await self.org.cost.spend(self.org.cost.page_seconds(0, q.shape))
                 return ApiResponse(200, {"totalSize": total, "done": True, "records": []})
             limit = self.org.faults.query_timeout_rows
             if limit and total > limit:
@@ -96,7 +99,8 @@ class RestApi:
                                "long.")
             kind = "queryAll" if include_deleted else "query"
             cursor = Cursor(self.cursors.new_locator(), q.records(conn), conn, total,
-                            batch_size(req.headers), f"/services/data/v{req.version}/{kind}")
+                            batch_size(req.headers), f"/services/data/v{req.version}/{kind}",
+                            cost=self.org.cost, shape=q.shape)
         except BaseException:
             conn.close()
             raise

@@ -23,6 +23,7 @@ from smvue_demo_org.automation import AutomationRegistry
 from smvue_demo_org.bulk_routes import BulkQueryApi
 from smvue_demo_org.cdc_admin import add_cdc_admin_routes
 from smvue_demo_org.composite import composite, composite_batch
+from smvue_demo_org.cost_model import CostModel
 from smvue_demo_org.faults import Faults
 from smvue_demo_org.http_layer import DataApiView, versions
 from smvue_demo_org.limits import ApiUsage
@@ -38,8 +39,10 @@ from smvue_demo_org.tokens import TokenRegistry
 
 def build_org(*, cache_dir: Path, size: str | int = "small", seed: int = 1,
               profile: OrgProfile | None = None, auto_approve: bool = False,
-              progress: Callable[[str, int, int], None] | None = None) -> DemoOrg:
-    """Open (generating once, then from cache) the org for ``size``/``seed``/``profile``."""
+              progress: Callable[[str, int, int], None] | None = None,
+              cost_model: CostModel | None = None) -> DemoOrg:
+    """Open (generating once, then from cache) the org for ``size``/``seed``/``profile``.
+    ``cost_model``: server time and limits as Salesforce's (cost_model.py); off when None."""
     profile = profile or OrgProfile()
     count = size if isinstance(size, int) else parse_size(size)
     store = OrgStore.open(cache_dir, count, seed, profile, progress=progress)
@@ -51,6 +54,7 @@ def build_org(*, cache_dir: Path, size: str | int = "small", seed: int = 1,
                              session_timeout_seconds=profile.session_timeout_seconds,
                              rotation=profile.refresh_token_rotation),
         usage=ApiUsage(profile.daily_api_limit), faults=Faults(), auto_approve=auto_approve,
+        cost=cost_model or CostModel(),
     )
     org.user_profile = {
         "user_id": org.user_id, "username": org.username,

@@ -21,6 +21,14 @@ class _Store(Protocol):
     catalog: Catalog
 
 
+# Required picklists Salesforce fills in when a create leaves them out (the org's default value;
+# these are the standard defaults of a new org [unverified per org]).
+PICKLIST_DEFAULTS: dict[str, dict[str, str]] = {
+    "Task": {"Status": "Not Started", "Priority": "Normal"},
+    "Lead": {"Status": "Open - Not Contacted"},
+}
+
+
 def check_required(obj: ObjectDef, row: dict[str, Any]) -> None:
     # Checkboxes default to false and read-only fields are Salesforce's to set (defaulted on
     # create), so neither is ever "required" of the caller.

@@ -9,14 +9,35 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from smvue_demo_org.cost_model import QueryShape
 from smvue_demo_org.schema import Catalog
+from smvue_demo_org.soql import ast
 from smvue_demo_org.soql.compile import compile_query
 from smvue_demo_org.soql.errors import SoqlError
 from smvue_demo_org.soql.execute import PreparedQuery
 from smvue_demo_org.soql.parser import parse
 from smvue_demo_org.soql.scope import Context
 
-__all__ = ["PreparedQuery", "SoqlError", "prepare"]
+__all__ = ["PreparedQuery", "SoqlError", "prepare", "query_shape"]
+
+
+def query_shape(select: ast.Select) -> QueryShape:
+    """Plain, parent and per-subquery field counts of a query, for the cost model."""
+    prefixes = {select.sobject.lower()} | ({select.alias.lower()} if select.alias else set())
+    plain = parent = 0
+    children: list[int] = []
+    for item in select.items:
+        if isinstance(item.expr, ast.Select):
+            children.append(len(item.expr.items))
+            continue
+        parts = item.expr.parts if isinstance(item.expr, ast.Path) else ("expr",)
+        if len(parts) > 1 and parts[0].lower() in prefixes:
+            parts = parts[1:]
+        if len(parts) > 1:
+            parent += 1
+        else:
+            plain += 1
+    return QueryShape(plain, parent, tuple(children))
 
 
 def prepare(text: str, catalog: Catalog, *, include_deleted: bool = False,
@@ -29,7 +50,10 @@ def prepare(text: str, catalog: Catalog, *, include_deleted: bool = False,
         now = now.astimezone(UTC)
     ctx = Context(text, catalog, include_deleted, now.date(), api_version)
     try:
-        return PreparedQuery(compile_query(parse(text), ctx))
+        select = parse(text)
+        prepared = PreparedQuery(compile_query(select, ctx))
+        prepared.shape = query_shape(select)
+        return prepared
     except SoqlError:
         raise
     except RecursionError:

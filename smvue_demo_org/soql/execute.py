@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
+from smvue_demo_org.cost_model import QueryShape
 from smvue_demo_org.soql.compile import Plan
 from smvue_demo_org.soql.errors import SoqlError
 
@@ -26,6 +27,7 @@ class PreparedQuery:
         self._plan = plan
         self.sobject: str = plan.sobject
         self.is_count: bool = plan.is_count
+        self.shape: QueryShape = QueryShape()  # set by prepare(): what the cost model counts
 
     def count(self, conn: sqlite3.Connection) -> int:
         """totalSize: the number of records (or groups) the query returns, LIMIT/OFFSET applied."""

@@ -1,4 +1,5 @@
-"""Real-width objects over the wire: every described field selectable, compound fields as objects."""
+"""Real-width objects over the wire: every described field selectable, compound fields as
+objects."""
 
 from __future__ import annotations
 
