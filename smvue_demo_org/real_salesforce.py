@@ -1,12 +1,23 @@
 """What real Salesforce says about every object the app reads — the demo org is held to this.
 
-Nobody on this project wrote these facts; each is copied (names and types only) from an artifact
+Nobody on this project wrote these facts; each is copied (schema facts only, never code) from an artifact
 of a real org or from Salesforce's documentation, and its source is named beside it:
 
 - NETCOREFORCE: describe-generated models of a real org, API 64.0, in the public repository
   anthonyreilly/NetCoreForce (src/NetCoreForce.Models/Sf<Object>.cs, commit 539d50fa, June
-  2025). That org had no multi-currency, no record types on Opportunity and no team selling,
-  so CurrencyIsoCode / RecordTypeId and the two team objects are not in it (see FEATURE_FIELDS).
+  2025). Their facts — each field's name, label, type, nillable, createable/updateable,
+  referenceTo and relationshipName, in describe order — are kept per object in
+  real_objects/<Object>.json with that source beside them (scripts/extract_real_objects.py
+  rebuilds them). That org had no multi-currency, no record types on Opportunity and no team
+  selling, so CurrencyIsoCode / RecordTypeId and the two team objects are not in it
+  (see FEATURE_FIELDS).
+- Compound fields on the wire: REST returns an address as an object with the keys city, country,
+  geocodeAccuracy, latitude, longitude, postalCode, state, street (countryCode and stateCode too
+  when State and Country picklists are on) — real v62.0 and v35.0 query answers quoted in public
+  code (code-index files 52584151754 and 14613625358); null when every component is null
+  [unverified]. Bulk API 2.0 refuses them: 400 API_ERROR "Selecting compound data not supported
+  in Bulk Query" — StevenMMortimer/salesforcer tests/testthat/test-query.R (commit 61ede39f), run
+  against a real org.
 - ILLUMINATED_CLOUD: types generated from a real org's describe by Illuminated Cloud, public
   repository ruwanthalk/ruwanthalk (.illuminatedCloud/lwc/types/objects/<Object>.d.ts, commit
   2f28b596): the team objects' field names (their types are the Object Reference's).
@@ -14,7 +25,8 @@ of a real org or from Salesforce's documentation, and its source is named beside
   an object is replicateable (``/updated``, ``/deleted``) when getUpdated()/getDeleted() are
   among them.
 
-``tests/unit/demo_org/test_real_salesforce.py`` holds the demo org's catalog against this file.
+``tests/unit/demo_org/test_real_salesforce.py`` and ``test_real_width.py`` hold the demo org's
+catalog and describe against this file and the kept lists.
 """
 
 from __future__ import annotations

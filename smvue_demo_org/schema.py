@@ -335,11 +335,10 @@ def create_tables(conn: object, catalog: Catalog) -> None:
             for f in obj.fields.values() if f.stored
         )
         conn.execute(f'CREATE TABLE IF NOT EXISTS "{obj.name}" ({cols})')  # type: ignore[attr-defined]
-        # Lookups a user sets to objects this org serves (not the read-only or foreign ones the
-        # real field list adds: MasterRecordId, CampaignId, ProfileId, ...).
+        # Lookups to objects this org serves (not the system or foreign ones the real field
+        # list adds: MasterRecordId, CampaignId, ProfileId, ...).
         indexed = [f.name for f in obj.fields.values() if f.type == "reference"
-                   and not f.system and f.createable is not False
-                   and all(t in catalog.objects for t in f.reference_to)]
+                   and not f.system and all(t in catalog.objects for t in f.reference_to)]
         indexed += [n for n in ("SystemModstamp", "CreatedDate", "CloseDate", "StageName")
                     if n in obj.fields]
         for col in indexed:
