@@ -1,7 +1,7 @@
 """What real Salesforce says about every object the app reads — the demo org is held to this.
 
-Nobody on this project wrote these facts; each is copied (schema facts only, never code) from an artifact
-of a real org or from Salesforce's documentation, and its source is named beside it:
+Nobody on this project wrote these facts; each is copied (schema facts only, never code) from
+an artifact of a real org or from Salesforce's documentation, and its source is named beside it:
 
 - NETCOREFORCE: describe-generated models of a real org, API 64.0, in the public repository
   anthonyreilly/NetCoreForce (src/NetCoreForce.Models/Sf<Object>.cs, commit 539d50fa, June
