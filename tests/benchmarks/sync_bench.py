@@ -1,6 +1,7 @@
 """Sync throughput, API calls and memory: smvue's engine against a plain simple-salesforce loop.
 
 Run by hand:  python tests/benchmarks/sync_bench.py [--cases medium,baseline,large,huge,resync]
+                                                    [--cost-model default]
 One JSON line per case. The demo org is served from this process (a thread); each sync runs in
 a fresh child process, so the child's peak RSS (``os.wait4``'s rusage — RUSAGE_CHILDREN for that
 one child) is the sync's own. Orgs are generated once into /tmp/smvue-sync-bench-cache.
@@ -141,7 +142,8 @@ def child(case: str) -> None:
 # --- the parent: serve each org, run each case in a child ----------------------------------
 
 
-def run_case(case: str, id_chunk: int | None = None) -> dict[str, Any]:
+def run_case(case: str, id_chunk: int | None = None, cost_model: str = "off") -> dict[str, Any]:
+    from smvue_demo_org.cost_model import CostModel
     from smvue_demo_org.server import build_org, serve_in_thread
     from tests.integration.conftest import RunningOrg
 
@@ -153,6 +155,8 @@ def run_case(case: str, id_chunk: int | None = None) -> dict[str, Any]:
             setup = {"base_url": url, "client_id": org.client_id, "token": running.web_login(),
                      "id_chunk": id_chunk}
             org.faults.latency_ms = latency
+            if cost_model == "default":  # Salesforce's server time (smvue_demo_org/cost_model.py)
+                org.cost = CostModel.default()
             proc = subprocess.Popen([sys.executable, __file__, "--child", case],
                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
             assert proc.stdin and proc.stdout
@@ -169,7 +173,8 @@ def run_case(case: str, id_chunk: int | None = None) -> dict[str, Any]:
         org.store.close()
     result = json.loads(out.strip().splitlines()[-1])
     return {"case": case, "engine": engine.removesuffix("-resync"),
-            "org_opportunities": opportunities, "latency_ms": latency, **result,
+            "org_opportunities": opportunities, "latency_ms": latency, "cost_model": cost_model,
+            "server_s": round(org.cost.charged_s, 1), **result,
             "records_per_s": round(result["records"] / max(result["seconds"], 1e-9)),
             "peak_rss_mb": _peak_mb(usage),
             # The sync child's own CPU seconds: steadier than wall time on a loaded box.
@@ -186,13 +191,15 @@ def main() -> None:
     parser.add_argument("--child", metavar="CASE")
     parser.add_argument("--id-chunk", type=int, metavar="N",
                         help="ids per by-Id query in the engine (default: the engine's own)")
+    parser.add_argument("--cost-model", choices=("off", "default"), default="off",
+                        help="the demo org's cost model (off: as before, comparable figures)")
     args = parser.parse_args()
     if args.child:
         child(args.child)
         return
     CACHE.mkdir(parents=True, exist_ok=True)
     for case in args.cases.split(","):
-        print(json.dumps(run_case(case, args.id_chunk)), flush=True)
+        print(json.dumps(run_case(case, args.id_chunk, args.cost_model)), flush=True)
 
 
 if __name__ == "__main__":
