@@ -8,6 +8,8 @@
   GET    /demo/automation                     what Metadata automation is deployed
   POST   /demo/apps                           register a consumer key {"callback_urls": [...]}
   GET    /demo/faults, POST /demo/faults {name: value}   see or set injected faults
+  GET    /demo/cost, POST /demo/cost {name: value}       see or set the cost model (cost_model.py;
+                                       "enabled": true/false), with server seconds charged so far
   POST   /demo/usage {"used": N}              set the daily API counter
   POST   /demo/expire-sessions                every access token expires now
   GET    /demo/info                           identity and record counts
@@ -110,6 +112,18 @@ def add_admin_routes(app: web.Application, org: DemoOrg, rng: random.Random) -> 
                 return _error(400, str(exc))
         return json_response(200, org.faults.snapshot())
 
+    async def cost(request: web.Request) -> web.Response:
+        if request.method == "POST":
+            try:
+                for name, value in (await _json_object(request)).items():
+                    if name == "enabled":
+                        org.cost.enabled = value is True
+                    else:
+                        org.cost.set(name, value)
+            except (TypeError, ValueError) as exc:
+                return _error(400, str(exc))
+        return json_response(200, org.cost.snapshot())
+
     async def usage(request: web.Request) -> web.Response:
         used = (await _json_object(request)).get("used")
         if not isinstance(used, int) or used < 0:
@@ -160,6 +174,7 @@ def add_admin_routes(app: web.Application, org: DemoOrg, rng: random.Random) -> 
     app.router.add_post("/demo/purge-deleted", purge)
     app.router.add_get("/demo/automation", automation)
     app.router.add_route("*", "/demo/faults", faults)
+    app.router.add_route("*", "/demo/cost", cost)
     app.router.add_post("/demo/usage", usage)
     app.router.add_post("/demo/expire-sessions", expire_sessions)
     app.router.add_post("/demo/apps", register_app)

@@ -154,3 +154,15 @@ def test_open_cursors_follow_the_models_rule(demo):
         demo.org.cost.set("open_cursors", 2)  # the old per-user limit: oldest released
         urls = first_pages()
         assert [client.get(u).status_code for u in (urls[0], urls[-1])] == [400, 200]
+
+
+def test_the_admin_route_shows_and_sets_the_model(demo):
+    assert demo.admin("GET", "/cost").json()["enabled"] is False
+    answer = demo.admin("POST", "/cost", json={"enabled": True, "field_us": 7})
+    assert answer.json()["enabled"] is True and answer.json()["field_us"] == 7.0
+    assert demo.org.cost.enabled and demo.org.cost.field_us == 7.0
+    bad = demo.admin("POST", "/cost", json={"fast": 1})
+    assert bad.status_code == 400 and "unknown cost setting 'fast'" in bad.text
+    with demo.api() as client:
+        client.get("/query", params={"q": "SELECT Id FROM User LIMIT 1"}).raise_for_status()
+    assert demo.admin("GET", "/cost").json()["charged_s"] > 0
