@@ -54,6 +54,8 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from smvue_demo_org.faults import name_values
+
 LONG_RUNNING_MESSAGE = "ConcurrentRequests (Concurrent API Requests) Limit exceeded."
 _KNOBS = ("page_base_ms", "field_us", "parent_field_factor", "child_row_factor",
           "bulk_job_base_s", "bulk_field_us", "long_running_s", "max_long_running",
@@ -154,11 +156,8 @@ class CostModel:
         setattr(self, name, number)
 
     def set_from_specs(self, specs: list[str]) -> None:
-        for spec in specs:
-            name, sep, value = spec.partition("=")
-            if not sep:
-                raise ValueError(f"--cost wants NAME=VALUE, got {spec!r}")
-            self.set(name.strip(), value.strip())
+        for name, value in name_values(specs, "--cost"):
+            self.set(name, value)
 
     def snapshot(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)

@@ -15,11 +15,21 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 
 _FLOAT_FAULTS = {"error_rate", "drop_rate", "locator_ttl"}
 _INT_FAULTS = {"session_expiry_calls", "query_timeout_rows", "max_locators",
                "refuse_metadata_deletes"}
+
+
+def name_values(specs: list[str], flag: str) -> Iterator[tuple[str, str]]:
+    """``NAME=VALUE`` command-line specs as (name, value); a clear ValueError otherwise."""
+    for spec in specs:
+        name, sep, value = spec.partition("=")
+        if not sep:
+            raise ValueError(f"{flag} wants NAME=VALUE, got {spec!r}")
+        yield name.strip(), value.strip()
 
 
 @dataclass
@@ -50,11 +60,8 @@ class Faults:
         setattr(self, name, number)
 
     def set_from_specs(self, specs: list[str]) -> None:
-        for spec in specs:
-            name, sep, value = spec.partition("=")
-            if not sep:
-                raise ValueError(f"--fault wants NAME=VALUE, got {spec!r}")
-            self.set(name.strip(), value.strip())
+        for name, value in name_values(specs, "--fault"):
+            self.set(name, value)
 
     def snapshot(self) -> dict[str, float]:
         return {f.name: getattr(self, f.name) for f in fields(self)
