@@ -100,6 +100,14 @@ def _grouped(scope: Scope, group: list[Column], path: ast.Path, what: str) -> Co
     return col
 
 
+def _plain(scope: Scope, col: Column, path: ast.Path, verb: str) -> Column:
+    """``col``, unless it is a compound field (describe: not sortable, not groupable)."""
+    if not col.field.stored:  # the wording follows the filter refusal [unverified]
+        raise error_at("INVALID_FIELD", scope.ctx.text, path.pos,
+                       f"field '{col.field.name}' can not be {verb}")
+    return col
+
+
 def _order_by(scope: Scope, items: list[ast.OrderItem], group: list[Column] | None) -> str:
     parts = []
     for item in items:
@@ -111,6 +119,7 @@ def _order_by(scope: Scope, items: list[ast.OrderItem], group: list[Column] | No
         else:
             col = (scope.resolve(item.expr) if group is None
                    else _grouped(scope, group, item.expr, "Ordered field"))
+            _plain(scope, col, item.expr, "sorted")
             sql, ftype = col.sql, col.field.type
         collate = " COLLATE NOCASE" if category(ftype) == "string" else ""
         parts.append(f"{sql}{collate} {'DESC' if item.descending else 'ASC'} "
@@ -191,7 +200,7 @@ def compile_query(q: ast.Select, ctx: Context) -> Plan:
     scope = Scope(ctx, obj, q.alias)
     params: list[Any] = []
     conds = _where(scope, q.where, params)
-    group = [scope.resolve(p) for p in q.group_by]
+    group = [_plain(scope, scope.resolve(p), p, "grouped") for p in q.group_by]
     aggregate = bool(group) or any(
         isinstance(i.expr, ast.Aggregate) and i.expr.arg is not None for i in q.items)
     having = ""

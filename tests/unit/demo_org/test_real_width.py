@@ -91,3 +91,18 @@ def test_compound_fields_are_not_columns_but_their_components_are():
     stored = build_catalog(EVERYTHING).objects["Account"]
     assert not stored.fields["BillingAddress"].stored
     assert stored.fields["BillingCity"].stored
+
+
+@pytest.mark.parametrize(("soql", "words"), [
+    ("SELECT Id FROM Account WHERE BillingAddress != null", "can not be filtered"),
+    ("SELECT Id FROM Account ORDER BY ShippingAddress", "can not be sorted"),
+    ("SELECT MailingAddress, COUNT(Id) FROM Contact GROUP BY MailingAddress",
+     "can not be grouped"),
+])
+def test_compound_fields_are_selectable_only(soql, words):
+    from smvue_demo_org.soql import SoqlError, prepare
+
+    with pytest.raises(SoqlError) as err:
+        prepare(soql, VISIBLE)
+    assert err.value.error_code == "INVALID_FIELD" and words in err.value.message
+    assert prepare("SELECT Id, BillingAddress FROM Account ORDER BY BillingCity", VISIBLE)
