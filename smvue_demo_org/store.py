@@ -27,12 +27,7 @@ from smvue_demo_org.generate import anchor_for, demo_user_id
 from smvue_demo_org.ids import _BASE62, make_id, org_id, to_18
 from smvue_demo_org.profile import OrgProfile
 from smvue_demo_org.schema import Catalog, ObjectDef, build_catalog
-from smvue_demo_org.store_rules import (
-    PICKLIST_DEFAULTS,
-    check_required,
-    check_value,
-    history_rows,
-)
+from smvue_demo_org.store_rules import check_required, check_value, fill_defaults, history_rows
 
 log = logging.getLogger(__name__)
 
@@ -317,12 +312,7 @@ class OrgStore:
             row["CurrencyIsoCode"] = "USD"  # the corporate currency
         if "LastName" in obj.fields and "Name" in obj.fields and not row.get("Name"):
             row["Name"] = _full_name(row)
-        for name, value in PICKLIST_DEFAULTS.get(obj.name, {}).items():
-            if not row.get(name):
-                row[name] = value
-        for f in obj.fields.values():  # Salesforce never stores a null checkbox
-            if f.type == "boolean" and row.get(f.name) is None:
-                row[f.name] = 0
+        fill_defaults(obj, row)
         check_required(obj, row)
         if obj.name == "Opportunity":
             derive(row, probability_given=probability_given)

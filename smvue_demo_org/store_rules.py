@@ -29,6 +29,16 @@ PICKLIST_DEFAULTS: dict[str, dict[str, str]] = {
 }
 
 
+def fill_defaults(obj: ObjectDef, row: dict[str, Any]) -> None:
+    """What Salesforce fills in on create: default picklist values, false for a checkbox."""
+    for name, value in PICKLIST_DEFAULTS.get(obj.name, {}).items():
+        if not row.get(name):
+            row[name] = value
+    for f in obj.fields.values():  # Salesforce never stores a null checkbox
+        if f.type == "boolean" and row.get(f.name) is None:
+            row[f.name] = 0
+
+
 def check_required(obj: ObjectDef, row: dict[str, Any]) -> None:
     # Checkboxes default to false and read-only fields are Salesforce's to set (defaulted on
     # create), so neither is ever "required" of the caller.
