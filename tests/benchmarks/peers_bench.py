@@ -115,7 +115,7 @@ def measure_size(size: int, args: argparse.Namespace) -> dict[str, Any]:
                           work / "demo-org.log")
     try:
         org = tools.Org(demo.base_url, demo.fields["client_id"], demo.running.web_login, work,
-                        args.start_date or tools.default_start_date(), args.timeout)
+                        args.start_date or tools.default_start_date(), args.timeout, args.keep)
         result: dict[str, Any] = {"size": size, "demo_org_args": args.demo_org_args,
                                   "start_date": org.start_date, "org_rows": demo.counts(),
                                   "runs": []}
@@ -138,6 +138,7 @@ def measure_size(size: int, args: argparse.Namespace) -> dict[str, Any]:
             print(f"   {name}: {'ok' if run.finished else 'FAILED'} {run.wall_s} s "
                   f"{entry['api_calls']} calls {entry['bulk_jobs']} jobs "
                   f"{run.peak_rss_mb} MB", file=sys.stderr, flush=True)
+        result["demo_org_peak_rss_mb"] = round(tools.high_water_kb(demo.proc.pid) / 1024, 1)
     finally:
         demo.stop()
     return result
@@ -196,6 +197,8 @@ def main() -> None:
                         help="passed to `smvue-tui demo-org` as is (e.g. \"--latency-ms 50\")")
     parser.add_argument("--start-date", help="the peers' start_date (default: now − 2 years)")
     parser.add_argument("--timeout", type=float, default=1200.0, help="seconds per tool run")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the peers' output (their records) in the size's folder")
     parser.add_argument("--json", type=Path, default=Path("peers_bench.json"))
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()

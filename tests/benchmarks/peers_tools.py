@@ -41,6 +41,7 @@ class Org:
     work: Path  # scratch folder for this size's files
     start_date: str  # what the peers are told to read from (Airbyte's default: now − 2 years)
     timeout: float
+    keep: bool = False  # keep the peers' stdout (their records) beside the request logs
 
 
 @dataclass
@@ -79,7 +80,7 @@ def peer_python(venvs: Path, name: str) -> Path:
 
 def timed(argv: list[str], *, env: dict[str, str] | None = None, stdout: Path | None = None,
           stderr: Path, stdin: str | None = None, timeout: float) -> tuple[int, float, Any]:
-    """Run ``argv``; (exit code or -9 on timeout, wall seconds, its own rusage incl. peak RSS)."""
+    """Run ``argv``; (exit code or -9 on timeout, wall seconds, (its rusage, peak RSS in KiB))."""
     out = open(stdout, "wb") if stdout else subprocess.DEVNULL  # noqa: SIM115
     err = open(stderr, "wb")  # noqa: SIM115
     started = time.perf_counter()
@@ -91,7 +92,9 @@ def timed(argv: list[str], *, env: dict[str, str] | None = None, stdout: Path | 
             proc.stdin.write(stdin.encode())
             proc.stdin.close()
         deadline = started + timeout
-        while True:  # wait4 (not Popen.wait): this one child's rusage, its own peak RSS
+        peak_kb = 0
+        while True:  # wait4 (not Popen.wait): this one child's rusage (its CPU time)
+            peak_kb = max(peak_kb, high_water_kb(proc.pid))
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 code = os.waitstatus_to_exitcode(status)
@@ -107,13 +110,28 @@ def timed(argv: list[str], *, env: dict[str, str] | None = None, stdout: Path | 
         if stdout:
             out.close()  # type: ignore[union-attr]
         err.close()
-    return code, time.perf_counter() - started, usage
+    return code, time.perf_counter() - started, (usage, peak_kb)
+
+
+def high_water_kb(pid: int) -> int:
+    """The process's own peak RSS so far (VmHWM). Not wait4's ru_maxrss: a child started by
+    vfork+exec inherits its parent's high-water mark there, so a small tool would show this
+    benchmark's own RSS."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def fill(run: Run, code: int, wall: float, usage: Any, stderr: Path) -> None:
+    rusage, peak_kb = usage
     run.wall_s = round(wall, 2)
-    run.cpu_s = round(usage.ru_utime + usage.ru_stime, 2)
-    run.peak_rss_mb = round(usage.ru_maxrss / 1024, 1)  # KiB on Linux
+    run.cpu_s = round(rusage.ru_utime + rusage.ru_stime, 2)
+    run.peak_rss_mb = round(peak_kb / 1024, 1)
     run.finished = code == 0
     if code == -9:
         run.failures.append("killed at the timeout")
@@ -230,7 +248,7 @@ def _summarise_log(run: Run, log: Path) -> None:
 _STREAM = re.compile(rb'"stream"\s*:\s*"([^"]+)"')
 
 
-def count_records(path: Path, run: Run) -> None:
+def count_records(path: Path, run: Run, keep: bool = False) -> None:
     """RECORD messages per stream on a peer's stdout (Airbyte and Singer both say "stream")."""
     rows: Counter[str] = Counter()
     with open(path, "rb") as lines:
@@ -243,7 +261,8 @@ def count_records(path: Path, run: Run) -> None:
                 run.failures.append("TRACE error: " + message[:300])
                 run.finished = False
     run.rows = dict(sorted(rows.items()))
-    path.unlink()
+    if not keep:  # records of every field: hundreds of MB at 100k
+        path.unlink()
 
 
 def _airbyte_catalog(org: Org, venvs: Path, config: Path, log: Path) -> tuple[Path, float]:
@@ -295,7 +314,7 @@ def run_airbyte(org: Org, venvs: Path, api: str) -> Run:
     code, wall, usage = timed(_launch(org, venvs, "airbyte", log, *args), stdout=out,
                               stderr=err, timeout=org.timeout)
     fill(run, code, wall, usage, err)
-    count_records(out, run)
+    count_records(out, run, org.keep)
     _summarise_log(run, log)
     return run
 
@@ -333,7 +352,7 @@ def run_singer(org: Org, venvs: Path, api: str) -> Run:
                                       str(config), "--properties", str(properties)),
                               stdout=out, stderr=err, timeout=org.timeout)
     fill(run, code, wall, usage, err)
-    count_records(out, run)
+    count_records(out, run, org.keep)
     _summarise_log(run, log)
     return run
 
