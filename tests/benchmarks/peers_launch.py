@@ -14,6 +14,8 @@ refresh-token grant runs, and the demo org answers with its own http://127.0.0.1
 Every request is appended to ``--log`` (method, path + query, status, seconds; the SOQL of a
 Bulk 2.0 job) so the benchmark can say exactly what each peer sent. No token is logged.
 
+Airbyte's 20-connection pool, mounted for https:// only, is mounted for http:// too.
+
 ``--airbyte-api rest``: the connector has no switch for REST (it picks Bulk 2.0 for every object
 without base64/compound fields); this patches its choice to REST for every stream.
 """
@@ -70,6 +72,20 @@ def patch_requests(org_url: str, log_path: str) -> None:
     requests.Session.send = send  # type: ignore[method-assign]
 
 
+def airbyte_pool_on_http() -> None:
+    """The connector mounts its 20-connection pool for https:// only; on the demo org's http://
+    it would get requests' default 10 (and discard connections): mount the same for http://."""
+    from source_salesforce.api import Salesforce
+
+    original = Salesforce.__init__
+
+    def init(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        original(self, *args, **kwargs)
+        self.session.mount("http://", self.session.get_adapter("https://x"))
+
+    Salesforce.__init__ = init  # type: ignore[method-assign]
+
+
 def force_airbyte_rest() -> None:
     from source_salesforce.source import SourceSalesforce
 
@@ -87,6 +103,7 @@ def main() -> int:
     args = parser.parse_args()
     patch_requests(args.org.rstrip("/"), args.log)
     if args.peer == "airbyte":
+        airbyte_pool_on_http()
         if args.airbyte_api == "rest":
             force_airbyte_rest()
         from source_salesforce.run import run
