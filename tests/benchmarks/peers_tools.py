@@ -290,28 +290,24 @@ def _airbyte_catalog(org: Org, venvs: Path, config: Path, log: Path) -> tuple[Pa
     return path, wall
 
 
-def run_airbyte(org: Org, venvs: Path, api: str) -> Run:
-    """`source-salesforce read` with the configured catalog of our objects; api auto or rest."""
-    run = Run(f"airbyte {api}")
-    log = org.work / f"airbyte-{api}.requests.jsonl"
+def _peer_config(org: Org, name: str, settings: dict[str, Any]) -> tuple[Path, Path]:
+    """(request log, config file) for one peer run: a fresh refresh token from the demo org
+    (its app has no secret, so any client_secret passes) plus the peer's own settings."""
+    log = org.work / f"{name}.requests.jsonl"
     log.unlink(missing_ok=True)
-    config = org.work / f"airbyte-{api}-config.json"
+    config = org.work / f"{name}-config.json"
     config.write_text(json.dumps({
         "client_id": org.client_id, "client_secret": "demo-org-accepts-any",
         "refresh_token": org.web_login()["refresh_token"], "is_sandbox": False,
-        "start_date": org.start_date, "force_use_bulk_api": False}))
-    try:
-        catalog, discover_s = _airbyte_catalog(org, venvs, config, log)
-    except RuntimeError as exc:
-        run.failures.append(str(exc))
-        _summarise_log(run, log)
-        return run
-    run.extra["discover_s"] = round(discover_s, 2)
-    log.unlink()  # count the read alone
-    out, err = org.work / f"airbyte-{api}.out", org.work / f"airbyte-{api}.err"
-    args = ["--airbyte-api", api, "airbyte", "read", "--config", str(config),
-            "--catalog", str(catalog)]
-    code, wall, usage = timed(_launch(org, venvs, "airbyte", log, *args), stdout=out,
+        "start_date": org.start_date, **settings}))
+    return log, config
+
+
+def _peer_read(org: Org, venvs: Path, run: Run, name: str, log: Path, *args: str) -> Run:
+    """Time the peer's read alone (discovery done), then count its records and requests."""
+    log.unlink(missing_ok=True)
+    out, err = org.work / f"{name}.out", org.work / f"{name}.err"
+    code, wall, usage = timed(_launch(org, venvs, name.split("-")[0], log, *args), stdout=out,
                               stderr=err, timeout=org.timeout)
     fill(run, code, wall, usage, err)
     count_records(out, run, org.keep)
@@ -319,16 +315,26 @@ def run_airbyte(org: Org, venvs: Path, api: str) -> Run:
     return run
 
 
+def run_airbyte(org: Org, venvs: Path, api: str) -> Run:
+    """`source-salesforce read` with the configured catalog of our objects; api auto or rest."""
+    run = Run(f"airbyte {api}")
+    log, config = _peer_config(org, f"airbyte-{api}", {"force_use_bulk_api": False})
+    try:
+        catalog, discover_s = _airbyte_catalog(org, venvs, config, log)
+    except RuntimeError as exc:
+        run.failures.append(str(exc))
+        _summarise_log(run, log)
+        return run
+    run.extra["discover_s"] = round(discover_s, 2)
+    return _peer_read(org, venvs, run, f"airbyte-{api}", log, "--airbyte-api", api, "airbyte",
+                      "read", "--config", str(config), "--catalog", str(catalog))
+
+
 def run_singer(org: Org, venvs: Path, api: str) -> Run:
     """`tap-salesforce --properties` with our objects selected (every field), api REST or BULK."""
     run = Run(f"singer {api.lower()}")
-    log = org.work / f"singer-{api}.requests.jsonl"
-    log.unlink(missing_ok=True)
-    config = org.work / f"singer-{api}-config.json"
-    config.write_text(json.dumps({
-        "client_id": org.client_id, "client_secret": "demo-org-accepts-any",
-        "refresh_token": org.web_login()["refresh_token"], "start_date": org.start_date,
-        "api_type": api, "select_fields_by_default": True, "is_sandbox": False}))
+    log, config = _peer_config(org, f"singer-{api}", {"api_type": api,
+                                                       "select_fields_by_default": True})
     out, err = org.work / f"singer-{api}-discover.out", org.work / f"singer-{api}-discover.err"
     code, discover_s, _ = timed(_launch(org, venvs, "singer", log, "singer", "--config",
                                         str(config), "--discover"),
@@ -346,15 +352,8 @@ def run_singer(org: Org, venvs: Path, api: str) -> Run:
     properties = org.work / f"singer-{api}-properties.json"
     properties.write_text(json.dumps(catalog))
     run.extra["discover_s"] = round(discover_s, 2)
-    log.unlink()
-    out, err = org.work / f"singer-{api}.out", org.work / f"singer-{api}.err"
-    code, wall, usage = timed(_launch(org, venvs, "singer", log, "singer", "--config",
-                                      str(config), "--properties", str(properties)),
-                              stdout=out, stderr=err, timeout=org.timeout)
-    fill(run, code, wall, usage, err)
-    count_records(out, run, org.keep)
-    _summarise_log(run, log)
-    return run
+    return _peer_read(org, venvs, run, f"singer-{api}", log, "singer", "--config", str(config),
+                      "--properties", str(properties))
 
 
 def default_start_date() -> str:
