@@ -23,7 +23,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import tomllib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -69,6 +71,19 @@ class BulkPolicy:
         if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 1:
             raise ValueError("[sync] bulk_threshold must be a whole number of rows, at least 1")
         return cls(enabled, threshold)
+
+
+def load_policy(config_file: Path) -> BulkPolicy:
+    """The policy config.toml sets; the default (with a logged warning) when it cannot be
+    read or says something unusable — a sync must not stop over a tuning knob."""
+    try:
+        with open(config_file, "rb") as fh:
+            return BulkPolicy.from_config(tomllib.load(fh))
+    except FileNotFoundError:
+        return BulkPolicy()
+    except (OSError, tomllib.TOMLDecodeError, ValueError) as exc:
+        log.warning("ignoring config.toml's [sync] Bulk settings: %s", exc)
+        return BulkPolicy()
 
 
 def state_key(sobject: str) -> str:
