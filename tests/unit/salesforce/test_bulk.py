@@ -115,8 +115,9 @@ async def test_results_resume_from_a_saved_locator_with_the_jobs_version(httpx_m
 
 
 async def test_invalid_entity_and_failed_jobs_are_bulk_unavailable(httpx_mock):
-    httpx_mock.add_response(method="POST", url=f"{BASE}/jobs/query", status_code=400, json=rest_error(
-        "INVALIDENTITY", "Entity 'OpportunityStage' is not supported by the Bulk API."))
+    httpx_mock.add_response(
+        method="POST", url=f"{BASE}/jobs/query", status_code=400, json=rest_error(
+            "INVALIDENTITY", "Entity 'OpportunityStage' is not supported by the Bulk API."))
     httpx_mock.add_response(method="GET", url=JOB_URL, json=info(
         "Failed", errorMessage="InternalServerError: retried more than 15 times"))
     httpx_mock.add_response(method="DELETE", url=JOB_URL, status_code=204)
