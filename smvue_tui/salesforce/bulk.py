@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,9 +43,28 @@ class BulkUnavailable(SalesforceError):
 
 @dataclass(frozen=True)
 class BulkPage:
-    records: list[dict[str, Any]]
+    """One results page, kept as the CSV bytes it came as (a few MB) until read."""
+
+    data: bytes
     next_locator: str | None  # None after the last page
     number: int  # records in this page (Sforce-NumberOfRecords)
+    rows: CsvRecords
+    job_id: str = ""
+
+    def batches(self, size: int = 2000) -> Iterator[list[dict[str, Any]]]:
+        """REST-shaped records in lists of ≤ ``size``, parsed as asked for; a page holding
+        another number of rows than its header said raises ``BulkUnavailable`` at its end."""
+        seen = 0
+        for batch in self.rows.batches(self.data, size):
+            seen += len(batch)
+            yield batch
+        if seen != self.number:
+            raise BulkUnavailable(f"Bulk job {self.job_id}: a page said {self.number} records "
+                                  f"but held {seen}", code="BAD_BULK_CSV")
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        return [record for batch in self.batches(1 << 30) for record in batch]
 
 
 class BulkQueries:
@@ -132,17 +151,19 @@ class BulkQueries:
                     headers={"Accept": "text/csv"})
             except SalesforceError as exc:
                 raise _unavailable(exc) from None
-            records = rows.parse(response.content)
             following = response.headers.get("Sforce-Locator") or NO_MORE
-            count = int(response.headers.get("Sforce-NumberOfRecords") or len(records))
-            if count != len(records):
-                raise BulkUnavailable(f"Bulk job {job_id}: a page said {count} records but "
-                                      f"held {len(records)}", code="BAD_BULK_CSV")
+            try:
+                count = int(response.headers.get("Sforce-NumberOfRecords") or -1)
+            except ValueError:
+                count = -1
+            if count < 0:
+                raise BulkUnavailable(f"Bulk job {job_id}: a results page without its record "
+                                      "count", code="BAD_RESPONSE")
             done = following == NO_MORE
             if not done and following == locator:
                 raise BulkUnavailable(f"Bulk job {job_id}: the results locator repeated",
                                       code="BAD_PAGING")
-            yield BulkPage(records, None if done else following, count)
+            yield BulkPage(response.content, None if done else following, count, rows, job_id)
             if done:
                 return
             locator = following

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from smvue_tui.salesforce.errors import SalesforceError
@@ -73,16 +73,29 @@ class CsvRecords:
 
     def parse(self, data: bytes | str) -> list[dict[str, Any]]:
         """Every record of one results page (each page repeats the header line)."""
-        text = data.decode("utf-8") if isinstance(data, bytes) else data
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter,
-                            strict=True)
+        return [record for batch in self.batches(data, 1 << 30) for record in batch]
+
+    def batches(self, data: bytes | str, size: int) -> Iterator[list[dict[str, Any]]]:
+        """The page's records in lists of at most ``size``, parsed as they are asked for: a
+        10,000-row page never exists as 10,000 dicts at once (nor as a decoded copy)."""
+        stream = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline="") \
+            if isinstance(data, bytes) else io.StringIO(data, newline="")
+        reader = csv.reader(stream, delimiter=self.delimiter, strict=True)
         try:
             header = next(reader, None)
             if header is None:
-                return []
+                return
             build = self._builder(header)
-            return [build(row) for row in reader if row]
-        except (csv.Error, ValueError, IndexError) as exc:
+            batch: list[dict[str, Any]] = []
+            for row in reader:
+                if row:
+                    batch.append(build(row))
+                    if len(batch) >= size:
+                        yield batch
+                        batch = []
+            if batch:
+                yield batch
+        except (csv.Error, ValueError, IndexError, UnicodeDecodeError) as exc:
             raise SalesforceError(f"Bulk API results could not be read: {exc}",
                                   code="BAD_BULK_CSV") from None
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from smvue_tui.salesforce.bulk import BulkQueries, BulkUnavailable
+from smvue_tui.salesforce.bulk import BulkPage, BulkQueries, BulkUnavailable
 from smvue_tui.salesforce.bulk_csv import unsupported_fields
 from smvue_tui.salesforce.client import composite_error
 from smvue_tui.store import models as m
@@ -222,19 +222,7 @@ async def _bulk_read(ctx: SyncContext, spec: ObjectSpec, where: str, types: dict
             pages = bulk.pages(job, types, locator=state["locator"] or None,
                                version=state["version"])
             async for page in read_ahead(pages):
-                ctx.check_cancelled()
-                state = {**state, "locator": page.next_locator or "null",
-                         "read": int(state.get("read", 0)) + page.number}
-                extra = {state_key(name): {"watermark": json.dumps(state)}}
-                cursor = None
-                if page.records:
-                    last = page.records[-1]
-                    cursor = {"watermark": last.get(spec.cursor_field),
-                              "watermark_id": last["Id"]}
-                await write_page(ctx, spec, page.records, cursor, scoped=scoped, extra=extra)
-                meter.done += page.number
-                if ctx.progress:
-                    ctx.progress(meter.event(ctx.api_calls()))
+                state = await _store_page(ctx, spec, page, state, meter, scoped)
     except BulkUnavailable:
         await _finish(ctx, bulk, name, job, state["version"])
         raise
@@ -243,6 +231,37 @@ async def _bulk_read(ctx: SyncContext, spec: ObjectSpec, where: str, types: dict
             await asyncio.shield(_finish(ctx, bulk, name, job, state["version"]))
         raise
     await _finish(ctx, bulk, name, job, state["version"])
+
+
+async def _store_page(ctx: SyncContext, spec: ObjectSpec, page: BulkPage,
+                      state: dict[str, Any], meter: ObjectMeter,
+                      scoped: bool) -> dict[str, Any]:
+    """Write one results page in REST-sized batches, each with its cursor; the next page's
+    locator is saved with the last batch. A crash inside a page re-reads that page from its
+    start on resume: upserts by Id, so nothing is doubled, and memory stays one batch deep."""
+    name = spec.sobject
+    batches = page.batches(ctx.batch_size)
+    batch = next(batches, [])
+    while True:
+        ctx.check_cancelled()
+        following = next(batches, None)  # parsed before this batch is written: the count check
+        extra = None
+        if following is None:  # the page's last batch: its locator goes with it
+            state = {**state, "locator": page.next_locator or "null",
+                     "read": int(state.get("read", 0)) + page.number}
+            extra = {state_key(name): {"watermark": json.dumps(state)}}
+        cursor = None
+        if batch:
+            last = batch[-1]
+            cursor = {"watermark": last.get(spec.cursor_field), "watermark_id": last["Id"]}
+        if batch or extra:
+            await write_page(ctx, spec, batch, cursor, scoped=scoped, extra=extra)
+        meter.done += len(batch)
+        if ctx.progress:
+            ctx.progress(meter.event(ctx.api_calls()))
+        if following is None:
+            return state
+        batch = following
 
 
 async def _finish(ctx: SyncContext, bulk: BulkQueries, name: str, job: str,

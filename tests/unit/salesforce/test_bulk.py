@@ -48,6 +48,13 @@ def test_csv_values_become_rest_types():
     assert type(records[2]["NumberOfEmployees"]) is int and type(records[0]["Amount"]) is float
 
 
+def test_a_page_is_parsed_in_batches_as_they_are_asked_for():
+    text = '"Id","N"\n' + "".join(f'"{i}","{i}"\n' for i in range(5))
+    batches = CsvRecords({"N": "int"}).batches(text.encode(), 2)
+    assert next(batches) == [{"Id": "0", "N": 0}, {"Id": "1", "N": 1}]
+    assert [len(b) for b in batches] == [2, 1]
+
+
 def test_columns_without_a_known_type_stay_text_and_header_case_is_matched():
     records = CsvRecords({"amount": "double"}).parse('"Id","Amount","Other"\n"1","2","3"\n')
     assert records == [{"Id": "1", "Amount": 2.0, "Other": "3"}]
@@ -169,5 +176,6 @@ async def test_a_page_whose_count_disagrees_with_its_rows_stops_the_read(httpx_m
                             headers={"Sforce-Locator": "null", "Sforce-NumberOfRecords": "5"},
                             content=b'"Id"\n"006A"\n')
     async with make_client() as sf:
-        with pytest.raises(BulkUnavailable, match="said 5 records but held 1"):
-            _ = [p async for p in BulkQueries(sf).pages(JOB, {})]
+        pages = [p async for p in BulkQueries(sf).pages(JOB, {})]
+    with pytest.raises(BulkUnavailable, match="said 5 records but held 1"):
+        _ = pages[0].records
