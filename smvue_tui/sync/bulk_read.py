@@ -34,6 +34,7 @@ from smvue_tui.salesforce.bulk_csv import unsupported_fields
 from smvue_tui.salesforce.client import composite_error
 from smvue_tui.store import models as m
 from smvue_tui.store.object_spec import ObjectSpec
+from smvue_tui.store.writer import delete_ids
 from smvue_tui.sync.fetch import (
     SyncContext,
     fetch_ordered,
@@ -199,8 +200,47 @@ async def initial_read(ctx: SyncContext, spec: ObjectSpec, where: str, *,
     await fetch_ordered(ctx, spec, where, start=start, meter=meter, scoped=scoped)
 
 
+async def catch_up(ctx: SyncContext, spec: ObjectSpec, where: str,
+                   start: tuple[str | None, str | None], remaining: int) -> int:
+    """An incremental run whose changes overflowed the first page: the rest by one Bulk
+    ``queryAll`` job when ``remaining`` reaches the threshold (weeks offline, a mass update),
+    deleted rows included and removed as they come; else, or when Bulk fails, REST pages from
+    the cursor (deletes then come from /deleted). Returns the rows removed."""
+    policy: BulkPolicy | None = ctx.bulk_policy
+    resumed = await ctx.writer.call(load_state, spec.sobject)
+    if policy is not None and policy.enabled and (resumed or remaining >= policy.threshold):
+        [types] = await _types(ctx, [spec])
+        if types and not unsupported_fields(types):
+            deletes = spec.sobject in ctx.is_deleted
+            if deletes:
+                types["IsDeleted"] = "boolean"
+            try:
+                removed = await _bulk_read(ctx, spec, where, types, ObjectMeter(spec.sobject),
+                                           True, include_deleted=deletes)
+                ctx.api_notes[spec.sobject] = "Bulk API 2.0 (queryAll)"  # for the report
+                return removed
+            except BulkUnavailable as exc:
+                log.warning("%s: Bulk API 2.0 could not read the changes (%s: %s); reading "
+                            "them by REST", spec.sobject, exc.code, exc.detail)
+        start = await ctx.writer.call(_position, spec.sobject, start)
+    await fetch_ordered(ctx, spec, where, start=start)
+    return 0
+
+
+def _position(sobject: str, start: tuple[str | None, str | None]
+              ) -> tuple[str | None, str | None]:
+    """Where the object's cursor stands now (a Bulk read may have moved it past ``start``)."""
+    cursor = load_cursor(sobject)
+    if cursor is None or not cursor.watermark:
+        return start
+    return max(start, (cursor.watermark, cursor.watermark_id),
+               key=lambda p: (p[0] or "", p[1] or ""))
+
+
 async def _bulk_read(ctx: SyncContext, spec: ObjectSpec, where: str, types: dict[str, str],
-                     meter: ObjectMeter, scoped: bool) -> None:
+                     meter: ObjectMeter, scoped: bool, *, include_deleted: bool = False) -> int:
+    """One Bulk job over the rows after the object's cursor (resumed if one is waiting);
+    returns the rows removed (deleted ones, with ``include_deleted``)."""
     bulk = BulkQueries(ctx.client, max_records=ctx.bulk_policy.max_records,
                        poll_first=ctx.bulk_policy.poll_first)
     name = spec.sobject
@@ -209,11 +249,14 @@ async def _bulk_read(ctx: SyncContext, spec: ObjectSpec, where: str, types: dict
         cursor = await ctx.writer.call(load_cursor, name)
         after = resume_clause(spec, cursor)
         soql = ordered_soql(ctx, spec, [c for c in (where, after) if c])
-        info = await bulk.create(soql)
+        if include_deleted:  # the select list is plain field names: no FROM inside it
+            soql = soql.replace(" FROM ", ", IsDeleted FROM ", 1)
+        info = await bulk.create(soql, include_deleted=include_deleted)
         ctx.bulk_jobs += 1
         state = {"job": info["id"], "version": _version(info, ctx), "locator": "", "read": 0}
         await ctx.writer.call(_save_state, name, state)  # before waiting: a crash resumes it
     job = state["job"]
+    removed = 0
     try:
         info = await bulk.wait(job)
         meter.done = int(state.get("read", 0))
@@ -222,7 +265,8 @@ async def _bulk_read(ctx: SyncContext, spec: ObjectSpec, where: str, types: dict
             pages = bulk.pages(job, types, locator=state["locator"] or None,
                                version=state["version"])
             async for page in read_ahead(pages):
-                state = await _store_page(ctx, spec, page, state, meter, scoped)
+                state, gone = await _store_page(ctx, spec, page, state, meter, scoped)
+                removed += gone
     except BulkUnavailable:
         await _finish(ctx, bulk, name, job, state["version"])
         raise
@@ -231,17 +275,19 @@ async def _bulk_read(ctx: SyncContext, spec: ObjectSpec, where: str, types: dict
             await asyncio.shield(_finish(ctx, bulk, name, job, state["version"]))
         raise
     await _finish(ctx, bulk, name, job, state["version"])
+    return removed
 
 
 async def _store_page(ctx: SyncContext, spec: ObjectSpec, page: BulkPage,
                       state: dict[str, Any], meter: ObjectMeter,
-                      scoped: bool) -> dict[str, Any]:
+                      scoped: bool) -> tuple[dict[str, Any], int]:
     """Write one results page in REST-sized batches, each with its cursor; the next page's
     locator is saved with the last batch. A crash inside a page re-reads that page from its
     start on resume: upserts by Id, so nothing is doubled, and memory stays one batch deep."""
     name = spec.sobject
     batches = page.batches(ctx.batch_size)
     batch = next(batches, [])
+    removed = 0
     while True:
         ctx.check_cancelled()
         following = next(batches, None)  # parsed before this batch is written: the count check
@@ -254,13 +300,17 @@ async def _store_page(ctx: SyncContext, spec: ObjectSpec, page: BulkPage,
         if batch:
             last = batch[-1]
             cursor = {"watermark": last.get(spec.cursor_field), "watermark_id": last["Id"]}
+        gone = [r["Id"] for r in batch if r.get("IsDeleted")]
+        if gone:  # before the cursor passes them; a repeat after a crash deletes nothing
+            removed += await ctx.writer.call(_delete, spec, gone)
         if batch or extra:
-            await write_page(ctx, spec, batch, cursor, scoped=scoped, extra=extra)
+            live = [r for r in batch if not r.get("IsDeleted")] if gone else batch
+            await write_page(ctx, spec, live, cursor, scoped=scoped, extra=extra)
         meter.done += len(batch)
         if ctx.progress:
             ctx.progress(meter.event(ctx.api_calls()))
         if following is None:
-            return state
+            return state, removed
         batch = following
 
 
@@ -269,6 +319,11 @@ async def _finish(ctx: SyncContext, bulk: BulkQueries, name: str, job: str,
     """Delete the job (aborting it if unfinished) and forget it."""
     await bulk.delete(job, version)
     await ctx.writer.call(clear_state, name)
+
+
+def _delete(spec: ObjectSpec, ids: list[str]) -> int:
+    with spec.model._meta.database.atomic():
+        return delete_ids(spec, ids)
 
 
 def _version(info: dict[str, Any], ctx: SyncContext) -> str:

@@ -421,9 +421,11 @@ class SyncEngine:
             if deleted:
                 report.removed[spec.sobject] = report.removed.get(spec.sobject, 0) + \
                     await ctx.writer.call(_delete_rows, ctx, spec, deleted)
-        if not body.get("done", True):  # more than a page changed: page on from the cursor
-            where = spec.where or ""
-            await fetch_ordered(ctx, spec, where, start=position)
+        if not body.get("done", True):  # more than a page changed: the rest from the cursor
+            remaining = int(body.get("totalSize", 0)) - len(records)
+            gone = await bulk_read.catch_up(ctx, spec, spec.where or "", position, remaining)
+            if gone:
+                report.removed[spec.sobject] = report.removed.get(spec.sobject, 0) + gone
 
 
 def _closure_since(overlap: timedelta) -> str:

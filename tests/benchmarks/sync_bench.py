@@ -63,7 +63,10 @@ async def smvue_child(setup: dict[str, Any], store: Path, resync: bool) -> dict[
             fn.__kwdefaults__["chunk"] = setup["id_chunk"]
     db = open_store(store)
     async with _client(setup) as client:
-        engine = SyncEngine(client, db, bulk=BulkPolicy(enabled=setup.get("bulk", True)))
+        policy = BulkPolicy(enabled=setup.get("bulk", True))
+        if setup.get("bulk_page"):
+            policy = BulkPolicy(enabled=policy.enabled, max_records=setup["bulk_page"])
+        engine = SyncEngine(client, db, bulk=policy)
         try:
             report = await engine.run("initial")
             if resync:  # the first incremental may still see the initial run's overlap window
@@ -147,7 +150,7 @@ def child(case: str) -> None:
 
 
 def run_case(case: str, id_chunk: int | None = None, cost_model: str = "off",
-             bulk: bool = True) -> dict[str, Any]:
+             bulk: bool = True, bulk_page: int | None = None) -> dict[str, Any]:
     from smvue_demo_org.cost_model import CostModel
     from smvue_demo_org.server import build_org, serve_in_thread
     from tests.integration.conftest import RunningOrg
@@ -158,7 +161,8 @@ def run_case(case: str, id_chunk: int | None = None, cost_model: str = "off",
         with serve_in_thread(org) as url:
             running = RunningOrg(org, url)
             setup = {"base_url": url, "client_id": org.client_id, "token": running.web_login(),
-                     "id_chunk": id_chunk, "bulk": bulk}
+                     "id_chunk": id_chunk, "bulk": bulk,
+                     "bulk_page": bulk_page}
             org.faults.latency_ms = latency
             if cost_model == "default":  # Salesforce's server time (smvue_demo_org/cost_model.py)
                 org.cost = CostModel.default()
@@ -200,14 +204,16 @@ def main() -> None:
                         help="the demo org's cost model (off: as before, comparable figures)")
     parser.add_argument("--bulk", choices=("on", "off"), default="on",
                         help="Bulk API 2.0 for objects over the threshold (default on)")
+    parser.add_argument("--bulk-page", type=int, metavar="N",
+                        help="rows per Bulk results page (default: the engine's own)")
     args = parser.parse_args()
     if args.child:
         child(args.child)
         return
     CACHE.mkdir(parents=True, exist_ok=True)
     for case in args.cases.split(","):
-        print(json.dumps(run_case(case, args.id_chunk, args.cost_model, args.bulk == "on")),
-              flush=True)
+        print(json.dumps(run_case(case, args.id_chunk, args.cost_model, args.bulk == "on",
+                                  args.bulk_page)), flush=True)
 
 
 if __name__ == "__main__":

@@ -247,3 +247,40 @@ def test_a_sync_process_killed_mid_download_resumes_its_jobs(demo, tmp_path, mon
     # The resumed jobs were deleted once read. (A kill between a job's create and its
     # checkpoint leaves that one job to Salesforce's 7-day clean-up: not checked here.)
     assert not waiting_jobs & set(jobs_of(demo).jobs)
+
+
+async def test_a_large_incremental_backlog_is_read_by_a_query_all_job(demo, db, monkeypatch):
+    assert (await sync(demo, db, "initial", bulk=policy(enabled=False))).status == "ok"
+    demo.admin("POST", "/mutate", json={"count": 6000}).raise_for_status()  # >2,000 histories
+    deals = [h.parent_id for h in m.StageHistory.select().order_by(m.StageHistory.id).limit(3)]
+    history = {h.id for h in m.StageHistory.select().where(m.StageHistory.parent_id.in_(deals))}
+    for deal in set(deals):  # deleting a deal deletes its stage history: at the backlog's end
+        demo.admin("DELETE", f"/records/Opportunity/{deal}").raise_for_status()
+    real_create, created, removed_by_job = BulkQueries.create, [], []
+
+    async def create(self, soql, **kw):
+        created.append((soql, kw.get("include_deleted")))
+        return await real_create(self, soql, **kw)
+
+    real_delete = bulk_read._delete
+
+    def delete(spec, ids):  # what the job's deleted rows removed (apply_deletes runs later)
+        removed_by_job.extend(ids)
+        return real_delete(spec, ids)
+
+    monkeypatch.setattr(BulkQueries, "create", create)
+    monkeypatch.setattr(bulk_read, "_delete", delete)
+    with recording() as log:
+        report = await sync(demo, db, "incremental", bulk=policy())
+    assert report.status == "ok", report.errors
+    assert any(" IsDeleted FROM OpportunityHistory " in soql and deleted
+               for soql, deleted in created)
+    assert history <= set(removed_by_job)
+    by_bulk = [n for n, api in report.apis.items() if api == "Bulk API 2.0 (queryAll)"]
+    assert "OpportunityHistory" in by_bulk and report.bulk_jobs == len(by_bulk)
+    # the deleted rows came in the job (queryAll) and were removed as they came
+    assert report.removed.get("OpportunityHistory", 0) >= len(history) > 0
+    assert not m.StageHistory.select().where(m.StageHistory.id.in_(list(history))).exists()
+    assert any(e.method == "POST" and e.path.endswith("/jobs/query") for e in log.entries)
+    assert diff(demo) == [] and duplicated_tables(db) == []
+    assert jobs_of(demo).jobs == {}
