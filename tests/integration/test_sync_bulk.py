@@ -17,21 +17,17 @@ from smvue_tui.store import models as m
 from smvue_tui.store.db import open_store
 from smvue_tui.sync import bulk_read
 from smvue_tui.sync.bulk_read import BulkPolicy
+from tests.integration import test_sync_crash as crash_tests
 from tests.integration.sync_run import diff, duplicated_tables, sync
 from tests.integration.sync_support import client_for
+from tests.integration.test_sync_crash import Child
 
 BULK = "Bulk API 2.0"
+db = crash_tests.db  # the store fixture: a fresh store per test
 
 
 def policy(**kw) -> BulkPolicy:
     return BulkPolicy(**{"threshold": 100, "poll_first": 0.01, **kw})
-
-
-@pytest.fixture
-def db(tmp_path):
-    database = open_store(tmp_path / "store.sqlite3")
-    yield database
-    database.close()
 
 
 def jobs_of(running):
@@ -213,8 +209,6 @@ async def test_bulk_off_reads_everything_by_rest(demo, db):
 
 
 def test_a_sync_process_killed_mid_download_resumes_its_jobs(demo, tmp_path, monkeypatch):
-    from tests.integration.test_sync_crash import Child
-
     monkeypatch.setenv("SYNC_CHILD_BULK_THRESHOLD", "100")
     store = tmp_path / "store.sqlite3"
     started: list[Child] = []
