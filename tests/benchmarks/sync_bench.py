@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +144,8 @@ def child(case: str) -> None:
             result = baseline_child(setup, store)
         else:
             result = asyncio.run(smvue_child(setup, store, engine == "smvue-resync"))
+    if tracemalloc.is_tracing():  # PYTHONTRACEMALLOC=1: Python objects' share of the peak
+        result["traced_peak_mb"] = round(tracemalloc.get_traced_memory()[1] / 2**20, 1)
     print(json.dumps(result), flush=True)
 
 
