@@ -34,7 +34,7 @@ from smvue_tui.salesforce.bulk_csv import unsupported_fields
 from smvue_tui.salesforce.client import composite_error
 from smvue_tui.store import models as m
 from smvue_tui.store.object_spec import ObjectSpec
-from smvue_tui.store.writer import delete_ids
+from smvue_tui.store.writer import delete_ids, save_cursor
 from smvue_tui.sync.fetch import (
     SyncContext,
     fetch_ordered,
@@ -108,7 +108,7 @@ def clear_state(sobject: str) -> None:
 
 
 def _save_state(sobject: str, state: dict[str, Any]) -> None:
-    m.SyncCursor.replace(sobject=state_key(sobject), watermark=json.dumps(state)).execute()
+    save_cursor(state_key(sobject), {"watermark": json.dumps(state)})
 
 
 async def choose(ctx: SyncContext, specs: list[ObjectSpec], wheres: dict[str, str],
