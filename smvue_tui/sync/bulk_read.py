@@ -116,9 +116,13 @@ async def choose(ctx: SyncContext, specs: list[ObjectSpec], wheres: dict[str, st
     """Decide which of ``specs`` an initial/full read takes by Bulk: fills ``ctx.bulk_types``
     (object → describe type of each selected field) and ``ctx.api_notes`` (why not Bulk)."""
     policy: BulkPolicy | None = ctx.bulk_policy
-    if policy is None or not policy.enabled:
-        return
     states = {s.sobject: await ctx.writer.call(load_state, s.sobject) for s in specs}
+    if policy is None or not policy.enabled:  # Bulk turned off since a run left a job waiting
+        for name, state in states.items():
+            if state:
+                await _finish(ctx, BulkQueries(ctx.client), name, state["job"],
+                              state["version"])
+        return
     resumed = [s for s in specs if states[s.sobject]]
     candidates = [s for s in specs if s.sobject not in small and not states[s.sobject]]
     counts = await _counts(ctx, candidates, wheres)

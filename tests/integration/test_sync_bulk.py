@@ -65,14 +65,23 @@ async def test_bulk_initial_then_rest_incremental_equal_the_org(demo, db):
     assert diff(demo) == [] and duplicated_tables(db) == []
 
 
-async def test_results_are_paged_by_locator(demo, db):
+async def test_results_are_paged_by_locator_with_progress_as_rest(demo, db):
+    events = []
     with recording() as log:
-        report = await sync(demo, db, "initial", bulk=policy(max_records=37))
+        report = await sync(demo, db, "initial", bulk=policy(max_records=37),
+                            progress=events.append)
     assert report.status == "ok", report.errors
     deals = m.Opportunity.select().count()
     assert report.apis["Opportunity"] == BULK and deals > 37 * 3
     pages = results_reads(log)
     assert pages >= deals // 37 + report.bulk_jobs  # every object in pages of 37
+    # progress bars as for REST: a total from the job, counts per page, a rate, an ETA
+    bars = [e for e in events if e.sobject == "Opportunity"]
+    running = [e for e in bars if e.phase == "running"]
+    assert len(running) >= deals // 37 and {e.total for e in running} == {deals}
+    assert [e.done for e in running] == sorted(e.done for e in running)
+    assert running[-1].done == deals and any(e.eta_s is not None for e in running)
+    assert all(e.records_per_s > 0 for e in running) and bars[-1].phase == "done"
     assert diff(demo) == [] and duplicated_tables(db) == []
 
 
@@ -99,20 +108,28 @@ class Crash(Exception):
     """Stands in for the process dying between two result pages."""
 
 
-async def test_a_run_dying_mid_download_resumes_the_same_job(demo, db, monkeypatch):
+def die_after(monkeypatch, sobject: str, pages: int) -> dict[str, int]:
+    """Make the sync die when ``sobject``'s next result page would be stored after ``pages``
+    of them; returns the records written per object (counting on after the crash)."""
     real = bulk_read.write_page
     written: dict[str, int] = {}
-    crash_after = {"Opportunity": 2}
+    left = {sobject: pages}
 
     async def counting(ctx, spec, records, cursor=None, **kw):
-        if spec.sobject in crash_after and kw.get("extra"):
-            if crash_after[spec.sobject] == 0:
+        if spec.sobject in left and kw.get("extra"):  # a page's last batch
+            if left[spec.sobject] == 0:
+                del left[spec.sobject]  # once: the next run goes through
                 raise Crash
-            crash_after[spec.sobject] -= 1
+            left[spec.sobject] -= 1
         written[spec.sobject] = written.get(spec.sobject, 0) + len(records)
         return await real(ctx, spec, records, cursor, **kw)
 
     monkeypatch.setattr(bulk_read, "write_page", counting)
+    return written
+
+
+async def test_a_run_dying_mid_download_resumes_the_same_job(demo, db, monkeypatch):
+    written = die_after(monkeypatch, "Opportunity", 2)
     with pytest.raises(Crash):
         await sync(demo, db, "initial", bulk=policy(max_records=40))
     state = bulk_read.load_state("Opportunity")
@@ -128,7 +145,6 @@ async def test_a_run_dying_mid_download_resumes_the_same_job(demo, db, monkeypat
         return await real_create(self, soql, **kw)
 
     monkeypatch.setattr(BulkQueries, "create", create)
-    crash_after.clear()
     written.clear()
     with recording() as log:
         report = await sync(demo, db, "initial", bulk=policy(max_records=40))
@@ -143,24 +159,25 @@ async def test_a_run_dying_mid_download_resumes_the_same_job(demo, db, monkeypat
 
 async def test_a_job_gone_before_resume_falls_back_to_rest_from_the_cursor(demo, db,
                                                                           monkeypatch):
-    real = bulk_read.write_page
-    pages = {"n": 0}
-
-    async def dying(ctx, spec, records, cursor=None, **kw):
-        if spec.sobject == "OpportunityHistory" and kw.get("extra"):
-            pages["n"] += 1
-            if pages["n"] > 1:
-                raise Crash
-        return await real(ctx, spec, records, cursor, **kw)
-
-    monkeypatch.setattr(bulk_read, "write_page", dying)
+    die_after(monkeypatch, "OpportunityHistory", 1)
     with pytest.raises(Crash):
         await sync(demo, db, "initial", bulk=policy(max_records=50))
-    monkeypatch.setattr(bulk_read, "write_page", real)
     jobs_of(demo).jobs.clear()  # Salesforce dropped it (7 days) or someone deleted it
     report = await sync(demo, db, "initial", bulk=policy(max_records=50))
     assert report.status == "ok", report.errors
     assert report.apis["OpportunityHistory"].startswith("REST (Bulk failed:")
+    assert diff(demo) == [] and duplicated_tables(db) == []
+
+
+async def test_bulk_turned_off_after_a_crash_deletes_the_waiting_job(demo, db, monkeypatch):
+    die_after(monkeypatch, "Task", 1)
+    with pytest.raises(Crash):
+        await sync(demo, db, "initial", bulk=policy(max_records=50))
+    job = bulk_read.load_state("Task")["job"]
+    assert job in jobs_of(demo).jobs
+    report = await sync(demo, db, "initial", bulk=policy(enabled=False))
+    assert report.status == "ok" and report.bulk_jobs == 0, report.errors
+    assert bulk_read.load_state("Task") is None and job not in jobs_of(demo).jobs
     assert diff(demo) == [] and duplicated_tables(db) == []
 
 
