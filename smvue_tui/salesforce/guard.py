@@ -8,7 +8,11 @@ SMVue never writes org data. The guard allows only:
 - ``POST /services/data/vNN.0/composite`` and ``.../composite/batch`` when every subrequest is a
   GET;
 - ``POST /services/Soap/m/NN.0`` whose SOAP call is create/upsert/update/read/deleteMetadata of
-  only WorkflowOutboundMessage, WorkflowRule or Flow (the change-notification automation).
+  only WorkflowOutboundMessage, WorkflowRule or Flow (the change-notification automation);
+- Bulk API 2.0 *query* jobs, which read but need other verbs: ``POST .../jobs/query`` whose JSON
+  body's operation is query or queryAll, ``PATCH .../jobs/query/<job id>`` whose body only sets
+  ``state`` to Aborted, and ``DELETE .../jobs/query/<job id>`` (a job is ours, not org data).
+  Ingest jobs (``/jobs/ingest``), which write records, stay refused.
 
 Anything else raises ``ReadOnlyViolation`` before a byte is sent. The guard is an httpx request
 event hook, so it sees every request an ``httpx.AsyncClient`` built by ``guarded_async_client``
@@ -41,6 +45,9 @@ _OAUTH_POST = re.compile(r"^/services/oauth2/(token|revoke)/?$")
 _COMPOSITE = re.compile(r"^/services/data/v\d+\.\d+/composite/?$")
 _COMPOSITE_BATCH = re.compile(r"^/services/data/v\d+\.\d+/composite/batch/?$")
 _METADATA_SOAP = re.compile(r"^/services/Soap/m/\d+\.\d+/?$")
+_QUERY_JOBS = re.compile(r"^/services/data/v\d+\.\d+/jobs/query/?$")
+_QUERY_JOB = re.compile(
+    r"^/services/data/v\d+\.\d+/jobs/query/750[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?/?$")
 
 
 class Entry(NamedTuple):
@@ -131,6 +138,9 @@ def _allowed_or_raise(method: str, path: str, body: bytes | None) -> list[Entry]
         if _GET_PATHS.match(path):
             return []
         raise _refuse(method, path, "not a Salesforce REST read")
+    if method in ("PATCH", "DELETE") and _QUERY_JOB.match(path):
+        _check_job_change(method, path, body)
+        return []
     if method != "POST":
         raise _refuse(method, path, f"{method} is never sent")
     if _OAUTH_POST.match(path):
@@ -143,6 +153,9 @@ def _allowed_or_raise(method: str, path: str, body: bytes | None) -> list[Entry]
         return _composite_subrequests(path, body, "batchRequests", "composite/batch")
     if _METADATA_SOAP.match(path):
         _check_metadata_call(path, body)
+        return []
+    if _QUERY_JOBS.match(path):
+        _check_query_job(path, body)
         return []
     raise _refuse(method, path, "writes are not allowed")
 
@@ -162,6 +175,33 @@ def _composite_subrequests(path: str, body: bytes, key: str, via: str) -> list[E
             raise _refuse("POST", path, f"composite subrequest {method or '?'} is not a GET")
         entries.append(Entry("GET", httpx.URL(str(sub.get("url", ""))).path, via))
     return entries
+
+
+def _json_object(method: str, path: str, body: bytes) -> dict[str, Any]:
+    try:
+        payload = json.loads(body or b"null")
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise _refuse(method, path, "the body is not JSON") from None
+    if not isinstance(payload, dict):
+        raise _refuse(method, path, "the body is not a JSON object")
+    return payload
+
+
+def _check_query_job(path: str, body: bytes) -> None:
+    """A Bulk 2.0 query job reads: its operation must be query or queryAll."""
+    operation = _json_object("POST", path, body).get("operation")
+    if operation not in ("query", "queryAll"):
+        raise _refuse("POST", path, f"a {operation or '?'} job is not a query")
+
+
+def _check_job_change(method: str, path: str, body: bytes | None) -> None:
+    """PATCH only aborts a query job; DELETE carries no body."""
+    if method == "DELETE":
+        if body:
+            raise _refuse(method, path, "a job delete carries no body")
+        return
+    if body is None or _json_object(method, path, body) != {"state": "Aborted"}:
+        raise _refuse(method, path, "a query job may only be aborted")
 
 
 def _local(tag: object) -> str:

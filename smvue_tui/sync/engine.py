@@ -47,7 +47,9 @@ from smvue_tui.store.object_spec import Lookbacks, ObjectSpec
 from smvue_tui.store.scope import prune
 from smvue_tui.store.writer import delete_ids, save_cursor
 from smvue_tui.store.writer_thread import StoreWriter
+from smvue_tui.sync import bulk_read
 from smvue_tui.sync import fields as field_plans
+from smvue_tui.sync.bulk_read import BulkPolicy
 from smvue_tui.sync.drift import missing_counts
 from smvue_tui.sync.fetch import (
     SyncContext,
@@ -102,6 +104,8 @@ class SyncReport:
     seconds: float = 0.0
     resumes_at: str | None = None
     drift: dict[str, int] = field(default_factory=dict)  # reconcile: rows the store had missed
+    apis: dict[str, str] = field(default_factory=dict)  # initial reads: which API, and why
+    bulk_jobs: int = 0  # Bulk API 2.0 query jobs this run created
 
     def error(self, exc: SalesforceError, sobject: str = "") -> None:
         self.errors.append({"object": sobject, "code": exc.code, "message": exc.user_message,
@@ -112,7 +116,7 @@ class SyncEngine:
     def __init__(self, client: Any, db: Database, *, lookbacks: Lookbacks | None = None,
                  concurrency: int = 4, overlap: timedelta = timedelta(minutes=5),
                  progress: ProgressCallback | None = None, today: date | None = None,
-                 batch_size: int = 2000) -> None:
+                 batch_size: int = 2000, bulk: BulkPolicy | None = None) -> None:
         self.client = client
         self.db = db
         self.lookbacks = lookbacks or Lookbacks()
@@ -121,6 +125,7 @@ class SyncEngine:
         self.progress = progress
         self.today = today
         self.batch_size = batch_size  # smaller pages: more checkpoints (tests, slow links)
+        self.bulk = bulk if bulk is not None else BulkPolicy()  # big initial reads by Bulk 2.0
         self.writer = StoreWriter(db)
         self.cancelled = asyncio.Event()
 
@@ -160,6 +165,7 @@ class SyncEngine:
                 raise
         finally:
             report.api_calls = ctx.api_calls()
+            report.apis, report.bulk_jobs = dict(ctx.api_notes), ctx.bulk_jobs
             report.seconds = round(time.monotonic() - started, 3)
             damaged = any(e["code"] == "STORE_DAMAGED" for e in report.errors)
             if run_row is not None and not damaged:  # a damaged store takes no more writes
@@ -172,7 +178,7 @@ class SyncEngine:
             lambda: list(m.CustomFieldMapping.select().where(m.CustomFieldMapping.enabled))))
         return SyncContext(self.client, self.writer, self.lookbacks, today, {}, custom,
                            self.progress, self.cancelled, self.client.calls_sent,
-                           self.batch_size)
+                           self.batch_size, bulk_policy=self.bulk)
 
     async def _plan(self, ctx: SyncContext, report: SyncReport, renew: bool) -> None:
         plans = await self.writer.call(field_plans.load_plans)
@@ -210,7 +216,8 @@ class SyncEngine:
         # Objects an earlier, interrupted run stored rows of before any delete checkpoint:
         # no delete log covers what the org deleted since, so their ids are checked.
         resumed = [s.sobject for s in pending
-                   if s.sobject in cursors and cursors[s.sobject].watermark]
+                   if (s.sobject in cursors and cursors[s.sobject].watermark)
+                   or bulk_read.state_key(s.sobject) in cursors]
         if kind == "webhook":
             if pending:  # not synced yet: the initial sync will bring everything
                 return
@@ -274,6 +281,7 @@ class SyncEngine:
                        "Contact": semi_join, "AccountTeamMember": semi_join})
         rank = {name: i for i, name in enumerate(_INITIAL_PRIORITY)}
         ordered = sorted(pending, key=lambda s: rank.get(s.sobject, len(rank)))
+        await bulk_read.choose(ctx, ordered, wheres, _SMALL)  # big ones by Bulk API 2.0
         lane = asyncio.Semaphore(self.concurrency)  # granted in the order asked
 
         async def one(spec: ObjectSpec) -> None:
@@ -321,11 +329,10 @@ class SyncEngine:
     async def _initial_object(self, ctx: SyncContext, report: SyncReport, spec: ObjectSpec,
                               where: str, run_started: datetime) -> None:
         cursor = await ctx.writer.call(load_cursor, spec.sobject)
-        start = (cursor.watermark, cursor.watermark_id) if cursor else (None, None)
         meter = ObjectMeter(spec.sobject)
         try:
-            await fetch_ordered(ctx, spec, where, start=start, meter=meter,
-                                scoped=spec.sobject not in SEMI_JOINED)
+            await bulk_read.initial_read(ctx, spec, where, meter=meter,
+                                         scoped=spec.sobject not in SEMI_JOINED)
         except (FieldUnavailable, ObjectUnavailable) as exc:
             if spec.essential:
                 raise
@@ -414,9 +421,11 @@ class SyncEngine:
             if deleted:
                 report.removed[spec.sobject] = report.removed.get(spec.sobject, 0) + \
                     await ctx.writer.call(_delete_rows, ctx, spec, deleted)
-        if not body.get("done", True):  # more than a page changed: page on from the cursor
-            where = spec.where or ""
-            await fetch_ordered(ctx, spec, where, start=position)
+        if not body.get("done", True):  # more than a page changed: the rest from the cursor
+            remaining = int(body.get("totalSize", 0)) - len(records)
+            gone = await bulk_read.catch_up(ctx, spec, spec.where or "", position, remaining)
+            if gone:
+                report.removed[spec.sobject] = report.removed.get(spec.sobject, 0) + gone
 
 
 def _closure_since(overlap: timedelta) -> str:
@@ -443,7 +452,8 @@ def _strip(record: dict[str, Any]) -> dict[str, Any]:
 def _finish_run(run_id: int, report: SyncReport) -> None:
     m.SyncRun.update(
         finished_at=datetime.now(UTC).isoformat(), status=report.status,
-        counts=json.dumps({"new": report.counts, "removed": report.removed}),
+        counts=json.dumps({"new": report.counts, "removed": report.removed,
+                           **({"apis": report.apis} if report.apis else {})}),
         api_calls=report.api_calls, errors=json.dumps(report.errors),
         resumes_at=report.resumes_at,
     ).where(m.SyncRun.id == run_id).execute()

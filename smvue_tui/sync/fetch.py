@@ -86,6 +86,12 @@ class SyncContext:
     # Per describe (sync/fields.py): objects with IsDeleted, and those /deleted answers for.
     is_deleted: set[str] = field(default_factory=set)
     replicateable: set[str] = field(default_factory=set)
+    # Bulk API 2.0 (sync/bulk_read.py): the policy, the objects this run reads by Bulk (with
+    # their fields' describe types), which API read each object and why, and jobs created.
+    bulk_policy: Any = None
+    bulk_types: dict[str, dict[str, str]] = field(default_factory=dict)
+    api_notes: dict[str, str] = field(default_factory=dict)
+    bulk_jobs: int = 0
 
     @property
     def db(self) -> Database:
@@ -104,7 +110,8 @@ class SyncContext:
 
 
 def _write_page(ctx: SyncContext, spec: ObjectSpec, records: list[dict[str, Any]],
-                cursor: dict[str, Any] | None, scoped: bool) -> int:
+                cursor: dict[str, Any] | None, scoped: bool,
+                extra: dict[str, dict[str, Any]] | None = None) -> int:
     """Runs in the writer thread: filter by scope, upsert, drop out-of-scope rows, cursor."""
     shape = row_shape(spec, ctx.fields.get(spec.sobject, ()), ctx.custom_fields)
     try:
@@ -130,6 +137,8 @@ def _write_page(ctx: SyncContext, spec: ObjectSpec, records: list[dict[str, Any]
             _mark_changed_deals(shape.attrs, values, new, ctx.closure_since)
         if cursor is not None:
             save_cursor(spec.sobject, cursor)
+        for name, values in (extra or {}).items():  # e.g. a Bulk job's next locator
+            save_cursor(name, values)
     ctx.new_counts[spec.sobject] = ctx.new_counts.get(spec.sobject, 0) + len(new)
     return len(values)
 
@@ -149,8 +158,10 @@ def _mark_changed_deals(attrs: tuple[str, ...], values: list[tuple[Any, ...]], n
 
 
 async def write_page(ctx: SyncContext, spec: ObjectSpec, records: list[dict[str, Any]],
-                     cursor: dict[str, Any] | None = None, *, scoped: bool = True) -> int:
-    return await ctx.writer.call(_write_page, ctx, spec, records, cursor, scoped)
+                     cursor: dict[str, Any] | None = None, *, scoped: bool = True,
+                     extra: dict[str, dict[str, Any]] | None = None) -> int:
+    """Store one page and move the cursor (and the ``extra`` cursor rows) in one transaction."""
+    return await ctx.writer.call(_write_page, ctx, spec, records, cursor, scoped, extra)
 
 
 def load_cursor(sobject: str) -> m.SyncCursor | None:
@@ -164,6 +175,13 @@ def _after(field_name: str, stamp: str | None, last_id: str | None) -> str:
     if not last_id:
         return f"{field_name} >= {literal}"
     return f"({field_name} > {literal} OR ({field_name} = {literal} AND Id > '{last_id}'))"
+
+
+def resume_clause(spec: ObjectSpec, cursor: m.SyncCursor | None) -> str:
+    """The SOQL condition for the rows after ``cursor`` in (cursor field, Id) order."""
+    if cursor is None:
+        return ""
+    return _after(spec.cursor_field, cursor.watermark, cursor.watermark_id)
 
 
 _END = object()

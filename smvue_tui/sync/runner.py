@@ -12,7 +12,7 @@ from typing import Any
 
 from peewee import Database
 
-from smvue_tui.config import Paths
+from smvue_tui.config import Paths, app_paths
 from smvue_tui.salesforce.errors import SalesforceError
 from smvue_tui.salesforce.usage import ApiUsage
 from smvue_tui.store.org_stores import (
@@ -21,6 +21,7 @@ from smvue_tui.store.org_stores import (
     StoreRefused,
     ensure_bound_store_is,
 )
+from smvue_tui.sync.bulk_read import load_policy
 from smvue_tui.sync.engine import SyncEngine, SyncReport
 from smvue_tui.sync.progress import ProgressCallback
 
@@ -31,7 +32,8 @@ async def run_once(client: Any, db: Database, kind: str, *,
     """Run one sync of ``kind`` on ``client`` (closed afterwards); ``on_usage`` gets the
     client's last API-usage reading. A store holding another org than the client's login is
     refused before anything is written (a failed report naming both orgs)."""
-    engine = SyncEngine(client, db, progress=progress)
+    engine = SyncEngine(client, db, progress=progress,
+                        bulk=load_policy(app_paths().config_file))
     try:
         login = client_org(client)
         try:

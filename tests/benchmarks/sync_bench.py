@@ -1,7 +1,8 @@
 """Sync throughput, API calls and memory: smvue's engine against a plain simple-salesforce loop.
 
 Run by hand:  python tests/benchmarks/sync_bench.py [--cases medium,baseline,large,huge,resync]
-                                                    [--cost-model default]
+                                                    [--cost-model default] [--bulk on|off]
+(--bulk: Bulk API 2.0 for big initial reads, the engine's default, on)
 One JSON line per case. The demo org is served from this process (a thread); each sync runs in
 a fresh child process, so the child's peak RSS (``os.wait4``'s rusage — RUSAGE_CHILDREN for that
 one child) is the sync's own. Orgs are generated once into /tmp/smvue-sync-bench-cache.
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +56,7 @@ def _client(setup: dict[str, Any]) -> Any:
 async def smvue_child(setup: dict[str, Any], store: Path, resync: bool) -> dict[str, Any]:
     from smvue_tui.store.db import open_store
     from smvue_tui.sync import fetch, repair
+    from smvue_tui.sync.bulk_read import BulkPolicy
     from smvue_tui.sync.engine import SyncEngine
 
     if setup.get("id_chunk"):  # work around Id lists too long for one GET URL (see --id-chunk)
@@ -61,7 +64,10 @@ async def smvue_child(setup: dict[str, Any], store: Path, resync: bool) -> dict[
             fn.__kwdefaults__["chunk"] = setup["id_chunk"]
     db = open_store(store)
     async with _client(setup) as client:
-        engine = SyncEngine(client, db)
+        policy = BulkPolicy(enabled=setup.get("bulk", True))
+        if setup.get("bulk_page"):
+            policy = BulkPolicy(enabled=policy.enabled, max_records=setup["bulk_page"])
+        engine = SyncEngine(client, db, bulk=policy)
         try:
             report = await engine.run("initial")
             if resync:  # the first incremental may still see the initial run's overlap window
@@ -72,7 +78,9 @@ async def smvue_child(setup: dict[str, Any], store: Path, resync: bool) -> dict[
     db.close()
     assert report.status == "ok", report.errors
     records = sum(report.counts.values())
-    return {"records": records, "seconds": report.seconds, "api_calls": report.api_calls}
+    return {"records": records, "seconds": report.seconds, "api_calls": report.api_calls,
+            "bulk_jobs": report.bulk_jobs,
+            "by_bulk": sorted(n for n, api in report.apis.items() if api == "Bulk API 2.0")}
 
 
 def baseline_child(setup: dict[str, Any], store: Path) -> dict[str, Any]:
@@ -136,13 +144,16 @@ def child(case: str) -> None:
             result = baseline_child(setup, store)
         else:
             result = asyncio.run(smvue_child(setup, store, engine == "smvue-resync"))
+    if tracemalloc.is_tracing():  # PYTHONTRACEMALLOC=1: Python objects' share of the peak
+        result["traced_peak_mb"] = round(tracemalloc.get_traced_memory()[1] / 2**20, 1)
     print(json.dumps(result), flush=True)
 
 
 # --- the parent: serve each org, run each case in a child ----------------------------------
 
 
-def run_case(case: str, id_chunk: int | None = None, cost_model: str = "off") -> dict[str, Any]:
+def run_case(case: str, id_chunk: int | None = None, cost_model: str = "off",
+             bulk: bool = True, bulk_page: int | None = None) -> dict[str, Any]:
     from smvue_demo_org.cost_model import CostModel
     from smvue_demo_org.server import build_org, serve_in_thread
     from tests.integration.conftest import RunningOrg
@@ -153,7 +164,8 @@ def run_case(case: str, id_chunk: int | None = None, cost_model: str = "off") ->
         with serve_in_thread(org) as url:
             running = RunningOrg(org, url)
             setup = {"base_url": url, "client_id": org.client_id, "token": running.web_login(),
-                     "id_chunk": id_chunk}
+                     "id_chunk": id_chunk, "bulk": bulk,
+                     "bulk_page": bulk_page}
             org.faults.latency_ms = latency
             if cost_model == "default":  # Salesforce's server time (smvue_demo_org/cost_model.py)
                 org.cost = CostModel.default()
@@ -174,7 +186,7 @@ def run_case(case: str, id_chunk: int | None = None, cost_model: str = "off") ->
     result = json.loads(out.strip().splitlines()[-1])
     return {"case": case, "engine": engine.removesuffix("-resync"),
             "org_opportunities": opportunities, "latency_ms": latency, "cost_model": cost_model,
-            "server_s": round(org.cost.charged_s, 1), **result,
+            "bulk": bulk, "server_s": round(org.cost.charged_s, 1), **result,
             "records_per_s": round(result["records"] / max(result["seconds"], 1e-9)),
             "peak_rss_mb": _peak_mb(usage),
             # The sync child's own CPU seconds: steadier than wall time on a loaded box.
@@ -193,13 +205,18 @@ def main() -> None:
                         help="ids per by-Id query in the engine (default: the engine's own)")
     parser.add_argument("--cost-model", choices=("off", "default"), default="off",
                         help="the demo org's cost model (off: as before, comparable figures)")
+    parser.add_argument("--bulk", choices=("on", "off"), default="on",
+                        help="Bulk API 2.0 for objects over the threshold (default on)")
+    parser.add_argument("--bulk-page", type=int, metavar="N",
+                        help="rows per Bulk results page (default: the engine's own)")
     args = parser.parse_args()
     if args.child:
         child(args.child)
         return
     CACHE.mkdir(parents=True, exist_ok=True)
     for case in args.cases.split(","):
-        print(json.dumps(run_case(case, args.id_chunk, args.cost_model)), flush=True)
+        print(json.dumps(run_case(case, args.id_chunk, args.cost_model, args.bulk == "on",
+                                  args.bulk_page)), flush=True)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,10 @@ ALLOWED = (
     (re.compile(r"^GET /services/data/vNN\.0/\S* \(via composite(/batch)?\)$"),
      "composite subrequest"),
     (re.compile(r"^POST /services/Soap/m/NN\.0/?$"), "Metadata SOAP (automation types only)"),
+    (re.compile(r"^POST /services/data/vNN\.0/jobs/query/?$"),
+     "Bulk 2.0 query job (query/queryAll only)"),
+    (re.compile(r"^(PATCH|DELETE) /services/data/vNN\.0/jobs/query/\{id\}/?$"),
+     "Bulk 2.0 query job abort / delete"),
 )
 
 

@@ -1,7 +1,8 @@
 """A sync in its own process, for the crash test:
 ``python -m tests.integration.sync_child STORE_PATH [KIND]`` (default ``initial``), with the
 login in the environment (SYNC_CHILD_TOKEN: the token response as JSON, SYNC_CHILD_BASE_URL,
-SYNC_CHILD_CLIENT_ID — never argv, which other users can read).
+SYNC_CHILD_CLIENT_ID — never argv, which other users can read). SYNC_CHILD_BULK_THRESHOLD, when
+set, reads objects of that many rows or more by Bulk API 2.0 in result pages of 50 rows.
 
 Prints one line per progress event (after the page it reports is committed), then
 ``END <status>``; the parent kills it with SIGKILL somewhere in between.
@@ -19,6 +20,7 @@ from smvue_tui.salesforce.credentials import credentials_from_token
 from smvue_tui.salesforce.environments import resolve_environment
 from smvue_tui.salesforce.session import Session
 from smvue_tui.store.db import open_store
+from smvue_tui.sync.bulk_read import BulkPolicy
 from smvue_tui.sync.engine import SyncEngine
 from smvue_tui.sync.progress import ProgressEvent
 
@@ -38,7 +40,10 @@ async def main(store_path: str, kind: str) -> str:
     try:
         async with SalesforceClient(Session(creds), api_version="67.0",
                                     backoff_base=0.01) as client:
-            engine = SyncEngine(client, db, progress=_progress, batch_size=BATCH)
+            threshold = os.environ.get("SYNC_CHILD_BULK_THRESHOLD")
+            bulk = BulkPolicy(threshold=int(threshold), max_records=50, poll_first=0.01) \
+                if threshold else BulkPolicy(enabled=False)
+            engine = SyncEngine(client, db, progress=_progress, batch_size=BATCH, bulk=bulk)
             try:
                 report = await engine.run(kind)
             finally:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import defusedxml.ElementTree as SafeET
 import pytest
 
+from smvue_tui.salesforce.bulk import BulkQueries
 from smvue_tui.salesforce.errors import ReadOnlyViolation
 from smvue_tui.salesforce.guard import ALLOWED_METADATA_TYPES, recording
 from smvue_tui.salesforce.metadata_xml import delete_metadata_envelope
@@ -64,6 +65,12 @@ async def workload(running, tmp_path, soap: list[tuple[str, set[str]]]) -> None:
         await client.get_updated("Opportunity", now - timedelta(days=1), now)
         await client.get_deleted("Opportunity", now - timedelta(days=1), now)
         await client.limits()
+        bulk = BulkQueries(client, poll_first=0.01)
+        job = (await bulk.create("SELECT Id, Name FROM Opportunity"))["id"]
+        await bulk.wait(job)
+        assert sum([p.number async for p in bulk.pages(job, {})]) > 0
+        await bulk.delete(job)
+        await bulk.abort((await bulk.create("SELECT Id FROM Task", include_deleted=True))["id"])
         running.admin("POST", "/expire-sessions").raise_for_status()  # → token refresh
 
         db = open_store(tmp_path / "store.sqlite3")
@@ -112,6 +119,10 @@ async def test_every_request_is_a_read_or_an_allowed_call(make_org, guard_record
         "POST /services/oauth2/token",
         "POST /services/oauth2/revoke",
         "POST /services/Soap/m/NN.0",
+        "POST /services/data/vNN.0/jobs/query",
+        "GET /services/data/vNN.0/jobs/query/{id}/results",
+        "PATCH /services/data/vNN.0/jobs/query/{id}",
+        "DELETE /services/data/vNN.0/jobs/query/{id}",
     } <= workload_lines
     assert {e.method for e in [*earlier, *log.entries] if e.via} <= {"GET"}
     # Metadata SOAP: only CRUD calls, only the three automation types.
@@ -137,6 +148,10 @@ async def test_write_attempts_are_refused_and_never_sent(demo):
                                        "body": {"Name": "Overwritten by a bug"}}]),
             lambda: client.post_metadata_soap(delete_metadata_envelope(
                 client.session.access_token, "ApexClass", ["AnythingAtAll"])),
+            lambda: client.request("POST", "jobs/ingest", json={
+                "operation": "delete", "object": "Opportunity"}),  # Bulk writes: never
+            lambda: client.request("POST", "jobs/query", json={
+                "operation": "hardDelete", "query": "SELECT Id FROM Opportunity"}),
         ]
         with recording() as log:
             for attempt in attempts:
@@ -150,7 +165,7 @@ async def test_write_attempts_are_refused_and_never_sent(demo):
     assert log.entries == []
     assert [(e.method, e.path.rsplit("/", 1)[-1]) for e in log.refused] == [
         ("PATCH", deal_id), ("POST", "Account"), ("DELETE", deal_id), ("POST", "composite"),
-        ("POST", "67.0")]
+        ("POST", "67.0"), ("POST", "ingest"), ("POST", "query")]
 
 
 def test_paths_are_normalised_and_shapes_classified():
@@ -171,6 +186,9 @@ def test_paths_are_normalised_and_shapes_classified():
                 "POST /services/data/vNN.0/sobjects/{sobject}",
                 "POST /services/data/vNN.0/composite/sobjects/{sobject}",
                 "PATCH /services/data/vNN.0/sobjects/{sobject}/{id} (via composite)",
+                "POST /services/data/vNN.0/jobs/ingest",
+                "PATCH /services/data/vNN.0/jobs/ingest/{id}",
+                "DELETE /services/data/vNN.0/jobs/query",
                 "GET /evil.example/services/data"):
         assert why_allowed(bad) is None, bad
 

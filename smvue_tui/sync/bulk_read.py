@@ -1,0 +1,339 @@
+"""Initial and full reads by Bulk API 2.0 where an object is big, by REST paging otherwise.
+
+The choice is made per object per run (``choose``): objects of a handful of rows, incremental
+runs and anything Bulk refuses stay on REST; an object whose ``SELECT COUNT()`` of the rows
+still to read reaches ``BulkPolicy.threshold`` is read by one Bulk query job. The default
+threshold, 10,000 rows, is where Heroku Connect and the Salesforce CLI switch to Bulk
+(peers.md §5, §7); Salesforce calls anything over 2,000 rows "a good candidate". Below it, REST
+needs ≤ 5 calls and no job to wait for.
+
+A Bulk read keeps the REST read's guarantees: the job's SOQL is the REST one (same scope, same
+``ORDER BY cursor field, Id``), each result page is written through the same writer with the
+same never-backwards upsert, and the object's cursor moves to the page's last row in the same
+transaction as the rows. Beside it, a ``~bulk:<Object>`` cursor row keeps the job id, its API
+version and the locator of the next page, so a run killed mid-download re-reads the finished
+job from that page instead of running a new one. When Bulk cannot go on (INVALIDENTITY, a
+Failed job, the job gone), the REST read picks up from the very same cursor: nothing is read
+twice into the store or skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from smvue_tui.salesforce.bulk import BulkPage, BulkQueries, BulkUnavailable
+from smvue_tui.salesforce.bulk_csv import unsupported_fields
+from smvue_tui.salesforce.client import composite_error
+from smvue_tui.store import models as m
+from smvue_tui.store.object_spec import ObjectSpec
+from smvue_tui.store.writer import delete_ids, save_cursor
+from smvue_tui.sync.fetch import (
+    SyncContext,
+    fetch_ordered,
+    load_cursor,
+    ordered_soql,
+    resume_clause,
+    write_page,
+)
+from smvue_tui.sync.progress import ObjectMeter
+
+log = logging.getLogger(__name__)
+
+DEFAULT_THRESHOLD = 10_000
+STATE_PREFIX = "~bulk:"
+
+
+@dataclass(frozen=True)
+class BulkPolicy:
+    """``[sync] bulk`` (on/off) and ``bulk_threshold`` (rows) from config.toml."""
+
+    enabled: bool = True
+    threshold: int = DEFAULT_THRESHOLD
+    max_records: int = 5_000  # rows per results page: ~1.5 MB of CSV, a call per 5,000 rows
+    poll_first: float = 0.25
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> BulkPolicy:
+        """From config.toml's ``[sync]`` table; ValueError (in words) for a value it cannot use."""
+        section = config.get("sync", {}) if isinstance(config, dict) else {}
+        enabled = section.get("bulk", True)
+        threshold = section.get("bulk_threshold", DEFAULT_THRESHOLD)
+        if not isinstance(enabled, bool):
+            raise ValueError("[sync] bulk must be true or false")
+        if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 1:
+            raise ValueError("[sync] bulk_threshold must be a whole number of rows, at least 1")
+        return cls(enabled, threshold)
+
+
+def load_policy(config_file: Path) -> BulkPolicy:
+    """The policy config.toml sets; the default (with a logged warning) when it cannot be
+    read or says something unusable — a sync must not stop over a tuning knob."""
+    try:
+        with open(config_file, "rb") as fh:
+            return BulkPolicy.from_config(tomllib.load(fh))
+    except FileNotFoundError:
+        return BulkPolicy()
+    except (OSError, tomllib.TOMLDecodeError, ValueError) as exc:
+        log.warning("ignoring config.toml's [sync] Bulk settings: %s", exc)
+        return BulkPolicy()
+
+
+def state_key(sobject: str) -> str:
+    return STATE_PREFIX + sobject
+
+
+def load_state(sobject: str) -> dict[str, Any] | None:
+    """The unfinished Bulk job of ``sobject`` (``job``, ``version``, ``locator``, ``read``)."""
+    row = m.SyncCursor.get_or_none(m.SyncCursor.sobject == state_key(sobject))
+    if row is None or not row.watermark:
+        return None
+    try:
+        state = json.loads(row.watermark)
+    except ValueError:
+        return None
+    return state if isinstance(state, dict) and state.get("job") else None
+
+
+def clear_state(sobject: str) -> None:
+    m.SyncCursor.delete().where(m.SyncCursor.sobject == state_key(sobject)).execute()
+
+
+def _save_state(sobject: str, state: dict[str, Any]) -> None:
+    save_cursor(state_key(sobject), {"watermark": json.dumps(state)})
+
+
+async def choose(ctx: SyncContext, specs: list[ObjectSpec], wheres: dict[str, str],
+                 small: tuple[str, ...]) -> None:
+    """Decide which of ``specs`` an initial/full read takes by Bulk: fills ``ctx.bulk_types``
+    (object → describe type of each selected field) and ``ctx.api_notes`` (why not Bulk)."""
+    policy: BulkPolicy | None = ctx.bulk_policy
+    states = {s.sobject: await ctx.writer.call(load_state, s.sobject) for s in specs}
+    if policy is None or not policy.enabled:  # Bulk turned off since a run left a job waiting
+        for name, state in states.items():
+            if state:
+                await _finish(ctx, BulkQueries(ctx.client), name, state["job"],
+                              state["version"])
+        return
+    resumed = [s for s in specs if states[s.sobject]]
+    candidates = [s for s in specs if s.sobject not in small and not states[s.sobject]]
+    counts = await _counts(ctx, candidates, wheres)
+    big = [s for s in candidates if counts.get(s.sobject, 0) >= policy.threshold]
+    for spec in candidates:
+        if spec not in big:
+            ctx.api_notes[spec.sobject] = f"REST ({counts.get(spec.sobject, '?')} rows)"
+    for spec, types in zip([*resumed, *big], await _types(ctx, [*resumed, *big]), strict=True):
+        refused = unsupported_fields(types)
+        if types and not refused:
+            ctx.bulk_types[spec.sobject] = types
+            continue
+        why = (f"fields Bulk cannot query: {', '.join(refused)}" if refused
+               else "no describe answer")
+        ctx.api_notes[spec.sobject] = f"REST ({why})"
+        log.info("%s: read by REST, not Bulk: %s", spec.sobject, why)
+
+
+async def _counts(ctx: SyncContext, specs: list[ObjectSpec],
+                  wheres: dict[str, str]) -> dict[str, int]:
+    """COUNT() of the rows each object still has to read, five queries per /composite call."""
+    out: dict[str, int] = {}
+    for first in range(0, len(specs), 5):
+        group = specs[first:first + 5]
+        subs = []
+        for spec in group:
+            cursor = await ctx.writer.call(load_cursor, spec.sobject)
+            after = resume_clause(spec, cursor)
+            clauses = [c for c in (wheres.get(spec.sobject, ""), after) if c]
+            where = " WHERE " + " AND ".join(f"({c})" for c in clauses) if clauses else ""
+            soql = f"SELECT COUNT() FROM {spec.sobject}{where}"
+            subs.append({"url": "query?q=" + quote(soql, safe=""),
+                         "referenceId": spec.sobject})
+        for item in await ctx.client.composite(subs):
+            if composite_error(item) is None and isinstance(item.get("body"), dict):
+                out[item["referenceId"]] = int(item["body"].get("totalSize", 0))
+    return out
+
+
+async def _types(ctx: SyncContext, specs: list[ObjectSpec]) -> list[dict[str, str]]:
+    """Describe types of the fields each object's read selects ({} when describe failed)."""
+    if not specs:
+        return []
+    answers: dict[str, Any] = {}
+    for first in range(0, len(specs), 25):
+        results = await ctx.client.composite([
+            {"url": f"sobjects/{s.sobject}/describe", "referenceId": s.sobject}
+            for s in specs[first:first + 25]])
+        answers.update({i["referenceId"]: i.get("body") for i in results
+                        if composite_error(i) is None})
+    out = []
+    for spec in specs:
+        body = answers.get(spec.sobject)
+        described = {f["name"]: f.get("type", "string") for f in body.get("fields", [])} \
+            if isinstance(body, dict) else {}
+        selected = ctx.fields.get(spec.sobject, ())
+        out.append({f: described[f] for f in selected if f in described}
+                   if described else {})
+    return out
+
+
+async def initial_read(ctx: SyncContext, spec: ObjectSpec, where: str, *,
+                       meter: ObjectMeter, scoped: bool) -> None:
+    """Read ``spec``'s rows matching ``where`` from its cursor on: by Bulk when ``choose``
+    picked it (or a job of an interrupted run is waiting), else — or when Bulk fails — by REST
+    paging from the same cursor."""
+    types = ctx.bulk_types.get(spec.sobject)
+    if types is not None:
+        try:
+            await _bulk_read(ctx, spec, where, types, meter, scoped)
+            ctx.api_notes[spec.sobject] = "Bulk API 2.0"
+            return
+        except BulkUnavailable as exc:
+            ctx.api_notes[spec.sobject] = f"REST (Bulk failed: {exc.code})"
+            log.warning("%s: Bulk API 2.0 could not read it (%s: %s); reading it by REST",
+                        spec.sobject, exc.code, exc.detail)
+    cursor = await ctx.writer.call(load_cursor, spec.sobject)
+    start = (cursor.watermark, cursor.watermark_id) if cursor else (None, None)
+    await fetch_ordered(ctx, spec, where, start=start, meter=meter, scoped=scoped)
+
+
+async def catch_up(ctx: SyncContext, spec: ObjectSpec, where: str,
+                   start: tuple[str | None, str | None], remaining: int) -> int:
+    """An incremental run whose changes overflowed the first page: the rest by one Bulk
+    ``queryAll`` job when ``remaining`` reaches the threshold (weeks offline, a mass update),
+    deleted rows included and removed as they come; else, or when Bulk fails, REST pages from
+    the cursor (deletes then come from /deleted). Returns the rows removed."""
+    policy: BulkPolicy | None = ctx.bulk_policy
+    resumed = await ctx.writer.call(load_state, spec.sobject)
+    if policy is not None and policy.enabled and (resumed or remaining >= policy.threshold):
+        [types] = await _types(ctx, [spec])
+        if types and not unsupported_fields(types):
+            deletes = spec.sobject in ctx.is_deleted
+            if deletes:
+                types["IsDeleted"] = "boolean"
+            try:
+                removed = await _bulk_read(ctx, spec, where, types, ObjectMeter(spec.sobject),
+                                           True, include_deleted=deletes)
+                ctx.api_notes[spec.sobject] = "Bulk API 2.0 (queryAll)"  # for the report
+                return removed
+            except BulkUnavailable as exc:
+                log.warning("%s: Bulk API 2.0 could not read the changes (%s: %s); reading "
+                            "them by REST", spec.sobject, exc.code, exc.detail)
+        start = await ctx.writer.call(_position, spec.sobject, start)
+    await fetch_ordered(ctx, spec, where, start=start)
+    return 0
+
+
+def _position(sobject: str, start: tuple[str | None, str | None]
+              ) -> tuple[str | None, str | None]:
+    """Where the object's cursor stands now (a Bulk read may have moved it past ``start``)."""
+    cursor = load_cursor(sobject)
+    if cursor is None or not cursor.watermark:
+        return start
+    return max(start, (cursor.watermark, cursor.watermark_id),
+               key=lambda p: (p[0] or "", p[1] or ""))
+
+
+async def _bulk_read(ctx: SyncContext, spec: ObjectSpec, where: str, types: dict[str, str],
+                     meter: ObjectMeter, scoped: bool, *, include_deleted: bool = False) -> int:
+    """One Bulk job over the rows after the object's cursor (resumed if one is waiting);
+    returns the rows removed (deleted ones, with ``include_deleted``)."""
+    bulk = BulkQueries(ctx.client, max_records=ctx.bulk_policy.max_records,
+                       poll_first=ctx.bulk_policy.poll_first)
+    name = spec.sobject
+    state = await ctx.writer.call(load_state, name)
+    if state is None:  # a new job over what is still to read (all of it, or after a REST cursor)
+        cursor = await ctx.writer.call(load_cursor, name)
+        after = resume_clause(spec, cursor)
+        soql = ordered_soql(ctx, spec, [c for c in (where, after) if c])
+        if include_deleted:  # the select list is plain field names: no FROM inside it
+            soql = soql.replace(" FROM ", ", IsDeleted FROM ", 1)
+        info = await bulk.create(soql, include_deleted=include_deleted)
+        ctx.bulk_jobs += 1
+        state = {"job": info["id"], "version": _version(info, ctx), "locator": "", "read": 0}
+        await ctx.writer.call(_save_state, name, state)  # before waiting: a crash resumes it
+    job = state["job"]
+    removed = 0
+    try:
+        info = await bulk.wait(job)
+        meter.done = int(state.get("read", 0))
+        meter.total = int(info.get("numberRecordsProcessed") or 0)
+        if state["locator"] != "null":
+            pages = bulk.pages(job, types, locator=state["locator"] or None,
+                               version=state["version"])
+            # No read-ahead here: a page is MBs of CSV, and the other lanes keep the writer busy
+            # (PYTHONTRACEMALLOC showed 129 MB of live objects with it against REST's 79 MB).
+            async for page in pages:
+                state, gone = await _store_page(ctx, spec, page, state, meter, scoped)
+                removed += gone
+    except BulkUnavailable:
+        await _finish(ctx, bulk, name, job, state["version"])
+        raise
+    except asyncio.CancelledError:  # a cancelled sync leaves no job behind on the server
+        with contextlib.suppress(Exception):
+            await asyncio.shield(_finish(ctx, bulk, name, job, state["version"]))
+        raise
+    await _finish(ctx, bulk, name, job, state["version"])
+    return removed
+
+
+async def _store_page(ctx: SyncContext, spec: ObjectSpec, page: BulkPage,
+                      state: dict[str, Any], meter: ObjectMeter,
+                      scoped: bool) -> tuple[dict[str, Any], int]:
+    """Write one results page in REST-sized batches, each with its cursor; the next page's
+    locator is saved with the last batch. A crash inside a page re-reads that page from its
+    start on resume: upserts by Id, so nothing is doubled, and memory stays one batch deep."""
+    name = spec.sobject
+    batches = page.batches(ctx.batch_size)
+    batch = next(batches, [])
+    removed = 0
+    while True:
+        ctx.check_cancelled()
+        following = next(batches, None)  # parsed before this batch is written: the count check
+        extra = None
+        if following is None:  # the page's last batch: its locator goes with it
+            state = {**state, "locator": page.next_locator or "null",
+                     "read": int(state.get("read", 0)) + page.number}
+            extra = {state_key(name): {"watermark": json.dumps(state)}}
+        cursor = None
+        if batch:
+            last = batch[-1]
+            cursor = {"watermark": last.get(spec.cursor_field), "watermark_id": last["Id"]}
+        gone = [r["Id"] for r in batch if r.get("IsDeleted")]
+        if gone:  # before the cursor passes them; a repeat after a crash deletes nothing
+            removed += await ctx.writer.call(_delete, spec, gone)
+        if batch or extra:
+            live = [r for r in batch if not r.get("IsDeleted")] if gone else batch
+            await write_page(ctx, spec, live, cursor, scoped=scoped, extra=extra)
+        meter.done += len(batch)
+        if ctx.progress:
+            ctx.progress(meter.event(ctx.api_calls()))
+        if following is None:
+            return state, removed
+        batch = following
+
+
+async def _finish(ctx: SyncContext, bulk: BulkQueries, name: str, job: str,
+                  version: str) -> None:
+    """Delete the job (aborting it if unfinished) and forget it."""
+    await bulk.delete(job, version)
+    await ctx.writer.call(clear_state, name)
+
+
+def _delete(spec: ObjectSpec, ids: list[str]) -> int:
+    with spec.model._meta.database.atomic():
+        return delete_ids(spec, ids)
+
+
+def _version(info: dict[str, Any], ctx: SyncContext) -> str:
+    """The job's API version as a path segment ("67.0"): results must be read with it."""
+    raw = info.get("apiVersion")
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        return f"{float(raw):.1f}"
+    return str(raw or ctx.client.api_version)

@@ -1,0 +1,299 @@
+"""Initial syncs by Bulk API 2.0 against the demo org over loopback: the store equals the org
+field by field; failed jobs and objects Bulk refuses fall back to REST; results are paged by
+locator; a run that dies mid-download resumes the same job from the page it reached; queryAll
+jobs see deleted rows; incremental runs stay on REST.
+
+The threshold is lowered to 100 rows so the 300-deal test org has objects on both sides of it.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from smvue_demo_org.bulk_jobs import EXTRA_KEY
+from smvue_tui.salesforce.bulk import BulkQueries
+from smvue_tui.salesforce.guard import recording
+from smvue_tui.store import models as m
+from smvue_tui.store.db import open_store
+from smvue_tui.sync import bulk_read
+from smvue_tui.sync.bulk_read import BulkPolicy
+from tests.integration import test_sync_crash as crash_tests
+from tests.integration.sync_run import diff, duplicated_tables, sync
+from tests.integration.sync_support import client_for
+from tests.integration.test_sync_crash import Child
+
+BULK = "Bulk API 2.0"
+db = crash_tests.db  # the store fixture: a fresh store per test
+
+
+def policy(**kw) -> BulkPolicy:
+    return BulkPolicy(**{"threshold": 100, "poll_first": 0.01, **kw})
+
+
+def jobs_of(running):
+    return running.org.extras[EXTRA_KEY]
+
+
+def results_reads(log, job_id: str = "") -> int:
+    return sum(1 for e in log.entries
+               if e.path.endswith("/results") and job_id in e.path)
+
+
+async def test_bulk_initial_then_rest_incremental_equal_the_org(demo, db):
+    with recording() as log:
+        report = await sync(demo, db, "initial", bulk=policy())
+    assert report.status == "ok", report.errors
+    by_bulk = {name for name, api in report.apis.items() if api == BULK}
+    assert {"Opportunity", "OpportunityHistory", "Task", "Contact"} <= by_bulk
+    assert report.apis["AccountTeamMember"].startswith("REST (")  # under the threshold
+    assert report.bulk_jobs == len(by_bulk)
+    assert sum(e.method == "POST" and e.path.endswith("/jobs/query")
+               for e in log.entries) == len(by_bulk)
+    assert sum(e.method == "DELETE" for e in log.entries) == len(by_bulk)  # jobs cleaned up
+    assert jobs_of(demo).jobs == {}
+    assert diff(demo) == [] and duplicated_tables(db) == []
+    assert not [c.sobject for c in m.SyncCursor.select() if c.sobject.startswith("~bulk")]
+    # Random changes (edits, new rows, deletes), then an incremental: REST only, no job.
+    demo.admin("POST", "/mutate", json={"count": 300}).raise_for_status()
+    created_before = jobs_of(demo).daily.used
+    with recording() as log:
+        again = await sync(demo, db, "incremental", bulk=policy())
+    assert again.status == "ok", again.errors
+    assert again.bulk_jobs == 0 and not any("/jobs/" in e.path for e in log.entries)
+    assert jobs_of(demo).daily.used == created_before
+    assert diff(demo) == [] and duplicated_tables(db) == []
+
+
+async def test_results_are_paged_by_locator_with_progress_as_rest(demo, db):
+    events = []
+    with recording() as log:
+        report = await sync(demo, db, "initial", bulk=policy(max_records=37),
+                            progress=events.append)
+    assert report.status == "ok", report.errors
+    deals = m.Opportunity.select().count()
+    assert report.apis["Opportunity"] == BULK and deals > 37 * 3
+    pages = results_reads(log)
+    assert pages >= deals // 37 + report.bulk_jobs  # every object in pages of 37
+    # progress bars as for REST: a total from the job, counts per page, a rate, an ETA
+    bars = [e for e in events if e.sobject == "Opportunity"]
+    running = [e for e in bars if e.phase == "running"]
+    assert len(running) >= deals // 37 and {e.total for e in running} == {deals}
+    assert [e.done for e in running] == sorted(e.done for e in running)
+    assert running[-1].done == deals and any(e.eta_s is not None for e in running)
+    assert all(e.records_per_s > 0 for e in running) and bars[-1].phase == "done"
+    assert diff(demo) == [] and duplicated_tables(db) == []
+
+
+async def test_a_failed_job_falls_back_to_rest(demo, db):
+    jobs_of(demo).fail_with = "InternalServerError: retried more than 15 times"
+    report = await sync(demo, db, "initial", bulk=policy())
+    assert report.status == "ok", report.errors
+    assert report.apis["Opportunity"] == "REST (Bulk failed: BULK_JOB_FAILED)"
+    assert report.bulk_jobs >= 5 and jobs_of(demo).jobs == {}  # the failed jobs deleted
+    assert diff(demo) == [] and duplicated_tables(db) == []
+
+
+async def test_objects_bulk_does_not_support_are_read_by_rest(demo, db):
+    jobs_of(demo).unsupported |= {"Opportunity", "Task"}
+    report = await sync(demo, db, "initial", bulk=policy())
+    assert report.status == "ok", report.errors
+    assert report.apis["Opportunity"] == "REST (Bulk failed: INVALIDENTITY)"
+    assert report.apis["Task"] == "REST (Bulk failed: INVALIDENTITY)"
+    assert report.apis["OpportunityHistory"] == BULK
+    assert diff(demo) == [] and duplicated_tables(db) == []
+
+
+class Crash(Exception):
+    """Stands in for the process dying between two result pages."""
+
+
+def die_after(monkeypatch, sobject: str, pages: int) -> dict[str, int]:
+    """Make the sync die when ``sobject``'s next result page would be stored after ``pages``
+    of them; returns the records written per object (counting on after the crash)."""
+    real = bulk_read.write_page
+    written: dict[str, int] = {}
+    left = {sobject: pages}
+
+    async def counting(ctx, spec, records, cursor=None, **kw):
+        if spec.sobject in left and kw.get("extra"):  # a page's last batch
+            if left[spec.sobject] == 0:
+                del left[spec.sobject]  # once: the next run goes through
+                raise Crash
+            left[spec.sobject] -= 1
+        written[spec.sobject] = written.get(spec.sobject, 0) + len(records)
+        return await real(ctx, spec, records, cursor, **kw)
+
+    monkeypatch.setattr(bulk_read, "write_page", counting)
+    return written
+
+
+async def test_a_run_dying_mid_download_resumes_the_same_job(demo, db, monkeypatch):
+    written = die_after(monkeypatch, "Opportunity", 2)
+    with pytest.raises(Crash):
+        await sync(demo, db, "initial", bulk=policy(max_records=40))
+    state = bulk_read.load_state("Opportunity")
+    assert state is not None and state["read"] == 80 and state["locator"] not in ("", "null")
+    first = written["Opportunity"]
+    assert first == 80
+
+    created: list[str] = []
+    real_create = BulkQueries.create
+
+    async def create(self, soql, **kw):
+        created.append(soql.split(" FROM ")[1].split()[0])
+        return await real_create(self, soql, **kw)
+
+    monkeypatch.setattr(BulkQueries, "create", create)
+    written.clear()
+    with recording() as log:
+        report = await sync(demo, db, "initial", bulk=policy(max_records=40))
+    assert report.status == "ok", report.errors
+    assert "Opportunity" not in created  # the finished job was read on, not run again
+    assert results_reads(log, state["job"]) >= 1
+    total = m.Opportunity.select().count()
+    assert written["Opportunity"] == total - first  # from the saved page on: nothing re-read
+    assert bulk_read.load_state("Opportunity") is None and jobs_of(demo).jobs == {}
+    assert diff(demo) == [] and duplicated_tables(db) == []
+
+
+async def test_a_job_gone_before_resume_falls_back_to_rest_from_the_cursor(demo, db,
+                                                                          monkeypatch):
+    die_after(monkeypatch, "OpportunityHistory", 1)
+    with pytest.raises(Crash):
+        await sync(demo, db, "initial", bulk=policy(max_records=50))
+    jobs_of(demo).jobs.clear()  # Salesforce dropped it (7 days) or someone deleted it
+    report = await sync(demo, db, "initial", bulk=policy(max_records=50))
+    assert report.status == "ok", report.errors
+    assert report.apis["OpportunityHistory"].startswith("REST (Bulk failed:")
+    assert diff(demo) == [] and duplicated_tables(db) == []
+
+
+async def test_bulk_turned_off_after_a_crash_deletes_the_waiting_job(demo, db, monkeypatch):
+    die_after(monkeypatch, "Task", 1)
+    with pytest.raises(Crash):
+        await sync(demo, db, "initial", bulk=policy(max_records=50))
+    job = bulk_read.load_state("Task")["job"]
+    assert job in jobs_of(demo).jobs
+    report = await sync(demo, db, "initial", bulk=policy(enabled=False))
+    assert report.status == "ok" and report.bulk_jobs == 0, report.errors
+    assert bulk_read.load_state("Task") is None and job not in jobs_of(demo).jobs
+    assert diff(demo) == [] and duplicated_tables(db) == []
+
+
+async def test_query_all_jobs_include_deleted_rows(demo):
+    conn = demo.org.store.reader()
+    try:
+        victims = [r[0] for r in conn.execute(
+            "SELECT Id FROM Opportunity WHERE IsDeleted = 0 ORDER BY Id LIMIT 3")]
+    finally:
+        conn.close()
+    for record_id in victims:
+        demo.admin("DELETE", f"/records/Opportunity/{record_id}").raise_for_status()
+    types = {"Id": "id", "IsDeleted": "boolean"}
+    soql = "SELECT Id, IsDeleted FROM Opportunity ORDER BY Id"
+    async with client_for(demo) as client:
+        bulk = BulkQueries(client, poll_first=0.01)
+        seen = {}
+        for include_deleted in (False, True):
+            job = (await bulk.create(soql, include_deleted=include_deleted))["id"]
+            await bulk.wait(job)
+            seen[include_deleted] = {r["Id"]: r["IsDeleted"]
+                                     async for page in bulk.pages(job, types)
+                                     for r in page.records}
+            await bulk.delete(job)
+    assert not set(victims) & set(seen[False]) and not any(seen[False].values())
+    assert {i: seen[True][i] for i in victims} == dict.fromkeys(victims, True)
+    assert set(seen[True]) - set(victims) == set(seen[False])
+    assert jobs_of(demo).jobs == {}
+
+
+def test_the_threshold_and_switch_come_from_config_toml(tmp_path):
+    path = tmp_path / "config.toml"
+    assert bulk_read.load_policy(path) == BulkPolicy()  # no file: the default
+    path.write_text("[sync]\nbulk = false\nbulk_threshold = 50000\n")
+    assert bulk_read.load_policy(path) == BulkPolicy(enabled=False, threshold=50_000)
+    path.write_text("[sync]\nbulk_threshold = 'lots'\n")
+    assert bulk_read.load_policy(path) == BulkPolicy()  # unusable: the default, logged
+    with pytest.raises(ValueError, match="whole number of rows"):
+        BulkPolicy.from_config({"sync": {"bulk_threshold": 0}})
+
+
+async def test_bulk_off_reads_everything_by_rest(demo, db):
+    report = await sync(demo, db, "initial", bulk=policy(enabled=False))
+    assert report.status == "ok" and report.bulk_jobs == 0 and report.apis == {}
+    assert diff(demo) == []
+
+
+
+def test_a_sync_process_killed_mid_download_resumes_its_jobs(demo, tmp_path, monkeypatch):
+    monkeypatch.setenv("SYNC_CHILD_BULK_THRESHOLD", "100")
+    store = tmp_path / "store.sqlite3"
+    started: list[Child] = []
+    waiting_jobs: set[str] = set()  # job ids a killed run left in its checkpoints
+    try:
+        for pages in (4, 9):
+            child = Child(demo, store)
+            started.append(child)
+            assert child.kill_after(pages), "the sync finished before it could be killed"
+            db = open_store(store)
+            try:
+                waiting_jobs |= {bulk_read.load_state(c.sobject[len("~bulk:"):])["job"]
+                                 for c in m.SyncCursor.select()
+                                 if c.sobject.startswith("~bulk:")}
+            finally:
+                db.close()
+        final = Child(demo, store)
+        started.append(final)
+        assert final.finish() == "ok"
+    finally:
+        for child in started:
+            child.close()
+    assert waiting_jobs, "no Bulk job was left mid-download by a kill"
+    db = open_store(store)
+    try:
+        assert diff(demo) == [] and duplicated_tables(db) == []
+        assert not [c.sobject for c in m.SyncCursor.select() if c.sobject.startswith("~bulk")]
+    finally:
+        db.close()
+    # The resumed jobs were deleted once read. (A kill between a job's create and its
+    # checkpoint leaves that one job to Salesforce's 7-day clean-up: not checked here.)
+    assert not waiting_jobs & set(jobs_of(demo).jobs)
+
+
+async def test_a_large_incremental_backlog_is_read_by_a_query_all_job(demo, db, monkeypatch):
+    assert (await sync(demo, db, "initial", bulk=policy(enabled=False))).status == "ok"
+    httpx.post(f"{demo.base_url}/demo/mutate", json={"count": 6000},  # >2,000 histories
+               timeout=300).raise_for_status()  # slow on a loaded machine
+    deals = [h.parent_id for h in m.StageHistory.select().order_by(m.StageHistory.id).limit(3)]
+    history = {h.id for h in m.StageHistory.select().where(m.StageHistory.parent_id.in_(deals))}
+    for deal in set(deals):  # deleting a deal deletes its stage history: at the backlog's end
+        demo.admin("DELETE", f"/records/Opportunity/{deal}").raise_for_status()
+    real_create, created, removed_by_job = BulkQueries.create, [], []
+
+    async def create(self, soql, **kw):
+        created.append((soql, kw.get("include_deleted")))
+        return await real_create(self, soql, **kw)
+
+    real_delete = bulk_read._delete
+
+    def delete(spec, ids):  # what the job's deleted rows removed (apply_deletes runs later)
+        removed_by_job.extend(ids)
+        return real_delete(spec, ids)
+
+    monkeypatch.setattr(BulkQueries, "create", create)
+    monkeypatch.setattr(bulk_read, "_delete", delete)
+    with recording() as log:
+        report = await sync(demo, db, "incremental", bulk=policy())
+    assert report.status == "ok", report.errors
+    assert any(" IsDeleted FROM OpportunityHistory " in soql and deleted
+               for soql, deleted in created)
+    assert history <= set(removed_by_job)
+    by_bulk = [n for n, api in report.apis.items() if api == "Bulk API 2.0 (queryAll)"]
+    assert "OpportunityHistory" in by_bulk and report.bulk_jobs == len(by_bulk)
+    # the deleted rows came in the job (queryAll) and were removed as they came
+    assert report.removed.get("OpportunityHistory", 0) >= len(history) > 0
+    assert not m.StageHistory.select().where(m.StageHistory.id.in_(list(history))).exists()
+    assert any(e.method == "POST" and e.path.endswith("/jobs/query") for e in log.entries)
+    assert diff(demo) == [] and duplicated_tables(db) == []
+    assert jobs_of(demo).jobs == {}
