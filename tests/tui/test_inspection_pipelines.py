@@ -23,7 +23,7 @@ async def _pipelines(app, pilot) -> tuple[PipelinesScreen, PagedTable]:
     app.switch_mode("pipelines")
     for _ in range(50):  # the flags are read after the first page: wait for them, not a count
         await settle(app, pilot)
-        if isinstance(app.screen, PipelinesScreen) and app.screen.risk.rules is not None:
+        if isinstance(app.screen, PipelinesScreen) and app.screen.risk.counts is not None:
             break
     screen = app.screen
     assert isinstance(screen, PipelinesScreen)
@@ -75,16 +75,16 @@ async def test_flags_wait_while_the_screen_is_hidden(store, tmp_path):
         screen = app.screen
         app.switch_mode("team")
         await settle(app, pilot)
-        screen.risk.rules = None
+        screen.risk.counts = None
         screen.load_risk()  # hidden: nothing read until it is shown again
         await settle(app, pilot)
-        assert screen.risk.rules is None and screen.risk_stale
+        assert screen.risk.counts is None and screen.risk_stale
         app.switch_mode("pipelines")
         for _ in range(50):
             await settle(app, pilot)
-            if screen.risk.rules is not None:
+            if screen.risk.counts is not None:
                 break
-        assert screen.risk.rules and not screen.risk_stale
+        assert screen.risk.counts and not screen.risk_stale
 
 
 async def test_r_opens_the_selected_deals_owner_in_the_rep_view(store, tmp_path):

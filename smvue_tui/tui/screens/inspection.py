@@ -2,8 +2,9 @@
 and the quarter's waterfall and forecast categories as bar charts.
 
 The report is ``inspection.report.inspect`` (the same dict ``smvue-tui inspect --json`` prints),
-read in a thread worker; the screen only shows it. Keys: ``.`` the period, ``c`` the change kind,
-``r`` the rep, ``enter`` opens the deal under the cursor, ``1``–``4`` the tabs.
+read in a thread worker; the screen only shows it. Keys: ``.`` the period, ``d`` changes since a
+typed date or time, ``c`` the change kind, ``r`` the rep, ``enter`` opens the deal under the
+cursor, ``1``–``5`` the tabs.
 
 Charts are drawn with textual-plotext (plotext in a Textual widget, by Textualize): it follows
 the app's theme and resizes with the terminal, where a hand-drawn bar of block characters would
@@ -26,10 +27,12 @@ from textual.widgets import DataTable, Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
 from smvue_tui.inspection.history import Past, sources, stage_info
+from smvue_tui.inspection.periods import window
 from smvue_tui.inspection.report import inspect
 from smvue_tui.inspection.trend import Week, weekly
 from smvue_tui.tui.messages import StoreChanged
 from smvue_tui.tui.screens.deal_detail import DealDetailScreen
+from smvue_tui.tui.screens.pipeline_modals import Answer, FormModal
 from smvue_tui.tui.screens.resume import StoreReads
 from smvue_tui.tui.widgets.app_header import app_header
 from smvue_tui.tui.widgets.keys_footer import KeysFooter
@@ -86,6 +89,7 @@ def _kinds(kinds: list[str]) -> Text:
 class InspectionScreen(StoreReads, Screen[None]):
     BINDINGS = [
         Binding("full_stop", "next_period", "Period", id="inspect_period"),
+        Binding("d", "pick_since", "Since…", id="inspect_since"),
         Binding("c", "next_kind", "Change kind", id="inspect_kind"),
         Binding("r", "next_rep", "Rep", id="inspect_rep"),
         Binding("1", "tab('changes')", "Changes", show=False, id="inspect_tab_changes"),
@@ -105,9 +109,11 @@ class InspectionScreen(StoreReads, Screen[None]):
         super().__init__()
         self.now = now  # fixed in tests; else the time of each read
         self.period = 0
+        self.since: str | None = None  # a start the manager typed (d), over the preset period
         self.kind: str | None = None
         self.rep: str | None = None
         self.report: dict[str, Any] | None = None
+        self.rep_order: list[str] = []  # r's round: every rep, from a report over all of them
 
     def compose(self) -> ComposeResult:
         yield app_header()
@@ -152,7 +158,7 @@ class InspectionScreen(StoreReads, Screen[None]):
 
     def load(self) -> None:
         self.note_read()
-        self._read(PERIODS[self.period][0], self.rep)
+        self._read(self.since or PERIODS[self.period][0], self.rep)
         self.load_trend()
 
     @work(thread=True, exclusive=True, group="inspection", exit_on_error=False,
@@ -207,9 +213,12 @@ class InspectionScreen(StoreReads, Screen[None]):
             summary.update(Text(f"Cannot inspect: {message.error}", style="red"))
             return
         self.report = r = message.report
+        if r["rep"] is None:
+            self.rep_order = [p["owner_id"] for p in r["reps"]]
         src = r["sources"]
         changed = [d for d in r["changes"]["deals"] if not self.kind or self.kind in d["kinds"]]
-        text = Text(f"{PERIODS[self.period][1].capitalize()}", style="bold")
+        label = self.period_label()
+        text = Text(label[:1].upper() + label[1:], style="bold")
         text.append(f" · {r['rep']['name'] if r['rep'] else 'all reps'}")
         text.append(f" · {KIND_LABELS[self.kind] if self.kind else 'every change'}")
         text.append(f" · {len(changed)} changed · {len(r['flags']['deals'])} at risk")
@@ -270,7 +279,7 @@ class InspectionScreen(StoreReads, Screen[None]):
         plot = self.query_one("#inspect-waterfall", PlotextPlot)
         plt = plot.plt
         plt.clear_figure()
-        plt.title(f"This quarter's open pipeline, {PERIODS[self.period][1]}")
+        plt.title(f"This quarter's open pipeline, {self.period_label()}")
         plt.bar([label for _, label in WATERFALL], [fall[k] for k, _ in WATERFALL])
         plot.refresh()
         cats = r["forecast"]["this_quarter"]["total"]
@@ -296,9 +305,34 @@ class InspectionScreen(StoreReads, Screen[None]):
 
     # --- actions ---------------------------------------------------------------------------
 
+    def period_label(self) -> str:
+        return f"since {self.since}" if self.since else PERIODS[self.period][1]
+
     def action_next_period(self) -> None:
-        self.period = (self.period + 1) % len(PERIODS)
+        if self.since:  # from a typed start back to the preset it replaced
+            self.since = None
+        else:
+            self.period = (self.period + 1) % len(PERIODS)
         self.load()
+
+    def action_pick_since(self) -> None:
+        """Changes since a date or time the manager types (``inspect --since``'s forms)."""
+        clock = self.app.services.now
+
+        def check(values: list[str]) -> str:
+            text = values[0].strip()
+            window(text, now=self.now or (clock() if clock else None))  # PeriodError: said
+            return text
+
+        def picked(answer: Answer[str] | None) -> None:
+            if answer is not None:
+                self.since = answer.value
+                self.load()
+
+        self.app.push_screen(FormModal(
+            "Changes since", [("A date, a time, or 7d / 24h / 2w", self.since or "")], check,
+            hint="2026-11-01, 2026-11-01T09:00, 3d … (. goes back to the preset periods)"),
+            picked)
 
     def action_next_kind(self) -> None:
         present = [k for k in KIND_LABELS if self.report and
@@ -310,7 +344,8 @@ class InspectionScreen(StoreReads, Screen[None]):
             self.show(InspectionLoaded(self.report))
 
     def action_next_rep(self) -> None:
-        owners = [None, *(p["owner_id"] for p in (self.report or {}).get("reps", []))]
+        # The reps of the last report over everyone: a rep's own report lists only that rep.
+        owners = [None, *self.rep_order]
         self.rep = owners[(owners.index(self.rep) + 1) % len(owners)] if self.rep in owners \
             else None
         self.load()

@@ -31,7 +31,7 @@ class RiskFlags:
 
     @dataclass
     class _Flags(Message):
-        rules: dict[str, list[str]]
+        counts: dict[str, int]  # flagged deal Id → how many flags (ints: 100,000 stay small)
         error: str = ""
 
     def init_risk(self) -> None:
@@ -57,16 +57,17 @@ class RiskFlags:
         clock = self.app.services.now
         try:
             rules = flagged_rules(self.app.services.config(), clock() if clock else None)
+            counts = {deal: len(found) for deal, found in rules.items()}
         except Exception as exc:  # bad [inspection] settings, a store mid-migration: said
             self.post_message(RiskFlags._Flags({}, str(exc.args[0] if exc.args else exc)))
             return
-        self.post_message(RiskFlags._Flags(rules))
+        self.post_message(RiskFlags._Flags(counts))
 
     def on_risk_flags__flags(self, message: _Flags) -> None:
         self._risk_running = False
         if message.error:
             self.notify(f"Could not read the risk flags: {message.error}", severity="error")
-        self.risk.rules = message.rules
+        self.risk.counts = message.counts
         self.query_one("#deals", PagedTable).refresh()
         if self._risk_again:
             self._risk_again = False

@@ -31,17 +31,17 @@ class RiskMarks:
     on the deal screen."""
 
     def __init__(self) -> None:
-        self.rules: dict[str, list[str]] | None = None  # None: not read yet
+        self.counts: dict[str, int] | None = None  # None: not read yet
 
     def cell(self, deal_id: object) -> str:
-        if self.rules is None:
+        if self.counts is None:
             return "…"
-        found = self.rules.get(str(deal_id))
-        return f"⚑{len(found)}" if found else ""
+        found = self.counts.get(str(deal_id))
+        return f"⚑{found}" if found else ""
 
     def style(self, deal_id: object) -> str:
-        found = (self.rules or {}).get(str(deal_id)) or ()
-        return "bold red" if len(found) > 1 else "yellow" if found else ""
+        found = (self.counts or {}).get(str(deal_id), 0)
+        return "bold red" if found > 1 else "yellow" if found else ""
 
 
 # 120 cells at 120 columns; text columns narrow to fit 80. Amounts carry their currency (the
