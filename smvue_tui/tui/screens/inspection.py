@@ -32,6 +32,8 @@ from smvue_tui.inspection.report import inspect
 from smvue_tui.inspection.trend import Week, weekly
 from smvue_tui.tui.messages import StoreChanged
 from smvue_tui.tui.screens.deal_detail import DealDetailScreen
+from smvue_tui.tui.screens.inspection_view import money as _money
+from smvue_tui.tui.screens.inspection_view import money_axis
 from smvue_tui.tui.screens.pipeline_modals import Answer, FormModal
 from smvue_tui.tui.screens.resume import StoreReads
 from smvue_tui.tui.widgets.app_header import app_header
@@ -58,15 +60,6 @@ class InspectionLoaded(Message):
 @dataclass
 class TrendLoaded(Message):
     weeks: list[Week]
-
-
-def _money(value: float | None) -> str:
-    if value is None:
-        return "—"
-    for size, unit in ((1e6, "M"), (1e3, "k")):
-        if abs(value) >= size:
-            return f"{value / size:,.1f}{unit}"
-    return f"{value:,.0f}"
 
 
 def _then_now(then: float | None, now: float | None) -> Text:
@@ -202,8 +195,7 @@ class InspectionScreen(StoreReads, Screen[None]):
         plt.plot(xs, [w.open for w in message.weeks])
         plt.plot(xs, [w.weighted for w in message.weeks])
         plt.xticks(xs[::3], [message.weeks[i].ending.strftime("%m-%d") for i in xs[::3]])
-        top = max((w.open for w in message.weeks), default=0.0)
-        plt.ylim(0, top * 1.1 or 1)
+        money_axis(plt, [w.open for w in message.weeks])
         plot.refresh()
 
     @on(InspectionLoaded)
@@ -281,6 +273,7 @@ class InspectionScreen(StoreReads, Screen[None]):
         plt.clear_figure()
         plt.title(f"This quarter's open pipeline, {self.period_label()}")
         plt.bar([label for _, label in WATERFALL], [fall[k] for k, _ in WATERFALL])
+        money_axis(plt, [fall[k] for k, _ in WATERFALL])
         plot.refresh()
         cats = r["forecast"]["this_quarter"]["total"]
         nxt = r["forecast"]["next_quarter"]["total"]
@@ -292,6 +285,7 @@ class InspectionScreen(StoreReads, Screen[None]):
         plt.multiple_bar(names, [[cats[n]["amount"] for n in names],
                                  [nxt[n]["amount"] for n in names]],
                          labels=["this quarter", "next quarter"])
+        money_axis(plt, [c[n]["amount"] for c in (cats, nxt) for n in names])
         plot.refresh()
         plot = self.query_one("#inspect-by-rep", PlotextPlot)
         plt = plot.plt
@@ -301,6 +295,7 @@ class InspectionScreen(StoreReads, Screen[None]):
         names = [p["name"].split()[0][:8] for p in reps]
         plt.multiple_bar(names, [[p["open_amount"] for p in reps],
                                  [p["weighted"] for p in reps]], labels=["open", "weighted"])
+        money_axis(plt, [p["open_amount"] for p in reps])
         plot.refresh()
 
     # --- actions ---------------------------------------------------------------------------

@@ -1,0 +1,50 @@
+"""What the inspection screen's charts and tables print: short amounts (12.3k, 1.2M) and a
+money y-axis with round steps. plotext picks its own tick values for the few rows an 80×24
+chart has and prints them exactly ("5666.7", "-133.3"), which reads as noise to a manager."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+
+def money(value: float | None) -> str:
+    """1.2M, 12.3k, 950; "—" for none."""
+    if value is None:
+        return "—"
+    for size, unit in ((1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:,.1f}{unit}"
+    return f"{value:,.0f}"
+
+
+def _step(span: float, parts: int = 4) -> float:
+    """A round step (1, 2, 2.5 or 5 × a power of ten) cutting ``span`` into about ``parts``."""
+    raw = span / parts
+    magnitude = 10 ** math.floor(math.log10(raw))
+    return next(m * magnitude for m in (1, 2, 2.5, 5, 10) if raw <= m * magnitude)
+
+
+def money_ticks(values: Iterable[float]) -> list[float]:
+    """Round ticks from below the lowest value (or 0) to at or above the highest (or 0)."""
+    found = [v for v in values if v is not None and math.isfinite(v)]
+    low, high = min([0.0, *found]), max([0.0, *found])
+    if high == low:
+        return [0.0, 1.0] if high == 0 else sorted({0.0, high})
+    step = _step(high - low)
+    tick = math.floor(low / step) * step
+    ticks = []
+    while tick < high + step:
+        ticks.append(tick)
+        if tick >= high:
+            break
+        tick += step
+    return [0.0 if abs(t) < step / 1e6 else t for t in ticks]  # no "-0"
+
+
+def money_axis(plt: Any, values: Iterable[float]) -> None:
+    """The plot's y-axis on round money ticks, labelled 0, 2.5k, 5k … (and its limits)."""
+    ticks = money_ticks(values)
+    plt.yticks(ticks, [money(t).replace(".0k", "k").replace(".0M", "M") for t in ticks])
+    plt.ylim(ticks[0], ticks[-1])
