@@ -1,8 +1,11 @@
 """The inspection seen from the Pipelines screen: each deal's risk flags in the deal list (a
 count, coloured; the reasons on the deal screen) and ``R``, the selected deal's owner's rep view,
-in the palette and ``?`` — over the hand-built store of ``test_inspection.py`` (fixed clock)."""
+in the palette and ``?`` — over the hand-built store of ``test_inspection.py`` (fixed clock);
+snapshots at 80×24 of the rep view, the At risk and Reps tabs and the "since" form."""
 
 from __future__ import annotations
+
+import pytest
 
 from smvue_tui.inspection.report import inspect
 from smvue_tui.store import models as m
@@ -12,7 +15,7 @@ from smvue_tui.tui.screens.help import HelpScreen
 from smvue_tui.tui.screens.inspection import InspectionScreen
 from smvue_tui.tui.screens.pipelines import PipelinesScreen
 from smvue_tui.tui.widgets.paged_table import PagedTable
-from tests.tui.test_inspection import NOW, _app
+from tests.tui.test_inspection import NOW, SIZE, _app, _open
 from tests.tui.test_pipelines import screen_text, settle
 from tests.unit.store.pipeline_fixtures import deal_id
 from tests.unit.store.pipeline_fixtures import store as store  # the fixture
@@ -112,3 +115,82 @@ async def test_r_opens_the_selected_deals_owner_in_the_rep_view(store, tmp_path)
         assert [r["owner_id"] for r in app.screen.report["reps"]] == [owner]
         name = app.screen.report["rep"]["name"]
         assert f"Last 7 days · {name}" in screen_text(app)
+
+
+def test_rep_view_from_pipelines_snapshot_80x24(store, tmp_path, snap_compare):
+    """R on the first deal (Delta legacy, Bo Chen's): Bo Chen's changes and figures."""
+    app = _app(tmp_path)
+
+    async def ready(pilot) -> None:
+        await _pipelines(app, pilot)
+        await pilot.press("R")
+        for _ in range(50):
+            await settle(app, pilot)
+            if isinstance(app.screen, InspectionScreen) and app.screen.report is not None \
+                    and app.screen.report.get("rep"):
+                break
+        assert app.screen.report["rep"]["name"] == "Bo Chen"
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=ready)
+
+
+@pytest.mark.parametrize("tab", ["risk", "reps"])
+def test_risk_and_reps_tabs_snapshot_80x24(store, tmp_path, snap_compare, tab):
+    app = _app(tmp_path)
+
+    async def ready(pilot) -> None:
+        await _open(app, pilot)
+        await pilot.press({"risk": "2", "reps": "3"}[tab])
+        await settle(app, pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=ready)
+
+
+def test_since_form_snapshot_80x24(store, tmp_path, snap_compare):
+    app = _app(tmp_path)
+
+    async def ready(pilot) -> None:
+        await _open(app, pilot)
+        await pilot.press("d")
+        await settle(app, pilot)
+        app.screen.query_one("#field-0").value = "the 3rd"
+        await pilot.press("enter")  # refused in words; the form stays
+        await settle(app, pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=ready)
+
+
+
+@pytest.mark.parametrize("wide", [False, True], ids=["80x24", "wide"])
+async def test_the_at_risk_tab_names_the_rules_when_narrow_and_gives_evidence_when_wide(
+        store, tmp_path, wide):
+    from smvue_tui.inspection.flags import RULES
+    from smvue_tui.tui.screens.inspection import RULE_LABELS, WIDE
+
+    assert set(RULE_LABELS) == set(RULES)
+    size, shown, hidden = ((WIDE, 30), "days past", "past due") if wide else \
+        ((80, 24), "past due", "days past")
+    app = _app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await _open(app, pilot)
+        await pilot.press("2")
+        await settle(app, pilot)
+        table = app.screen.query_one("#inspect-risk")
+        why = table.get_row(deal_id("01"))[3].plain  # Acme expansion: past due, …
+        assert shown in why and hidden not in why, (size, why)
+
+
+async def test_enter_on_a_reps_row_opens_that_reps_view(store, tmp_path):
+    app = _app(tmp_path)
+    async with app.run_test(size=(120, 34)) as pilot:
+        screen = await _open(app, pilot)
+        await pilot.press("3", "down")
+        await settle(app, pilot)
+        owner = screen.report["reps"][1]["owner_id"]  # the second row (by name)
+        await pilot.press("enter")
+        for _ in range(50):
+            await settle(app, pilot)
+            if screen.report and (screen.report["rep"] or {}).get("owner_id") == owner:
+                break
+        assert screen.report["rep"]["owner_id"] == owner
+        assert screen.query_one("TabbedContent").active == "changes"

@@ -33,7 +33,7 @@ from smvue_tui.inspection.trend import Week, weekly
 from smvue_tui.tui.messages import StoreChanged
 from smvue_tui.tui.screens.deal_detail import DealDetailScreen
 from smvue_tui.tui.screens.inspection_view import money as _money
-from smvue_tui.tui.screens.inspection_view import money_axis
+from smvue_tui.tui.screens.inspection_view import money_axis, owner_names
 from smvue_tui.tui.screens.pipeline_modals import Answer, FormModal
 from smvue_tui.tui.screens.resume import StoreReads
 from smvue_tui.tui.widgets.app_header import app_header
@@ -45,6 +45,11 @@ KIND_LABELS = {"new": "new", "won": "won", "lost": "lost", "moved_in": "moved in
                "moved_out": "moved out", "pushed": "pushed", "pulled_in": "pulled in",
                "amount_up": "amount ▲", "amount_down": "amount ▼", "stage_forward": "stage ▲",
                "stage_back": "stage ▼", "owner_changed": "new owner"}
+RULE_LABELS = {"no_activity": "no activity", "close_date_past": "past due",
+               "pushed": "pushed", "stage_age": "long in stage",
+               "no_primary_contact": "no primary contact", "single_threaded": "single-threaded",
+               "amount_dropped": "amount dropped", "stage_moved_back": "stage back"}
+WIDE = 140  # columns from which the At risk tab prints each flag's evidence
 ROWS = 500  # rows a table shows (biggest first); the rest are a line away in `inspect --json`
 GOOD = {"new", "won", "moved_in", "pulled_in", "amount_up", "stage_forward"}
 WATERFALL = (("start", "Start"), ("new", "New"), ("moved_in", "In"), ("moved_out", "Out"),
@@ -129,7 +134,8 @@ class InspectionScreen(StoreReads, Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#inspect-changes", DataTable).add_columns(
             "Deal", "Owner", "Change", "Amount", "Close")
-        self.query_one("#inspect-risk", DataTable).add_columns("Deal", "Owner", "Amount", "Why")
+        self.query_one("#inspect-risk", DataTable).add_columns(
+            "Deal", "Owner", "Amount", "Why (enter: the deal and its evidence)")
         self.query_one("#inspect-reps", DataTable).add_columns(
             "Rep", "Open", "Weighted", "Commit", "Won", "Lost", "Win %", "Cycle", "Acts",
             "Flagged")
@@ -220,12 +226,12 @@ class InspectionScreen(StoreReads, Screen[None]):
         elif not src["complete"]:
             text.append("\nOwner changes before the first sync are not known", style="dim")
         summary.update(text)
-        self._fill_changes(changed)
+        self._fill_changes(changed, owner_names(r))
         self._fill_risk(r["flags"]["deals"])
         self._fill_reps(r["reps"])
         self._draw(r)
 
-    def _fill_changes(self, rows: list[dict[str, Any]]) -> None:
+    def _fill_changes(self, rows: list[dict[str, Any]], names: dict[str, str]) -> None:
         table = self.query_one("#inspect-changes", DataTable)
         table.clear()
         rows = sorted(rows, key=lambda d: -(d["now"]["amount"] or 0))
@@ -234,7 +240,11 @@ class InspectionScreen(StoreReads, Screen[None]):
             close = now["close_date"] or ""
             if then.get("close_date") and then["close_date"] != close:
                 close = f"{then['close_date'][5:]} → {close[5:]}"
-            table.add_row(Text(d["name"][:32]), Text((d["owner"] or "")[:16]),
+            owner = d["owner"] or ""
+            before = names.get(then.get("owner_id") or "")
+            if "owner_changed" in d["kinds"] and before:  # who had it: "Bo → Cy Park"
+                owner = f"{before.split()[0]} → {owner}"
+            table.add_row(Text(d["name"][:32]), Text(owner[:18]),
                           _kinds(d["kinds"]), _then_now(then.get("amount"), now["amount"]),
                           Text(close), key=d["id"])
         if not rows:
@@ -246,8 +256,12 @@ class InspectionScreen(StoreReads, Screen[None]):
     def _fill_risk(self, rows: list[dict[str, Any]]) -> None:
         table = self.query_one("#inspect-risk", DataTable)
         table.clear()
+        # Below 140 columns a deal's reasons would run off the screen after the first: the rules
+        # by name, and the evidence on the deal's screen (enter).
+        full = self.size.width >= WIDE
         for d in rows[:ROWS]:  # most flags, then biggest, first
-            why = "; ".join(f["reason"] for f in d["flags"])
+            why = "; ".join(f["reason"] if full else RULE_LABELS.get(f["rule"], f["rule"])
+                            for f in d["flags"])
             table.add_row(Text(d["name"][:28]), Text((d["owner"] or "")[:14]),
                           Text(_money(d["amount"])), Text(why), key=d["id"])
         if len(rows) > ROWS:
@@ -362,6 +376,9 @@ class InspectionScreen(StoreReads, Screen[None]):
         key = event.row_key.value
         if event.data_table.id in ("inspect-changes", "inspect-risk") and key:
             self.app.push_screen(DealDetailScreen(key))
+        elif event.data_table.id == "inspect-reps" and key and key != self.rep:
+            self.show_rep(key)  # a rep's row: that rep's view (their changes first)
+            self.action_tab("changes")
 
 
 def show_rep(app: Any, owner_id: str) -> None:

@@ -48,3 +48,13 @@ def money_axis(plt: Any, values: Iterable[float]) -> None:
     ticks = money_ticks(values)
     plt.yticks(ticks, [money(t).replace(".0k", "k").replace(".0M", "M") for t in ticks])
     plt.ylim(ticks[0], ticks[-1])
+
+
+def owner_names(report: dict[str, Any]) -> dict[str, str]:
+    """Owner Id → name, from every row of the report that names one (a reassigned deal's
+    earlier owner is named when the report has them as a rep or an owner elsewhere)."""
+    names = {p["owner_id"]: p["name"] for p in report["reps"]}
+    for row in (*report["changes"]["deals"], *report["flags"]["deals"]):
+        if row["owner_id"] and row["owner"]:
+            names.setdefault(row["owner_id"], row["owner"])
+    return names
