@@ -114,7 +114,11 @@ async def test_r_opens_the_selected_deals_owner_in_the_rep_view(store, tmp_path)
         assert app.screen.report["rep"]["owner_id"] == owner
         assert [r["owner_id"] for r in app.screen.report["reps"]] == [owner]
         name = app.screen.report["rep"]["name"]
-        assert f"Last 7 days · {name}" in screen_text(app)
+        figures = app.screen.report["reps"][0]
+        text = screen_text(app)
+        assert f"Last 7 days · {name}" in text
+        assert f"({figures['open_count']} deals)" in text  # the rep's figures head the view
+        assert f"{figures['flagged_deals']} flagged" in text.replace("\n", " ")
 
 
 def test_rep_view_from_pipelines_snapshot_80x24(store, tmp_path, snap_compare):

@@ -33,7 +33,7 @@ from smvue_tui.inspection.trend import Week, weekly
 from smvue_tui.tui.messages import StoreChanged
 from smvue_tui.tui.screens.deal_detail import DealDetailScreen
 from smvue_tui.tui.screens.inspection_view import money as _money
-from smvue_tui.tui.screens.inspection_view import money_axis, owner_names
+from smvue_tui.tui.screens.inspection_view import money_axis, owner_names, rep_line
 from smvue_tui.tui.screens.pipeline_modals import Answer, FormModal
 from smvue_tui.tui.screens.resume import StoreReads
 from smvue_tui.tui.widgets.app_header import app_header
@@ -220,6 +220,8 @@ class InspectionScreen(StoreReads, Screen[None]):
         text.append(f" · {r['rep']['name'] if r['rep'] else 'all reps'}")
         text.append(f" · {KIND_LABELS[self.kind] if self.kind else 'every change'}")
         text.append(f" · {len(changed)} changed · {len(r['flags']['deals'])} at risk")
+        if r["rep"] and r["reps"]:  # one rep's view: their figures above every tab
+            text.append("\n" + rep_line(r["reps"][0], self.period_label()), style="not bold")
         if not src["opportunity_history"]:
             text.append("\nNo OpportunityHistory in this org: changes come from what each sync "
                         "saw", style="dim")
@@ -360,6 +362,8 @@ class InspectionScreen(StoreReads, Screen[None]):
         self.load()
 
     def show_rep(self, owner_id: str) -> None:
+        """One rep's view: their figures in the summary, their changes first."""
+        self.action_tab("changes")
         if self.rep != owner_id:
             self.rep = owner_id
             self.load()
@@ -377,8 +381,7 @@ class InspectionScreen(StoreReads, Screen[None]):
         if event.data_table.id in ("inspect-changes", "inspect-risk") and key:
             self.app.push_screen(DealDetailScreen(key))
         elif event.data_table.id == "inspect-reps" and key and key != self.rep:
-            self.show_rep(key)  # a rep's row: that rep's view (their changes first)
-            self.action_tab("changes")
+            self.show_rep(key)  # a rep's row: that rep's view
 
 
 def show_rep(app: Any, owner_id: str) -> None:

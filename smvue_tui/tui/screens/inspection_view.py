@@ -58,3 +58,15 @@ def owner_names(report: dict[str, Any]) -> dict[str, str]:
         if row["owner_id"] and row["owner"]:
             names.setdefault(row["owner_id"], row["owner"])
     return names
+
+
+def rep_line(rep: dict[str, Any], period: str) -> str:
+    """A rep's figures in one line (it wraps at 80 columns): the rep view's header."""
+    rate = "—" if rep["win_rate_12m"] is None else f"{rep['win_rate_12m']:.0%}"
+    cycle = "—" if rep["avg_cycle_days_12m"] is None else f"{rep['avg_cycle_days_12m']:.0f} d"
+    commit = rep["forecast"]["this_quarter"]["Commit"]["amount"]
+    return (f"Open {money(rep['open_amount'])} ({rep['open_count']} deals) · weighted "
+            f"{money(rep['weighted'])} · commit this quarter {money(commit)} · "
+            f"{period}: won {rep['won_in_period']['count']}, lost "
+            f"{rep['lost_in_period']['count']} · 12 months: win rate {rate}, cycle {cycle} · "
+            f"{rep['activities_14d']} activities in 14 days · {rep['flagged_deals']} flagged")
