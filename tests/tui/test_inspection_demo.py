@@ -102,7 +102,7 @@ async def test_the_screen_shows_exactly_the_changes_made_in_the_org(synced_servi
         await pilot.press("enter")
         await settle(app, pilot)
         assert isinstance(app.screen, FormModal)  # said in words, the form stays open
-        assert "last tuesday" in screen_text(app)
+        assert "The start must be a span like 7d" in screen_text(app)  # words, not a flag
         app.screen.query_one("#field-0").value = start
         await pilot.press("enter")
         screen = await _report(app, pilot, lambda r: r["window"]["start"] == start)

@@ -1,7 +1,7 @@
 """The inspection seen from the Pipelines screen: each deal's risk flags in the deal list (a
 count, coloured; the reasons on the deal screen) and ``R``, the selected deal's owner's rep view,
 in the palette and ``?`` — over the hand-built store of ``test_inspection.py`` (fixed clock);
-snapshots at 80×24 of the rep view, the At risk and Reps tabs and the "since" form."""
+snapshots at 80×24 of the rep view and the "since" form."""
 
 from __future__ import annotations
 
@@ -12,10 +12,9 @@ from smvue_tui.store import models as m
 from smvue_tui.tui.commands import commands_for
 from smvue_tui.tui.messages import StoreChanged
 from smvue_tui.tui.screens.help import HelpScreen
-from smvue_tui.tui.screens.inspection import InspectionScreen
 from smvue_tui.tui.screens.pipelines import PipelinesScreen
 from smvue_tui.tui.widgets.paged_table import PagedTable
-from tests.tui.test_inspection import NOW, SIZE, _app, _open
+from tests.tui.test_inspection import NOW, SIZE, _app, _open, rep_view_shown
 from tests.tui.test_pipelines import screen_text, settle
 from tests.unit.store.pipeline_fixtures import deal_id
 from tests.unit.store.pipeline_fixtures import store as store  # the fixture
@@ -105,12 +104,7 @@ async def test_r_opens_the_selected_deals_owner_in_the_rep_view(store, tmp_path)
         deal = table.cursor_value[-1]
         owner = m.Opportunity.get_by_id(deal).owner_id
         await pilot.press("R")
-        for _ in range(50):  # the rep's report is read in a worker: wait for it, not a count
-            await settle(app, pilot)
-            if isinstance(app.screen, InspectionScreen) and app.screen.report is not None \
-                    and app.screen.report.get("rep"):
-                break
-        assert isinstance(app.screen, InspectionScreen)
+        await rep_view_shown(app, pilot)
         assert app.screen.report["rep"]["owner_id"] == owner
         assert [r["owner_id"] for r in app.screen.report["reps"]] == [owner]
         name = app.screen.report["rep"]["name"]
@@ -121,48 +115,32 @@ async def test_r_opens_the_selected_deals_owner_in_the_rep_view(store, tmp_path)
         assert f"{figures['flagged_deals']} flagged" in text.replace("\n", " ")
 
 
-def test_rep_view_from_pipelines_snapshot_80x24(store, tmp_path, snap_compare):
+async def _rep_view_from_pipelines(app, pilot) -> None:
     """R on the first deal (Delta legacy, Bo Chen's): Bo Chen's changes and figures."""
+    await _pipelines(app, pilot)
+    await pilot.press("R")
+    await rep_view_shown(app, pilot)
+    assert app.screen.report["rep"]["name"] == "Bo Chen"
+
+
+async def _since_form_refusing(app, pilot) -> None:
+    await _open(app, pilot)
+    await pilot.press("d")
+    await settle(app, pilot)
+    app.screen.query_one("#field-0").value = "the 3rd"
+    await pilot.press("enter")  # refused in words; the form stays
+    await settle(app, pilot)
+
+
+@pytest.mark.parametrize("steps", [_rep_view_from_pipelines, _since_form_refusing],
+                         ids=["rep_view_from_pipelines", "since_form"])
+def test_snapshot_80x24(store, tmp_path, snap_compare, steps):
     app = _app(tmp_path)
 
     async def ready(pilot) -> None:
-        await _pipelines(app, pilot)
-        await pilot.press("R")
-        for _ in range(50):
-            await settle(app, pilot)
-            if isinstance(app.screen, InspectionScreen) and app.screen.report is not None \
-                    and app.screen.report.get("rep"):
-                break
-        assert app.screen.report["rep"]["name"] == "Bo Chen"
+        await steps(app, pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=ready)
-
-
-@pytest.mark.parametrize("tab", ["risk", "reps"])
-def test_risk_and_reps_tabs_snapshot_80x24(store, tmp_path, snap_compare, tab):
-    app = _app(tmp_path)
-
-    async def ready(pilot) -> None:
-        await _open(app, pilot)
-        await pilot.press({"risk": "2", "reps": "3"}[tab])
-        await settle(app, pilot)
-
-    assert snap_compare(app, terminal_size=SIZE, run_before=ready)
-
-
-def test_since_form_snapshot_80x24(store, tmp_path, snap_compare):
-    app = _app(tmp_path)
-
-    async def ready(pilot) -> None:
-        await _open(app, pilot)
-        await pilot.press("d")
-        await settle(app, pilot)
-        app.screen.query_one("#field-0").value = "the 3rd"
-        await pilot.press("enter")  # refused in words; the form stays
-        await settle(app, pilot)
-
-    assert snap_compare(app, terminal_size=SIZE, run_before=ready)
-
 
 
 @pytest.mark.parametrize("wide", [False, True], ids=["80x24", "wide"])

@@ -332,7 +332,10 @@ class InspectionScreen(StoreReads, Screen[None]):
 
         def check(values: list[str]) -> str:
             text = values[0].strip()
-            window(text, now=self.now or (clock() if clock else None))  # PeriodError: said
+            try:
+                window(text, now=self.now or (clock() if clock else None))
+            except ValueError as exc:  # the CLI's words, for a form: "The start must be …"
+                raise ValueError(str(exc).replace("--since", "The start")) from None
             return text
 
         def picked(answer: Answer[str] | None) -> None:
