@@ -176,3 +176,13 @@ async def test_enter_on_a_reps_row_opens_that_reps_view(store, tmp_path):
                 break
         assert screen.report["rep"]["owner_id"] == owner
         assert screen.query_one("TabbedContent").active == "changes"
+
+
+def test_every_deal_column_fits_80_columns_beside_a_scrollbar():
+    from smvue_tui.tui.screens.pipeline_view import RiskMarks, deal_table_columns
+    from smvue_tui.tui.widgets.paged_source import fit_widths
+
+    columns = deal_table_columns(RiskMarks())
+    widths = fit_widths(columns, 78)  # 80 less the table's vertical scrollbar (2 cells)
+    assert sum(widths) + len(widths) - 1 <= 78
+    assert widths[-1] == len("Risk") and columns[-1].key == "risk"

@@ -44,11 +44,12 @@ class RiskMarks:
         return "bold red" if found > 1 else "yellow" if found else ""
 
 
-# 120 cells at 120 columns; text columns narrow to fit 80. Amounts carry their currency (the
+# 120 cells at 120 columns; text columns narrow to fit 80 with a scrollbar (their minimums,
+# the risk column and the gaps make 78). Amounts carry their currency (the
 # deal's, or the org's), so no column stands empty in a single-currency org.
 DEAL_TABLE_COLUMNS = [
-    Column("name", "Deal", 28, min_width=14, index=_at("name")),
-    Column("account", "Account", 20, min_width=9, index=_at("account")),
+    Column("name", "Deal", 28, min_width=13, index=_at("name")),
+    Column("account", "Account", 20, min_width=8, index=_at("account")),
     Column("stage", "Stage", 18, min_width=9, index=_at("stage")),
     Column("amount", "Amount", 14, "right", money, index=_at("amount")),
     Column("close_date", "Close", 10, index=_at("close_date")),
