@@ -32,8 +32,16 @@ from smvue_tui.inspection.report import inspect
 from smvue_tui.inspection.trend import Week, weekly
 from smvue_tui.tui.messages import StoreChanged
 from smvue_tui.tui.screens.deal_detail import DealDetailScreen
+from smvue_tui.tui.screens.inspection_view import (
+    KIND_LABELS,
+    kinds_text,
+    money_axis,
+    owner_names,
+    rep_line,
+    short_name,
+    then_now,
+)
 from smvue_tui.tui.screens.inspection_view import money as _money
-from smvue_tui.tui.screens.inspection_view import money_axis, owner_names, rep_line
 from smvue_tui.tui.screens.pipeline_modals import Answer, FormModal
 from smvue_tui.tui.screens.resume import StoreReads
 from smvue_tui.tui.widgets.app_header import app_header
@@ -41,17 +49,12 @@ from smvue_tui.tui.widgets.keys_footer import KeysFooter
 
 PERIODS = (("7d", "last 7 days"), ("14d", "last 14 days"), ("30d", "last 30 days"),
            ("this-week", "this week"), ("this-quarter", "this quarter"))
-KIND_LABELS = {"new": "new", "won": "won", "lost": "lost", "moved_in": "moved in",
-               "moved_out": "moved out", "pushed": "pushed", "pulled_in": "pulled in",
-               "amount_up": "amount ▲", "amount_down": "amount ▼", "stage_forward": "stage ▲",
-               "stage_back": "stage ▼", "owner_changed": "new owner"}
 RULE_LABELS = {"no_activity": "no activity", "close_date_past": "past due",
                "pushed": "pushed", "stage_age": "long in stage",
                "no_primary_contact": "no primary contact", "single_threaded": "single-threaded",
                "amount_dropped": "amount dropped", "stage_moved_back": "stage back"}
 WIDE = 140  # columns from which the At risk tab prints each flag's evidence
 ROWS = 500  # rows a table shows (biggest first); the rest are a line away in `inspect --json`
-GOOD = {"new", "won", "moved_in", "pulled_in", "amount_up", "stage_forward"}
 WATERFALL = (("start", "Start"), ("new", "New"), ("moved_in", "In"), ("moved_out", "Out"),
              ("won", "Won"), ("lost", "Lost"), ("changed", "Chg"), ("end", "End"))
 
@@ -65,23 +68,6 @@ class InspectionLoaded(Message):
 @dataclass
 class TrendLoaded(Message):
     weeks: list[Week]
-
-
-def _then_now(then: float | None, now: float | None) -> Text:
-    """Amount then → now, green when it went up, red when down."""
-    if then is None or then == now:
-        return Text(_money(now))
-    style = "green" if (now or 0) > then else "red"
-    return Text(f"{_money(then)} → {_money(now)}", style=style)
-
-
-def _kinds(kinds: list[str]) -> Text:
-    text = Text()
-    for i, kind in enumerate(kinds):
-        text.append(", " if i else "")
-        style = "green" if kind in GOOD else "yellow" if kind == "owner_changed" else "red"
-        text.append(KIND_LABELS[kind], style=style)
-    return text
 
 
 class InspectionScreen(StoreReads, Screen[None]):
@@ -237,17 +223,20 @@ class InspectionScreen(StoreReads, Screen[None]):
         table = self.query_one("#inspect-changes", DataTable)
         table.clear()
         rows = sorted(rows, key=lambda d: -(d["now"]["amount"] or 0))
+        # Below 100 columns names give way, so the close dates (the evidence of a push) stay.
+        narrow = self.size.width < 100
+        deal_width = 18 if narrow else 32
         for d in rows[:ROWS]:
             then, now = d["then"] or {}, d["now"]
             close = now["close_date"] or ""
             if then.get("close_date") and then["close_date"] != close:
                 close = f"{then['close_date'][5:]} → {close[5:]}"
-            owner = d["owner"] or ""
+            owner = short_name(d["owner"] or "") if narrow else d["owner"] or ""
             before = names.get(then.get("owner_id") or "")
             if "owner_changed" in d["kinds"] and before:  # who had it: "Bo → Cy Park"
                 owner = f"{before.split()[0]} → {owner}"
-            table.add_row(Text(d["name"][:32]), Text(owner[:18]),
-                          _kinds(d["kinds"]), _then_now(then.get("amount"), now["amount"]),
+            table.add_row(Text(d["name"][:deal_width]), Text(owner[:18]),
+                          kinds_text(d["kinds"]), then_now(then.get("amount"), now["amount"]),
                           Text(close), key=d["id"])
         if not rows:
             table.add_row(Text("No changes in this period", style="dim"), "", "", "", "")

@@ -1,5 +1,6 @@
-"""What the inspection screen's charts and tables print: short amounts (12.3k, 1.2M) and a
-money y-axis with round steps. plotext picks its own tick values for the few rows an 80×24
+"""What the inspection screen's charts and tables print: change kinds in words and colour,
+amounts then → now, short amounts (12.3k, 1.2M), short owner names, and a money y-axis with
+round steps. plotext picks its own tick values for the few rows an 80×24
 chart has and prints them exactly ("5666.7", "-133.3"), which reads as noise to a manager."""
 
 from __future__ import annotations
@@ -7,6 +8,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from typing import Any
+
+from rich.text import Text
+
+KIND_LABELS = {"new": "new", "won": "won", "lost": "lost", "moved_in": "moved in",
+               "moved_out": "moved out", "pushed": "pushed", "pulled_in": "pulled in",
+               "amount_up": "amount ▲", "amount_down": "amount ▼", "stage_forward": "stage ▲",
+               "stage_back": "stage ▼", "owner_changed": "new owner"}
+GOOD = {"new", "won", "moved_in", "pulled_in", "amount_up", "stage_forward"}
 
 
 def money(value: float | None) -> str:
@@ -70,3 +79,26 @@ def rep_line(rep: dict[str, Any], period: str) -> str:
             f"{period}: won {rep['won_in_period']['count']}, lost "
             f"{rep['lost_in_period']['count']} · 12 months: win rate {rate}, cycle {cycle} · "
             f"{rep['activities_14d']} activities in 14 days · {rep['flagged_deals']} flagged")
+
+
+def short_name(name: str) -> str:
+    """"Harper Wilson" → "Harper W." (a narrow screen's owner column)."""
+    first, _, rest = name.partition(" ")
+    return f"{first} {rest[0]}." if rest else first
+
+
+def then_now(then: float | None, now: float | None) -> Text:
+    """Amount then → now, green when it went up, red when down."""
+    if then is None or then == now:
+        return Text(money(now))
+    style = "green" if (now or 0) > then else "red"
+    return Text(f"{money(then)} → {money(now)}", style=style)
+
+
+def kinds_text(kinds: list[str]) -> Text:
+    text = Text()
+    for i, kind in enumerate(kinds):
+        text.append(", " if i else "")
+        style = "green" if kind in GOOD else "yellow" if kind == "owner_changed" else "red"
+        text.append(KIND_LABELS[kind], style=style)
+    return text
