@@ -34,6 +34,7 @@ from smvue_tui.tui.messages import StoreChanged
 from smvue_tui.tui.screens.deal_detail import DealDetailScreen
 from smvue_tui.tui.screens.inspection_view import (
     KIND_LABELS,
+    clip,
     kinds_text,
     money_axis,
     owner_names,
@@ -235,7 +236,7 @@ class InspectionScreen(StoreReads, Screen[None]):
             before = names.get(then.get("owner_id") or "")
             if "owner_changed" in d["kinds"] and before:  # who had it: "Bo → Cy Park"
                 owner = f"{before.split()[0]} → {owner}"
-            table.add_row(Text(d["name"][:deal_width]), Text(owner[:18]),
+            table.add_row(Text(clip(d["name"], deal_width)), Text(clip(owner, 18)),
                           kinds_text(d["kinds"]), then_now(then.get("amount"), now["amount"]),
                           Text(close), key=d["id"])
         if not rows:
@@ -253,7 +254,7 @@ class InspectionScreen(StoreReads, Screen[None]):
         for d in rows[:ROWS]:  # most flags, then biggest, first
             why = "; ".join(f["reason"] if full else RULE_LABELS.get(f["rule"], f["rule"])
                             for f in d["flags"])
-            table.add_row(Text(d["name"][:28]), Text((d["owner"] or "")[:14]),
+            table.add_row(Text(clip(d["name"], 28)), Text(clip(d["owner"] or "", 14)),
                           Text(_money(d["amount"])), Text(why), key=d["id"])
         if len(rows) > ROWS:
             table.add_row(Text(f"… {len(rows) - ROWS:,} more (smvue-tui inspect --json lists "

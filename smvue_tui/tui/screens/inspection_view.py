@@ -102,3 +102,8 @@ def kinds_text(kinds: list[str]) -> Text:
         style = "green" if kind in GOOD else "yellow" if kind == "owner_changed" else "red"
         text.append(KIND_LABELS[kind], style=style)
     return text
+
+
+def clip(text: str, width: int) -> str:
+    """``text`` in at most ``width`` characters, an ellipsis saying when it was cut."""
+    return text if len(text) <= width else text[:width - 1] + "…"
