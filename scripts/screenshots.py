@@ -126,6 +126,19 @@ async def take_all(out: Path, size: tuple[int, int], home: Path, text: bool = Fa
                 await mode(name)
                 await keys(key)
 
+            async def pipelines() -> None:  # with the risk column read
+                await mode("pipelines")
+                await wait_until(pilot, lambda: getattr(app.screen, "risk", None) is not None
+                                 and app.screen.risk.counts is not None)
+
+            async def rep_view() -> None:  # R on the pipelines' first deal: its owner's view
+                from smvue_tui.tui.screens.inspection import InspectionScreen
+
+                await pipelines()
+                await keys("R")
+                await wait_until(pilot, lambda: isinstance(app.screen, InspectionScreen)
+                                 and (app.screen.report or {}).get("rep") is not None)
+
             plan: list[tuple[str, Callable[[], Awaitable[None]]]] = [
                 ("connect", connect),
                 ("connect-permissions", permissions),
@@ -134,7 +147,7 @@ async def take_all(out: Path, size: tuple[int, int], home: Path, text: bool = Fa
                 ("sync-progress", sync),
                 ("team-mapping", lambda: mode("team")),
                 ("field-mapping", lambda: mode("fields")),
-                ("pipelines", lambda: mode("pipelines")),
+                ("pipelines", pipelines),
                 ("deal-detail", deal_detail),
                 ("integrations", lambda: pop_then(lambda: mode("integrations"))),
                 ("help", lambda: keys("question_mark")),
@@ -142,12 +155,17 @@ async def take_all(out: Path, size: tuple[int, int], home: Path, text: bool = Fa
                 ("inspection", lambda: pop_then(lambda: mode("inspection"))),
                 ("inspection-risk", lambda: keys("2")),
                 ("inspection-charts", lambda: keys("4")),
+                ("inspection-reps", lambda: keys("3")),
+                ("inspection-rep-view", lambda: pop_then(rep_view)),
             ]
             for name, steps in plan:
                 if await shoot(app, pilot, out, name, steps, text):
                     saved.append(name)
     services.db.close()
     return saved
+
+
+SHOTS = 17  # screens in take_all's plan
 
 
 def to_png(out: Path, names: list[str]) -> None:
@@ -184,7 +202,7 @@ def main() -> int:
         if not text:
             to_png(out, names)
         print(f"{len(names)} screenshots in {out}")
-        complete = complete and len(names) == 15
+        complete = complete and len(names) == SHOTS
     return 0 if complete else 1
 
 

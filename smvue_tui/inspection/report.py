@@ -147,3 +147,11 @@ def deal_risks(deal_id: str, config: dict[str, Any],
     past = Past(sources(), stage_info())
     return [{"rule": f.rule, "reason": f.reason}
             for f in deal_flags(deal_id, past, inspection_settings(config), now)]
+
+
+def flagged_rules(config: dict[str, Any], now: datetime | None = None) -> dict[str, list[str]]:
+    """Every flagged open deal's Id → its flags' rules in ``RULES`` order: the pipeline table's
+    compact risk column (the reasons stay on the deal screen, ``deal_risks``)."""
+    with _no_cycle_collection():
+        found = flags(Past(sources(), stage_info()), inspection_settings(config), now)
+    return {deal: [f.rule for f in fl] for deal, fl in found.items()}

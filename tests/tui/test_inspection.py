@@ -1,6 +1,6 @@
 """The inspection screen over the small hand-built store with a change log at fixed dates: the
 key opens it, it lists the logged changes and the flagged deals, enter opens a deal; snapshots at
-80×24 (changes and charts) are deterministic on any day (the screen's clock is fixed)."""
+80×24 (changes, at risk, reps, charts, trend) are deterministic on any day (the clock is fixed)."""
 
 from __future__ import annotations
 
@@ -54,6 +54,17 @@ async def _open(app, pilot) -> InspectionScreen:
     return app.screen
 
 
+async def rep_view_shown(app, pilot) -> InspectionScreen:
+    """Wait for the inspection to show one rep's report (read in a worker; not a count)."""
+    for _ in range(50):
+        await settle(app, pilot)
+        if isinstance(app.screen, InspectionScreen) and app.screen.report is not None \
+                and app.screen.report.get("rep"):
+            break
+    assert isinstance(app.screen, InspectionScreen)
+    return app.screen
+
+
 async def test_the_key_opens_it_and_enter_opens_a_changed_deal(store, tmp_path):
     app = _app(tmp_path)
     async with app.run_test(size=(120, 34)) as pilot:
@@ -100,13 +111,13 @@ def test_changes_snapshot_80x24(store, tmp_path, snap_compare):
     assert snap_compare(app, terminal_size=SIZE, run_before=ready)
 
 
-@pytest.mark.parametrize("tab", ["charts", "trend"])
-def test_chart_tabs_snapshot_80x24(store, tmp_path, snap_compare, tab):
+@pytest.mark.parametrize("tab", ["risk", "reps", "charts", "trend"])
+def test_tab_snapshots_80x24(store, tmp_path, snap_compare, tab):
     app = _app(tmp_path)
 
     async def ready(pilot) -> None:
         await _open(app, pilot)
-        await pilot.press({"charts": "4", "trend": "5"}[tab])
+        await pilot.press({"risk": "2", "reps": "3", "charts": "4", "trend": "5"}[tab])
         await settle(app, pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=ready)
@@ -138,11 +149,6 @@ async def test_the_team_screen_opens_a_reps_view(store, tmp_path):
                 break
         key = app.screen.current_key()
         await pilot.press("v")
-        for _ in range(50):  # the rep's report is read in a worker: wait for it, not a count
-            await settle(app, pilot)
-            if isinstance(app.screen, InspectionScreen) and app.screen.report is not None \
-                    and app.screen.report.get("rep"):
-                break
-        assert isinstance(app.screen, InspectionScreen)
+        await rep_view_shown(app, pilot)
         assert app.screen.report["rep"]["owner_id"] == key
         assert [r["owner_id"] for r in app.screen.report["reps"]] == [key]

@@ -1,8 +1,10 @@
 """Issue 19: every screen right at 80×24. Snapshots of pipelines, deal detail, connect
 (permissions) and sync progress at 80×24 over fixed data (the hand-built store, fixed progress
-events, no demo org and no clock), plus what a reader must see there (item 7)."""
+events, no demo org, a fixed clock), plus what a reader must see there (item 7)."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from smvue_tui.config import app_paths
 from smvue_tui.services.app_services import AppServices, DemoTarget
@@ -24,7 +26,9 @@ def _app(store, tmp_path) -> SmvueApp:
     m.Connection.create(org_id="00D8W0000000001QAA", environment="demo", login_url="x",
                         instance_url="x")
     paths = app_paths({"SMVUE_HOME": str(tmp_path / "home")})
-    return SmvueApp(AppServices(paths=paths, db=store, background=False))
+    # A fixed clock: the deal list's risk column and the deal's flags judge dates by it.
+    return SmvueApp(AppServices(paths=paths, db=store, background=False,
+                                now=lambda: datetime(2026, 11, 15, 12, tzinfo=UTC)))
 
 
 def _activities() -> None:
@@ -144,9 +148,10 @@ async def test_an_override_shows_on_the_deal_rows_as_in_the_totals(store, tmp_pa
         await settle(app, pilot)
         table = app.screen.query_one("#deals", PagedTable)
         rows = {table.row_at(i)[0]: table.row_at(i) for i in range(table.row_count)}
+        prob = next(c for c in table.columns if c.key == "probability")
         for name in ("Acme platform", "Beta rollout"):  # the two Proposal deals
-            assert table.columns[-1].cell(rows[name][7]) == "80%*"
-        assert table.columns[-1].cell(rows["Gamma pilot"][7]) == "80%"  # Negotiation: no *
+            assert prob.cell(rows[name][7]) == "80%*"
+        assert prob.cell(rows["Gamma pilot"][7]) == "80%"  # Negotiation: no *
         text = screen_text(app)
         assert "80%*" in text.split("Deal ")[0]  # the totals say the same
         await pilot.press("e")

@@ -2,8 +2,9 @@
 and the quarter's waterfall and forecast categories as bar charts.
 
 The report is ``inspection.report.inspect`` (the same dict ``smvue-tui inspect --json`` prints),
-read in a thread worker; the screen only shows it. Keys: ``.`` the period, ``c`` the change kind,
-``r`` the rep, ``enter`` opens the deal under the cursor, ``1``–``4`` the tabs.
+read in a thread worker; the screen only shows it. Keys: ``.`` the period, ``d`` changes since a
+typed date or time, ``c`` the change kind, ``r`` the rep, ``enter`` opens the deal under the
+cursor, ``1``–``5`` the tabs.
 
 Charts are drawn with textual-plotext (plotext in a Textual widget, by Textualize): it follows
 the app's theme and resizes with the terminal, where a hand-drawn bar of block characters would
@@ -26,22 +27,35 @@ from textual.widgets import DataTable, Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
 from smvue_tui.inspection.history import Past, sources, stage_info
+from smvue_tui.inspection.periods import window
 from smvue_tui.inspection.report import inspect
 from smvue_tui.inspection.trend import Week, weekly
 from smvue_tui.tui.messages import StoreChanged
 from smvue_tui.tui.screens.deal_detail import DealDetailScreen
+from smvue_tui.tui.screens.inspection_view import (
+    KIND_LABELS,
+    clip,
+    kinds_text,
+    money_axis,
+    owner_names,
+    rep_line,
+    short_name,
+    then_now,
+)
+from smvue_tui.tui.screens.inspection_view import money as _money
+from smvue_tui.tui.screens.pipeline_modals import Answer, FormModal
 from smvue_tui.tui.screens.resume import StoreReads
 from smvue_tui.tui.widgets.app_header import app_header
 from smvue_tui.tui.widgets.keys_footer import KeysFooter
 
 PERIODS = (("7d", "last 7 days"), ("14d", "last 14 days"), ("30d", "last 30 days"),
            ("this-week", "this week"), ("this-quarter", "this quarter"))
-KIND_LABELS = {"new": "new", "won": "won", "lost": "lost", "moved_in": "moved in",
-               "moved_out": "moved out", "pushed": "pushed", "pulled_in": "pulled in",
-               "amount_up": "amount ▲", "amount_down": "amount ▼", "stage_forward": "stage ▲",
-               "stage_back": "stage ▼", "owner_changed": "new owner"}
+RULE_LABELS = {"no_activity": "no activity", "close_date_past": "past due",
+               "pushed": "pushed", "stage_age": "long in stage",
+               "no_primary_contact": "no primary contact", "single_threaded": "single-threaded",
+               "amount_dropped": "amount dropped", "stage_moved_back": "stage back"}
+WIDE = 140  # columns from which the At risk tab prints each flag's evidence
 ROWS = 500  # rows a table shows (biggest first); the rest are a line away in `inspect --json`
-GOOD = {"new", "won", "moved_in", "pulled_in", "amount_up", "stage_forward"}
 WATERFALL = (("start", "Start"), ("new", "New"), ("moved_in", "In"), ("moved_out", "Out"),
              ("won", "Won"), ("lost", "Lost"), ("changed", "Chg"), ("end", "End"))
 
@@ -57,35 +71,10 @@ class TrendLoaded(Message):
     weeks: list[Week]
 
 
-def _money(value: float | None) -> str:
-    if value is None:
-        return "—"
-    for size, unit in ((1e6, "M"), (1e3, "k")):
-        if abs(value) >= size:
-            return f"{value / size:,.1f}{unit}"
-    return f"{value:,.0f}"
-
-
-def _then_now(then: float | None, now: float | None) -> Text:
-    """Amount then → now, green when it went up, red when down."""
-    if then is None or then == now:
-        return Text(_money(now))
-    style = "green" if (now or 0) > then else "red"
-    return Text(f"{_money(then)} → {_money(now)}", style=style)
-
-
-def _kinds(kinds: list[str]) -> Text:
-    text = Text()
-    for i, kind in enumerate(kinds):
-        text.append(", " if i else "")
-        style = "green" if kind in GOOD else "yellow" if kind == "owner_changed" else "red"
-        text.append(KIND_LABELS[kind], style=style)
-    return text
-
-
 class InspectionScreen(StoreReads, Screen[None]):
     BINDINGS = [
         Binding("full_stop", "next_period", "Period", id="inspect_period"),
+        Binding("d", "pick_since", "Since…", id="inspect_since"),
         Binding("c", "next_kind", "Change kind", id="inspect_kind"),
         Binding("r", "next_rep", "Rep", id="inspect_rep"),
         Binding("1", "tab('changes')", "Changes", show=False, id="inspect_tab_changes"),
@@ -105,9 +94,11 @@ class InspectionScreen(StoreReads, Screen[None]):
         super().__init__()
         self.now = now  # fixed in tests; else the time of each read
         self.period = 0
+        self.since: str | None = None  # a start the manager typed (d), over the preset period
         self.kind: str | None = None
         self.rep: str | None = None
         self.report: dict[str, Any] | None = None
+        self.rep_order: list[str] = []  # r's round: every rep, from a report over all of them
 
     def compose(self) -> ComposeResult:
         yield app_header()
@@ -130,7 +121,8 @@ class InspectionScreen(StoreReads, Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#inspect-changes", DataTable).add_columns(
             "Deal", "Owner", "Change", "Amount", "Close")
-        self.query_one("#inspect-risk", DataTable).add_columns("Deal", "Owner", "Amount", "Why")
+        self.query_one("#inspect-risk", DataTable).add_columns(
+            "Deal", "Owner", "Amount", "Why (enter: the deal and its evidence)")
         self.query_one("#inspect-reps", DataTable).add_columns(
             "Rep", "Open", "Weighted", "Commit", "Won", "Lost", "Win %", "Cycle", "Acts",
             "Flagged")
@@ -152,7 +144,7 @@ class InspectionScreen(StoreReads, Screen[None]):
 
     def load(self) -> None:
         self.note_read()
-        self._read(PERIODS[self.period][0], self.rep)
+        self._read(self.since or PERIODS[self.period][0], self.rep)
         self.load_trend()
 
     @work(thread=True, exclusive=True, group="inspection", exit_on_error=False,
@@ -196,8 +188,7 @@ class InspectionScreen(StoreReads, Screen[None]):
         plt.plot(xs, [w.open for w in message.weeks])
         plt.plot(xs, [w.weighted for w in message.weeks])
         plt.xticks(xs[::3], [message.weeks[i].ending.strftime("%m-%d") for i in xs[::3]])
-        top = max((w.open for w in message.weeks), default=0.0)
-        plt.ylim(0, top * 1.1 or 1)
+        money_axis(plt, [w.open for w in message.weeks])
         plot.refresh()
 
     @on(InspectionLoaded)
@@ -207,34 +198,46 @@ class InspectionScreen(StoreReads, Screen[None]):
             summary.update(Text(f"Cannot inspect: {message.error}", style="red"))
             return
         self.report = r = message.report
+        if r["rep"] is None:
+            self.rep_order = [p["owner_id"] for p in r["reps"]]
         src = r["sources"]
         changed = [d for d in r["changes"]["deals"] if not self.kind or self.kind in d["kinds"]]
-        text = Text(f"{PERIODS[self.period][1].capitalize()}", style="bold")
+        label = self.period_label()
+        text = Text(label[:1].upper() + label[1:], style="bold")
         text.append(f" · {r['rep']['name'] if r['rep'] else 'all reps'}")
         text.append(f" · {KIND_LABELS[self.kind] if self.kind else 'every change'}")
         text.append(f" · {len(changed)} changed · {len(r['flags']['deals'])} at risk")
+        if r["rep"] and r["reps"]:  # one rep's view: their figures above every tab
+            text.append("\n" + rep_line(r["reps"][0], self.period_label()), style="not bold")
         if not src["opportunity_history"]:
             text.append("\nNo OpportunityHistory in this org: changes come from what each sync "
                         "saw", style="dim")
         elif not src["complete"]:
             text.append("\nOwner changes before the first sync are not known", style="dim")
         summary.update(text)
-        self._fill_changes(changed)
+        self._fill_changes(changed, owner_names(r))
         self._fill_risk(r["flags"]["deals"])
         self._fill_reps(r["reps"])
         self._draw(r)
 
-    def _fill_changes(self, rows: list[dict[str, Any]]) -> None:
+    def _fill_changes(self, rows: list[dict[str, Any]], names: dict[str, str]) -> None:
         table = self.query_one("#inspect-changes", DataTable)
         table.clear()
         rows = sorted(rows, key=lambda d: -(d["now"]["amount"] or 0))
+        # Below 100 columns names give way, so the close dates (the evidence of a push) stay.
+        narrow = self.size.width < 100
+        deal_width = 18 if narrow else 32
         for d in rows[:ROWS]:
             then, now = d["then"] or {}, d["now"]
             close = now["close_date"] or ""
             if then.get("close_date") and then["close_date"] != close:
                 close = f"{then['close_date'][5:]} → {close[5:]}"
-            table.add_row(Text(d["name"][:32]), Text((d["owner"] or "")[:16]),
-                          _kinds(d["kinds"]), _then_now(then.get("amount"), now["amount"]),
+            owner = short_name(d["owner"] or "") if narrow else d["owner"] or ""
+            before = names.get(then.get("owner_id") or "")
+            if "owner_changed" in d["kinds"] and before:  # who had it: "Bo → Cy Park"
+                owner = f"{before.split()[0]} → {owner}"
+            table.add_row(Text(clip(d["name"], deal_width)), Text(clip(owner, 18)),
+                          kinds_text(d["kinds"]), then_now(then.get("amount"), now["amount"]),
                           Text(close), key=d["id"])
         if not rows:
             table.add_row(Text("No changes in this period", style="dim"), "", "", "", "")
@@ -245,9 +248,13 @@ class InspectionScreen(StoreReads, Screen[None]):
     def _fill_risk(self, rows: list[dict[str, Any]]) -> None:
         table = self.query_one("#inspect-risk", DataTable)
         table.clear()
+        # Below 140 columns a deal's reasons would run off the screen after the first: the rules
+        # by name, and the evidence on the deal's screen (enter).
+        full = self.size.width >= WIDE
         for d in rows[:ROWS]:  # most flags, then biggest, first
-            why = "; ".join(f["reason"] for f in d["flags"])
-            table.add_row(Text(d["name"][:28]), Text((d["owner"] or "")[:14]),
+            why = "; ".join(f["reason"] if full else RULE_LABELS.get(f["rule"], f["rule"])
+                            for f in d["flags"])
+            table.add_row(Text(clip(d["name"], 28)), Text(clip(d["owner"] or "", 14)),
                           Text(_money(d["amount"])), Text(why), key=d["id"])
         if len(rows) > ROWS:
             table.add_row(Text(f"… {len(rows) - ROWS:,} more (smvue-tui inspect --json lists "
@@ -270,8 +277,9 @@ class InspectionScreen(StoreReads, Screen[None]):
         plot = self.query_one("#inspect-waterfall", PlotextPlot)
         plt = plot.plt
         plt.clear_figure()
-        plt.title(f"This quarter's open pipeline, {PERIODS[self.period][1]}")
+        plt.title(f"This quarter's open pipeline, {self.period_label()}")
         plt.bar([label for _, label in WATERFALL], [fall[k] for k, _ in WATERFALL])
+        money_axis(plt, [fall[k] for k, _ in WATERFALL])
         plot.refresh()
         cats = r["forecast"]["this_quarter"]["total"]
         nxt = r["forecast"]["next_quarter"]["total"]
@@ -283,6 +291,7 @@ class InspectionScreen(StoreReads, Screen[None]):
         plt.multiple_bar(names, [[cats[n]["amount"] for n in names],
                                  [nxt[n]["amount"] for n in names]],
                          labels=["this quarter", "next quarter"])
+        money_axis(plt, [c[n]["amount"] for c in (cats, nxt) for n in names])
         plot.refresh()
         plot = self.query_one("#inspect-by-rep", PlotextPlot)
         plt = plot.plt
@@ -292,13 +301,42 @@ class InspectionScreen(StoreReads, Screen[None]):
         names = [p["name"].split()[0][:8] for p in reps]
         plt.multiple_bar(names, [[p["open_amount"] for p in reps],
                                  [p["weighted"] for p in reps]], labels=["open", "weighted"])
+        money_axis(plt, [p["open_amount"] for p in reps])
         plot.refresh()
 
     # --- actions ---------------------------------------------------------------------------
 
+    def period_label(self) -> str:
+        return f"since {self.since}" if self.since else PERIODS[self.period][1]
+
     def action_next_period(self) -> None:
-        self.period = (self.period + 1) % len(PERIODS)
+        if self.since:  # from a typed start back to the preset it replaced
+            self.since = None
+        else:
+            self.period = (self.period + 1) % len(PERIODS)
         self.load()
+
+    def action_pick_since(self) -> None:
+        """Changes since a date or time the manager types (``inspect --since``'s forms)."""
+        clock = self.app.services.now
+
+        def check(values: list[str]) -> str:
+            text = values[0].strip()
+            try:
+                window(text, now=self.now or (clock() if clock else None))
+            except ValueError as exc:  # the CLI's words, for a form: "The start must be …"
+                raise ValueError(str(exc).replace("--since", "The start")) from None
+            return text
+
+        def picked(answer: Answer[str] | None) -> None:
+            if answer is not None:
+                self.since = answer.value
+                self.load()
+
+        self.app.push_screen(FormModal(
+            "Changes since", [("A date, a time, or 7d / 24h / 2w", self.since or "")], check,
+            hint="2026-11-01, 2026-11-01T09:00, 3d … (. goes back to the preset periods)"),
+            picked)
 
     def action_next_kind(self) -> None:
         present = [k for k in KIND_LABELS if self.report and
@@ -310,12 +348,15 @@ class InspectionScreen(StoreReads, Screen[None]):
             self.show(InspectionLoaded(self.report))
 
     def action_next_rep(self) -> None:
-        owners = [None, *(p["owner_id"] for p in (self.report or {}).get("reps", []))]
+        # The reps of the last report over everyone: a rep's own report lists only that rep.
+        owners = [None, *self.rep_order]
         self.rep = owners[(owners.index(self.rep) + 1) % len(owners)] if self.rep in owners \
             else None
         self.load()
 
     def show_rep(self, owner_id: str) -> None:
+        """One rep's view: their figures in the summary, their changes first."""
+        self.action_tab("changes")
         if self.rep != owner_id:
             self.rep = owner_id
             self.load()
@@ -332,6 +373,8 @@ class InspectionScreen(StoreReads, Screen[None]):
         key = event.row_key.value
         if event.data_table.id in ("inspect-changes", "inspect-risk") and key:
             self.app.push_screen(DealDetailScreen(key))
+        elif event.data_table.id == "inspect-reps" and key and key != self.rep:
+            self.show_rep(key)  # a rep's row: that rep's view
 
 
 def show_rep(app: Any, owner_id: str) -> None:

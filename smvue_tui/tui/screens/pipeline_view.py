@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from smvue_tui.store import pipeline as pl
-from smvue_tui.store.deals import DEAL_COLUMNS, money
+from smvue_tui.store.deals import DEAL_COLUMNS, ID_INDEX, money
 from smvue_tui.tui.widgets.paged_table import Column
 
 
@@ -24,11 +24,32 @@ def _at(key: str) -> int:
     return DEAL_COLUMNS.index(key)
 
 
-# 115 cells at 120 columns; text columns narrow to fit 80. Amounts carry their currency (the
+class RiskMarks:
+    """The deal list's risk column: each flagged deal's flag count, read once for the whole
+    store in a worker (``inspection.report.flagged_rules``) and looked up by Id as rows paint,
+    so paging 100,000 deals costs a dict lookup per visible row and no query. The reasons are
+    on the deal screen."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] | None = None  # None: not read yet
+
+    def cell(self, deal_id: object) -> str:
+        if self.counts is None:
+            return "…"
+        found = self.counts.get(str(deal_id))
+        return f"⚑{found}" if found else ""
+
+    def style(self, deal_id: object) -> str:
+        found = (self.counts or {}).get(str(deal_id), 0)
+        return "bold red" if found > 1 else "yellow" if found else ""
+
+
+# 120 cells at 120 columns; text columns narrow to fit 80 with a scrollbar (their minimums,
+# the risk column and the gaps make 78). Amounts carry their currency (the
 # deal's, or the org's), so no column stands empty in a single-currency org.
 DEAL_TABLE_COLUMNS = [
-    Column("name", "Deal", 28, min_width=14, index=_at("name")),
-    Column("account", "Account", 20, min_width=9, index=_at("account")),
+    Column("name", "Deal", 28, min_width=13, index=_at("name")),
+    Column("account", "Account", 20, min_width=8, index=_at("account")),
     Column("stage", "Stage", 18, min_width=9, index=_at("stage")),
     Column("amount", "Amount", 14, "right", money, index=_at("amount")),
     Column("close_date", "Close", 10, index=_at("close_date")),
@@ -36,6 +57,13 @@ DEAL_TABLE_COLUMNS = [
     Column("probability", "Prob", 5, "right", pct, index=_at("probability")),
 ]
 assert {c.key for c in DEAL_TABLE_COLUMNS} <= set(DEAL_COLUMNS)
+
+
+def deal_table_columns(marks: RiskMarks) -> list[Column]:
+    """The deal list's columns with the risk column last: "⚑2" (yellow for one flag, red for
+    more), blank for none, "…" until the flags are read. Not sortable (no SQL column)."""
+    return [*DEAL_TABLE_COLUMNS, Column("risk", "Risk", 4, "right", marks.cell, index=ID_INDEX,
+                                        sortable=False, style=marks.style)]
 
 
 def tab_id(key: str) -> str:

@@ -33,7 +33,8 @@ from smvue_tui.tui.screens.pipeline_modals import (
     FormModal,
     parse_range,
 )
-from smvue_tui.tui.screens.pipeline_view import DEAL_TABLE_COLUMNS, summary_table, tab_id
+from smvue_tui.tui.screens.pipeline_risk import RiskFlags
+from smvue_tui.tui.screens.pipeline_view import deal_table_columns, summary_table, tab_id
 from smvue_tui.tui.screens.resume import KeepStyles, StoreReads
 from smvue_tui.tui.widgets.app_header import app_header
 from smvue_tui.tui.widgets.keys_footer import KeysFooter
@@ -45,7 +46,8 @@ NO_MATCH = "No deals match these filters"
 STATUS_LABELS = {"open": "Open", "won": "Won", "lost": "Lost", "all": "All"}
 
 
-class PipelinesScreen(SearchElsewhere, StageOverrides, StoreReads, KeepStyles, Screen[None]):
+class PipelinesScreen(SearchElsewhere, StageOverrides, RiskFlags, StoreReads, KeepStyles,
+                      Screen[None]):
     # Focus the deal list as the screen opens (a focus change later recomposes the footer).
     AUTO_FOCUS = "#deals"
     # The footer shows the daily keys; "?" lists every key, [ ] d v included.
@@ -57,6 +59,7 @@ class PipelinesScreen(SearchElsewhere, StageOverrides, StoreReads, KeepStyles, S
         Binding("g", "toggle_grouping", "By stage/rep", id="pipelines_grouping"),
         Binding("e", "edit_probability", "Stage %", id="pipelines_probability"),
         Binding("d", "make_default", "Default pipeline", show=False, id="pipelines_default"),
+        Binding("R", "owner_view", "Owner's rep view", show=False, id="pipelines_rep_view"),
         Binding("right_square_bracket", "next_tab(1)", "Next pipeline", show=False,
                 id="pipelines_next"),
         Binding("left_square_bracket", "next_tab(-1)", "Previous pipeline", show=False,
@@ -95,6 +98,7 @@ class PipelinesScreen(SearchElsewhere, StageOverrides, StoreReads, KeepStyles, S
         self._building_tabs = False
         self.nothing_synced = False
         self.elsewhere: list[tuple[str, str, int]] = []  # the search's hits on other tabs
+        self.init_risk()
 
     def compose(self) -> ComposeResult:
         # Read the first page while the screen is still being built: it is ready by first paint.
@@ -106,7 +110,7 @@ class PipelinesScreen(SearchElsewhere, StageOverrides, StoreReads, KeepStyles, S
         yield Static("", id="pipeline-filters", classes="muted")
         yield Input(placeholder="Search deal or account name…", id="deal-search")
         yield Static("Loading…", id="pipeline-summary")
-        yield PagedTable(DEAL_TABLE_COLUMNS, id="deals", sort=DealSource().sort,
+        yield PagedTable(deal_table_columns(self.risk), id="deals", sort=DealSource().sort,
                          page_size=FIRST_PAGE, empty_text=NO_MATCH)
         yield KeysFooter()
 
@@ -151,10 +155,12 @@ class PipelinesScreen(SearchElsewhere, StageOverrides, StoreReads, KeepStyles, S
             source, count, rows = message.preload
             table.set_source(source, preloaded=(count, rows))
             self._show_notice()
-            # Totals and tabs after the rows are on screen: the first paint waits for nothing.
+            # Totals, tabs and flags after the rows are on screen: the first paint waits for
+            # nothing.
             self.call_after_refresh(self._load_summary, self.filter)
         else:  # a StoreChanged re-read, or keys pressed before the first page arrived
             self._apply_filter(keep_cursor=message.preload is None)
+        self.call_after_refresh(self.load_risk)
         # Mounting tabs awaits; a worker keeps that from holding up this screen's messages.
         self.call_after_refresh(self.run_worker, self._sync_tabs(old_keys, current),
                                 group="pipelines-tabs", exclusive=True, exit_on_error=False,
@@ -257,6 +263,8 @@ class PipelinesScreen(SearchElsewhere, StageOverrides, StoreReads, KeepStyles, S
     def on_screen_resume(self) -> None:
         if self.changed_since_read():  # while another mode was shown: a sync, the team mapped
             self._reread()
+        elif self.risk_stale:
+            self.load_risk()
 
     def _reread(self) -> None:
         self.note_read()

@@ -29,6 +29,8 @@ class Column:
     sortable: bool = True
     min_width: int | None = None
     """A text column may shrink to this on a narrow terminal (None: never shrinks)."""
+    style: Callable[[Any], str] | None = None
+    """The cell's Rich style from its value ("" or None: the row's own)."""
 
     def cell(self, value: Any) -> str:
         if self.format is not None:

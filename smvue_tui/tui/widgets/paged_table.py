@@ -273,10 +273,21 @@ class PagedTable(ScrollView, can_focus=True):
 
     # --- drawing -------------------------------------------------------------------------------
 
-    def _line(self, cells: list[str], style: Style) -> list[Segment]:
-        text = " ".join(fit(cell, width, c.align)
-                        for cell, c, width in zip(cells, self.columns, self._widths, strict=True))
-        return [Segment(text, style)]
+    def _line(self, cells: list[str], style: Style,
+              values: Sequence[object] | None = None) -> list[Segment]:
+        if values is None or not any(c.style for c in self.columns):
+            text = " ".join(fit(cell, width, c.align) for cell, c, width
+                            in zip(cells, self.columns, self._widths, strict=True))
+            return [Segment(text, style)]
+        # Some cells carry their own colour (the risk column): one segment per cell.
+        segments: list[Segment] = []
+        for cell, c, width, value in zip(cells, self.columns, self._widths, values, strict=True):
+            if segments:
+                segments.append(Segment(" ", style))
+            extra = c.style(value) if c.style is not None else None
+            segments.append(Segment(fit(cell, width, c.align),
+                                    style + Style.parse(extra) if extra else style))
+        return segments
 
     def _header(self) -> list[Segment]:
         labels = []
@@ -318,9 +329,9 @@ class PagedTable(ScrollView, can_focus=True):
         if row is None:
             self.call_later(self._ensure_pages)
             return [Segment("…", pending)]
-        cells = [c.cell(row[c.index if c.index is not None else i])
-                 for i, c in enumerate(self.columns)]
-        return self._line(cells, base)
+        values = [row[c.index if c.index is not None else i] for i, c in enumerate(self.columns)]
+        return self._line([c.cell(v) for c, v in zip(self.columns, values, strict=True)], base,
+                          values)
 
     def watch_cursor_row(self, old: int, new: int) -> None:
         self.refresh()

@@ -1,0 +1,109 @@
+"""What the inspection screen's charts and tables print: change kinds in words and colour,
+amounts then → now, short amounts (12.3k, 1.2M), short owner names, and a money y-axis with
+round steps. plotext picks its own tick values for the few rows an 80×24
+chart has and prints them exactly ("5666.7", "-133.3"), which reads as noise to a manager."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+from rich.text import Text
+
+KIND_LABELS = {"new": "new", "won": "won", "lost": "lost", "moved_in": "moved in",
+               "moved_out": "moved out", "pushed": "pushed", "pulled_in": "pulled in",
+               "amount_up": "amount ▲", "amount_down": "amount ▼", "stage_forward": "stage ▲",
+               "stage_back": "stage ▼", "owner_changed": "new owner"}
+GOOD = {"new", "won", "moved_in", "pulled_in", "amount_up", "stage_forward"}
+
+
+def money(value: float | None) -> str:
+    """1.2M, 12.3k, 950; "—" for none."""
+    if value is None:
+        return "—"
+    for size, unit in ((1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:,.1f}{unit}"
+    return f"{value:,.0f}"
+
+
+def _step(span: float, parts: int = 4) -> float:
+    """A round step (1, 2, 2.5 or 5 × a power of ten) cutting ``span`` into about ``parts``."""
+    raw = span / parts
+    magnitude = 10 ** math.floor(math.log10(raw))
+    return next(m * magnitude for m in (1, 2, 2.5, 5, 10) if raw <= m * magnitude)
+
+
+def money_ticks(values: Iterable[float]) -> list[float]:
+    """Round ticks from below the lowest value (or 0) to at or above the highest (or 0)."""
+    found = [v for v in values if v is not None and math.isfinite(v)]
+    low, high = min([0.0, *found]), max([0.0, *found])
+    if high == low:
+        return [0.0, 1.0] if high == 0 else sorted({0.0, high})
+    step = _step(high - low)
+    tick = math.floor(low / step) * step
+    ticks = []
+    while tick < high + step:
+        ticks.append(tick)
+        if tick >= high:
+            break
+        tick += step
+    return [0.0 if abs(t) < step / 1e6 else t for t in ticks]  # no "-0"
+
+
+def money_axis(plt: Any, values: Iterable[float]) -> None:
+    """The plot's y-axis on round money ticks, labelled 0, 2.5k, 5k … (and its limits)."""
+    ticks = money_ticks(values)
+    plt.yticks(ticks, [money(t).replace(".0k", "k").replace(".0M", "M") for t in ticks])
+    plt.ylim(ticks[0], ticks[-1])
+
+
+def owner_names(report: dict[str, Any]) -> dict[str, str]:
+    """Owner Id → name, from every row of the report that names one (a reassigned deal's
+    earlier owner is named when the report has them as a rep or an owner elsewhere)."""
+    names = {p["owner_id"]: p["name"] for p in report["reps"]}
+    for row in (*report["changes"]["deals"], *report["flags"]["deals"]):
+        if row["owner_id"] and row["owner"]:
+            names.setdefault(row["owner_id"], row["owner"])
+    return names
+
+
+def rep_line(rep: dict[str, Any], period: str) -> str:
+    """A rep's figures in one line (it wraps at 80 columns): the rep view's header."""
+    rate = "—" if rep["win_rate_12m"] is None else f"{rep['win_rate_12m']:.0%}"
+    cycle = "—" if rep["avg_cycle_days_12m"] is None else f"{rep['avg_cycle_days_12m']:.0f} d"
+    commit = rep["forecast"]["this_quarter"]["Commit"]["amount"]
+    return (f"Open {money(rep['open_amount'])} ({rep['open_count']} deals) · weighted "
+            f"{money(rep['weighted'])} · commit this quarter {money(commit)} · "
+            f"{period}: won {rep['won_in_period']['count']}, lost "
+            f"{rep['lost_in_period']['count']} · 12 months: win rate {rate}, cycle {cycle} · "
+            f"{rep['activities_14d']} activities in 14 days · {rep['flagged_deals']} flagged")
+
+
+def short_name(name: str) -> str:
+    """"Harper Wilson" → "Harper W." (a narrow screen's owner column)."""
+    first, _, rest = name.partition(" ")
+    return f"{first} {rest[0]}." if rest else first
+
+
+def then_now(then: float | None, now: float | None) -> Text:
+    """Amount then → now, green when it went up, red when down."""
+    if then is None or then == now:
+        return Text(money(now))
+    style = "green" if (now or 0) > then else "red"
+    return Text(f"{money(then)} → {money(now)}", style=style)
+
+
+def kinds_text(kinds: list[str]) -> Text:
+    text = Text()
+    for i, kind in enumerate(kinds):
+        text.append(", " if i else "")
+        style = "green" if kind in GOOD else "yellow" if kind == "owner_changed" else "red"
+        text.append(KIND_LABELS[kind], style=style)
+    return text
+
+
+def clip(text: str, width: int) -> str:
+    """``text`` in at most ``width`` characters, an ellipsis saying when it was cut."""
+    return text if len(text) <= width else text[:width - 1] + "…"
