@@ -1,0 +1,277 @@
+"""Per-deal inspection facts (``models.DealFact``) and finished stage stints
+(``models.StageStint``), kept up to date by the writer with each page it writes (issue 13).
+
+The inspection report used to replay every deal's OpportunityHistory and change log on each run
+(seconds at 100,000 deals). Instead, whenever the writer upserts or deletes rows a fact is
+derived from — OpportunityHistory, the change log, activities, contact roles — it recomputes
+the facts of the deals those rows belong to, from all of their stored rows, in the same
+transaction. Recomputing from the stored rows (never adding to the old facts) makes it
+idempotent and as never-backwards as the rows themselves; ``rebuild()`` recomputes every deal
+(the migration that adds the tables, and ``smvue-tui store repair``-style callers).
+
+Each fact is what the report computed from the same rows, so its result is unchanged:
+stint days exactly as SQLite's ``julianday`` differences (history) or datetime differences
+(change log), pushes as the close-date steps a replay finds.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from smvue_tui.store import models as m
+
+_CHUNK = 500  # ids per statement: under SQLite's bound-parameter limit
+HISTORY, LOG = "h", "l"
+_JD_EPOCH_MS = 210_866_760_000_000  # 1970-01-01T00:00 as a Julian day, in milliseconds
+_EPOCH = datetime(1970, 1, 1)
+_MS = datetime(1970, 1, 1, 0, 0, 0, 1000) - _EPOCH
+
+
+def _db() -> Any:
+    return m.DealFact._meta.database
+
+
+def _t(model: type[m.BaseModel]) -> str:
+    return f'"{model._meta.table_name}"'
+
+
+def _chunks(ids: Sequence[str]) -> Iterable[list[str]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield list(ids[start:start + _CHUNK])
+
+
+def _marks(part: Sequence[Any]) -> str:
+    return ", ".join([_db().param] * len(part))
+
+
+def julian_day(stamp: str) -> float:
+    """SQLite's ``julianday(substr(stamp, 1, 19))``, bit for bit: it counts whole
+    milliseconds and divides once, so differences of these equal differences of its."""
+    at = datetime.fromisoformat(stamp[:19])
+    return ((at - _EPOCH) // _MS + _JD_EPOCH_MS) / 86_400_000.0
+
+
+def _when(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp[:19]).replace(tzinfo=UTC)
+
+
+def _pushes(moves: list[tuple[Any, Any]]) -> tuple[int, str | None]:
+    """(times the close date moved later, JSON of the dates it went through) from its steps
+    (old, new) in time order; steps with an empty side do not count, as in the report."""
+    moves = [(old, new) for old, new in moves if old and new]
+    pushed = sum(1 for old, new in moves if new > old)
+    if not pushed:
+        return 0, None
+    return pushed, json.dumps([moves[0][0], *(new for _, new in moves)])
+
+
+def _upsert(columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    """Insert or update these fact columns of each (deal_id, *values) row."""
+    if not rows:
+        return
+    others = tuple(c for c in _DEFAULTS if c not in columns)  # a new row: the rest at rest
+    cols = ", ".join(f'"{c}"' for c in ("deal_id", *columns, *others))
+    sets = ", ".join(f'"{c}" = excluded."{c}"' for c in columns)
+    marks = ", ".join([_db().param] * (len(columns) + len(others) + 1))
+    rest = tuple(_DEFAULTS[c] for c in others)
+    _db().cursor().executemany(
+        f'INSERT INTO {_t(m.DealFact)} ({cols}) VALUES ({marks}) '
+        f'ON CONFLICT ("deal_id") DO UPDATE SET {sets}', [(*r, *rest) for r in rows])
+
+
+_DEFAULTS = {"h_stage": None, "h_since": None, "h_pushes": 0, "h_push_dates": None,
+             "l_stage": None, "l_since": None, "l_pushes": 0, "l_push_dates": None,
+             "last_activity": None, "contacts": 0, "has_primary": False, "one_contact": None}
+
+
+def _replace_stints(source: str, ids: list[str], stints: list[tuple[str, Any, float]]) -> None:
+    for part in _chunks(ids):
+        _db().execute_sql(f'DELETE FROM {_t(m.StageStint)} WHERE "source" = {_db().param} '
+                          f'AND "deal_id" IN ({_marks(part)})', [source, *part])
+    if stints:
+        p = _db().param
+        _db().cursor().executemany(
+            f'INSERT INTO {_t(m.StageStint)} ("deal_id", "source", "stage", "days") '
+            f'VALUES ({p}, {p}, {p}, {p})', [(d, source, st, days) for d, st, days in stints])
+
+
+def refresh_history(deal_ids: Iterable[str]) -> None:
+    """Stints (current and finished) and pushes from each deal's OpportunityHistory."""
+    ids = sorted({i for i in deal_ids if i})
+    facts: list[tuple[Any, ...]] = []
+    stints: list[tuple[str, Any, float]] = []
+    for part in _chunks(ids):
+        rows = _db().execute_sql(
+            f'SELECT "_ParentId", "StageName", "CreatedDate", "CloseDate" '
+            f'FROM {_t(m.StageHistory)} WHERE "_sobject" = \'OpportunityHistory\' '
+            f'AND "_ParentId" IN ({_marks(part)}) ORDER BY "_ParentId", "CreatedDate", "Id"',
+            part).fetchall()
+        seen = set()
+        for deal, group in itertools.groupby(rows, key=lambda r: r[0]):
+            seen.add(deal)
+            first = next(group)
+            stage, since, day, close = first[1], first[2], julian_day(first[2]), first[3]
+            moves = []
+            for _, row_stage, at, row_close in group:
+                if row_stage != stage:  # a new stint: the one before is finished
+                    row_day = julian_day(at)
+                    stints.append((deal, stage, row_day - day))
+                    stage, since, day = row_stage, at, row_day
+                if row_close != close:
+                    moves.append((close, row_close))
+                    close = row_close
+            facts.append((deal, stage, since, *_pushes(moves)))
+        facts.extend((d, None, None, 0, None) for d in part if d not in seen)
+    _replace_stints(HISTORY, ids, stints)
+    _upsert(("h_stage", "h_since", "h_pushes", "h_push_dates"), facts)
+
+
+def refresh_log(deal_ids: Iterable[str]) -> None:
+    """Stage stints and pushes from each deal's change log (orgs without history)."""
+    ids = sorted({i for i in deal_ids if i})
+    facts: list[tuple[Any, ...]] = []
+    stints: list[tuple[str, Any, float]] = []
+    for part in _chunks(ids):
+        rows = _db().execute_sql(
+            f'SELECT opportunity_id, changed_at, changes FROM {_t(m.DealChange)} '
+            f'WHERE opportunity_id IN ({_marks(part)}) ORDER BY opportunity_id, changed_at, id',
+            part).fetchall()
+        seen = set()
+        for deal, group in itertools.groupby(rows, key=lambda r: r[0]):
+            seen.add(deal)
+            stages: list[tuple[str, Any]] = []
+            moves: list[tuple[Any, Any]] = []
+            for _, at, changes in group:
+                diff = json.loads(changes)
+                if "StageName" in diff:
+                    stages.append((at, diff["StageName"][1]))
+                if "CloseDate" in diff:
+                    moves.append(tuple(diff["CloseDate"]))
+            for (a_at, a_stage), (b_at, _) in itertools.pairwise(stages):
+                stints.append((deal, a_stage, (_when(b_at) - _when(a_at)).total_seconds() / 86400))
+            last = stages[-1] if stages else (None, None)
+            facts.append((deal, last[1], last[0], *_pushes(moves)))
+        facts.extend((d, None, None, 0, None) for d in part if d not in seen)
+    _replace_stints(LOG, ids, stints)
+    _upsert(("l_stage", "l_since", "l_pushes", "l_push_dates"), facts)
+
+
+def refresh_activity(deal_ids: Iterable[str]) -> None:
+    """The date of each deal's newest stored activity."""
+    ids = sorted({i for i in deal_ids if i})
+    facts = []
+    for part in _chunks(ids):
+        found = dict(_db().execute_sql(
+            f'SELECT "WhatId", MAX(substr("_OccurredAt", 1, 10)) FROM {_t(m.Activity)} '
+            f'WHERE "WhatId" IN ({_marks(part)}) GROUP BY "WhatId"', part).fetchall())
+        facts.extend((d, found.get(d)) for d in part)
+    _upsert(("last_activity",), facts)
+
+
+def refresh_contacts(deal_ids: Iterable[str]) -> None:
+    """How many distinct contacts have a role on each deal, whether one is primary, and the
+    lowest ContactId (whose name a single-threaded deal's flag shows)."""
+    ids = sorted({i for i in deal_ids if i})
+    facts = []
+    for part in _chunks(ids):
+        found = {r[0]: r[1:] for r in _db().execute_sql(
+            f'SELECT "OpportunityId", COUNT(DISTINCT "ContactId"), '
+            f'MAX(COALESCE("IsPrimary", 0)), MIN("ContactId") '
+            f'FROM {_t(m.OpportunityContactRole)} WHERE "OpportunityId" IN ({_marks(part)}) '
+            f'GROUP BY "OpportunityId"', part).fetchall()}
+        for d in part:
+            count, primary, one = found.get(d, (0, 0, None))
+            facts.append((d, count, bool(primary), one))
+    _upsert(("contacts", "has_primary", "one_contact"), facts)
+
+
+# The store table's parent column, the function recomputing its facts, and whether a stored
+# row can move to another parent (an activity re-related to another deal): then the parents
+# the page's rows had before it are refreshed too.
+_WATCHED: dict[tuple[type[m.SfRecord], str | None], tuple[str, Callable[[Iterable[str]], None],
+                                                          bool]] = {
+    (m.StageHistory, "OpportunityHistory"): ("_ParentId", refresh_history, False),
+    (m.Activity, None): ("WhatId", refresh_activity, True),
+    (m.OpportunityContactRole, None): ("OpportunityId", refresh_contacts, True),
+}
+
+
+def _watched(model: type[m.SfRecord], constants: dict[str, Any]) -> Any:
+    return _WATCHED.get((model, constants.get("_sobject")))
+
+
+def _stored_parents(model: type[m.SfRecord], column: str, ids: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for part in _chunks(ids):
+        found.update(r[0] for r in _db().execute_sql(
+            f'SELECT "{column}" FROM {_t(model)} WHERE "Id" IN ({_marks(part)})', part))
+    return found
+
+
+def before_write(model: type[m.SfRecord], constants: dict[str, Any], attrs: tuple[str, ...],
+                 values: Sequence[tuple[Any, ...]]) -> Callable[[], None] | None:
+    """Call before upserting ``values`` (rows in ``attrs`` order) into ``model``, inside the
+    transaction; returns what to call after the upsert (None when no fact depends on it)."""
+    watched = _watched(model, constants)
+    if watched is None or not values:
+        return None
+    column, refresh, movable = watched
+    fields = {f.column_name: name for name, f in model._meta.fields.items()}
+    key, parent = attrs.index("id"), attrs.index(fields[column])
+    deals = {v[parent] for v in values}
+    if movable:
+        deals |= _stored_parents(model, column, [v[key] for v in values])
+    return lambda: refresh(deals)
+
+
+def before_delete(model: type[m.SfRecord], constants: dict[str, Any],
+                  ids: Sequence[str]) -> Callable[[], None] | None:
+    """Call before deleting rows of ``model`` by Id; returns what to call after."""
+    watched = _watched(model, constants)
+    if watched is None or not ids:
+        return None
+    column, refresh, _ = watched
+    deals = _stored_parents(model, column, ids)
+    return lambda: refresh(deals)
+
+
+def rebuild() -> None:
+    """Recompute every deal's facts and stints from the stored rows (the migration adding
+    them, and a repair): afterwards they equal what the writer would have kept."""
+    db = _db()
+    db.execute_sql(f"DELETE FROM {_t(m.StageStint)}")
+    db.execute_sql(f"DELETE FROM {_t(m.DealFact)}")
+    for sql, refresh in (
+            (f'SELECT DISTINCT "_ParentId" FROM {_t(m.StageHistory)} '
+             f'WHERE "_sobject" = \'OpportunityHistory\'', refresh_history),
+            (f"SELECT DISTINCT opportunity_id FROM {_t(m.DealChange)}", refresh_log),
+            (f'SELECT DISTINCT "WhatId" FROM {_t(m.Activity)}', refresh_activity),
+            (f'SELECT DISTINCT "OpportunityId" FROM {_t(m.OpportunityContactRole)}',
+             refresh_contacts)):
+        refresh([r[0] for r in db.execute_sql(sql)])
+
+
+def parents_leaving(deals_gone_sql: str, activity_cutoff: str) -> Callable[[], None]:
+    """For ``scope.prune``: the deals whose history, roles or activities the prune is about
+    to delete (history and roles of deals no longer stored; activities before the cutoff);
+    returns what to call after the deletes."""
+    db = _db()
+    history = [r[0] for r in db.execute_sql(
+        f'SELECT DISTINCT "_ParentId" FROM {_t(m.StageHistory)} WHERE "_sobject" = '
+        f'\'OpportunityHistory\' AND "_ParentId" NOT IN ({deals_gone_sql})')]
+    roles = [r[0] for r in db.execute_sql(
+        f'SELECT DISTINCT "OpportunityId" FROM {_t(m.OpportunityContactRole)} '
+        f'WHERE "OpportunityId" NOT IN ({deals_gone_sql})')]
+    activity = [r[0] for r in db.execute_sql(
+        f'SELECT DISTINCT "WhatId" FROM {_t(m.Activity)} WHERE "_OccurredAt" IS NULL '
+        f'OR "_OccurredAt" < {db.param}', [activity_cutoff])]
+
+    def after() -> None:
+        refresh_history(history)
+        refresh_contacts(roles)
+        refresh_activity(activity)
+    return after
