@@ -113,10 +113,11 @@ def refresh_history(deal_ids: Iterable[str]) -> None:
         seen = set()
         for deal, group in itertools.groupby(rows, key=lambda r: r[0]):
             seen.add(deal)
-            first = next(group)
-            stage, since, day, close = first[1], first[2], julian_day(first[2]), first[3]
+            deal_rows = list(group)
+            _, stage, since, close = deal_rows[0]
+            day = julian_day(since)
             moves = []
-            for _, row_stage, at, row_close in group:
+            for _, row_stage, at, row_close in deal_rows[1:]:
                 if row_stage != stage:  # a new stint: the one before is finished
                     row_day = julian_day(at)
                     stints.append((deal, stage, row_day - day))
