@@ -17,10 +17,11 @@ stint days exactly as SQLite's ``julianday`` differences (history) or datetime d
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 from smvue_tui.store import models as m
 
@@ -66,7 +67,11 @@ def _pushes(moves: list[tuple[Any, Any]]) -> tuple[int, str | None]:
     pushed = sum(1 for old, new in moves if new > old)
     if not pushed:
         return 0, None
-    return pushed, json.dumps([moves[0][0], *(new for _, new in moves)])
+    return pushed, _json([moves[0][0], *(new for _, new in moves)])
+
+
+def _json(value: Any) -> str | None:
+    return orjson.dumps(value).decode() if value else None
 
 
 def _upsert(columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
@@ -84,7 +89,8 @@ def _upsert(columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
 
 
 _DEFAULTS = {"h_stage": None, "h_since": None, "h_pushes": 0, "h_push_dates": None,
-             "l_stage": None, "l_since": None, "l_pushes": 0, "l_push_dates": None,
+             "h_steps": None, "l_stage": None, "l_since": None, "l_pushes": 0,
+             "l_push_dates": None, "l_steps": None,
              "last_activity": None, "contacts": 0, "has_primary": False, "one_contact": None}
 
 
@@ -100,13 +106,14 @@ def _replace_stints(source: str, ids: list[str], stints: list[tuple[str, Any, fl
 
 
 def refresh_history(deal_ids: Iterable[str]) -> None:
-    """Stints (current and finished) and pushes from each deal's OpportunityHistory."""
+    """Stints (current and finished), pushes and steps from each deal's OpportunityHistory:
+    a step wherever a field differs from the row before, as the report's replay reads them."""
     ids = sorted({i for i in deal_ids if i})
     facts: list[tuple[Any, ...]] = []
     stints: list[tuple[str, Any, float]] = []
     for part in _chunks(ids):
         rows = _db().execute_sql(
-            f'SELECT "_ParentId", "StageName", "CreatedDate", "CloseDate" '
+            f'SELECT "_ParentId", "CreatedDate", "StageName", "Amount", "CloseDate" '
             f'FROM {_t(m.StageHistory)} WHERE "_sobject" = \'OpportunityHistory\' '
             f'AND "_ParentId" IN ({_marks(part)}) ORDER BY "_ParentId", "CreatedDate", "Id"',
             part).fetchall()
@@ -114,25 +121,30 @@ def refresh_history(deal_ids: Iterable[str]) -> None:
         for deal, group in itertools.groupby(rows, key=lambda r: r[0]):
             seen.add(deal)
             deal_rows = list(group)
-            _, stage, since, close = deal_rows[0]
+            stage, since = deal_rows[0][2], deal_rows[0][1]
             day = julian_day(since)
-            moves = []
-            for _, row_stage, at, row_close in deal_rows[1:]:
-                if row_stage != stage:  # a new stint: the one before is finished
+            steps: list[list[Any]] = []
+            for prev, row in itertools.pairwise(deal_rows):
+                at = row[1]
+                for i, name in _HISTORY_FIELDS:
+                    if prev[i] != row[i]:
+                        steps.append([at, name, prev[i], row[i]])
+                if row[2] != stage:  # a new stint: the one before is finished
                     row_day = julian_day(at)
                     stints.append((deal, stage, row_day - day))
-                    stage, since, day = row_stage, at, row_day
-                if row_close != close:
-                    moves.append((close, row_close))
-                    close = row_close
-            facts.append((deal, stage, since, *_pushes(moves)))
-        facts.extend((d, None, None, 0, None) for d in part if d not in seen)
+                    stage, since, day = row[2], at, row_day
+            moves = [(s[2], s[3]) for s in steps if s[1] == "CloseDate"]
+            facts.append((deal, stage, since, *_pushes(moves), _json(steps)))
+        facts.extend((d, None, None, 0, None, None) for d in part if d not in seen)
     _replace_stints(HISTORY, ids, stints)
-    _upsert(("h_stage", "h_since", "h_pushes", "h_push_dates"), facts)
+    _upsert(("h_stage", "h_since", "h_pushes", "h_push_dates", "h_steps"), facts)
+
+
+_HISTORY_FIELDS = ((2, "StageName"), (3, "Amount"), (4, "CloseDate"))
 
 
 def refresh_log(deal_ids: Iterable[str]) -> None:
-    """Stage stints and pushes from each deal's change log (orgs without history)."""
+    """Stage stints, pushes and steps from each deal's change log (orgs without history)."""
     ids = sorted({i for i in deal_ids if i})
     facts: list[tuple[Any, ...]] = []
     stints: list[tuple[str, Any, float]] = []
@@ -144,21 +156,17 @@ def refresh_log(deal_ids: Iterable[str]) -> None:
         seen = set()
         for deal, group in itertools.groupby(rows, key=lambda r: r[0]):
             seen.add(deal)
-            stages: list[tuple[str, Any]] = []
-            moves: list[tuple[Any, Any]] = []
-            for _, at, changes in group:
-                diff = json.loads(changes)
-                if "StageName" in diff:
-                    stages.append((at, diff["StageName"][1]))
-                if "CloseDate" in diff:
-                    moves.append(tuple(diff["CloseDate"]))
+            steps = [[at, name, old, new] for _, at, changes in group
+                     for name, (old, new) in sorted(orjson.loads(changes).items())]
+            stages = [(s[0], s[3]) for s in steps if s[1] == "StageName"]
             for (a_at, a_stage), (b_at, _) in itertools.pairwise(stages):
                 stints.append((deal, a_stage, (_when(b_at) - _when(a_at)).total_seconds() / 86400))
             last = stages[-1] if stages else (None, None)
-            facts.append((deal, last[1], last[0], *_pushes(moves)))
-        facts.extend((d, None, None, 0, None) for d in part if d not in seen)
+            moves = [(s[2], s[3]) for s in steps if s[1] == "CloseDate"]
+            facts.append((deal, last[1], last[0], *_pushes(moves), _json(steps)))
+        facts.extend((d, None, None, 0, None, None) for d in part if d not in seen)
     _replace_stints(LOG, ids, stints)
-    _upsert(("l_stage", "l_since", "l_pushes", "l_push_dates"), facts)
+    _upsert(("l_stage", "l_since", "l_pushes", "l_push_dates", "l_steps"), facts)
 
 
 def refresh_activity(deal_ids: Iterable[str]) -> None:

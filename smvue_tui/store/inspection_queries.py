@@ -6,10 +6,10 @@ from the bound peewee Database in ``_day_diff``. The inspection package holds no
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+import orjson
 from peewee import Database, PostgresqlDatabase
 
 from smvue_tui.store import models as m
@@ -44,7 +44,7 @@ def _marks(part: list[Any]) -> str:
 def _day_diff(later: str, earlier: str) -> str:
     """Days from one ISO date (YYYY-MM-DD text) to another, as a number."""
     if isinstance(db(), PostgresqlDatabase):
-        return f"(CAST({later} AS DATE) - CAST({earlier} AS DATE))"
+        return f"CAST(CAST({later} AS DATE) - CAST({earlier} AS DATE) AS DOUBLE PRECISION)"
     return f"(julianday({later}) - julianday({earlier}))"
 
 
@@ -87,4 +87,111 @@ def stage_medians(source: str, minimum: int) -> dict[str | None, float]:
 
 
 def push_dates(text: str | None) -> list[str]:
-    return json.loads(text) if text else []
+    return orjson.loads(text) if text else []
+
+
+# --- deals and their steps (the changes over a window, the recent rules, the trend) ------------
+
+DEAL_COLUMNS = ("Id", "Name", "CreatedDate", "CurrencyIsoCode", "StageName", "Amount",
+                "CloseDate", "OwnerId", "ForecastCategoryName", "IsClosed", "IsWon",
+                "Probability")
+
+
+def deal_rows(ids: Iterable[str]) -> Iterator[tuple[Any, ...]]:
+    """The ``DEAL_COLUMNS`` of these deals (those stored)."""
+    cols = ", ".join(f'"{c}"' for c in DEAL_COLUMNS)
+    for part in _chunks(sorted(set(ids))):
+        yield from db().execute_sql(
+            f'SELECT {cols} FROM {_t(m.Opportunity)} WHERE "Id" IN ({_marks(part)})', part)
+
+
+def touched_since(stamp: str, history: bool) -> set[str]:
+    """Stored deals created, changed (change log) or with an OpportunityHistory row (when
+    ``history``) after ``stamp``."""
+    parts = [f'SELECT "Id" FROM {_t(m.Opportunity)} WHERE "CreatedDate" > {_p()}',
+             f'SELECT opportunity_id FROM {_t(m.DealChange)} WHERE changed_at > {_p()}']
+    if history:
+        parts.append(f'SELECT "_ParentId" FROM {_t(m.StageHistory)} WHERE '
+                     f'"_sobject" = \'OpportunityHistory\' AND "CreatedDate" > {_p()}')
+    sql = (f'SELECT "Id" FROM {_t(m.Opportunity)} WHERE "Id" IN '
+           f'({" UNION ".join(parts)})')
+    return {r[0] for r in db().execute_sql(sql, [stamp] * len(parts))}
+
+
+def step_rows(ids: list[str]) -> Iterator[tuple[str, list[list[Any]], list[list[Any]]]]:
+    """(deal, its OpportunityHistory steps, its change-log steps) — each [at, field, old, new]
+    in time order, kept by the writer (``deal_facts``) — for these deals (those with any)."""
+    for part in _chunks(ids):
+        for deal, hist, log in db().execute_sql(
+                f'SELECT deal_id, h_steps, l_steps FROM {_t(m.DealFact)} '
+                f'WHERE deal_id IN ({_marks(part)})', part):
+            yield deal, orjson.loads(hist) if hist else [], orjson.loads(log) if log else []
+
+
+# --- totals: the waterfall's end, forecast categories, figures per rep ------------------------
+
+def _total(expr: str) -> str:
+    """A float sum that is 0.0 over no rows (SQLite's TOTAL, spelt portably)."""
+    return f"COALESCE(SUM({expr}), 0.0)"
+
+
+def open_amount_closing(first: str, last: str, rep: str | None = None) -> float:
+    """The open pipeline (``rep``'s) whose close date falls in [first, last]."""
+    only, args = _rep('"OwnerId"', rep)
+    return db().execute_sql(
+        f'SELECT {_total(AMOUNT)} FROM {_t(m.Opportunity)} '
+        f'WHERE "IsClosed" = {_p()} AND "CloseDate" BETWEEN {_p()} AND {_p()}{only}',
+        [False, first, last, *args]).fetchone()[0]
+
+
+AMOUNT = '"Amount"'
+
+
+def forecast_rows(first: str, last: str, rep: str | None = None) -> list[tuple[Any, ...]]:
+    """(owner, forecast category — the deal's, else its stage's, else ForecastCategory —,
+    count, amount) of the deals closing in [first, last]."""
+    stage = _t(m.OpportunityStage)
+    only, args = _rep('o."OwnerId"', rep)
+    return db().execute_sql(
+        f'SELECT o."OwnerId", COALESCE(o."ForecastCategoryName", '
+        f'(SELECT s."ForecastCategoryName" FROM {stage} s WHERE s."ApiName" = o."StageName" '
+        f'OR s."MasterLabel" = o."StageName" LIMIT 1), o."ForecastCategory"), COUNT(*), '
+        f'{_total("o." + AMOUNT)} FROM {_t(m.Opportunity)} o '
+        f'WHERE o."CloseDate" BETWEEN {_p()} AND {_p()}{only} GROUP BY 1, 2',
+        [first, last, *args]).fetchall()
+
+
+def deal_owners() -> set[str]:
+    return {r[0] for r in db().execute_sql(
+        f'SELECT DISTINCT "OwnerId" FROM {_t(m.Opportunity)}') if r[0]}
+
+
+def open_by_owner_stage(rep: str | None = None) -> list[tuple[Any, ...]]:
+    """(owner, stage, open deals, their amount, their amount × own Probability)."""
+    only, args = _rep('"OwnerId"', rep)
+    return db().execute_sql(
+        f'SELECT "OwnerId", "StageName", COUNT(*), {_total(AMOUNT)}, '
+        f'{_total(AMOUNT + " * COALESCE(" + chr(34) + "Probability" + chr(34) + ", 0)")} '
+        f'FROM {_t(m.Opportunity)} WHERE "IsClosed" = {_p()}{only} GROUP BY 1, 2',
+        [False, *args]).fetchall()
+
+
+def closed_by_owner(first: str, last: str, rep: str | None = None) -> list[tuple[Any, ...]]:
+    """(owner, won, deals, amount, average days from creation to close) of the deals closed
+    with a close date in [first, last]."""
+    only, args = _rep('"OwnerId"', rep)
+    days = _day_diff('"CloseDate"', 'substr("CreatedDate", 1, 10)')
+    return db().execute_sql(
+        f'SELECT "OwnerId", "IsWon", COUNT(*), {_total(AMOUNT)}, AVG({days}) '
+        f'FROM {_t(m.Opportunity)} WHERE "IsClosed" = {_p()} AND '
+        f'"CloseDate" BETWEEN {_p()} AND {_p()}{only} GROUP BY 1, 2',
+        [True, first, last, *args]).fetchall()
+
+
+def activities_by_owner(first: str, last: str, rep: str | None = None) -> list[tuple[Any, ...]]:
+    """(owner, activities) dated in [first, last]."""
+    only, args = _rep('"OwnerId"', rep)
+    return db().execute_sql(
+        f'SELECT "OwnerId", COUNT(*) FROM {_t(m.Activity)} WHERE '
+        f'substr("_OccurredAt", 1, 10) BETWEEN {_p()} AND {_p()}{only} GROUP BY 1',
+        [first, last, *args]).fetchall()

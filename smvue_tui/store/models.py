@@ -395,10 +395,12 @@ class DealFact(BaseModel):
     h_since = TextField(null=True)
     h_pushes = IntegerField(default=0)  # close date moved later, how many times
     h_push_dates = TextField(null=True)  # JSON: the close dates it went through (when pushed)
+    h_steps = TextField(null=True)  # JSON [[at, field, old, new], …]: each change, in order
     l_stage = TextField(null=True)
     l_since = TextField(null=True)
     l_pushes = IntegerField(default=0)
     l_push_dates = TextField(null=True)
+    l_steps = TextField(null=True)
     last_activity = TextField(null=True)  # newest activity's date (YYYY-MM-DD)
     contacts = IntegerField(default=0)  # distinct contacts with a role on the deal
     has_primary = BooleanField(default=False)
