@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from smvue_tui.inspection.history import Deal, DealState, Past, state_at, touched_since
+from smvue_tui.inspection.history import Deal, DealState, Past, state_at
 from smvue_tui.inspection.periods import ClosePeriod, Window
 from smvue_tui.store import inspection_queries as q
 
@@ -124,7 +124,7 @@ def changes(win: Window, period: ClosePeriod, past: Past, owner_names: dict[str,
             rep: str | None = None) -> Changes:
     """Every deal that changed within ``win`` (only ``rep``'s, then or now, when given)."""
     stamp, stages = win.stamp, past.stages
-    ids = sorted(touched_since(stamp, past.src))
+    ids = sorted(row[0] for row in past.touched(stamp))
     deals = past.deals(ids)
     by_deal = past.steps(ids)
     rows = []

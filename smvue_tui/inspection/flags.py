@@ -14,7 +14,7 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 
-from smvue_tui.inspection.history import Past, state_at, touched_since
+from smvue_tui.inspection.history import Past, state_at
 from smvue_tui.inspection.periods import sf_stamp
 from smvue_tui.inspection.settings import InspectionSettings
 from smvue_tui.store import models as m
@@ -75,9 +75,10 @@ def _open_deal_flags(past: Past, settings: InspectionSettings, now: datetime,
     medians = (stage_medians(HISTORY if stage_hist else LOG, settings.min_stage_samples)
                if factor else {})
     found: dict[str, list[Flag]] = {}
-    for (deal, stage, close, created, sf_last, h_stage, h_since, h_pushes, h_dates, l_stage,
-         l_since, l_pushes, l_dates, last_activity, contacts, primary,
-         contact) in open_deal_facts(rep):
+    for row in open_deal_facts(rep):
+        deal, created, stage, close = row[0], row[2], row[4], row[6]
+        (sf_last, h_stage, h_since, h_pushes, h_dates, l_stage, l_since, l_pushes, l_dates,
+         last_activity, contacts, primary, contact) = row[12:]
         fl: list[Flag] = []
         if settings.no_activity_days:
             last = max(last_activity or "", sf_last or "")
@@ -111,6 +112,7 @@ def _open_deal_flags(past: Past, settings: InspectionSettings, now: datetime,
                            f"single-threaded: one contact ({contact or 'unnamed'})"))
         if fl:
             found[deal] = fl
+            past.remember(row)  # the report lists it: no second read
     return found
 
 
@@ -118,8 +120,8 @@ def _recent(past: Past, settings: InspectionSettings, now: datetime,
             rep: str | None) -> dict[str, list[Flag]]:
     """Amount dropped and stage moved back within the last ``recent_days``."""
     stamp, stages = sf_stamp(now - timedelta(days=settings.recent_days)), past.stages
-    deals = {i: d for i, d in past.deals(sorted(touched_since(stamp, past.src))).items()
-             if not d.now.is_closed and (rep is None or d.now.owner_id == rep)}
+    deals = past.deals(sorted(i for i, closed, owner in past.touched(stamp)
+                              if not closed and (rep is None or owner == rep)))
     by_deal = past.steps(sorted(deals))
     found: dict[str, list[Flag]] = defaultdict(list)
     for deal_id, deal in deals.items():

@@ -78,7 +78,7 @@ def load_deals(ids: Iterable[str]) -> dict[str, Deal]:
 
 def touched_since(stamp: str, src: Sources) -> set[str]:
     """Stored deals created, changed (change log) or with a history row after ``stamp``."""
-    return q.touched_since(stamp, src.history)
+    return {row[0] for row in q.touched_since(stamp, src.history)}
 
 
 class Step(NamedTuple):  # a tuple: a report makes one per step of every deal it replays
@@ -114,6 +114,24 @@ class Past:
         self.src, self.stages = src, stages
         self._deals: dict[str, Deal] = {}
         self._steps: dict[str, list[Step]] = {}
+        self._touched: tuple[str, list[tuple[str, Any, Any, str]]] | None = None
+
+    def touched(self, stamp: str) -> list[tuple[str, bool, str | None]]:
+        """(Id, closed, owner) of the deals touched after ``stamp`` (``touched_since``); one
+        query serves every later stamp (``prime`` with the earliest the report needs)."""
+        if self._touched is None or self._touched[0] > stamp:
+            self.prime(stamp)
+        assert self._touched is not None
+        return [(i, bool(closed), owner) for i, closed, owner, last in self._touched[1]
+                if last > stamp]
+
+    def prime(self, stamp: str) -> None:
+        self._touched = (stamp, q.touched_since(stamp, self.src.history))
+
+    def remember(self, row: tuple[Any, ...]) -> Deal:
+        """A deal read elsewhere in ``DEAL_COLUMNS`` order, kept for ``deals``."""
+        self._deals[row[0]] = deal = _deal(row)
+        return deal
 
     def deals(self, ids: Iterable[str]) -> dict[str, Deal]:
         wanted = list(ids)

@@ -7,14 +7,14 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from smvue_tui.inspection import forecast as fc
 from smvue_tui.inspection.changes import Changes, DealChangeRow, Tally, changes
 from smvue_tui.inspection.flags import RULES, deal_flags, flags
 from smvue_tui.inspection.history import DealState, Past, sources, stage_info
-from smvue_tui.inspection.periods import close_periods, window
+from smvue_tui.inspection.periods import close_periods, sf_stamp, window
 from smvue_tui.inspection.reps import find_rep, owner_names, rep_figures
 from smvue_tui.inspection.settings import inspection_settings
 
@@ -77,6 +77,8 @@ def _inspect(config: dict[str, Any], since: str | None, period: str | None, rep:
     rep_id = find_rep(rep) if rep else None
     src = sources()
     past = Past(src, stage_info())
+    # The deals touched since the earliest stamp the report needs, read once for both.
+    past.prime(min(win.stamp, sf_stamp(now - timedelta(days=settings.recent_days))))
     names = owner_names()
     this_q, next_q = close_periods(now.date())
     found = changes(win, this_q, past, names, rep_id)

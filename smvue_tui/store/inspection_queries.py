@@ -55,17 +55,17 @@ def _rep(column: str, rep: str | None) -> tuple[str, list[Any]]:
 # --- risk flags: one row per open deal --------------------------------------------------------
 
 def open_deal_facts(rep: str | None = None) -> Iterator[tuple[Any, ...]]:
-    """Every open deal (``rep``'s only) with its facts: Id, StageName, CloseDate, CreatedDate,
-    LastActivityDate, h_stage, h_since, h_pushes, h_push_dates, l_stage, l_since, l_pushes,
-    l_push_dates, last_activity, contacts, has_primary, the one contact's name."""
+    """Every open deal (``rep``'s only): its ``DEAL_COLUMNS``, then LastActivityDate and its
+    facts — h_stage, h_since, h_pushes, h_push_dates, l_stage, l_since, l_pushes, l_push_dates,
+    last_activity, contacts, has_primary — and the one contact's name (single-threaded)."""
     only, args = _rep('o."OwnerId"', rep)
+    cols = ", ".join(f'o."{c}"' for c in (*DEAL_COLUMNS, "LastActivityDate"))
     return iter(db().execute_sql(
-        f'SELECT o."Id", o."StageName", o."CloseDate", o."CreatedDate", o."LastActivityDate", '
-        f'f.h_stage, f.h_since, f.h_pushes, f.h_push_dates, f.l_stage, f.l_since, f.l_pushes, '
-        f'f.l_push_dates, f.last_activity, f.contacts, f.has_primary, c."Name" '
-        f'FROM {_t(m.Opportunity)} o LEFT JOIN {_t(m.DealFact)} f ON f.deal_id = o."Id" '
-        f'LEFT JOIN {_t(m.Contact)} c ON c."Id" = f.one_contact AND f.contacts = 1 '
-        f'WHERE o."IsClosed" = {_p()}{only}', [False, *args]))
+        f'SELECT {cols}, f.h_stage, f.h_since, f.h_pushes, f.h_push_dates, f.l_stage, '
+        f'f.l_since, f.l_pushes, f.l_push_dates, f.last_activity, f.contacts, f.has_primary, '
+        f'c."Name" FROM {_t(m.Opportunity)} o LEFT JOIN {_t(m.DealFact)} f '
+        f'ON f.deal_id = o."Id" LEFT JOIN {_t(m.Contact)} c ON c."Id" = f.one_contact '
+        f'AND f.contacts = 1 WHERE o."IsClosed" = {_p()}{only}', [False, *args]))
 
 
 def stage_medians(source: str, minimum: int) -> dict[str | None, float]:
@@ -105,17 +105,19 @@ def deal_rows(ids: Iterable[str]) -> Iterator[tuple[Any, ...]]:
             f'SELECT {cols} FROM {_t(m.Opportunity)} WHERE "Id" IN ({_marks(part)})', part)
 
 
-def touched_since(stamp: str, history: bool) -> set[str]:
+def touched_since(stamp: str, history: bool) -> list[tuple[str, Any, Any, str]]:
     """Stored deals created, changed (change log) or with an OpportunityHistory row (when
-    ``history``) after ``stamp``."""
-    parts = [f'SELECT "Id" FROM {_t(m.Opportunity)} WHERE "CreatedDate" > {_p()}',
-             f'SELECT opportunity_id FROM {_t(m.DealChange)} WHERE changed_at > {_p()}']
+    ``history``) after ``stamp``: (Id, IsClosed, OwnerId, the latest of those times)."""
+    parts = [f'SELECT "Id" AS id, "CreatedDate" AS at FROM {_t(m.Opportunity)} '
+             f'WHERE "CreatedDate" > {_p()}',
+             f'SELECT opportunity_id, changed_at FROM {_t(m.DealChange)} WHERE changed_at > {_p()}']
     if history:
-        parts.append(f'SELECT "_ParentId" FROM {_t(m.StageHistory)} WHERE '
+        parts.append(f'SELECT "_ParentId", "CreatedDate" FROM {_t(m.StageHistory)} WHERE '
                      f'"_sobject" = \'OpportunityHistory\' AND "CreatedDate" > {_p()}')
-    sql = (f'SELECT "Id" FROM {_t(m.Opportunity)} WHERE "Id" IN '
-           f'({" UNION ".join(parts)})')
-    return {r[0] for r in db().execute_sql(sql, [stamp] * len(parts))}
+    sql = (f'SELECT o."Id", o."IsClosed", o."OwnerId", t.last FROM {_t(m.Opportunity)} o '
+           f'JOIN (SELECT id, MAX(at) AS last FROM ({" UNION ALL ".join(parts)}) u '
+           f'GROUP BY id) t ON t.id = o."Id"')
+    return db().execute_sql(sql, [stamp] * len(parts)).fetchall()
 
 
 def step_rows(ids: list[str]) -> Iterator[tuple[str, list[list[Any]], list[list[Any]]]]:
