@@ -41,10 +41,6 @@ def _dates(seq: list[str]) -> str:
     return " → ".join(d[5:10] if len(years) == 1 else d[:10] for d in seq)
 
 
-def _when(stamp: str) -> datetime:
-    return datetime.fromisoformat(stamp[:19]).replace(tzinfo=UTC)
-
-
 class _Days(dict[str, int]):
     """Days from a day's ISO date back to ``today``, parsed once per distinct date."""
 
@@ -74,6 +70,7 @@ def _open_deal_flags(past: Past, settings: InspectionSettings, now: datetime,
     factor, times = settings.stage_age_factor, settings.pushed_times
     medians = (stage_medians(HISTORY if stage_hist else LOG, settings.min_stage_samples)
                if factor else {})
+    naive_now = now.astimezone(UTC).replace(tzinfo=None)  # stamps are UTC: one parse each
     found: dict[str, list[Flag]] = {}
     for row in open_deal_facts(rep):
         deal, created, stage, close = row[0], row[2], row[4], row[6]
@@ -99,7 +96,7 @@ def _open_deal_flags(past: Past, settings: InspectionSettings, now: datetime,
             st, since = (h_stage, h_since) if stage_hist else (l_stage, l_since)
             median = medians.get(stage)
             if since is not None and st == stage and median:
-                age = (now - _when(since)).total_seconds() / 86400
+                age = (naive_now - datetime.fromisoformat(since[:19])).total_seconds() / 86400
                 if age > factor * median:
                     fl.append(Flag("stage_age", (
                         f"in {stage} for {age:.0f} days; the org's median there is "

@@ -111,6 +111,7 @@ class Past:
     """Deals and their steps, each loaded once per report and shared by its parts."""
 
     def __init__(self, src: Sources, stages: dict[str, tuple[int, bool, bool]]) -> None:
+        q.fresh_facts()  # after an initial or full sync: the facts it left to recompute
         self.src, self.stages = src, stages
         self._deals: dict[str, Deal] = {}
         self._steps: dict[str, list[Step]] = {}
@@ -146,22 +147,29 @@ class Past:
         return {i: self._steps[i] for i in wanted}
 
 
+_AT = {name: DealState._fields.index(attr) for name, attr in LOG_FIELDS.items()}
+
+
 def state_at(deal: Deal, deal_steps: list[Step], stamp: str,
              stage_info: dict[str, tuple[int, bool, bool]]) -> DealState:
     """The deal as it was at ``stamp``: undo, newest first, every step after it (steps are
     in time order)."""
-    values = deal.now._asdict()
+    now = deal.now
+    if not deal_steps or deal_steps[-1].at <= stamp:
+        return now  # nothing to undo
+    values = list(now)
     for step in reversed(deal_steps):
         if step.at <= stamp:
             break
-        attr = LOG_FIELDS.get(step.field)
-        if attr:
-            values[attr] = step.old
-    info = stage_info.get(values["stage"] or "")
-    if info and values["stage"] != deal.now.stage:  # closed/won follow the stage it had then
-        values["is_closed"], values["is_won"] = info[1], info[2]
-    values["is_closed"], values["is_won"] = bool(values["is_closed"]), bool(values["is_won"])
-    return DealState(**values)
+        i = _AT.get(step.field)
+        if i is not None:
+            values[i] = step.old
+    stage = values[0]
+    info = stage_info.get(stage or "")
+    if info and stage != now.stage:  # closed/won follow the stage it had then
+        values[5], values[6] = info[1], info[2]
+    values[5], values[6] = bool(values[5]), bool(values[6])
+    return DealState._make(values)
 
 
 def stage_info() -> dict[str, tuple[int, bool, bool]]:

@@ -93,7 +93,7 @@ def _v7_time_ordered_history_indexes(db: Database) -> None:
 def _v8_deal_facts(db: Database) -> None:
     """Per-deal inspection facts and stage stints (issue 13), kept by the writer from now on;
     derived from rows the store already holds (a v1 store made by this code has the tables)."""
-    db.create_tables([models.DealFact, models.StageStint], safe=True)
+    db.create_tables([models.DealFact, models.StageStint, models.FactsStale], safe=True)
     deal_facts.rebuild()
 
 

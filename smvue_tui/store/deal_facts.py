@@ -198,19 +198,35 @@ def refresh_contacts(deal_ids: Iterable[str]) -> None:
     _upsert(("contacts", "has_primary", "one_contact"), facts)
 
 
-# The store table's parent column, the function recomputing its facts, and whether a stored
-# row can move to another parent (an activity re-related to another deal): then the parents
-# the page's rows had before it are refreshed too.
-_WATCHED: dict[tuple[type[m.SfRecord], str | None], tuple[str, Callable[[Iterable[str]], None],
-                                                          bool]] = {
-    (m.StageHistory, "OpportunityHistory"): ("_ParentId", refresh_history, False),
-    (m.Activity, None): ("WhatId", refresh_activity, True),
-    (m.OpportunityContactRole, None): ("OpportunityId", refresh_contacts, True),
+# Each kind of fact: the table it comes from (model, its _sobject), that table's parent column,
+# the function recomputing it, and whether a stored row can move to another parent (an
+# activity re-related to another deal): then the parents the rows had before count too.
+_Refresh = Callable[[Iterable[str]], None]
+SOURCES: dict[str, tuple[type[m.SfRecord], str | None, str, _Refresh, bool]] = {
+    "history": (m.StageHistory, "OpportunityHistory", "_ParentId", refresh_history, False),
+    "log": (m.DealChange, None, "opportunity_id", refresh_log, False),
+    "activity": (m.Activity, None, "WhatId", refresh_activity, True),
+    "contacts": (m.OpportunityContactRole, None, "OpportunityId", refresh_contacts, True),
 }
+_BY_TABLE = {(model, sobject): name for name, (model, sobject, *_) in SOURCES.items()}
+# A page touching more deals than this (an initial or full sync) leaves its kind of fact to be
+# recomputed whole, once, before the next read (``catch_up``): keeping them page by page would
+# cost about what writing the rows does. Live updates and incremental pages stay below it.
+DEFER_AT = 200
 
 
-def _watched(model: type[m.SfRecord], constants: dict[str, Any]) -> Any:
-    return _WATCHED.get((model, constants.get("_sobject")))
+def _stale() -> set[str]:
+    return {r[0] for r in _db().execute_sql(f"SELECT source FROM {_t(m.FactsStale)}")}
+
+
+def _defer(source: str, deals: set[str]) -> bool:
+    """True (and the kind marked stale) when this page's facts wait for ``catch_up``."""
+    if len(deals) <= DEFER_AT and source not in _stale():
+        return False
+    p = _db().param
+    _db().execute_sql(f"INSERT INTO {_t(m.FactsStale)} (source) VALUES ({p}) "
+                      f"ON CONFLICT (source) DO NOTHING", [source])
+    return True
 
 
 def _stored_parents(model: type[m.SfRecord], column: str, ids: Sequence[str]) -> set[str]:
@@ -224,14 +240,16 @@ def _stored_parents(model: type[m.SfRecord], column: str, ids: Sequence[str]) ->
 def before_write(model: type[m.SfRecord], constants: dict[str, Any], attrs: tuple[str, ...],
                  values: Sequence[tuple[Any, ...]]) -> Callable[[], None] | None:
     """Call before upserting ``values`` (rows in ``attrs`` order) into ``model``, inside the
-    transaction; returns what to call after the upsert (None when no fact depends on it)."""
-    watched = _watched(model, constants)
-    if watched is None or not values:
+    transaction; returns what to call after the upsert (None when nothing is to do)."""
+    source = _BY_TABLE.get((model, constants.get("_sobject")))
+    if source is None or not values:
         return None
-    column, refresh, movable = watched
+    _, _, column, refresh, movable = SOURCES[source]
     fields = {f.column_name: name for name, f in model._meta.fields.items()}
     key, parent = attrs.index("id"), attrs.index(fields[column])
     deals = {v[parent] for v in values}
+    if _defer(source, deals):
+        return None
     if movable:
         deals |= _stored_parents(model, column, [v[key] for v in values])
     return lambda: refresh(deals)
@@ -240,28 +258,21 @@ def before_write(model: type[m.SfRecord], constants: dict[str, Any], attrs: tupl
 def before_delete(model: type[m.SfRecord], constants: dict[str, Any],
                   ids: Sequence[str]) -> Callable[[], None] | None:
     """Call before deleting rows of ``model`` by Id; returns what to call after."""
-    watched = _watched(model, constants)
-    if watched is None or not ids:
+    source = _BY_TABLE.get((model, constants.get("_sobject")))
+    if source is None or not ids:
         return None
-    column, refresh, _ = watched
+    _, _, column, refresh, _ = SOURCES[source]
     deals = _stored_parents(model, column, ids)
+    if _defer(source, deals):
+        return None
     return lambda: refresh(deals)
 
 
-def rebuild() -> None:
-    """Recompute every deal's facts and stints from the stored rows (the migration adding
-    them, and a repair): afterwards they equal what the writer would have kept."""
-    db = _db()
-    db.execute_sql(f"DELETE FROM {_t(m.StageStint)}")
-    db.execute_sql(f"DELETE FROM {_t(m.DealFact)}")
-    for sql, refresh in (
-            (f'SELECT DISTINCT "_ParentId" FROM {_t(m.StageHistory)} '
-             f'WHERE "_sobject" = \'OpportunityHistory\'', refresh_history),
-            (f"SELECT DISTINCT opportunity_id FROM {_t(m.DealChange)}", refresh_log),
-            (f'SELECT DISTINCT "WhatId" FROM {_t(m.Activity)}', refresh_activity),
-            (f'SELECT DISTINCT "OpportunityId" FROM {_t(m.OpportunityContactRole)}',
-             refresh_contacts)):
-        refresh([r[0] for r in db.execute_sql(sql)])
+def log_written(deal_ids: Iterable[str]) -> None:
+    """The change log got rows for these deals (``changelog``, in its transaction)."""
+    deals = set(deal_ids)
+    if not _defer("log", deals):
+        refresh_log(deals)
 
 
 def parents_leaving(deals_gone_sql: str, activity_cutoff: str) -> Callable[[], None]:
@@ -269,18 +280,59 @@ def parents_leaving(deals_gone_sql: str, activity_cutoff: str) -> Callable[[], N
     to delete (history and roles of deals no longer stored; activities before the cutoff);
     returns what to call after the deletes."""
     db = _db()
-    history = [r[0] for r in db.execute_sql(
-        f'SELECT DISTINCT "_ParentId" FROM {_t(m.StageHistory)} WHERE "_sobject" = '
-        f'\'OpportunityHistory\' AND "_ParentId" NOT IN ({deals_gone_sql})')]
-    roles = [r[0] for r in db.execute_sql(
-        f'SELECT DISTINCT "OpportunityId" FROM {_t(m.OpportunityContactRole)} '
-        f'WHERE "OpportunityId" NOT IN ({deals_gone_sql})')]
-    activity = [r[0] for r in db.execute_sql(
-        f'SELECT DISTINCT "WhatId" FROM {_t(m.Activity)} WHERE "_OccurredAt" IS NULL '
-        f'OR "_OccurredAt" < {db.param}', [activity_cutoff])]
+    leaving = {
+        "history": {r[0] for r in db.execute_sql(
+            f'SELECT DISTINCT "_ParentId" FROM {_t(m.StageHistory)} WHERE "_sobject" = '
+            f'\'OpportunityHistory\' AND "_ParentId" NOT IN ({deals_gone_sql})')},
+        "contacts": {r[0] for r in db.execute_sql(
+            f'SELECT DISTINCT "OpportunityId" FROM {_t(m.OpportunityContactRole)} '
+            f'WHERE "OpportunityId" NOT IN ({deals_gone_sql})')},
+        "activity": {r[0] for r in db.execute_sql(
+            f'SELECT DISTINCT "WhatId" FROM {_t(m.Activity)} WHERE "_OccurredAt" IS NULL '
+            f'OR "_OccurredAt" < {db.param}', [activity_cutoff])}}
 
     def after() -> None:
-        refresh_history(history)
-        refresh_contacts(roles)
-        refresh_activity(activity)
+        for source, deals in leaving.items():
+            if deals and not _defer(source, deals):
+                SOURCES[source][3](deals)
     return after
+
+
+def rebuild_source(source: str, *, reset: bool = True) -> None:
+    """Recompute one kind of fact for every deal from the stored rows."""
+    model, sobject, column, refresh, _ = SOURCES[source]
+    where = f' WHERE "_sobject" = {_db().param}' if sobject else ""
+    ids = [r[0] for r in _db().execute_sql(
+        f'SELECT DISTINCT "{column}" FROM {_t(model)}{where}', [sobject] if sobject else [])]
+    if source in ("history", "log"):  # and the stints of deals that no longer have any
+        ids = sorted({*ids, *(r[0] for r in _db().execute_sql(
+            f'SELECT DISTINCT deal_id FROM {_t(m.StageStint)} WHERE "source" = {_db().param}',
+            [HISTORY if source == "history" else LOG]))})
+    prefix = {"history": "h_", "log": "l_", "activity": "last_", "contacts": ""}[source]
+    cols = [c for c in _DEFAULTS if c.startswith(prefix)] if prefix else \
+        ["contacts", "has_primary", "one_contact"]
+    if reset:  # deals that have none of these rows any more: their facts back to rest
+        _db().execute_sql(f'UPDATE {_t(m.DealFact)} SET '
+                          + ", ".join(f'"{c}" = {_db().param}' for c in cols),
+                          [_DEFAULTS[c] for c in cols])
+    refresh(ids)
+    _db().execute_sql(f"DELETE FROM {_t(m.FactsStale)} WHERE source = {_db().param}", [source])
+
+
+def catch_up() -> list[str]:
+    """Recompute whole the kinds of fact big pages left stale (call in a transaction, before
+    reading facts). Returns the kinds recomputed."""
+    stale = sorted(_stale())
+    for source in stale:
+        rebuild_source(source)
+    return stale
+
+
+def rebuild() -> None:
+    """Recompute every deal's facts and stints from the stored rows (the migration adding
+    them, a salvage, a repair): afterwards they equal what the writer would have kept."""
+    db = _db()
+    db.execute_sql(f"DELETE FROM {_t(m.StageStint)}")
+    db.execute_sql(f"DELETE FROM {_t(m.DealFact)}")
+    for source in SOURCES:
+        rebuild_source(source, reset=False)

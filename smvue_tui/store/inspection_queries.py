@@ -13,7 +13,7 @@ import orjson
 from peewee import Database, PostgresqlDatabase
 
 from smvue_tui.store import models as m
-from smvue_tui.store.deal_facts import HISTORY, LOG
+from smvue_tui.store.deal_facts import HISTORY, LOG, catch_up
 
 _CHUNK = 500  # ids per statement: under SQLite's bound-parameter limit
 __all__ = ["HISTORY", "LOG"]
@@ -50,6 +50,14 @@ def _day_diff(later: str, earlier: str) -> str:
 
 def _rep(column: str, rep: str | None) -> tuple[str, list[Any]]:
     return (f" AND {column} = {_p()}", [rep]) if rep else ("", [])
+
+
+def fresh_facts() -> None:
+    """Bring the deal facts up to date where a big page (an initial or full sync) left them
+    to be recomputed whole (``deal_facts.catch_up``); nothing to do otherwise."""
+    if m.FactsStale.select().exists():
+        with db().atomic():
+            catch_up()
 
 
 # --- risk flags: one row per open deal --------------------------------------------------------

@@ -407,6 +407,13 @@ class DealFact(BaseModel):
     one_contact = TextField(null=True)  # the lowest ContactId (the name when single-threaded)
 
 
+class FactsStale(BaseModel):
+    """A kind of deal fact (``deal_facts.SOURCES``) a big page left to be recomputed whole
+    before the next read (an initial or full sync: per-page upkeep would slow it down)."""
+
+    source = CharField(primary_key=True, max_length=12)
+
+
 class StageStint(BaseModel):
     """A finished stint of a deal in a stage, in days: the stage-age rule's medians."""
 
@@ -422,7 +429,7 @@ class StageStint(BaseModel):
 
 OWN = [Connection, TeamMember, StageOverride, PipelineSetting, CustomFieldMapping, SyncCursor,
        ObjectPlan, SyncRun, ChangeNotification, DeployedAutomation, Note, ActionItem, DealChange,
-       LiveReplay, DealFact, StageStint]
+       LiveReplay, DealFact, StageStint, FactsStale]
 ALL_MODELS = MIRRORS + OWN
 
 

@@ -138,9 +138,15 @@ def _independent_history() -> tuple[dict, dict, dict]:
     return current, {s: statistics.median(d) for s, d in done.items()}, pushes
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3, 4])
-def test_kept_facts_equal_a_recomputation_after_random_pages(db, seed):
+@pytest.mark.parametrize(("seed", "defer_at"), [(1, 200), (2, 200), (3, 200), (4, 200),
+                                               (5, 2), (6, 3)])
+def test_kept_facts_equal_a_recomputation_after_random_pages(db, seed, defer_at, monkeypatch):
+    """With ``defer_at`` 2 or 3 most pages leave their kind of fact to ``catch_up``."""
+    monkeypatch.setattr(deal_facts, "DEFER_AT", defer_at)
     _scramble(db, random.Random(seed))
+    with db.atomic():
+        caught_up = deal_facts.catch_up()
+    assert bool(caught_up) == (defer_at < 200)
     kept = _snapshot()
     assert kept[0] and kept[1]  # the scramble made facts of every kind to compare
     with db.atomic():
