@@ -189,7 +189,7 @@ def refresh_contacts(deal_ids: Iterable[str]) -> None:
     for part in _chunks(ids):
         found = {r[0]: r[1:] for r in _db().execute_sql(
             f'SELECT "OpportunityId", COUNT(DISTINCT "ContactId"), '
-            f'MAX(COALESCE("IsPrimary", 0)), MIN("ContactId") '
+            f'MAX(CASE WHEN "IsPrimary" THEN 1 ELSE 0 END), MIN("ContactId") '
             f'FROM {_t(m.OpportunityContactRole)} WHERE "OpportunityId" IN ({_marks(part)}) '
             f'GROUP BY "OpportunityId"', part).fetchall()}
         for d in part:

@@ -8,10 +8,11 @@ import itertools
 import json
 import random
 import statistics
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
+from smvue_tui.inspection.report import inspect
 from smvue_tui.store import deal_facts
 from smvue_tui.store import models as m
 from smvue_tui.store.db import open_store
@@ -187,3 +188,48 @@ def test_log_facts_follow_the_change_log(db):
                                              "2027-03-01"]
     stints = sorted((s.stage, s.days) for s in m.StageStint.select())
     assert stints == [("Proposal", 2.0), ("Qualification", 1.0)]
+
+
+_COPIED = (m.Opportunity, m.StageHistory, m.Activity, m.OpportunityContactRole, m.DealChange,
+           m.OpportunityStage, m.ObjectPlan, m.SyncCursor, m.SyncRun)
+NOW = datetime(2026, 11, 20, tzinfo=UTC)
+SETTINGS = {"inspection": {"min_stage_samples": 1}}
+
+
+@pytest.fixture
+def scrambled_on_sqlite(tmp_path) -> tuple[dict, dict]:
+    """A store scrambled through the writer on SQLite: its rows and its report."""
+    store = open_store(tmp_path / "lite.sqlite3")
+    try:
+        _scramble(store, random.Random(7))
+        m.OpportunityStage.insert_many([
+            {"id": f"01J8W{i:010d}AAA", "api_name": s, "master_label": s, "sort_order": i,
+             "is_closed": s.startswith("Closed"), "is_won": s == "Closed Won"}
+            for i, s in enumerate(STAGES)]).execute()
+        m.ObjectPlan.create(sobject="OpportunityHistory", available=True, fields=json.dumps(
+            ["Id", "StageName", "Amount", "CloseDate", "CreatedDate"]))
+        m.SyncCursor.create(sobject="OpportunityHistory", initial_done=True)
+        m.SyncRun.create(kind="initial", status="ok", started_at="2026-01-01T00:00:00+00:00")
+        rows = {model: list(model.select().dicts()) for model in _COPIED}
+        return rows, inspect(SETTINGS, since="30d", now=NOW)
+    finally:
+        store.close()
+
+
+def test_the_facts_and_the_report_are_the_same_on_every_backend(store_backend, tmp_path,
+                                                                 scrambled_on_sqlite):
+    """The facts' recomputation and the report's queries are portable SQL (issue 18): the
+    same rows give the same facts and the same report on SQLite and on PostgreSQL."""
+    rows, expected = scrambled_on_sqlite
+    store = store_backend.open(tmp_path / "s.sqlite3")
+    try:
+        with store.atomic():
+            for model, found in rows.items():
+                if found:
+                    model.insert_many(found).execute()
+            deal_facts.rebuild()
+        report = inspect(SETTINGS, since="30d", now=NOW)
+    finally:
+        store.close()
+    assert expected["flags"]["counts"]["pushed"] and expected["changes"]["deals"]
+    assert report == expected
