@@ -71,28 +71,37 @@ def _open_deal_flags(past: Past, settings: InspectionSettings, now: datetime,
     medians = (stage_medians(HISTORY if stage_hist else LOG, settings.min_stage_samples)
                if factor else {})
     naive_now = now.astimezone(UTC).replace(tzinfo=None)  # stamps are UTC: one parse each
+    no_activity, close_past = settings.no_activity_days, settings.close_date_past
+    no_primary, single = settings.no_primary_contact, settings.single_threaded
+    no_roles = Flag("no_primary_contact", "no contact roles at all")  # shared: tuples
+    no_primary_role = Flag("no_primary_contact", "no primary contact role")
+    use_h_pushes = push_src == HISTORY
+    remember = past.remember
     found: dict[str, list[Flag]] = {}
     for row in open_deal_facts(rep):
-        deal, created, stage, close = row[0], row[2], row[4], row[6]
         (sf_last, h_stage, h_since, h_pushes, h_dates, l_stage, l_since, l_pushes, l_dates,
          last_activity, contacts, primary, contact) = row[12:]
         fl: list[Flag] = []
-        if settings.no_activity_days:
-            last = max(last_activity or "", sf_last or "")
+        if no_activity:
+            last, other = last_activity or "", sf_last or ""
+            if other > last:
+                last = other
             if last and last < activity_cutoff:
                 fl.append(Flag("no_activity",
                                f"no activity in {days[last]} days (last: {last})"))
-            elif not last and created and created[:10] < activity_cutoff:
+            elif not last and (created := row[2]) and created[:10] < activity_cutoff:
                 fl.append(Flag("no_activity",
                                f"no activity logged since it was created on {created[:10]}"))
-        if settings.close_date_past and close is not None and close < today_iso:
+        close = row[6]
+        if close_past and close is not None and close < today_iso:
             fl.append(Flag("close_date_past", f"close date {close} is {days[close]} days past"))
         if times and push_src:
-            pushed, seq = (h_pushes, h_dates) if push_src == HISTORY else (l_pushes, l_dates)
+            pushed, seq = (h_pushes, h_dates) if use_h_pushes else (l_pushes, l_dates)
             if pushed and pushed >= times:
                 fl.append(Flag("pushed", f"close date pushed {pushed} times: "
                                          f"{_dates(push_dates(seq))}"))
         if factor:
+            stage = row[4]
             st, since = (h_stage, h_since) if stage_hist else (l_stage, l_since)
             median = medians.get(stage)
             if since is not None and st == stage and median:
@@ -101,15 +110,14 @@ def _open_deal_flags(past: Past, settings: InspectionSettings, now: datetime,
                     fl.append(Flag("stage_age", (
                         f"in {stage} for {age:.0f} days; the org's median there is "
                         f"{median:.0f} days (limit {factor:g}×)")))
-        if settings.no_primary_contact and not primary:
-            fl.append(Flag("no_primary_contact", "no primary contact role"
-                           if contacts else "no contact roles at all"))
-        if settings.single_threaded and contacts == 1:
+        if no_primary and not primary:
+            fl.append(no_primary_role if contacts else no_roles)
+        if single and contacts == 1:
             fl.append(Flag("single_threaded",
                            f"single-threaded: one contact ({contact or 'unnamed'})"))
         if fl:
-            found[deal] = fl
-            past.remember(row)  # the report lists it: no second read
+            found[row[0]] = fl
+            remember(row)  # the report lists it: no second read
     return found
 
 
