@@ -141,9 +141,10 @@ def _recent(past: Past, settings: InspectionSettings, now: datetime,
                 f"{settings.recent_days} days: {before:,.0f} → {after:,.0f}")))
         if settings.stage_moved_back:
             for s in by_deal.get(deal_id, []):
+                if s.field != "StageName" or s.at <= stamp:
+                    continue
                 old, new = stages.get(s.old or ""), stages.get(s.new or "")
-                if (s.field == "StageName" and s.at > stamp and old and new
-                        and not old[1] and not new[1] and new[0] < old[0]):
+                if old and new and not old[1] and not new[1] and new[0] < old[0]:
                     found[deal_id].append(Flag("stage_moved_back", (
                         f"stage moved back: {s.old} → {s.new} on {s.at[:10]}")))
     return found
