@@ -17,7 +17,7 @@ stint days exactly as SQLite's ``julianday`` differences (history) or datetime d
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -105,37 +105,43 @@ def _replace_stints(source: str, ids: list[str], stints: list[tuple[str, Any, fl
             f'VALUES ({p}, {p}, {p}, {p})', [(d, source, st, days) for d, st, days in stints])
 
 
+def _per_deal(select: str, ids: list[str]) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
+    """Each of ``ids`` with its rows from ``select`` (first column the deal, ordered by it, its
+    ``{marks}`` the chunk's placeholders); [] for a deal without any."""
+    for part in _chunks(ids):
+        rows = _db().execute_sql(select.format(marks=_marks(part)), part).fetchall()
+        found = {deal: list(group) for deal, group in itertools.groupby(rows, key=lambda r: r[0])}
+        for deal in part:
+            yield deal, found.get(deal, [])
+
+
 def refresh_history(deal_ids: Iterable[str]) -> None:
     """Stints (current and finished), pushes and steps from each deal's OpportunityHistory:
     a step wherever a field differs from the row before, as the report's replay reads them."""
     ids = sorted({i for i in deal_ids if i})
     facts: list[tuple[Any, ...]] = []
     stints: list[tuple[str, Any, float]] = []
-    for part in _chunks(ids):
-        rows = _db().execute_sql(
-            f'SELECT "_ParentId", "CreatedDate", "StageName", "Amount", "CloseDate" '
-            f'FROM {_t(m.StageHistory)} WHERE "_sobject" = \'OpportunityHistory\' '
-            f'AND "_ParentId" IN ({_marks(part)}) ORDER BY "_ParentId", "CreatedDate", "Id"',
-            part).fetchall()
-        seen = set()
-        for deal, group in itertools.groupby(rows, key=lambda r: r[0]):
-            seen.add(deal)
-            deal_rows = list(group)
-            stage, since = deal_rows[0][2], deal_rows[0][1]
-            day = julian_day(since)
-            steps: list[list[Any]] = []
-            for prev, row in itertools.pairwise(deal_rows):
-                at = row[1]
-                for i, name in _HISTORY_FIELDS:
-                    if prev[i] != row[i]:
-                        steps.append([at, name, prev[i], row[i]])
-                if row[2] != stage:  # a new stint: the one before is finished
-                    row_day = julian_day(at)
-                    stints.append((deal, stage, row_day - day))
-                    stage, since, day = row[2], at, row_day
-            moves = [(s[2], s[3]) for s in steps if s[1] == "CloseDate"]
-            facts.append((deal, stage, since, *_pushes(moves), _json(steps)))
-        facts.extend((d, None, None, 0, None, None) for d in part if d not in seen)
+    select = (f'SELECT "_ParentId", "CreatedDate", "StageName", "Amount", "CloseDate" '
+              f'FROM {_t(m.StageHistory)} WHERE "_sobject" = \'OpportunityHistory\' '
+              f'AND "_ParentId" IN ({{marks}}) ORDER BY "_ParentId", "CreatedDate", "Id"')
+    for deal, deal_rows in _per_deal(select, ids):
+        if not deal_rows:
+            facts.append((deal, None, None, 0, None, None))
+            continue
+        stage, since = deal_rows[0][2], deal_rows[0][1]
+        day = julian_day(since)
+        steps: list[list[Any]] = []
+        for prev, row in itertools.pairwise(deal_rows):
+            at = row[1]
+            for i, name in _HISTORY_FIELDS:
+                if prev[i] != row[i]:
+                    steps.append([at, name, prev[i], row[i]])
+            if row[2] != stage:  # a new stint: the one before is finished
+                row_day = julian_day(at)
+                stints.append((deal, stage, row_day - day))
+                stage, since, day = row[2], at, row_day
+        moves = [(s[2], s[3]) for s in steps if s[1] == "CloseDate"]
+        facts.append((deal, stage, since, *_pushes(moves), _json(steps)))
     _replace_stints(HISTORY, ids, stints)
     _upsert(("h_stage", "h_since", "h_pushes", "h_push_dates", "h_steps"), facts)
 
@@ -148,23 +154,17 @@ def refresh_log(deal_ids: Iterable[str]) -> None:
     ids = sorted({i for i in deal_ids if i})
     facts: list[tuple[Any, ...]] = []
     stints: list[tuple[str, Any, float]] = []
-    for part in _chunks(ids):
-        rows = _db().execute_sql(
-            f'SELECT opportunity_id, changed_at, changes FROM {_t(m.DealChange)} '
-            f'WHERE opportunity_id IN ({_marks(part)}) ORDER BY opportunity_id, changed_at, id',
-            part).fetchall()
-        seen = set()
-        for deal, group in itertools.groupby(rows, key=lambda r: r[0]):
-            seen.add(deal)
-            steps = [[at, name, old, new] for _, at, changes in group
-                     for name, (old, new) in sorted(orjson.loads(changes).items())]
-            stages = [(s[0], s[3]) for s in steps if s[1] == "StageName"]
-            for (a_at, a_stage), (b_at, _) in itertools.pairwise(stages):
-                stints.append((deal, a_stage, (_when(b_at) - _when(a_at)).total_seconds() / 86400))
-            last = stages[-1] if stages else (None, None)
-            moves = [(s[2], s[3]) for s in steps if s[1] == "CloseDate"]
-            facts.append((deal, last[1], last[0], *_pushes(moves), _json(steps)))
-        facts.extend((d, None, None, 0, None, None) for d in part if d not in seen)
+    select = (f'SELECT opportunity_id, changed_at, changes FROM {_t(m.DealChange)} '
+              f'WHERE opportunity_id IN ({{marks}}) ORDER BY opportunity_id, changed_at, id')
+    for deal, rows in _per_deal(select, ids):
+        steps = [[at, name, old, new] for _, at, changes in rows
+                 for name, (old, new) in sorted(orjson.loads(changes).items())]
+        stages = [(s[0], s[3]) for s in steps if s[1] == "StageName"]
+        for (a_at, a_stage), (b_at, _) in itertools.pairwise(stages):
+            stints.append((deal, a_stage, (_when(b_at) - _when(a_at)).total_seconds() / 86400))
+        last = stages[-1] if stages else (None, None)
+        moves = [(s[2], s[3]) for s in steps if s[1] == "CloseDate"]
+        facts.append((deal, last[1], last[0], *_pushes(moves), _json(steps)))
     _replace_stints(LOG, ids, stints)
     _upsert(("l_stage", "l_since", "l_pushes", "l_push_dates", "l_steps"), facts)
 
