@@ -71,9 +71,12 @@ def run(args: argparse.Namespace) -> int:
     finally:
         db.close()
     if args.json:  # orjson: at 100,000 deals the report is tens of MB; json.dump took a second
+        # Indented for a person at a terminal; one compact line for a script or a file (the
+        # same object: a third smaller and faster to write and to parse at 100,000 deals).
+        indent = orjson.OPT_INDENT_2 if sys.stdout.isatty() else 0
         sys.stdout.flush()
-        sys.stdout.buffer.write(orjson.dumps(report, option=orjson.OPT_INDENT_2
-                                             | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE))
+        sys.stdout.buffer.write(orjson.dumps(report, option=indent | orjson.OPT_SORT_KEYS
+                                             | orjson.OPT_APPEND_NEWLINE))
         sys.stdout.buffer.flush()
     else:
         render_text(report, sys.stdout)

@@ -12,18 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from smvue_tui.inspection.history import (
-    Deal,
-    DealState,
-    P,
-    Past,
-    db,
-    state_at,
-    table,
-    touched_since,
-)
+from smvue_tui.inspection.history import Deal, DealState, Past, state_at
 from smvue_tui.inspection.periods import ClosePeriod, Window
-from smvue_tui.store import models as m
+from smvue_tui.store import inspection_queries as q
 
 KINDS = ("new", "won", "lost", "moved_in", "moved_out", "pushed", "pulled_in", "amount_up",
          "amount_down", "stage_forward", "stage_back", "owner_changed")
@@ -111,13 +102,7 @@ def _waterfall(rows: list[DealChangeRow], period: ClosePeriod,
     step by step. The end is summed over the store; the start is the end less every changed
     deal's step (deals that did not change are in both alike). For one rep, a deal reassigned
     to them moves in, one reassigned away moves out."""
-    sql = (f'SELECT TOTAL("Amount") FROM {table(m.Opportunity)} WHERE "IsClosed" = 0 '
-           f'AND "CloseDate" BETWEEN {P()} AND {P()}')
-    args = [period.first.isoformat(), period.last.isoformat()]
-    if rep:
-        sql += f' AND "OwnerId" = {P()}'
-        args.append(rep)
-    end = db().execute_sql(sql, args).fetchone()[0]
+    end = q.open_amount_closing(period.first.isoformat(), period.last.isoformat(), rep)
     steps_ = dict.fromkeys(("new", "moved_in", "moved_out", "won", "lost", "changed"), 0.0)
     for row in rows:
         was, now = _open_in(row.then, period, rep), _open_in(row.deal.now, period, rep)
@@ -139,7 +124,7 @@ def changes(win: Window, period: ClosePeriod, past: Past, owner_names: dict[str,
             rep: str | None = None) -> Changes:
     """Every deal that changed within ``win`` (only ``rep``'s, then or now, when given)."""
     stamp, stages = win.stamp, past.stages
-    ids = sorted(touched_since(stamp, past.src))
+    ids = sorted(row[0] for row in past.touched(stamp))
     deals = past.deals(ids)
     by_deal = past.steps(ids)
     rows = []

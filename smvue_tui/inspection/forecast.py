@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from smvue_tui.inspection.history import P, db, table
 from smvue_tui.inspection.periods import ClosePeriod
-from smvue_tui.store import models as m
+from smvue_tui.store import inspection_queries as q
 
 CATEGORIES = ("Closed", "Commit", "Best Case", "Pipeline", "Omitted")
 # ForecastCategory API values, for orgs (or rows) that only send those.
@@ -27,20 +26,9 @@ def category(name: str | None) -> str:
 
 def forecast(period: ClosePeriod, rep: str | None = None) -> dict[str, Rollup]:
     """Owner Id → category → count and amount, of deals closing in ``period``."""
-    stage = table(m.OpportunityStage)
-    sql = (f'SELECT o."OwnerId", COALESCE(o."ForecastCategoryName", '
-           f'(SELECT s."ForecastCategoryName" FROM {stage} s WHERE s."ApiName" = o."StageName" '
-           f'OR s."MasterLabel" = o."StageName" LIMIT 1), o."ForecastCategory"), COUNT(*), '
-           f'TOTAL(o."Amount") '
-           f'FROM {table(m.Opportunity)} o WHERE o."CloseDate" BETWEEN {P()} '
-           f'AND {P()}')
-    args: list[str] = [period.first.isoformat(), period.last.isoformat()]
-    if rep:
-        sql += f' AND o."OwnerId" = {P()}'
-        args.append(rep)
-    sql += " GROUP BY 1, 2"
     out: dict[str, Rollup] = defaultdict(empty)
-    for owner, name, count, amount in db().execute_sql(sql, args):
+    for owner, name, count, amount in q.forecast_rows(period.first.isoformat(),
+                                                      period.last.isoformat(), rep):
         cell = out[owner or ""].setdefault(category(name), {"count": 0, "amount": 0.0})
         cell["count"] += count
         cell["amount"] += amount

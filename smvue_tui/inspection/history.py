@@ -8,48 +8,25 @@ Two sources, chosen per field:
   forecast category, which OpportunityHistory does not keep. It starts at the store's first
   sync: changes before that are invisible without OpportunityHistory (``Sources.log_since``).
 
-All reads are a few SQL statements over the deals asked about; nothing loads the whole store.
+All reads are a few SQL statements (``store/inspection_queries.py``) over the deals asked about;
+nothing loads the whole store, and each deal's steps are one row kept by the store's writer.
 """
 
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from peewee import Database
-
+from smvue_tui.store import inspection_queries as q
 from smvue_tui.store import models as m
 
 HISTORY_FIELDS = {"StageName": "stage", "Amount": "amount", "CloseDate": "close_date"}
 LOG_FIELDS = {"StageName": "stage", "Amount": "amount", "CloseDate": "close_date",
               "OwnerId": "owner_id", "ForecastCategoryName": "forecast",
               "IsClosed": "is_closed", "IsWon": "is_won"}
-_CHUNK = 500
-
-
-def db() -> Database:
-    """The bound store (the models are bound to it directly, not through the proxy)."""
-    return m.Opportunity._meta.database
-
-
-def P() -> str:
-    """The backend's parameter placeholder."""
-    return db().param
-
-
-def table(model: type[m.BaseModel]) -> str:
-    return f'"{model._meta.table_name}"'
-
-
-def chunks(ids: list[str]) -> Iterable[list[str]]:
-    for start in range(0, len(ids), _CHUNK):
-        yield ids[start:start + _CHUNK]
-
-
-def marks(part: list[Any]) -> str:
-    return ", ".join([P()] * len(part))
 
 
 class DealState(NamedTuple):  # NamedTuples: tens of thousands are made per report
@@ -89,11 +66,6 @@ def sources() -> Sources:
     return Sources("StageName" in held, held, first.started_at if first else None)
 
 
-_DEAL_COLUMNS = ('"Id", "Name", "CreatedDate", "CurrencyIsoCode", "StageName", "Amount", '
-                 '"CloseDate", "OwnerId", "ForecastCategoryName", "IsClosed", "IsWon", '
-                 '"Probability"')
-
-
 def _deal(row: tuple[Any, ...]) -> Deal:
     return Deal(row[0], row[1] or "", row[2] or "", row[3],
                 DealState(row[4], row[5], row[6], row[7], row[8], bool(row[9]), bool(row[10])),
@@ -101,28 +73,15 @@ def _deal(row: tuple[Any, ...]) -> Deal:
 
 
 def load_deals(ids: Iterable[str]) -> dict[str, Deal]:
-    found: dict[str, Deal] = {}
-    for part in chunks(sorted(set(ids))):
-        sql = f'SELECT {_DEAL_COLUMNS} FROM {table(m.Opportunity)} WHERE "Id" IN ({marks(part)})'
-        found.update((row[0], _deal(row)) for row in db().execute_sql(sql, part))
-    return found
+    return {row[0]: _deal(row) for row in q.deal_rows(ids)}
 
 
 def touched_since(stamp: str, src: Sources) -> set[str]:
     """Stored deals created, changed (change log) or with a history row after ``stamp``."""
-    parts = [f'SELECT "Id" FROM {table(m.Opportunity)} WHERE "CreatedDate" > {P()}',
-             f'SELECT opportunity_id FROM {table(m.DealChange)} '
-             f'WHERE changed_at > {P()}']
-    if src.history:
-        parts.append(f'SELECT "_ParentId" FROM {table(m.StageHistory)} WHERE '
-                     f'"_sobject" = \'OpportunityHistory\' AND "CreatedDate" > {P()}')
-    sql = (f'SELECT "Id" FROM {table(m.Opportunity)} WHERE "Id" IN '
-           f'({" UNION ".join(parts)})')
-    return {r[0] for r in db().execute_sql(sql, [stamp] * len(parts))}
+    return {row[0] for row in q.touched_since(stamp, src.history)}
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):  # a tuple: a report makes one per step of every deal it replays
     """One change of one field of one deal."""
 
     at: str  # Salesforce timestamp
@@ -131,51 +90,20 @@ class Step:
     new: Any
 
 
-def history_steps(ids: list[str], src: Sources) -> dict[str, list[Step]]:
-    """Every stage/amount/close-date step in OpportunityHistory of these deals, in order."""
-    if not src.history:
-        return {}
-    out: dict[str, list[Step]] = {}
-    for part in chunks(ids):
-        sql = (f'SELECT "_ParentId", "CreatedDate", "StageName", "Amount", "CloseDate" '
-               f'FROM {table(m.StageHistory)} WHERE "_sobject" = \'OpportunityHistory\' '
-               f'AND "_ParentId" IN ({marks(part)}) ORDER BY "_ParentId", "CreatedDate", "Id"')
-        prev: tuple[Any, ...] | None = None
-        for row in db().execute_sql(sql, part):
-            if prev is None or prev[0] != row[0]:
-                out.setdefault(row[0], [])
-            else:
-                for i, name in enumerate(HISTORY_FIELDS, start=2):
-                    if name in src.history_fields and prev[i] != row[i]:
-                        out[row[0]].append(Step(row[1], name, prev[i], row[i]))
-            prev = row
-    return out
-
-
-def log_steps(ids: list[str], since: str | None = None) -> dict[str, list[Step]]:
-    """Every step the change log holds for these deals (after ``since``), in order."""
-    out: dict[str, list[Step]] = {}
-    for part in chunks(ids):
-        sql = (f"SELECT opportunity_id, changed_at, changes FROM {table(m.DealChange)} "
-               f"WHERE opportunity_id IN ({marks(part)})"
-               + (f" AND changed_at > {P()}" if since else "")
-               + " ORDER BY opportunity_id, changed_at, id")
-        for deal, at, changes in db().execute_sql(sql, part + ([since] if since else [])):
-            steps = out.setdefault(deal, [])
-            for name, (old, new) in sorted(json.loads(changes).items()):
-                steps.append(Step(at, name, old, new))
-    return out
-
-
 def steps(ids: list[str], src: Sources) -> dict[str, list[Step]]:
-    """Each deal's steps in time order: history's for the fields it holds, the log's for the
-    rest (and for everything when the org has no readable history)."""
-    hist = history_steps(ids, src)
+    """Each deal's steps in time order: OpportunityHistory's for the fields it holds (when the
+    org lets the sync read it), the change log's for the rest. Both are kept per deal by the
+    store's writer (``store/deal_facts.py``), so this reads one row per deal."""
+    held, use_history = src.history_fields, src.history
     out: dict[str, list[Step]] = {}
-    for deal, logged in log_steps(ids).items():
-        out[deal] = [s for s in logged if s.field not in src.history_fields]
-    for deal, found in hist.items():
-        out[deal] = sorted([*out.get(deal, []), *found], key=lambda s: s.at)
+    at = operator.attrgetter("at")
+    for deal, hist, log in q.step_rows(ids):
+        logged = [Step(*s) for s in log if s[1] not in held]
+        if use_history and hist:
+            found = [Step(*s) for s in hist if s[1] in held]
+            out[deal] = sorted([*logged, *found], key=at) if logged else found
+        elif logged:
+            out[deal] = logged
     return out
 
 
@@ -183,9 +111,28 @@ class Past:
     """Deals and their steps, each loaded once per report and shared by its parts."""
 
     def __init__(self, src: Sources, stages: dict[str, tuple[int, bool, bool]]) -> None:
+        q.fresh_facts()  # after an initial or full sync: the facts it left to recompute
         self.src, self.stages = src, stages
         self._deals: dict[str, Deal] = {}
         self._steps: dict[str, list[Step]] = {}
+        self._touched: tuple[str, list[tuple[str, Any, Any, str]]] | None = None
+
+    def touched(self, stamp: str) -> list[tuple[str, bool, str | None]]:
+        """(Id, closed, owner) of the deals touched after ``stamp`` (``touched_since``); one
+        query serves every later stamp (``prime`` with the earliest the report needs)."""
+        if self._touched is None or self._touched[0] > stamp:
+            self.prime(stamp)
+        assert self._touched is not None
+        return [(i, bool(closed), owner) for i, closed, owner, last in self._touched[1]
+                if last > stamp]
+
+    def prime(self, stamp: str) -> None:
+        self._touched = (stamp, q.touched_since(stamp, self.src.history))
+
+    def remember(self, row: tuple[Any, ...]) -> Deal:
+        """A deal read elsewhere in ``DEAL_COLUMNS`` order, kept for ``deals``."""
+        self._deals[row[0]] = deal = _deal(row)
+        return deal
 
     def deals(self, ids: Iterable[str]) -> dict[str, Deal]:
         wanted = list(ids)
@@ -200,22 +147,29 @@ class Past:
         return {i: self._steps[i] for i in wanted}
 
 
+_AT = {name: DealState._fields.index(attr) for name, attr in LOG_FIELDS.items()}
+
+
 def state_at(deal: Deal, deal_steps: list[Step], stamp: str,
              stage_info: dict[str, tuple[int, bool, bool]]) -> DealState:
     """The deal as it was at ``stamp``: undo, newest first, every step after it (steps are
     in time order)."""
-    values = deal.now._asdict()
+    now = deal.now
+    if not deal_steps or deal_steps[-1].at <= stamp:
+        return now  # nothing to undo
+    values = list(now)
     for step in reversed(deal_steps):
         if step.at <= stamp:
             break
-        attr = LOG_FIELDS.get(step.field)
-        if attr:
-            values[attr] = step.old
-    info = stage_info.get(values["stage"] or "")
-    if info and values["stage"] != deal.now.stage:  # closed/won follow the stage it had then
-        values["is_closed"], values["is_won"] = info[1], info[2]
-    values["is_closed"], values["is_won"] = bool(values["is_closed"]), bool(values["is_won"])
-    return DealState(**values)
+        i = _AT.get(step.field)
+        if i is not None:
+            values[i] = step.old
+    stage = values[0]
+    info = stage_info.get(stage or "")
+    if info and stage != now.stage:  # closed/won follow the stage it had then
+        values[5], values[6] = info[1], info[2]
+    values[5], values[6] = bool(values[5]), bool(values[6])
+    return DealState._make(values)
 
 
 def stage_info() -> dict[str, tuple[int, bool, bool]]:

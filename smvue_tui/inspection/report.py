@@ -5,16 +5,17 @@ inspection screen shows. The keys are documented in the README (Inspection → J
 from __future__ import annotations
 
 import gc
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from smvue_tui.inspection import forecast as fc
 from smvue_tui.inspection.changes import Changes, DealChangeRow, Tally, changes
 from smvue_tui.inspection.flags import RULES, deal_flags, flags
 from smvue_tui.inspection.history import DealState, Past, sources, stage_info
-from smvue_tui.inspection.periods import close_periods, window
+from smvue_tui.inspection.periods import close_periods, sf_stamp, window
 from smvue_tui.inspection.reps import find_rep, owner_names, rep_figures
 from smvue_tui.inspection.settings import inspection_settings
 
@@ -77,6 +78,8 @@ def _inspect(config: dict[str, Any], since: str | None, period: str | None, rep:
     rep_id = find_rep(rep) if rep else None
     src = sources()
     past = Past(src, stage_info())
+    # The deals touched since the earliest stamp the report needs, read once for both.
+    past.prime(min(win.stamp, sf_stamp(now - timedelta(days=settings.recent_days))))
     names = owner_names()
     this_q, next_q = close_periods(now.date())
     found = changes(win, this_q, past, names, rep_id)
@@ -85,20 +88,23 @@ def _inspect(config: dict[str, Any], since: str | None, period: str | None, rep:
     figures = rep_figures(now.date(), rep_id)
 
     flag_deals = past.deals(flagged)
-    flag_rows = sorted((
-        {"id": d, "name": flag_deals[d].name, "owner_id": flag_deals[d].now.owner_id,
-         "owner": names.get(flag_deals[d].now.owner_id or "", flag_deals[d].now.owner_id),
-         "stage": flag_deals[d].now.stage, "amount": flag_deals[d].now.amount,
-         "close_date": flag_deals[d].now.close_date,
-         "flags": [{"rule": f.rule, "reason": f.reason} for f in fl]}
-        for d, fl in flagged.items() if d in flag_deals),
-        key=lambda r: (-len(r["flags"]), -(r["amount"] or 0), r["id"]))
-    flag_counts = {rule: sum(1 for fl in flagged.values() for f in fl if f.rule == rule)
-                   for rule in RULES}
-
+    flag_rows = []
     per_rep_flagged: dict[str, int] = {}
-    for row in flag_rows:
-        per_rep_flagged[row["owner_id"] or ""] = per_rep_flagged.get(row["owner_id"] or "", 0) + 1
+    tally = Counter(f.rule for fl in flagged.values() for f in fl)
+    for d, fl in flagged.items():
+        deal = flag_deals.get(d)
+        if deal is None:
+            continue
+        now_ = deal.now
+        owner = now_.owner_id
+        flag_rows.append({"id": d, "name": deal.name, "owner_id": owner,
+                          "owner": names.get(owner or "", owner), "stage": now_.stage,
+                          "amount": now_.amount, "close_date": now_.close_date,
+                          "flags": [{"rule": f.rule, "reason": f.reason} for f in fl]})
+        per_rep_flagged[owner or ""] = per_rep_flagged.get(owner or "", 0) + 1
+    flag_rows.sort(key=lambda r: (-len(r["flags"]), -(r["amount"] or 0), r["id"]))
+    flag_counts = {rule: tally[rule] for rule in RULES}
+
     moved: dict[str, dict[str, dict[str, float]]] = {}
     for row in found.deals:
         for kind in ("won", "lost"):

@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from smvue_tui.inspection.history import P, db, table
-from smvue_tui.store import models as m
+from smvue_tui.store import inspection_queries as q
 from smvue_tui.store.pipeline import owner_names, stage_probabilities
 
 ACTIVITY_DAYS = 14
@@ -45,8 +44,7 @@ def find_rep(name: str) -> str:
     """The SF user Id of the deal owner called ``name`` (exact, else a unique part of a name,
     case-insensitive)."""
     names = owner_names()
-    owners = {r[0] for r in db().execute_sql(
-        f'SELECT DISTINCT "OwnerId" FROM {table(m.Opportunity)}') if r[0]}
+    owners = q.deal_owners()
     wanted = name.strip().lower()
     if name.strip() in owners:
         return name.strip()
@@ -67,18 +65,13 @@ def rep_figures(today: date, rep: str | None = None) -> dict[str, RepFigures]:
     """Owner Id → figures, for every owner of a stored deal (or ``rep`` alone)."""
     names = owner_names()
     probs = stage_probabilities()
-    o = table(m.Opportunity)
-    only, args = (f' AND "OwnerId" = {P()}', [rep]) if rep else ("", [])
     out: dict[str, RepFigures] = {}
 
     def fig(owner: str | None) -> RepFigures:
         key = owner or ""
         return out.setdefault(key, RepFigures(key, names.get(key, key or "(no owner)")))
 
-    for owner, stage, count, amount, own_weighted in db().execute_sql(
-            f'SELECT "OwnerId", "StageName", COUNT(*), TOTAL("Amount"), '
-            f'TOTAL("Amount" * COALESCE("Probability", 0)) FROM {o} WHERE "IsClosed" = 0{only} '
-            f'GROUP BY 1, 2', args):
+    for owner, stage, count, amount, own_weighted in q.open_by_owner_stage(rep):
         f = fig(owner)
         sp = probs.get(stage or "")
         f.open_count += count
@@ -86,21 +79,14 @@ def rep_figures(today: date, rep: str | None = None) -> dict[str, RepFigures]:
         f.weighted += (amount * sp.probability / 100 if sp and sp.probability is not None
                        else own_weighted / 100)
     since = (today - timedelta(days=CYCLE_DAYS)).isoformat()
-    for owner, won, count, amount, cycle in db().execute_sql(
-            f'SELECT "OwnerId", "IsWon", COUNT(*), TOTAL("Amount"), AVG(julianday("CloseDate") - '
-            f'julianday(substr("CreatedDate", 1, 10))) FROM {o} WHERE "IsClosed" = 1 AND '
-            f'"CloseDate" BETWEEN {P()} AND {P()}{only} GROUP BY 1, 2',
-            [since, today.isoformat(), *args]):
+    for owner, won, count, amount, cycle in q.closed_by_owner(since, today.isoformat(), rep):
         f = fig(owner)
         if won:
             f.won_12m, f.won_amount_12m, f.avg_cycle_days_12m = count, amount, cycle
         else:
             f.lost_12m = count
     first = (today - timedelta(days=ACTIVITY_DAYS)).isoformat()
-    for owner, count in db().execute_sql(
-            f'SELECT "OwnerId", COUNT(*) FROM {table(m.Activity)} WHERE '
-            f'substr("_OccurredAt", 1, 10) BETWEEN {P()} AND {P()}'
-            f'{only} GROUP BY 1', [first, today.isoformat(), *args]):
+    for owner, count in q.activities_by_owner(first, today.isoformat(), rep):
         if owner in out or rep:  # people who own no deal are not reps here
             fig(owner).activities_14d = count
     return out

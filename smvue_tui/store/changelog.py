@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from smvue_tui.store import models as m
+from smvue_tui.store.deal_facts import log_written
 
 # Store attribute → Salesforce field, for the fields whose changes the inspection reports.
 TRACKED = {"stage_name": "StageName", "amount": "Amount", "close_date": "CloseDate",
@@ -89,4 +90,5 @@ def record_deal_changes(attrs: tuple[str, ...], values: Sequence[tuple[Any, ...]
         db.cursor().executemany(
             f'INSERT INTO "{table}" ("opportunity_id", "changed_at", "seen_at", "changes") '
             f'VALUES ({", ".join([db.param] * 4)})', rows)
+        log_written(r[0] for r in rows)  # the inspection's facts from the log, same transaction
     return len(rows)

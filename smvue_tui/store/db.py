@@ -16,7 +16,7 @@ from pathlib import Path
 from peewee import Database, DatabaseError, OperationalError, SqliteDatabase
 
 from smvue_tui.config import ensure_dir
-from smvue_tui.store import health, models, postgres
+from smvue_tui.store import deal_facts, health, models, postgres
 from smvue_tui.store.backend import describe, is_postgres
 from smvue_tui.store.health import Recovery, StoreDamaged
 
@@ -90,13 +90,21 @@ def _v7_time_ordered_history_indexes(db: Database) -> None:
         db.execute_sql(f'DROP INDEX IF EXISTS "{old}"')
 
 
+def _v8_deal_facts(db: Database) -> None:
+    """Per-deal inspection facts and stage stints (issue 13), kept by the writer from now on;
+    derived from rows the store already holds (a v1 store made by this code has the tables)."""
+    db.create_tables([models.DealFact, models.StageStint, models.FactsStale], safe=True)
+    deal_facts.rebuild()
+
+
 # Index i holds the migration from version i to i + 1. Append only; never edit a shipped one.
 MIGRATIONS: list[Callable[[Database], None]] = [_v1_initial, _v2_drop_modstamp_indexes,
                                                       _v3_plan_capabilities,
                                                       _v4_deal_change_log,
                                                       _v5_run_pid_and_set_aside,
                                                       _v6_live_replay,
-                                                      _v7_time_ordered_history_indexes]
+                                                      _v7_time_ordered_history_indexes,
+                                                      _v8_deal_facts]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -190,6 +198,8 @@ def _recover(path: Path, problem: str) -> SqliteDatabase:
     db = _open(path)
     health.mark_open(path)
     kept, lost = health.salvage(aside, db)
+    with db.atomic():  # the salvaged change log's facts (the inspection reads them)
+        deal_facts.rebuild()
     recovery = Recovery(path, problem, aside, kept, lost)
     health.log.warning("%s", recovery.message())
     db.recovery = recovery  # type: ignore[attr-defined]

@@ -383,9 +383,53 @@ class DealChange(BaseModel):
     changes = TextField()  # JSON {Salesforce field: [old, new]}
 
 
+class DealFact(BaseModel):
+    """What the inspection (issue 13) needs of one deal's past, derived from its stored rows by
+    ``store/deal_facts.py`` in the transaction that writes them: the report reads one row per
+    deal instead of replaying history. ``h_`` from OpportunityHistory, ``l_`` from the change
+    log (the report picks by what the org lets the sync read). Rebuilt by migration and repair.
+    """
+
+    deal_id = CharField(primary_key=True, max_length=18)
+    h_stage = TextField(null=True)  # the current stint: its stage and since when
+    h_since = TextField(null=True)
+    h_pushes = IntegerField(default=0)  # close date moved later, how many times
+    h_push_dates = TextField(null=True)  # JSON: the close dates it went through (when pushed)
+    h_steps = TextField(null=True)  # JSON [[at, field, old, new], …]: each change, in order
+    l_stage = TextField(null=True)
+    l_since = TextField(null=True)
+    l_pushes = IntegerField(default=0)
+    l_push_dates = TextField(null=True)
+    l_steps = TextField(null=True)
+    last_activity = TextField(null=True)  # newest activity's date (YYYY-MM-DD)
+    contacts = IntegerField(default=0)  # distinct contacts with a role on the deal
+    has_primary = BooleanField(default=False)
+    one_contact = TextField(null=True)  # the lowest ContactId (the name when single-threaded)
+
+
+class FactsStale(BaseModel):
+    """A kind of deal fact (``deal_facts.SOURCES``) a big page left to be recomputed whole
+    before the next read (an initial or full sync: per-page upkeep would slow it down)."""
+
+    source = CharField(primary_key=True, max_length=12)
+
+
+class StageStint(BaseModel):
+    """A finished stint of a deal in a stage, in days: the stage-age rule's medians."""
+
+    id = AutoField()
+    deal_id = CharField(max_length=18, index=True)
+    source = CharField(max_length=1)  # h: OpportunityHistory, l: change log
+    stage = TextField(null=True)
+    days = FloatField()
+
+    class Meta:
+        indexes = ((("source", "stage", "days"), False),)
+
+
 OWN = [Connection, TeamMember, StageOverride, PipelineSetting, CustomFieldMapping, SyncCursor,
        ObjectPlan, SyncRun, ChangeNotification, DeployedAutomation, Note, ActionItem, DealChange,
-       LiveReplay]
+       LiveReplay, DealFact, StageStint, FactsStale]
 ALL_MODELS = MIRRORS + OWN
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from peewee import Database
 
+from smvue_tui.store import deal_facts
 from smvue_tui.store import models as m
 from smvue_tui.store.object_spec import Lookbacks, ObjectSpec
 
@@ -90,6 +91,8 @@ def prune(db: Database, lookbacks: Lookbacks, today: date) -> dict[str, int]:
             (m.Opportunity.is_closed == True)  # noqa: E712 - SQL comparison
             & (m.Opportunity.close_date < closed_cutoff)).execute()
         deals = m.Opportunity.select(m.Opportunity.id)
+        facts = deal_facts.parents_leaving(
+            f'SELECT "Id" FROM "{m.Opportunity._meta.table_name}"', activity_cutoff)
         removed["contact_role"] = m.OpportunityContactRole.delete().where(
             m.OpportunityContactRole.opportunity_id.not_in(deals)).execute()
         removed["deal_children"] = (m.StageHistory.delete().where(
@@ -113,6 +116,7 @@ def prune(db: Database, lookbacks: Lookbacks, today: date) -> dict[str, int]:
         removed["account_team"] = m.Collaborator.delete().where(
             (m.Collaborator.sobject == "AccountTeamMember")
             & m.Collaborator.parent_id.not_in(accounts)).execute()
+        facts()  # the inspection's facts of the deals whose rows went
     return {k: v for k, v in removed.items() if v}
 
 

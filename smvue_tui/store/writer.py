@@ -15,6 +15,7 @@ from typing import Any
 
 from peewee import CharField, Database, TextField
 
+from smvue_tui.store import deal_facts
 from smvue_tui.store import models as m
 from smvue_tui.store.changelog import record_deal_changes
 from smvue_tui.store.object_spec import ObjectSpec
@@ -125,7 +126,10 @@ def upsert_values(spec: ObjectSpec, attrs: tuple[str, ...],
         sql, _ = _upsert_sql(spec.model, attrs)
         if spec.model is m.Opportunity:  # before the upsert: the log compares with the stored
             record_deal_changes(attrs, values)
+        facts = deal_facts.before_write(spec.model, spec.constants, attrs, values)
         spec.model._meta.database.cursor().executemany(sql, values)
+        if facts:  # the inspection's per-deal facts, from the rows as now stored
+            facts()
 
 
 def write_page(db: Database, spec: ObjectSpec, records: Iterable[dict[str, Any]], *,
@@ -150,9 +154,12 @@ def write_page(db: Database, spec: ObjectSpec, records: Iterable[dict[str, Any]]
 def delete_ids(spec: ObjectSpec, ids: Sequence[str]) -> int:
     """Delete stored rows by Id (call inside a transaction)."""
     model = spec.model
+    facts = deal_facts.before_delete(model, spec.constants, ids)
     removed = 0
     for start in range(0, len(ids), _CHUNK):
         removed += model.delete().where(model.id.in_(list(ids[start:start + _CHUNK]))).execute()
+    if facts:
+        facts()
     return removed
 
 

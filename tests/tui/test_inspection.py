@@ -11,6 +11,7 @@ import pytest
 
 from smvue_tui.config import app_paths
 from smvue_tui.services.app_services import AppServices
+from smvue_tui.store import deal_facts
 from smvue_tui.store import models as m
 from smvue_tui.tui.app import SmvueApp
 from smvue_tui.tui.screens.deal_detail import DealDetailScreen
@@ -41,6 +42,7 @@ def _app(tmp_path) -> SmvueApp:
          IsClosed=[False, True], IsWon=[False, True])
     _log("04", "2026-11-14T10:00:00.000+0000", OwnerId=[BO, m.Opportunity.get_by_id(
         deal_id("04")).owner_id])
+    deal_facts.rebuild()  # the log was written here by hand, not through the store's writer
     paths = app_paths({"SMVUE_HOME": str(tmp_path / "home")})
     return SmvueApp(AppServices(paths=paths, db=m.Opportunity._meta.database, background=False,
                                 now=lambda: NOW))

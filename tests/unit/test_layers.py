@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import importlib
 import pathlib
+import re
 
 import pytest
 
@@ -128,6 +129,30 @@ def test_only_the_store_names_its_backend() -> None:
              and (names := _backend_names(path))}
     assert named == {}
     assert _backend_names(MODULES["smvue_tui.store.db"])  # the check sees what it looks for
+
+
+_SQL_WORDS = re.compile(r"\b(SELECT|INSERT INTO|UPDATE|DELETE FROM|GROUP BY|ORDER BY)\b|"
+                        r"\b(julianday|json_extract|TOTAL|strftime|OVER)\s*\(")
+
+
+def _raw_sql(path: pathlib.Path) -> list[str]:
+    """SQL a module writes itself: SQL words in its strings, or a cursor it runs them on."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            found += [m.group(0) for m in [_SQL_WORDS.search(node.value)] if m]
+        elif isinstance(node, ast.Attribute) and node.attr in ("execute_sql", "cursor"):
+            found.append(node.attr)
+    return found
+
+
+def test_the_inspection_reads_the_store_through_store_functions():
+    """Its SQL lives in store/ (``inspection_queries``, ``deal_facts``), written for every
+    backend the store supports (issue 18): the inspection package holds none."""
+    raw = {m: found for m, path in MODULES.items()
+           if m.startswith("smvue_tui.inspection") and (found := _raw_sql(path))}
+    assert raw == {}
+    assert _raw_sql(MODULES["smvue_tui.store.inspection_queries"])  # it sees what it looks for
 
 
 def _a_cycle() -> list[str] | None:

@@ -1,0 +1,207 @@
+"""The SQL the inspection report (``smvue_tui/inspection/``) reads, in one place and portable:
+plain SELECTs with COUNT/SUM/MIN/MAX/COALESCE/substr and LIMIT/OFFSET, which SQLite and
+PostgreSQL both run; the one backend-specific expression (days between two dates) is chosen
+from the bound peewee Database in ``_day_diff``. The inspection package holds no SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import orjson
+from peewee import Database, PostgresqlDatabase
+
+from smvue_tui.store import models as m
+from smvue_tui.store.deal_facts import HISTORY, LOG, catch_up
+
+_CHUNK = 500  # ids per statement: under SQLite's bound-parameter limit
+__all__ = ["HISTORY", "LOG"]
+
+
+def db() -> Database:
+    """The bound store (the models are bound to it directly, not through the proxy)."""
+    return m.Opportunity._meta.database
+
+
+def _p() -> str:
+    return db().param
+
+
+def _t(model: type[m.BaseModel]) -> str:
+    return f'"{model._meta.table_name}"'
+
+
+def _chunks(ids: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield ids[start:start + _CHUNK]
+
+
+def _marks(part: list[Any]) -> str:
+    return ", ".join([_p()] * len(part))
+
+
+def _day_diff(later: str, earlier: str) -> str:
+    """Days from one ISO date (YYYY-MM-DD text) to another, as a number."""
+    if isinstance(db(), PostgresqlDatabase):
+        return f"CAST(CAST({later} AS DATE) - CAST({earlier} AS DATE) AS DOUBLE PRECISION)"
+    return f"(julianday({later}) - julianday({earlier}))"
+
+
+def _rep(column: str, rep: str | None) -> tuple[str, list[Any]]:
+    return (f" AND {column} = {_p()}", [rep]) if rep else ("", [])
+
+
+def fresh_facts() -> None:
+    """Bring the deal facts up to date where a big page (an initial or full sync) left them
+    to be recomputed whole (``deal_facts.catch_up``); nothing to do otherwise."""
+    if m.FactsStale.select().exists():
+        with db().atomic():
+            catch_up()
+
+
+# --- risk flags: one row per open deal --------------------------------------------------------
+
+def open_deal_facts(rep: str | None = None) -> Iterator[tuple[Any, ...]]:
+    """Every open deal (``rep``'s only): its ``DEAL_COLUMNS``, then LastActivityDate and its
+    facts — h_stage, h_since, h_pushes, h_push_dates, l_stage, l_since, l_pushes, l_push_dates,
+    last_activity, contacts, has_primary — and the one contact's name (single-threaded)."""
+    only, args = _rep('o."OwnerId"', rep)
+    cols = ", ".join(f'o."{c}"' for c in (*DEAL_COLUMNS, "LastActivityDate"))
+    return iter(db().execute_sql(
+        f'SELECT {cols}, f.h_stage, f.h_since, f.h_pushes, f.h_push_dates, f.l_stage, '
+        f'f.l_since, f.l_pushes, f.l_push_dates, f.last_activity, f.contacts, f.has_primary, '
+        f'c."Name" FROM {_t(m.Opportunity)} o LEFT JOIN {_t(m.DealFact)} f '
+        f'ON f.deal_id = o."Id" LEFT JOIN {_t(m.Contact)} c ON c."Id" = f.one_contact '
+        f'AND f.contacts = 1 WHERE o."IsClosed" = {_p()}{only}', [False, *args]))
+
+
+def stage_medians(source: str, minimum: int) -> dict[str | None, float]:
+    """Stage → the median days of the finished stints there (``source``: HISTORY or LOG), for
+    stages with at least ``minimum`` of them: the middle of the (source, stage, days) index."""
+    t = _t(m.StageStint)
+    counts = db().execute_sql(f'SELECT "stage", COUNT(*) FROM {t} WHERE "source" = {_p()} '
+                              f'GROUP BY "stage"', [source]).fetchall()
+    out: dict[str | None, float] = {}
+    for stage, n in counts:
+        if n < max(minimum, 1):
+            continue
+        where, args = ('"stage" IS NULL', []) if stage is None else (f'"stage" = {_p()}', [stage])
+        middle = [r[0] for r in db().execute_sql(
+            f'SELECT "days" FROM {t} WHERE "source" = {_p()} AND {where} ORDER BY "days" '
+            f'LIMIT 2 OFFSET {_p()}', [source, *args, (n - 1) // 2])]
+        out[stage] = middle[0] if n % 2 else (middle[0] + middle[1]) / 2
+    return out
+
+
+def push_dates(text: str | None) -> list[str]:
+    return orjson.loads(text) if text else []
+
+
+# --- deals and their steps (the changes over a window, the recent rules, the trend) ------------
+
+DEAL_COLUMNS = ("Id", "Name", "CreatedDate", "CurrencyIsoCode", "StageName", "Amount",
+                "CloseDate", "OwnerId", "ForecastCategoryName", "IsClosed", "IsWon",
+                "Probability")
+
+
+def deal_rows(ids: Iterable[str]) -> Iterator[tuple[Any, ...]]:
+    """The ``DEAL_COLUMNS`` of these deals (those stored)."""
+    cols = ", ".join(f'"{c}"' for c in DEAL_COLUMNS)
+    for part in _chunks(sorted(set(ids))):
+        yield from db().execute_sql(
+            f'SELECT {cols} FROM {_t(m.Opportunity)} WHERE "Id" IN ({_marks(part)})', part)
+
+
+def touched_since(stamp: str, history: bool) -> list[tuple[str, Any, Any, str]]:
+    """Stored deals created, changed (change log) or with an OpportunityHistory row (when
+    ``history``) after ``stamp``: (Id, IsClosed, OwnerId, the latest of those times)."""
+    parts = [f'SELECT "Id" AS id, "CreatedDate" AS at FROM {_t(m.Opportunity)} '
+             f'WHERE "CreatedDate" > {_p()}',
+             f'SELECT opportunity_id, changed_at FROM {_t(m.DealChange)} WHERE changed_at > {_p()}']
+    if history:
+        parts.append(f'SELECT "_ParentId", "CreatedDate" FROM {_t(m.StageHistory)} WHERE '
+                     f'"_sobject" = \'OpportunityHistory\' AND "CreatedDate" > {_p()}')
+    sql = (f'SELECT o."Id", o."IsClosed", o."OwnerId", t.last FROM {_t(m.Opportunity)} o '
+           f'JOIN (SELECT id, MAX(at) AS last FROM ({" UNION ALL ".join(parts)}) u '
+           f'GROUP BY id) t ON t.id = o."Id"')
+    return db().execute_sql(sql, [stamp] * len(parts)).fetchall()
+
+
+def step_rows(ids: list[str]) -> Iterator[tuple[str, list[list[Any]], list[list[Any]]]]:
+    """(deal, its OpportunityHistory steps, its change-log steps) — each [at, field, old, new]
+    in time order, kept by the writer (``deal_facts``) — for these deals (those with any)."""
+    for part in _chunks(ids):
+        for deal, hist, log in db().execute_sql(
+                f'SELECT deal_id, h_steps, l_steps FROM {_t(m.DealFact)} '
+                f'WHERE deal_id IN ({_marks(part)})', part):
+            yield deal, orjson.loads(hist) if hist else [], orjson.loads(log) if log else []
+
+
+# --- totals: the waterfall's end, forecast categories, figures per rep ------------------------
+
+def _total(expr: str) -> str:
+    """A float sum that is 0.0 over no rows (SQLite's TOTAL, spelt portably)."""
+    return f"COALESCE(SUM({expr}), 0.0)"
+
+
+def open_amount_closing(first: str, last: str, rep: str | None = None) -> float:
+    """The open pipeline (``rep``'s) whose close date falls in [first, last]."""
+    only, args = _rep('"OwnerId"', rep)
+    return db().execute_sql(
+        f'SELECT {_total(AMOUNT)} FROM {_t(m.Opportunity)} '
+        f'WHERE "IsClosed" = {_p()} AND "CloseDate" BETWEEN {_p()} AND {_p()}{only}',
+        [False, first, last, *args]).fetchone()[0]
+
+
+AMOUNT = '"Amount"'
+
+
+def forecast_rows(first: str, last: str, rep: str | None = None) -> list[tuple[Any, ...]]:
+    """(owner, forecast category — the deal's, else its stage's, else ForecastCategory —,
+    count, amount) of the deals closing in [first, last]."""
+    stage = _t(m.OpportunityStage)
+    only, args = _rep('o."OwnerId"', rep)
+    return db().execute_sql(
+        f'SELECT o."OwnerId", COALESCE(o."ForecastCategoryName", '
+        f'(SELECT s."ForecastCategoryName" FROM {stage} s WHERE s."ApiName" = o."StageName" '
+        f'OR s."MasterLabel" = o."StageName" LIMIT 1), o."ForecastCategory"), COUNT(*), '
+        f'{_total("o." + AMOUNT)} FROM {_t(m.Opportunity)} o '
+        f'WHERE o."CloseDate" BETWEEN {_p()} AND {_p()}{only} GROUP BY 1, 2',
+        [first, last, *args]).fetchall()
+
+
+def deal_owners() -> set[str]:
+    return {r[0] for r in db().execute_sql(
+        f'SELECT DISTINCT "OwnerId" FROM {_t(m.Opportunity)}') if r[0]}
+
+
+def open_by_owner_stage(rep: str | None = None) -> list[tuple[Any, ...]]:
+    """(owner, stage, open deals, their amount, their amount × own Probability)."""
+    only, args = _rep('"OwnerId"', rep)
+    return db().execute_sql(
+        f'SELECT "OwnerId", "StageName", COUNT(*), {_total(AMOUNT)}, '
+        f'{_total(AMOUNT + " * COALESCE(" + chr(34) + "Probability" + chr(34) + ", 0)")} '
+        f'FROM {_t(m.Opportunity)} WHERE "IsClosed" = {_p()}{only} GROUP BY 1, 2',
+        [False, *args]).fetchall()
+
+
+def closed_by_owner(first: str, last: str, rep: str | None = None) -> list[tuple[Any, ...]]:
+    """(owner, won, deals, amount, average days from creation to close) of the deals closed
+    with a close date in [first, last]."""
+    only, args = _rep('"OwnerId"', rep)
+    days = _day_diff('"CloseDate"', 'substr("CreatedDate", 1, 10)')
+    return db().execute_sql(
+        f'SELECT "OwnerId", "IsWon", COUNT(*), {_total(AMOUNT)}, AVG({days}) '
+        f'FROM {_t(m.Opportunity)} WHERE "IsClosed" = {_p()} AND '
+        f'"CloseDate" BETWEEN {_p()} AND {_p()}{only} GROUP BY 1, 2',
+        [True, first, last, *args]).fetchall()
+
+
+def activities_by_owner(first: str, last: str, rep: str | None = None) -> list[tuple[Any, ...]]:
+    """(owner, activities) dated in [first, last]."""
+    only, args = _rep('"OwnerId"', rep)
+    return db().execute_sql(
+        f'SELECT "OwnerId", COUNT(*) FROM {_t(m.Activity)} WHERE '
+        f'substr("_OccurredAt", 1, 10) BETWEEN {_p()} AND {_p()}{only} GROUP BY 1',
+        [first, last, *args]).fetchall()
