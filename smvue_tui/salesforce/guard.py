@@ -126,6 +126,22 @@ def guarded_async_client(guard: ReadOnlyGuard | None = None, **kwargs: Any) -> h
     return httpx.AsyncClient(event_hooks=hooks, **kwargs)
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # Which of two same-named keys Salesforce's parser keeps is not ours to guess: refuse both.
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise _DuplicateKey("a JSON key is given twice")
+    return dict(pairs)
+
+
+def _loads(body: bytes | None) -> Any:
+    return json.loads(body or b"null", object_pairs_hook=_unique_keys)
+
+
 def _refuse(method: str, path: str, why: str) -> ReadOnlyViolation:
     return ReadOnlyViolation(f"{method} {path}: {why}", code="READ_ONLY")
 
@@ -135,26 +151,26 @@ def _allowed_or_raise(method: str, path: str, body: bytes | None) -> list[Entry]
     if any(seg in (".", "..") for seg in path.split("/")):
         raise _refuse(method, path, "dot segments in the path")
     if method == "GET":
-        if _GET_PATHS.match(path):
+        if _GET_PATHS.fullmatch(path):
             return []
         raise _refuse(method, path, "not a Salesforce REST read")
-    if method in ("PATCH", "DELETE") and _QUERY_JOB.match(path):
+    if method in ("PATCH", "DELETE") and _QUERY_JOB.fullmatch(path):
         _check_job_change(method, path, body)
         return []
     if method != "POST":
         raise _refuse(method, path, f"{method} is never sent")
-    if _OAUTH_POST.match(path):
+    if _OAUTH_POST.fullmatch(path):
         return []
     if body is None:
         raise _refuse(method, path, "a streamed body cannot be checked")
-    if _COMPOSITE.match(path):
+    if _COMPOSITE.fullmatch(path):
         return _composite_subrequests(path, body, "compositeRequest", "composite")
-    if _COMPOSITE_BATCH.match(path):
+    if _COMPOSITE_BATCH.fullmatch(path):
         return _composite_subrequests(path, body, "batchRequests", "composite/batch")
-    if _METADATA_SOAP.match(path):
+    if _METADATA_SOAP.fullmatch(path):
         _check_metadata_call(path, body)
         return []
-    if _QUERY_JOBS.match(path):
+    if _QUERY_JOBS.fullmatch(path):
         _check_query_job(path, body)
         return []
     raise _refuse(method, path, "writes are not allowed")
@@ -162,7 +178,9 @@ def _allowed_or_raise(method: str, path: str, body: bytes | None) -> list[Entry]
 
 def _composite_subrequests(path: str, body: bytes, key: str, via: str) -> list[Entry]:
     try:
-        payload = json.loads(body or b"null")
+        payload = _loads(body)
+    except _DuplicateKey:
+        raise _refuse("POST", path, "composite body gives a key twice") from None
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise _refuse("POST", path, "composite body is not JSON") from None
     subs = payload.get(key) if isinstance(payload, dict) else None
@@ -179,7 +197,9 @@ def _composite_subrequests(path: str, body: bytes, key: str, via: str) -> list[E
 
 def _json_object(method: str, path: str, body: bytes) -> dict[str, Any]:
     try:
-        payload = json.loads(body or b"null")
+        payload = _loads(body)
+    except _DuplicateKey:
+        raise _refuse(method, path, "the body gives a key twice") from None
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise _refuse(method, path, "the body is not JSON") from None
     if not isinstance(payload, dict):

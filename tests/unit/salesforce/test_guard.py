@@ -126,6 +126,17 @@ REFUSED = [
 <Envelope><Body><createMetadata>&a;</createMetadata></Body></Envelope>"""),
     ("POST", f"{HOST}/services/Soap/u/66.0", soap("create", md("Account"))),
     ("POST", f"{HOST}/services/Soap/m/66.0/extra", soap("createMetadata", md("Flow"))),
+    # A JSON key given twice: which one Salesforce's parser keeps is not ours to guess.
+    ("POST", f"{DATA}/composite",
+     b'{"compositeRequest": [{"method": "DELETE", "method": "GET", "referenceId": "a",'
+     b' "url": "/services/data/v66.0/sobjects/Account/001XX000003DHP0"}]}'),
+    ("POST", f"{DATA}/jobs/query", b'{"operation": "insert", "operation": "query"}'),
+    ("PATCH", f"{DATA}/jobs/query/750XX0000000001AAA",
+     b'{"state": "UploadComplete", "state": "Aborted"}'),
+    # An encoded newline ends the decoded path: a regex's "$" must not match before it.
+    ("POST", f"{DATA}/jobs/query%0A", b'{"operation": "query"}'),
+    ("DELETE", f"{DATA}/jobs/query/750XX0000000001AAA%0A", b""),
+    ("POST", f"{DATA}/composite%0A", composite("GET")),
 ]
 
 
