@@ -247,7 +247,13 @@ async def _bulk_read(ctx: SyncContext, spec: ObjectSpec, where: str, types: dict
     bulk = BulkQueries(ctx.client, max_records=ctx.bulk_policy.max_records,
                        poll_first=ctx.bulk_policy.poll_first)
     name = spec.sobject
+    # What the job reads, cursor aside: a waiting job that selects other fields (a field
+    # mapped since) or another scope would store rows short of them, so it is dropped.
+    plan = ordered_soql(ctx, spec, [where] if where else []) + (" ALL" if include_deleted else "")
     state = await ctx.writer.call(load_state, name)
+    if state is not None and state.get("plan", plan) != plan:
+        await _finish(ctx, bulk, name, state["job"], state["version"])
+        state = None
     if state is None:  # a new job over what is still to read (all of it, or after a REST cursor)
         cursor = await ctx.writer.call(load_cursor, name)
         after = resume_clause(spec, cursor)
@@ -256,7 +262,8 @@ async def _bulk_read(ctx: SyncContext, spec: ObjectSpec, where: str, types: dict
             soql = soql.replace(" FROM ", ", IsDeleted FROM ", 1)
         info = await bulk.create(soql, include_deleted=include_deleted)
         ctx.bulk_jobs += 1
-        state = {"job": info["id"], "version": _version(info, ctx), "locator": "", "read": 0}
+        state = {"job": info["id"], "version": _version(info, ctx), "locator": "", "read": 0,
+                 "plan": plan}
         await ctx.writer.call(_save_state, name, state)  # before waiting: a crash resumes it
     job = state["job"]
     removed = 0
@@ -324,6 +331,20 @@ async def _finish(ctx: SyncContext, bulk: BulkQueries, name: str, job: str,
     """Delete the job (aborting it if unfinished) and forget it."""
     await bulk.delete(job, version)
     await ctx.writer.call(clear_state, name)
+
+
+async def drop_waiting(ctx: SyncContext) -> None:
+    """Delete every job an interrupted run left waiting and forget it (before a full re-read
+    resets the cursors: a resumed job would skip the pages it had already given)."""
+    rows = await ctx.writer.call(lambda: [c.sobject for c in m.SyncCursor.select().where(
+        m.SyncCursor.sobject.startswith(STATE_PREFIX))])
+    for key in rows:
+        name = key[len(STATE_PREFIX):]
+        state = await ctx.writer.call(load_state, name)
+        if state:
+            await _finish(ctx, BulkQueries(ctx.client), name, state["job"], state["version"])
+        else:
+            await ctx.writer.call(clear_state, name)
 
 
 def _delete(spec: ObjectSpec, ids: list[str]) -> int:

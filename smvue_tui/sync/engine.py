@@ -206,6 +206,7 @@ class SyncEngine:
     async def _run(self, kind: str, ctx: SyncContext, report: SyncReport) -> None:
         await self._plan(ctx, report, renew=kind in ("full", "reconcile"))
         if kind == "full":  # re-read everything; the delete check and closure work stay
+            await bulk_read.drop_waiting(ctx)
             await self.writer.call(lambda: m.SyncCursor.update(
                 initial_done=False, watermark=None, watermark_id=None).execute())
         cursors = {c.sobject: c for c in await self.writer.call(

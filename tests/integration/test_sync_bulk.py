@@ -8,12 +8,15 @@ The threshold is lowered to 100 rows so the 300-deal test org has objects on bot
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
 from smvue_demo_org.bulk_jobs import EXTRA_KEY
 from smvue_tui.salesforce.bulk import BulkQueries
 from smvue_tui.salesforce.guard import recording
+from smvue_tui.store import field_mapping
 from smvue_tui.store import models as m
 from smvue_tui.store.db import open_store
 from smvue_tui.sync import bulk_read
@@ -297,3 +300,39 @@ async def test_a_large_incremental_backlog_is_read_by_a_query_all_job(demo, db, 
     assert any(e.method == "POST" and e.path.endswith("/jobs/query") for e in log.entries)
     assert diff(demo) == [] and duplicated_tables(db) == []
     assert jobs_of(demo).jobs == {}
+
+
+async def test_a_field_mapped_after_a_crash_is_read_into_every_deal(demo, db, monkeypatch):
+    # The waiting job selects the old fields: resuming it would mark deals read without the
+    # newly mapped field's values. It is dropped and deals are read again with the field.
+    die_after(monkeypatch, "Opportunity", 2)
+    with pytest.raises(Crash):
+        await sync(demo, db, "initial", bulk=policy(max_records=40))
+    stale = bulk_read.load_state("Opportunity")["job"]
+    with db.atomic():
+        assert field_mapping.set_enabled("Seats__c", "Seats", "double", True)
+    report = await sync(demo, db, "initial", bulk=policy(max_records=40))
+    assert report.status == "ok", report.errors
+    conn = demo.org.store.reader()
+    try:
+        org = dict(conn.execute("SELECT Id, Seats__c FROM Opportunity WHERE IsDeleted = 0"))
+    finally:
+        conn.close()
+    stored = {o.id: json.loads(o.custom_fields).get("Seats__c", "missing")
+              for o in m.Opportunity.select()}
+    assert any(v is not None for v in org.values())
+    assert stored == {i: org[i] for i in stored} and len(stored) > 80
+    assert stale not in jobs_of(demo).jobs and jobs_of(demo).jobs == {}
+
+
+async def test_a_full_sync_after_a_crash_deletes_the_waiting_job(demo, db, monkeypatch):
+    die_after(monkeypatch, "Task", 1)
+    with pytest.raises(Crash):
+        await sync(demo, db, "initial", bulk=policy(max_records=50))
+    stale = bulk_read.load_state("Task")["job"]
+    assert stale in jobs_of(demo).jobs
+    report = await sync(demo, db, "full", bulk=policy(max_records=50))
+    assert report.status == "ok", report.errors
+    assert stale not in jobs_of(demo).jobs and jobs_of(demo).jobs == {}
+    assert not [c.sobject for c in m.SyncCursor.select() if c.sobject.startswith("~bulk")]
+    assert diff(demo) == [] and duplicated_tables(db) == []
