@@ -55,9 +55,13 @@ class BulkPage:
         """REST-shaped records in lists of ≤ ``size``, parsed as asked for; a page holding
         another number of rows than its header said raises ``BulkUnavailable`` at its end."""
         seen = 0
-        for batch in self.rows.batches(self.data, size):
-            seen += len(batch)
-            yield batch
+        try:
+            for batch in self.rows.batches(self.data, size):
+                seen += len(batch)
+                yield batch
+        except SalesforceError as exc:  # results it cannot read: REST, not the job again
+            raise BulkUnavailable(f"Bulk job {self.job_id}: {exc.detail}",
+                                  code=exc.code) from None
         if seen != self.number:
             raise BulkUnavailable(f"Bulk job {self.job_id}: a page said {self.number} records "
                                   f"but held {seen}", code="BAD_BULK_CSV")

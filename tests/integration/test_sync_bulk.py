@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from smvue_demo_org.bulk_jobs import EXTRA_KEY
+from smvue_tui.salesforce import bulk_csv
 from smvue_tui.salesforce.bulk import BulkQueries
 from smvue_tui.salesforce.guard import recording
 from smvue_tui.store import field_mapping
@@ -335,4 +336,18 @@ async def test_a_full_sync_after_a_crash_deletes_the_waiting_job(demo, db, monke
     assert report.status == "ok", report.errors
     assert stale not in jobs_of(demo).jobs and jobs_of(demo).jobs == {}
     assert not [c.sobject for c in m.SyncCursor.select() if c.sobject.startswith("~bulk")]
+    assert diff(demo) == [] and duplicated_tables(db) == []
+
+
+async def test_results_it_cannot_read_fall_back_to_rest_without_a_stuck_job(demo, db, monkeypatch):
+    # A value the CSV reader does not understand (here every percent) must not leave the job
+    # waiting, to fail at the same page on every later run: REST reads the object instead.
+    def unreadable(text: str) -> float:
+        raise ValueError(f"not a percent: {text!r}")
+
+    monkeypatch.setitem(bulk_csv._CONVERTERS, "percent", unreadable)
+    report = await sync(demo, db, "initial", bulk=policy())
+    assert report.status == "ok", report.errors
+    assert report.apis["Opportunity"] == "REST (Bulk failed: BAD_BULK_CSV)"
+    assert bulk_read.load_state("Opportunity") is None and jobs_of(demo).jobs == {}
     assert diff(demo) == [] and duplicated_tables(db) == []
