@@ -173,12 +173,17 @@ async def test_a_job_gone_before_resume_falls_back_to_rest_from_the_cursor(demo,
     assert diff(demo) == [] and duplicated_tables(db) == []
 
 
-async def test_bulk_turned_off_after_a_crash_deletes_the_waiting_job(demo, db, monkeypatch):
+async def crash_with_a_task_job_waiting(demo, db, monkeypatch) -> str:
     die_after(monkeypatch, "Task", 1)
     with pytest.raises(Crash):
         await sync(demo, db, "initial", bulk=policy(max_records=50))
     job = bulk_read.load_state("Task")["job"]
     assert job in jobs_of(demo).jobs
+    return job
+
+
+async def test_bulk_turned_off_after_a_crash_deletes_the_waiting_job(demo, db, monkeypatch):
+    job = await crash_with_a_task_job_waiting(demo, db, monkeypatch)
     report = await sync(demo, db, "initial", bulk=policy(enabled=False))
     assert report.status == "ok" and report.bulk_jobs == 0, report.errors
     assert bulk_read.load_state("Task") is None and job not in jobs_of(demo).jobs
@@ -327,11 +332,7 @@ async def test_a_field_mapped_after_a_crash_is_read_into_every_deal(demo, db, mo
 
 
 async def test_a_full_sync_after_a_crash_deletes_the_waiting_job(demo, db, monkeypatch):
-    die_after(monkeypatch, "Task", 1)
-    with pytest.raises(Crash):
-        await sync(demo, db, "initial", bulk=policy(max_records=50))
-    stale = bulk_read.load_state("Task")["job"]
-    assert stale in jobs_of(demo).jobs
+    stale = await crash_with_a_task_job_waiting(demo, db, monkeypatch)
     report = await sync(demo, db, "full", bulk=policy(max_records=50))
     assert report.status == "ok", report.errors
     assert stale not in jobs_of(demo).jobs and jobs_of(demo).jobs == {}
