@@ -15,9 +15,8 @@ from typing import Any
 
 from peewee import CharField, Database, TextField
 
-from smvue_tui.store import deal_facts
+from smvue_tui.store import deal_facts, pg_writer
 from smvue_tui.store import models as m
-from smvue_tui.store import pg_writer
 from smvue_tui.store.backend import is_postgres
 from smvue_tui.store.changelog import record_deal_changes
 from smvue_tui.store.object_spec import ObjectSpec
