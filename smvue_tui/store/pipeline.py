@@ -18,6 +18,7 @@ from typing import Any
 from peewee import JOIN, fn
 
 from smvue_tui.store import models as m
+from smvue_tui.store.backend import position, total
 
 ALL_DEALS = ""  # the pipeline key of the single tab an org without record types gets
 NO_RECORD_TYPE = "-"  # deals without a record type in an org that has record types
@@ -182,9 +183,8 @@ def where(flt: DealFilter) -> Any:
     if flt.search.strip():
         # A plain substring (instr, not LIKE): "%" and "_" typed by the user match themselves.
         term = flt.search.strip().lower()
-        accounts = m.Account.select(m.Account.id).where(fn.instr(fn.lower(m.Account.name),
-                                                                 term) > 0)
-        cond &= (fn.instr(fn.lower(o.name), term) > 0) | o.account_id.in_(accounts)
+        accounts = m.Account.select(m.Account.id).where(position(m.Account.name, term) > 0)
+        cond &= (position(o.name, term) > 0) | o.account_id.in_(accounts)
     return cond
 
 
@@ -315,8 +315,8 @@ def summarize(flt: DealFilter) -> Summary:
     o = m.Opportunity
     rows = (o.select(o.stage_name, o.owner_id, o.currency_iso_code,
                      fn.COUNT(o.id).alias("n"),
-                     fn.TOTAL(o.amount).alias("amount"),
-                     fn.TOTAL(o.amount * fn.COALESCE(o.probability, 0)).alias("weighted"))
+                     total(o.amount).alias("amount"),
+                     total(o.amount * fn.COALESCE(o.probability, 0)).alias("weighted"))
             .where(where(flt)).group_by(o.stage_name, o.owner_id, o.currency_iso_code)
             .tuples())
     probs = stage_probabilities()

@@ -13,26 +13,68 @@ thread, like SQLite's; the StoreWriter thread has its own. FloatField is DOUBLE 
 
 from __future__ import annotations
 
-from peewee import OperationalError
+import os
+
+from peewee import InterfaceError, OperationalError
 from playhouse.postgres_ext import Psycopg3Database
+from playhouse.shortcuts import ReconnectMixin
 
 from smvue_tui.store import models
 from smvue_tui.store.backend import redact
 
 FIELD_TYPES = {"FLOAT": "DOUBLE PRECISION"}
+# Each connection names its process: a sync run records its pid, and a run whose process holds
+# no connection to the server any more (killed, crashed, its machine gone) was interrupted.
+APP_NAME = "smvue-tui"
 CONNECT_TIMEOUT = 10  # seconds: a server that does not answer is said so, not waited on
+
+
+class SharedStore(ReconnectMixin, Psycopg3Database):
+    """A server restarted, a connection cut by an idle timeout or a failover: the next
+    statement outside a transaction reconnects (same URL, same schema). Inside one it fails —
+    the transaction's writes are gone with the connection, and the caller must know."""
+
+    reconnect_errors = (
+        (OperationalError, "terminating connection"),
+        (OperationalError, "the connection is closed"),
+        (OperationalError, "server closed the connection"),
+        (OperationalError, "consuming input failed"),
+        (OperationalError, "connection is lost"),
+        (InterfaceError, "the connection is closed"),
+    )
+
+    def execute_sql(self, sql: str, params: object = None, named_cursor: object = None) -> object:
+        # The mixin's own takes no named_cursor, which playhouse's execute passes.
+        return self._reconnect(Psycopg3Database.execute_sql, self, sql, params, named_cursor)
+
+
+# What a sync reports when the PostgreSQL store fails it (server down, restarted, out of room):
+STORE_UNAVAILABLE = {"object": "", "code": "STORE_UNAVAILABLE",
+                     "message": "The shared store's PostgreSQL server could not be used",
+                     "remedy": "Check that the server is up and has room; the next sync resumes "
+                               "from the last page it stored."}
+
+
+SERVER_ERRORS = (OperationalError, InterfaceError)
+
+
+def unavailable(db: object, exc: BaseException) -> bool:
+    """Whether ``exc`` is the PostgreSQL store's server failing us (connection lost, shut
+    down, out of resources: psycopg's OperationalError), not a bug of ours."""
+    return isinstance(db, Psycopg3Database) and isinstance(exc, SERVER_ERRORS)
 
 
 class StoreUnreachable(Exception):
     """The PostgreSQL server could not be reached or refused us; the message says why."""
 
 
-def connect(url: str, schema: str) -> Psycopg3Database:
+def connect(url: str, schema: str) -> SharedStore:
     """A database whose every connection works in ``schema`` (created if missing), with the
     models bound to it (``db.open_postgres`` migrates it too). StoreUnreachable in words when
     the server cannot be used."""
-    db = Psycopg3Database(url, field_types=FIELD_TYPES, options=f"-c search_path={schema}",
-                          connect_timeout=CONNECT_TIMEOUT, application_name="smvue-tui")
+    db = SharedStore(url, field_types=FIELD_TYPES, options=f"-c search_path={schema}",
+                     connect_timeout=CONNECT_TIMEOUT,
+                     application_name=f"{APP_NAME} pid={os.getpid()}")
     db.store_label = f"{redact(url)} (schema {schema})"  # type: ignore[attr-defined]
     db.store_schema = schema  # type: ignore[attr-defined]
     db.bind(models.ALL_MODELS, bind_refs=False, bind_backrefs=False)
@@ -77,3 +119,40 @@ def lock_migrations(db: Psycopg3Database) -> None:
     """Two processes opening a new schema at once migrate it one after the other (held to
     the end of the transaction)."""
     db.execute_sql("SELECT pg_advisory_xact_lock(hashtext('smvue-migrate:' || current_schema()))")
+
+
+def connected_pids(db: Psycopg3Database) -> set[int]:
+    """The pids of smvue-tui processes, on any machine, connected to this database now."""
+    rows = db.execute_sql("SELECT application_name FROM pg_stat_activity WHERE datname = "
+                          "current_database() AND application_name LIKE %s",
+                          (f"{APP_NAME} pid=%",)).fetchall()
+    return {int(name.rsplit("=", 1)[1]) for (name,) in rows
+            if name.rsplit("=", 1)[1].isdigit()}
+
+
+def schema_exists(url: str, schema: str) -> bool:
+    """Whether ``schema`` is there (True when the server cannot say: opening it then
+    reports why, in words)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT) as conn:
+            return conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s",
+                                (schema,)).fetchone() is not None
+    except psycopg.Error:
+        return True
+
+
+def drop_length_limits(db: Psycopg3Database) -> int:
+    """CharField lengths are documentation on SQLite (it stores any length); on PostgreSQL
+    VARCHAR(18) would refuse a longer value — a Change Data Capture notification's id, say,
+    which SQLite has always taken. So the same models behave the same: every length-limited
+    column of the schema becomes plain VARCHAR (no rewrite: the stored bytes stay as they are).
+    Run after every migration, so later ones' columns are covered too; returns columns changed."""
+    rows = db.execute_sql(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = "
+        "current_schema() AND data_type = 'character varying' AND character_maximum_length "
+        "IS NOT NULL").fetchall()
+    for table, column in rows:
+        db.execute_sql(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" TYPE VARCHAR')
+    return len(rows)
