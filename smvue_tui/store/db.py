@@ -18,6 +18,7 @@ from peewee import DatabaseError, OperationalError, SqliteDatabase
 from smvue_tui.config import ensure_dir
 from smvue_tui.store import health, models
 from smvue_tui.store.health import Recovery, StoreDamaged
+from smvue_tui.store.team_tables import migrate_v8_team_store
 
 PRAGMAS = {
     "journal_mode": "wal",  # readers never block the writer
@@ -97,7 +98,8 @@ MIGRATIONS: list[Callable[[SqliteDatabase], None]] = [_v1_initial, _v2_drop_mods
                                                       _v4_deal_change_log,
                                                       _v5_run_pid_and_set_aside,
                                                       _v6_live_replay,
-                                                      _v7_time_ordered_history_indexes]
+                                                      _v7_time_ordered_history_indexes,
+                                                      migrate_v8_team_store]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

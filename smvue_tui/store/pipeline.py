@@ -18,6 +18,7 @@ from typing import Any
 from peewee import JOIN, fn
 
 from smvue_tui.store import models as m
+from smvue_tui.store.identity import current_manager
 
 ALL_DEALS = ""  # the pipeline key of the single tab an org without record types gets
 NO_RECORD_TYPE = "-"  # deals without a record type in an org that has record types
@@ -250,7 +251,8 @@ def effective_probability(query: Any, opportunity: Any = m.Opportunity) -> tuple
     Returns (query with the joins, probability expression, is-override expression)."""
     o = opportunity
     query = (query.join_from(o, m.StageOverride, JOIN.LEFT_OUTER,
-                             on=(m.StageOverride.stage_name == o.stage_name))
+                             on=((m.StageOverride.stage_name == o.stage_name)
+                                 & (m.StageOverride.team == current_manager())))
              .join_from(o, _ProbStage, JOIN.LEFT_OUTER,
                         on=(_ProbStage.master_label == o.stage_name)))
     value = fn.COALESCE(m.StageOverride.probability, _ProbStage.default_probability,
@@ -269,7 +271,8 @@ def stage_rank(stage: Any) -> tuple:
 def stage_probabilities(pipeline: str | None = None) -> dict[str, StageProbability]:
     """Every known stage (Salesforce's, plus stages only overrides name) → its probability, in
     pipeline order; with ``pipeline``, only the stages its deals are in."""
-    overrides = {s.stage_name: s.probability for s in m.StageOverride.select()}
+    overrides = {s.stage_name: s.probability for s in m.StageOverride.select().where(
+        m.StageOverride.team == current_manager())}  # this manager's team's (identity.py)
     used = None
     if pipeline is not None:
         o = m.Opportunity
@@ -293,12 +296,14 @@ def stage_probabilities(pipeline: str | None = None) -> dict[str, StageProbabili
 def set_stage_override(stage: str, probability: float | None) -> None:
     """Set (0–100) or clear (None) the local probability of a stage. Never sent to Salesforce."""
     if probability is None:
-        m.StageOverride.delete().where(m.StageOverride.stage_name == stage).execute()
+        m.StageOverride.delete().where((m.StageOverride.stage_name == stage)
+                                       & (m.StageOverride.team == current_manager())).execute()
         return
     if not 0 <= probability <= 100:
         raise ValueError(f"a probability is a percentage from 0 to 100, not {probability:g}")
-    m.StageOverride.insert(stage_name=stage, probability=float(probability)).on_conflict(
-        conflict_target=[m.StageOverride.stage_name],
+    m.StageOverride.insert(team=current_manager(), stage_name=stage,
+                           probability=float(probability)).on_conflict(
+        conflict_target=[m.StageOverride.team, m.StageOverride.stage_name],
         update={m.StageOverride.probability: float(probability)}).execute()
 
 
