@@ -10,4 +10,9 @@ def smvue_home(tmp_path, monkeypatch):
     """Point every file the app writes at a per-test folder."""
     home = tmp_path / "smvue-home"
     monkeypatch.setenv("SMVUE_HOME", str(home))
+    monkeypatch.delenv("SMVUE_STORE_URL", raising=False)  # SQLite unless a test asks
     return home
+
+
+# A real PostgreSQL per session (per xdist worker): postgres_server, pg_url, store_backend.
+from tests.postgres_server import pg_url, postgres_server, store_backend  # noqa: E402,F401

@@ -13,10 +13,11 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from peewee import DatabaseError, OperationalError, SqliteDatabase
+from peewee import Database, DatabaseError, OperationalError, SqliteDatabase
 
 from smvue_tui.config import ensure_dir
-from smvue_tui.store import health, models
+from smvue_tui.store import health, models, postgres
+from smvue_tui.store.backend import describe, is_postgres
 from smvue_tui.store.health import Recovery, StoreDamaged
 from smvue_tui.store.team_tables import migrate_v8_team_store
 
@@ -29,46 +30,44 @@ PRAGMAS = {
 }
 
 
-def _v1_initial(db: SqliteDatabase) -> None:
+def _v1_initial(db: Database) -> None:
     db.create_tables(models.ALL_MODELS)
 
 
-def _v2_drop_modstamp_indexes(db: SqliteDatabase) -> None:
+def _v2_drop_modstamp_indexes(db: Database) -> None:
     """SystemModstamp indexes were never read, and slowed every row a sync writes."""
     for model in models.ALL_MODELS:
         if "system_modstamp" in model._meta.fields:
             db.execute_sql(f'DROP INDEX IF EXISTS "{model._meta.table_name}_SystemModstamp"')
 
 
-def _v3_plan_capabilities(db: SqliteDatabase) -> None:
-    """Whether each object has IsDeleted and is replicateable, as describe said (issue 12).
-    Plans made before are re-planned once: their capabilities are unknown ("")."""
-    columns = {row[1] for row in db.execute_sql('PRAGMA table_info("object_plan")').fetchall()}
-    if "capabilities" not in columns:  # a store made by _v1 today already has it
-        db.execute_sql('ALTER TABLE "object_plan" ADD COLUMN "capabilities" TEXT NOT NULL '
-                       "DEFAULT ''")
-
-
-def _v4_deal_change_log(db: SqliteDatabase) -> None:
-    """The deal change log (models.DealChange); a store made at v1 by this code has it already."""
-    db.create_tables([models.DealChange], safe=True)
-
-
-def _add_column(db: SqliteDatabase, model: type[models.BaseModel], name: str, sql: str) -> None:
+def _add_column(db: Database, model: type[models.BaseModel], name: str, sql: str) -> None:
     """Add a column a later model has (v1 creates tables from today's models: it may exist)."""
     table = model._meta.table_name
     if name not in {c.name for c in db.get_columns(table)}:
         db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{name}" {sql}')
 
 
-def _v5_run_pid_and_set_aside(db: SqliteDatabase) -> None:
+def _v3_plan_capabilities(db: Database) -> None:
+    """Whether each object has IsDeleted and is replicateable, as describe said (issue 12).
+    Plans made before are re-planned once: their capabilities are unknown ("")."""
+    # a store made by _v1 today already has it
+    _add_column(db, models.ObjectPlan, "capabilities", "TEXT NOT NULL DEFAULT ''")
+
+
+def _v4_deal_change_log(db: Database) -> None:
+    """The deal change log (models.DealChange); a store made at v1 by this code has it already."""
+    db.create_tables([models.DealChange], safe=True)
+
+
+def _v5_run_pid_and_set_aside(db: Database) -> None:
     """Which process runs a sync (a dead one's run is closed as interrupted), and why a
     change notification was set aside instead of fetched."""
     _add_column(db, models.SyncRun, "pid", "INTEGER")
     _add_column(db, models.ChangeNotification, "set_aside", "TEXT")
 
 
-def _v6_live_replay(db: SqliteDatabase) -> None:
+def _v6_live_replay(db: Database) -> None:
     """Change Data Capture keeps its replay id with the store (v1 may have made it already)."""
     db.create_tables([models.LiveReplay], safe=True)
 
@@ -82,7 +81,7 @@ _TIME_ORDERED_INDEXES = (
 )
 
 
-def _v7_time_ordered_history_indexes(db: SqliteDatabase) -> None:
+def _v7_time_ordered_history_indexes(db: Database) -> None:
     """Inspection (issue 13) reads each deal's OpportunityHistory and change log in time order,
     and windows over all of it by deal: indexed by (deal, time, Id) SQLite walks the index
     instead of sorting every row. Each replaces its one-column index (a prefix of it), so a
@@ -93,7 +92,7 @@ def _v7_time_ordered_history_indexes(db: SqliteDatabase) -> None:
 
 
 # Index i holds the migration from version i to i + 1. Append only; never edit a shipped one.
-MIGRATIONS: list[Callable[[SqliteDatabase], None]] = [_v1_initial, _v2_drop_modstamp_indexes,
+MIGRATIONS: list[Callable[[Database], None]] = [_v1_initial, _v2_drop_modstamp_indexes,
                                                       _v3_plan_capabilities,
                                                       _v4_deal_change_log,
                                                       _v5_run_pid_and_set_aside,
@@ -103,22 +102,43 @@ MIGRATIONS: list[Callable[[SqliteDatabase], None]] = [_v1_initial, _v2_drop_mods
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def schema_version(db: SqliteDatabase) -> int:
+# --- the dialect-specific part of migrating: where the version lives, who may migrate --------
+
+
+def schema_version(db: Database) -> int:
+    if is_postgres(db):
+        return postgres.schema_version(db)
     return int(db.execute_sql("PRAGMA user_version").fetchone()[0])
 
 
-def migrate(db: SqliteDatabase) -> int:
-    """Apply every pending migration in order; returns the resulting version."""
-    current = schema_version(db)
+def _set_schema_version(db: Database, version: int) -> None:
+    if is_postgres(db):
+        postgres.set_schema_version(db, version)
+    else:
+        db.execute_sql(f"PRAGMA user_version = {version}")
+
+
+def migrate(db: Database) -> int:
+    """Apply every pending migration in order; returns the resulting version. Each runs in a
+    transaction (DDL included, on both backends); on PostgreSQL the first one also takes a
+    lock, so a second process opening the same schema waits and then finds it migrated."""
+    with db.atomic():
+        if is_postgres(db):
+            postgres.lock_migrations(db)
+        current = schema_version(db)
     if current > SCHEMA_VERSION:
         raise RuntimeError(
-            f"the store at {db.database} was written by a newer smvue-tui "
+            f"the store at {describe(db)} was written by a newer smvue-tui "
             f"(schema {current} > {SCHEMA_VERSION}); upgrade smvue-tui to open it"
         )
     for version in range(current, SCHEMA_VERSION):
         with db.atomic():
+            if is_postgres(db):
+                postgres.lock_migrations(db)
+                if schema_version(db) > version:  # another process did it meanwhile
+                    continue
             MIGRATIONS[version](db)
-            db.execute_sql(f"PRAGMA user_version = {version + 1}")
+            _set_schema_version(db, version + 1)
     return SCHEMA_VERSION
 
 
@@ -151,6 +171,20 @@ def open_store(path: Path | str, *, recover: bool = True) -> SqliteDatabase:
         raise StoreDamaged(path, f"{problem}; close every other smvue-tui using it, then "
                                  "start again to move it aside and keep your notes")
     return _recover(path, problem)
+
+
+def open_postgres(url: str, schema: str) -> Database:
+    """Open (creating and migrating as needed) the store in ``schema`` of the PostgreSQL
+    database at ``url`` and bind every model to it (see ``postgres.py``)."""
+    db = postgres.connect(url, schema)
+    try:
+        migrate(db)
+    except BaseException:
+        db.close()
+        raise
+    # Not close_interrupted_runs(): a run's pid names a process on the writer's machine, not
+    # necessarily this one; on a shared store the one writer (``serve``) closes stale runs.
+    return db
 
 
 def _recover(path: Path, problem: str) -> SqliteDatabase:

@@ -25,14 +25,16 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from peewee import SqliteDatabase
+from peewee import Database
 
 from smvue_tui.config import Paths
 from smvue_tui.safe_files import write_private
 from smvue_tui.salesforce.ids import normalize_id
 from smvue_tui.store import health
 from smvue_tui.store import models as m
-from smvue_tui.store.db import open_store
+from smvue_tui.store.backend import StoreUrlError, describe, schema_for, store_url
+from smvue_tui.store.db import open_postgres, open_store
+from smvue_tui.store.postgres import StoreUnreachable
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +93,13 @@ class StoreInUse(StoreRefused):
     def __init__(self, org_id: str, path: Path) -> None:
         super().__init__(f"Org {org_id}'s data is still in the store of an earlier version at "
                          f"{path}, which another program is using; nothing was changed")
+
+
+class StoreUnavailable(StoreRefused):
+    """The shared (PostgreSQL) store is set but cannot be used: a bad URL, a server down."""
+
+    remedy = ("Check the store setting (SMVUE_STORE_URL or [store] url in config.toml) and that "
+              "the PostgreSQL server is up; remove the setting to use the store on this machine")
 
 
 def canonical_org_id(value: str) -> str:
@@ -152,7 +161,7 @@ def ensure_bound_store_is(org_id: str, login: OrgLabel | None = None) -> None:
     for found in rows:
         if not same_org(found.org_id, org_id):
             raise StoreOrgMismatch(found, login or OrgLabel(org_id),
-                                   getattr(m.Organization._meta.database, "database", ""))
+                                   describe(m.Organization._meta.database))
 
 
 # --- which store, and opening it ------------------------------------------------------------
@@ -195,11 +204,19 @@ def paths_for_login(paths: Paths) -> Paths:
     return paths.for_org(org_id) if org_id else paths.for_org("")
 
 
-def open_org_store(paths: Paths, login: OrgLabel | None = None) -> SqliteDatabase:
+def open_org_store(paths: Paths, login: OrgLabel | None = None) -> Database:
     """Open (creating and migrating as needed) ``paths``' org store and bind the models to it.
     The old single store is adopted first (see ``adopt_unassigned``). A store holding another
     org is refused with StoreOrgMismatch before anything is written; StoreInUse when this
-    org's data is still in the old store because another program holds it open."""
+    org's data is still in the old store because another program holds it open.
+    With a PostgreSQL store set (``backend.store_url``) the org's schema there is opened
+    instead; StoreUnavailable when the setting or the server cannot be used."""
+    try:
+        url = store_url(paths)
+        if url:
+            return _open_shared(url, paths, login)
+    except (StoreUrlError, StoreUnreachable) as exc:
+        raise StoreUnavailable(str(exc)) from None
     if not paths.org_id:  # no org yet (or a caller's own store): opened as it is
         return open_store(paths.database)
     adopt_unassigned(paths)
@@ -208,6 +225,20 @@ def open_org_store(paths: Paths, login: OrgLabel | None = None) -> SqliteDatabas
     check_store(paths.database, paths.org_id, login)
     db = open_store(paths.database)
     _remember_last(paths)
+    return db
+
+
+def _open_shared(url: str, paths: Paths, login: OrgLabel | None) -> Database:
+    """The org's schema on the PostgreSQL store; the same org check as a file's, made on the
+    schema's rows right after opening (a fresh schema holds none)."""
+    db = open_postgres(url, schema_for(paths.org_id))
+    try:
+        ensure_bound_store_is(paths.org_id, login)
+    except BaseException:
+        db.close()
+        raise
+    if paths.org_id:
+        _remember_last(paths)
     return db
 
 

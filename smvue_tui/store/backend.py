@@ -1,0 +1,89 @@
+"""Which store: the embedded SQLite file per org (the default) or a PostgreSQL server.
+
+One setting chooses: ``SMVUE_STORE_URL`` in the environment, else ``[store] url`` in config.toml
+(``url = "postgresql://user@host/dbname"``). No setting = today's SQLite store per org.
+
+On PostgreSQL each org's data lives in a schema of its own, ``smvue_<org id>`` (see
+``postgres.py`` for why), so several orgs share one database without ever mixing.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from urllib.parse import urlsplit, urlunsplit
+
+from peewee import Database, PostgresqlDatabase
+
+from smvue_tui.config import Paths
+
+ENV_VAR = "SMVUE_STORE_URL"
+SCHEMES = ("postgresql", "postgres")
+
+
+class StoreUrlError(ValueError):
+    """The store setting is not one we can use; the message says which and why, in words."""
+
+
+def store_url(paths: Paths, environ: dict[str, str] | None = None) -> str:
+    """The PostgreSQL URL the store should use, or "" for the SQLite store per org.
+    StoreUrlError when the setting is there but is not a postgresql:// URL."""
+    env = os.environ if environ is None else environ
+    value, source = env.get(ENV_VAR, "").strip(), ENV_VAR
+    if not value:
+        value, source = _from_config(paths), f"[store] url in {paths.config_file}"
+    if not value:
+        return ""
+    return _checked(value, source)
+
+
+def _from_config(paths: Paths) -> str:
+    try:
+        with open(paths.config_file, "rb") as fh:
+            section = tomllib.load(fh).get("store", {})
+    except FileNotFoundError:
+        return ""
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise StoreUrlError(f"cannot read {paths.config_file} for the store setting: "
+                            f"{type(exc).__name__}") from None
+    value = section.get("url", "") if isinstance(section, dict) else ""
+    if not isinstance(value, str):
+        raise StoreUrlError(f"[store] url in {paths.config_file} must be text "
+                            '(url = "postgresql://user@host/dbname")')
+    return value.strip()
+
+
+def _checked(value: str, source: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in SCHEMES or not (parts.hostname or parts.path.strip("/")):
+        raise StoreUrlError(f"{source} is not a PostgreSQL URL ({redact(value)}); expected "
+                            "postgresql://user@host:5432/dbname, or no setting for the "
+                            "SQLite store on this machine")
+    return urlunsplit(("postgresql", *parts[1:]))
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    user = netloc[0].split(":", 1)[0]
+    return urlunsplit((parts.scheme, f"{user}:***@{netloc[1]}", *parts[2:]))
+
+
+def schema_for(org_id: str) -> str:
+    """The PostgreSQL schema of an org's store. 18-character ids are unique ignoring case
+    (the last three characters encode it), so the lower-case name needs no quoting."""
+    return f"smvue_{org_id.lower()}" if org_id else "smvue_unassigned"
+
+
+def is_postgres(db: Database) -> bool:
+    return isinstance(db, PostgresqlDatabase)
+
+
+def describe(db: Database) -> str:
+    """Where a store is, for the user: its file, or its server, database and schema (no
+    password)."""
+    label = getattr(db, "store_label", None)
+    return str(label) if label else str(getattr(db, "database", "") or "")

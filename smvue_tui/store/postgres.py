@@ -1,0 +1,79 @@
+"""The store on PostgreSQL: the same models and migrations as SQLite, one schema per org.
+
+Why a schema per org (not an org key on every row): the models, the table names and every query
+stay exactly as on SQLite — the search_path, set for each connection, decides which org a
+connection sees, so no query can forget an ``org_id`` filter and show one org's deals as
+another's. An org is dropped, dumped (``pg_dump -n``) or granted to a role as one unit, and
+orgs of one company share one database and one server.
+
+Peewee's ``Psycopg3Database`` (playhouse.postgres_ext, psycopg 3) opens one connection per
+thread, like SQLite's; the StoreWriter thread has its own. FloatField is DOUBLE PRECISION here
+(peewee's default REAL is 4 bytes: an amount of 1,234,567.89 would come back changed).
+"""
+
+from __future__ import annotations
+
+from peewee import OperationalError
+from playhouse.postgres_ext import Psycopg3Database
+
+from smvue_tui.store import models
+from smvue_tui.store.backend import redact
+
+FIELD_TYPES = {"FLOAT": "DOUBLE PRECISION"}
+CONNECT_TIMEOUT = 10  # seconds: a server that does not answer is said so, not waited on
+
+
+class StoreUnreachable(Exception):
+    """The PostgreSQL server could not be reached or refused us; the message says why."""
+
+
+def connect(url: str, schema: str) -> Psycopg3Database:
+    """A database whose every connection works in ``schema`` (created if missing), with the
+    models bound to it (``db.open_postgres`` migrates it too). StoreUnreachable in words when
+    the server cannot be used."""
+    db = Psycopg3Database(url, field_types=FIELD_TYPES, options=f"-c search_path={schema}",
+                          connect_timeout=CONNECT_TIMEOUT, application_name="smvue-tui")
+    db.store_label = f"{redact(url)} (schema {schema})"  # type: ignore[attr-defined]
+    db.store_schema = schema  # type: ignore[attr-defined]
+    db.bind(models.ALL_MODELS, bind_refs=False, bind_backrefs=False)
+    try:
+        db.connect(reuse_if_open=True)
+    except OperationalError as exc:
+        raise StoreUnreachable(f"cannot open the store at {redact(url)}: "
+                               f"{_first_line(exc)}") from None
+    try:
+        db.execute_sql(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else type(exc).__name__
+
+
+# --- the schema version (SQLite keeps it in PRAGMA user_version) -----------------------------
+
+VERSION_TABLE = "_smvue_schema"
+
+
+def schema_version(db: Psycopg3Database) -> int:
+    found = db.execute_sql("SELECT to_regclass(%s)", (VERSION_TABLE,)).fetchone()[0]
+    if found is None:
+        return 0
+    row = db.execute_sql(f'SELECT max("version") FROM "{VERSION_TABLE}"').fetchone()
+    return int(row[0] or 0)
+
+
+def set_schema_version(db: Psycopg3Database, version: int) -> None:
+    db.execute_sql(f'CREATE TABLE IF NOT EXISTS "{VERSION_TABLE}" ("version" INTEGER NOT NULL)')
+    db.execute_sql(f'DELETE FROM "{VERSION_TABLE}"')
+    db.execute_sql(f'INSERT INTO "{VERSION_TABLE}" ("version") VALUES (%s)', (version,))
+
+
+def lock_migrations(db: Psycopg3Database) -> None:
+    """Two processes opening a new schema at once migrate it one after the other (held to
+    the end of the transaction)."""
+    db.execute_sql("SELECT pg_advisory_xact_lock(hashtext('smvue-migrate:' || current_schema()))")

@@ -1,0 +1,116 @@
+"""The store on PostgreSQL: chosen by one setting, one schema per org, the same migrations."""
+
+from __future__ import annotations
+
+import pytest
+
+from smvue_tui.config import app_paths
+from smvue_tui.store import models as m
+from smvue_tui.store.backend import StoreUrlError, redact, schema_for, store_url
+from smvue_tui.store.db import SCHEMA_VERSION, open_postgres, open_store, schema_version
+from smvue_tui.store.org_stores import StoreOrgMismatch, StoreUnavailable, open_org_store
+
+ORG_A = "00DXX0000001abcEAA"
+ORG_B = "00DXX0000002abcEAA"
+
+
+def _paths(tmp_path):
+    return app_paths({"SMVUE_HOME": str(tmp_path / "home")})
+
+
+def test_no_setting_is_sqlite_and_the_env_wins_over_config_toml(tmp_path):
+    paths = _paths(tmp_path)
+    assert store_url(paths, {}) == ""
+    paths.config_dir.mkdir(parents=True)
+    paths.config_file.write_text('[store]\nurl = "postgres://app@db.example/smvue"\n')
+    assert store_url(paths, {}) == "postgresql://app@db.example/smvue"
+    assert store_url(paths, {"SMVUE_STORE_URL": "postgresql://x@h/d"}) == "postgresql://x@h/d"
+
+
+def test_a_bad_setting_is_refused_in_words_without_the_password(tmp_path):
+    paths = _paths(tmp_path)
+    with pytest.raises(StoreUrlError) as caught:
+        store_url(paths, {"SMVUE_STORE_URL": "mysql://app:s3cret@db/smvue"})
+    assert "SMVUE_STORE_URL is not a PostgreSQL URL" in str(caught.value)
+    assert "s3cret" not in str(caught.value)
+    assert redact("postgresql://app:s3cret@db:5432/x") == "postgresql://app:***@db:5432/x"
+
+
+def test_an_unreachable_server_is_refused_in_words(tmp_path, monkeypatch):
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("SMVUE_STORE_URL", f"postgresql://app:s3cret@127.0.0.1:{port}/smvue")
+    with pytest.raises(StoreUnavailable) as caught:
+        open_org_store(_paths(tmp_path).for_org(ORG_A))
+    text = str(caught.value)
+    assert "cannot open the store at postgresql://app:***@127.0.0.1" in text
+    assert "s3cret" not in text and "Traceback" not in text
+
+
+def test_the_same_tables_and_columns_as_sqlite_and_the_version(tmp_path, pg_url):
+    lite = open_store(tmp_path / "s.sqlite3")
+    expected = {t: [c.name for c in lite.get_columns(t)] for t in lite.get_tables()}
+    lite.close()
+    db = open_postgres(pg_url, "smvue_test")
+    try:
+        got = {t: [c.name for c in db.get_columns(t)] for t in db.get_tables()}
+        got.pop("_smvue_schema")
+        assert got == expected
+        assert schema_version(db) == SCHEMA_VERSION
+        # Amounts keep every digit (peewee's default REAL is 4 bytes on PostgreSQL).
+        assert db.execute_sql("SELECT data_type FROM information_schema.columns WHERE "
+                              "table_schema = 'smvue_test' AND table_name = 'opportunity' "
+                              "AND column_name = 'Amount'").fetchone()[0] == "double precision"
+    finally:
+        db.close()
+
+
+def test_a_second_open_migrates_nothing_and_keeps_data(pg_url):
+    db = open_postgres(pg_url, "smvue_test")
+    m.Note.create(opportunity_id="0068W0000000001QAA", body="call the CFO")
+    db.close()
+    db = open_postgres(pg_url, "smvue_test")
+    try:
+        assert [n.body for n in m.Note.select()] == ["call the CFO"]
+        assert db.execute_sql('SELECT count(*) FROM "_smvue_schema"').fetchone()[0] == 1
+    finally:
+        db.close()
+
+
+def _sync_org(org_id: str, name: str) -> None:
+    m.Organization.insert(id=org_id, name=name, is_sandbox=False).execute()
+
+
+def test_each_org_has_its_own_schema_and_never_sees_another(tmp_path, pg_url, monkeypatch):
+    monkeypatch.setenv("SMVUE_STORE_URL", pg_url)
+    paths = _paths(tmp_path)
+    db = open_org_store(paths.for_org(ORG_A))
+    _sync_org(ORG_A, "Org A")
+    m.Note.create(opportunity_id="0068W0000000001QAA", body="A's note")
+    db.close()
+    db = open_org_store(paths.for_org(ORG_B))
+    assert db.execute_sql("SELECT current_schema()").fetchone()[0] == schema_for(ORG_B)
+    assert m.Note.select().count() == 0 and m.Organization.select().count() == 0
+    _sync_org(ORG_B, "Org B")
+    db.close()
+    db = open_org_store(paths.for_org(ORG_A))
+    try:
+        assert [n.body for n in m.Note.select()] == ["A's note"]
+        assert [o.name for o in m.Organization.select()] == ["Org A"]
+    finally:
+        db.close()
+
+
+def test_a_schema_holding_another_org_is_refused(tmp_path, pg_url, monkeypatch):
+    monkeypatch.setenv("SMVUE_STORE_URL", pg_url)
+    paths = _paths(tmp_path)
+    db = open_postgres(pg_url, schema_for(ORG_A))
+    _sync_org(ORG_B, "Org B")  # B's rows in A's schema: copied there by hand, say
+    db.close()
+    with pytest.raises(StoreOrgMismatch) as caught:
+        open_org_store(paths.for_org(ORG_A))
+    assert "Org B" in str(caught.value) and ORG_A in str(caught.value)
+    assert "(schema smvue_00dxx0000001abceaa)" in str(caught.value)
