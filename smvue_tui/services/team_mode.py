@@ -13,6 +13,7 @@ Textual, what the TUI needs for that:
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,7 +22,7 @@ from smvue_tui.config import Paths
 from smvue_tui.salesforce.ids import normalize_id
 from smvue_tui.services.team_writer import HEARTBEAT_SECONDS, lock_key
 from smvue_tui.store import models as m
-from smvue_tui.store.backend import schema_for, store_url
+from smvue_tui.store.backend import StoreUrlError, schema_for, store_url
 
 SILENT_AFTER = timedelta(seconds=HEARTBEAT_SECONDS * 3)  # a writer that stopped answering
 
@@ -42,13 +43,16 @@ class TeamSettings:
         return schema_for(self.org_id)
 
 
-def team_settings(paths: Paths, config: dict[str, Any]) -> TeamSettings | None:
+def team_settings(paths: Paths) -> TeamSettings | None:
     """Team mode's settings, None without a team store; TeamModeError in words when the
-    org or the manager cannot be told."""
-    url = store_url(paths)
+    store setting, the org or the manager cannot be told."""
+    try:
+        url = store_url(paths)
+    except StoreUrlError as exc:
+        raise TeamModeError(str(exc)) from None
     if not url:
         return None
-    team = config.get("team", {}) if isinstance(config.get("team"), dict) else {}
+    team = _team_section(paths)
     login = _stored_login(paths)
     manager, source = (login.username, "login") if login and login.username else \
         (str(team.get("manager") or "").strip(), "config")
@@ -59,6 +63,32 @@ def team_settings(paths: Paths, config: dict[str, Any]) -> TeamSettings | None:
             f"{paths.config_file}, or run `smvue-tui login` (see docs/team-store.md)")
     org_id = login.org_id if login and login.org_id else _org_from_config(paths, team)
     return TeamSettings(url, org_id or _only_org(url), manager, source)
+
+
+def _team_section(paths: Paths) -> dict[str, Any]:
+    """config.toml's [team] ({} without one; an unreadable file is said by config_problem)."""
+    try:
+        with open(paths.config_file, "rb") as fh:
+            section = tomllib.load(fh).get("team", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+    return section if isinstance(section, dict) else {}
+
+
+def open_team_services(paths: Paths) -> Any:
+    """The app's services on the team store in team mode (None: no team store is set):
+    the org's schema, this manager as the author of what is written, no Salesforce client.
+    TeamModeError, or StoreRefused from opening the store, say what is wrong."""
+    settings = team_settings(paths)
+    if settings is None:
+        return None
+    from smvue_tui.services.app_services import AppServices
+    from smvue_tui.store.identity import set_manager
+    from smvue_tui.store.org_stores import open_org_store
+
+    org_paths = paths.for_org(settings.org_id)
+    set_manager(settings.manager)
+    return AppServices(paths=org_paths, db=open_org_store(org_paths), team=settings)
 
 
 def _stored_login(paths: Paths) -> Any:

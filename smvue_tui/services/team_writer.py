@@ -12,6 +12,7 @@ since when, a heartbeat, and how its last sync ended — what team-mode TUIs sho
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import zlib
@@ -102,10 +103,8 @@ class WriterLock:
 
     def release(self) -> None:
         if self.conn is not None:
-            try:
+            with contextlib.suppress(Exception):  # already broken: closing is all that is left
                 self.conn.close()
-            except Exception:  # already broken: closing it is all that was left
-                pass
         self.conn = None
 
 
