@@ -16,6 +16,8 @@ from typing import Any
 from peewee import CharField, Database, TextField
 
 from smvue_tui.store import models as m
+from smvue_tui.store import pg_writer
+from smvue_tui.store.backend import is_postgres
 from smvue_tui.store.changelog import record_deal_changes
 from smvue_tui.store.object_spec import ObjectSpec
 
@@ -125,7 +127,10 @@ def upsert_values(spec: ObjectSpec, attrs: tuple[str, ...],
         sql, _ = _upsert_sql(spec.model, attrs)
         if spec.model is m.Opportunity:  # before the upsert: the log compares with the stored
             record_deal_changes(attrs, values)
-        spec.model._meta.database.cursor().executemany(sql, values)
+        if is_postgres(spec.model._meta.database):  # COPY + one statement (pg_writer.py)
+            pg_writer.upsert_values(spec.model, attrs, values)
+        else:
+            spec.model._meta.database.cursor().executemany(sql, values)
 
 
 def write_page(db: Database, spec: ObjectSpec, records: Iterable[dict[str, Any]], *,

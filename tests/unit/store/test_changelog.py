@@ -26,8 +26,8 @@ def _log() -> list[tuple[str, dict]]:
 
 
 @pytest.fixture
-def db(tmp_path):
-    store = open_store(tmp_path / "s.sqlite3")
+def db(tmp_path, store_backend):
+    store = store_backend.open(tmp_path / "s.sqlite3")
     yield store
     store.close()
 

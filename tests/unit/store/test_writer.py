@@ -1,7 +1,6 @@
 import json
 
 from smvue_tui.store import models as m
-from smvue_tui.store.db import open_store
 from smvue_tui.store.writer import write_page
 from smvue_tui.sync.plan import SPECS_BY_NAME
 
@@ -14,8 +13,8 @@ def _opp(stamp: str, stage: str = "Prospecting", **extra) -> dict:
             **extra}
 
 
-def test_page_and_cursor_commit_together_and_replay_is_idempotent(tmp_path):
-    db = open_store(tmp_path / "s.sqlite3")
+def test_page_and_cursor_commit_together_and_replay_is_idempotent(tmp_path, store_backend):
+    db = store_backend.open(tmp_path / "s.sqlite3")
     page = [_opp("2026-11-01T00:00:00.000+0000", Seats__c=12)]
     cursor = {"watermark": "2026-11-01T00:00:00.000+0000", "watermark_id": page[0]["Id"]}
     for _ in range(2):
@@ -26,8 +25,8 @@ def test_page_and_cursor_commit_together_and_replay_is_idempotent(tmp_path):
     assert m.SyncCursor.get_by_id("Opportunity").watermark == cursor["watermark"]
 
 
-def test_an_older_version_never_overwrites_a_newer_one(tmp_path):
-    db = open_store(tmp_path / "s.sqlite3")
+def test_an_older_version_never_overwrites_a_newer_one(tmp_path, store_backend):
+    db = store_backend.open(tmp_path / "s.sqlite3")
     write_page(db, OPP, [_opp("2026-11-02T00:00:00.000+0000", "Closed Won")])
     write_page(db, OPP, [_opp("2026-11-01T00:00:00.000+0000", "Prospecting")])
     assert m.Opportunity.get_by_id("0068W0000000001QAA").stage_name == "Closed Won"
@@ -35,19 +34,42 @@ def test_an_older_version_never_overwrites_a_newer_one(tmp_path):
     assert m.Opportunity.get_by_id("0068W0000000001QAA").stage_name == "Closed Lost"
 
 
-def test_rows_outside_scope_are_dropped_and_removed(tmp_path):
-    db = open_store(tmp_path / "s.sqlite3")
+def test_rows_outside_scope_are_dropped_and_removed(tmp_path, store_backend):
+    db = store_backend.open(tmp_path / "s.sqlite3")
     write_page(db, OPP, [_opp("2026-11-01T00:00:00.000+0000")])
     write_page(db, OPP, [_opp("2026-11-03T00:00:00.000+0000", IsClosed=True)],
                keep=lambda row: not row["is_closed"])
     assert m.Opportunity.select().count() == 0
 
 
-def test_derived_and_constant_columns(tmp_path):
-    db = open_store(tmp_path / "s.sqlite3")
+def test_derived_and_constant_columns(tmp_path, store_backend):
+    db = store_backend.open(tmp_path / "s.sqlite3")
     email = {"Id": "02s8W0000000001AAA", "Subject": "Re: pricing", "SystemModstamp": "x",
              "MessageDate": "2026-11-01T10:00:00.000+0000", "RelatedToId": "0068W0000000001QAA"}
     write_page(db, SPECS_BY_NAME["EmailMessage"], [email])
     row = m.Activity.get_by_id(email["Id"])
     assert (row.kind, row.what_id, row.occurred_at) == (
         "EmailMessage", "0068W0000000001QAA", "2026-11-01T10:00:00.000+0000")
+
+
+def test_a_page_holding_an_id_twice_keeps_the_newest_version(tmp_path, store_backend):
+    db = store_backend.open(tmp_path / "s.sqlite3")
+    write_page(db, OPP, [_opp("2026-11-02T00:00:00.000+0000", "Closed Won"),
+                         _opp("2026-11-01T00:00:00.000+0000", "Prospecting")])
+    assert m.Opportunity.get_by_id("0068W0000000001QAA").stage_name == "Closed Won"
+    write_page(db, OPP, [_opp("2026-11-03T00:00:00.000+0000", "Qualification"),
+                         _opp("2026-11-03T00:00:00.000+0000", "Negotiation")])  # a tie: later
+    assert m.Opportunity.get_by_id("0068W0000000001QAA").stage_name == "Negotiation"
+    assert m.Opportunity.select().count() == 1
+
+
+def test_awkward_values_come_back_as_sent(tmp_path, store_backend):
+    """Tabs, newlines, backslashes and quotes (COPY's own syntax), text beyond Latin-1, nulls,
+    an amount needing double precision, booleans — as Salesforce sent them."""
+    db = store_backend.open(tmp_path / "s.sqlite3")
+    name = 'Tab\there\nnew line \\N back\\slash "quoted" \'single\' Zürich 東京 🚀'
+    write_page(db, OPP, [_opp("2026-11-01T00:00:00.000+0000", Name=name, Amount=1234567.89,
+                              NextStep=None, IsClosed=True)])
+    row = m.Opportunity.get_by_id("0068W0000000001QAA")
+    assert (row.name, row.amount, row.next_step, bool(row.is_closed)) == (
+        name, 1234567.89, None, True)

@@ -1,0 +1,96 @@
+"""Upserting a page of records into PostgreSQL: COPY into a staging table, then ONE statement.
+
+Row-by-row INSERTs (even pipelined) cost a round trip's worth of parsing per row; ``COPY`` streams
+the page in one go into a temporary table of the same column types, and a single
+``INSERT … SELECT … ON CONFLICT ("Id") DO UPDATE … WHERE`` applies it with the same rule as on
+SQLite: a stored row is only replaced by a version whose SystemModstamp is at least as new.
+Modstamps are compared byte-wise (``COLLATE "C"``): ISO text orders as time only so, whatever
+collation the database was created with.
+
+The staging table is per connection (``TEMP``) and per mirrored table, made on first use and
+emptied at every commit (``ON COMMIT DELETE ROWS``); a page is written inside a transaction (a
+savepoint when the caller has one open) so the staged rows never outlive it. One statement may
+not touch a row twice, so a page holding an Id twice keeps only the version the SQLite
+executemany would have left: the newest modstamp, the later one on a tie.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Sequence
+from typing import Any
+
+from peewee import Database
+
+from smvue_tui.store import models as m
+
+# psycopg connection → staging tables made on it (they vanish with the connection).
+_STAGED: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
+_SQL: dict[tuple[type, tuple[str, ...]], tuple[str, str]] = {}
+
+
+def _statements(model: type[m.SfRecord], attrs: tuple[str, ...]) -> tuple[str, str]:
+    """(COPY …, INSERT … SELECT … ON CONFLICT …) for these columns, built once."""
+    key = (model, attrs)
+    if key not in _SQL:
+        table = model._meta.table_name
+        cols = [f'"{model._meta.fields[a].column_name}"' for a in attrs]
+        listed = ", ".join(cols)
+        sets = ", ".join(f"{c} = excluded.{c}" for c in cols if c != '"Id"')
+        newer = ""
+        if "system_modstamp" in attrs:
+            newer = (f' WHERE "{table}"."SystemModstamp" IS NULL OR excluded."SystemModstamp" '
+                     f'COLLATE "C" >= "{table}"."SystemModstamp" COLLATE "C"')
+        action = f"DO UPDATE SET {sets}{newer}" if sets else "DO NOTHING"
+        _SQL[key] = (f'COPY "{_stage(table)}" ({listed}) FROM STDIN',
+                     f'INSERT INTO "{table}" ({listed}) SELECT {listed} FROM "{_stage(table)}" '
+                     f'ON CONFLICT ("Id") {action}')
+    return _SQL[key]
+
+
+def _stage(table: str) -> str:
+    return f"_smvue_stage_{table}"
+
+
+def _ensure_stage(db: Database, table: str) -> None:
+    conn = db.connection()
+    made = _STAGED.setdefault(conn, set())
+    if table not in made:
+        db.execute_sql(f'CREATE TEMP TABLE IF NOT EXISTS "{_stage(table)}" ON COMMIT DELETE ROWS '
+                       f'AS SELECT * FROM "{table}" WITH NO DATA')
+        made.add(table)
+
+
+def _newest_per_id(attrs: tuple[str, ...],
+                   values: Sequence[tuple[Any, ...]]) -> Sequence[tuple[Any, ...]]:
+    key = attrs.index("id")
+    if len({v[key] for v in values}) == len(values):
+        return values
+    stamp = attrs.index("system_modstamp") if "system_modstamp" in attrs else None
+    kept: dict[Any, tuple[Any, ...]] = {}
+    for v in values:
+        old = kept.get(v[key])
+        if (old is None or stamp is None or old[stamp] is None
+                or (v[stamp] is not None and v[stamp] >= old[stamp])):
+            kept[v[key]] = v
+    return list(kept.values())
+
+
+def upsert_values(model: type[m.SfRecord], attrs: tuple[str, ...],
+                  values: Sequence[tuple[Any, ...]]) -> None:
+    """``writer.upsert_values`` on PostgreSQL: the rows (in ``attrs`` order, as JSON decoded
+    them) inserted or updated by Id, never over a newer version."""
+    if not values:
+        return
+    db = model._meta.database
+    copy_sql, upsert_sql = _statements(model, attrs)
+    rows = _newest_per_id(attrs, values)
+    with db.atomic():
+        _ensure_stage(db, model._meta.table_name)
+        cursor = db.cursor()
+        with cursor.copy(copy_sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(upsert_sql)
+        # Emptied now, not only at commit: the caller's transaction may stage this table again.
+        cursor.execute(f'TRUNCATE "{_stage(model._meta.table_name)}"')
