@@ -19,6 +19,7 @@ from peewee import JOIN, fn
 
 from smvue_tui.store import models as m
 from smvue_tui.store.identity import current_manager
+from smvue_tui.store.team_scope import my_member, my_team_owner_ids
 
 ALL_DEALS = ""  # the pipeline key of the single tab an org without record types gets
 NO_RECORD_TYPE = "-"  # deals without a record type in an org that has record types
@@ -133,10 +134,19 @@ def set_default_pipeline(key: str) -> None:
 # --- the filter as SQL -------------------------------------------------------------------------
 
 
+def _team_query() -> Any:
+    """SF user Ids of the mapped team: coached members linked to a Salesforce user; in a team
+    store, this manager and their reports (``team_scope.py``)."""
+    me = my_member()
+    if me is not None:
+        return my_team_owner_ids(me).where(m.TeamMember.id != me.id)  # mapped = has reps
+    return m.TeamMember.select(m.TeamMember.sf_user_id).where(
+        m.TeamMember.sf_user_id.is_null(False) & (m.TeamMember.coached == True))  # noqa: E712
+
+
 def team_user_ids() -> list[str]:
-    """SF user Ids of the mapped team (coached members linked to a Salesforce user)."""
-    return [t.sf_user_id for t in m.TeamMember.select(m.TeamMember.sf_user_id).where(
-        m.TeamMember.sf_user_id.is_null(False) & (m.TeamMember.coached == True))]  # noqa: E712
+    """SF user Ids of the mapped team (see ``_team_query``)."""
+    return [t.sf_user_id for t in _team_query()]
 
 
 def team_is_mapped() -> bool:
@@ -162,10 +172,10 @@ def where(flt: DealFilter) -> Any:
     elif flt.pipeline != ALL_DEALS:
         cond &= o.record_type_id == flt.pipeline
     if flt.team_only:
-        team = m.TeamMember.select(m.TeamMember.sf_user_id).where(
-            m.TeamMember.sf_user_id.is_null(False) & (m.TeamMember.coached == True))  # noqa: E712
+        team = _team_query()
         if team.exists():
-            cond &= o.owner_id.in_(team)
+            me = my_member()
+            cond &= o.owner_id.in_(my_team_owner_ids(me) if me is not None else team)
     if flt.rep and flt.rep.startswith(TEAM_PREFIX):
         cond &= o.owner_id.in_(team_of(int(flt.rep[len(TEAM_PREFIX):])))
     elif flt.rep:
