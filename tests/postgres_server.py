@@ -191,6 +191,15 @@ def pg_url(postgres_server: PostgresServer) -> Iterator[str]:
     postgres_server.drop_database(url)
 
 
+def open_test_store(path: Path | str, schema: str = "smvue_test"):
+    """A store as a test opens it: in ``schema`` of the PostgreSQL database SMVUE_STORE_URL
+    names (``store_backend`` sets it, child processes inherit it), else the SQLite file."""
+    from smvue_tui.store.db import open_postgres, open_store
+
+    url = os.environ.get("SMVUE_STORE_URL")
+    return open_postgres(url, schema) if url else open_store(path)
+
+
 class StoreBackend:
     """One of the two stores, for tests that must hold on both: ``name`` ("sqlite" or
     "postgresql"), ``url`` (the PostgreSQL database, "" for SQLite) and ``open(path)``, a

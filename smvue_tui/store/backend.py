@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import os
 import tomllib
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from peewee import Database, PostgresqlDatabase
+from peewee import Database, Model, PostgresqlDatabase
 
 from smvue_tui.config import Paths
 
@@ -87,3 +88,12 @@ def describe(db: Database) -> str:
     password)."""
     label = getattr(db, "store_label", None)
     return str(label) if label else str(getattr(db, "database", "") or "")
+
+
+def replace_row(model: type[Model], **values: Any) -> None:
+    """Insert the row, or replace the one with its primary key — peewee's ``Model.replace``
+    (SQLite's INSERT OR REPLACE), written as an upsert both backends run. Fields not given
+    take their defaults, as with a replace."""
+    key = model._meta.primary_key
+    rest = [f for f in model._meta.sorted_fields if f is not key]
+    model.insert(**values).on_conflict(conflict_target=[key], preserve=rest).execute()

@@ -182,8 +182,7 @@ def open_postgres(url: str, schema: str) -> Database:
     except BaseException:
         db.close()
         raise
-    # Not close_interrupted_runs(): a run's pid names a process on the writer's machine, not
-    # necessarily this one; on a shared store the one writer (``serve``) closes stale runs.
+    close_interrupted_runs()
     return db
 
 
@@ -200,15 +199,30 @@ def _recover(path: Path, problem: str) -> SqliteDatabase:
 
 def close_interrupted_runs() -> int:
     """Runs left ``running`` by a process that is gone (killed, crashed, power cut) are closed
-    as ``interrupted``; a run of this process, or of one still alive, is left alone."""
-    stale = [run.id for run in models.SyncRun.select(models.SyncRun.id, models.SyncRun.pid)
-             .where(models.SyncRun.status == "running")
-             if run.pid is None or (run.pid != os.getpid() and not health.alive(run.pid))]
+    as ``interrupted``; a run of this process, or of one still alive, is left alone. (On
+    PostgreSQL a pid of another machine may equal a live one's: such a run stays open until
+    that process goes — never closed while it runs.)"""
+    running = list(models.SyncRun.select(models.SyncRun.id, models.SyncRun.pid)
+                   .where(models.SyncRun.status == "running"))
+    if not running:
+        return 0
+    alive = _alive_check(models.SyncRun._meta.database)
+    stale = [run.id for run in running
+             if run.pid is None or (run.pid != os.getpid() and not alive(run.pid))]
     if not stale:
         return 0
     return (models.SyncRun.update(status="interrupted", finished_at=models.utcnow().isoformat())
             .where(models.SyncRun.id.in_(stale) & (models.SyncRun.status == "running"))
             .execute())
+
+
+def _alive_check(db: Database) -> Callable[[int], bool]:
+    """Whether a run's process lives: on SQLite a process of this machine; on PostgreSQL —
+    whose writer may be another machine — a process still connected to the server (each
+    connection names its pid, ``postgres.APP_NAME``)."""
+    if is_postgres(db):
+        return postgres.connected_pids(db).__contains__
+    return health.alive
 
 
 def _open(path: Path | str) -> SqliteDatabase:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from smvue_tui.store import models as m
+from smvue_tui.store.backend import replace_row
 
 
 @dataclass(frozen=True)
@@ -74,9 +75,8 @@ def set_enabled(api_name: str, label: str, ftype: str, enabled: bool) -> bool:
         saved = m.CustomFieldMapping.get_or_none(m.CustomFieldMapping.api_name == api_name)
         if saved is not None and saved.enabled == enabled:
             return False
-        m.CustomFieldMapping.replace(api_name=api_name, label=label or api_name,
-                                     type=ftype or "", enabled=enabled,
-                                     backfilled=False).execute()
+        replace_row(m.CustomFieldMapping, api_name=api_name, label=label or api_name,
+                    type=ftype or "", enabled=enabled, backfilled=False)
         if enabled:  # while unmapped, deal writes dropped its values: read them again
             schedule_refetch()
         return enabled

@@ -13,6 +13,8 @@ thread, like SQLite's; the StoreWriter thread has its own. FloatField is DOUBLE 
 
 from __future__ import annotations
 
+import os
+
 from peewee import OperationalError
 from playhouse.postgres_ext import Psycopg3Database
 
@@ -20,6 +22,9 @@ from smvue_tui.store import models
 from smvue_tui.store.backend import redact
 
 FIELD_TYPES = {"FLOAT": "DOUBLE PRECISION"}
+# Each connection names its process: a sync run records its pid, and a run whose process holds
+# no connection to the server any more (killed, crashed, its machine gone) was interrupted.
+APP_NAME = "smvue-tui"
 CONNECT_TIMEOUT = 10  # seconds: a server that does not answer is said so, not waited on
 
 
@@ -32,7 +37,8 @@ def connect(url: str, schema: str) -> Psycopg3Database:
     models bound to it (``db.open_postgres`` migrates it too). StoreUnreachable in words when
     the server cannot be used."""
     db = Psycopg3Database(url, field_types=FIELD_TYPES, options=f"-c search_path={schema}",
-                          connect_timeout=CONNECT_TIMEOUT, application_name="smvue-tui")
+                          connect_timeout=CONNECT_TIMEOUT,
+                          application_name=f"{APP_NAME} pid={os.getpid()}")
     db.store_label = f"{redact(url)} (schema {schema})"  # type: ignore[attr-defined]
     db.store_schema = schema  # type: ignore[attr-defined]
     db.bind(models.ALL_MODELS, bind_refs=False, bind_backrefs=False)
@@ -77,3 +83,12 @@ def lock_migrations(db: Psycopg3Database) -> None:
     """Two processes opening a new schema at once migrate it one after the other (held to
     the end of the transaction)."""
     db.execute_sql("SELECT pg_advisory_xact_lock(hashtext('smvue-migrate:' || current_schema()))")
+
+
+def connected_pids(db: Psycopg3Database) -> set[int]:
+    """The pids of smvue-tui processes, on any machine, connected to this database now."""
+    rows = db.execute_sql("SELECT application_name FROM pg_stat_activity WHERE datname = "
+                          "current_database() AND application_name LIKE %s",
+                          (f"{APP_NAME} pid=%",)).fetchall()
+    return {int(name.rsplit("=", 1)[1]) for (name,) in rows
+            if name.rsplit("=", 1)[1].isdigit()}

@@ -18,6 +18,7 @@ from typing import Any
 
 from smvue_tui.salesforce.client import composite_error
 from smvue_tui.store import models as m
+from smvue_tui.store.backend import replace_row
 from smvue_tui.store.object_spec import ObjectSpec
 from smvue_tui.sync.plan import SPECS
 
@@ -62,12 +63,10 @@ def plan_from_describe(spec: ObjectSpec, describe: dict[str, Any] | None,
 
 def save_plans(plans: list[FieldPlan]) -> None:
     for plan in plans:
-        m.ObjectPlan.replace(sobject=plan.sobject, available=plan.available,
-                             fields=json.dumps(plan.fields),
-                             missing=json.dumps(plan.missing),
-                             capabilities=json.dumps({"is_deleted": plan.is_deleted,
-                                                      "replicateable": plan.replicateable})
-                             ).execute()
+        replace_row(m.ObjectPlan, sobject=plan.sobject, available=plan.available,
+                    fields=json.dumps(plan.fields), missing=json.dumps(plan.missing),
+                    capabilities=json.dumps({"is_deleted": plan.is_deleted,
+                                             "replicateable": plan.replicateable}))
 
 
 def load_plans() -> dict[str, FieldPlan]:

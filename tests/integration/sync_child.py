@@ -18,9 +18,9 @@ from smvue_tui.salesforce.client import SalesforceClient
 from smvue_tui.salesforce.credentials import credentials_from_token
 from smvue_tui.salesforce.environments import resolve_environment
 from smvue_tui.salesforce.session import Session
-from smvue_tui.store.db import open_store
 from smvue_tui.sync.engine import SyncEngine
 from smvue_tui.sync.progress import ProgressEvent
+from tests.postgres_server import open_test_store
 
 BATCH = 200  # the smallest page Salesforce gives: many pages, many places to be killed
 
@@ -34,7 +34,7 @@ async def main(store_path: str, kind: str) -> str:
     creds = credentials_from_token(
         token, environment=resolve_environment(os.environ["SYNC_CHILD_BASE_URL"]),
         client_id=os.environ["SYNC_CHILD_CLIENT_ID"])
-    db = open_store(store_path)
+    db = open_test_store(store_path)
     try:
         async with SalesforceClient(Session(creds), api_version="67.0",
                                     backoff_base=0.01) as client:

@@ -18,12 +18,12 @@ from smvue_tui.salesforce.outbound import ACK_BODY
 from smvue_tui.services.live import LiveServices, LiveSettings
 from smvue_tui.services.webhook import new_path_token
 from smvue_tui.store import models as m
-from smvue_tui.store.db import open_store
 from smvue_tui.store.object_spec import Lookbacks
 from smvue_tui.sync.coordinator import SyncCoordinator
 from smvue_tui.sync.engine import SyncEngine
 from smvue_tui.sync.plan import SPECS_BY_NAME
 from tests.integration.sync_support import client_for, differences
+from tests.postgres_server import open_test_store
 
 TOTAL = 10_000
 DUPLICATE_SHARE = 0.3
@@ -46,8 +46,8 @@ def _message(org_id: str, items: list[tuple[str, str, str]]) -> bytes:
 
 
 @pytest.fixture
-def db(tmp_path):
-    database = open_store(tmp_path / "store.sqlite3")
+def db(tmp_path, store_backend):
+    database = open_test_store(tmp_path / "store.sqlite3")
     yield database
     database.close()
 

@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 
 from smvue_tui.store import models as m
-from smvue_tui.store.db import open_store
 from smvue_tui.sync import repair
 from tests.integration.sync_run import LOOKBACKS, diff, duplicated_tables, sync, today
+from tests.postgres_server import open_test_store
 
 ROOT = Path(__file__).resolve().parents[2]
 LINE_TIMEOUT = 60.0  # seconds without a line before the child counts as hung
@@ -109,7 +109,7 @@ def _kill_then_finish(running, store: Path, children: list, kind: str,
     return killed
 
 
-def test_sync_killed_at_random_pages_then_finished(demo, tmp_path, children):
+def test_sync_killed_at_random_pages_then_finished(demo, tmp_path, children, store_backend):
     store = tmp_path / "store.sqlite3"
     rng = random.Random(7)
     killed = _kill_then_finish(demo, store, children, "initial",
@@ -119,7 +119,7 @@ def test_sync_killed_at_random_pages_then_finished(demo, tmp_path, children):
     # it pages the rest.
     demo.admin("POST", "/mutate", json={"count": 4000}).raise_for_status()
     assert _kill_then_finish(demo, store, children, "incremental", [1, 2]) >= 1
-    db = open_store(store)
+    db = open_test_store(store)
     try:
         assert diff(demo) == []
         assert duplicated_tables(db) == []
@@ -142,8 +142,8 @@ class Crash(Exception):
 
 
 @pytest.fixture
-def db(tmp_path):
-    database = open_store(tmp_path / "store.sqlite3")
+def db(tmp_path, store_backend):
+    database = open_test_store(tmp_path / "store.sqlite3")
     yield database
     database.close()
 

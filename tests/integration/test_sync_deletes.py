@@ -9,20 +9,20 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from smvue_tui.store import models as m
-from smvue_tui.store.db import open_store
 from smvue_tui.sync.engine import SyncEngine
 from smvue_tui.sync.plan import SPECS_BY_NAME
 from tests.integration.sync_support import client_for
 from tests.integration.test_sync_engine import LOOKBACKS, _diff
 from tests.integration.test_sync_engine import _sync as sync_with
+from tests.postgres_server import open_test_store
 
 # The test's stand-in for "more than the 5-minute overlap passes": a 1-second overlap, then 2 s.
 OVERLAP = timedelta(seconds=1)
 
 
 @pytest.fixture
-def db(tmp_path):
-    database = open_store(tmp_path / "store.sqlite3")
+def db(tmp_path, store_backend):
+    database = open_test_store(tmp_path / "store.sqlite3")
     yield database
     database.close()
 

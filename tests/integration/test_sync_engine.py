@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from smvue_tui.store import models as m
-from smvue_tui.store.db import open_store
 from smvue_tui.store.object_spec import Lookbacks
 from smvue_tui.sync.engine import SyncEngine
 from tests.integration.sync_support import client_for, differences
+from tests.postgres_server import open_test_store
 
 LOOKBACKS = Lookbacks()
 
@@ -38,8 +38,8 @@ def _diff(running):
 
 
 @pytest.fixture
-def db(tmp_path):
-    database = open_store(tmp_path / "store.sqlite3")
+def db(tmp_path, store_backend):
+    database = open_test_store(tmp_path / "store.sqlite3")
     yield database
     database.close()
 

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from smvue_tui.store import models as m
-from smvue_tui.store.db import open_store
 from tests.integration.sync_run import LOOKBACKS, diff, sync, today
+from tests.postgres_server import open_test_store
 
 PICK = st.integers(0, 10_000)  # an index into whatever candidates the org has at that moment
 STEPS = st.lists(st.one_of(
@@ -124,8 +124,8 @@ class OrgChanger:
 
 
 @pytest.fixture
-def synced(demo, tmp_path):
-    db = open_store(tmp_path / "store.sqlite3")
+def synced(demo, tmp_path, store_backend):
+    db = open_test_store(tmp_path / "store.sqlite3")
     report = asyncio.run(sync(demo, db, "initial", batch_size=200))
     assert report.status == "ok", report.errors
     yield demo, db

@@ -22,11 +22,11 @@ from hypothesis import strategies as st
 from smvue_tui.salesforce.ids import KEY_PREFIXES, normalize_id
 from smvue_tui.services.webhook import WebhookListener, new_path_token
 from smvue_tui.store import models as m
-from smvue_tui.store.db import open_store
 from smvue_tui.store.writer_thread import StoreWriter
 from smvue_tui.sync.engine import SyncEngine
 from tests.integration.sync_support import client_for
 from tests.integration.test_live_webhook import XML, deploy_to
+from tests.postgres_server import open_test_store
 from tests.unit.salesforce.outbound_samples import envelope
 
 ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -41,7 +41,7 @@ class LiveRig:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
-        self.db = open_store(path)
+        self.db = open_test_store(path)
         self.call(self._start())
 
     def call(self, coro, timeout: float = 120):
@@ -94,7 +94,7 @@ class LiveRig:
 
 
 @pytest.fixture
-def rig(demo, tmp_path):
+def rig(demo, tmp_path, store_backend):
     live = LiveRig(demo, tmp_path / "store.sqlite3")
     yield live
     live.close()
