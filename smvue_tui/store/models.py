@@ -320,7 +320,9 @@ class SyncRun(BaseModel):
 class ChangeNotification(BaseModel):
     """A received outbound-message notification id, stored before the ACK (de-duplication)."""
 
-    notification_id = CharField(primary_key=True, max_length=18)
+    # An Outbound Message's id is 18 characters; a CDC event's "<event uuid>:<n>" is longer
+    # (PostgreSQL enforces the length SQLite ignores).
+    notification_id = CharField(primary_key=True)
     sobject = CharField()
     record_id = CharField(max_length=18, index=True)
     modstamp = TextField(null=True)

@@ -75,9 +75,19 @@ def install_change_signals(db: Database) -> None:
                        f"smvue_signal_change('{name}')")
 
 
+def _widen_notification_ids(db: Database) -> None:
+    """A team store's serve hears Change Data Capture, whose event ids ("<uuid>:<n>") do not
+    fit the 18 characters of an Outbound Message id; only PostgreSQL enforces the length."""
+    if isinstance(db, PostgresqlDatabase):
+        db.execute_sql('ALTER TABLE "change_notification" ALTER COLUMN "notification_id" '
+                       "TYPE VARCHAR(255)")
+
+
 def migrate_v8_team_store(db: Database) -> None:
-    """Writer info, authors on notes and action items, overrides per team, change signals."""
+    """Writer info, authors on notes and action items, overrides per team, change signals,
+    CDC event ids that fit on PostgreSQL."""
     db.create_tables([m.WriterInfo], safe=True)
+    _widen_notification_ids(db)
     _add_column(db, m.Note, "author", "TEXT NOT NULL DEFAULT ''")
     _add_column(db, m.ActionItem, "author", "TEXT NOT NULL DEFAULT ''")
     _rekey_stage_overrides(db)

@@ -63,7 +63,9 @@ async def team_change_to_screen(apps: list[SmvueApp], running, changes: int) -> 
         started = time.perf_counter()
         running.admin("PATCH", f"/records/Opportunity/{deal}", json={"Amount": amount})
         for screen, old in zip(screens, before, strict=True):
-            assert await wait(lambda s=screen, o=old: s.summary is not o), "never refreshed"
+            assert await wait(lambda s=screen, o=old: s.summary is not o), (
+                f"a screen never showed change {n}: the store has "
+                f"{m.Opportunity.get_by_id(deal).amount}, the org {amount}")
         timings.append(time.perf_counter() - started)
     return sorted(timings)
 
@@ -100,7 +102,7 @@ async def test_two_team_mode_tuis_show_an_org_change_by_themselves(
                     assert app.current_mode == "pipelines"  # no Connect: nothing to log in to
                     assert await wait(lambda a=app: a.screen.summary is not None)
                     assert await wait(lambda a=app: a.team.listener.listening.is_set())
-                    assert await wait(lambda a=app: "serve on " in a.sub_title), a.sub_title
+                    assert await wait(lambda a=app: "serve on " in a.sub_title), app.sub_title
                 timings = await team_change_to_screen(apps, running, 3)
                 assert all(app.team.heard for app in apps)
                 serve.kill()  # the writer is gone: both headers say so
