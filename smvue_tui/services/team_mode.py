@@ -7,24 +7,18 @@ Textual, what the TUI needs for that:
 - ``team_settings(paths, config)``: the store URL, which org (the login's, else ``[team] org``,
   else the only org the store holds) and which manager this is (the logged-in Salesforce user,
   else ``[team] manager``) — or None when no team store is set (the SQLite store, as ever);
-- ``writer_status(org_id)`` and ``describe_writer``: who writes, whether it still holds the
-  writer lock, when it last synced — the header's words, plain about a writer gone or silent.
+- who writes and whether it still does: ``team_status.py``.
 """
 
 from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 from smvue_tui.config import Paths
 from smvue_tui.salesforce.ids import normalize_id
-from smvue_tui.services.team_writer import HEARTBEAT_SECONDS, lock_key
-from smvue_tui.store import models as m
 from smvue_tui.store.backend import StoreUrlError, schema_for, store_url
-
-SILENT_AFTER = timedelta(seconds=HEARTBEAT_SECONDS * 3)  # a writer that stopped answering
 
 
 class TeamModeError(Exception):
@@ -79,9 +73,21 @@ def open_team_services(paths: Paths) -> Any:
     """The app's services on the team store in team mode (None: no team store is set):
     the org's schema, this manager as the author of what is written, no Salesforce client.
     TeamModeError, or StoreRefused from opening the store, say what is wrong."""
-    settings = team_settings(paths)
-    if settings is None:
-        return None
+    try:
+        settings = team_settings(paths)
+        if settings is None:
+            return None
+        _ready(settings)
+    except TeamModeError:
+        raise
+    except Exception as exc:  # psycopg's OperationalError: the server down, a login refused
+        if type(exc).__module__.split(".")[0] not in ("psycopg", "peewee"):
+            raise
+        from smvue_tui.store.backend import redact
+
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        raise TeamModeError(f"cannot read the team store at {redact(store_url(paths))}: "
+                            f"{first}") from None
     from smvue_tui.services.app_services import AppServices
     from smvue_tui.store.identity import set_manager
     from smvue_tui.store.org_stores import open_org_store
@@ -89,6 +95,26 @@ def open_team_services(paths: Paths) -> Any:
     org_paths = paths.for_org(settings.org_id)
     set_manager(settings.manager)
     return AppServices(paths=org_paths, db=open_org_store(org_paths), team=settings)
+
+
+def _ready(settings: TeamSettings) -> None:
+    """A manager's TUI never creates or migrates a schema (its role may not; the writer and
+    ``store migrate`` do): TeamModeError saying who must act, when the schema is not ready."""
+    from smvue_tui.services.team_admin import schema_version_of
+    from smvue_tui.store.db import SCHEMA_VERSION
+
+    version = schema_version_of(settings.url, settings.schema)
+    if version is None:
+        raise TeamModeError(f"the team store holds nothing of org {settings.org_id} yet: an "
+                            "admin starts `smvue-tui serve` for it first (docs/team-store.md)")
+    if version < SCHEMA_VERSION:
+        raise TeamModeError(f"the team store's schema for org {settings.org_id} is v{version}; "
+                            f"this smvue-tui needs v{SCHEMA_VERSION}: the admin runs `smvue-tui "
+                            "store migrate` (docs/team-store.md), then start again")
+    if version > SCHEMA_VERSION:
+        raise TeamModeError(f"the team store's schema for org {settings.org_id} is v{version}, "
+                            f"newer than this smvue-tui knows (v{SCHEMA_VERSION}): upgrade "
+                            "smvue-tui on this machine")
 
 
 def _stored_login(paths: Paths) -> Any:
@@ -135,70 +161,3 @@ def _only_org(url: str) -> str:
                             "starts `smvue-tui serve` for the org first (docs/team-store.md)")
     raise TeamModeError(f"the team store at {redact(url)} holds several orgs "
                         f"({', '.join(orgs)}): set org = \"00D…\" under [team] in config.toml")
-
-
-# --- who writes --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class WriterStatus:
-    host: str = ""
-    pid: int = 0
-    version: str = ""
-    started_at: str = ""
-    heartbeat_at: str = ""
-    last_sync_finished_at: str | None = None
-    last_sync_status: str | None = None
-    recorded: bool = False  # a writer ever said who it is
-    holding: bool = False  # a process holds the org's writer lock now
-
-
-def writer_status(org_id: str) -> WriterStatus:
-    """The org's writer as the store says (the models bound to the team store)."""
-    info = m.WriterInfo.get_or_none(m.WriterInfo.org_id == org_id)
-    db = m.WriterInfo._meta.database
-    holding = db.execute_sql(
-        "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = %s::oid AND "
-        "objid = %s::oid AND objsubid = 2 AND granted AND database = (SELECT oid FROM "
-        "pg_database WHERE datname = current_database())", lock_key(org_id)).fetchone()
-    if info is None:
-        return WriterStatus(holding=holding is not None)
-    return WriterStatus(info.host, info.pid, info.version, info.started_at, info.heartbeat_at,
-                        info.last_sync_finished_at, info.last_sync_status, True,
-                        holding is not None)
-
-
-def describe_writer(status: WriterStatus, now: datetime | None = None) -> tuple[str, bool]:
-    """(the header's words, whether all is well) for a writer's status."""
-    now = now or m.utcnow()
-    synced = (f"last sync {_when(status.last_sync_finished_at, now)}"
-              + ("" if status.last_sync_status in (None, "ok")
-                 else f" ({status.last_sync_status})")
-              if status.last_sync_finished_at else "not synced yet")
-    if not status.recorded:
-        if status.holding:
-            return "team store · a writer is starting", True
-        return "team store · NO WRITER: start `smvue-tui serve` for this org", False
-    who = f"serve on {status.host}"
-    if not status.holding:
-        return f"team store · NO WRITER: {who} stopped — data as of {synced}", False
-    beat = _parse(status.heartbeat_at)
-    if beat is not None and now - beat > SILENT_AFTER:
-        return (f"team store · writer {who} silent since {_when(status.heartbeat_at, now)} — "
-                f"{synced}"), False
-    return f"team store · {who} · {synced}", status.last_sync_status in (None, "ok")
-
-
-def _parse(stamp: str | None) -> datetime | None:
-    try:
-        return datetime.fromisoformat(stamp) if stamp else None
-    except ValueError:
-        return None
-
-
-def _when(stamp: str | None, now: datetime) -> str:
-    at = _parse(stamp)
-    if at is None:
-        return "?"
-    local, today = at.astimezone(), now.astimezone()
-    return f"{local:%H:%M}" if local.date() == today.date() else f"{local:%d %b %H:%M}"

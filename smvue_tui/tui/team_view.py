@@ -14,7 +14,7 @@ import logging
 from typing import Any
 
 from smvue_tui.services.team_listen import ChangeListener, status_only
-from smvue_tui.services.team_mode import describe_writer, writer_status
+from smvue_tui.services.team_status import describe_writer, writer_status
 from smvue_tui.tui.messages import StoreChanged
 
 log = logging.getLogger(__name__)

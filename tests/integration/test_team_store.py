@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from smvue_tui.services.team_listen import ChangeListener
-from smvue_tui.services.team_mode import describe_writer, writer_status
+from smvue_tui.services.team_status import describe_writer, writer_status
 from smvue_tui.services.team_writer import WriterLock, WriterRefused, record_sync, record_writer
 from smvue_tui.store import models as m
 from smvue_tui.store.backend import schema_for
