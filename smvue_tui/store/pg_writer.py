@@ -9,9 +9,9 @@ collation the database was created with.
 
 The staging table is per connection (``TEMP``) and per mirrored table, made on first use,
 emptied after each upsert and at every commit (``ON COMMIT DELETE ROWS``); a page is written
-inside a transaction (the caller's when one is open) so the staged rows never outlive it. One statement may
-not touch a row twice, so a page holding an Id twice keeps only the version the SQLite
-executemany would have left: the newest modstamp, the later one on a tie.
+inside a transaction (the caller's when one is open) so the staged rows never outlive it.
+One statement may not touch a row twice, so a page holding an Id twice keeps only the version
+the SQLite executemany would have left: the newest modstamp, the later one on a tie.
 """
 
 from __future__ import annotations
