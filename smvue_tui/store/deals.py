@@ -68,6 +68,10 @@ def _money(amount: float | None, currency: str | None) -> Money | None:
     return None if amount is None else Money(amount, currency)
 
 
+def _ordered(expr: Any, descending: bool) -> Any:
+    return expr.desc(nulls="LAST") if descending else expr.asc(nulls="FIRST")
+
+
 @dataclass(frozen=True)
 class DealSource:
     """The deals of a filter, sorted, served a page at a time (LIMIT/OFFSET on indexed columns).
@@ -106,7 +110,9 @@ class DealSource:
         key, descending = self.sort
         descending ^= reverse
         expr = _SORT_EXPR[key]
-        order = [expr.desc() if descending else expr.asc(),
+        # Empty values sort first ascending, last descending — SQLite's way, said explicitly
+        # so PostgreSQL (the other way round by default) agrees.
+        order = [_ordered(expr, descending),
                  o.id.desc() if descending else o.id.asc()]
         query = (o.select()
                  .join_from(o, m.Account, JOIN.LEFT_OUTER, on=(m.Account.id == o.account_id))
@@ -117,7 +123,7 @@ class DealSource:
                                     on=(_Stage.master_label == o.stage_name))
         if key == "probability":
             expr = probability
-            order[0] = expr.desc() if descending else expr.asc()
+            order[0] = _ordered(expr, descending)
         query = query.select(o.name, m.Account.name, o.stage_name, o.amount,
                              o.currency_iso_code, o.close_date, _Owner.name, probability, o.id,
                              override)

@@ -7,15 +7,16 @@ SQLite: a stored row is only replaced by a version whose SystemModstamp is at le
 Modstamps are compared byte-wise (``COLLATE "C"``): ISO text orders as time only so, whatever
 collation the database was created with.
 
-The staging table is per connection (``TEMP``) and per mirrored table, made on first use and
-emptied at every commit (``ON COMMIT DELETE ROWS``); a page is written inside a transaction (a
-savepoint when the caller has one open) so the staged rows never outlive it. One statement may
-not touch a row twice, so a page holding an Id twice keeps only the version the SQLite
-executemany would have left: the newest modstamp, the later one on a tie.
+The staging table is per connection (``TEMP``) and per mirrored table, made on first use,
+emptied after each upsert and at every commit (``ON COMMIT DELETE ROWS``); a page is written
+inside a transaction (the caller's when one is open) so the staged rows never outlive it.
+One statement may not touch a row twice, so a page holding an Id twice keeps only the version
+the SQLite executemany would have left: the newest modstamp, the later one on a tie.
 """
 
 from __future__ import annotations
 
+import contextlib
 import weakref
 from collections.abc import Sequence
 from typing import Any
@@ -85,12 +86,14 @@ def upsert_values(model: type[m.SfRecord], attrs: tuple[str, ...],
     db = model._meta.database
     copy_sql, upsert_sql = _statements(model, attrs)
     rows = _newest_per_id(attrs, values)
-    with db.atomic():
+    # Inside the caller's transaction (write_page's) no savepoint: a failure aborts it whole.
+    # Round trips are what a page costs a server on another machine: COPY takes two, the
+    # upsert and emptying the staging table share one.
+    with contextlib.nullcontext() if db.in_transaction() else db.atomic():
         _ensure_stage(db, model._meta.table_name)
         cursor = db.cursor()
         with cursor.copy(copy_sql) as copy:
             for row in rows:
                 copy.write_row(row)
-        cursor.execute(upsert_sql)
         # Emptied now, not only at commit: the caller's transaction may stage this table again.
-        cursor.execute(f'TRUNCATE "{_stage(model._meta.table_name)}"')
+        cursor.execute(f'{upsert_sql}; TRUNCATE "{_stage(model._meta.table_name)}"')

@@ -1,12 +1,18 @@
 """Sync throughput, API calls and memory: smvue's engine against a plain simple-salesforce loop.
 
 Run by hand:  python tests/benchmarks/sync_bench.py [--cases medium,baseline,large,huge,resync]
-One JSON line per case. The demo org is served from this process (a thread); each sync runs in
+             [--store sqlite|postgresql|both] [--store-url postgresql://…] [--repeat N]
+One JSON line per case (and store). ``--store postgresql`` syncs into a PostgreSQL store: the
+server ``--store-url`` names, else one this script starts (initdb in a temp folder, default
+durability settings — fsync on — unlike the test suite's); ``both`` alternates the two stores
+per repetition, so load on a shared machine falls on both alike.
+The demo org is served from this process (a thread); each sync runs in
 a fresh child process, so the child's peak RSS (``os.wait4``'s rusage — RUSAGE_CHILDREN for that
 one child) is the sync's own. Orgs are generated once into /tmp/smvue-sync-bench-cache.
 
 Targets: medium@50 ms ≥3× faster than the baseline; ≥20,000 records/s stored at 0 latency;
-100k org peak RSS < 250 MB; a no-change incremental resync ≤ 4 API calls.
+100k org peak RSS < 250 MB; a no-change incremental resync ≤ 4 API calls; the large org's
+initial sync into PostgreSQL within 1.5× of SQLite's time (issue 18).
 """
 
 from __future__ import annotations
@@ -58,7 +64,12 @@ async def smvue_child(setup: dict[str, Any], store: Path, resync: bool) -> dict[
     if setup.get("id_chunk"):  # work around Id lists too long for one GET URL (see --id-chunk)
         for fn in (fetch.fetch_by_ids, repair.verify_ids):
             fn.__kwdefaults__["chunk"] = setup["id_chunk"]
-    db = open_store(store)
+    if setup.get("store_url"):  # a schema of its own on the PostgreSQL store
+        from smvue_tui.store.db import open_postgres
+
+        db = open_postgres(setup["store_url"], setup["schema"])
+    else:
+        db = open_store(store)
     async with _client(setup) as client:
         engine = SyncEngine(client, db)
         try:
@@ -141,7 +152,8 @@ def child(case: str) -> None:
 # --- the parent: serve each org, run each case in a child ----------------------------------
 
 
-def run_case(case: str, id_chunk: int | None = None) -> dict[str, Any]:
+def run_case(case: str, id_chunk: int | None = None, store_url: str = "",
+             server_pid: int | None = None) -> dict[str, Any]:
     from smvue_demo_org.server import build_org, serve_in_thread
     from tests.integration.conftest import RunningOrg
 
@@ -150,9 +162,11 @@ def run_case(case: str, id_chunk: int | None = None) -> dict[str, Any]:
     try:
         with serve_in_thread(org) as url:
             running = RunningOrg(org, url)
+            schema = f"smvue_bench_{os.getpid()}_{time.monotonic_ns()}"
             setup = {"base_url": url, "client_id": org.client_id, "token": running.web_login(),
-                     "id_chunk": id_chunk}
+                     "id_chunk": id_chunk, "store_url": store_url, "schema": schema}
             org.faults.latency_ms = latency
+            server_before = _server_cpu(server_pid)
             proc = subprocess.Popen([sys.executable, __file__, "--child", case],
                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
             assert proc.stdin and proc.stdout
@@ -165,15 +179,36 @@ def run_case(case: str, id_chunk: int | None = None) -> dict[str, Any]:
             if proc.returncode:
                 raise SystemExit(f"case {case} failed (exit {proc.returncode})")
             opportunities = org.store.count("Opportunity")
+            server_cpu = _server_cpu(server_pid) - server_before
     finally:
         org.store.close()
+        if store_url:
+            _drop_schema(store_url, setup["schema"])
     result = json.loads(out.strip().splitlines()[-1])
     return {"case": case, "engine": engine.removesuffix("-resync"),
+            "store": "postgresql" if store_url else "sqlite",
             "org_opportunities": opportunities, "latency_ms": latency, **result,
             "records_per_s": round(result["records"] / max(result["seconds"], 1e-9)),
             "peak_rss_mb": _peak_mb(usage),
             # The sync child's own CPU seconds: steadier than wall time on a loaded box.
-            "child_cpu_s": round(usage.ru_utime + usage.ru_stime, 2)}
+            "child_cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+            # PostgreSQL's own work for it (its server's processes; only a server we started).
+            **({"server_cpu_s": round(server_cpu, 2)} if server_pid else {})}
+
+
+def _server_cpu(pid: int | None) -> float:
+    """CPU seconds of the postmaster and its ended children (each connection's backend)."""
+    if not pid:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def _drop_schema(url: str, schema: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
 def _peak_mb(usage: Any) -> float:
@@ -186,13 +221,37 @@ def main() -> None:
     parser.add_argument("--child", metavar="CASE")
     parser.add_argument("--id-chunk", type=int, metavar="N",
                         help="ids per by-Id query in the engine (default: the engine's own)")
+    parser.add_argument("--store", choices=("sqlite", "postgresql", "both"), default="sqlite")
+    parser.add_argument("--store-url", default="", metavar="URL",
+                        help="the PostgreSQL database to sync into (default: start one)")
+    parser.add_argument("--repeat", type=int, default=1, metavar="N")
     args = parser.parse_args()
     if args.child:
         child(args.child)
         return
     CACHE.mkdir(parents=True, exist_ok=True)
-    for case in args.cases.split(","):
-        print(json.dumps(run_case(case, args.id_chunk)), flush=True)
+    stores = {"sqlite": [""], "postgresql": ["pg"], "both": ["", "pg"]}[args.store]
+    server, server_pid = None, None
+    url = args.store_url
+    if "pg" in stores and not url:
+        from tests.postgres_server import start_server
+
+        server = start_server(fast=False)  # durable, as a team's server runs
+        server.admin("CREATE DATABASE smvue_bench")
+        url = server.url("smvue_bench")
+        server_pid = int((server.data_dir / "postmaster.pid").read_text().split()[0])
+    print(json.dumps({"uptime": os.getloadavg()}), flush=True)
+    try:
+        for _ in range(args.repeat):
+            for case in args.cases.split(","):
+                for store in stores:
+                    result = run_case(case, args.id_chunk, url if store else "",
+                                      server_pid if store else None)
+                    print(json.dumps(result), flush=True)
+    finally:
+        if server is not None:
+            server.stop()
+    print(json.dumps({"uptime": os.getloadavg()}), flush=True)
 
 
 if __name__ == "__main__":

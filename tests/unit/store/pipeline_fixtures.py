@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 
 from smvue_tui.store import models as m
-from smvue_tui.store.db import open_store
 
 ANA, BO, CY, EX = "0058W0000000001QAA", "0058W0000000002QAA", "0058W0000000003QAA", \
     "0058W0000000004QAA"
@@ -37,8 +36,9 @@ def deal_id(suffix: str) -> str:
 
 
 @pytest.fixture
-def store(tmp_path):
-    db = open_store(tmp_path / "pipeline.sqlite3")
+def store(tmp_path, store_backend):
+    """The pipeline's fixture org, on SQLite and on PostgreSQL (each test runs on both)."""
+    db = store_backend.open(tmp_path / "pipeline.sqlite3")
     m.Organization.create(id="00D8W0000000001QAA", name="Test", fiscal_year_start_month=1)
     for uid, name in ((ANA, "Ana Lee"), (BO, "Bo Chen"), (CY, "Cy Park"), (EX, "Ex Pert")):
         m.SfUser.create(id=uid, name=name, is_active=True)
