@@ -153,3 +153,31 @@ async def test_a_reader_that_lost_its_connection_reads_everything_again(pg_url, 
         await _until(lambda: frozenset({"Account"}) in heard)
     finally:
         await listener.stop()
+
+
+async def test_a_writer_whose_lock_went_to_another_stops(pg_url, team_db, locks):
+    """serve's lock connection dropped and another serve took the org meanwhile: the first
+    stops (TeamServeError, in words) rather than write beside it; a writer that merely lost
+    its connection takes the lock back and beats on."""
+    from smvue_tui.services.team_serve import OrgWriter, TeamServeError
+
+    lock = WriterLock(pg_url, ORG, schema_for(ORG))
+    locks.append(lock)
+    lock.acquire()
+    writer = OrgWriter(lock, ORG, "test")
+    writer.started()
+    lock.conn.close()  # dropped; nobody else wants the org: taken back on the next beat
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(writer.hold(every=0.05), 0.5)
+    assert lock.alive()
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (lock.conn.info.backend_pid,))
+    other = WriterLock(pg_url, ORG, schema_for(ORG))
+    locks.append(other)
+    for _ in range(50):
+        with contextlib.suppress(WriterRefused):
+            other.acquire()
+            break
+        await asyncio.sleep(0.1)
+    with pytest.raises(TeamServeError, match="lost the writer lock"):
+        await asyncio.wait_for(writer.hold(every=0.05), 5)
