@@ -22,6 +22,12 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from smvue_tui.store.backend import shared_store_note
+
+    note = shared_store_note(app_paths(), "store check")
+    if note:
+        print(note, file=sys.stdout)
+        return 0
     return check(app_paths().data_dir, app_paths().database, sys.stdout)
 
 
