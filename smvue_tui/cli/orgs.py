@@ -27,7 +27,13 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from smvue_tui.store.backend import shared_store_note
+
     paths = app_paths()
+    note = shared_store_note(paths, args.command)
+    if note:  # forgetting would leave the shared store's schema: refused, in words
+        print(note, file=sys.stderr if args.command == "forget" else sys.stdout)
+        return 2 if args.command == "forget" else 0
     if args.command == "forget":
         return forget(paths, args.org_id, assume_yes=args.yes, out=sys.stdout, err=sys.stderr,
                       ask=input)

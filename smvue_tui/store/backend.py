@@ -97,3 +97,18 @@ def replace_row(model: type[Model], **values: Any) -> None:
     key = model._meta.primary_key
     rest = [f for f in model._meta.sorted_fields if f is not key]
     model.insert(**values).on_conflict(conflict_target=[key], preserve=rest).execute()
+
+
+def shared_store_note(paths: Paths, command: str) -> str:
+    """For commands that manage the SQLite files on this machine (``orgs``, ``forget``,
+    ``store check``): "" without a PostgreSQL store, else what they do not cover, in words."""
+    try:
+        url = store_url(paths)
+    except StoreUrlError as exc:
+        return str(exc)
+    if not url:
+        return ""
+    return (f"The store is on PostgreSQL at {redact(url)} (SMVUE_STORE_URL or [store] url): "
+            "each org is a schema there, smvue_<org id>. `smvue-tui " + command + "` manages "
+            "the store files on this machine only; the database's administrator manages "
+            "those schemas (docs/team-store.md).")

@@ -1,5 +1,8 @@
 """A damaged store is never rebuilt or written over: it is moved aside, and what is ours kept.
 
+SQLite only: the store on PostgreSQL (``postgres.py``) has no file of ours to check or move —
+its server keeps its own files sound, and its administrator its backups.
+
 ``open_store`` asks ``inspect`` before it opens a file. Every open leaves a marker naming its
 process (``.<store>.open-<pid>``, removed at exit); a marker of a process that is gone means an
 unclean stop, and then SQLite's ``PRAGMA quick_check`` runs too — as it does after a sync met
@@ -106,6 +109,8 @@ def store_damaged(db: object, exc: BaseException) -> bool:
     store is then marked so that the next open checks it (and moves it aside if it is)."""
     import peewee
 
+    if not isinstance(db, peewee.SqliteDatabase):  # SQLite only: a server keeps its own files
+        return False
     if type(exc) not in (peewee.DatabaseError, sqlite3.DatabaseError):
         return False
     name = str(getattr(db, "database", "") or "")

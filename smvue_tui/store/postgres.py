@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import os
 
-from peewee import OperationalError
+from peewee import InterfaceError, OperationalError
 from playhouse.postgres_ext import Psycopg3Database
+from playhouse.shortcuts import ReconnectMixin
 
 from smvue_tui.store import models
 from smvue_tui.store.backend import redact
@@ -28,17 +29,52 @@ APP_NAME = "smvue-tui"
 CONNECT_TIMEOUT = 10  # seconds: a server that does not answer is said so, not waited on
 
 
+class SharedStore(ReconnectMixin, Psycopg3Database):
+    """A server restarted, a connection cut by an idle timeout or a failover: the next
+    statement outside a transaction reconnects (same URL, same schema). Inside one it fails —
+    the transaction's writes are gone with the connection, and the caller must know."""
+
+    reconnect_errors = (
+        (OperationalError, "terminating connection"),
+        (OperationalError, "the connection is closed"),
+        (OperationalError, "server closed the connection"),
+        (OperationalError, "consuming input failed"),
+        (OperationalError, "connection is lost"),
+        (InterfaceError, "the connection is closed"),
+    )
+
+    def execute_sql(self, sql: str, params: object = None, named_cursor: object = None) -> object:
+        # The mixin's own takes no named_cursor, which playhouse's execute passes.
+        return self._reconnect(Psycopg3Database.execute_sql, self, sql, params, named_cursor)
+
+
+# What a sync reports when the PostgreSQL store fails it (server down, restarted, out of room):
+STORE_UNAVAILABLE = {"object": "", "code": "STORE_UNAVAILABLE",
+                     "message": "The shared store's PostgreSQL server could not be used",
+                     "remedy": "Check that the server is up and has room; the next sync resumes "
+                               "from the last page it stored."}
+
+
+SERVER_ERRORS = (OperationalError, InterfaceError)
+
+
+def unavailable(db: object, exc: BaseException) -> bool:
+    """Whether ``exc`` is the PostgreSQL store's server failing us (connection lost, shut
+    down, out of resources: psycopg's OperationalError), not a bug of ours."""
+    return isinstance(db, Psycopg3Database) and isinstance(exc, SERVER_ERRORS)
+
+
 class StoreUnreachable(Exception):
     """The PostgreSQL server could not be reached or refused us; the message says why."""
 
 
-def connect(url: str, schema: str) -> Psycopg3Database:
+def connect(url: str, schema: str) -> SharedStore:
     """A database whose every connection works in ``schema`` (created if missing), with the
     models bound to it (``db.open_postgres`` migrates it too). StoreUnreachable in words when
     the server cannot be used."""
-    db = Psycopg3Database(url, field_types=FIELD_TYPES, options=f"-c search_path={schema}",
-                          connect_timeout=CONNECT_TIMEOUT,
-                          application_name=f"{APP_NAME} pid={os.getpid()}")
+    db = SharedStore(url, field_types=FIELD_TYPES, options=f"-c search_path={schema}",
+                     connect_timeout=CONNECT_TIMEOUT,
+                     application_name=f"{APP_NAME} pid={os.getpid()}")
     db.store_label = f"{redact(url)} (schema {schema})"  # type: ignore[attr-defined]
     db.store_schema = schema  # type: ignore[attr-defined]
     db.bind(models.ALL_MODELS, bind_refs=False, bind_backrefs=False)

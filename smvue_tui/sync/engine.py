@@ -23,6 +23,7 @@ with the time the limit resets). Every run is logged in ``SyncRun``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import time
@@ -42,6 +43,7 @@ from smvue_tui.salesforce.errors import (
     SalesforceError,
 )
 from smvue_tui.store import models as m
+from smvue_tui.store import postgres
 from smvue_tui.store.health import store_damaged
 from smvue_tui.store.object_spec import Lookbacks, ObjectSpec
 from smvue_tui.store.scope import prune
@@ -153,6 +155,8 @@ class SyncEngine:
             report.status = "failed"
             if store_damaged(self.db, exc):  # in words, and the next open moves it aside
                 report.errors.append(STORE_DAMAGED | {"detail": str(exc)[:300]})
+            elif postgres.unavailable(self.db, exc):  # in words; the next run resumes
+                report.errors.append(postgres.STORE_UNAVAILABLE | {"detail": str(exc)[:300]})
             else:
                 report.errors.append({"object": "", "code": type(exc).__name__,
                                       "message": "The sync stopped on an unexpected error",
@@ -161,9 +165,13 @@ class SyncEngine:
         finally:
             report.api_calls = ctx.api_calls()
             report.seconds = round(time.monotonic() - started, 3)
-            damaged = any(e["code"] == "STORE_DAMAGED" for e in report.errors)
-            if run_row is not None and not damaged:  # a damaged store takes no more writes
-                await self.writer.call(_finish_run, run_row.id, report)
+            codes = {e["code"] for e in report.errors}
+            if run_row is not None and "STORE_DAMAGED" not in codes:  # takes no more writes
+                # A server that failed the run may be back (its connection is renewed);
+                # if not, the run is closed as interrupted when this process ends.
+                with contextlib.suppress(*postgres.SERVER_ERRORS) \
+                        if "STORE_UNAVAILABLE" in codes else contextlib.nullcontext():
+                    await self.writer.call(_finish_run, run_row.id, report)
         return report
 
     async def _context(self) -> SyncContext:

@@ -120,6 +120,8 @@ def collect_status(paths: Paths) -> StatusReport:
     _collect_login(report, paths)
     report.api_usage = load_usage(paths)
     report.live = load_live_state(paths)
+    if _collect_shared(report, paths):  # the store is on PostgreSQL
+        return report
     if paths.org_id:
         adopt_unassigned(paths)
     if not paths.database.exists():
@@ -153,6 +155,38 @@ def collect_status(paths: Paths) -> StatusReport:
         if isinstance(bound, Database) and bound is not db:
             bound.bind(models.ALL_MODELS, bind_refs=False, bind_backrefs=False)
     return report
+
+
+def _collect_shared(report: StatusReport, paths: Paths) -> bool:
+    """With a PostgreSQL store set, its org schema's status (False: no such setting)."""
+    from peewee import Database
+
+    from smvue_tui.store import models
+    from smvue_tui.store.backend import StoreUrlError, describe, store_url
+    from smvue_tui.store.org_stores import StoreRefused, open_org_store
+
+    try:
+        if not store_url(paths):
+            return False
+    except StoreUrlError as exc:
+        report.store_problem = str(exc)
+        return True
+    bound = models.SyncRun._meta.database  # a caller's open store (the TUI) stays bound
+    try:
+        db = open_org_store(paths)
+    except StoreRefused as exc:
+        report.store_problem = str(exc)
+        return True
+    try:
+        report.store_path = describe(db)
+        report.store_exists = True
+        _collect_store(report)
+        _name_org(report, paths, list(models.Organization.select()))
+    finally:
+        db.close()
+        if isinstance(bound, Database) and bound is not db:
+            bound.bind(models.ALL_MODELS, bind_refs=False, bind_backrefs=False)
+    return True
 
 
 def _name_org(report: StatusReport, paths: Paths, rows: list[Any]) -> None:

@@ -12,8 +12,8 @@ from smvue_tui.salesforce.credentials import credentials_from_token
 from smvue_tui.salesforce.environments import resolve_environment
 from smvue_tui.salesforce.token_store import TokenStore
 from smvue_tui.store import models as m
-from smvue_tui.store.db import open_store
-from smvue_tui.store.org_stores import paths_for_login
+from smvue_tui.store.backend import schema_for
+from smvue_tui.store.org_stores import open_org_store, paths_for_login
 
 
 def _log_in(running) -> None:
@@ -39,7 +39,7 @@ def store():
     opened = []
 
     def open_it():
-        db = open_store(paths_for_login(app_paths()).database)
+        db = open_org_store(paths_for_login(app_paths()))  # SMVUE_STORE_URL's, when set
         opened.append(db)
         return db
 
@@ -48,7 +48,7 @@ def store():
         db.close()
 
 
-def test_sync_then_status(demo, capsys, store):
+def test_sync_then_status(demo, capsys, store, store_backend):
     _log_in(demo)
     assert main(["sync"]) == 0
     out, err = capsys.readouterr()
@@ -76,9 +76,16 @@ def test_sync_then_status(demo, capsys, store):
     connection = m.Connection.get()
     assert (connection.org_id, connection.environment) == (demo.org.org_id, "demo")
     assert [r.status for r in m.SyncRun.select().order_by(m.SyncRun.id)] == ["ok", "ok"]
+    # One setting chose the store: with SMVUE_STORE_URL nothing was written to a file.
+    sqlite_file = paths_for_login(app_paths()).database
+    if store_backend.is_postgres:
+        assert not sqlite_file.exists()
+        assert status["store_path"].endswith(f"(schema {schema_for(demo.org.org_id)})")
+    else:
+        assert status["store_path"] == str(sqlite_file) and sqlite_file.exists()
 
 
-def test_status_text_after_sync(demo, capsys):
+def test_status_text_after_sync(demo, capsys, store_backend):
     _log_in(demo)
     assert main(["sync"]) == 0
     capsys.readouterr()

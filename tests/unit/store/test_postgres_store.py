@@ -114,3 +114,18 @@ def test_a_schema_holding_another_org_is_refused(tmp_path, pg_url, monkeypatch):
         open_org_store(paths.for_org(ORG_A))
     assert "Org B" in str(caught.value) and ORG_A in str(caught.value)
     assert "(schema smvue_00dxx0000001abceaa)" in str(caught.value)
+
+
+def test_file_commands_say_they_do_not_manage_the_shared_store(monkeypatch, capsys):
+    from smvue_tui.cli.main import main
+
+    monkeypatch.setenv("SMVUE_STORE_URL", "postgresql://app:s3cret@db.example/smvue")
+    assert main(["forget", ORG_A, "--yes"]) == 2
+    err = capsys.readouterr().err
+    assert "The store is on PostgreSQL at postgresql://app:***@db.example/smvue" in err
+    assert "`smvue-tui forget` manages the store files on this machine only" in err
+    assert main(["orgs"]) == 0 and "smvue_<org id>" in capsys.readouterr().out
+    # store check looks at the team store's schemas (issue 18 item 4): this one cannot be
+    # reached, which it says without the password
+    assert main(["store", "check"]) == 1
+    assert "s3cret" not in capsys.readouterr().err
