@@ -20,7 +20,7 @@ from peewee import JOIN, fn
 from smvue_tui.store import models as m
 from smvue_tui.store.backend import is_postgres
 from smvue_tui.store.identity import current_manager
-from smvue_tui.store.team_scope import my_member, my_team_owner_ids
+from smvue_tui.store.team_scope import mapped_team, my_member, my_team_owner_ids
 
 ALL_DEALS = ""  # the pipeline key of the single tab an org without record types gets
 NO_RECORD_TYPE = "-"  # deals without a record type in an org that has record types
@@ -135,19 +135,9 @@ def set_default_pipeline(key: str) -> None:
 # --- the filter as SQL -------------------------------------------------------------------------
 
 
-def _team_query() -> Any:
-    """SF user Ids of the mapped team: coached members linked to a Salesforce user; in a team
-    store, this manager and their reports (``team_scope.py``)."""
-    me = my_member()
-    if me is not None:
-        return my_team_owner_ids(me).where(m.TeamMember.id != me.id)  # mapped = has reps
-    return m.TeamMember.select(m.TeamMember.sf_user_id).where(
-        m.TeamMember.sf_user_id.is_null(False) & (m.TeamMember.coached == True))  # noqa: E712
-
-
 def team_user_ids() -> list[str]:
-    """SF user Ids of the mapped team (see ``_team_query``)."""
-    return [t.sf_user_id for t in _team_query()]
+    """SF user Ids of the mapped team (see ``team_scope.mapped_team``)."""
+    return [t.sf_user_id for t in mapped_team()]
 
 
 def team_is_mapped() -> bool:
@@ -173,7 +163,7 @@ def where(flt: DealFilter) -> Any:
     elif flt.pipeline != ALL_DEALS:
         cond &= o.record_type_id == flt.pipeline
     if flt.team_only:
-        team = _team_query()
+        team = mapped_team()
         if team.exists():
             me = my_member()
             cond &= o.owner_id.in_(my_team_owner_ids(me) if me is not None else team)

@@ -50,3 +50,13 @@ def my_team_owner_ids(manager: m.TeamMember) -> Any:
     t = m.TeamMember
     return t.select(t.sf_user_id).where(((t.id == manager.id) | (t.manager == manager.id))
                                         & t.sf_user_id.is_null(False))
+
+
+def mapped_team() -> Any:
+    """SF user Ids of the mapped team: coached members linked to a Salesforce user; in a team
+    store, this manager's reports (the team is mapped once they have one)."""
+    me = my_member()
+    if me is not None:
+        return my_team_owner_ids(me).where(m.TeamMember.id != me.id)
+    return m.TeamMember.select(m.TeamMember.sf_user_id).where(
+        m.TeamMember.sf_user_id.is_null(False) & (m.TeamMember.coached == True))  # noqa: E712
