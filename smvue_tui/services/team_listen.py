@@ -4,7 +4,8 @@ Every table a screen shows NOTIFYs its object's name on the org's channel when a
 that changed it commits (``store/team_tables.py``). ``ChangeListener`` runs as an asyncio task
 on the app's loop, gathers the names heard within ``batch_seconds`` (a sync page touches several
 tables at once) and hands them to ``on_change`` — the app turns them into ``StoreChanged``. No
-timer polls the store.
+timer polls the store. While commits stream in (an initial sync writes pages back to back) the
+screens re-read at most once every ``min_interval`` seconds, the last commit's always included.
 
 A dropped connection (server restart, network) is retried with back-off; once back, the screens
 read everything again (``on_change(frozenset())``), since what was said meanwhile went unheard.
@@ -25,12 +26,15 @@ log = logging.getLogger(__name__)
 class ChangeListener:
     def __init__(self, url: str, schema: str, on_change: Callable[[frozenset[str]], None], *,
                  on_state: Callable[[str], None] | None = None,
-                 batch_seconds: float = 0.05, retry_max: float = 15.0) -> None:
+                 batch_seconds: float = 0.05, min_interval: float = 1.0,
+                 retry_max: float = 15.0) -> None:
         self.url = url
         self.channel = channel_for(schema)
         self.on_change = on_change
         self.on_state = on_state or (lambda _state: None)
         self.batch_seconds = batch_seconds
+        self.min_interval = min_interval
+        self._delivered_at = -min_interval
         self.retry_max = retry_max
         self.listening = asyncio.Event()
         self.state = "connecting"
@@ -93,10 +97,13 @@ class ChangeListener:
     def _heard(self, name: str) -> None:
         self._pending.add(name)
         if self._flush is None:
-            self._flush = asyncio.get_running_loop().call_later(self.batch_seconds, self._deliver)
+            loop = asyncio.get_running_loop()
+            delay = max(self.batch_seconds, self._delivered_at + self.min_interval - loop.time())
+            self._flush = loop.call_later(delay, self._deliver)
 
     def _deliver(self) -> None:
         names, self._pending, self._flush = frozenset(self._pending), set(), None
+        self._delivered_at = asyncio.get_running_loop().time()
         try:
             self.on_change(names)
         except Exception:  # a reader's failure must not stop the hearing

@@ -181,3 +181,22 @@ async def test_a_writer_whose_lock_went_to_another_stops(pg_url, team_db, locks)
         await asyncio.sleep(0.1)
     with pytest.raises(TeamServeError, match="lost the writer lock"):
         await asyncio.wait_for(writer.hold(every=0.05), 5)
+
+
+async def test_a_stream_of_commits_wakes_the_screens_about_once_a_second(pg_url, team_db):
+    """An initial sync commits page after page: the screens re-read at most once a second
+    (not once a page), and the last commit is always among what they are told."""
+    heard: list[frozenset[str]] = []
+    listener = ChangeListener(pg_url, schema_for(ORG), heard.append, batch_seconds=0.05,
+                              min_interval=1.0)
+    listener.start()
+    try:
+        await asyncio.wait_for(listener.listening.wait(), 10)
+        for n in range(20):  # a page every 60 ms for 1.2 s
+            m.Account.create(id=f"001{n:015d}", name=f"Account {n}")
+            await asyncio.sleep(0.06)
+        m.Contact.create(id="003000000000000001", last_name="Last")
+        await _until(lambda: any("Contact" in names for names in heard), 5)
+        assert 2 <= len(heard) <= 4, heard
+    finally:
+        await listener.stop()
