@@ -103,7 +103,8 @@ class ChangeListener:
 
     def _deliver(self) -> None:
         names, self._pending, self._flush = frozenset(self._pending), set(), None
-        self._delivered_at = asyncio.get_running_loop().time()
+        if not status_only(names):  # a header's update must not hold up the data after it
+            self._delivered_at = asyncio.get_running_loop().time()
         try:
             self.on_change(names)
         except Exception:  # a reader's failure must not stop the hearing

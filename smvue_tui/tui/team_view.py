@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 from smvue_tui.services.team_listen import ChangeListener, status_only
@@ -28,7 +29,8 @@ class TeamView:
         self.listener: ChangeListener | None = None
         self.writer_text = "team store"
         self.writer_ok = True
-        self.heard = 0  # commits heard (tests and the benchmark wait on it)
+        self.heard = 0  # data commits heard (tests and the benchmark wait on it)
+        self.heard_at = 0.0  # time.perf_counter() of the last (the benchmark's hear→screen)
         self._warned = False
 
     def start(self) -> None:
@@ -45,9 +47,10 @@ class TeamView:
             self.listener = None
 
     def _changed(self, names: frozenset[str]) -> None:
-        self.heard += 1
         self.app.call_later(self.refresh_status)
         if not status_only(names):
+            self.heard += 1
+            self.heard_at = time.perf_counter()
             self.app.post_message(StoreChanged(names))
 
     def _listener_state(self, state: str) -> None:

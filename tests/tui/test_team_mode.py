@@ -51,14 +51,15 @@ async def wait(condition, timeout: float = 30.0) -> bool:
 
 
 async def team_change_to_screen(apps: list[SmvueApp], running, changes: int
-                                ) -> tuple[list[float], list[float]]:
-    """(change→store, change→every screen) seconds, in change order, for ``changes``
-    sequential Amount edits in the org, the apps already running on their pipeline screens;
-    ``serve`` writes the store."""
+                                ) -> tuple[list[float], list[float], list[float]]:
+    """(change→store, change→every screen, heard→screen) seconds, in change order, for
+    ``changes`` sequential Amount edits in the org, the apps already running on their pipeline
+    screens; ``serve`` writes the store. heard→screen is team mode's own part: from the
+    NOTIFY reaching an app to its screen's re-read figures (the slowest app's)."""
     screens = [app.screen for app in apps]
     deals = [d.id for d in m.Opportunity.select().where(
         m.Opportunity.is_closed == False).limit(20)]  # noqa: E712
-    to_store, to_screen = [], []
+    to_store, to_screen, woken = [], [], []
     for n in range(changes):
         deal, amount = deals[n % len(deals)], 700_000.0 + n
         before = [screen.summary for screen in screens]
@@ -67,11 +68,14 @@ async def team_change_to_screen(apps: list[SmvueApp], running, changes: int
         assert await wait(lambda d=deal, a=amount: m.Opportunity.get_by_id(d).amount == a), (
             f"serve never stored change {n}")
         to_store.append(time.perf_counter() - started)
+        shown = []
         for screen, old in zip(screens, before, strict=True):
             assert await wait(lambda s=screen, o=old: s.summary is not o), (
                 f"a screen never showed change {n}")
-        to_screen.append(time.perf_counter() - started)
-    return to_store, to_screen  # in change order
+            shown.append(time.perf_counter())
+        to_screen.append(shown[-1] - started)
+        woken.append(max(at - app.team.heard_at for at, app in zip(shown, apps, strict=True)))
+    return to_store, to_screen, woken
 
 
 @pytest.fixture
@@ -107,7 +111,7 @@ async def test_two_team_mode_tuis_show_an_org_change_by_themselves(
                     assert await wait(lambda a=app: a.screen.summary is not None)
                     assert await wait(lambda a=app: a.team.listener.listening.is_set())
                     assert await wait(lambda a=app: "serve on " in a.sub_title), app.sub_title
-                _store, timings = await team_change_to_screen(apps, running, 3)
+                _store, timings, _woken = await team_change_to_screen(apps, running, 3)
                 assert all(app.team.heard for app in apps)
                 serve.kill()  # the writer is gone: both headers say so
                 for app in apps:
