@@ -90,9 +90,9 @@ class SmvueApp(App[None]):
         self.sync_events: Signal[Any] = Signal(self, "sync_events")
         self.sync_client: Any = None  # the running sync's runner (its usage reading)
         self.live: Any = None  # LiveServices while connected: schedule + notifications
+        self.team: Any = None  # TeamView in team mode (a team store that `serve` writes)
         self.store_generation = 0
         self.config_problems: list[str] = []  # what config.toml asked for and did not get
-        self.team: Any = None  # TeamView in team mode (a team store that `serve` writes)
         """How many ``StoreChanged`` the App has seen: a hidden screen re-reads on resume only
         when it moved since its last read (``screens/resume.py``)."""
 
