@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import os
 import socket
+import time
 from datetime import timedelta
 
 import psycopg
@@ -96,6 +97,10 @@ def test_writer_status_says_who_writes_and_when_it_is_gone(pg_url, team_db, lock
     silent = describe_writer(writer_status(ORG), m.utcnow() + timedelta(minutes=5))
     assert silent[1] is False and "silent since" in silent[0]
     lock.release()
+    for _ in range(100):  # the server ends the closed session (and its lock) a moment later
+        if not writer_status(ORG).holding:
+            break
+        time.sleep(0.05)
     text, ok = describe_writer(writer_status(ORG))
     assert not ok and text.startswith(f"team store · NO WRITER: serve on {socket.gethostname()} "
                                       "stopped — data as of last sync")
