@@ -42,11 +42,11 @@ def _from_config(paths: Paths) -> str:
     try:
         with open(paths.config_file, "rb") as fh:
             section = tomllib.load(fh).get("store", {})
-    except FileNotFoundError:
+    except OSError:  # none, or an unusable folder: as every reader of config.toml, no setting
         return ""
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise StoreUrlError(f"cannot read {paths.config_file} for the store setting: "
-                            f"{type(exc).__name__}") from None
+    except tomllib.TOMLDecodeError as exc:  # which store was meant cannot be known: refused
+        raise StoreUrlError(f"{paths.config_file} is not valid TOML ({exc}), so which store "
+                            "to open ([store] url) is not known") from None
     value = section.get("url", "") if isinstance(section, dict) else ""
     if not isinstance(value, str):
         raise StoreUrlError(f"[store] url in {paths.config_file} must be text "

@@ -128,3 +128,16 @@ def connected_pids(db: Psycopg3Database) -> set[int]:
                           (f"{APP_NAME} pid=%",)).fetchall()
     return {int(name.rsplit("=", 1)[1]) for (name,) in rows
             if name.rsplit("=", 1)[1].isdigit()}
+
+
+def schema_exists(url: str, schema: str) -> bool:
+    """Whether ``schema`` is there (True when the server cannot say: opening it then
+    reports why, in words)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT) as conn:
+            return conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s",
+                                (schema,)).fetchone() is not None
+    except psycopg.Error:
+        return True

@@ -8,7 +8,12 @@ from smvue_tui.config import app_paths
 from smvue_tui.store import models as m
 from smvue_tui.store.backend import StoreUrlError, redact, schema_for, store_url
 from smvue_tui.store.db import SCHEMA_VERSION, open_postgres, open_store, schema_version
-from smvue_tui.store.org_stores import StoreOrgMismatch, StoreUnavailable, open_org_store
+from smvue_tui.store.org_stores import (
+    StoreOrgMismatch,
+    StoreUnavailable,
+    open_org_store,
+    org_store_exists,
+)
 
 ORG_A = "00DXX0000001abcEAA"
 ORG_B = "00DXX0000002abcEAA"
@@ -127,3 +132,12 @@ def test_file_commands_say_they_do_not_manage_the_shared_store(monkeypatch, caps
     assert main(["orgs"]) == 0 and "smvue_<org id>" in capsys.readouterr().out
     assert main(["store", "check"]) == 0
     assert "s3cret" not in capsys.readouterr().out
+
+
+def test_a_store_exists_once_opened_on_either_backend(tmp_path, store_backend):
+    """What `inspect` asks before it reads ("no local store yet"): a file, or the schema."""
+    paths = _paths(tmp_path).for_org(ORG_A)
+    assert not org_store_exists(paths)
+    open_org_store(paths).close()
+    assert org_store_exists(paths)
+    assert paths.database.exists() == (not store_backend.is_postgres)
