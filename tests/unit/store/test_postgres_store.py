@@ -141,3 +141,13 @@ def test_a_store_exists_once_opened_on_either_backend(tmp_path, store_backend):
     open_org_store(paths).close()
     assert org_store_exists(paths)
     assert paths.database.exists() == (not store_backend.is_postgres)
+
+
+def test_text_of_any_length_is_kept_as_on_sqlite(tmp_path, store_backend):
+    """A Change Data Capture notification's id is longer than the 18 characters its column
+    names; SQLite stores it, and so must PostgreSQL (CDC on it failed with a DataError)."""
+    store_backend.open(tmp_path / "s.sqlite3")
+    event_id = "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0:0"
+    m.ChangeNotification.insert_many([{"notification_id": event_id, "sobject": "Opportunity",
+                                       "record_id": "0068W0000000001QAA"}]).execute()
+    assert m.ChangeNotification.get().notification_id == event_id
