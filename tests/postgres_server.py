@@ -94,6 +94,47 @@ class PostgresServer:
         shutil.rmtree(self.data_dir.parent, ignore_errors=True)
 
 
+OWNER_FILE = "owner.pid"  # the process that started a server; the server is its to stop
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def stop_orphans(bin_dir: Path) -> int:
+    """Stop the servers of test runs that were killed before their teardown (their starter
+    is gone): on a shared machine they would otherwise pile up. Returns how many."""
+    stopped = 0
+    for owner in Path(tempfile.gettempdir()).glob(f"smvue-pg-*/{OWNER_FILE}"):
+        try:
+            pid = int(owner.read_text().strip())
+        except (OSError, ValueError):
+            continue
+        if _alive(pid):
+            continue
+        root = owner.parent
+        as_user = _as_user() if os.geteuid() == 0 else []
+        subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "stop", "-D", str(root / "data"),
+                        "-m", "immediate", "-w"], capture_output=True, timeout=60, cwd="/")
+        shutil.rmtree(root, ignore_errors=True)
+        stopped += 1
+    return stopped
+
+
+def _as_user() -> list[str]:
+    runuser = shutil.which("runuser")
+    if runuser is None:
+        raise RuntimeError("running as root without `runuser` to start PostgreSQL as the "
+                           "postgres user")
+    return [runuser, "-u", "postgres", "--"]
+
+
 def start_server(*, fast: bool = True) -> PostgresServer:
     """initdb + pg_ctl start on a free loopback port; RuntimeError in words when it cannot."""
     bin_dir = find_bin_dir()
@@ -101,13 +142,12 @@ def start_server(*, fast: bool = True) -> PostgresServer:
         raise RuntimeError("PostgreSQL is not installed (no initdb/pg_ctl under "
                            "/usr/lib/postgresql/*/bin or on PATH); `apt-get install "
                            "postgresql` or run .ci/run")
+    stop_orphans(bin_dir)
     as_user: list[str] = []
     root = Path(tempfile.mkdtemp(prefix="smvue-pg-"))
+    (root / OWNER_FILE).write_text(f"{os.getpid()}\n")
     if os.geteuid() == 0:  # postgres refuses to run as root
-        runuser = shutil.which("runuser")
-        if runuser is None:
-            raise RuntimeError("running as root without `runuser` to start PostgreSQL as the "
-                               "postgres user")
+        as_user = _as_user()
         import pwd
 
         try:
@@ -116,7 +156,6 @@ def start_server(*, fast: bool = True) -> PostgresServer:
             raise RuntimeError("running as root and there is no `postgres` user to run "
                                "PostgreSQL as") from None
         os.chown(root, owner.pw_uid, owner.pw_gid)
-        as_user = [runuser, "-u", "postgres", "--"]
     data = root / "data"
     port = _free_port()
     server = PostgresServer(bin_dir, data, port, as_user)

@@ -48,10 +48,15 @@ def _config(path: Any) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from smvue_tui.store.org_stores import StoreRefused, open_org_store, paths_for_login
+    from smvue_tui.store.org_stores import (
+        StoreRefused,
+        open_org_store,
+        org_store_exists,
+        paths_for_login,
+    )
 
     paths = paths_for_login(app_paths())  # the stored login's org, else the one used last
-    if not paths.database.exists():
+    if not org_store_exists(paths):
         print("error: no local store yet — run `smvue-tui sync` (or open the app) first",
               file=sys.stderr)
         return EXIT_NO_STORE

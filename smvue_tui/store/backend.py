@@ -14,7 +14,7 @@ import tomllib
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from peewee import Database, Model, PostgresqlDatabase
+from peewee import Database, Model, PostgresqlDatabase, fn
 
 from smvue_tui.config import Paths
 
@@ -42,11 +42,11 @@ def _from_config(paths: Paths) -> str:
     try:
         with open(paths.config_file, "rb") as fh:
             section = tomllib.load(fh).get("store", {})
-    except FileNotFoundError:
+    except OSError:  # none, or an unusable folder: as every reader of config.toml, no setting
         return ""
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise StoreUrlError(f"cannot read {paths.config_file} for the store setting: "
-                            f"{type(exc).__name__}") from None
+    except tomllib.TOMLDecodeError as exc:  # which store was meant cannot be known: refused
+        raise StoreUrlError(f"{paths.config_file} is not valid TOML ({exc}), so which store "
+                            "to open ([store] url) is not known") from None
     value = section.get("url", "") if isinstance(section, dict) else ""
     if not isinstance(value, str):
         raise StoreUrlError(f"[store] url in {paths.config_file} must be text "
@@ -112,3 +112,20 @@ def shared_store_note(paths: Paths, command: str) -> str:
             "each org is a schema there, smvue_<org id>. `smvue-tui " + command + "` manages "
             "the store files on this machine only; the database's administrator manages "
             "those schemas (docs/team-store.md).")
+
+
+# --- SQL functions one backend spells differently (SQLite's first) ---------------------------
+
+
+def total(expr: Any) -> Any:
+    """SQLite's TOTAL (0.0 for none, never NULL) in SQL both backends run."""
+    return fn.COALESCE(fn.SUM(expr), 0.0)
+
+
+def position(column: Any, term: str) -> Any:
+    """Where ``term`` starts in the lower-cased column (0: absent) — a plain substring, so
+    "%" and "_" match themselves: SQLite's instr is PostgreSQL's strpos."""
+    from smvue_tui.store import models  # the database the models are bound to
+
+    name = "strpos" if is_postgres(models.Opportunity._meta.database) else "instr"
+    return getattr(fn, name)(fn.lower(column), term)

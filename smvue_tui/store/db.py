@@ -179,6 +179,9 @@ def open_postgres(url: str, schema: str) -> Database:
     db = postgres.connect(url, schema)
     try:
         migrate(db)
+        with db.atomic():
+            postgres.lock_migrations(db)
+            postgres.drop_length_limits(db)
     except BaseException:
         db.close()
         raise

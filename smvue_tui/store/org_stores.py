@@ -34,7 +34,7 @@ from smvue_tui.store import health
 from smvue_tui.store import models as m
 from smvue_tui.store.backend import StoreUrlError, describe, schema_for, store_url
 from smvue_tui.store.db import open_postgres, open_store
-from smvue_tui.store.postgres import StoreUnreachable
+from smvue_tui.store.postgres import StoreUnreachable, schema_exists
 
 log = logging.getLogger(__name__)
 
@@ -226,6 +226,18 @@ def open_org_store(paths: Paths, login: OrgLabel | None = None) -> Database:
     db = open_store(paths.database)
     _remember_last(paths)
     return db
+
+
+def org_store_exists(paths: Paths) -> bool:
+    """Whether ``paths``' org store was made: its file, or with a PostgreSQL store set, its
+    schema there (True when that cannot be known: opening it says why)."""
+    try:
+        url = store_url(paths)
+    except StoreUrlError:
+        return True
+    if url:
+        return schema_exists(url, schema_for(paths.org_id))
+    return paths.database.exists()
 
 
 def _open_shared(url: str, paths: Paths, login: OrgLabel | None) -> Database:

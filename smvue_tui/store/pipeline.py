@@ -18,7 +18,7 @@ from typing import Any
 from peewee import JOIN, fn
 
 from smvue_tui.store import models as m
-from smvue_tui.store.backend import is_postgres
+from smvue_tui.store.backend import position, total
 from smvue_tui.store.identity import current_manager
 from smvue_tui.store.team_scope import mapped_team, my_member, my_team_owner_ids
 
@@ -184,16 +184,9 @@ def where(flt: DealFilter) -> Any:
     if flt.search.strip():
         # A plain substring (instr, not LIKE): "%" and "_" typed by the user match themselves.
         term = flt.search.strip().lower()
-        accounts = m.Account.select(m.Account.id).where(_position(m.Account.name, term) > 0)
-        cond &= (_position(o.name, term) > 0) | o.account_id.in_(accounts)
+        accounts = m.Account.select(m.Account.id).where(position(m.Account.name, term) > 0)
+        cond &= (position(o.name, term) > 0) | o.account_id.in_(accounts)
     return cond
-
-
-def _position(column: Any, term: str) -> Any:
-    """Where ``term`` starts in the lower-cased column (0: absent): SQLite's instr is
-    PostgreSQL's strpos."""
-    name = "strpos" if is_postgres(m.Opportunity._meta.database) else "instr"
-    return getattr(fn, name)(fn.lower(column), term)
 
 
 # --- close periods (fiscal, from Organization.FiscalYearStartMonth) ---------------------------
@@ -322,18 +315,13 @@ def _stage_order() -> dict[str, int]:
     return {(s.master_label or s.api_name): i for i, s in enumerate(stages)}
 
 
-def _total(expr: Any) -> Any:
-    """SQLite's TOTAL (0.0 for none, never NULL) in SQL both backends run."""
-    return fn.COALESCE(fn.SUM(expr), 0.0)
-
-
 def summarize(flt: DealFilter) -> Summary:
     """Count, amount and risk-adjusted amount by stage, by rep and in total, per currency."""
     o = m.Opportunity
     rows = (o.select(o.stage_name, o.owner_id, o.currency_iso_code,
                      fn.COUNT(o.id).alias("n"),
-                     _total(o.amount).alias("amount"),
-                     _total(o.amount * fn.COALESCE(o.probability, 0)).alias("weighted"))
+                     total(o.amount).alias("amount"),
+                     total(o.amount * fn.COALESCE(o.probability, 0)).alias("weighted"))
             .where(where(flt)).group_by(o.stage_name, o.owner_id, o.currency_iso_code)
             .tuples())
     probs = stage_probabilities()

@@ -130,3 +130,31 @@ def connected_pids(db: Psycopg3Database) -> set[int]:
                           (f"{APP_NAME} pid=%",)).fetchall()
     return {int(name.rsplit("=", 1)[1]) for (name,) in rows
             if name.rsplit("=", 1)[1].isdigit()}
+
+
+def schema_exists(url: str, schema: str) -> bool:
+    """Whether ``schema`` is there (True when the server cannot say: opening it then
+    reports why, in words)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT) as conn:
+            return conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s",
+                                (schema,)).fetchone() is not None
+    except psycopg.Error:
+        return True
+
+
+def drop_length_limits(db: Psycopg3Database) -> int:
+    """CharField lengths are documentation on SQLite (it stores any length); on PostgreSQL
+    VARCHAR(18) would refuse a longer value — a Change Data Capture notification's id, say,
+    which SQLite has always taken. So the same models behave the same: every length-limited
+    column of the schema becomes plain VARCHAR (no rewrite: the stored bytes stay as they are).
+    Run after every migration, so later ones' columns are covered too; returns columns changed."""
+    rows = db.execute_sql(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = "
+        "current_schema() AND data_type = 'character varying' AND character_maximum_length "
+        "IS NOT NULL").fetchall()
+    for table, column in rows:
+        db.execute_sql(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" TYPE VARCHAR')
+    return len(rows)

@@ -147,6 +147,16 @@ def collect_status(paths: Paths) -> StatusReport:
         if isinstance(bound, Database):
             bound.bind(models.ALL_MODELS, bind_refs=False, bind_backrefs=False)
         return report
+    _read_and_close(report, paths, db, bound)
+    return report
+
+
+def _read_and_close(report: StatusReport, paths: Paths, db: Any, bound: Any) -> None:
+    """Collect from the open store ``db``, close it, and bind the caller's store back."""
+    from peewee import Database
+
+    from smvue_tui.store import models
+
     try:
         _collect_store(report)
         _name_org(report, paths, list(models.Organization.select()))
@@ -154,13 +164,10 @@ def collect_status(paths: Paths) -> StatusReport:
         db.close()
         if isinstance(bound, Database) and bound is not db:
             bound.bind(models.ALL_MODELS, bind_refs=False, bind_backrefs=False)
-    return report
 
 
 def _collect_shared(report: StatusReport, paths: Paths) -> bool:
     """With a PostgreSQL store set, its org schema's status (False: no such setting)."""
-    from peewee import Database
-
     from smvue_tui.store import models
     from smvue_tui.store.backend import StoreUrlError, describe, store_url
     from smvue_tui.store.org_stores import StoreRefused, open_org_store
@@ -177,15 +184,9 @@ def _collect_shared(report: StatusReport, paths: Paths) -> bool:
     except StoreRefused as exc:
         report.store_problem = str(exc)
         return True
-    try:
-        report.store_path = describe(db)
-        report.store_exists = True
-        _collect_store(report)
-        _name_org(report, paths, list(models.Organization.select()))
-    finally:
-        db.close()
-        if isinstance(bound, Database) and bound is not db:
-            bound.bind(models.ALL_MODELS, bind_refs=False, bind_backrefs=False)
+    report.store_path = describe(db)
+    report.store_exists = True
+    _read_and_close(report, paths, db, bound)
     return True
 
 

@@ -26,7 +26,6 @@ from smvue_tui.salesforce.pubsub import (
 )
 from smvue_tui.services.cdc import ChangeDataCapture
 from smvue_tui.store import models as m
-from smvue_tui.store.db import open_store
 from tests.integration.sync_support import client_for
 from tests.integration.test_live_latency import Live
 
@@ -34,8 +33,8 @@ SIZE = 120
 
 
 @pytest.fixture
-def db(tmp_path):
-    database = open_store(tmp_path / "store.sqlite3")
+def db(tmp_path, store_backend):
+    database = store_backend.open(tmp_path / "store.sqlite3")
     yield database
     database.close()
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from smvue_tui.store import models as m
+from smvue_tui.store.db import open_store
 
 ANA, BO, CY, EX = "0058W0000000001QAA", "0058W0000000002QAA", "0058W0000000003QAA", \
     "0058W0000000004QAA"
@@ -36,9 +37,24 @@ def deal_id(suffix: str) -> str:
 
 
 @pytest.fixture
-def store(tmp_path, store_backend):
-    """The pipeline's fixture org, on SQLite and on PostgreSQL (each test runs on both)."""
+def store(tmp_path):
+    db = open_store(tmp_path / "pipeline.sqlite3")
+    seed(db)
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def store_on_both(tmp_path, store_backend):
+    """The same fixture org on SQLite and on PostgreSQL (each test using it runs on both)."""
     db = store_backend.open(tmp_path / "pipeline.sqlite3")
+    seed(db)
+    yield db
+    db.close()
+
+
+def seed(db) -> None:
+    """The fixture org: users, pipelines, stages, an account hierarchy and DEALS."""
     m.Organization.create(id="00D8W0000000001QAA", name="Test", fiscal_year_start_month=1)
     for uid, name in ((ANA, "Ana Lee"), (BO, "Bo Chen"), (CY, "Cy Park"), (EX, "Ex Pert")):
         m.SfUser.create(id=uid, name=name, is_active=True)
@@ -59,8 +75,6 @@ def store(tmp_path, store_backend):
             currency_iso_code=cur, close_date=close, owner_id=owner, probability=prob,
             is_closed=closed, is_won=stage == "Closed Won",
             account_id=ACME if name.startswith("Acme") else None)
-    yield db
-    db.close()
 
 
 def map_team(*user_ids: str, coached: bool = True) -> None:

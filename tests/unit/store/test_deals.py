@@ -10,8 +10,16 @@ import pytest
 from smvue_tui.store import deals as dl
 from smvue_tui.store import models as m
 from smvue_tui.store.pipeline import DealFilter
-from tests.unit.store.pipeline_fixtures import ACME, ANA, BO, CHILD, CY, NEW, deal_id, map_team
-from tests.unit.store.pipeline_fixtures import store as store  # the fixture
+from tests.unit.store.pipeline_fixtures import (
+    ACME,
+    ANA,
+    BO,
+    CHILD,
+    CY,
+    NEW,
+    deal_id,
+    map_team,
+)
 
 ALL_NEW = DealFilter(pipeline=NEW, status="all")
 

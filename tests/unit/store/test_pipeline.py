@@ -10,7 +10,6 @@ import pytest
 from smvue_tui.store import models as m
 from smvue_tui.store import pipeline as pl
 from tests.unit.store.pipeline_fixtures import ANA, BO, CY, EX, NEW, RENEW, map_team
-from tests.unit.store.pipeline_fixtures import store as store  # the fixture
 
 NEW_OPEN = pl.DealFilter(pipeline=NEW)
 

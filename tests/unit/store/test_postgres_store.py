@@ -8,7 +8,12 @@ from smvue_tui.config import app_paths
 from smvue_tui.store import models as m
 from smvue_tui.store.backend import StoreUrlError, redact, schema_for, store_url
 from smvue_tui.store.db import SCHEMA_VERSION, open_postgres, open_store, schema_version
-from smvue_tui.store.org_stores import StoreOrgMismatch, StoreUnavailable, open_org_store
+from smvue_tui.store.org_stores import (
+    StoreOrgMismatch,
+    StoreUnavailable,
+    open_org_store,
+    org_store_exists,
+)
 
 ORG_A = "00DXX0000001abcEAA"
 ORG_B = "00DXX0000002abcEAA"
@@ -129,3 +134,22 @@ def test_file_commands_say_they_do_not_manage_the_shared_store(monkeypatch, caps
     # reached, which it says without the password
     assert main(["store", "check"]) == 1
     assert "s3cret" not in capsys.readouterr().err
+
+
+def test_a_store_exists_once_opened_on_either_backend(tmp_path, store_backend):
+    """What `inspect` asks before it reads ("no local store yet"): a file, or the schema."""
+    paths = _paths(tmp_path).for_org(ORG_A)
+    assert not org_store_exists(paths)
+    open_org_store(paths).close()
+    assert org_store_exists(paths)
+    assert paths.database.exists() == (not store_backend.is_postgres)
+
+
+def test_text_of_any_length_is_kept_as_on_sqlite(tmp_path, store_backend):
+    """A Change Data Capture notification's id is longer than the 18 characters its column
+    names; SQLite stores it, and so must PostgreSQL (CDC on it failed with a DataError)."""
+    store_backend.open(tmp_path / "s.sqlite3")
+    event_id = "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0:0"
+    m.ChangeNotification.insert_many([{"notification_id": event_id, "sobject": "Opportunity",
+                                       "record_id": "0068W0000000001QAA"}]).execute()
+    assert m.ChangeNotification.get().notification_id == event_id
