@@ -27,7 +27,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("smvue_tui.cli.serve", "keep the store fresh headless: scheduler + listener"),
     "sync": ("smvue_tui.cli.sync", "sync the org into the local store (headless)"),
     "status": ("smvue_tui.cli.sync", "show the store, the last sync and API usage"),
-    "store": ("smvue_tui.cli.store", "check the local store for damage (store check)"),
+    "store": ("smvue_tui.cli.store", "check, upgrade or grant the store (store check|migrate|"
+                                     "grants)"),
 }
 
 

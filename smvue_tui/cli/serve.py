@@ -3,6 +3,10 @@
 Keeps the store fresh exactly as the TUI does while it is open: a resync every 15 minutes, a
 reconciliation every 6 hours, and (when config.toml's ``[webhook] public_url`` is set) the
 change-notification listener plus the automation that makes Salesforce call it.
+
+On a team store (``--store postgresql://…``, ``SMVUE_STORE_URL`` or ``[store] url``) it is the
+org's one writer (``services/team_serve.py``): a second ``serve`` for the org is refused, and the
+TUIs of the team read what it writes (docs/team-store.md).
 """
 
 from __future__ import annotations
@@ -22,30 +26,52 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument("--port", type=int, help="listener port (default: [webhook] port)")
     parser.add_argument("--no-deploy", action="store_true",
                         help="listen, but do not deploy the Salesforce automation")
+    parser.add_argument("--store", metavar="URL",
+                        help="the team store to write: postgresql://user@host/db (default: "
+                             "SMVUE_STORE_URL, else [store] url, else this machine's SQLite)")
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
+
     from smvue_tui.services.connection import has_stored_login
 
+    if args.store:  # the one setting every part (a sync child too) opens the store by
+        os.environ["SMVUE_STORE_URL"] = args.store
     paths = app_paths()
     if not has_stored_login(paths):
         print("Not connected to Salesforce — run `smvue-tui login` first", file=sys.stderr)
         return 2
     from smvue_tui.services.app_services import AppServices
+    from smvue_tui.services.team_serve import TeamServeError, claim_org
     from smvue_tui.store.org_stores import StoreRefused
 
+    try:  # a team store: the org's writer lock first, so a refused serve writes nothing
+        writer = claim_org(paths)
+    except TeamServeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     try:  # the store of the login's org; one holding another org is refused, unchanged
         services = AppServices.create(paths)
+        if writer is not None:
+            writer.started()
     except StoreRefused as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    _say(f"serving org {services.paths.org_id or '(unknown)'}: {services.paths.database}")
+    where = writer.where if writer is not None else services.paths.database
+    _say(f"serving org {services.paths.org_id or '(unknown)'}: {where}")
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_serve(args, services))
+            asyncio.run(_serve(args, services, writer))
     except StoreRefused as exc:  # the listener's own check (the store changed under it)
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except TeamServeError as exc:  # the writer lock was lost to another serve
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if writer is not None:
+            writer.release()
     return 0
 
 
@@ -54,7 +80,7 @@ def _say(text: str) -> None:
     print(f"{datetime.now():%H:%M:%S} {text}", flush=True)
 
 
-async def _serve(args: argparse.Namespace, services: Any) -> None:
+async def _serve(args: argparse.Namespace, services: Any, writer: Any = None) -> None:
     from smvue_tui.services.connection import client_factory_for
     from smvue_tui.services.live import LiveServices
     from smvue_tui.sync.coordinator import SyncCoordinator
@@ -71,6 +97,8 @@ async def _serve(args: argparse.Namespace, services: Any) -> None:
         _say(f"{kind} sync: {report.status}, {sum(report.counts.values())} records, "
              f"{report.api_calls} API calls" + "".join(
                  f"\n  {e['message']}: {e['remedy']}" for e in report.errors))
+        if writer is not None:  # the team's TUIs show when the store was last synced
+            await asyncio.to_thread(writer.synced, report.status)
         return report
 
     lane = SyncCoordinator(sync)
@@ -82,7 +110,9 @@ async def _serve(args: argparse.Namespace, services: Any) -> None:
         await lane.request("incremental")
         for job, when in live.next_runs().items():
             _say(f"next {job}: {when:%H:%M}" if when else f"next {job}: -")
-        await asyncio.Event().wait()
+        # Forever; a team store's writer beats its heart meanwhile and ends (TeamServeError)
+        # only if another serve took the org while its database connection was down.
+        await (writer.hold() if writer is not None else asyncio.Event().wait())
     finally:
         await live.stop()
         services.db.close()

@@ -43,6 +43,9 @@ class AppServices:
     background: bool = True
     # The clock the inspection judges dates by (risk flags, periods); tests fix it.
     now: Callable[[], datetime] | None = None
+    # Team mode (services/team_mode.TeamSettings): a team store `smvue-tui serve` writes; the
+    # app then only reads it and never calls Salesforce for data.
+    team: Any = None
 
     def keymap(self) -> dict[str, str]:
         """``[keys]`` from config.toml: binding id → key(s), e.g. ``sync_now = "ctrl+r"``."""

@@ -19,6 +19,7 @@ from smvue_tui.config import ensure_dir
 from smvue_tui.store import deal_facts, health, models, postgres
 from smvue_tui.store.backend import describe, is_postgres
 from smvue_tui.store.health import Recovery, StoreDamaged
+from smvue_tui.store.team_tables import migrate_v9_team_store
 
 PRAGMAS = {
     "journal_mode": "wal",  # readers never block the writer
@@ -104,7 +105,8 @@ MIGRATIONS: list[Callable[[Database], None]] = [_v1_initial, _v2_drop_modstamp_i
                                                       _v5_run_pid_and_set_aside,
                                                       _v6_live_replay,
                                                       _v7_time_ordered_history_indexes,
-                                                      _v8_deal_facts]
+                                                      _v8_deal_facts,
+                                                      migrate_v9_team_store]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

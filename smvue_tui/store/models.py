@@ -16,9 +16,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from peewee import (
+    SQL,
     AutoField,
     BooleanField,
     CharField,
+    CompositeKey,
     DatabaseProxy,
     FloatField,
     ForeignKeyField,
@@ -26,6 +28,8 @@ from peewee import (
     Model,
     TextField,
 )
+
+from smvue_tui.store.identity import current_manager
 
 database = DatabaseProxy()
 
@@ -246,10 +250,16 @@ class TeamMember(BaseModel):
 
 
 class StageOverride(BaseModel):
-    """A local probability for a stage (pipeline math), never sent to Salesforce."""
+    """A local probability for a stage (pipeline math), never sent to Salesforce; a team
+    store keeps one set per manager's team (``team``: the manager key, "" in a one-manager
+    store — ``identity.py``)."""
 
-    stage_name = CharField(primary_key=True)
+    team = CharField(default=current_manager, constraints=[SQL("DEFAULT ''")])
+    stage_name = CharField()
     probability = FloatField()
+
+    class Meta:
+        primary_key = CompositeKey("team", "stage_name")
 
 
 class PipelineSetting(BaseModel):
@@ -310,7 +320,9 @@ class SyncRun(BaseModel):
 class ChangeNotification(BaseModel):
     """A received outbound-message notification id, stored before the ACK (de-duplication)."""
 
-    notification_id = CharField(primary_key=True, max_length=18)
+    # An Outbound Message's id is 18 characters; a CDC event's "<event uuid>:<n>" is longer
+    # (PostgreSQL enforces the length SQLite ignores).
+    notification_id = CharField(primary_key=True)
     sobject = CharField()
     record_id = CharField(max_length=18, index=True)
     modstamp = TextField(null=True)
@@ -355,6 +367,7 @@ class Note(BaseModel):
     id = AutoField()
     opportunity_id = CharField(max_length=18, index=True)
     body = TextField()
+    author = TextField(default=current_manager, constraints=[SQL("DEFAULT ''")])  # "": the only
     created_at = TextField(default=lambda: utcnow().isoformat())
     updated_at = TextField(default=lambda: utcnow().isoformat())
 
@@ -365,6 +378,7 @@ class ActionItem(BaseModel):
     text = TextField()
     due_date = TextField(null=True)
     done = BooleanField(default=False)
+    author = TextField(default=current_manager, constraints=[SQL("DEFAULT ''")])  # "": the only
     created_at = TextField(default=lambda: utcnow().isoformat())
 
 
@@ -427,9 +441,26 @@ class StageStint(BaseModel):
         indexes = ((("source", "stage", "days"), False),)
 
 
+class WriterInfo(BaseModel):
+    """Who syncs the org into a team store: ``smvue-tui serve`` (one row per org), for the
+    TUIs that only read it (``store/team_tables.py``)."""
+
+    org_id = CharField(primary_key=True, max_length=18)
+    host = TextField()
+    pid = IntegerField()
+    version = TextField()
+    started_at = TextField()
+    heartbeat_at = TextField()
+    last_sync_finished_at = TextField(null=True)
+    last_sync_status = TextField(null=True)  # ok | failed | paused | …
+
+    class Meta:
+        table_name = "team_writer"
+
+
 OWN = [Connection, TeamMember, StageOverride, PipelineSetting, CustomFieldMapping, SyncCursor,
        ObjectPlan, SyncRun, ChangeNotification, DeployedAutomation, Note, ActionItem, DealChange,
-       LiveReplay, DealFact, StageStint, FactsStale]
+       LiveReplay, DealFact, StageStint, FactsStale, WriterInfo]
 ALL_MODELS = MIRRORS + OWN
 
 

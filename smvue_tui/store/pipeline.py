@@ -19,6 +19,8 @@ from peewee import JOIN, fn
 
 from smvue_tui.store import models as m
 from smvue_tui.store.backend import position, total
+from smvue_tui.store.identity import current_manager
+from smvue_tui.store.team_scope import mapped_team, my_member, my_team_owner_ids
 
 ALL_DEALS = ""  # the pipeline key of the single tab an org without record types gets
 NO_RECORD_TYPE = "-"  # deals without a record type in an org that has record types
@@ -134,9 +136,8 @@ def set_default_pipeline(key: str) -> None:
 
 
 def team_user_ids() -> list[str]:
-    """SF user Ids of the mapped team (coached members linked to a Salesforce user)."""
-    return [t.sf_user_id for t in m.TeamMember.select(m.TeamMember.sf_user_id).where(
-        m.TeamMember.sf_user_id.is_null(False) & (m.TeamMember.coached == True))]  # noqa: E712
+    """SF user Ids of the mapped team (see ``team_scope.mapped_team``)."""
+    return [t.sf_user_id for t in mapped_team()]
 
 
 def team_is_mapped() -> bool:
@@ -162,10 +163,10 @@ def where(flt: DealFilter) -> Any:
     elif flt.pipeline != ALL_DEALS:
         cond &= o.record_type_id == flt.pipeline
     if flt.team_only:
-        team = m.TeamMember.select(m.TeamMember.sf_user_id).where(
-            m.TeamMember.sf_user_id.is_null(False) & (m.TeamMember.coached == True))  # noqa: E712
+        team = mapped_team()
         if team.exists():
-            cond &= o.owner_id.in_(team)
+            me = my_member()
+            cond &= o.owner_id.in_(my_team_owner_ids(me) if me is not None else team)
     if flt.rep and flt.rep.startswith(TEAM_PREFIX):
         cond &= o.owner_id.in_(team_of(int(flt.rep[len(TEAM_PREFIX):])))
     elif flt.rep:
@@ -250,7 +251,8 @@ def effective_probability(query: Any, opportunity: Any = m.Opportunity) -> tuple
     Returns (query with the joins, probability expression, is-override expression)."""
     o = opportunity
     query = (query.join_from(o, m.StageOverride, JOIN.LEFT_OUTER,
-                             on=(m.StageOverride.stage_name == o.stage_name))
+                             on=((m.StageOverride.stage_name == o.stage_name)
+                                 & (m.StageOverride.team == current_manager())))
              .join_from(o, _ProbStage, JOIN.LEFT_OUTER,
                         on=(_ProbStage.master_label == o.stage_name)))
     value = fn.COALESCE(m.StageOverride.probability, _ProbStage.default_probability,
@@ -269,7 +271,8 @@ def stage_rank(stage: Any) -> tuple:
 def stage_probabilities(pipeline: str | None = None) -> dict[str, StageProbability]:
     """Every known stage (Salesforce's, plus stages only overrides name) → its probability, in
     pipeline order; with ``pipeline``, only the stages its deals are in."""
-    overrides = {s.stage_name: s.probability for s in m.StageOverride.select()}
+    overrides = {s.stage_name: s.probability for s in m.StageOverride.select().where(
+        m.StageOverride.team == current_manager())}  # this manager's team's (identity.py)
     used = None
     if pipeline is not None:
         o = m.Opportunity
@@ -293,12 +296,14 @@ def stage_probabilities(pipeline: str | None = None) -> dict[str, StageProbabili
 def set_stage_override(stage: str, probability: float | None) -> None:
     """Set (0–100) or clear (None) the local probability of a stage. Never sent to Salesforce."""
     if probability is None:
-        m.StageOverride.delete().where(m.StageOverride.stage_name == stage).execute()
+        m.StageOverride.delete().where((m.StageOverride.stage_name == stage)
+                                       & (m.StageOverride.team == current_manager())).execute()
         return
     if not 0 <= probability <= 100:
         raise ValueError(f"a probability is a percentage from 0 to 100, not {probability:g}")
-    m.StageOverride.insert(stage_name=stage, probability=float(probability)).on_conflict(
-        conflict_target=[m.StageOverride.stage_name],
+    m.StageOverride.insert(team=current_manager(), stage_name=stage,
+                           probability=float(probability)).on_conflict(
+        conflict_target=[m.StageOverride.team, m.StageOverride.stage_name],
         update={m.StageOverride.probability: float(probability)}).execute()
 
 

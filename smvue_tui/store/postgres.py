@@ -83,8 +83,10 @@ def connect(url: str, schema: str) -> SharedStore:
     except OperationalError as exc:
         raise StoreUnreachable(f"cannot open the store at {redact(url)}: "
                                f"{_first_line(exc)}") from None
-    try:
-        db.execute_sql(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    try:  # only when missing: CREATE SCHEMA needs a right on the database that a manager's
+        # role (docs/team-store.md) has not, even with IF NOT EXISTS
+        if db.execute_sql("SELECT to_regnamespace(%s)", (schema,)).fetchone()[0] is None:
+            db.execute_sql(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     except BaseException:
         db.close()
         raise

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from peewee import fn
 
 from smvue_tui.store import models as m
+from smvue_tui.store.team_scope import my_member, per_manager
 
 ROLES = ("AE", "SDR", "CSM", "SE", "AM", "Manager", "Other")
 _HAND = "member:"
@@ -80,6 +81,7 @@ def _owner_stats() -> tuple[dict[str, int], dict[str, dict[str | None, float]]]:
 def team_rows() -> list[TeamRow]:
     """Every deal owner and every team member, by name."""
     counts, amounts = _owner_stats()
+    me = my_member()  # a team store: "coached" = reports to this manager
     members = list(m.TeamMember.select())
     by_id = {t.id: t for t in members}
     wanted = set(counts) | {t.sf_user_id for t in members if t.sf_user_id}
@@ -99,6 +101,8 @@ def team_rows() -> list[TeamRow]:
             row.is_active = bool(user.is_active)
         manager = by_id.get(member.manager_id) if member.manager_id else None
         row.member_id, row.coached, row.role = member.id, member.coached, member.role
+        if me is not None:
+            row.coached = member.manager_id == me.id
         row.manager_id = manager.id if manager else None
         row.manager_name = manager.name if manager else None
         rows[key] = row
@@ -112,7 +116,10 @@ def new_owners() -> list[TeamRow]:
 
 
 def default_manager() -> m.TeamMember | None:
-    """The person logged in (the connection's user) as a team member, created if missing."""
+    """The person logged in (the connection's user) as a team member, created if missing; in a
+    team store, this process's manager (``team_scope.my_member``)."""
+    if per_manager():
+        return my_member()
     conn = (m.Connection.select().where(m.Connection.disconnected_at.is_null())
             .order_by(m.Connection.connected_at.desc()).first())
     if conn is None or not conn.user_id:
@@ -147,7 +154,10 @@ def _ensure_member(key: str, *, coached: bool) -> m.TeamMember:
 
 
 def set_coached(key: str, coached: bool) -> m.TeamMember:
-    """Select (or unselect) a user as a rep to coach; a new rep gets the default manager."""
+    """Select (or unselect) a user as a rep to coach; a new rep gets the default manager. In
+    a team store: the rep joins (or leaves) this manager's team, nobody else's."""
+    if per_manager():
+        return _set_in_my_team(key, coached)
     with m.TeamMember._meta.database.atomic():
         member = _ensure_member(key, coached=coached)
         manager = default_manager() if coached and member.manager_id is None else None
@@ -159,8 +169,28 @@ def set_coached(key: str, coached: bool) -> m.TeamMember:
     return member
 
 
+def _set_in_my_team(key: str, mine: bool) -> m.TeamMember:
+    with m.TeamMember._meta.database.atomic():
+        me = my_member()
+        assert me is not None
+        member = _ensure_member(key, coached=mine)
+        if member.id == me.id:
+            raise TeamError("you lead this team: choose the reps who report to you")
+        if mine and member.manager_id != me.id:
+            member.manager, member.coached = me.id, True
+            member.save()
+        elif not mine and member.manager_id == me.id:
+            member.manager = None
+            member.save()
+    return member
+
+
 def toggle_coached(key: str) -> m.TeamMember:
     member = _member_for(key)
+    if per_manager():
+        me = my_member()
+        return set_coached(key, not (member is not None and me is not None
+                                     and member.manager_id == me.id))
     return set_coached(key, not (member.coached if member else False))
 
 

@@ -90,6 +90,7 @@ class SmvueApp(App[None]):
         self.sync_events: Signal[Any] = Signal(self, "sync_events")
         self.sync_client: Any = None  # the running sync's runner (its usage reading)
         self.live: Any = None  # LiveServices while connected: schedule + notifications
+        self.team: Any = None  # TeamView in team mode (a team store that `serve` writes)
         self.store_generation = 0
         self.config_problems: list[str] = []  # what config.toml asked for and did not get
         """How many ``StoreChanged`` the App has seen: a hidden screen re-reads on resume only
@@ -107,12 +108,18 @@ class SmvueApp(App[None]):
     def on_mount(self) -> None:
         self.set_class(self.size.width < NARROW_WIDTH, "-narrow")
         self._apply_config()
+        if self.services.team is not None:  # team mode: read only, refreshed by the writer
+            from smvue_tui.tui.team_view import TeamView
+
+            self.team = TeamView(self, self.services.team)
         self.show_org()
-        self.switch_mode("pipelines" if self.connected else "connect")
+        self.switch_mode("pipelines" if self.connected or self.team else "connect")
         recovery = getattr(self.services.db, "recovery", None)
         if recovery is not None:  # a damaged store was moved aside at start: say so, at length
             self.notify(recovery.message(), title="Store damaged — your notes were kept",
                         severity="warning", timeout=60)
+        if self.team is not None:
+            self.team.start()  # listening is not a background job: it is how screens update
         if self.services.background:
             self.call_later(self.start_live)
             self.set_timer(WARM_UP_DELAY, self._warm_up)
@@ -219,6 +226,8 @@ class SmvueApp(App[None]):
 
         org = open_org(self.services.paths)
         self.sub_title = org_heading(org) if org else self.SUB_TITLE
+        if self.team is not None:  # who keeps this store fresh, and whether it still does
+            self.sub_title = f"{self.sub_title} · {self.team.writer_text}"
         self.set_class(bool(org and org.is_sandbox), "-sandbox")
 
     async def switch_org(self, org_id: str) -> None:
@@ -252,12 +261,14 @@ class SmvueApp(App[None]):
     async def on_unmount(self) -> None:
         if self.live is not None:
             await self.live.stop()
+        if self.team is not None:
+            await self.team.stop()
 
     # --- the sync lane --------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "back_to_connect":  # only while not connected, from another screen
-            return self.current_mode != "connect" and not self.connected
+            return self.team is None and self.current_mode != "connect" and not self.connected
         return True
 
     def action_back_to_connect(self) -> None:
@@ -265,6 +276,9 @@ class SmvueApp(App[None]):
 
     def action_sync_now(self) -> None:
         """The user's y: always answered (the sync runs out of sight on most screens)."""
+        if self.team is not None:  # team mode never calls Salesforce: serve syncs
+            self.notify(self.team.sync_now_words(), title="Sync now")
+            return
         if self.services.client_factory is not None and not isinstance(
                 self.screen, SyncProgressScreen):
             if self.coordinator.running:

@@ -158,7 +158,7 @@ async def test_probability_override_changes_risk_adjusted_and_never_touches_sale
         assert "from 0 to 100" in screen_text(app)
         await pilot.press("backspace", "backspace", "backspace", *"35", "enter")
         await settle(app, pilot)
-        assert m.StageOverride.get_by_id("Prospecting").probability == 35.0
+        assert m.StageOverride.get(m.StageOverride.stage_name == "Prospecting").probability == 35.0
         after = next(g for g in screen.summary.by_stage if g.key == "Prospecting")
         assert after.probability_source == "override"
         assert after.risk_adjusted == before.amount * 0.35

@@ -101,6 +101,8 @@ def note_line(note: Any) -> Text:
     edited = note.updated_at and note.created_at and note.updated_at[:16] != note.created_at[:16]
     text = Text(f"{written}{' ✎' if edited else ''}  ", style="dim")
     text.append(note.body.splitlines()[0][:80] + (" …" if "\n" in note.body else ""))
+    if getattr(note, "author", ""):  # a team store: whose note it is
+        text.append(f"  — {note.author}", style="dim")
     return text
 
 
@@ -207,7 +209,8 @@ class DealDetailScreen(Screen[None]):
                    "No notes yet")
         self._fill("#deal-actions", [Option(Text(("[x] " if a.done else "[ ] ") + a.text
                                                  + (f"  (due {a.due_date})" if a.due_date
-                                                    else "")),
+                                                    else "")
+                                                 + (f"  — {a.author}" if a.author else "")),
                                             id=f"action-{a.id}") for a in d.action_items],
                    "No action items")
 

@@ -129,6 +129,8 @@ class IntegrationsScreen(KeepStyles, Screen[None]):
         self.query_one("#card-message", Static).update(text)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if getattr(self.app, "team", None) is not None and action in ("connect", "disconnect"):
+            return False  # team mode: serve's login is the org's; nothing to connect here
         if self.card is None:
             return True
         if action == "disconnect":

@@ -45,7 +45,8 @@ def _kept_own_data() -> None:
     assert [a.text for a in m.ActionItem.select()] == ["Send the order form"]
     team = {t.name: t for t in m.TeamMember.select()}
     assert team["Ari Seller"].manager.name == "Dana Boss"
-    assert m.StageOverride.get_by_id("Negotiation/Review").probability == 0.7
+    override = m.StageOverride.get(m.StageOverride.stage_name == "Negotiation/Review")
+    assert override.probability == 0.7
     assert [c.changes for c in m.DealChange.select()] == ['{"Amount": [1000, 2000]}']
 
 

@@ -1,0 +1,62 @@
+"""Whose team: in a team store each manager sees their own reps.
+
+A one-manager store (SQLite, ``identity.current_manager() == ""``) keeps its meaning: the team
+is every coached member. In a team store the manager hierarchy already in ``TeamMember``
+(``manager``) is the mapping per manager: a manager's team is themselves and the members who
+report to them, and choosing a rep in the Team screen makes them report to whoever chose.
+``my_member`` is this process's manager as a team member — found by their Salesforce user
+(username or email as the identity) or by email, added once when missing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from peewee import fn
+
+from smvue_tui.store import models as m
+from smvue_tui.store.identity import current_manager
+
+
+def per_manager() -> bool:
+    """True in a team store: teams, overrides and authors are per manager."""
+    return bool(current_manager())
+
+
+def my_member() -> m.TeamMember | None:
+    """The manager this process works for, as a TeamMember (None in a one-manager store)."""
+    key = current_manager().lower()
+    if not key:
+        return None
+    user = (m.SfUser.select().where((fn.LOWER(m.SfUser.username) == key)
+                                    | (fn.LOWER(m.SfUser.email) == key))
+            .order_by(m.SfUser.is_active.desc(), m.SfUser.id).first())
+    if user is not None:
+        member = m.TeamMember.get_or_none(m.TeamMember.sf_user_id == user.id)
+        if member is None:
+            member = m.TeamMember.create(sf_user_id=user.id, name=user.name or key,
+                                         email=user.email or key, role="Manager", coached=False)
+        return member
+    member = (m.TeamMember.select().where(fn.LOWER(m.TeamMember.email) == key)
+              .order_by(m.TeamMember.id).first())
+    if member is None:  # not (yet) a Salesforce user the store knows: added by hand
+        member = m.TeamMember.create(name=current_manager(), email=current_manager(),
+                                     role="Manager", coached=False)
+    return member
+
+
+def my_team_owner_ids(manager: m.TeamMember) -> Any:
+    """SF user Ids of ``manager`` and of the members reporting to them (a subquery)."""
+    t = m.TeamMember
+    return t.select(t.sf_user_id).where(((t.id == manager.id) | (t.manager == manager.id))
+                                        & t.sf_user_id.is_null(False))
+
+
+def mapped_team() -> Any:
+    """SF user Ids of the mapped team: coached members linked to a Salesforce user; in a team
+    store, this manager's reports (the team is mapped once they have one)."""
+    me = my_member()
+    if me is not None:
+        return my_team_owner_ids(me).where(m.TeamMember.id != me.id)
+    return m.TeamMember.select(m.TeamMember.sf_user_id).where(
+        m.TeamMember.sf_user_id.is_null(False) & (m.TeamMember.coached == True))  # noqa: E712

@@ -1,0 +1,106 @@
+"""docs/team-store.md followed on a real PostgreSQL: its roles (run as written), `serve` syncing
+as the least-privileged writer role, `store grants` for the managers' role, a manager doing a
+manager's work and refused a writer's, and `store check|migrate` around an upgrade."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from smvue_tui.cli.main import main
+from smvue_tui.config import app_paths
+from smvue_tui.services.team_mode import TeamModeError, open_team_services
+from smvue_tui.store import deals as dl
+from smvue_tui.store import models as m
+from smvue_tui.store import pipeline as pl
+from smvue_tui.store.backend import schema_for
+from smvue_tui.store.db import SCHEMA_VERSION
+from smvue_tui.store.identity import set_manager
+from smvue_tui.store.postgres import VERSION_TABLE
+from tests.integration.team_serve_support import Serve, save_login
+from tests.tui.test_team_mode import manager_services
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def docs_statements(dbname: str) -> list[str]:
+    """The guide's database-and-roles block, for this test's database (made already)."""
+    text = (ROOT / "docs" / "team-store.md").read_text()
+    block = next(b for b in text.split("```sql")[1:]
+                 if "-- smvue: the database and its roles" in b).split("```")[0]
+    lines = [line for line in block.splitlines() if not line.strip().startswith("--")]
+    statements = [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+    return [s.replace("DATABASE smvue", f'DATABASE "{dbname}"') for s in statements
+            if not s.startswith("CREATE DATABASE")]
+
+
+def as_role(url: str, role: str) -> str:
+    return url.replace("postgresql://postgres@", f"postgresql://{role}@", 1)
+
+
+@pytest.fixture
+def serves():
+    started: list[Serve] = []
+    yield started
+    for serve in started:
+        serve.close()
+
+
+def test_the_guide_gives_each_role_what_it_needs_and_no_more(
+        demo, tmp_path, pg_url, serves, monkeypatch, capsys):
+    monkeypatch.delenv("SMVUE_STORE_URL", raising=False)
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        for statement in docs_statements(pg_url.rsplit("/", 1)[1]):
+            admin.execute(statement)
+    serve_url, ann_url = as_role(pg_url, "smvue_serve"), as_role(pg_url, "ann")
+    home = tmp_path / "server"
+    save_login(demo, home)
+    serve = Serve(home, serve_url)  # the writer with the guide's rights only
+    serves.append(serve)
+    serve.wait_for("sync: ok")
+    schema = schema_for(demo.org.org_id)
+
+    monkeypatch.setenv("SMVUE_STORE_URL", serve_url)
+    assert main(["store", "grants", "smvue_managers"]) == 0
+    grants = capsys.readouterr().out
+    with psycopg.connect(serve_url, autocommit=True) as owner:
+        owner.execute(grants)
+    monkeypatch.delenv("SMVUE_STORE_URL")
+
+    ann = manager_services(tmp_path / "ann", ann_url, "ann@acme.example")
+    try:
+        deal = m.Opportunity.select().where(m.Opportunity.is_closed == False).first()  # noqa: E712
+        assert pl.summarize(pl.DealFilter()).totals  # reads the pipeline
+        dl.add_note(deal.id, "Call the CFO")  # writes SMVue's own shared rows
+        pl.set_stage_override(deal.stage_name, 42)
+        assert dl.notes(deal.id)[0].author == "ann@acme.example"
+        with pytest.raises(Exception, match="permission denied"):  # never the org's records
+            m.Opportunity.update(amount=1).where(m.Opportunity.id == deal.id).execute()
+        with pytest.raises(Exception, match="permission denied"):  # nor the writer's state
+            m.SyncCursor.delete().execute()
+    finally:
+        set_manager("")
+        ann.db.close()
+    with psycopg.connect(ann_url) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute(f'CREATE SCHEMA "{schema}_x"')
+
+    monkeypatch.setenv("SMVUE_STORE_URL", ann_url)
+    assert main(["store", "check"]) == 0
+    out = capsys.readouterr().out
+    assert f"ok       {schema} (org {demo.org.org_id}): schema v{SCHEMA_VERSION}" in out
+    assert "serve on " in out and "last sync" in out
+
+    with psycopg.connect(serve_url, autocommit=True) as owner:  # as an older version left it
+        owner.execute(f'UPDATE "{schema}"."{VERSION_TABLE}" SET "version" = %s',
+                      (SCHEMA_VERSION - 1,))
+    with pytest.raises(TeamModeError, match="the admin runs `smvue-tui store migrate`"):
+        open_team_services(app_paths({"SMVUE_HOME": str(tmp_path / "ann")}))
+    assert main(["store", "check"]) == 1
+    assert "MIGRATE  " in capsys.readouterr().out
+    monkeypatch.setenv("SMVUE_STORE_URL", serve_url)
+    assert main(["store", "migrate"]) == 0
+    assert f"{schema}: migrated v{SCHEMA_VERSION - 1} → v{SCHEMA_VERSION}" in \
+        capsys.readouterr().out
+    assert main(["store", "check"]) == 0

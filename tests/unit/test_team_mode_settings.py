@@ -1,0 +1,85 @@
+"""Team mode's settings and its refusals, in words: which org, which manager, a bad setting, a
+server that cannot be reached — and no team mode at all without a team store."""
+
+from __future__ import annotations
+
+import pytest
+
+from smvue_tui.cli.main import main
+from smvue_tui.config import app_paths
+from smvue_tui.salesforce.token_store import TokenStore
+from smvue_tui.services.team_mode import TeamModeError, open_team_services, team_settings
+from tests.unit.salesforce.auth_helpers import ORG_ID, make_creds
+
+URL = "postgresql://ann@db.example.com/smvue"
+
+
+@pytest.fixture
+def paths(smvue_home, monkeypatch):
+    monkeypatch.delenv("SMVUE_STORE_URL", raising=False)
+    return app_paths()
+
+
+def _config(paths, text: str) -> None:
+    paths.config_dir.mkdir(parents=True, exist_ok=True)
+    paths.config_file.write_text(text)
+
+
+def test_no_team_store_means_no_team_mode(paths):
+    assert team_settings(paths) is None
+    _config(paths, '[team]\nmanager = "ann@acme.example"\n')
+    assert team_settings(paths) is None
+
+
+def test_the_manager_and_org_from_config(paths):
+    _config(paths, f'[store]\nurl = "{URL}"\n[team]\nmanager = " ann@acme.example "\n'
+                   'org = "00D000000000001"\n')
+    settings = team_settings(paths)
+    assert (settings.url, settings.manager, settings.manager_source) == (
+        URL, "ann@acme.example", "config")
+    assert settings.org_id == "00D000000000001EAA" and settings.schema == \
+        "smvue_00d000000000001eaa"
+
+
+def test_the_login_says_who_and_which_org(paths, monkeypatch):
+    monkeypatch.setenv("SMVUE_STORE_URL", URL)
+    TokenStore(paths.token_file).save(make_creds())
+    _config(paths, '[team]\nmanager = "someone-else@acme.example"\n')
+    settings = team_settings(paths)
+    assert (settings.manager, settings.manager_source, settings.org_id) == (
+        "jane@acme.com", "login", ORG_ID)
+
+
+def test_without_a_manager_team_mode_says_how_to_say_who_you_are(paths, monkeypatch):
+    monkeypatch.setenv("SMVUE_STORE_URL", URL)
+    with pytest.raises(TeamModeError) as refused:
+        team_settings(paths)
+    assert 'set manager = "you@yourcompany.com" under [team]' in str(refused.value)
+    assert str(paths.config_file) in str(refused.value)
+
+
+def test_a_bad_org_or_url_is_said_in_words(paths, monkeypatch):
+    _config(paths, f'[store]\nurl = "{URL}"\n[team]\nmanager = "a@b.example"\norg = "acme"\n')
+    with pytest.raises(TeamModeError, match="is not a Salesforce org id"):
+        team_settings(paths)
+    monkeypatch.setenv("SMVUE_STORE_URL", "mysql://db/x")
+    with pytest.raises(TeamModeError, match="is not a PostgreSQL URL"):
+        team_settings(paths)
+
+
+def test_an_unreachable_server_is_said_without_the_password(paths, monkeypatch):
+    monkeypatch.setenv("SMVUE_STORE_URL", "postgresql://ann:s3cret@127.0.0.1:1/smvue")
+    _config(paths, '[team]\nmanager = "ann@acme.example"\norg = "00D000000000001EAA"\n')
+    with pytest.raises(TeamModeError) as refused:
+        open_team_services(paths)
+    text = str(refused.value)
+    assert text.startswith("cannot read the team store at postgresql://ann:***@127.0.0.1:1/")
+    assert "s3cret" not in text
+
+
+def test_the_tui_refuses_in_words_and_opens_nothing(paths, monkeypatch, capsys):
+    monkeypatch.setenv("SMVUE_STORE_URL", URL)
+    assert main([]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: the store is a team store") and "Traceback" not in err
+    assert not paths.data_dir.exists() or not any(paths.data_dir.rglob("*.sqlite3"))
