@@ -17,7 +17,8 @@ Then, before anything else may sync: every message ACKed, every notification id 
 (0 lost, 0 duplicated), all fetched, and the store equal to the org. Prints one JSON line: wall
 time, messages/s and notifications/s from the first POST to the last ACK, the listener's CPU
 seconds over the load (utime+stime from /proc; wall figures on a loaded machine are noise) and
-ACK latency p50/p99. ``--profile FILE`` samples the listener with py-spy over the load (speedscope JSON).
+ACK latency p50/p99. ``--profile FILE`` samples the listener with py-spy over the load
+(speedscope JSON).
 """
 
 from __future__ import annotations
@@ -131,7 +132,7 @@ def _bodies(running, changes_by_round: list[list[dict]], total: int, max_per_mes
     for note in stream:
         per_object.setdefault(note[1], []).append(note)
     messages: list[bytes] = []
-    for number, (sobject, items) in enumerate(sorted(per_object.items())):
+    for number, (_sobject, items) in enumerate(sorted(per_object.items())):
         action = to_18(f"04k8W000000{number:04d}")
         start = 0
         while start < len(items):
@@ -276,9 +277,9 @@ def _run(args: argparse.Namespace, work: Path, home: Path, env: dict[str, str]) 
     from smvue_tui.salesforce.credentials import credentials_from_token
     from smvue_tui.salesforce.environments import resolve_environment
     from smvue_tui.salesforce.token_store import TokenStore
+    from smvue_tui.services.automation import LIVE_FIELDS
     from smvue_tui.store.db import open_store
     from smvue_tui.store.object_spec import Lookbacks
-    from smvue_tui.services.automation import LIVE_FIELDS
     from tests.integration.conftest import RunningOrg
     from tests.integration.sync_support import differences
 
@@ -366,7 +367,8 @@ def _run(args: argparse.Namespace, work: Path, home: Path, env: dict[str, str]) 
         "load": os.getloadavg(),
     }
     ok = (report["all_acked"] and not report["lost"] and not report["duplicated"]
-          and not report["unexpected"] and not pending and not notified and not resynced and stored == len(ids))
+          and not report["unexpected"] and not pending and not notified and not resynced
+          and stored == len(ids))
     report["ok"] = ok
     return report
 
