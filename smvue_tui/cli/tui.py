@@ -5,21 +5,38 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from smvue_tui.services.app_services import AppServices
 from smvue_tui.services.log_file import log_to_file
 
-
-def run_tui(args: argparse.Namespace) -> int:
-    from smvue_tui.services.connection import client_factory_for, has_stored_login
-    from smvue_tui.store.org_stores import StoreRefused
+if TYPE_CHECKING:
     from smvue_tui.tui.app import SmvueApp
 
-    try:  # the store of the stored login's org (or of the org last used)
-        services = AppServices.create()
-    except StoreRefused as exc:
+
+def run_tui(args: argparse.Namespace) -> int:
+    from smvue_tui.store.org_stores import StoreRefused
+
+    try:
+        with launched_app(args) as app:
+            app.run()
+    except StoreRefused as exc:  # the store of the stored login's org holds another org
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    return 0
+
+
+@contextlib.contextmanager
+def launched_app(args: argparse.Namespace) -> Iterator[SmvueApp]:
+    """The app exactly as ``smvue-tui [--demo]`` starts it, ready to run (tests drive it under
+    Textual's Pilot); with ``--demo`` the two demo orgs serve until the block ends.
+    StoreRefused when the store of the stored login's org (or of the org last used) is
+    another org's."""
+    from smvue_tui.services.connection import client_factory_for, has_stored_login
+    from smvue_tui.tui.app import SmvueApp
+
+    services = AppServices.create()
     services.sync_in_child = True
     log_to_file(services.paths)
     try:
@@ -31,7 +48,6 @@ def run_tui(args: argparse.Namespace) -> int:
                 forget_demo_login(services.paths)
             if has_stored_login(services.paths):
                 services.client_factory = client_factory_for(services.paths)
-            SmvueApp(services).run()
+            yield SmvueApp(services)
     finally:
         services.db.close()
-    return 0
