@@ -3,7 +3,8 @@
 Drives the launch `smvue-tui --demo` itself runs (``cli.tui.launched_app``: both demo orgs served
 with their Pub/Sub API, syncs in a child process) under Textual's Pilot: Production, approve,
 preflight (its Change Data Capture line), the initial sync, team mapping, pipelines — then a
-change made in the demo org reaches the pipeline screen with no key pressed. Before the fix
+change made in the demo org reaches the pipeline screen with no key pressed, and the
+Integrations card's "Live updates" row names Change Data Capture. Before the fix
 preflight never finished: with no automation to deploy, it waited for every worker, itself too.
 """
 
@@ -19,6 +20,7 @@ from smvue_tui.cli.tui import launched_app
 from smvue_tui.salesforce.preflight import OK
 from smvue_tui.store import models as m
 from tests.tui.test_connect import settle, shown, to_login_step
+from tests.tui.test_pipelines import screen_text
 
 
 @pytest.fixture
@@ -70,3 +72,8 @@ async def test_demo_launch_runs_on_cdc_from_preflight_to_the_pipeline_screen(dem
             await settle(pilot, lambda: pipelines.summary is not before)  # no key pressed
             assert app.current_mode == "pipelines"
             assert not m.DeployedAutomation.select().exists()  # nothing written to the org
+
+            await pilot.press("i")  # the Integrations card names the live mode on its row
+            await settle(pilot, lambda: "Live updates" in screen_text(app))
+            [row] = [line for line in screen_text(app).splitlines() if "Live updates" in line]
+            assert "Change Data Capture" in row, row
