@@ -247,7 +247,8 @@ class WebhookListener:
         if (request.content_length or 0) > MAX_BODY:
             return self._reject(413, "too large")
         try:
-            body = await asyncio.wait_for(request.read(), BODY_SECONDS)
+            async with asyncio.timeout(BODY_SECONDS):  # no task per message, as wait_for made
+                body = await request.read()
         except web.HTTPRequestEntityTooLarge:
             return self._reject(413, "too large")
         except TimeoutError:

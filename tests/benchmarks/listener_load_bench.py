@@ -306,7 +306,7 @@ def _run(args: argparse.Namespace, work: Path, home: Path, env: dict[str, str]) 
                     [sys.executable, __file__, "--sender", str(job)], stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE, text=True, env=env))
             spy = subprocess.Popen(["py-spy", "record", "--pid", str(listener.pid), "-f",
-                                    "speedscope", "-o", args.profile, "--threads"],
+                                    "speedscope", "-o", args.profile, "--threads", "--gil"],
                                    stdout=subprocess.DEVNULL) if args.profile else None
             time.sleep(1.0)  # the senders have imported and are waiting
             cpu_before = _cpu_seconds(listener.pid)
