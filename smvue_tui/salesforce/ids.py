@@ -63,10 +63,15 @@ def normalize_id(value: object, prefix: str | None = None) -> str | None:
     if not isinstance(value, str) or not _ID_SHAPE.fullmatch(value):
         return None
     if len(value) == 18:
-        restored = _restore_case(value[:15], value[15:])
-        if restored is None or (prefix is not None and restored[:3] != prefix):
+        head, suffix = value[:15], value[15:].upper()
+        if _suffix(head) != suffix:  # not as Salesforce sends it: restore the suffix's case
+            restored = _restore_case(head, suffix)
+            if restored is None:
+                return None
+            head = restored
+        if prefix is not None and head[:3] != prefix:
             return None
-        return restored + value[15:].upper()  # the suffix of the case it just restored
+        return head + suffix
     if prefix is not None and value[:3] != prefix:
         return None
     return value + _suffix(value)

@@ -41,6 +41,8 @@ _STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|[+-]\d\d:
 _XSI_TYPE = f"{XSI_NS}}}type"
 _XSI_NIL = f"{XSI_NS}}}nil"
 _TRUE = ("true", "1")
+_NOTIFICATION_ID = f"{OUTBOUND_NS}}}Id"
+_SOBJECT = f"{OUTBOUND_NS}}}sObject"
 _ENCODING_ERRORS = {expat.errors.codes[expat.errors.XML_ERROR_UNKNOWN_ENCODING],
                     expat.errors.codes[expat.errors.XML_ERROR_INCORRECT_ENCODING]}
 
@@ -182,11 +184,25 @@ def _id_text(parent: Element, name: str, prefix: str) -> str:
 def _notification(el: Element) -> Notification:
     # Only a dedupe key, never sent to Salesforce: the shape and prefix are checked, and it is
     # kept as sent (published sample bodies carry hand-made ones with impossible suffixes).
-    notification_id = _text(el, "Id") or ""
+    id_el = sobject = None
+    for child in el:  # one pass for both (a mass update holds thousands of these)
+        if child.tag == _NOTIFICATION_ID:
+            if id_el is not None:
+                raise OutboundMessageError("more than one Id element")
+            id_el = child
+        elif child.tag == _SOBJECT:
+            if sobject is not None:
+                raise OutboundMessageError("more than one sObject element")
+            sobject = child
+    if id_el is None:
+        raise OutboundMessageError("missing Id element")
+    if id_el.get(_XSI_NIL) in _TRUE:
+        raise OutboundMessageError("Id is nil")
+    notification_id = (id_el.text or "").strip()
     if not id_shaped(notification_id, NOTIFICATION_PREFIX):
         raise OutboundMessageError(f"Id is not a Salesforce id of key prefix {NOTIFICATION_PREFIX}")
-    sobject = _child(el, OUTBOUND_NS, "sObject")
-    assert sobject is not None  # required=True raised otherwise
+    if sobject is None:
+        raise OutboundMessageError("missing sObject element")
     # The prefix is whatever the sender bound; only the local part names the object.
     sobject_type = (sobject.get(_XSI_TYPE) or "").strip().rpartition(":")[2]
     if not _SOBJECT_TYPE.fullmatch(sobject_type):
