@@ -151,7 +151,7 @@ def _parse_xml(body: bytes, max_bytes: int) -> Element:
             raise OutboundMessageError("unsupported or inconsistent character encoding") from None
         raise OutboundMessageError(f"not well-formed XML (line {exc.lineno}, column "
                                    f"{exc.offset})") from None
-    except (LookupError, ValueError, UnicodeError, AssertionError):
+    except (LookupError, ValueError, UnicodeError):
         raise OutboundMessageError("unsupported or inconsistent character encoding") from None
 
 

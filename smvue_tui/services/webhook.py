@@ -12,7 +12,9 @@ no ACK, so Salesforce retries it or gives up — and never crashes the app.
 Everything from outside is checked at the door, before the ACK: ids are Salesforce ids of the
 named object's key prefix (a 900,000-character "id" once blocked every fetch after it). The
 server bounds what a client can hold: a body must arrive within ``BODY_SECONDS``, a connection
-lives at most ``CONNECTION_SECONDS``, at most ``MAX_CONNECTIONS`` are open (more are closed).
+goes at most ``CONNECTION_SECONDS`` without a request answered (slow headers; a keep-alive
+connection carrying a mass update is not cut mid-stream), at most ``MAX_CONNECTIONS`` are open
+(more are closed).
 Rejections are counted per reason and logged at most once per ``LOG_EVERY`` seconds each.
 """
 
@@ -209,7 +211,8 @@ class WebhookListener:
         server.connection_made, server.connection_lost = connection_made, connection_lost
 
     async def _sweep(self) -> None:
-        """Close connections held open longer than ``CONNECTION_SECONDS`` (slow headers)."""
+        """Close connections that answered no request for ``CONNECTION_SECONDS`` (slow
+        headers, or a request held that long)."""
         while True:
             await asyncio.sleep(min(5.0, CONNECTION_SECONDS / 3))
             cutoff = time.monotonic() - CONNECTION_SECONDS
@@ -237,6 +240,13 @@ class WebhookListener:
         return web.Response(status=status, text=reason)
 
     async def handle(self, request: web.Request) -> web.Response:
+        try:
+            return await self._handle(request)
+        finally:
+            if request.protocol in self._opened:  # it is doing work: its clock starts again
+                self._opened[request.protocol] = time.monotonic()
+
+    async def _handle(self, request: web.Request) -> web.Response:
         # Constant time: the path's token is the listener's one secret.
         if not hmac.compare_digest(request.path.encode(), self.path.encode()):
             return self._reject(404, "not found")
