@@ -112,6 +112,16 @@ async def take_all(out: Path, size: tuple[int, int], home: Path, text: bool = Fa
                 app.push_screen(DealDetailScreen(deal.id))
                 await pilot.pause(1.0)
 
+            async def integrations() -> None:
+                # The live mode as `smvue-tui --demo` starts it (background is off above for
+                # steady screens): the card's "Live updates" row names it.
+                await app.start_live()
+                await wait_until(pilot, lambda: app.live is not None
+                                 and app.live.mode is not None
+                                 and app.live.mode.streaming.is_set())
+                await wait_until(pilot, lambda: app.coordinator.running is None)
+                await mode("integrations")
+
             async def pop_then(action: Callable[[], Awaitable[None]]) -> None:
                 while len(app.screen_stack) > 1:
                     app.pop_screen()
@@ -149,7 +159,7 @@ async def take_all(out: Path, size: tuple[int, int], home: Path, text: bool = Fa
                 ("field-mapping", lambda: mode("fields")),
                 ("pipelines", pipelines),
                 ("deal-detail", deal_detail),
-                ("integrations", lambda: pop_then(lambda: mode("integrations"))),
+                ("integrations", lambda: pop_then(integrations)),
                 ("help", lambda: keys("question_mark")),
                 ("why-missing", lambda: pop_then(lambda: mode_then_key("pipelines", "w"))),
                 ("inspection", lambda: pop_then(lambda: mode("inspection"))),

@@ -20,7 +20,6 @@ would exceed 1 MB), ``"silent"`` makes none (a change applied outside the applic
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextlib
 import hashlib
@@ -144,7 +143,7 @@ class ChangeEventBus:
         self._position = 0
         self._commit = 0
         self._lock = threading.Lock()
-        self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+        self._waiters: set[threading.Event] = set()  # one per open subscription
 
     def start(self) -> None:
         self.org.store.add_listener(self._on_change)
@@ -213,8 +212,8 @@ class ChangeEventBus:
                                          schema.schema_id, schema.encode(header, values or {})))
             position = self._position
             waiters = list(self._waiters)
-        for loop, event in waiters:
-            loop.call_soon_threadsafe(event.set)
+        for event in waiters:
+            event.set()
         return position
 
     def drop_streams(self) -> None:
@@ -222,8 +221,8 @@ class ChangeEventBus:
         with self._lock:
             self.drops += 1
             waiters = list(self._waiters)
-        for loop, event in waiters:
-            loop.call_soon_threadsafe(event.set)
+        for event in waiters:
+            event.set()
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -252,12 +251,13 @@ class ChangeEventBus:
             reached = event.position
         return out, reached
 
-    def waiter(self) -> asyncio.Event:
-        event = asyncio.Event()
+    def waiter(self) -> threading.Event:
+        """Set at each new event and at ``drop_streams`` (a subscription's thread waits on it)."""
+        event = threading.Event()
         with self._lock:
-            self._waiters.add((asyncio.get_running_loop(), event))
+            self._waiters.add(event)
         return event
 
-    def forget(self, event: asyncio.Event) -> None:
+    def forget(self, event: threading.Event) -> None:
         with self._lock:
-            self._waiters = {w for w in self._waiters if w[1] is not event}
+            self._waiters.discard(event)

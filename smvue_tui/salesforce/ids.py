@@ -18,27 +18,32 @@ _ID_SHAPE = re.compile(r"[0-9A-Za-z]{15}(?:[0-9A-Za-z]{3})?")
 _SUFFIX_ALPHABET = string.ascii_uppercase + "012345"
 
 
+# One character per id character: "1" for an upper-case letter, "0" otherwise.
+_CASE_BITS = str.maketrans({c: "1" if c.isupper() else "0"
+                            for c in string.ascii_letters + string.digits})
+# For each suffix character's index: the positions (0–4) in its block that are upper-case.
+_UPPER_POSITIONS = [tuple(pos for pos in range(5) if index & (1 << pos)) for index in range(32)]
+
+
 def _suffix(id15: str) -> str:
-    letters = []
-    for start in (0, 5, 10):
-        block = id15[start:start + 5]
-        index = sum(1 << pos for pos, ch in enumerate(block) if ch.isupper())
-        letters.append(_SUFFIX_ALPHABET[index])
-    return "".join(letters)
+    # Reversed, each block reads as its binary index, most significant (last position) first.
+    bits = id15.translate(_CASE_BITS)[::-1]
+    return (_SUFFIX_ALPHABET[int(bits[10:15], 2)] + _SUFFIX_ALPHABET[int(bits[5:10], 2)]
+            + _SUFFIX_ALPHABET[int(bits[0:5], 2)])
 
 
 def _restore_case(id15: str, suffix: str) -> str | None:
     """The 15 characters with the case the suffix records, or None where it cannot be so."""
-    chars = []
+    chars = list(id15.lower())
     for block, code in enumerate(suffix.upper()):
         index = _SUFFIX_ALPHABET.find(code)
         if index < 0:
             return None
-        for pos, ch in enumerate(id15[block * 5:block * 5 + 5]):
-            upper = bool(index & (1 << pos))
-            if upper and not ch.isalpha():
+        for pos in _UPPER_POSITIONS[index]:
+            ch = chars[block * 5 + pos]
+            if not ch.isalpha():
                 return None
-            chars.append(ch.upper() if upper else ch.lower())
+            chars[block * 5 + pos] = ch.upper()
     return "".join(chars)
 
 
@@ -58,10 +63,15 @@ def normalize_id(value: object, prefix: str | None = None) -> str | None:
     if not isinstance(value, str) or not _ID_SHAPE.fullmatch(value):
         return None
     if len(value) == 18:
-        restored = _restore_case(value[:15], value[15:])
-        if restored is None:
+        head, suffix = value[:15], value[15:].upper()
+        if _suffix(head) != suffix:  # not as Salesforce sends it: restore the suffix's case
+            restored = _restore_case(head, suffix)
+            if restored is None:
+                return None
+            head = restored
+        if prefix is not None and head[:3] != prefix:
             return None
-        value = restored
+        return head + suffix
     if prefix is not None and value[:3] != prefix:
         return None
     return value + _suffix(value)

@@ -2,7 +2,8 @@
 
 ``running_demo_orgs(paths)`` is a context manager: the orgs are generated once into
 ``paths.demo_org_cache`` (under SMVUE_HOME when set; nothing is written anywhere else), served
-from background threads on 127.0.0.1 (ephemeral ports) and stopped when the block ends. A demo
+from background threads on 127.0.0.1 (ephemeral ports; the Pub/Sub API too) and stopped when
+the block ends. A demo
 login cannot outlive its org (the next run has other ports), so a stored demo login is forgotten
 and its connection marked disconnected; the synced data stays, and Connect offers both orgs.
 """
@@ -40,12 +41,11 @@ def running_demo_orgs(paths: Paths, *, size: str | int = DEMO_SIZE,
             print(f"Starting the demo {label} org…", file=out, flush=True)
             org = build_org(size=size, seed=1, profile=profile, cache_dir=paths.demo_org_cache)
             stack.callback(org.store.close)
-            # Simulated users keep changing the org, so the live updates have something to show.
-            # No Pub/Sub API here: grpc.aio servers on these background-thread loops left the
-            # app's own gRPC client (on the TUI's loop) waiting forever at preflight. The demo's
-            # live updates come by Outbound Messages on loopback; `smvue-tui demo-org` (its own
-            # process) serves Pub/Sub.
-            url = stack.enter_context(serve_in_thread(org, activity_every=DEMO_ACTIVITY_SECONDS))
+            # Simulated users keep changing the org, so the live updates have something to show;
+            # its Pub/Sub API (a threaded gRPC server: an aio one on this background loop left
+            # the app's aio client waiting forever) lets the demo run on CDC as a real org would.
+            url = stack.enter_context(serve_in_thread(org, activity_every=DEMO_ACTIVITY_SECONDS,
+                                                      pubsub=True))
             targets.append(DemoTarget(label, url, org))
         yield targets
 

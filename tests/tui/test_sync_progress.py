@@ -164,3 +164,23 @@ async def test_rows_keep_a_readers_order_whatever_order_objects_start_in(empty_s
         await settle(pilot, lambda: len(panel.children) == 5)
         assert [row.sobject for row in panel.children] == [
             "Opportunity", "Account", "OpportunityHistory", "Task", "Lead"]
+
+
+async def test_a_live_fetch_does_not_take_the_first_runs_enter_away(empty_services):
+    """CDC events fetched right after the initial sync (the demo org changes every few
+    seconds) left the screen saying "Webhook sync finished" with no Enter to team mapping."""
+    app = SmvueApp(empty_services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s")
+        app.post_message(SyncStarted("initial"))
+        app.post_message(SyncFinished(SyncReport("initial", status="ok",
+                                                 counts={"Opportunity": 3}, api_calls=5)))
+        await settle(pilot, lambda: "Press Enter to map your team" in status(app))
+        app.post_message(SyncStarted("webhook"))
+        app.post_message(SyncFinished(SyncReport("webhook", status="ok",
+                                                 counts={"Opportunity": 2}, api_calls=1)))
+        for _ in range(5):
+            await pilot.pause()
+        assert "Initial sync finished" in status(app), status(app)
+        await pilot.press("enter")
+        await settle(pilot, lambda: app.current_mode == "team")

@@ -369,8 +369,12 @@ class ConnectScreen(Screen[None]):
             return ""
         await app.start_live()
         # A demo org's automation is deployed by the App in the background: wait for it, so
-        # this line and the Integrations card read the same deployment.
-        await app.workers.wait_for_complete([w for w in app.workers if w.group == "automation"])
+        # this line and the Integrations card read the same deployment. None with CDC or
+        # polling — and an empty list would wait for every worker, this one too: a
+        # DeadlockError that ended preflight silently at "Checking what SMVue can read…".
+        deploying = [w for w in app.workers if w.group == "automation"]
+        if deploying:
+            await app.workers.wait_for_complete(deploying)
         return await conn.deploy_notifications(app.services.paths, app.services.webhook(),
                                                creds)
 

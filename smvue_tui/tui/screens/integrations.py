@@ -198,7 +198,7 @@ def card_text(card: Card) -> str:
         rows.append(("Problem", card.last_sync_problem))
     rows += [
         ("Next sync", card.next_sync if card.connected else "— (not connected)"),
-        ("Change notifications", card.notifications),
+        ("Live updates", card.notifications),  # the live mode, its reason and today's count
         ("Automation", automation_text(card)),
         ("API usage", card.api_usage),
         ("Stored", f"{card.records:,} opportunities"),

@@ -38,6 +38,9 @@ def hint_for(running: str | None) -> str:
     return LEAVE_HINT + (INITIAL_HINT if running == "initial" else "")
 
 
+LIVE_FETCH = "webhook"  # the sync kind of a live mode's fetch by Id
+
+
 class SyncProgressScreen(KeepStyles, Screen[None]):
     DEFAULT_CSS = """
     SyncProgressScreen #sync-box { margin: 1 2; height: auto; max-height: 1fr; }
@@ -94,7 +97,19 @@ class SyncProgressScreen(KeepStyles, Screen[None]):
 
     # --- what the App reports ---------------------------------------------------------------
 
+    def _live_over_first_run(self, kind: str | None) -> bool:
+        """A live mode's fetch (a "webhook" sync: CDC events, Outbound Messages) while the
+        initial sync is on screen: it must not replace it and take its Enter away (the demo
+        org's changes arrive every few seconds, right after the initial sync)."""
+        return kind == LIVE_FETCH and self._first_run()
+
     def _on_sync_event(self, message: Any) -> None:
+        app: Any = self.app
+        kind = (message.kind if isinstance(message, SyncStarted) else
+                message.report.kind if isinstance(message, SyncFinished) else
+                app.coordinator.running)
+        if self._live_over_first_run(kind):
+            return
         if isinstance(message, SyncStarted):
             self.query_one(SyncPanel).clear()
             self._set_status(f"{message.kind.capitalize()} sync running…")
@@ -113,6 +128,9 @@ class SyncProgressScreen(KeepStyles, Screen[None]):
     def _redraw(self) -> None:
         """Everything the App knows now (after returning to this screen)."""
         app: Any = self.app
+        if self._live_over_first_run(app.coordinator.running or getattr(app.last_report,
+                                                                         "kind", None)):
+            return
         panel = self.query_one(SyncPanel)
         for message in list(app.last_progress.values()):
             panel.show(message.event)

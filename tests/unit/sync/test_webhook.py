@@ -176,3 +176,25 @@ async def test_messages_arriving_during_a_commit_share_the_next_one(listener):
     # Four messages, at most two transactions (the first may have started alone); one per
     # message — what the listener did before — would be four.
     assert listener.commits.commits <= 2
+
+
+async def test_a_busy_keep_alive_connection_outlives_the_connection_limit(listener, monkeypatch):
+    """A mass update on one keep-alive connection for longer than CONNECTION_SECONDS is not cut
+    mid-stream (each answered request restarts its clock); a stalled one still is."""
+    monkeypatch.setattr(webhook, "CONNECTION_SECONDS", 1.5)
+    listener._sweeper.cancel()  # the running sweep waits the default interval: now every 0.5 s
+    listener._sweeper = asyncio.get_running_loop().create_task(listener._sweep())
+    stalled_reader, stalled = await _open(listener)
+    stalled.write(f"POST {listener.path} HTTP/1.1\r\nHost: x\r\n".encode())  # never ends
+    loop = asyncio.get_running_loop()
+    began, n = loop.time(), 0
+    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=1)) as client:
+        while loop.time() - began < 4.0:  # well past the limit, on one connection
+            body = envelope(notification_xml(n))
+            response = await client.post(listener.local_url, content=body, headers=XML)
+            assert response.status_code == 200 and response.content == ACK_BODY
+            n += 1
+            await asyncio.sleep(0.05)
+    await _closed_within(stalled_reader, 5)
+    assert listener.rejected == {"connection held too long": 1}
+    stalled.close()
