@@ -7,8 +7,9 @@ Run by hand:  python tests/benchmarks/sync_bench.py [--cases medium,baseline,lar
 (--store postgresql: into a PostgreSQL store — the server --store-url names, else one this script
 starts with default durability, fsync on; both: the two stores alternate per repetition.)
 One JSON line per case. The demo org is served from this process (a thread); each sync runs in
-a fresh child process, so the child's peak RSS (``os.wait4``'s rusage — RUSAGE_CHILDREN for that
-one child) is the sync's own. Orgs are generated once into /tmp/smvue-sync-bench-cache.
+a fresh child process, which reports its own peak RSS (VmHWM of /proc/self/status: wait4's
+ru_maxrss would start at this parent's RSS, the demo org's, at the fork).
+Orgs are generated once into /tmp/smvue-sync-bench-cache.
 
 Targets: medium@50 ms ≥3× faster than the baseline; ≥20,000 records/s stored at 0 latency;
 100k org peak RSS < 250 MB; a no-change incremental resync ≤ 4 API calls.
@@ -154,6 +155,7 @@ def child(case: str) -> None:
             result = asyncio.run(smvue_child(setup, store, engine == "smvue-resync"))
     if tracemalloc.is_tracing():  # PYTHONTRACEMALLOC=1: Python objects' share of the peak
         result["traced_peak_mb"] = round(tracemalloc.get_traced_memory()[1] / 2**20, 1)
+    result["peak_rss_mb"] = _own_peak_mb()
     print(json.dumps(result), flush=True)
 
 
@@ -203,7 +205,7 @@ def run_case(case: str, id_chunk: int | None = None, cost_model: str = "off",
             "org_opportunities": opportunities, "latency_ms": latency, "cost_model": cost_model,
             "bulk": bulk, "server_s": round(org.cost.charged_s, 1), **result,
             "records_per_s": round(result["records"] / max(result["seconds"], 1e-9)),
-            "peak_rss_mb": _peak_mb(usage),
+            "wait4_maxrss_mb": round(usage.ru_maxrss / 1024, 1),  # includes the parent's, see top
             # The sync child's own CPU seconds: steadier than wall time on a loaded box.
             "child_cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
             # PostgreSQL's own work for it (its server's processes; only a server we started).
@@ -225,8 +227,12 @@ def _drop_schema(url: str, schema: str) -> None:
         conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
-def _peak_mb(usage: Any) -> float:
-    return round(usage.ru_maxrss / 1024, 1)  # ru_maxrss is in KiB on Linux
+def _own_peak_mb() -> float:
+    """This process's own peak RSS (VmHWM, reset by exec), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
 
 
 def main() -> None:
