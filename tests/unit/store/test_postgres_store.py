@@ -41,6 +41,19 @@ def test_a_bad_setting_is_refused_in_words_without_the_password(tmp_path):
     assert redact("postgresql://app:s3cret@db:5432/x") == "postgresql://app:***@db:5432/x"
 
 
+@pytest.mark.parametrize("url", ["postgresql://app:50%off@db/smvue",
+                                 "postgresql://app:my s3cret@db/smvue",
+                                 "postgresql://app:s3cret@db/smvue?sslmod=require"])
+def test_a_url_libpq_cannot_read_is_refused_without_the_password(tmp_path, url):
+    """libpq quotes the bad token of a URL it cannot parse — the password itself when that
+    holds an unencoded "%" or a space: refused here, in words, before any connection says it."""
+    with pytest.raises(StoreUrlError) as caught:
+        store_url(_paths(tmp_path), {"SMVUE_STORE_URL": url})
+    assert "s3cret" not in str(caught.value) and "50%off" not in str(caught.value)
+    assert "SMVUE_STORE_URL" in str(caught.value) and "app:***@db" in str(caught.value)
+    assert ("sslmod" if "sslmod" in url else "percent-encode") in str(caught.value)
+
+
 def test_an_unreachable_server_is_refused_in_words(tmp_path, monkeypatch):
     import socket
 
