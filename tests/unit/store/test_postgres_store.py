@@ -166,3 +166,35 @@ def test_text_of_any_length_is_kept_as_on_sqlite(tmp_path, store_backend):
     m.ChangeNotification.insert_many([{"notification_id": event_id, "sobject": "Opportunity",
                                        "record_id": "0068W0000000001QAA"}]).execute()
     assert m.ChangeNotification.get().notification_id == event_id
+
+
+def test_a_manager_opens_the_store_while_a_killed_writers_run_is_still_open(pg_url):
+    """serve was SIGKILLed mid-sync: its run stays ``running`` until the writer is back (it
+    closes such runs). A manager's role (``store grants``) may not update sync runs, so
+    opening the store must not try to — before, every manager's TUI failed to start with
+    "permission denied for table sync_run" until serve came back."""
+    import uuid
+
+    import psycopg
+
+    from smvue_tui.services.team_admin import grant_sql
+
+    schema, role = schema_for(ORG_A), f"mgr_{uuid.uuid4().hex[:8]}"
+    db = open_postgres(pg_url, schema)
+    m.SyncRun.create(kind="incremental", status="running", started_at=m.utcnow().isoformat(),
+                     pid=2**22 + 12345)  # no smvue-tui process with this pid is connected
+    db.close()
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute(f'CREATE ROLE "{role}" LOGIN')
+        admin.execute(grant_sql(schema, role))
+    try:
+        manager = open_postgres(pg_url.replace("postgresql://postgres@",
+                                               f"postgresql://{role}@", 1), schema)
+        try:
+            assert m.SyncRun.get().status == "running"  # left for the writer to close
+        finally:
+            manager.close()
+    finally:
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute(f'DROP OWNED BY "{role}"')
+            admin.execute(f'DROP ROLE "{role}"')
