@@ -25,6 +25,7 @@ from smvue_tui.services.team_writer import (
 )
 from smvue_tui.store import models as m
 from smvue_tui.store.backend import StoreUrlError, redact, schema_for, store_url
+from smvue_tui.store.inspection_queries import fresh_facts
 from smvue_tui.store.postgres import SERVER_ERRORS
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,9 @@ class OrgWriter:
          .where(m.SyncRun.status == "running").execute())
 
     def synced(self, status: str) -> None:
+        # The deal facts an initial or full sync left to recompute, now: the managers' TUIs
+        # read them but may not write them (their role's rights, ``store grants``).
+        fresh_facts()
         record_sync(self.org_id, status)
 
     async def hold(self, every: float = HEARTBEAT_SECONDS) -> None:

@@ -231,3 +231,19 @@ async def test_a_writer_beats_on_while_the_server_refuses_it_for_a_while(pg_url,
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(writer.hold(every=0.05), 0.5)
     assert lock.alive()
+
+
+def test_the_writer_recomputes_the_facts_its_sync_left_for_the_readers(pg_url, team_db, locks):
+    """An initial sync defers the deal facts to the next read; in a team store the readers
+    may not write them, so serve recomputes them when its sync ends."""
+    from smvue_tui.services.team_serve import OrgWriter
+
+    lock = WriterLock(pg_url, ORG, schema_for(ORG))
+    locks.append(lock)
+    lock.acquire()
+    writer = OrgWriter(lock, ORG, "test")
+    writer.started()
+    m.FactsStale.create(source="history")
+    writer.synced("ok")
+    assert not m.FactsStale.select().exists()
+    assert m.WriterInfo.get_by_id(ORG).last_sync_status == "ok"

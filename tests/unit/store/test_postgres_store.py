@@ -168,6 +168,43 @@ def test_text_of_any_length_is_kept_as_on_sqlite(tmp_path, store_backend):
     assert m.ChangeNotification.get().notification_id == event_id
 
 
+@pytest.fixture
+def manager_url(pg_url):
+    """The URL of a fresh role with the rights `store grants` gives managers on ORG_A's
+    schema (made here, as its owner would)."""
+    import uuid
+
+    import psycopg
+
+    from smvue_tui.services.team_admin import grant_sql
+
+    role = f"mgr_{uuid.uuid4().hex[:8]}"
+    open_postgres(pg_url, schema_for(ORG_A)).close()
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute(f'CREATE ROLE "{role}" LOGIN')
+        admin.execute(grant_sql(schema_for(ORG_A), role))
+    yield pg_url.replace("postgresql://postgres@", f"postgresql://{role}@", 1)
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute(f'DROP OWNED BY "{role}"')
+        admin.execute(f'DROP ROLE "{role}"')
+
+
+def test_a_manager_reads_the_inspection_after_an_initial_sync_left_facts_to_recompute(
+        pg_url, manager_url):
+    """An initial sync leaves the deal facts to be recomputed whole before the next read;
+    a manager's role may not write them, so its read must not try (the writer does)."""
+    from smvue_tui.store import inspection_queries as q
+
+    open_postgres(pg_url, schema_for(ORG_A))
+    m.FactsStale.create(source="history")
+    manager = open_postgres(manager_url, schema_for(ORG_A))
+    try:
+        q.fresh_facts()
+        assert m.FactsStale.select().count() == 1  # left for the writer
+    finally:
+        manager.close()
+
+
 def test_a_manager_opens_the_store_while_a_killed_writers_run_is_still_open(pg_url):
     """serve was SIGKILLed mid-sync: its run stays ``running`` until the writer is back (it
     closes such runs). A manager's role (``store grants``) may not update sync runs, so
