@@ -13,7 +13,7 @@ Textual, what the TUI needs for that:
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from smvue_tui.config import Paths
@@ -27,7 +27,7 @@ class TeamModeError(Exception):
 
 @dataclass(frozen=True)
 class TeamSettings:
-    url: str
+    url: str = field(repr=False)  # may hold the password: never in a crash report's locals
     org_id: str
     manager: str  # the manager key: a Salesforce username or an email
     manager_source: str  # "login" | "config"

@@ -10,6 +10,7 @@ checks the lock is still held.
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 
 from smvue_tui.config import Paths
@@ -24,6 +25,10 @@ from smvue_tui.services.team_writer import (
 )
 from smvue_tui.store import models as m
 from smvue_tui.store.backend import StoreUrlError, redact, schema_for, store_url
+from smvue_tui.store.inspection_queries import fresh_facts
+from smvue_tui.store.postgres import SERVER_ERRORS
+
+log = logging.getLogger(__name__)
 
 
 class TeamServeError(Exception):
@@ -43,17 +48,27 @@ class OrgWriter:
          .where(m.SyncRun.status == "running").execute())
 
     def synced(self, status: str) -> None:
+        # The deal facts an initial or full sync left to recompute, now: the managers' TUIs
+        # read them but may not write them (their role's rights, ``store grants``).
+        fresh_facts()
         record_sync(self.org_id, status)
 
     async def hold(self, every: float = HEARTBEAT_SECONDS) -> None:
         """Beat the heartbeat forever; TeamServeError when the lock went to another writer."""
+        import psycopg
+
         while True:
             await asyncio.sleep(every)
             try:
                 await asyncio.to_thread(self.lock.keep)
+                await asyncio.to_thread(heartbeat, self.org_id)
             except WriterLost as exc:
                 raise TeamServeError(str(exc)) from None
-            await asyncio.to_thread(heartbeat, self.org_id)
+            except (psycopg.Error, *SERVER_ERRORS) as exc:
+                # The server restarting or out of reach: the next beat tries again (the sync
+                # cannot write meanwhile either); ending serve here would need a person.
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+                log.warning("team store unreachable, writer lock not confirmed: %s", first)
 
     def release(self) -> None:
         self.lock.release()

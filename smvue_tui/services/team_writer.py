@@ -16,7 +16,7 @@ import contextlib
 import os
 import socket
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from smvue_tui import __version__
@@ -43,7 +43,7 @@ class WriterLost(Exception):
 class WriterLock:
     """The org's writer lock on a dedicated connection (autocommit: a session lock)."""
 
-    url: str
+    url: str = field(repr=False)  # may hold the password: never in a traceback's locals
     org_id: str
     schema: str = ""
     conn: Any = None

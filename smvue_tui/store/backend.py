@@ -60,7 +60,27 @@ def _checked(value: str, source: str) -> str:
         raise StoreUrlError(f"{source} is not a PostgreSQL URL ({redact(value)}); expected "
                             "postgresql://user@host:5432/dbname, or no setting for the "
                             "SQLite store on this machine")
+    _readable_by_libpq(value, source)
     return urlunsplit(("postgresql", *parts[1:]))
+
+
+def _readable_by_libpq(value: str, source: str) -> None:
+    """StoreUrlError when libpq cannot parse the URL. Said here, because libpq's own message
+    quotes the token it could not read — the password itself when it holds a bare "%" or a
+    space — and every later connect would carry that into errors, logs and tracebacks."""
+    from psycopg import Error as PsycopgError
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        conninfo_to_dict(value)
+    except PsycopgError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreadable"
+        password = urlsplit(value).password
+        if password:
+            reason = reason.replace(password, "***")
+        raise StoreUrlError(f"{source} cannot be read as a PostgreSQL URL ({redact(value)}): "
+                            f"{reason}. A user name or password holding %, a space, @, : or / "
+                            "must percent-encode it (%25, %20, %40, %3A, %2F)") from None
 
 
 def redact(url: str) -> str:

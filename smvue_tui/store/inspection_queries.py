@@ -55,9 +55,18 @@ def _rep(column: str, rep: str | None) -> tuple[str, list[Any]]:
 def fresh_facts() -> None:
     """Bring the deal facts up to date where a big page (an initial or full sync) left them
     to be recomputed whole (``deal_facts.catch_up``); nothing to do otherwise."""
-    if m.FactsStale.select().exists():
+    if m.FactsStale.select().exists() and _may_write_facts():
         with db().atomic():
             catch_up()
+
+
+def _may_write_facts() -> bool:
+    """A manager's role on a team store reads the facts; the writer (serve) recomputes them
+    after its sync (``team_serve.OrgWriter.synced``)."""
+    if not isinstance(db(), PostgresqlDatabase):
+        return True
+    return bool(db().execute_sql("SELECT has_table_privilege(%s, 'DELETE')",
+                                 (m.DealFact._meta.table_name,)).fetchone()[0])
 
 
 # --- risk flags: one row per open deal --------------------------------------------------------

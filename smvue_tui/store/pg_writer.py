@@ -59,7 +59,11 @@ def _ensure_stage(db: Database, table: str) -> None:
     if table not in made:
         db.execute_sql(f'CREATE TEMP TABLE IF NOT EXISTS "{_stage(table)}" ON COMMIT DELETE ROWS '
                        f'AS SELECT * FROM "{table}" WITH NO DATA')
-        made.add(table)
+        # Made inside a transaction, the table is gone again if that transaction (or a
+        # savepoint) rolls back: remembered only once made outside one, else the page after
+        # a rolled-back one would COPY into a table that is not there, on every page after.
+        if not db.in_transaction():
+            made.add(table)
 
 
 def _newest_per_id(attrs: tuple[str, ...],
@@ -89,6 +93,8 @@ def upsert_values(model: type[m.SfRecord], attrs: tuple[str, ...],
     # Inside the caller's transaction (write_page's) no savepoint: a failure aborts it whole.
     # Round trips are what a page costs a server on another machine: COPY takes two, the
     # upsert and emptying the staging table share one.
+    if not db.in_transaction():  # made (and remembered) before this page's own transaction
+        _ensure_stage(db, model._meta.table_name)
     with contextlib.nullcontext() if db.in_transaction() else db.atomic():
         _ensure_stage(db, model._meta.table_name)
         cursor = db.cursor()

@@ -205,3 +205,45 @@ async def test_a_stream_of_commits_wakes_the_screens_about_once_a_second(pg_url,
         assert 2 <= len(heard) <= 4, heard
     finally:
         await listener.stop()
+
+
+async def test_a_writer_beats_on_while_the_server_refuses_it_for_a_while(pg_url, team_db, locks):
+    """A server restarting drops the lock's connection and refuses new ones for a moment:
+    serve keeps beating (and takes the lock back once the server is there again) rather
+    than die with psycopg's traceback on the first beat that cannot reconnect."""
+    from smvue_tui.services.team_serve import OrgWriter
+
+    lock = WriterLock(pg_url, ORG, schema_for(ORG))
+    locks.append(lock)
+    lock.acquire()
+    writer = OrgWriter(lock, ORG, "test")
+    writer.started()
+    server, dbname = pg_url.rsplit("/", 1)
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(f'ALTER DATABASE "{dbname}" ALLOW_CONNECTIONS false')
+        admin.execute("SELECT pg_terminate_backend(%s)", (lock.conn.info.backend_pid,))
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(writer.hold(every=0.05), 0.5)
+            assert not lock.alive()
+        finally:
+            admin.execute(f'ALTER DATABASE "{dbname}" ALLOW_CONNECTIONS true')
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(writer.hold(every=0.05), 0.5)
+    assert lock.alive()
+
+
+def test_the_writer_recomputes_the_facts_its_sync_left_for_the_readers(pg_url, team_db, locks):
+    """An initial sync defers the deal facts to the next read; in a team store the readers
+    may not write them, so serve recomputes them when its sync ends."""
+    from smvue_tui.services.team_serve import OrgWriter
+
+    lock = WriterLock(pg_url, ORG, schema_for(ORG))
+    locks.append(lock)
+    lock.acquire()
+    writer = OrgWriter(lock, ORG, "test")
+    writer.started()
+    m.FactsStale.create(source="history")
+    writer.synced("ok")
+    assert not m.FactsStale.select().exists()
+    assert m.WriterInfo.get_by_id(ORG).last_sync_status == "ok"

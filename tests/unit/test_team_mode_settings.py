@@ -83,3 +83,31 @@ def test_the_tui_refuses_in_words_and_opens_nothing(paths, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: the store is a team store") and "Traceback" not in err
     assert not paths.data_dir.exists() or not any(paths.data_dir.rglob("*.sqlite3"))
+
+
+def test_the_store_password_is_not_in_a_crash_reports_locals():
+    """Textual's crash report prints every frame's locals (rich, show_locals=True): the app's
+    services hold the team settings, serve holds its writer lock — neither may show the
+    store URL's password, as the Salesforce tokens never show (credentials.py)."""
+    import io
+
+    from rich.console import Console
+    from rich.traceback import Traceback
+
+    from smvue_tui.services.team_mode import TeamSettings
+    from smvue_tui.services.team_writer import WriterLock
+
+    def crash(settings: TeamSettings, lock: WriterLock) -> str:
+        try:
+            raise RuntimeError("boom")
+        except RuntimeError:
+            out = io.StringIO()
+            Console(file=out, width=200).print(Traceback(show_locals=True))
+            return out.getvalue()
+
+    url = "postgresql://ann:s3cret@db.example/smvue"
+    report = crash(TeamSettings(url, ORG_ID, "ann@acme.example", "config"),
+                   WriterLock(url, ORG_ID))
+    shown = report.split("in crash", 1)[1]  # the frame holding only the two objects
+    assert "TeamSettings" in shown and "WriterLock" in shown and ORG_ID in shown
+    assert "s3cret" not in shown

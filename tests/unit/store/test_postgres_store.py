@@ -41,6 +41,19 @@ def test_a_bad_setting_is_refused_in_words_without_the_password(tmp_path):
     assert redact("postgresql://app:s3cret@db:5432/x") == "postgresql://app:***@db:5432/x"
 
 
+@pytest.mark.parametrize("url", ["postgresql://app:50%off@db/smvue",
+                                 "postgresql://app:my s3cret@db/smvue",
+                                 "postgresql://app:s3cret@db/smvue?sslmod=require"])
+def test_a_url_libpq_cannot_read_is_refused_without_the_password(tmp_path, url):
+    """libpq quotes the bad token of a URL it cannot parse — the password itself when that
+    holds an unencoded "%" or a space: refused here, in words, before any connection says it."""
+    with pytest.raises(StoreUrlError) as caught:
+        store_url(_paths(tmp_path), {"SMVUE_STORE_URL": url})
+    assert "s3cret" not in str(caught.value) and "50%off" not in str(caught.value)
+    assert "SMVUE_STORE_URL" in str(caught.value) and "app:***@db" in str(caught.value)
+    assert ("sslmod" if "sslmod" in url else "percent-encode") in str(caught.value)
+
+
 def test_an_unreachable_server_is_refused_in_words(tmp_path, monkeypatch):
     import socket
 
@@ -153,3 +166,72 @@ def test_text_of_any_length_is_kept_as_on_sqlite(tmp_path, store_backend):
     m.ChangeNotification.insert_many([{"notification_id": event_id, "sobject": "Opportunity",
                                        "record_id": "0068W0000000001QAA"}]).execute()
     assert m.ChangeNotification.get().notification_id == event_id
+
+
+@pytest.fixture
+def manager_url(pg_url):
+    """The URL of a fresh role with the rights `store grants` gives managers on ORG_A's
+    schema (made here, as its owner would)."""
+    import uuid
+
+    import psycopg
+
+    from smvue_tui.services.team_admin import grant_sql
+
+    role = f"mgr_{uuid.uuid4().hex[:8]}"
+    open_postgres(pg_url, schema_for(ORG_A)).close()
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute(f'CREATE ROLE "{role}" LOGIN')
+        admin.execute(grant_sql(schema_for(ORG_A), role))
+    yield pg_url.replace("postgresql://postgres@", f"postgresql://{role}@", 1)
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute(f'DROP OWNED BY "{role}"')
+        admin.execute(f'DROP ROLE "{role}"')
+
+
+def test_a_manager_reads_the_inspection_after_an_initial_sync_left_facts_to_recompute(
+        pg_url, manager_url):
+    """An initial sync leaves the deal facts to be recomputed whole before the next read;
+    a manager's role may not write them, so its read must not try (the writer does)."""
+    from smvue_tui.store import inspection_queries as q
+
+    open_postgres(pg_url, schema_for(ORG_A))
+    m.FactsStale.create(source="history")
+    manager = open_postgres(manager_url, schema_for(ORG_A))
+    try:
+        q.fresh_facts()
+        assert m.FactsStale.select().count() == 1  # left for the writer
+    finally:
+        manager.close()
+
+
+def test_a_manager_opens_the_store_while_a_killed_writers_run_is_still_open(pg_url):
+    """serve was SIGKILLed mid-sync: its run stays ``running`` until the writer is back (it
+    closes such runs). A manager's role (``store grants``) may not update sync runs, so
+    opening the store must not try to — before, every manager's TUI failed to start with
+    "permission denied for table sync_run" until serve came back."""
+    import uuid
+
+    import psycopg
+
+    from smvue_tui.services.team_admin import grant_sql
+
+    schema, role = schema_for(ORG_A), f"mgr_{uuid.uuid4().hex[:8]}"
+    db = open_postgres(pg_url, schema)
+    m.SyncRun.create(kind="incremental", status="running", started_at=m.utcnow().isoformat(),
+                     pid=2**22 + 12345)  # no smvue-tui process with this pid is connected
+    db.close()
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute(f'CREATE ROLE "{role}" LOGIN')
+        admin.execute(grant_sql(schema, role))
+    try:
+        manager = open_postgres(pg_url.replace("postgresql://postgres@",
+                                               f"postgresql://{role}@", 1), schema)
+        try:
+            assert m.SyncRun.get().status == "running"  # left for the writer to close
+        finally:
+            manager.close()
+    finally:
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute(f'DROP OWNED BY "{role}"')
+            admin.execute(f'DROP ROLE "{role}"')

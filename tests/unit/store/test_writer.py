@@ -73,3 +73,24 @@ def test_awkward_values_come_back_as_sent(tmp_path, store_backend):
     row = m.Opportunity.get_by_id("0068W0000000001QAA")
     assert (row.name, row.amount, row.next_step, bool(row.is_closed)) == (
         name, 1234567.89, None, True)
+
+
+def test_a_page_rolled_back_does_not_break_the_next_one(tmp_path, store_backend):
+    """On PostgreSQL the first page of a table makes its COPY staging table inside the page's
+    transaction: when that transaction rolls back (the checkpoint failing, the server
+    refusing a value), the staging table goes with it — the next page must make it again,
+    not fail on every later page of the sync with "relation does not exist"."""
+    db = store_backend.open(tmp_path / "s.sqlite3")
+
+    class Boom(Exception):
+        pass
+
+    try:
+        with db.atomic():
+            write_page(db, OPP, [_opp("2026-11-01T00:00:00.000+0000")])
+            raise Boom
+    except Boom:
+        pass
+    assert m.Opportunity.select().count() == 0
+    write_page(db, OPP, [_opp("2026-11-02T00:00:00.000+0000", "Closed Won")])
+    assert m.Opportunity.get_by_id("0068W0000000001QAA").stage_name == "Closed Won"
