@@ -92,6 +92,8 @@ async def _serve(args: argparse.Namespace, services: Any, writer: Any = None) ->
     factory = client_factory_for(services.paths)
 
     async def sync(kind: str) -> object:
+        if writer is not None:  # still the org's writer? (TeamServeError when not)
+            await asyncio.to_thread(writer.before_sync)
         report = await run_once(factory(), services.db, kind,
                                 on_usage=lambda usage: save_usage(services.paths, usage))
         _say(f"{kind} sync: {report.status}, {sum(report.counts.values())} records, "

@@ -47,6 +47,19 @@ class OrgWriter:
         (m.SyncRun.update(status="interrupted", finished_at=m.utcnow().isoformat())
          .where(m.SyncRun.status == "running").execute())
 
+    def before_sync(self) -> None:
+        """Confirm the lock before a sync writes: a serve whose lock went to another while its
+        connection was down must not sync beside it until the next heartbeat notices
+        (TeamServeError); a server out of reach is left to the sync to report."""
+        import psycopg
+
+        try:
+            self.lock.keep()
+        except WriterLost as exc:
+            raise TeamServeError(str(exc)) from None
+        except (psycopg.Error, *SERVER_ERRORS) as exc:
+            log.warning("writer lock not confirmed before a sync: %s", type(exc).__name__)
+
     def synced(self, status: str) -> None:
         # The deal facts an initial or full sync left to recompute, now: the managers' TUIs
         # read them but may not write them (their role's rights, ``store grants``).

@@ -186,6 +186,8 @@ async def test_a_writer_whose_lock_went_to_another_stops(pg_url, team_db, locks)
         await asyncio.sleep(0.1)
     with pytest.raises(TeamServeError, match="lost the writer lock"):
         await asyncio.wait_for(writer.hold(every=0.05), 5)
+    with pytest.raises(TeamServeError, match="lost the writer lock"):
+        writer.before_sync()  # a sync due before the next heartbeat does not write either
 
 
 async def test_a_stream_of_commits_wakes_the_screens_about_once_a_second(pg_url, team_db):
