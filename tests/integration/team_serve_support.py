@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from smvue_tui.salesforce.credentials import credentials_from_token
 from smvue_tui.salesforce.environments import resolve_environment
 from smvue_tui.salesforce.token_store import TokenStore
@@ -87,3 +89,12 @@ class Serve:
                 self.proc.wait(timeout=20)
         self.proc.stdout.close()
         self.proc.stderr.close()
+
+
+@pytest.fixture
+def serves():
+    """``serve`` processes a test starts (``Serve``), closed when it ends."""
+    started: list[Serve] = []
+    yield started
+    for serve in started:
+        serve.close()

@@ -40,14 +40,6 @@ def as_role(url: str, role: str) -> str:
     return url.replace("postgresql://postgres@", f"postgresql://{role}@", 1)
 
 
-@pytest.fixture
-def serves():
-    started: list[Serve] = []
-    yield started
-    for serve in started:
-        serve.close()
-
-
 def test_the_guide_gives_each_role_what_it_needs_and_no_more(
         demo, tmp_path, pg_url, serves, monkeypatch, capsys):
     monkeypatch.delenv("SMVUE_STORE_URL", raising=False)

@@ -7,21 +7,12 @@ from __future__ import annotations
 import time
 
 import psycopg
-import pytest
 
 from smvue_tui.store import models as m
 from smvue_tui.store.backend import schema_for
 from smvue_tui.store.db import open_postgres
 from tests.integration.sync_run import diff, duplicated_tables
 from tests.integration.team_serve_support import Serve, save_login
-
-
-@pytest.fixture
-def serves():
-    started: list[Serve] = []
-    yield started
-    for serve in started:
-        serve.close()
 
 
 def _start(serves: list[Serve], home, url: str) -> Serve:

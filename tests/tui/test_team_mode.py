@@ -78,14 +78,6 @@ async def team_change_to_screen(apps: list[SmvueApp], running, changes: int
     return to_store, to_screen, woken
 
 
-@pytest.fixture
-def serves():
-    started: list[Serve] = []
-    yield started
-    for serve in started:
-        serve.close()
-
-
 @pytest.mark.parametrize("make_org_options", [{"pubsub": True}])
 async def test_two_team_mode_tuis_show_an_org_change_by_themselves(
         make_org, make_org_options, tmp_path, pg_url, serves, monkeypatch):
