@@ -16,4 +16,9 @@ def smvue_home(tmp_path, monkeypatch):
 
 # A real PostgreSQL per session (per xdist worker): postgres_server, pg_url, store_backend.
 from tests.integration.team_serve_support import serves  # noqa: E402,F401
-from tests.postgres_server import pg_url, postgres_server, store_backend  # noqa: E402,F401
+from tests.postgres_server import (  # noqa: E402,F401
+    backend_db,
+    pg_url,
+    postgres_server,
+    store_backend,
+)

@@ -270,3 +270,11 @@ def store_backend(request, monkeypatch) -> StoreBackend:
     url = request.getfixturevalue("pg_url")
     monkeypatch.setenv("SMVUE_STORE_URL", url)
     return StoreBackend("postgresql", url)
+
+
+@pytest.fixture
+def backend_db(tmp_path, store_backend):
+    """A fresh, empty store on SQLite and on PostgreSQL (each test using it runs on both)."""
+    db = store_backend.open(tmp_path / "store.sqlite3")
+    yield db
+    db.close()

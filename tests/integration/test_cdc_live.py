@@ -33,10 +33,8 @@ SIZE = 120
 
 
 @pytest.fixture
-def db(tmp_path, store_backend):
-    database = store_backend.open(tmp_path / "store.sqlite3")
-    yield database
-    database.close()
+def db(backend_db):
+    return backend_db
 
 
 class App(Live):

@@ -8,7 +8,6 @@ header says who writes and, once the writer is killed, that there is none.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
 from pathlib import Path
@@ -22,6 +21,7 @@ from smvue_tui.store import models as m
 from smvue_tui.store.identity import set_manager
 from smvue_tui.tui.app import SmvueApp
 from tests.integration.team_serve_support import Serve, save_login
+from tests.tui.test_live_screen import _wait as wait
 
 
 def writer_config(home: Path, running) -> None:
@@ -41,13 +41,6 @@ def manager_services(home: Path, url: str, manager: str):
     return services
 
 
-async def wait(condition, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        await asyncio.sleep(0.02)
-    return False
 
 
 async def team_change_to_screen(apps: list[SmvueApp], running, changes: int

@@ -26,10 +26,8 @@ def _log() -> list[tuple[str, dict]]:
 
 
 @pytest.fixture
-def db(tmp_path, store_backend):
-    store = store_backend.open(tmp_path / "s.sqlite3")
-    yield store
-    store.close()
+def db(backend_db):
+    return backend_db
 
 
 def test_first_sight_logs_nothing_and_a_change_logs_old_and_new(db):
