@@ -10,9 +10,10 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import orjson
-from peewee import Database, PostgresqlDatabase
+from peewee import Database
 
 from smvue_tui.store import models as m
+from smvue_tui.store.backend import is_postgres
 from smvue_tui.store.deal_facts import HISTORY, LOG, catch_up
 
 _CHUNK = 500  # ids per statement: under SQLite's bound-parameter limit
@@ -43,7 +44,7 @@ def _marks(part: list[Any]) -> str:
 
 def _day_diff(later: str, earlier: str) -> str:
     """Days from one ISO date (YYYY-MM-DD text) to another, as a number."""
-    if isinstance(db(), PostgresqlDatabase):
+    if is_postgres(db()):
         return f"CAST(CAST({later} AS DATE) - CAST({earlier} AS DATE) AS DOUBLE PRECISION)"
     return f"(julianday({later}) - julianday({earlier}))"
 
@@ -63,7 +64,7 @@ def fresh_facts() -> None:
 def _may_write_facts() -> bool:
     """A manager's role on a team store reads the facts; the writer (serve) recomputes them
     after its sync (``team_serve.OrgWriter.synced``)."""
-    if not isinstance(db(), PostgresqlDatabase):
+    if not is_postgres(db()):
         return True
     return bool(db().execute_sql("SELECT has_table_privilege(%s, 'DELETE')",
                                  (m.DealFact._meta.table_name,)).fetchone()[0])

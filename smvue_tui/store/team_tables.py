@@ -13,9 +13,10 @@
 
 from __future__ import annotations
 
-from peewee import Database, PostgresqlDatabase
+from peewee import Database
 
 from smvue_tui.store import models as m
+from smvue_tui.store.backend import is_postgres
 
 CHANNEL_PREFIX = "smvue:"  # + the org's schema: LISTEN "smvue:<schema>"
 
@@ -53,7 +54,7 @@ def _rekey_stage_overrides(db: Database) -> None:
     if "team" in {c.name for c in db.get_columns("stage_override")}:
         return
     db.execute_sql('ALTER TABLE "stage_override" RENAME TO "stage_override_v7"')
-    if isinstance(db, PostgresqlDatabase):  # its primary key's index keeps the old name
+    if is_postgres(db):  # its primary key's index keeps the old name
         db.execute_sql('ALTER INDEX IF EXISTS "stage_override_pkey" '
                        'RENAME TO "stage_override_v7_pkey"')
     db.create_tables([m.StageOverride])
@@ -64,7 +65,7 @@ def _rekey_stage_overrides(db: Database) -> None:
 
 def install_change_signals(db: Database) -> None:
     """The statement triggers that NOTIFY a table's changes (PostgreSQL only; idempotent)."""
-    if not isinstance(db, PostgresqlDatabase):
+    if not is_postgres(db):
         return
     db.execute_sql(_NOTIFY_FUNCTION)
     for model, name in SIGNALLED.items():
@@ -78,7 +79,7 @@ def install_change_signals(db: Database) -> None:
 def _widen_notification_ids(db: Database) -> None:
     """A team store's serve hears Change Data Capture, whose event ids ("<uuid>:<n>") do not
     fit the 18 characters of an Outbound Message id; only PostgreSQL enforces the length."""
-    if isinstance(db, PostgresqlDatabase):
+    if is_postgres(db):
         db.execute_sql('ALTER TABLE "change_notification" ALTER COLUMN "notification_id" '
                        "TYPE VARCHAR(255)")
 
