@@ -47,6 +47,10 @@ class AppServices:
     # app then only reads it and never calls Salesforce for data.
     team: Any = None
 
+    def judged_at(self) -> datetime | None:
+        """The inspection's "now": the clock tests fix, else None (the real time)."""
+        return self.now() if self.now else None
+
     def keymap(self) -> dict[str, str]:
         """``[keys]`` from config.toml: binding id → key(s), e.g. ``sync_now = "ctrl+r"``."""
         keys = self.config().get("keys", {})

@@ -167,9 +167,8 @@ class DealDetailScreen(Screen[None]):
         from smvue_tui.inspection.report import deal_risks
 
         try:
-            clock = self.app.services.now
             risks = deal_risks(self.deal_id, self.app.services.config(),
-                               clock() if clock else None)
+                               self.app.services.judged_at())
         except ValueError as exc:  # [inspection] in config.toml is wrong: say so, once
             risks = [{"rule": "config", "reason": str(exc)}]
         self.app.call_from_thread(self._show_flags, risks)

@@ -152,14 +152,17 @@ class InspectionScreen(StoreReads, Screen[None]):
     def _read(self, since: str, rep: str | None) -> None:
         config = self.app.services.config()
         period = since if not since[0].isdigit() else None
-        clock = self.app.services.now
         try:
             report = inspect(config, since=None if period else since, period=period, rep=rep,
-                             now=self.now or (clock() if clock else None))
+                             now=self._judged_at())
         except (ValueError, LookupError) as exc:
             self.post_message(InspectionLoaded(None, str(exc.args[0] if exc.args else exc)))
             return
         self.post_message(InspectionLoaded(report))
+
+    def _judged_at(self) -> datetime | None:
+        """The time this screen judges by: its own fixed one, else the app's (tests fix both)."""
+        return self.now or self.app.services.judged_at()
 
     def load_trend(self) -> None:
         """The weekly trend replays a quarter of history: read only while its tab is shown."""
@@ -169,8 +172,7 @@ class InspectionScreen(StoreReads, Screen[None]):
     @work(thread=True, exclusive=True, group="inspection-trend", exit_on_error=False,
           description="Rebuilding the weekly pipeline")
     def _read_trend(self, rep: str | None) -> None:
-        clock = self.app.services.now
-        when = self.now or (clock() if clock else None) or datetime.now(UTC)
+        when = self._judged_at() or datetime.now(UTC)
         self.post_message(TrendLoaded(weekly(Past(sources(), stage_info()), when, rep=rep)))
 
     @on(TabbedContent.TabActivated)
@@ -318,12 +320,10 @@ class InspectionScreen(StoreReads, Screen[None]):
 
     def action_pick_since(self) -> None:
         """Changes since a date or time the manager types (``inspect --since``'s forms)."""
-        clock = self.app.services.now
-
         def check(values: list[str]) -> str:
             text = values[0].strip()
             try:
-                window(text, now=self.now or (clock() if clock else None))
+                window(text, now=self._judged_at())
             except ValueError as exc:  # the CLI's words, for a form: "The start must be …"
                 raise ValueError(str(exc).replace("--since", "The start")) from None
             return text

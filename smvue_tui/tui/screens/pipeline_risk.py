@@ -54,9 +54,8 @@ class RiskFlags:
     @work(thread=True, group="pipelines-risk", exit_on_error=False,
           description="reading risk flags")
     def _read_risk(self) -> None:
-        clock = self.app.services.now
         try:
-            rules = flagged_rules(self.app.services.config(), clock() if clock else None)
+            rules = flagged_rules(self.app.services.config(), self.app.services.judged_at())
             counts = {deal: len(found) for deal, found in rules.items()}
         except Exception as exc:  # bad [inspection] settings, a store mid-migration: said
             self.post_message(RiskFlags._Flags({}, str(exc.args[0] if exc.args else exc)))
