@@ -26,8 +26,12 @@ from smvue_tui.store.inspection_queries import (
     stage_medians,
 )
 
-RULES = ("no_activity", "close_date_past", "pushed", "stage_age", "no_primary_contact",
-         "single_threaded", "amount_dropped", "stage_moved_back")
+# Each rule and its short name on a narrow screen (the reason carries the evidence).
+RULE_LABELS = {"no_activity": "no activity", "close_date_past": "past due",
+               "pushed": "pushed", "stage_age": "long in stage",
+               "no_primary_contact": "no primary contact", "single_threaded": "single-threaded",
+               "amount_dropped": "amount dropped", "stage_moved_back": "stage back"}
+RULES = tuple(RULE_LABELS)
 
 
 class Flag(NamedTuple):  # a tuple: tens of thousands are made per report

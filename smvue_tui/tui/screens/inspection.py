@@ -26,6 +26,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
+from smvue_tui.inspection.flags import RULE_LABELS
 from smvue_tui.inspection.history import Past, sources, stage_info
 from smvue_tui.inspection.periods import window
 from smvue_tui.inspection.report import inspect
@@ -50,10 +51,6 @@ from smvue_tui.tui.widgets.keys_footer import KeysFooter
 
 PERIODS = (("7d", "last 7 days"), ("14d", "last 14 days"), ("30d", "last 30 days"),
            ("this-week", "this week"), ("this-quarter", "this quarter"))
-RULE_LABELS = {"no_activity": "no activity", "close_date_past": "past due",
-               "pushed": "pushed", "stage_age": "long in stage",
-               "no_primary_contact": "no primary contact", "single_threaded": "single-threaded",
-               "amount_dropped": "amount dropped", "stage_moved_back": "stage back"}
 WIDE = 140  # columns from which the At risk tab prints each flag's evidence
 ROWS = 500  # rows a table shows (biggest first); the rest are a line away in `inspect --json`
 WATERFALL = (("start", "Start"), ("new", "New"), ("moved_in", "In"), ("moved_out", "Out"),
