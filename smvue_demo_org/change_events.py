@@ -75,11 +75,6 @@ def replay_position(raw: bytes) -> int | None:
     return int.from_bytes(raw, "big") if len(raw) == 8 else None
 
 
-def field_bitmap(positions: list[int]) -> list[str]:
-    """The Pub/Sub API's field bitmap: bit i set for the schema's field i, as a hex string."""
-    return [hex(sum(1 << p for p in positions))] if positions else []
-
-
 @dataclass(frozen=True)
 class BusEvent:
     position: int
@@ -106,24 +101,76 @@ def _avro_value(ftype: str, value: Any) -> Any:
     return str(value)
 
 
+# Not in change events: IsDeleted, SystemModstamp and values derived from other records or
+# formulas such as LastActivityDate and PhotoUrl (Object Reference, "StandardObjectNameChangeEvent",
+# Change Event Fields).
+_NOT_IN_EVENTS = frozenset({"Id", "IsDeleted", "SystemModstamp", "LastActivityDate", "PhotoUrl"})
+
+
+def _component_name(compound: str, component: str) -> str:
+    """A compound's component as the event names it: BillingStreet of BillingAddress is Street
+    (CDC Developer Guide, "Get Compound Fields in Change Events")."""
+    return component.removeprefix(compound.removesuffix("Address"))
+
+
 class _EntitySchema:
+    """``<Object>ChangeEvent``: the header, then the object's fields; a compound field (an
+    address) is one nested record of its components, which are not top-level fields."""
+
     def __init__(self, obj: Any) -> None:
-        self.fields = [f for f in obj.fields.values() if f.name != "Id"]
+        self.fields = [f for f in obj.fields.values()
+                       if f.name not in _NOT_IN_EVENTS and not f.compound]
+        self.components = {f.name: [c for c in obj.fields.values() if c.compound == f.name]
+                           for f in self.fields if not f.stored}
+        avro_fields: list[dict[str, Any]] = [{"name": "ChangeEventHeader", "type": _HEADER}]
+        named: set[str] = set()
+        for f in self.fields:
+            avro_fields.append({"name": f.name, "type": ["null", self._avro_type(f, named)],
+                                "default": None})
         schema = {"type": "record", "name": f"{obj.name}ChangeEvent",
-                  "namespace": "com.sforce.eventbus",
-                  "fields": [{"name": "ChangeEventHeader", "type": _HEADER},
-                             *({"name": f.name, "type": ["null", _AVRO.get(f.type, "string")],
-                                "default": None} for f in self.fields)]}
+                  "namespace": "com.sforce.eventbus", "fields": avro_fields}
         self.json = json.dumps(schema, separators=(",", ":"))
         digest = hashlib.sha256(self.json.encode()).digest()[:16]
         self.schema_id = base64.urlsafe_b64encode(digest).decode().rstrip("=")
         self.parsed = fastavro.parse_schema(json.loads(self.json))
         self.position = {f.name: i + 1 for i, f in enumerate(self.fields)}  # 0 is the header
+        # A component's compound field and its bit in the compound's nested record.
+        self.nested = {c.name: (compound, bit) for compound, parts in self.components.items()
+                       for bit, c in enumerate(parts)}
+
+    def _avro_type(self, f: Any, named: set[str]) -> Any:
+        if f.stored:
+            return _AVRO.get(f.type, "string")
+        record = "Address" if f.type == "address" else "Location"
+        if record in named:  # an Avro named type is defined once, then referred to by name
+            return record
+        named.add(record)
+        return {"type": "record", "name": record, "fields": [
+            {"name": _component_name(f.name, c.name), "type": ["null", _AVRO.get(c.type, "string")],
+             "default": None} for c in self.components[f.name]]}
+
+    def bitmaps(self, names: list[str]) -> list[str]:
+        """The header's bitmap for changed (or nulled) fields: top-level bits first, then one
+        ``"<compound position>-0x<bits>"`` per compound with changed components (Pub/Sub API
+        guide, "Event Deserialization Considerations")."""
+        top = sum(1 << self.position[n] for n in names if n in self.position)
+        nested: dict[str, int] = {}
+        for name in names:
+            if name in self.nested:
+                compound, bit = self.nested[name]
+                nested[compound] = nested.get(compound, 0) | 1 << bit
+        out = [f"0x{top:X}"] if top else []
+        return out + [f"{self.position[c]}-0x{bits:X}" for c, bits in nested.items()]
 
     def encode(self, header: dict[str, Any], values: dict[str, Any]) -> bytes:
         record: dict[str, Any] = {"ChangeEventHeader": header}
         for f in self.fields:
-            record[f.name] = _avro_value(f.type, values.get(f.name))
+            if f.stored:
+                record[f.name] = _avro_value(f.type, values.get(f.name))
+                continue
+            parts = {_component_name(f.name, c.name): _avro_value(c.type, values.get(c.name))
+                     for c in self.components[f.name]}
+            record[f.name] = parts if any(v is not None for v in parts.values()) else None
         out = io.BytesIO()
         fastavro.schemaless_writer(out, self.parsed, record)
         return out.getvalue()
@@ -182,10 +229,11 @@ class ChangeEventBus:
         changed: list[str] = []
         if kind != "DELETE":
             row = self.org.store.get(change.sobject, change.id) or {}
-            names = change.fields if kind == "UPDATE" else [k for k, v in row.items()
-                                                             if v is not None]
-            changed = [n for n in names if n in self.enabled[change.sobject].position]
-            values = {n: row.get(n) for n in changed}
+            if kind == "UPDATE":  # only the changed fields carry values; the header names them
+                changed = list(change.fields)
+                values = {n: row.get(n) for n in changed}
+            else:  # a new (or undeleted) record: every field, changedFields empty
+                values = row
         self.publish(change.sobject, [change.id], kind, values=values, changed=changed)
 
     def publish(self, entity: str, record_ids: list[str], change_type: str, *,
@@ -197,6 +245,8 @@ class ChangeEventBus:
         if change_type not in CHANGE_TYPES:
             raise ValueError(f"unknown change type {change_type!r}")
         schema = self.enabled[entity]
+        values, changed = values or {}, list(changed or ())
+        nulled = [n for n in changed if n in values and values[n] is None]
         with self._lock:
             self._commit += 1
             header = {
@@ -204,12 +254,12 @@ class ChangeEventBus:
                 "changeOrigin": "com/salesforce/api/rest/67.0", "transactionKey": uuid.uuid4().hex,
                 "sequenceNumber": 1, "commitTimestamp": int(datetime.now(UTC).timestamp() * 1000),
                 "commitNumber": self._commit, "commitUser": user or self.org.user_id,
-                "nulledFields": [], "diffFields": [],
-                "changedFields": field_bitmap(sorted(schema.position[n] for n in changed or ())),
+                "nulledFields": schema.bitmaps(nulled), "diffFields": [],
+                "changedFields": schema.bitmaps(changed),
             }
             self._position += 1
             self._events.append(BusEvent(self._position, entity, str(uuid.uuid4()),
-                                         schema.schema_id, schema.encode(header, values or {})))
+                                         schema.schema_id, schema.encode(header, values)))
             position = self._position
             waiters = list(self._waiters)
         for event in waiters:
