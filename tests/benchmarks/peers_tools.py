@@ -79,13 +79,15 @@ def peer_python(venvs: Path, name: str) -> Path:
 
 
 def timed(argv: list[str], *, env: dict[str, str] | None = None, stdout: Path | None = None,
-          stderr: Path, stdin: str | None = None, timeout: float) -> tuple[int, float, Any]:
-    """Run ``argv``; (exit code or -9 on timeout, wall seconds, (its rusage, peak RSS in KiB))."""
+          stderr: Path, stdin: str | None = None, timeout: float,
+          cwd: Path = ROOT) -> tuple[int, float, Any]:
+    """Run ``argv`` in ``cwd``; (exit code or -9 on timeout, wall seconds, (its rusage, peak RSS
+    in KiB)). The peers run in their org's folder: Airbyte writes its Bulk CSVs to the cwd."""
     out = open(stdout, "wb") if stdout else subprocess.DEVNULL  # noqa: SIM115
     err = open(stderr, "wb")  # noqa: SIM115
     started = time.perf_counter()
     try:
-        proc = subprocess.Popen(argv, env=env, stdout=out, stderr=err, cwd=ROOT,
+        proc = subprocess.Popen(argv, env=env, stdout=out, stderr=err, cwd=cwd,
                                 stdin=subprocess.PIPE if stdin is not None else None)
         if stdin is not None:
             assert proc.stdin
@@ -268,7 +270,8 @@ def count_records(path: Path, run: Run, keep: bool = False) -> None:
 def _airbyte_catalog(org: Org, venvs: Path, config: Path, log: Path) -> tuple[Path, float]:
     out, err = org.work / "airbyte-discover.out", org.work / "airbyte-discover.err"
     code, wall, _ = timed(_launch(org, venvs, "airbyte", log, "airbyte", "discover", "--config",
-                                  str(config)), stdout=out, stderr=err, timeout=org.timeout)
+                                  str(config)), stdout=out, stderr=err, timeout=org.timeout,
+                          cwd=org.work)
     catalog = None
     for line in out.read_text().splitlines():
         if line.startswith("{") and '"CATALOG"' in line[:40]:
@@ -308,7 +311,7 @@ def _peer_read(org: Org, venvs: Path, run: Run, name: str, log: Path, *args: str
     log.unlink(missing_ok=True)
     out, err = org.work / f"{name}.out", org.work / f"{name}.err"
     code, wall, usage = timed(_launch(org, venvs, name.split("-")[0], log, *args), stdout=out,
-                              stderr=err, timeout=org.timeout)
+                              stderr=err, timeout=org.timeout, cwd=org.work)
     fill(run, code, wall, usage, err)
     count_records(out, run, org.keep)
     _summarise_log(run, log)
@@ -338,7 +341,7 @@ def run_singer(org: Org, venvs: Path, api: str) -> Run:
     out, err = org.work / f"singer-{api}-discover.out", org.work / f"singer-{api}-discover.err"
     code, discover_s, _ = timed(_launch(org, venvs, "singer", log, "singer", "--config",
                                         str(config), "--discover"),
-                                stdout=out, stderr=err, timeout=org.timeout)
+                                stdout=out, stderr=err, timeout=org.timeout, cwd=org.work)
     if code:
         run.failures.append("discover failed: " + tail(err))
         _summarise_log(run, log)
