@@ -27,15 +27,21 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument("--no-deploy", action="store_true",
                         help="listen, but do not deploy the Salesforce automation")
     parser.add_argument("--store", metavar="URL",
-                        help="the team store to write: postgresql://user@host/db (default: "
-                             "SMVUE_STORE_URL, else [store] url, else this machine's SQLite)")
+                        help="the team store to write: postgresql://user@host/db, with no "
+                             "password (it would show in ps: use ~/.pgpass, PGPASSWORD or "
+                             "SMVUE_STORE_URL) (default: SMVUE_STORE_URL, else [store] url, "
+                             "else this machine's SQLite)")
 
 
 def run(args: argparse.Namespace) -> int:
     import os
 
     from smvue_tui.services.connection import has_stored_login
+    from smvue_tui.store.backend import password_in_argv
 
+    if args.store and (problem := password_in_argv(args.store)):  # refused before any use
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     if args.store:  # the one setting every part (a sync child too) opens the store by
         os.environ["SMVUE_STORE_URL"] = args.store
     paths = app_paths()
