@@ -12,11 +12,19 @@ emptied after each upsert and at every commit (``ON COMMIT DELETE ROWS``); a pag
 inside a transaction (the caller's when one is open) so the staged rows never outlive it.
 One statement may not touch a row twice, so a page holding an Id twice keeps only the version
 the SQLite executemany would have left: the newest modstamp, the later one on a tie.
+
+PostgreSQL's text cannot hold a NUL character (\\x00), which SQLite stores as sent: one such
+value would fail its whole page, and the sync with it, on every retry. ``without_nul`` replaces
+each NUL with U+FFFD (the Unicode replacement character: visible where something was, the rest
+of the value kept) before anything reads the page, and logs how many, where and in which
+records — never the value.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
+import logging
 import weakref
 from collections.abc import Sequence
 from typing import Any
@@ -24,6 +32,9 @@ from typing import Any
 from peewee import Database
 
 from smvue_tui.store import models as m
+
+log = logging.getLogger(__name__)
+NUL, REPLACEMENT = "\x00", "\ufffd"
 
 # psycopg connection → staging tables made on it (they vanish with the connection).
 _STAGED: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
@@ -64,6 +75,36 @@ def _ensure_stage(db: Database, table: str) -> None:
         # a rolled-back one would COPY into a table that is not there, on every page after.
         if not db.in_transaction():
             made.add(table)
+
+
+def without_nul(model: type[m.SfRecord], attrs: tuple[str, ...],
+                values: Sequence[tuple[Any, ...]]) -> Sequence[tuple[Any, ...]]:
+    """The page with every NUL in its text replaced by U+FFFD (the same page when none has
+    one — the common case costs one scan of the page's strings, in C)."""
+    if NUL not in "".join([v for v in itertools.chain.from_iterable(values)
+                           if v.__class__ is str]):
+        return values
+    count, columns, ids = 0, set(), []
+    key = attrs.index("id") if "id" in attrs else None
+    cleaned = []
+    for row in values:
+        if any(v.__class__ is str and NUL in v for v in row):
+            fixed = []
+            for attr, v in zip(attrs, row, strict=True):
+                if v.__class__ is str and NUL in v:
+                    count += v.count(NUL)
+                    columns.add(model._meta.fields[attr].column_name)
+                    v = v.replace(NUL, REPLACEMENT)
+                fixed.append(v)
+            if key is not None:
+                ids.append(str(row[key]))
+            row = tuple(fixed)
+        cleaned.append(row)
+    shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+    log.warning("%s: %d NUL character(s) in %d record(s) (%s; fields %s) stored as U+FFFD — "
+                "PostgreSQL cannot keep NUL in text", model.__name__, count, len(ids),
+                shown, ", ".join(sorted(columns)))
+    return cleaned
 
 
 def _newest_per_id(attrs: tuple[str, ...],

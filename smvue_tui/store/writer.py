@@ -125,10 +125,13 @@ def upsert_values(spec: ObjectSpec, attrs: tuple[str, ...],
     would (call inside a transaction). Deals that change log their changes (changelog.py)."""
     if values:
         sql, _ = _upsert_sql(spec.model, attrs)
+        postgres = is_postgres(spec.model._meta.database)
+        if postgres:  # before the change log and facts read it: the page as it will be stored
+            values = pg_writer.without_nul(spec.model, attrs, values)
         if spec.model is m.Opportunity:  # before the upsert: the log compares with the stored
             record_deal_changes(attrs, values)
         facts = deal_facts.before_write(spec.model, spec.constants, attrs, values)
-        if is_postgres(spec.model._meta.database):  # COPY + one statement (pg_writer.py)
+        if postgres:  # COPY + one statement (pg_writer.py)
             pg_writer.upsert_values(spec.model, attrs, values)
         else:
             spec.model._meta.database.cursor().executemany(sql, values)

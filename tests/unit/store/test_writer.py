@@ -94,3 +94,29 @@ def test_a_page_rolled_back_does_not_break_the_next_one(tmp_path, store_backend)
     assert m.Opportunity.select().count() == 0
     write_page(db, OPP, [_opp("2026-11-02T00:00:00.000+0000", "Closed Won")])
     assert m.Opportunity.get_by_id("0068W0000000001QAA").stage_name == "Closed Won"
+
+
+def test_a_nul_character_never_fails_a_page(tmp_path, store_backend, caplog):
+    """PostgreSQL's text cannot hold NUL (\\x00), which SQLite stores: one Salesforce value
+    holding one must not fail its page (and the sync, on every retry). SQLite keeps it as
+    sent; PostgreSQL stores U+FFFD in its place and logs where — never the value."""
+    db = store_backend.open(tmp_path / "s.sqlite3")
+    other = {**_opp("2026-11-01T00:00:00.000+0000"), "Id": "0068W0000000002QAA",
+             "Name": "Globex"}
+    write_page(db, OPP, [_opp("2026-11-01T00:00:00.000+0000", Name="Acme\x00secret",
+                              NextStep="call\x00\x00"), other],
+               cursor={"watermark": "2026-11-01T00:00:00.000+0000"})
+    row = m.Opportunity.get_by_id("0068W0000000001QAA")
+    assert m.Opportunity.get_by_id(other["Id"]).name == "Globex"
+    assert m.SyncCursor.get_by_id("Opportunity").watermark == "2026-11-01T00:00:00.000+0000"
+    if store_backend.is_postgres:
+        assert (row.name, row.next_step) == ("Acme\ufffdsecret", "call\ufffd\ufffd")
+        logged = caplog.text
+        assert "3 NUL character(s) in 1 record(s) (0068W0000000001QAA; fields Name, NextStep)" \
+            in logged and "secret" not in logged
+    else:
+        assert (row.name, row.next_step) == ("Acme\x00secret", "call\x00\x00")
+    # A later version of the deal (the change log compares it with the stored one) too.
+    write_page(db, OPP, [_opp("2026-11-02T00:00:00.000+0000", "Closed\x00Won")])
+    stage = m.Opportunity.get_by_id("0068W0000000001QAA").stage_name
+    assert stage == ("Closed\ufffdWon" if store_backend.is_postgres else "Closed\x00Won")
