@@ -120,7 +120,14 @@ def set_schema_version(db: Psycopg3Database, version: int) -> None:
 def lock_migrations(db: Psycopg3Database) -> None:
     """Two processes opening a new schema at once migrate it one after the other (held to
     the end of the transaction)."""
-    db.execute_sql("SELECT pg_advisory_xact_lock(hashtext('smvue-migrate:' || current_schema()))")
+    lock_for_transaction(db, "migrate")
+
+
+def lock_for_transaction(db: Psycopg3Database, what: str) -> None:
+    """Serialise transactions of every process on this schema that lock the same ``what``
+    (held to the end of the transaction; no privilege needed, so managers' roles may)."""
+    db.execute_sql("SELECT pg_advisory_xact_lock(hashtext(%s || ':' || current_schema()))",
+                   (f"smvue-{what}",))
 
 
 def connected_pids(db: Psycopg3Database) -> set[int]:
