@@ -89,6 +89,7 @@ def _say(text: str) -> None:
 async def _serve(args: argparse.Namespace, services: Any, writer: Any = None) -> None:
     from smvue_tui.services.connection import client_factory_for
     from smvue_tui.services.live import LiveServices
+    from smvue_tui.store.field_mapping import mark_backfilled
     from smvue_tui.sync.coordinator import SyncCoordinator
     from smvue_tui.sync.runner import run_once
     from smvue_tui.sync.status import save_usage
@@ -107,6 +108,10 @@ async def _serve(args: argparse.Namespace, services: Any, writer: Any = None) ->
                  f"\n  {e['message']}: {e['remedy']}" for e in report.errors))
         if writer is not None:  # the team's TUIs show when the store was last synced
             await asyncio.to_thread(writer.synced, report.status)
+        # Mapped fields a sync has filled show as such (the TUI's Field Mapping screen marks
+        # them itself; a team store's managers may not, so the writer does).
+        if report.status == "ok":
+            await asyncio.to_thread(mark_backfilled)
         return report
 
     lane = SyncCoordinator(sync)
