@@ -13,9 +13,11 @@ thread, like SQLite's; the StoreWriter thread has its own. FloatField is DOUBLE 
 
 from __future__ import annotations
 
+import functools
 import os
+import threading
 
-from peewee import InterfaceError, OperationalError
+from peewee import InterfaceError, OperationalError, _savepoint
 from playhouse.postgres_ext import Psycopg3Database
 from playhouse.shortcuts import ReconnectMixin
 
@@ -46,6 +48,28 @@ class SharedStore(ReconnectMixin, Psycopg3Database):
     def execute_sql(self, sql: str, params: object = None, named_cursor: object = None) -> object:
         # The mixin's own takes no named_cursor, which playhouse's execute passes.
         return self._reconnect(Psycopg3Database.execute_sql, self, sql, params, named_cursor)
+
+    def savepoint(self) -> _savepoint:
+        return _CountedSavepoint(self)
+
+    def savepoints_rolled_back(self) -> int:
+        """How many savepoints this thread has rolled back: what a transaction made after a
+        count stays made at its commit only if the count has not moved (``pg_writer``)."""
+        return getattr(self._rollbacks, "count", 0)
+
+    @functools.cached_property
+    def _rollbacks(self) -> threading.local:
+        return threading.local()
+
+
+class _CountedSavepoint(_savepoint):
+    """peewee's savepoint (an ``atomic()`` inside a transaction), its rollbacks counted: peewee
+    runs commit callbacks at the outer commit even when a savepoint between rolled back."""
+
+    def rollback(self, begin: bool = True) -> None:
+        local = self.db._rollbacks
+        local.count = getattr(local, "count", 0) + 1
+        super().rollback(begin)
 
 
 # What a sync reports when the PostgreSQL store fails it (server down, restarted, out of room):
