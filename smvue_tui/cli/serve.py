@@ -27,15 +27,21 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument("--no-deploy", action="store_true",
                         help="listen, but do not deploy the Salesforce automation")
     parser.add_argument("--store", metavar="URL",
-                        help="the team store to write: postgresql://user@host/db (default: "
-                             "SMVUE_STORE_URL, else [store] url, else this machine's SQLite)")
+                        help="the team store to write: postgresql://user@host/db, with no "
+                             "password (it would show in ps: use ~/.pgpass, PGPASSWORD or "
+                             "SMVUE_STORE_URL) (default: SMVUE_STORE_URL, else [store] url, "
+                             "else this machine's SQLite)")
 
 
 def run(args: argparse.Namespace) -> int:
     import os
 
     from smvue_tui.services.connection import has_stored_login
+    from smvue_tui.store.backend import password_in_argv
 
+    if args.store and (problem := password_in_argv(args.store)):  # refused before any use
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     if args.store:  # the one setting every part (a sync child too) opens the store by
         os.environ["SMVUE_STORE_URL"] = args.store
     paths = app_paths()
@@ -83,6 +89,7 @@ def _say(text: str) -> None:
 async def _serve(args: argparse.Namespace, services: Any, writer: Any = None) -> None:
     from smvue_tui.services.connection import client_factory_for
     from smvue_tui.services.live import LiveServices
+    from smvue_tui.store.field_mapping import mark_backfilled
     from smvue_tui.sync.coordinator import SyncCoordinator
     from smvue_tui.sync.runner import run_once
     from smvue_tui.sync.status import save_usage
@@ -101,6 +108,10 @@ async def _serve(args: argparse.Namespace, services: Any, writer: Any = None) ->
                  f"\n  {e['message']}: {e['remedy']}" for e in report.errors))
         if writer is not None:  # the team's TUIs show when the store was last synced
             await asyncio.to_thread(writer.synced, report.status)
+        # Mapped fields a sync has filled show as such (the TUI's Field Mapping screen marks
+        # them itself; a team store's managers may not, so the writer does).
+        if report.status == "ok":
+            await asyncio.to_thread(mark_backfilled)
         return report
 
     lane = SyncCoordinator(sync)

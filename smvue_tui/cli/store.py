@@ -26,18 +26,25 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
     for name, text in (("check", "check the store for damage or a needed upgrade (read-only)"),
                        ("migrate", "upgrade the store's schema to this smvue-tui's")):
         action = sub.add_parser(name, help=text, description=text)
-        action.add_argument("--store", metavar="URL", help="a team store: postgresql://…")
+        action.add_argument("--store", metavar="URL",
+                            help="a team store: postgresql://user@host/db (no password: "
+                                 "~/.pgpass, PGPASSWORD or SMVUE_STORE_URL)")
     grants = sub.add_parser("grants", help="print the GRANTs for a team store's managers' role")
     grants.add_argument("role", help="the PostgreSQL role every manager logs in as (or is in)")
-    grants.add_argument("--store", metavar="URL", help="the team store: postgresql://…")
+    grants.add_argument("--store", metavar="URL",
+                        help="the team store: postgresql://user@host/db (no password)")
 
 
 def run(args: argparse.Namespace) -> int:
     import os
 
+    from smvue_tui.store.backend import StoreUrlError, password_in_argv, store_url
+
     if getattr(args, "store", None):
+        if problem := password_in_argv(args.store):  # as serve: never a password in argv
+            print(f"error: {problem}", file=sys.stderr)
+            return 2
         os.environ["SMVUE_STORE_URL"] = args.store
-    from smvue_tui.store.backend import StoreUrlError, store_url
 
     paths = app_paths()
     try:

@@ -51,41 +51,43 @@ class AppServices:
         """The inspection's "now": the clock tests fix, else None (the real time)."""
         return self.now() if self.now else None
 
-    def keymap(self) -> dict[str, str]:
-        """``[keys]`` from config.toml: binding id → key(s), e.g. ``sync_now = "ctrl+r"``."""
-        keys = self.config().get("keys", {})
+    def keymap(self, config: dict[str, Any] | None = None) -> dict[str, str]:
+        """``[keys]`` from config.toml (or ``config``, read already): binding id → key(s), e.g.
+        ``sync_now = "ctrl+r"``."""
+        keys = (self.config() if config is None else config).get("keys", {})
         return {str(k): str(v) for k, v in keys.items()} if isinstance(keys, dict) else {}
+
+    def read_config(self) -> tuple[dict[str, Any], str | None]:
+        """config.toml, read once: its contents ({} when missing or unreadable) and why it is
+        being ignored, in words for the user (None: it is fine or absent)."""
+        try:
+            with open(self.paths.config_file, "rb") as fh:
+                return tomllib.load(fh), None
+        except FileNotFoundError:
+            return {}, None
+        except tomllib.TOMLDecodeError as exc:
+            return {}, f"{self.paths.config_file} is not valid TOML ({exc}); using the defaults"
+        except OSError as exc:
+            return {}, f"cannot read {self.paths.config_file} ({exc.strerror}); using the defaults"
 
     def config(self) -> dict[str, Any]:
         """config.toml as a dict ({} when missing or unreadable — see ``config_problem``)."""
-        try:
-            with open(self.paths.config_file, "rb") as fh:
-                return tomllib.load(fh)
-        except FileNotFoundError:
-            return {}
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            logging.getLogger(__name__).warning("ignoring %s: %s", self.paths.config_file, exc)
-            return {}
+        config, problem = self.read_config()
+        if problem:
+            logging.getLogger(__name__).warning("%s", problem)
+        return config
 
     def config_problem(self) -> str | None:
         """Why config.toml is being ignored, in words for the user (None: it is fine or absent)."""
-        try:
-            with open(self.paths.config_file, "rb") as fh:
-                tomllib.load(fh)
-        except FileNotFoundError:
-            return None
-        except tomllib.TOMLDecodeError as exc:
-            return f"{self.paths.config_file} is not valid TOML ({exc}); using the defaults"
-        except OSError as exc:
-            return f"cannot read {self.paths.config_file} ({exc.strerror}); using the defaults"
-        return None
+        return self.read_config()[1]
 
-    def webhook_problem(self) -> str | None:
-        """Why the [webhook] settings are refused (None: valid or not set)."""
+    def webhook_problem(self, config: dict[str, Any] | None = None) -> str | None:
+        """Why the [webhook] settings (of ``config`` when read already) are refused (None:
+        valid or not set)."""
         from smvue_tui.services.automation import webhook_settings
 
         try:
-            webhook_settings(self.paths, self.config())
+            webhook_settings(self.paths, self.config() if config is None else config)
         except ValueError as exc:
             return f"change notifications off: {exc}"
         return None

@@ -140,30 +140,36 @@ def build_mode(choice: LiveChoice, settings: LiveConfig, *, db: Any, org_id: str
 
 
 class LiveReporter:
-    """Saves the choice at once, then the running mode's state and counts every 30 s."""
+    """Saves the choice at once, then the running mode's state and counts every 30 s. The
+    file is written off the event loop (a slow disk must not stall the screens or the
+    listener); what it says is read on the loop, where the mode changes it."""
 
     def __init__(self, paths: Paths, choice: LiveChoice, mode_name: str) -> None:
         self.paths, self.choice, self.mode_name = paths, choice, mode_name
         self.mode: Any = None
         self._task: asyncio.Task[None] | None = None
 
-    def save(self) -> None:
+    async def save(self) -> None:
+        state = str(getattr(self.mode, "state", "") or "")
+        stats = dict(getattr(self.mode, "stats", {}) or {})
+        await asyncio.to_thread(self._write, state, stats)
+
+    def _write(self, state: str, stats: dict[str, int]) -> None:
         try:
-            save_live_state(self.paths, self.mode_name, self.choice.reason,
-                            state=str(getattr(self.mode, "state", "") or ""),
-                            stats=dict(getattr(self.mode, "stats", {}) or {}))
+            save_live_state(self.paths, self.mode_name, self.choice.reason, state=state,
+                            stats=stats)
         except OSError as exc:
             log.warning("could not save the live-mode state: %s", exc.strerror)
 
-    def start(self, mode: Any) -> None:
+    async def start(self, mode: Any) -> None:
         self.mode = mode
-        self.save()
+        await self.save()
         self._task = asyncio.get_running_loop().create_task(self._every())
 
     async def _every(self) -> None:
         while True:
             await asyncio.sleep(REPORT_EVERY)
-            self.save()
+            await self.save()
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -171,7 +177,7 @@ class LiveReporter:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        self.save()
+        await self.save()
 
 
 async def start_best_mode(live: Any, *, paths: Paths, config: dict[str, Any], db: Any,
@@ -202,15 +208,15 @@ async def start_best_mode(live: Any, *, paths: Paths, config: dict[str, Any], db
     choice = await choose(settings, public_url=public_url, loopback_ok=loopback_ok, cdc=cdc,
                           endpoint=endpoint)
     if choice.mode == "outbound":
-        LiveReporter(paths, choice, "Outbound Messages").save()
+        await LiveReporter(paths, choice, "Outbound Messages").save()
         return choice
     mode = build_mode(choice, settings, db=db, org_id=connection.org_id,
                       session_factory=session, client_factory=client_factory)
     if hasattr(mode, "restore"):  # polling: today's calls before a restart count too
-        mode.restore(load_live_state(paths))
+        mode.restore(await asyncio.to_thread(load_live_state, paths))  # a file: off the loop
     await live.start_mode(mode)
     reporter = LiveReporter(paths, choice, mode.name)
-    reporter.start(mode)
+    await reporter.start(mode)
     live.on_stop(reporter.stop)
     return choice
 

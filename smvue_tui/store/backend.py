@@ -83,14 +83,39 @@ def _readable_by_libpq(value: str, source: str) -> None:
                             "must percent-encode it (%25, %20, %40, %3A, %2F)") from None
 
 
+def password_in_argv(value: str, flag: str = "--store") -> str | None:
+    """Why a store URL given on the command line must not hold a password (None when it holds
+    none). A process's arguments are readable by every user of the machine (``ps``,
+    /proc/PID/cmdline) for as long as it runs; its environment and files are not. libpq takes
+    the password from the URL's user part or its ``password=`` parameter: both are refused."""
+    from psycopg import Error as PsycopgError
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        has = bool(urlsplit(value).password) or bool(conninfo_to_dict(value).get("password"))
+    except (PsycopgError, ValueError):  # unreadable: the store check says so, password hidden
+        has = bool(urlsplit(value).password) if "://" in value else False
+    if not has:
+        return None
+    return (f"{flag} holds a password ({redact(value)}), and a command's arguments can be read "
+            "by every user of this machine (ps) for as long as it runs. Give the password "
+            "outside the command line: in ~/.pgpass (mode 0600), in PGPASSWORD or a "
+            f"PGSERVICE entry in the environment, or give the whole URL in {ENV_VAR} or "
+            "[store] url in config.toml instead of " + flag + " (docs/team-store.md, step 2)")
+
+
 def redact(url: str) -> str:
-    """The URL without its password, for messages and logs."""
+    """The URL without its password (the user part's or libpq's ``password=``), for messages
+    and logs."""
     parts = urlsplit(url)
+    query = "&".join("password=***" if q.startswith("password=") else q
+                     for q in parts.query.split("&"))
     if parts.password is None:
-        return url
+        return urlunsplit((*parts[:3], query, parts.fragment))
     netloc = parts.netloc.rsplit("@", 1)
     user = netloc[0].split(":", 1)[0]
-    return urlunsplit((parts.scheme, f"{user}:***@{netloc[1]}", *parts[2:]))
+    return urlunsplit((parts.scheme, f"{user}:***@{netloc[1]}", parts.path, query,
+                       parts.fragment))
 
 
 def schema_for(org_id: str) -> str:

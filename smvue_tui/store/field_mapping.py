@@ -5,6 +5,10 @@ with ``custom: true``) when connected, or from the mappings already saved when n
 mapped for the first time (or again) is filled on the next sync: the Opportunity sync cursor
 and the saved field plans are dropped, so the next run describes again (adding the new field to
 the query) and re-reads every in-scope deal from the start.
+
+In a team store a manager's TUI only reads the mappings: mapping a field changes what ``serve``
+syncs for every manager and resets the writer's cursor, which the managers' role may not (and
+should not) touch; ``serve`` marks mapped fields filled after its syncs.
 """
 
 from __future__ import annotations
@@ -16,6 +20,11 @@ from typing import Any
 
 from smvue_tui.store import models as m
 from smvue_tui.store.backend import replace_row
+from smvue_tui.store.team_scope import per_manager
+
+TEAM_STORE_REFUSAL = ("In a team store the synced fields are the same for every manager, and "
+                      "`serve` reads them: a field is not mapped from a manager's TUI (not "
+                      "supported yet — see docs/team-store.md)")
 
 
 @dataclass(frozen=True)
@@ -71,6 +80,8 @@ def set_enabled(api_name: str, label: str, ftype: str, enabled: bool) -> bool:
     """Map (or unmap) a field. Returns True when deals will be re-read on the next sync."""
     if not api_name.endswith("__c"):
         raise ValueError(f"{api_name} is not a custom field (custom fields end in __c)")
+    if per_manager():  # the writer's cursors and plans: not a manager's to reset
+        raise ValueError(TEAM_STORE_REFUSAL)
     with m.CustomFieldMapping._meta.database.atomic():
         saved = m.CustomFieldMapping.get_or_none(m.CustomFieldMapping.api_name == api_name)
         if saved is not None and saved.enabled == enabled:
@@ -88,7 +99,10 @@ def toggle(row: FieldRow) -> bool:
 
 def mark_backfilled() -> int:
     """After a sync: a mapped field is filled once deals were re-read (the Opportunity cursor
-    is done again) with the field in the query plan. Returns how many fields that marked."""
+    is done again) with the field in the query plan. Returns how many fields that marked.
+    A manager's TUI on a team store marks nothing (``serve`` does, after its syncs)."""
+    if per_manager():
+        return 0
     cursor = m.SyncCursor.get_or_none(m.SyncCursor.sobject == "Opportunity")
     plan = m.ObjectPlan.get_or_none(m.ObjectPlan.sobject == "Opportunity")
     if cursor is None or not cursor.initial_done or plan is None:

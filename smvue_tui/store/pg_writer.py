@@ -7,16 +7,25 @@ SQLite: a stored row is only replaced by a version whose SystemModstamp is at le
 Modstamps are compared byte-wise (``COLLATE "C"``): ISO text orders as time only so, whatever
 collation the database was created with.
 
-The staging table is per connection (``TEMP``) and per mirrored table, made on first use,
-emptied after each upsert and at every commit (``ON COMMIT DELETE ROWS``); a page is written
-inside a transaction (the caller's when one is open) so the staged rows never outlive it.
+The staging table is per connection (``TEMP``) and per mirrored table, made on first use (and
+remembered once that is committed), emptied after each upsert and at every commit
+(``ON COMMIT DELETE ROWS``); a page is written inside a transaction (the caller's when one is
+open) so the staged rows never outlive it.
 One statement may not touch a row twice, so a page holding an Id twice keeps only the version
 the SQLite executemany would have left: the newest modstamp, the later one on a tie.
+
+PostgreSQL's text cannot hold a NUL character (\\x00), which SQLite stores as sent: one such
+value would fail its whole page, and the sync with it, on every retry. ``without_nul`` replaces
+each NUL with U+FFFD (the Unicode replacement character: visible where something was, the rest
+of the value kept) before anything reads the page, and logs how many, where and in which
+records — never the value.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
+import logging
 import weakref
 from collections.abc import Sequence
 from typing import Any
@@ -24,6 +33,9 @@ from typing import Any
 from peewee import Database
 
 from smvue_tui.store import models as m
+
+log = logging.getLogger(__name__)
+NUL, REPLACEMENT = "\x00", "\ufffd"
 
 # psycopg connection → staging tables made on it (they vanish with the connection).
 _STAGED: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
@@ -54,16 +66,57 @@ def _stage(table: str) -> str:
 
 
 def _ensure_stage(db: Database, table: str) -> None:
+    """The staging table on this connection: made once, then remembered — so no page pays a
+    round trip for it. Made inside a transaction, it is gone again if that transaction (or a
+    savepoint around it) rolls back, and the page after would COPY into a table that is not
+    there, on every page after: so it is remembered only once the transaction has committed
+    (peewee's after_commit, dropped on rollback) with no savepoint rolled back meanwhile."""
     conn = db.connection()
     made = _STAGED.setdefault(conn, set())
-    if table not in made:
-        db.execute_sql(f'CREATE TEMP TABLE IF NOT EXISTS "{_stage(table)}" ON COMMIT DELETE ROWS '
-                       f'AS SELECT * FROM "{table}" WITH NO DATA')
-        # Made inside a transaction, the table is gone again if that transaction (or a
-        # savepoint) rolls back: remembered only once made outside one, else the page after
-        # a rolled-back one would COPY into a table that is not there, on every page after.
-        if not db.in_transaction():
+    if table in made:
+        return
+    db.execute_sql(f'CREATE TEMP TABLE IF NOT EXISTS "{_stage(table)}" ON COMMIT DELETE ROWS '
+                   f'AS SELECT * FROM "{table}" WITH NO DATA')
+    if not db.in_transaction():
+        made.add(table)
+        return
+    rollbacks = db.savepoints_rolled_back()
+
+    def committed() -> None:
+        if db.savepoints_rolled_back() == rollbacks:
             made.add(table)
+
+    db.after_commit(committed)
+
+
+def without_nul(model: type[m.SfRecord], attrs: tuple[str, ...],
+                values: Sequence[tuple[Any, ...]]) -> Sequence[tuple[Any, ...]]:
+    """The page with every NUL in its text replaced by U+FFFD (the same page when none has
+    one — the common case costs one scan of the page's strings, in C)."""
+    if NUL not in "".join([v for v in itertools.chain.from_iterable(values)
+                           if v.__class__ is str]):
+        return values
+    count, columns, ids = 0, set(), []
+    key = attrs.index("id") if "id" in attrs else None
+    cleaned = []
+    for row in values:
+        if any(v.__class__ is str and NUL in v for v in row):
+            fixed = []
+            for attr, v in zip(attrs, row, strict=True):
+                if v.__class__ is str and NUL in v:
+                    count += v.count(NUL)
+                    columns.add(model._meta.fields[attr].column_name)
+                    v = v.replace(NUL, REPLACEMENT)
+                fixed.append(v)
+            if key is not None:
+                ids.append(str(row[key]))
+            row = tuple(fixed)
+        cleaned.append(row)
+    shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+    log.warning("%s: %d NUL character(s) in %d record(s) (%s; fields %s) stored as U+FFFD — "
+                "PostgreSQL cannot keep NUL in text", model.__name__, count, len(ids),
+                shown, ", ".join(sorted(columns)))
+    return cleaned
 
 
 def _newest_per_id(attrs: tuple[str, ...],
@@ -93,8 +146,6 @@ def upsert_values(model: type[m.SfRecord], attrs: tuple[str, ...],
     # Inside the caller's transaction (write_page's) no savepoint: a failure aborts it whole.
     # Round trips are what a page costs a server on another machine: COPY takes two, the
     # upsert and emptying the staging table share one.
-    if not db.in_transaction():  # made (and remembered) before this page's own transaction
-        _ensure_stage(db, model._meta.table_name)
     with contextlib.nullcontext() if db.in_transaction() else db.atomic():
         _ensure_stage(db, model._meta.table_name)
         cursor = db.cursor()

@@ -13,9 +13,11 @@ thread, like SQLite's; the StoreWriter thread has its own. FloatField is DOUBLE 
 
 from __future__ import annotations
 
+import functools
 import os
+import threading
 
-from peewee import InterfaceError, OperationalError
+from peewee import InterfaceError, OperationalError, _savepoint
 from playhouse.postgres_ext import Psycopg3Database
 from playhouse.shortcuts import ReconnectMixin
 
@@ -46,6 +48,28 @@ class SharedStore(ReconnectMixin, Psycopg3Database):
     def execute_sql(self, sql: str, params: object = None, named_cursor: object = None) -> object:
         # The mixin's own takes no named_cursor, which playhouse's execute passes.
         return self._reconnect(Psycopg3Database.execute_sql, self, sql, params, named_cursor)
+
+    def savepoint(self) -> _savepoint:
+        return _CountedSavepoint(self)
+
+    def savepoints_rolled_back(self) -> int:
+        """How many savepoints this thread has rolled back: what a transaction made after a
+        count stays made at its commit only if the count has not moved (``pg_writer``)."""
+        return getattr(self._rollbacks, "count", 0)
+
+    @functools.cached_property
+    def _rollbacks(self) -> threading.local:
+        return threading.local()
+
+
+class _CountedSavepoint(_savepoint):
+    """peewee's savepoint (an ``atomic()`` inside a transaction), its rollbacks counted: peewee
+    runs commit callbacks at the outer commit even when a savepoint between rolled back."""
+
+    def rollback(self, begin: bool = True) -> None:
+        local = self.db._rollbacks
+        local.count = getattr(local, "count", 0) + 1
+        super().rollback(begin)
 
 
 # What a sync reports when the PostgreSQL store fails it (server down, restarted, out of room):
@@ -120,7 +144,14 @@ def set_schema_version(db: Psycopg3Database, version: int) -> None:
 def lock_migrations(db: Psycopg3Database) -> None:
     """Two processes opening a new schema at once migrate it one after the other (held to
     the end of the transaction)."""
-    db.execute_sql("SELECT pg_advisory_xact_lock(hashtext('smvue-migrate:' || current_schema()))")
+    lock_for_transaction(db, "migrate")
+
+
+def lock_for_transaction(db: Psycopg3Database, what: str) -> None:
+    """Serialise transactions of every process on this schema that lock the same ``what``
+    (held to the end of the transaction; no privilege needed, so managers' roles may)."""
+    db.execute_sql("SELECT pg_advisory_xact_lock(hashtext(%s || ':' || current_schema()))",
+                   (f"smvue-{what}",))
 
 
 def connected_pids(db: Psycopg3Database) -> set[int]:

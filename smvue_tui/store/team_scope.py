@@ -15,7 +15,9 @@ from typing import Any
 from peewee import fn
 
 from smvue_tui.store import models as m
+from smvue_tui.store.backend import is_postgres
 from smvue_tui.store.identity import current_manager
+from smvue_tui.store.postgres import lock_for_transaction
 
 
 def per_manager() -> bool:
@@ -24,25 +26,42 @@ def per_manager() -> bool:
 
 
 def my_member() -> m.TeamMember | None:
-    """The manager this process works for, as a TeamMember (None in a one-manager store)."""
+    """The manager this process works for, as a TeamMember (None in a one-manager store).
+    Added once: two processes of one manager starting together (two terminals, a TUI and
+    ``inspect``) must not each add a row — the second would write its team under a member
+    every later read ignores. The add happens under a lock the database holds for the
+    transaction (SQLite's write lock, taken at BEGIN IMMEDIATE; an advisory lock per manager on
+    PostgreSQL), and looks again first."""
     key = current_manager().lower()
     if not key:
         return None
+    user, member = _lookup(key)
+    if member is not None:
+        return member
+    db = m.TeamMember._meta.database
+    with db.atomic():
+        if is_postgres(db):
+            lock_for_transaction(db, f"member:{key}")
+        user, member = _lookup(key)
+        if member is not None:  # another process added it meanwhile
+            return member
+        if user is not None:
+            return m.TeamMember.create(sf_user_id=user.id, name=user.name or key,
+                                       email=user.email or key, role="Manager", coached=False)
+        # not (yet) a Salesforce user the store knows: added by hand
+        return m.TeamMember.create(name=current_manager(), email=current_manager(),
+                                   role="Manager", coached=False)
+
+
+def _lookup(key: str) -> tuple[m.SfUser | None, m.TeamMember | None]:
+    """The manager's Salesforce user (by username or email) and their member row, if any."""
     user = (m.SfUser.select().where((fn.LOWER(m.SfUser.username) == key)
                                     | (fn.LOWER(m.SfUser.email) == key))
             .order_by(m.SfUser.is_active.desc(), m.SfUser.id).first())
     if user is not None:
-        member = m.TeamMember.get_or_none(m.TeamMember.sf_user_id == user.id)
-        if member is None:
-            member = m.TeamMember.create(sf_user_id=user.id, name=user.name or key,
-                                         email=user.email or key, role="Manager", coached=False)
-        return member
-    member = (m.TeamMember.select().where(fn.LOWER(m.TeamMember.email) == key)
-              .order_by(m.TeamMember.id).first())
-    if member is None:  # not (yet) a Salesforce user the store knows: added by hand
-        member = m.TeamMember.create(name=current_manager(), email=current_manager(),
-                                     role="Manager", coached=False)
-    return member
+        return user, m.TeamMember.get_or_none(m.TeamMember.sf_user_id == user.id)
+    return None, (m.TeamMember.select().where(fn.LOWER(m.TeamMember.email) == key)
+                  .order_by(m.TeamMember.id).first())
 
 
 def my_team_owner_ids(manager: m.TeamMember) -> Any:

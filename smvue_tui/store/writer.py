@@ -83,27 +83,27 @@ def to_row(spec: ObjectSpec, record: dict[str, Any],
     return dict(zip(shape.attrs, shape.values(record), strict=True))
 
 
-_UPSERTS: dict[tuple[type, tuple[str, ...], str], tuple[str, list[Any]]] = {}
+@functools.cache
+def _converters(model: type[m.SfRecord], attrs: tuple[str, ...]) -> list[Any]:
+    """Per column, peewee's conversion of a value for the database — None for text columns,
+    which take JSON's strings as they are (skipping peewee there halves the per-row cost)."""
+    fields = [model._meta.fields[a] for a in attrs]
+    return [None if type(f) in _AS_IS else f.db_value for f in fields]
 
 
-def _upsert_sql(model: type[m.SfRecord], attrs: tuple[str, ...]) -> tuple[str, list[Any]]:
-    """INSERT … ON CONFLICT(Id) DO UPDATE for these columns, built once per column set
-    (peewee's per-value SQL generation was 60% of the writer thread's time)."""
-    param = model._meta.database.param  # the backend's placeholder: ? (SQLite), %s (PostgreSQL)
-    key = (model, attrs, param)
-    if key not in _UPSERTS:
-        fields = [model._meta.fields[a] for a in attrs]
-        cols = [f'"{f.column_name}"' for f in fields]
-        sets = ", ".join(f"{c} = excluded.{c}" for c in cols if c != '"Id"')
-        newer = (' WHERE "SystemModstamp" IS NULL OR excluded."SystemModstamp" >= '
-                 '"SystemModstamp"' if "system_modstamp" in attrs else "")
-        sql = (f'INSERT INTO "{model._meta.table_name}" ({", ".join(cols)}) '
-               f'VALUES ({", ".join([param] * len(cols))}) '
-               f'ON CONFLICT ("Id") DO UPDATE SET {sets}{newer}')
-        # Text columns take JSON's strings as they are (and SQLite's TEXT affinity stores any
-        # number as text): skipping peewee's conversion there halves the per-row cost.
-        _UPSERTS[key] = (sql, [None if type(f) in _AS_IS else f.db_value for f in fields])
-    return _UPSERTS[key]
+@functools.cache
+def _sqlite_upsert(model: type[m.SfRecord], attrs: tuple[str, ...]) -> str:
+    """SQLite's INSERT … ON CONFLICT(Id) DO UPDATE for these columns, built once per column
+    set (peewee's per-value SQL generation was 60% of the writer thread's time). PostgreSQL
+    pages go through ``pg_writer`` instead, which builds its own."""
+    cols = [f'"{model._meta.fields[a].column_name}"' for a in attrs]
+    sets = ", ".join(f"{c} = excluded.{c}" for c in cols if c != '"Id"')
+    newer = (' WHERE "SystemModstamp" IS NULL OR excluded."SystemModstamp" >= '
+             '"SystemModstamp"' if "system_modstamp" in attrs else "")
+    # SQLite's TEXT affinity stores any number as text, as peewee would have.
+    return (f'INSERT INTO "{model._meta.table_name}" ({", ".join(cols)}) '
+            f'VALUES ({", ".join(["?"] * len(cols))}) '
+            f'ON CONFLICT ("Id") DO UPDATE SET {sets}{newer}')
 
 
 def upsert_rows(spec: ObjectSpec, rows: Sequence[dict[str, Any]]) -> None:
@@ -112,8 +112,7 @@ def upsert_rows(spec: ObjectSpec, rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
     attrs = tuple(sorted({k for row in rows for k in row}))
-    _, convert = _upsert_sql(spec.model, attrs)
-    pairs = list(zip(convert, attrs, strict=True))
+    pairs = list(zip(_converters(spec.model, attrs), attrs, strict=True))
     upsert_values(spec, attrs, [tuple(row.get(a) if c is None else c(row.get(a))
                                       for c, a in pairs) for row in rows])
 
@@ -124,14 +123,17 @@ def upsert_values(spec: ObjectSpec, attrs: tuple[str, ...],
     them: SQLite's column affinities store JSON's numbers, strings and booleans as peewee
     would (call inside a transaction). Deals that change log their changes (changelog.py)."""
     if values:
-        sql, _ = _upsert_sql(spec.model, attrs)
+        postgres = is_postgres(spec.model._meta.database)
+        if postgres:  # before the change log and facts read it: the page as it will be stored
+            values = pg_writer.without_nul(spec.model, attrs, values)
         if spec.model is m.Opportunity:  # before the upsert: the log compares with the stored
             record_deal_changes(attrs, values)
         facts = deal_facts.before_write(spec.model, spec.constants, attrs, values)
-        if is_postgres(spec.model._meta.database):  # COPY + one statement (pg_writer.py)
+        if postgres:  # COPY + one statement (pg_writer.py)
             pg_writer.upsert_values(spec.model, attrs, values)
         else:
-            spec.model._meta.database.cursor().executemany(sql, values)
+            spec.model._meta.database.cursor().executemany(
+                _sqlite_upsert(spec.model, attrs), values)
         if facts:  # the inspection's per-deal facts, from the rows as now stored
             facts()
 

@@ -126,10 +126,11 @@ class SmvueApp(App[None]):
 
     def _apply_config(self) -> None:
         """The user's [keys] (the valid ones), and every config.toml problem said once."""
-        keymap, problems = check_keymap(self.services.keymap(), binding_tables(type(self)))
+        config, unreadable = self.services.read_config()  # once: its three readers share it
+        keymap, problems = check_keymap(self.services.keymap(config), binding_tables(type(self)))
         if keymap:
             self.set_keymap(keymap)
-        for problem in (self.services.config_problem(), self.services.webhook_problem()):
+        for problem in (unreadable, self.services.webhook_problem(config)):
             if problem:
                 problems.insert(0, problem)
         if problems:

@@ -83,6 +83,37 @@ async def test_config_toml_overrides_the_choice(make_org, paths):
         db.close()
 
 
+
+async def test_the_saved_live_state_is_read_and_written_off_the_event_loop(make_org, paths,
+                                                                          monkeypatch):
+    """Polling restores today's call count from a file, and the reporter saves the mode's
+    state to one: both on a worker thread — a slow disk must not stall the app's loop (the
+    screens, the listener) — and on stop too."""
+    import threading
+
+    from smvue_tui.services import live_choice
+
+    loop_thread, threads = threading.get_ident(), []
+    for name in ("load_live_state", "save_live_state"):
+        real = getattr(live_choice, name)
+
+        def recorded(*args, _real=real, _name=name, **kwargs):
+            threads.append((_name, threading.get_ident()))
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(live_choice, name, recorded)
+    running = make_org(size=60, pubsub=True, profile=OrgProfile(change_data_capture=()))
+    db, live, choice, paths = await _start(running, paths)
+    try:
+        assert choice.mode == "polling"
+    finally:
+        await live.live.stop()
+        db.close()
+    assert {name for name, _ in threads} == {"load_live_state", "save_live_state"}
+    assert [name for name, ident in threads if ident == loop_thread] == []
+    assert "Live updates: Polling" in _status(paths)  # saved all the same
+
+
 async def test_preflight_says_which_objects_have_cdc_and_what_to_enable(make_org):
     from smvue_tui.salesforce.preflight import PreflightReport
     from smvue_tui.services.live_choice import add_cdc_preflight

@@ -40,3 +40,28 @@ async def test_connections_cut_mid_sync_fail_it_in_words_and_the_next_run_resume
         assert m.SyncRun.select().where(m.SyncRun.status == "running").count() == 0
     finally:
         db.close()
+
+
+async def test_a_syncs_pages_make_each_staging_table_once(demo, pg_url, monkeypatch):
+    """Each page COPYs into a temporary staging table of its object: made once per
+    connection before the first page's transaction, not asked for in every page's (one round
+    trip each to a server that may be on another machine)."""
+    db = open_postgres(pg_url, "smvue_test")
+    made, pages = [], []
+    execute_sql = db.execute_sql
+
+    def counted(sql, *args, **kwargs):
+        if sql.startswith("CREATE TEMP TABLE"):
+            made.append(sql.split('"')[1])
+        return execute_sql(sql, *args, **kwargs)
+
+    monkeypatch.setattr(db, "execute_sql", counted)
+    try:
+        report = await sync(demo, db, "initial", batch_size=200,
+                            progress=lambda event: pages.append(event.sobject))
+        assert report.status == "ok", report.errors
+        assert diff(demo) == [] and duplicated_tables(db) == []
+        assert len(pages) > 2 * len(set(made))  # many pages, and ...
+        assert len(made) == len(set(made)), made  # ... each table made once
+    finally:
+        db.close()

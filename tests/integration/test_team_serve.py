@@ -86,3 +86,27 @@ def test_a_sigkilled_serve_restarted_resumes_with_nothing_lost_or_doubled(
         assert m.WriterInfo.get_by_id(running.org.org_id).pid == again.proc.pid
     finally:
         db.close()
+
+
+def test_serve_marks_a_mapped_field_filled_once_its_sync_read_it(demo, tmp_path, pg_url,
+                                                                  serves):
+    """A manager's TUI may not mark the team store's mappings (the writer's rows, refused to
+    the managers' role): serve does, after a sync that read the field — so every manager's
+    Field Mapping screen shows "synced", not "fills on next sync", for good."""
+    schema = schema_for(demo.org.org_id)
+    db = open_postgres(pg_url, schema)  # the schema as serve would make it, a field mapped
+    try:
+        m.CustomFieldMapping.create(api_name="Seats__c", label="Seats", type="double",
+                                    enabled=True, backfilled=False)
+    finally:
+        db.close()
+    home = tmp_path / "writer"
+    save_login(demo, home)
+    _start(serves, home, pg_url).wait_for("next incremental")
+    db = open_postgres(pg_url, schema)
+    try:
+        assert m.Opportunity.select().where(m.Opportunity.custom_fields.contains("Seats__c")
+                                            ).exists()
+        assert m.CustomFieldMapping.get_by_id("Seats__c").backfilled
+    finally:
+        db.close()

@@ -79,6 +79,33 @@ async def test_malformed_config_and_bad_public_url_are_said(empty_services):
     assert empty_services.webhook().public_url == "https://hooks.example.com"
 
 
+
+async def test_config_toml_is_read_once_when_the_app_applies_it(empty_services, monkeypatch):
+    """Keys, the file's own problem and the [webhook] problem come from one read of
+    config.toml (it was parsed three times on every mount)."""
+    import tomllib
+
+    _write_config(empty_services, '[keys]\nno_such_binding = "x"\n[webhook]\n'
+                                  'public_url = "http://example.com/hook"\n')
+    app = SmvueApp(empty_services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        reads = []
+        load = tomllib.load
+
+        def counted(fh, *args, **kwargs):
+            if getattr(fh, "name", None) == str(empty_services.paths.config_file):
+                reads.append(fh.name)
+            return load(fh, *args, **kwargs)
+
+        monkeypatch.setattr(tomllib, "load", counted)
+        app._apply_config()
+        assert len(reads) == 1
+        problems = "\n".join(app.config_problems)
+        assert "no_such_binding: no key binding has this id" in problems
+        assert problems.startswith("change notifications off: [webhook] public_url")
+
+
 # --- 4: one answer for how updates arrive, for the connection state, for API usage ----------
 
 async def test_demo_preflight_and_card_agree_on_change_notifications(demo_services):  # noqa: F811

@@ -111,3 +111,26 @@ def test_the_store_password_is_not_in_a_crash_reports_locals():
     shown = report.split("in crash", 1)[1]  # the frame holding only the two objects
     assert "TeamSettings" in shown and "WriterLock" in shown and ORG_ID in shown
     assert "s3cret" not in shown
+
+
+@pytest.mark.parametrize("url", ["postgresql://ann:s3cret@db.example.com/smvue",
+                                 "postgresql://ann@db.example.com/smvue?password=s3cret"])
+@pytest.mark.parametrize("command", [["serve"], ["store", "check"], ["store", "migrate"],
+                                     ["store", "grants", "smvue_managers"]])
+def test_a_password_on_the_command_line_is_refused_in_words(paths, capsys, url, command):
+    """Arguments show in every user's `ps` for as long as serve runs: a --store holding a
+    password is refused before anything is opened, saying where the password goes instead."""
+    assert main([*command, "--store", url]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --store holds a password") and "s3cret" not in err
+    assert "~/.pgpass" in err and "PGPASSWORD" in err and "SMVUE_STORE_URL" in err
+    assert "Traceback" not in err
+
+
+def test_the_same_url_in_the_environment_is_not_refused(paths, monkeypatch, capsys):
+    monkeypatch.setenv("SMVUE_STORE_URL", "postgresql://ann:s3cret@127.0.0.1:1/smvue")
+    assert main(["serve"]) == 2  # no login here: said, not the password
+    err = capsys.readouterr().err
+    assert "smvue-tui login" in err and "holds a password" not in err
+    assert main(["serve", "--store", "postgresql://ann@127.0.0.1:1/smvue"]) == 2
+    assert "holds a password" not in capsys.readouterr().err

@@ -75,22 +75,76 @@ def test_awkward_values_come_back_as_sent(tmp_path, store_backend):
         name, 1234567.89, None, True)
 
 
-def test_a_page_rolled_back_does_not_break_the_next_one(tmp_path, store_backend):
-    """On PostgreSQL the first page of a table makes its COPY staging table inside the page's
-    transaction: when that transaction rolls back (the checkpoint failing, the server
-    refusing a value), the staging table goes with it — the next page must make it again,
-    not fail on every later page of the sync with "relation does not exist"."""
-    db = store_backend.open(tmp_path / "s.sqlite3")
+class Boom(Exception):
+    pass
 
-    class Boom(Exception):
-        pass
 
+def _a_page_rolled_back(db) -> None:
+    """A page written, then its transaction (or savepoint) rolled back."""
     try:
         with db.atomic():
             write_page(db, OPP, [_opp("2026-11-01T00:00:00.000+0000")])
             raise Boom
     except Boom:
         pass
+
+
+def test_a_page_rolled_back_does_not_break_the_next_one(tmp_path, store_backend):
+    """On PostgreSQL the first page of a table makes its COPY staging table inside the page's
+    transaction: when that transaction rolls back (the checkpoint failing, the server
+    refusing a value), the staging table goes with it — the next page must make it again,
+    not fail on every later page of the sync with "relation does not exist"."""
+    db = store_backend.open(tmp_path / "s.sqlite3")
+    _a_page_rolled_back(db)
     assert m.Opportunity.select().count() == 0
     write_page(db, OPP, [_opp("2026-11-02T00:00:00.000+0000", "Closed Won")])
     assert m.Opportunity.get_by_id("0068W0000000001QAA").stage_name == "Closed Won"
+
+
+def test_a_nul_character_never_fails_a_page(tmp_path, store_backend, caplog):
+    """PostgreSQL's text cannot hold NUL (\\x00), which SQLite stores: one Salesforce value
+    holding one must not fail its page (and the sync, on every retry). SQLite keeps it as
+    sent; PostgreSQL stores U+FFFD in its place and logs where — never the value."""
+    db = store_backend.open(tmp_path / "s.sqlite3")
+    other = {**_opp("2026-11-01T00:00:00.000+0000"), "Id": "0068W0000000002QAA",
+             "Name": "Globex"}
+    write_page(db, OPP, [_opp("2026-11-01T00:00:00.000+0000", Name="Acme\x00secret",
+                              NextStep="call\x00\x00"), other],
+               cursor={"watermark": "2026-11-01T00:00:00.000+0000"})
+    row = m.Opportunity.get_by_id("0068W0000000001QAA")
+    assert m.Opportunity.get_by_id(other["Id"]).name == "Globex"
+    assert m.SyncCursor.get_by_id("Opportunity").watermark == "2026-11-01T00:00:00.000+0000"
+    if store_backend.is_postgres:
+        assert (row.name, row.next_step) == ("Acme\ufffdsecret", "call\ufffd\ufffd")
+        logged = caplog.text
+        assert "3 NUL character(s) in 1 record(s) (0068W0000000001QAA; fields Name, NextStep)" \
+            in logged and "secret" not in logged
+    else:
+        assert (row.name, row.next_step) == ("Acme\x00secret", "call\x00\x00")
+    # A later version of the deal (the change log compares it with the stored one) too.
+    write_page(db, OPP, [_opp("2026-11-02T00:00:00.000+0000", "Closed\x00Won")])
+    stage = m.Opportunity.get_by_id("0068W0000000001QAA").stage_name
+    assert stage == ("Closed\ufffdWon" if store_backend.is_postgres else "Closed\x00Won")
+
+
+def test_a_pages_staging_table_is_made_once_per_connection(tmp_path, store_backend,
+                                                           monkeypatch):
+    """On PostgreSQL each page COPYs into a temporary staging table: made by the first page,
+    then remembered once its transaction committed — not asked for again on every page (a
+    round trip each) — yet made again after a rollback (page or savepoint) took it away."""
+    db = store_backend.open(tmp_path / "s.sqlite3")
+    made = []
+    execute_sql = db.execute_sql
+
+    def counted(sql, *args, **kwargs):
+        if sql.startswith("CREATE TEMP TABLE"):
+            made.append(sql)
+        return execute_sql(sql, *args, **kwargs)
+
+    monkeypatch.setattr(db, "execute_sql", counted)
+    with db.atomic():  # a page in a savepoint that rolls back, its transaction committing
+        _a_page_rolled_back(db)
+    for day in range(2, 6):
+        write_page(db, OPP, [_opp(f"2026-11-0{day}T00:00:00.000+0000", f"Stage {day}")])
+    assert m.Opportunity.get_by_id("0068W0000000001QAA").stage_name == "Stage 5"
+    assert len(made) == (2 if store_backend.is_postgres else 0)

@@ -1,0 +1,65 @@
+"""``my_member``: the manager's own TeamMember row, added once even when two processes of one
+manager start together — on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from smvue_tui.store import models as m
+from smvue_tui.store.identity import set_manager
+from smvue_tui.store.team_scope import my_member
+
+ANN = "0058W0000000001QAA"
+
+
+@pytest.fixture
+def manager():
+    set_manager("ann@acme.example")
+    yield
+    set_manager("")
+
+
+@pytest.mark.parametrize("known", [True, False], ids=["salesforce-user", "by-email"])
+def test_two_processes_starting_together_add_the_manager_once(backend_db, manager,
+                                                               monkeypatch, known):
+    """The race, made certain: A looks and finds no member; B looks and finds none either;
+    only then does A add one. B must end up with A's row — not a second row (whose team every
+    later read would ignore), nor a unique-key error. Each thread has its own connection, as
+    two processes would."""
+    if known:
+        m.SfUser.create(id=ANN, name="Ann Lee", email="ann@acme.example", is_active=True)
+    db = backend_db
+    original = db.execute_sql
+    b_looked = threading.Event()
+
+    def execute_sql(sql, params=None, *args, **kwargs):
+        who = threading.current_thread().name
+        if who == "A" and sql.startswith('INSERT INTO "team_member"'):
+            assert b_looked.wait(60), "B never looked"  # a hang guard, not a timing
+        result = original(sql, params, *args, **kwargs)
+        if who == "B" and sql.startswith("SELECT") and 'FROM "team_member"' in sql:
+            b_looked.set()
+        return result
+
+    monkeypatch.setattr(db, "execute_sql", execute_sql)
+    found: dict[str, object] = {}
+
+    def start(name: str) -> None:
+        try:
+            found[name] = my_member().id
+        except Exception as exc:  # the assertion below shows it
+            found[name] = exc
+        finally:
+            db.close()  # this thread's connection
+
+    threads = [threading.Thread(target=start, args=(n,), name=n) for n in "AB"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    monkeypatch.setattr(db, "execute_sql", original)
+    assert found["A"] == found["B"], found
+    assert m.TeamMember.select().count() == 1
+    assert my_member().id == found["A"]
