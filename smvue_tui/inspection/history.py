@@ -116,6 +116,9 @@ class Past:
         self._deals: dict[str, Deal] = {}
         self._steps: dict[str, list[Step]] = {}
         self._touched: tuple[str, list[tuple[str, Any, Any, str]]] | None = None
+        # Flagged open deals as the report lists them: Id → (name, owner, stage, amount,
+        # close date), kept by the flags' one read of the open deals.
+        self.listed: dict[str, tuple[str, str | None, str | None, float | None, str | None]] = {}
 
     def touched(self, stamp: str) -> list[tuple[str, bool, str | None]]:
         """(Id, closed, owner) of the deals touched after ``stamp`` (``touched_since``); one
@@ -128,11 +131,6 @@ class Past:
 
     def prime(self, stamp: str) -> None:
         self._touched = (stamp, q.touched_since(stamp, self.src.history))
-
-    def remember(self, row: tuple[Any, ...]) -> Deal:
-        """A deal read elsewhere in ``DEAL_COLUMNS`` order, kept for ``deals``."""
-        self._deals[row[0]] = deal = _deal(row)
-        return deal
 
     def deals(self, ids: Iterable[str]) -> dict[str, Deal]:
         wanted = list(ids)
