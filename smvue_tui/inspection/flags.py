@@ -11,8 +11,8 @@ replay only the deals touched within ``recent_days``.
 from __future__ import annotations
 
 from collections import defaultdict
-from functools import partial
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import NamedTuple
 
 from smvue_tui.inspection.history import Past, state_at

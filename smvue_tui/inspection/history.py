@@ -66,10 +66,12 @@ def sources() -> Sources:
     return Sources("StageName" in held, held, first.started_at if first else None)
 
 
+_new = tuple.__new__  # NamedTuples made without their slow Python-level __new__
+
+
 def _deal(row: tuple[Any, ...]) -> Deal:
-    return Deal(row[0], row[1] or "", row[2] or "", row[3],
-                DealState(row[4], row[5], row[6], row[7], row[8], bool(row[9]), bool(row[10])),
-                row[11])
+    return _new(Deal, (row[0], row[1] or "", row[2] or "", row[3], _new(DealState, (
+        row[4], row[5], row[6], row[7], row[8], bool(row[9]), bool(row[10]))), row[11]))
 
 
 def load_deals(ids: Iterable[str]) -> dict[str, Deal]:
@@ -98,9 +100,9 @@ def steps(ids: list[str], src: Sources) -> dict[str, list[Step]]:
     out: dict[str, list[Step]] = {}
     at = operator.attrgetter("at")
     for deal, hist, log in q.step_rows(ids):
-        logged = [Step(*s) for s in log if s[1] not in held]
+        logged = [_new(Step, s) for s in log if s[1] not in held]
         if use_history and hist:
-            found = [Step(*s) for s in hist if s[1] in held]
+            found = [_new(Step, s) for s in hist if s[1] in held]
             out[deal] = sorted([*logged, *found], key=at) if logged else found
         elif logged:
             out[deal] = logged

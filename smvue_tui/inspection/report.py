@@ -91,7 +91,7 @@ def _inspect(config: dict[str, Any], since: str | None, period: str | None, rep:
     for d, deal in past.deals([d for d in flagged if d not in listed]).items():
         listed[d] = (deal.name, deal.now.owner_id, deal.now.stage, deal.now.amount,
                      deal.now.close_date)
-    flag_rows = []
+    keyed = []  # (sort key…, row): most flags first, then the largest amount, then the Id
     per_rep_flagged: dict[str, int] = {}
     tally = Counter(f.rule for fl in flagged.values() for f in fl)
     as_dict: dict[Flag, dict[str, str]] = {}  # one dict per distinct flag: most repeat
@@ -100,13 +100,14 @@ def _inspect(config: dict[str, Any], since: str | None, period: str | None, rep:
         if row is None:
             continue
         name, owner, stage, amount, close = row
-        flag_rows.append({"id": d, "name": name, "owner_id": owner,
-                          "owner": names.get(owner or "", owner), "stage": stage,
-                          "amount": amount, "close_date": close,
-                          "flags": [as_dict.get(f) or as_dict.setdefault(
-                              f, {"rule": f.rule, "reason": f.reason}) for f in fl]})
+        keyed.append((-len(fl), -(amount or 0), d, {
+            "id": d, "name": name, "owner_id": owner, "owner": names.get(owner or "", owner),
+            "stage": stage, "amount": amount, "close_date": close,
+            "flags": [as_dict.get(f) or as_dict.setdefault(f, {"rule": f.rule, "reason": f.reason})
+                      for f in fl]}))
         per_rep_flagged[owner or ""] = per_rep_flagged.get(owner or "", 0) + 1
-    flag_rows.sort(key=lambda r: (-len(r["flags"]), -(r["amount"] or 0), r["id"]))
+    keyed.sort()  # Ids are unique: the rows themselves are never compared
+    flag_rows = [k[3] for k in keyed]
     flag_counts = {rule: tally[rule] for rule in RULES}
 
     moved: dict[str, dict[str, dict[str, float]]] = {}

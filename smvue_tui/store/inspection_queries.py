@@ -70,6 +70,19 @@ def _may_write_facts() -> bool:
                                  (m.DealFact._meta.table_name,)).fetchone()[0])
 
 
+MAPPED_BYTES = 1 << 30
+
+
+def read_mapped() -> None:
+    """Let SQLite read the store file through a memory map on this connection (a one-off
+    report in its own process: ``inspect``). At 100,000 deals the report reads ~150 MB of
+    pages, more than the page cache holds: copied in by a read() each, that was ~0.15 s of
+    system time per run; mapped, the kernel's cached pages are read in place. No-op on
+    PostgreSQL."""
+    if not is_postgres(db()):
+        db().execute_sql(f"PRAGMA mmap_size = {MAPPED_BYTES}")
+
+
 # --- risk flags: one row per open deal --------------------------------------------------------
 
 def open_deal_flag_rows(rep: str | None, stint: str | None, pushes: str | None,
