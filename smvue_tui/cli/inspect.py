@@ -9,6 +9,7 @@ Exit codes: 0 ok, 1 bad input (a clear message on stderr), 2 no local store yet.
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import tomllib
 from typing import Any, TextIO
@@ -60,16 +61,30 @@ def run(args: argparse.Namespace) -> int:
         print("error: no local store yet — run `smvue-tui sync` (or open the app) first",
               file=sys.stderr)
         return EXIT_NO_STORE
-    from smvue_tui.inspection.report import inspect
-
     try:
         db = open_org_store(paths)
     except StoreRefused as exc:  # another org's store, or the old one still in use
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    # The report is a few hundred thousand small objects and no cycles: the cyclic collector
+    # stays off until it is freed, or its first pass after the report would walk all of them.
+    was = gc.isenabled()
+    gc.disable()
     try:
-        report = inspect(_config(paths.config_file), since=args.since, period=args.period,
-                         rep=args.rep)
+        return _report(args, paths.config_file, db)
+    finally:
+        if was:
+            gc.enable()
+
+
+def _report(args: argparse.Namespace, config: Any, db: Any) -> int:
+    """The report of the open store ``db`` (closed here), printed as ``args`` ask."""
+    from smvue_tui.inspection.report import inspect
+    from smvue_tui.store.inspection_queries import read_mapped
+
+    try:
+        read_mapped()
+        report = inspect(_config(config), since=args.since, period=args.period, rep=args.rep)
     except (ValueError, LookupError) as exc:  # our own errors, worded for the user
         print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import NamedTuple
 
 from smvue_tui.inspection.history import Past, state_at
@@ -21,7 +22,7 @@ from smvue_tui.store import models as m
 from smvue_tui.store.inspection_queries import (
     HISTORY,
     LOG,
-    open_deal_facts,
+    open_deal_flag_rows,
     push_dates,
     stage_medians,
 )
@@ -37,6 +38,9 @@ RULES = tuple(RULE_LABELS)
 class Flag(NamedTuple):  # a tuple: tens of thousands are made per report
     rule: str
     reason: str
+
+
+_flag = partial(tuple.__new__, Flag)  # Flag((rule, reason)) without NamedTuple's slow __new__
 
 
 def _dates(seq: list[str]) -> str:
@@ -60,7 +64,8 @@ class _Days(dict[str, int]):
 def _open_deal_flags(past: Past, settings: InspectionSettings, now: datetime,
                      rep: str | None) -> dict[str, list[Flag]]:
     """Every rule but the recent ones, from one row per open deal (its facts, kept by the
-    store's writer: ``store/deal_facts.py``)."""
+    store's writer: ``store/deal_facts.py``); the flagged deals' rows are kept in
+    ``past.listed`` for the report."""
     today = now.date()
     days = _Days(today)
     today_iso = today.isoformat()
@@ -69,59 +74,53 @@ def _open_deal_flags(past: Past, settings: InspectionSettings, now: datetime,
     # The stage-age rule reads OpportunityHistory's stints where the org lets the sync read
     # it, else the change log's; pushes likewise for the close date (none when history holds
     # it but not the stage: the replay found none there either).
-    stage_hist = src.history
+    stint = HISTORY if src.history else LOG
     push_src = (HISTORY if src.history else None) if "CloseDate" in src.history_fields else LOG
     factor, times = settings.stage_age_factor, settings.pushed_times
-    medians = (stage_medians(HISTORY if stage_hist else LOG, settings.min_stage_samples)
-               if factor else {})
+    medians = stage_medians(stint, settings.min_stage_samples) if factor else {}
     naive_now = now.astimezone(UTC).replace(tzinfo=None)  # stamps are UTC: one parse each
     no_activity, close_past = settings.no_activity_days, settings.close_date_past
     no_primary, single = settings.no_primary_contact, settings.single_threaded
-    no_roles = Flag("no_primary_contact", "no contact roles at all")  # shared: tuples
-    no_primary_role = Flag("no_primary_contact", "no primary contact role")
-    use_h_pushes = push_src == HISTORY
-    remember = past.remember
+    no_roles = _flag(("no_primary_contact", "no contact roles at all"))  # shared: tuples
+    no_primary_role = _flag(("no_primary_contact", "no primary contact role"))
+    listed = past.listed
     found: dict[str, list[Flag]] = {}
-    for row in open_deal_facts(rep):
-        (sf_last, h_stage, h_since, h_pushes, h_dates, l_stage, l_since, l_pushes, l_dates,
-         last_activity, contacts, primary, contact) = row[12:]
+    rows = open_deal_flag_rows(rep, stint if factor else None, push_src if times else None,
+                               times)
+    for (deal_id, name, owner, stage, amount, close, created, sf_last, last_activity, pushed,
+         pushed_dates, since, contacts, primary, contact) in rows:
         fl: list[Flag] = []
         if no_activity:
             last, other = last_activity or "", sf_last or ""
             if other > last:
                 last = other
             if last and last < activity_cutoff:
-                fl.append(Flag("no_activity",
-                               f"no activity in {days[last]} days (last: {last})"))
-            elif not last and (created := row[2]) and created[:10] < activity_cutoff:
-                fl.append(Flag("no_activity",
-                               f"no activity logged since it was created on {created[:10]}"))
-        close = row[6]
+                fl.append(_flag(("no_activity",
+                                 f"no activity in {days[last]} days (last: {last})")))
+            elif not last and created and created[:10] < activity_cutoff:
+                fl.append(_flag(("no_activity",
+                                 f"no activity logged since it was created on {created[:10]}")))
         if close_past and close is not None and close < today_iso:
-            fl.append(Flag("close_date_past", f"close date {close} is {days[close]} days past"))
-        if times and push_src:
-            pushed, seq = (h_pushes, h_dates) if use_h_pushes else (l_pushes, l_dates)
-            if pushed and pushed >= times:
-                fl.append(Flag("pushed", f"close date pushed {pushed} times: "
-                                         f"{_dates(push_dates(seq))}"))
-        if factor:
-            stage = row[4]
-            st, since = (h_stage, h_since) if stage_hist else (l_stage, l_since)
+            fl.append(_flag(("close_date_past", f"close date {close} is {days[close]} days past")))
+        if pushed and pushed >= times:  # pushes are only read when the rule is on
+            fl.append(_flag(("pushed", f"close date pushed {pushed} times: "
+                                       f"{_dates(push_dates(pushed_dates))}")))
+        if since is not None:  # only read when the rule is on and the stint is the stage's
             median = medians.get(stage)
-            if since is not None and st == stage and median:
+            if median:
                 age = (naive_now - datetime.fromisoformat(since[:19])).total_seconds() / 86400
                 if age > factor * median:
-                    fl.append(Flag("stage_age", (
+                    fl.append(_flag(("stage_age", (
                         f"in {stage} for {age:.0f} days; the org's median there is "
-                        f"{median:.0f} days (limit {factor:g}×)")))
+                        f"{median:.0f} days (limit {factor:g}×)"))))
         if no_primary and not primary:
             fl.append(no_primary_role if contacts else no_roles)
         if single and contacts == 1:
-            fl.append(Flag("single_threaded",
-                           f"single-threaded: one contact ({contact or 'unnamed'})"))
+            fl.append(_flag(("single_threaded",
+                             f"single-threaded: one contact ({contact or 'unnamed'})")))
         if fl:
-            found[row[0]] = fl
-            remember(row)  # the report lists it: no second read
+            found[deal_id] = fl
+            listed[deal_id] = (name or "", owner, stage, amount, close)  # the report's row
     return found
 
 

@@ -66,10 +66,12 @@ def sources() -> Sources:
     return Sources("StageName" in held, held, first.started_at if first else None)
 
 
+_new = tuple.__new__  # NamedTuples made without their slow Python-level __new__
+
+
 def _deal(row: tuple[Any, ...]) -> Deal:
-    return Deal(row[0], row[1] or "", row[2] or "", row[3],
-                DealState(row[4], row[5], row[6], row[7], row[8], bool(row[9]), bool(row[10])),
-                row[11])
+    return _new(Deal, (row[0], row[1] or "", row[2] or "", row[3], _new(DealState, (
+        row[4], row[5], row[6], row[7], row[8], bool(row[9]), bool(row[10]))), row[11]))
 
 
 def load_deals(ids: Iterable[str]) -> dict[str, Deal]:
@@ -98,9 +100,9 @@ def steps(ids: list[str], src: Sources) -> dict[str, list[Step]]:
     out: dict[str, list[Step]] = {}
     at = operator.attrgetter("at")
     for deal, hist, log in q.step_rows(ids):
-        logged = [Step(*s) for s in log if s[1] not in held]
+        logged = [_new(Step, s) for s in log if s[1] not in held]
         if use_history and hist:
-            found = [Step(*s) for s in hist if s[1] in held]
+            found = [_new(Step, s) for s in hist if s[1] in held]
             out[deal] = sorted([*logged, *found], key=at) if logged else found
         elif logged:
             out[deal] = logged
@@ -116,6 +118,9 @@ class Past:
         self._deals: dict[str, Deal] = {}
         self._steps: dict[str, list[Step]] = {}
         self._touched: tuple[str, list[tuple[str, Any, Any, str]]] | None = None
+        # Flagged open deals as the report lists them: Id → (name, owner, stage, amount,
+        # close date), kept by the flags' one read of the open deals.
+        self.listed: dict[str, tuple[str, str | None, str | None, float | None, str | None]] = {}
 
     def touched(self, stamp: str) -> list[tuple[str, bool, str | None]]:
         """(Id, closed, owner) of the deals touched after ``stamp`` (``touched_since``); one
@@ -128,11 +133,6 @@ class Past:
 
     def prime(self, stamp: str) -> None:
         self._touched = (stamp, q.touched_since(stamp, self.src.history))
-
-    def remember(self, row: tuple[Any, ...]) -> Deal:
-        """A deal read elsewhere in ``DEAL_COLUMNS`` order, kept for ``deals``."""
-        self._deals[row[0]] = deal = _deal(row)
-        return deal
 
     def deals(self, ids: Iterable[str]) -> dict[str, Deal]:
         wanted = list(ids)

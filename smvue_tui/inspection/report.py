@@ -13,7 +13,7 @@ from typing import Any
 
 from smvue_tui.inspection import forecast as fc
 from smvue_tui.inspection.changes import Changes, DealChangeRow, Tally, changes
-from smvue_tui.inspection.flags import RULES, deal_flags, flags
+from smvue_tui.inspection.flags import RULES, Flag, deal_flags, flags
 from smvue_tui.inspection.history import DealState, Past, sources, stage_info
 from smvue_tui.inspection.periods import close_periods, sf_stamp, window
 from smvue_tui.inspection.reps import find_rep, owner_names, rep_figures
@@ -87,22 +87,27 @@ def _inspect(config: dict[str, Any], since: str | None, period: str | None, rep:
     forecasts = {p.name: (p, fc.forecast(p, rep_id)) for p in (this_q, next_q)}
     figures = rep_figures(now.date(), rep_id)
 
-    flag_deals = past.deals(flagged)
-    flag_rows = []
+    listed = past.listed
+    for d, deal in past.deals([d for d in flagged if d not in listed]).items():
+        listed[d] = (deal.name, deal.now.owner_id, deal.now.stage, deal.now.amount,
+                     deal.now.close_date)
+    keyed = []  # (sort key…, row): most flags first, then the largest amount, then the Id
     per_rep_flagged: dict[str, int] = {}
     tally = Counter(f.rule for fl in flagged.values() for f in fl)
+    as_dict: dict[Flag, dict[str, str]] = {}  # one dict per distinct flag: most repeat
     for d, fl in flagged.items():
-        deal = flag_deals.get(d)
-        if deal is None:
+        row = listed.get(d)
+        if row is None:
             continue
-        now_ = deal.now
-        owner = now_.owner_id
-        flag_rows.append({"id": d, "name": deal.name, "owner_id": owner,
-                          "owner": names.get(owner or "", owner), "stage": now_.stage,
-                          "amount": now_.amount, "close_date": now_.close_date,
-                          "flags": [{"rule": f.rule, "reason": f.reason} for f in fl]})
+        name, owner, stage, amount, close = row
+        keyed.append((-len(fl), -(amount or 0), d, {
+            "id": d, "name": name, "owner_id": owner, "owner": names.get(owner or "", owner),
+            "stage": stage, "amount": amount, "close_date": close,
+            "flags": [as_dict.get(f) or as_dict.setdefault(f, {"rule": f.rule, "reason": f.reason})
+                      for f in fl]}))
         per_rep_flagged[owner or ""] = per_rep_flagged.get(owner or "", 0) + 1
-    flag_rows.sort(key=lambda r: (-len(r["flags"]), -(r["amount"] or 0), r["id"]))
+    keyed.sort()  # Ids are unique: the rows themselves are never compared
+    flag_rows = [k[3] for k in keyed]
     flag_counts = {rule: tally[rule] for rule in RULES}
 
     moved: dict[str, dict[str, dict[str, float]]] = {}
