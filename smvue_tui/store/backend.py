@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import tomllib
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from peewee import Database, Model, PostgresqlDatabase, fn
 
@@ -106,16 +106,38 @@ def password_in_argv(value: str, flag: str = "--store") -> str | None:
 
 def redact(url: str) -> str:
     """The URL without its password (the user part's or libpq's ``password=``), for messages
-    and logs."""
+    and logs. libpq reads a password where a URL parser sees none — "#" or "?" in it (libpq
+    knows no fragment), a percent-encoded keyword, its key=value form: then the settings are
+    shown as libpq reads them, the password masked."""
     parts = urlsplit(url)
     query = "&".join("password=***" if q.startswith("password=") else q
                      for q in parts.query.split("&"))
+    masked = {unquote(q[len("password="):]) for q in parts.query.split("&")
+              if q.startswith("password=")}
     if parts.password is None:
-        return urlunsplit((*parts[:3], query, parts.fragment))
-    netloc = parts.netloc.rsplit("@", 1)
-    user = netloc[0].split(":", 1)[0]
-    return urlunsplit((parts.scheme, f"{user}:***@{netloc[1]}", parts.path, query,
-                       parts.fragment))
+        shown = urlunsplit((*parts[:3], query, parts.fragment))
+    else:
+        masked.add(unquote(parts.password))
+        netloc = parts.netloc.rsplit("@", 1)
+        user = netloc[0].split(":", 1)[0]
+        shown = urlunsplit((parts.scheme, f"{user}:***@{netloc[1]}", parts.path, query,
+                            parts.fragment))
+    read = _libpq_settings(url)
+    if read.get("password") and read["password"] not in masked:
+        return " ".join(f"{k}=***" if k == "password" else f"{k}={v}"
+                        for k, v in sorted(read.items()))
+    return shown
+
+
+def _libpq_settings(url: str) -> dict[str, str]:
+    """What libpq reads from the setting ({} when it cannot: the store check says so)."""
+    from psycopg import Error as PsycopgError
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        return {k: str(v) for k, v in conninfo_to_dict(url).items()}
+    except (PsycopgError, ValueError):
+        return {}
 
 
 def schema_for(org_id: str) -> str:
