@@ -20,6 +20,8 @@ from smvue_tui.config import Paths
 
 ENV_VAR = "SMVUE_STORE_URL"
 SCHEMES = ("postgresql", "postgres")
+# libpq's settings holding a secret: the login's password, the client key's passphrase.
+SECRET_KEYS = ("password", "sslpassword")
 
 
 class StoreUrlError(ValueError):
@@ -87,12 +89,14 @@ def password_in_argv(value: str, flag: str = "--store") -> str | None:
     """Why a store URL given on the command line must not hold a password (None when it holds
     none). A process's arguments are readable by every user of the machine (``ps``,
     /proc/PID/cmdline) for as long as it runs; its environment and files are not. libpq takes
-    the password from the URL's user part or its ``password=`` parameter: both are refused."""
+    the password from the URL's user part or its ``password=`` parameter, and the client key's
+    passphrase from ``sslpassword=``: each is refused."""
     from psycopg import Error as PsycopgError
     from psycopg.conninfo import conninfo_to_dict
 
     try:
-        has = bool(urlsplit(value).password) or bool(conninfo_to_dict(value).get("password"))
+        read = conninfo_to_dict(value)
+        has = bool(urlsplit(value).password) or any(read.get(k) for k in SECRET_KEYS)
     except (PsycopgError, ValueError):  # unreadable: the store check says so, password hidden
         has = bool(urlsplit(value).password) if "://" in value else False
     if not has:
@@ -105,15 +109,14 @@ def password_in_argv(value: str, flag: str = "--store") -> str | None:
 
 
 def redact(url: str) -> str:
-    """The URL without its password (the user part's or libpq's ``password=``), for messages
-    and logs. libpq reads a password where a URL parser sees none — "#" or "?" in it (libpq
-    knows no fragment), a percent-encoded keyword, its key=value form: then the settings are
-    shown as libpq reads them, the password masked."""
+    """The URL without its password (the user part's or libpq's ``password=``, and the client
+    key's ``sslpassword=``), for messages and logs. libpq reads a password where a URL parser
+    sees none — "#" or "?" in it (libpq knows no fragment), a percent-encoded keyword, its
+    key=value form: then the settings are shown as libpq reads them, the password masked."""
     parts = urlsplit(url)
-    query = "&".join("password=***" if q.startswith("password=") else q
-                     for q in parts.query.split("&"))
-    masked = {unquote(q[len("password="):]) for q in parts.query.split("&")
-              if q.startswith("password=")}
+    params = [q.split("=", 1) if "=" in q else [q] for q in parts.query.split("&")]
+    query = "&".join(f"{q[0]}=***" if q[0] in SECRET_KEYS else "=".join(q) for q in params)
+    masked = {unquote(q[1]) for q in params if q[0] in SECRET_KEYS}
     if parts.password is None:
         shown = urlunsplit((*parts[:3], query, parts.fragment))
     else:
@@ -123,8 +126,8 @@ def redact(url: str) -> str:
         shown = urlunsplit((parts.scheme, f"{user}:***@{netloc[1]}", parts.path, query,
                             parts.fragment))
     read = _libpq_settings(url)
-    if read.get("password") and read["password"] not in masked:
-        return " ".join(f"{k}=***" if k == "password" else f"{k}={v}"
+    if any(read.get(k) and read[k] not in masked for k in SECRET_KEYS):
+        return " ".join(f"{k}=***" if k in SECRET_KEYS else f"{k}={v}"
                         for k, v in sorted(read.items()))
     return shown
 

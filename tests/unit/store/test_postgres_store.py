@@ -76,6 +76,18 @@ def test_redact_hides_every_password_libpq_reads(tmp_path, url):
     assert refused is not None and "cret" not in refused
 
 
+@pytest.mark.parametrize("secret", ["sslpassword=s3cret", "sslpassword=s3#cret"])
+def test_the_client_keys_passphrase_is_a_password_too(secret):
+    """libpq's ``sslpassword`` decrypts the client certificate's key (``sslkey``): a secret
+    as much as ``password`` — refused on the command line, never shown in messages."""
+    from smvue_tui.store.backend import password_in_argv
+
+    url = f"postgresql://app@db/smvue?sslmode=verify-full&sslkey=/etc/smvue/k.pem&{secret}"
+    assert "cret" not in redact(url) and "sslkey=/etc/smvue/k.pem" in redact(url)
+    refused = password_in_argv(url)
+    assert refused is not None and "cret" not in refused
+
+
 def test_an_unreachable_server_is_refused_in_words(tmp_path, monkeypatch):
     import socket
 
