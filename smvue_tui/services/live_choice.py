@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -148,13 +149,23 @@ class LiveReporter:
         self.paths, self.choice, self.mode_name = paths, choice, mode_name
         self.mode: Any = None
         self._task: asyncio.Task[None] | None = None
+        # A save cancelled on the loop (stop() cancels the timer) goes on on its thread: one
+        # write at a time (they share a temporary file), and never one older than the last.
+        self._lock, self._taken, self._written = threading.Lock(), 0, 0
 
     async def save(self) -> None:
         state = str(getattr(self.mode, "state", "") or "")
         stats = dict(getattr(self.mode, "stats", {}) or {})
-        await asyncio.to_thread(self._write, state, stats)
+        self._taken += 1
+        await asyncio.to_thread(self._write, self._taken, state, stats)
 
-    def _write(self, state: str, stats: dict[str, int]) -> None:
+    def _write(self, taken: int, state: str, stats: dict[str, int]) -> None:
+        with self._lock:
+            if taken > self._written:
+                self._written = taken
+                self._save(state, stats)
+
+    def _save(self, state: str, stats: dict[str, int]) -> None:
         try:
             save_live_state(self.paths, self.mode_name, self.choice.reason, state=state,
                             stats=stats)

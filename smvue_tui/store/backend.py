@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import tomllib
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from peewee import Database, Model, PostgresqlDatabase, fn
 
@@ -20,6 +20,8 @@ from smvue_tui.config import Paths
 
 ENV_VAR = "SMVUE_STORE_URL"
 SCHEMES = ("postgresql", "postgres")
+# libpq's settings holding a secret: the login's password, the client key's passphrase.
+SECRET_KEYS = ("password", "sslpassword")
 
 
 class StoreUrlError(ValueError):
@@ -87,12 +89,14 @@ def password_in_argv(value: str, flag: str = "--store") -> str | None:
     """Why a store URL given on the command line must not hold a password (None when it holds
     none). A process's arguments are readable by every user of the machine (``ps``,
     /proc/PID/cmdline) for as long as it runs; its environment and files are not. libpq takes
-    the password from the URL's user part or its ``password=`` parameter: both are refused."""
+    the password from the URL's user part or its ``password=`` parameter, and the client key's
+    passphrase from ``sslpassword=``: each is refused."""
     from psycopg import Error as PsycopgError
     from psycopg.conninfo import conninfo_to_dict
 
     try:
-        has = bool(urlsplit(value).password) or bool(conninfo_to_dict(value).get("password"))
+        read = conninfo_to_dict(value)
+        has = bool(urlsplit(value).password) or any(read.get(k) for k in SECRET_KEYS)
     except (PsycopgError, ValueError):  # unreadable: the store check says so, password hidden
         has = bool(urlsplit(value).password) if "://" in value else False
     if not has:
@@ -105,17 +109,38 @@ def password_in_argv(value: str, flag: str = "--store") -> str | None:
 
 
 def redact(url: str) -> str:
-    """The URL without its password (the user part's or libpq's ``password=``), for messages
-    and logs."""
+    """The URL without its password (the user part's or libpq's ``password=``, and the client
+    key's ``sslpassword=``), for messages and logs. libpq reads a password where a URL parser
+    sees none — "#" or "?" in it (libpq knows no fragment), a percent-encoded keyword, its
+    key=value form: then the settings are shown as libpq reads them, the password masked."""
     parts = urlsplit(url)
-    query = "&".join("password=***" if q.startswith("password=") else q
-                     for q in parts.query.split("&"))
+    params = [q.split("=", 1) if "=" in q else [q] for q in parts.query.split("&")]
+    query = "&".join(f"{q[0]}=***" if q[0] in SECRET_KEYS else "=".join(q) for q in params)
+    masked = {unquote(q[1]) for q in params if q[0] in SECRET_KEYS}
     if parts.password is None:
-        return urlunsplit((*parts[:3], query, parts.fragment))
-    netloc = parts.netloc.rsplit("@", 1)
-    user = netloc[0].split(":", 1)[0]
-    return urlunsplit((parts.scheme, f"{user}:***@{netloc[1]}", parts.path, query,
-                       parts.fragment))
+        shown = urlunsplit((*parts[:3], query, parts.fragment))
+    else:
+        masked.add(unquote(parts.password))
+        netloc = parts.netloc.rsplit("@", 1)
+        user = netloc[0].split(":", 1)[0]
+        shown = urlunsplit((parts.scheme, f"{user}:***@{netloc[1]}", parts.path, query,
+                            parts.fragment))
+    read = _libpq_settings(url)
+    if any(read.get(k) and read[k] not in masked for k in SECRET_KEYS):
+        return " ".join(f"{k}=***" if k in SECRET_KEYS else f"{k}={v}"
+                        for k, v in sorted(read.items()))
+    return shown
+
+
+def _libpq_settings(url: str) -> dict[str, str]:
+    """What libpq reads from the setting ({} when it cannot: the store check says so)."""
+    from psycopg import Error as PsycopgError
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        return {k: str(v) for k, v in conninfo_to_dict(url).items()}
+    except (PsycopgError, ValueError):
+        return {}
 
 
 def schema_for(org_id: str) -> str:

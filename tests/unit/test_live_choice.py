@@ -80,3 +80,47 @@ async def test_no_outbound_automation_is_deployed_when_cdc_was_chosen(paths):
     line = await deploy_notifications(paths, webhook, creds=None)  # no login: nothing to call
     assert line == ("• Live updates: Change Data Capture — Change Data Capture is on for "
                     "Opportunity")
+
+
+async def test_the_state_saved_at_stop_is_the_last_written_even_when_a_save_is_slow(
+        paths, monkeypatch):
+    """The reporter writes the file on worker threads. A save still on its thread when the
+    mode stops (a slow disk; the timer task cancelled under it) must neither overlap stop's
+    save (both write the same temporary file) nor land after it: the file keeps the mode's
+    final counts, which polling restores after a restart."""
+    import asyncio
+    import threading
+
+    from smvue_tui.services import live_choice
+
+    entered, release, held_done, calls = (threading.Event(), threading.Event(),
+                                          threading.Event(), [])
+
+    def slow_second(*args, **kwargs):
+        calls.append(dict(kwargs["stats"]))
+        if len(calls) != 2:
+            save_live_state(*args, **kwargs)
+            return
+        entered.set()  # the timer's save: held on its thread until released
+        release.wait(5)
+        save_live_state(*args, **kwargs)
+        held_done.set()
+
+    monkeypatch.setattr(live_choice, "save_live_state", slow_second)
+    monkeypatch.setattr(live_choice, "REPORT_EVERY", 0.01)
+
+    class Mode:
+        state, stats = "running", {"calls_today": 1}
+
+    mode = Mode()
+    reporter = live_choice.LiveReporter(paths, live_choice.LiveChoice("polling", "why"),
+                                        "Polling")
+    await reporter.start(mode)
+    assert await asyncio.to_thread(entered.wait, 5)
+    mode.stats = {"calls_today": 7}  # what the mode has counted by the time it stops
+    stopping = asyncio.create_task(reporter.stop())
+    await asyncio.sleep(0.2)  # stop's own save has been handed to a thread by now
+    release.set()
+    await stopping
+    assert await asyncio.to_thread(held_done.wait, 5)
+    assert load_live_state(paths)["stats"] == {"calls_today": 7}

@@ -54,6 +54,40 @@ def test_a_url_libpq_cannot_read_is_refused_without_the_password(tmp_path, url):
     assert ("sslmod" if "sslmod" in url else "percent-encode") in str(caught.value)
 
 
+@pytest.mark.parametrize("url", ["postgresql://app:s3#cret@db/smvue",
+                                 "postgresql://app:s3?cret@db/smvue",
+                                 "postgresql://app@db/smvue?password=s3#cret",
+                                 "postgresql://app@db/smvue?pass%77ord=s3cret",
+                                 "host=db user=app password=s3cret dbname=smvue"])
+def test_redact_hides_every_password_libpq_reads(tmp_path, url):
+    """libpq takes "#" and "?" as part of a password (it knows no URL fragment), a percent-
+    encoded keyword, and its key=value form: each of these connects with the password, so the
+    URL shown in messages, logs and the store's label may show none of it — nor may the
+    refusal of a --store holding one."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    from smvue_tui.store.backend import password_in_argv
+
+    secret = conninfo_to_dict(url)["password"]
+    assert secret in ("s3#cret", "s3?cret", "s3cret")  # libpq does read a password here
+    shown = redact(url)
+    assert "cret" not in shown and "***" in shown and "db" in shown
+    refused = password_in_argv(url)
+    assert refused is not None and "cret" not in refused
+
+
+@pytest.mark.parametrize("secret", ["sslpassword=s3cret", "sslpassword=s3#cret"])
+def test_the_client_keys_passphrase_is_a_password_too(secret):
+    """libpq's ``sslpassword`` decrypts the client certificate's key (``sslkey``): a secret
+    as much as ``password`` — refused on the command line, never shown in messages."""
+    from smvue_tui.store.backend import password_in_argv
+
+    url = f"postgresql://app@db/smvue?sslmode=verify-full&sslkey=/etc/smvue/k.pem&{secret}"
+    assert "cret" not in redact(url) and "sslkey=/etc/smvue/k.pem" in redact(url)
+    refused = password_in_argv(url)
+    assert refused is not None and "cret" not in refused
+
+
 def test_an_unreachable_server_is_refused_in_words(tmp_path, monkeypatch):
     import socket
 
