@@ -44,6 +44,7 @@ class LatestRead:
         self.wanted = False  # asked for while a read ran or a timer waited
         self.timer_set = False
         self.started_at: float | None = None
+        self._before: float | None = None  # the start before it (a cancelled start goes back)
         self.last_cost = 0.0
 
     def ask(self) -> float | None:
@@ -59,7 +60,7 @@ class LatestRead:
                 self.timer_set = True
                 return wait
         self.running, self.wanted = True, False
-        self.started_at = self.clock()
+        self._before, self.started_at = self.started_at, self.clock()
         return 0.0
 
     def timer_fired(self) -> float | None:
@@ -67,8 +68,10 @@ class LatestRead:
         return self.ask()
 
     def cancel(self) -> None:
-        """The read ``ask`` allowed was not started after all (nor is one more owed)."""
+        """The read ``ask`` allowed was not started after all (nor is one more owed): the next
+        is spaced from the last read that ran."""
         self.running = self.wanted = False
+        self.started_at = self._before
 
     def done(self) -> float | None:
         """A read's result has arrived: what ``ask`` says when one more was asked for, else
