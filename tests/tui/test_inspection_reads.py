@@ -197,3 +197,28 @@ async def test_the_period_key_goes_round_the_inspections_own_periods(store, tmp_
         assert seen == [window(period=p, now=NOW).label for p in order]
         assert screen.report["window"]["label"] == "last 7d"  # round again
         assert "Last 7 days ·" in screen_text(app)
+
+
+async def test_the_deal_screen_meets_the_lock_with_words_and_reads_its_flags_again(
+        store, tmp_path, monkeypatch):
+    from smvue_tui.tui.screens.deal_detail import DealDetailScreen
+
+    app = _app(tmp_path)
+    holder = _hold_the_write_lock(store)
+    monkeypatch.setattr(DealDetailScreen, "BUSY_RETRY", 0.05)
+    async with app.run_test(size=(120, 34)) as pilot:
+        await settle(app, pilot)
+        await app.push_screen(DealDetailScreen(deal_id("01")))  # Acme expansion: past due
+        for _ in range(50):
+            await settle(app, pilot, rounds=1)
+            if "sync is writing" in screen_text(app):
+                break
+        text = screen_text(app)
+        assert "a sync is writing to the store right now" in text and "locked" not in text
+        holder.rollback()
+        for _ in range(100):
+            await settle(app, pilot, rounds=1)
+            if "close date 2026-11-10 is" in screen_text(app):
+                break
+        assert "At risk" in screen_text(app) and "close date 2026-11-10 is" in screen_text(app)
+    holder.close()
