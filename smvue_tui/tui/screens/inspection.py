@@ -288,7 +288,8 @@ class InspectionScreen(StoreReads, Screen[None]):
             rate = "—" if p["win_rate_12m"] is None else f"{p['win_rate_12m']:.0%}"
             cycle = "—" if p["avg_cycle_days_12m"] is None else f"{p['avg_cycle_days_12m']:.0f}d"
             commit = p["forecast"]["this_quarter"]["Commit"]["amount"]
-            table.add_row(Text(clip(p["name"], 12 if narrow else 18)), _money(p["open_amount"]),
+            name = clip(short_name(p["name"]), 10) if narrow else clip(p["name"], 18)
+            table.add_row(Text(name), _money(p["open_amount"]),
                           _money(p["weighted"]), _money(commit), str(p["won_in_period"]["count"]),
                           str(p["lost_in_period"]["count"]), rate, cycle,
                           str(p["activities_14d"]), str(p["flagged_deals"]), key=p["owner_id"])

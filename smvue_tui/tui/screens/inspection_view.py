@@ -137,9 +137,11 @@ def period_short(words: str) -> str:
 def rep_columns(period: str, narrow: bool = False) -> list[str]:
     """The Reps tab's headers, two lines each: the figure over the time it covers (won and
     lost in the screen's period, win rate and cycle over 12 months, activities over 14 days,
-    commit this quarter, the rest now). ``narrow`` (80 columns): the long names shortened."""
+    commit this quarter, the rest now). ``narrow`` (80 columns): long names shortened (the
+    flagged deals as ⚑, the Risk column's mark) so every column fits."""
     short = period_short(period)
     return [f"{name}\n{when}" for name, when in (
         ("Rep", ""), ("Open", "now"), ("Wtd" if narrow else "Weighted", "now"),
         ("Commit", "this qtr"), ("Won", short), ("Lost", short), ("Win %", "12 mo"),
-        ("Cycle", "12 mo"), ("Acts", "14 days"), ("Flags" if narrow else "Flagged", "now"))]
+        ("Cycle", "12 mo"), ("Acts", "14 d" if narrow else "14 days"),
+        ("⚑" if narrow else "Flagged", "now"))]
