@@ -112,7 +112,7 @@ press R                                      # the deal's owner's rep view (the 
 wait_for "12 months: win rate"
 keep inspection-rep-view
 press 4                                      # the charts: the quarter's waterfall
-wait_for "Forecast categories"
+wait_for "This quarter's open pipeline"     # (at 80x24 in a rep's view the forecast is a scroll away)
 keep inspection-charts
 press 3                                      # figures per rep, their headers naming the period
 wait_for "12 mo"

@@ -193,3 +193,21 @@ def test_every_deal_column_fits_80_columns_beside_a_scrollbar():
     widths = fit_widths(columns, 78)  # 80 less the table's vertical scrollbar (2 cells)
     assert sum(widths) + len(widths) - 1 <= 78
     assert widths[-1] == len("Risk") and columns[-1].key == "risk"
+
+
+async def test_a_reps_charts_at_80x24_stay_above_the_footer_and_scroll_to_the_forecast(
+        store, tmp_path):
+    from textual.widgets import TabPane
+
+    app = _app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _rep_view_from_pipelines(app, pilot)  # the rep's figures take three more lines
+        await pilot.press("4")
+        await settle(app, pilot)
+        pane = app.screen.query_one("#charts", TabPane)
+        assert pane.region.bottom <= SIZE[1] - 1  # the footer's row stays the footer's
+        assert "This quarter's open pipeline" in screen_text(app)
+        assert pane.max_scroll_y > 0  # the forecast below: a scrollbar says so
+        pane.scroll_end(animate=False, immediate=True)
+        await settle(app, pilot)
+        assert "Forecast categories" in screen_text(app)

@@ -93,7 +93,11 @@ class InspectionScreen(StoreReads, Screen[None]):
     DEFAULT_CSS = """
     InspectionScreen #inspect-summary { height: auto; padding: 0 1; }
     InspectionScreen TabbedContent { height: 1fr; }
-    InspectionScreen MoneyPlot { height: 1fr; min-height: 8; }
+    InspectionScreen ContentSwitcher { height: 1fr; }
+    /* A rep's view at 80×24 leaves the two charts less than their minimum: the tab scrolls
+       (a scrollbar says there is more) rather than growing past the screen's foot. */
+    InspectionScreen TabPane { height: 1fr; overflow-y: auto; }
+    InspectionScreen MoneyPlot { height: 1fr; min-height: 9; }
     InspectionScreen DataTable { height: 1fr; }
     """
 
