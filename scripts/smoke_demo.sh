@@ -108,6 +108,17 @@ wait_for "Close date"                        # the deal page (at 80x24 its risk 
 keep deal-detail
 press Escape
 wait_for "Risk-adjusted"
+press R                                      # the deal's owner's rep view (the inspection)
+wait_for "12 months: win rate"
+keep inspection-rep-view
+press 4                                      # the charts: the quarter's waterfall
+wait_for "This quarter's open pipeline"     # (at 80x24 in a rep's view the forecast is a scroll away)
+keep inspection-charts
+press 3                                      # figures per rep, their headers naming the period
+wait_for "12 mo"
+keep inspection-reps
+press p
+wait_for "Risk-adjusted"
 press w
 wait_for "Why is this deal missing"
 keep why-missing

@@ -11,6 +11,7 @@ replay only the deals touched within ``recent_days``.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import NamedTuple
@@ -62,7 +63,7 @@ class _Days(dict[str, int]):
 
 
 def _open_deal_flags(past: Past, settings: InspectionSettings, now: datetime,
-                     rep: str | None) -> dict[str, list[Flag]]:
+                     rep: str | None, ids: Collection[str] | None) -> dict[str, list[Flag]]:
     """Every rule but the recent ones, from one row per open deal (its facts, kept by the
     store's writer: ``store/deal_facts.py``); the flagged deals' rows are kept in
     ``past.listed`` for the report."""
@@ -86,7 +87,7 @@ def _open_deal_flags(past: Past, settings: InspectionSettings, now: datetime,
     listed = past.listed
     found: dict[str, list[Flag]] = {}
     rows = open_deal_flag_rows(rep, stint if factor else None, push_src if times else None,
-                               times)
+                               times, ids)
     for (deal_id, name, owner, stage, amount, close, created, sf_last, last_activity, pushed,
          pushed_dates, since, contacts, primary, contact) in rows:
         fl: list[Flag] = []
@@ -125,11 +126,12 @@ def _open_deal_flags(past: Past, settings: InspectionSettings, now: datetime,
 
 
 def _recent(past: Past, settings: InspectionSettings, now: datetime,
-            rep: str | None) -> dict[str, list[Flag]]:
+            rep: str | None, ids: Collection[str] | None) -> dict[str, list[Flag]]:
     """Amount dropped and stage moved back within the last ``recent_days``."""
     stamp, stages = sf_stamp(now - timedelta(days=settings.recent_days)), past.stages
     deals = past.deals(sorted(i for i, closed, owner in past.touched(stamp)
-                              if not closed and (rep is None or owner == rep)))
+                              if not closed and (rep is None or owner == rep)
+                              and (ids is None or i in ids)))
     by_deal = past.steps(sorted(deals))
     found: dict[str, list[Flag]] = defaultdict(list)
     for deal_id, deal in deals.items():
@@ -154,12 +156,13 @@ def _recent(past: Past, settings: InspectionSettings, now: datetime,
 
 
 def flags(past: Past, settings: InspectionSettings, now: datetime | None = None,
-          rep: str | None = None) -> dict[str, list[Flag]]:
+          rep: str | None = None, ids: Collection[str] | None = None) -> dict[str, list[Flag]]:
     """Open deal Id → its flags in ``RULES`` order (only flagged deals; ``rep``'s deals only,
-    when given)."""
+    when given; only those of ``ids``, when given — a table's rows)."""
     now = now or datetime.now(UTC)
-    found = _open_deal_flags(past, settings, now, rep)
-    for deal, more in _recent(past, settings, now, rep).items():  # the last two rules
+    ids = None if ids is None else frozenset(ids)
+    found = _open_deal_flags(past, settings, now, rep, ids)
+    for deal, more in _recent(past, settings, now, rep, ids).items():  # the last two rules
         found.setdefault(deal, []).extend(more)
     return found
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import gc
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -160,9 +160,12 @@ def deal_risks(deal_id: str, config: dict[str, Any],
             for f in deal_flags(deal_id, past, inspection_settings(config), now)]
 
 
-def flagged_rules(config: dict[str, Any], now: datetime | None = None) -> dict[str, list[str]]:
-    """Every flagged open deal's Id → its flags' rules in ``RULES`` order: the pipeline table's
-    compact risk column (the reasons stay on the deal screen, ``deal_risks``)."""
+def flagged_rules(config: dict[str, Any], now: datetime | None = None,
+                  ids: Collection[str] | None = None) -> dict[str, list[str]]:
+    """Every flagged open deal's Id (of ``ids`` only, when given: the rows a table shows) → its
+    flags' rules in ``RULES`` order: the pipeline table's compact risk column (the reasons stay
+    on the deal screen, ``deal_risks``)."""
     with _no_cycle_collection():
-        found = flags(Past(sources(), stage_info()), inspection_settings(config), now)
+        found = flags(Past(sources(), stage_info()), inspection_settings(config), now,
+                      ids=ids)
     return {deal: [f.rule for f in fl] for deal, fl in found.items()}

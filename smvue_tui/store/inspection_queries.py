@@ -86,13 +86,15 @@ def read_mapped() -> None:
 # --- risk flags: one row per open deal --------------------------------------------------------
 
 def open_deal_flag_rows(rep: str | None, stint: str | None, pushes: str | None,
-                        min_pushes: int) -> list[tuple[Any, ...]]:
+                        min_pushes: int,
+                        ids: Iterable[str] | None = None) -> list[tuple[Any, ...]]:
     """Every open deal (``rep``'s only) with what the risk rules read, and no more: (Id, Name,
     OwnerId, StageName, Amount, CloseDate, CreatedDate, LastActivityDate, its newest stored
     activity, close-date pushes, the dates they went through (when at least ``min_pushes``),
     since when it is in its stage (when the current stint, from ``stint`` — HISTORY or LOG —,
     is in the deal's stage), distinct contacts with a role, whether one is primary, the one
-    contact's name). ``pushes``: HISTORY, LOG or None (no push count)."""
+    contact's name). ``pushes``: HISTORY, LOG or None (no push count). ``ids``: only those
+    deals (a table's rows)."""
     only, rep_args = _rep('o."OwnerId"', rep)
     p, args = _p(), []
     push = "0, NULL"
@@ -104,13 +106,15 @@ def open_deal_flag_rows(rep: str | None, stint: str | None, pushes: str | None,
     if stint in (HISTORY, LOG):  # NULL-safe: an unnamed stage is a stage too (as in Python)
         since = (f'CASE WHEN f.{stint}_stage = o."StageName" OR (f.{stint}_stage IS NULL AND '
                  f'o."StageName" IS NULL) THEN f.{stint}_since END')
-    return db().execute_sql(
-        f'SELECT o."Id", o."Name", o."OwnerId", o."StageName", o."Amount", o."CloseDate", '
-        f'o."CreatedDate", o."LastActivityDate", f.last_activity, {push}, {since}, f.contacts, '
-        f'f.has_primary, c."Name" FROM {_t(m.Opportunity)} o LEFT JOIN {_t(m.DealFact)} f '
-        f'ON f.deal_id = o."Id" LEFT JOIN {_t(m.Contact)} c ON c."Id" = f.one_contact '
-        f'AND f.contacts = 1 WHERE o."IsClosed" = {p}{only}', [*args, False, *rep_args]
-    ).fetchall()
+    sql = (f'SELECT o."Id", o."Name", o."OwnerId", o."StageName", o."Amount", o."CloseDate", '
+           f'o."CreatedDate", o."LastActivityDate", f.last_activity, {push}, {since}, '
+           f'f.contacts, f.has_primary, c."Name" FROM {_t(m.Opportunity)} o LEFT JOIN '
+           f'{_t(m.DealFact)} f ON f.deal_id = o."Id" LEFT JOIN {_t(m.Contact)} c ON '
+           f'c."Id" = f.one_contact AND f.contacts = 1 WHERE o."IsClosed" = {p}{only}')
+    if ids is None:
+        return db().execute_sql(sql, [*args, False, *rep_args]).fetchall()
+    return [row for part in _chunks(sorted(set(ids))) for row in db().execute_sql(
+        f'{sql} AND o."Id" IN ({_marks(part)})', [*args, False, *rep_args, *part]).fetchall()]
 
 
 def stage_medians(source: str, minimum: int) -> dict[str | None, float]:

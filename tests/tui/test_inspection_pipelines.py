@@ -9,6 +9,7 @@ import pytest
 
 from smvue_tui.inspection.report import inspect
 from smvue_tui.store import models as m
+from smvue_tui.store.deals import ID_INDEX
 from smvue_tui.tui.commands import commands_for
 from smvue_tui.tui.messages import StoreChanged
 from smvue_tui.tui.screens.help import HelpScreen
@@ -25,11 +26,17 @@ async def _pipelines(app, pilot) -> tuple[PipelinesScreen, PagedTable]:
     app.switch_mode("pipelines")
     for _ in range(50):  # the flags are read after the first page: wait for them, not a count
         await settle(app, pilot)
-        if isinstance(app.screen, PipelinesScreen) and app.screen.risk.counts is not None:
+        if isinstance(app.screen, PipelinesScreen) and _flags_read(app.screen):
             break
     screen = app.screen
     assert isinstance(screen, PipelinesScreen)
     return screen, screen.query_one("#deals", PagedTable)
+
+
+def _flags_read(screen: PipelinesScreen) -> bool:
+    """Every row the deal list holds has its flags read."""
+    rows = screen.query_one("#deals", PagedTable).cached_rows()
+    return bool(rows) and all(str(r[ID_INDEX]) in screen.risk.read for r in rows)
 
 
 def _risk_cells(table: PagedTable) -> dict[str, str]:
@@ -77,14 +84,14 @@ async def test_flags_wait_while_the_screen_is_hidden(store, tmp_path):
         screen = app.screen
         app.switch_mode("team")
         await settle(app, pilot)
-        screen.risk.counts = None
+        screen.risk.show(frozenset(), {})
         screen.load_risk()  # hidden: nothing read until it is shown again
         await settle(app, pilot)
-        assert screen.risk.counts is None and screen.risk_stale
+        assert not screen.risk.read and screen.risk_stale
         app.switch_mode("pipelines")
         for _ in range(50):
             await settle(app, pilot)
-            if screen.risk.counts is not None:
+            if _flags_read(screen):
                 break
         assert screen.risk.counts and not screen.risk_stale
 
@@ -186,3 +193,21 @@ def test_every_deal_column_fits_80_columns_beside_a_scrollbar():
     widths = fit_widths(columns, 78)  # 80 less the table's vertical scrollbar (2 cells)
     assert sum(widths) + len(widths) - 1 <= 78
     assert widths[-1] == len("Risk") and columns[-1].key == "risk"
+
+
+async def test_a_reps_charts_at_80x24_stay_above_the_footer_and_scroll_to_the_forecast(
+        store, tmp_path):
+    from textual.widgets import TabPane
+
+    app = _app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _rep_view_from_pipelines(app, pilot)  # the rep's figures take three more lines
+        await pilot.press("4")
+        await settle(app, pilot)
+        pane = app.screen.query_one("#charts", TabPane)
+        assert pane.region.bottom <= SIZE[1] - 1  # the footer's row stays the footer's
+        assert "This quarter's open pipeline" in screen_text(app)
+        assert pane.max_scroll_y > 0  # the forecast below: a scrollbar says so
+        pane.scroll_end(animate=False, immediate=True)
+        await settle(app, pilot)
+        assert "Forecast categories" in screen_text(app)

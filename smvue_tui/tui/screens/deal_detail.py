@@ -28,6 +28,7 @@ from smvue_tui.store import deals as dl
 from smvue_tui.tui.messages import StoreChanged
 from smvue_tui.tui.screens.pipeline_modals import Answer, ConfirmModal, FormModal, NoteModal
 from smvue_tui.tui.widgets.app_header import app_header
+from smvue_tui.tui.widgets.busy import busy_words
 from smvue_tui.tui.widgets.keys_footer import KeysFooter
 from smvue_tui.tui.widgets.store_write import write_in_background
 
@@ -119,6 +120,7 @@ def activity_section(d: dl.DealDetail) -> Group:
 
 
 class DealDetailScreen(Screen[None]):
+    BUSY_RETRY = 5.0  # seconds before reading the flags again when a sync held the write lock
     BINDINGS = [
         Binding("escape,backspace", "app.pop_screen", "Back", id="deal_back"),
         Binding("n", "add_note", "Note", id="deal_add_note"),
@@ -171,11 +173,20 @@ class DealDetailScreen(Screen[None]):
                                self.app.services.judged_at())
         except ValueError as exc:  # [inspection] in config.toml is wrong: say so, once
             risks = [{"rule": "config", "reason": str(exc)}]
+        except Exception as exc:
+            if not busy_words(exc):
+                raise
+            # A sync holds the write lock the facts' catch-up needs: said; read again later.
+            risks = [{"rule": "busy", "reason": f"Not read: {busy_words(exc)}"}]
+            self.app.call_from_thread(self.set_timer, self.BUSY_RETRY, self._load_flags)
         self.app.call_from_thread(self._show_flags, risks)
 
     def _show_flags(self, risks: list[dict[str, str]]) -> None:
         box = self.query_one("#deal-flags", Static)
         box.display = bool(risks)
+        if [r["rule"] for r in risks] == ["busy"]:
+            box.update(Text(risks[0]["reason"], style="yellow"))
+            return
         text = Text("At risk\n", style="bold red")
         for risk in risks:
             text.append(f"• {risk['reason']}\n", style="red")

@@ -6,6 +6,9 @@ read in a thread worker; the screen only shows it. Keys: ``.`` the period, ``d``
 typed date or time, ``c`` the change kind, ``r`` the rep, ``enter`` opens the deal under the
 cursor, ``1``–``5`` the tabs.
 
+The periods are ``inspection.periods.PERIODS`` (``.`` goes round them from the last 7 days); the
+labels are the report's own (``window.label``), so the screen and ``inspect`` say the same.
+
 Charts are drawn with textual-plotext (plotext in a Textual widget, by Textualize): it follows
 the app's theme and resizes with the terminal, where a hand-drawn bar of block characters would
 need its own scaling and axis code; plotext's bar charts keep their labels at 80×24.
@@ -24,21 +27,28 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
-from textual_plotext import PlotextPlot
 
 from smvue_tui.inspection.flags import RULE_LABELS
 from smvue_tui.inspection.history import Past, sources, stage_info
-from smvue_tui.inspection.periods import window
+from smvue_tui.inspection.periods import PERIODS, window
 from smvue_tui.inspection.report import inspect
 from smvue_tui.inspection.trend import Week, weekly
 from smvue_tui.tui.messages import StoreChanged
 from smvue_tui.tui.screens.deal_detail import DealDetailScreen
+from smvue_tui.tui.screens.inspection_charts import (
+    MoneyPlot,
+    draw_by_rep,
+    draw_forecast,
+    draw_trend,
+    draw_waterfall,
+)
 from smvue_tui.tui.screens.inspection_view import (
     KIND_LABELS,
     clip,
     kinds_text,
-    money_axis,
     owner_names,
+    period_words,
+    rep_columns,
     rep_line,
     short_name,
     then_now,
@@ -47,20 +57,19 @@ from smvue_tui.tui.screens.inspection_view import money as _money
 from smvue_tui.tui.screens.pipeline_modals import Answer, FormModal
 from smvue_tui.tui.screens.resume import StoreReads
 from smvue_tui.tui.widgets.app_header import app_header
+from smvue_tui.tui.widgets.busy import busy_words, error_words
 from smvue_tui.tui.widgets.keys_footer import KeysFooter
 
-PERIODS = (("7d", "last 7 days"), ("14d", "last 14 days"), ("30d", "last 30 days"),
-           ("this-week", "this week"), ("this-quarter", "this quarter"))
+FIRST_PERIOD = PERIODS.index("last-7d")  # as `inspect` with neither --since nor --period
 WIDE = 140  # columns from which the At risk tab prints each flag's evidence
 ROWS = 500  # rows a table shows (biggest first); the rest are a line away in `inspect --json`
-WATERFALL = (("start", "Start"), ("new", "New"), ("moved_in", "In"), ("moved_out", "Out"),
-             ("won", "Won"), ("lost", "Lost"), ("changed", "Chg"), ("end", "End"))
 
 
 @dataclass
 class InspectionLoaded(Message):
     report: dict[str, Any] | None
     error: str = ""
+    busy: bool = False  # a sync held the store's write lock: read again later
 
 
 @dataclass
@@ -80,17 +89,22 @@ class InspectionScreen(StoreReads, Screen[None]):
         Binding("4", "tab('charts')", "Charts", show=False, id="inspect_tab_charts"),
         Binding("5", "tab('trend')", "Trend", show=False, id="inspect_tab_trend"),
     ]
+    BUSY_RETRY = 5.0  # seconds before reading again when a sync held the store's write lock
     DEFAULT_CSS = """
     InspectionScreen #inspect-summary { height: auto; padding: 0 1; }
     InspectionScreen TabbedContent { height: 1fr; }
-    InspectionScreen PlotextPlot { height: 1fr; min-height: 8; }
+    InspectionScreen ContentSwitcher { height: 1fr; }
+    /* A rep's view at 80×24 leaves the two charts less than their minimum: the tab scrolls
+       (a scrollbar says there is more) rather than growing past the screen's foot. */
+    InspectionScreen TabPane { height: 1fr; overflow-y: auto; }
+    InspectionScreen MoneyPlot { height: 1fr; min-height: 9; }
     InspectionScreen DataTable { height: 1fr; }
     """
 
     def __init__(self, now: datetime | None = None) -> None:
         super().__init__()
         self.now = now  # fixed in tests; else the time of each read
-        self.period = 0
+        self.period = FIRST_PERIOD  # an index into PERIODS
         self.since: str | None = None  # a start the manager typed (d), over the preset period
         self.kind: str | None = None
         self.rep: str | None = None
@@ -106,13 +120,15 @@ class InspectionScreen(StoreReads, Screen[None]):
             with TabPane("At risk", id="risk"):
                 yield DataTable(id="inspect-risk", cursor_type="row", zebra_stripes=True)
             with TabPane("Reps", id="reps"):
-                yield DataTable(id="inspect-reps", cursor_type="row", zebra_stripes=True)
+                # Two header lines: each figure's name over the time it covers.
+                yield DataTable(id="inspect-reps", cursor_type="row", zebra_stripes=True,
+                                header_height=2)
             with TabPane("Charts", id="charts"):
-                yield PlotextPlot(id="inspect-waterfall")
-                yield PlotextPlot(id="inspect-forecast")
+                yield MoneyPlot(id="inspect-waterfall")
+                yield MoneyPlot(id="inspect-forecast")
             with TabPane("Trend", id="trend"):
-                yield PlotextPlot(id="inspect-trend")
-                yield PlotextPlot(id="inspect-by-rep")
+                yield MoneyPlot(id="inspect-trend")
+                yield MoneyPlot(id="inspect-by-rep")
         yield KeysFooter()
 
     def on_mount(self) -> None:
@@ -120,9 +136,6 @@ class InspectionScreen(StoreReads, Screen[None]):
             "Deal", "Owner", "Change", "Amount", "Close")
         self.query_one("#inspect-risk", DataTable).add_columns(
             "Deal", "Owner", "Amount", "Why (enter: the deal and its evidence)")
-        self.query_one("#inspect-reps", DataTable).add_columns(
-            "Rep", "Open", "Weighted", "Commit", "Won", "Lost", "Win %", "Cycle", "Acts",
-            "Flagged")
         self.query_one("#inspect-changes", DataTable).focus()
 
     def on_screen_resume(self) -> None:
@@ -141,19 +154,22 @@ class InspectionScreen(StoreReads, Screen[None]):
 
     def load(self) -> None:
         self.note_read()
-        self._read(self.since or PERIODS[self.period][0], self.rep)
+        self._read(self.since, None if self.since else PERIODS[self.period], self.rep)
         self.load_trend()
 
     @work(thread=True, exclusive=True, group="inspection", exit_on_error=False,
           description="Inspecting the pipeline")
-    def _read(self, since: str, rep: str | None) -> None:
+    def _read(self, since: str | None, period: str | None, rep: str | None) -> None:
         config = self.app.services.config()
-        period = since if not since[0].isdigit() else None
         try:
-            report = inspect(config, since=None if period else since, period=period, rep=rep,
-                             now=self._judged_at())
+            report = inspect(config, since=since, period=period, rep=rep, now=self._judged_at())
         except (ValueError, LookupError) as exc:
-            self.post_message(InspectionLoaded(None, str(exc.args[0] if exc.args else exc)))
+            self.post_message(InspectionLoaded(None, error_words(exc)))
+            return
+        except Exception as exc:
+            if not busy_words(exc):
+                raise
+            self.post_message(InspectionLoaded(None, busy_words(exc), busy=True))
             return
         self.post_message(InspectionLoaded(report))
 
@@ -178,27 +194,39 @@ class InspectionScreen(StoreReads, Screen[None]):
 
     @on(TrendLoaded)
     def show_trend(self, message: TrendLoaded) -> None:
-        plot = self.query_one("#inspect-trend", PlotextPlot)
-        plt = plot.plt
-        plt.clear_figure()
-        # No legend (it hid the lines' start at 80×24): weighted is never above open.
-        plt.title("Open pipeline (upper line) and weighted (lower), week by week")
-        xs = list(range(len(message.weeks)))  # numbers: plotext reads text x values as dates
-        plt.plot(xs, [w.open for w in message.weeks])
-        plt.plot(xs, [w.weighted for w in message.weeks])
-        plt.xticks(xs[::3], [message.weeks[i].ending.strftime("%m-%d") for i in xs[::3]])
-        money_axis(plt, [w.open for w in message.weeks])
+        plot = self.query_one("#inspect-trend", MoneyPlot)
+        draw_trend(plot, message.weeks)
         plot.refresh()
 
     @on(InspectionLoaded)
     def show(self, message: InspectionLoaded) -> None:
         summary = self.query_one("#inspect-summary", Static)
+        if message.busy:  # what is shown stays; the words say why it is not new
+            words = Text(f"Not read: {message.error}.", style="yellow")
+            summary.update(words if self.report is None else Text.assemble(
+                words, "\n", *self._summary(self.report).split("\n", 1)[:1]))
+            self.set_timer(self.BUSY_RETRY, self._retry, name="inspection-busy-retry")
+            return
         if message.report is None:
             summary.update(Text(f"Cannot inspect: {message.error}", style="red"))
             return
         self.report = r = message.report
         if r["rep"] is None:
             self.rep_order = [p["owner_id"] for p in r["reps"]]
+        summary.update(self._summary(r))
+        changed = [d for d in r["changes"]["deals"] if not self.kind or self.kind in d["kinds"]]
+        self._fill_changes(changed, owner_names(r))
+        self._fill_risk(r["flags"]["deals"])
+        self._fill_reps(r["reps"])
+        self._draw(r)
+
+    def _retry(self) -> None:
+        if self.is_current:
+            self.load()
+        else:  # shown again later: read then (a store change counts as one)
+            self.report = None
+
+    def _summary(self, r: dict[str, Any]) -> Text:
         src = r["sources"]
         changed = [d for d in r["changes"]["deals"] if not self.kind or self.kind in d["kinds"]]
         label = self.period_label()
@@ -213,11 +241,7 @@ class InspectionScreen(StoreReads, Screen[None]):
                         "saw", style="dim")
         elif not src["complete"]:
             text.append("\nOwner changes before the first sync are not known", style="dim")
-        summary.update(text)
-        self._fill_changes(changed, owner_names(r))
-        self._fill_risk(r["flags"]["deals"])
-        self._fill_reps(r["reps"])
-        self._draw(r)
+        return text
 
     def _fill_changes(self, rows: list[dict[str, Any]], names: dict[str, str]) -> None:
         table = self.query_one("#inspect-changes", DataTable)
@@ -261,52 +285,44 @@ class InspectionScreen(StoreReads, Screen[None]):
 
     def _fill_reps(self, rows: list[dict[str, Any]]) -> None:
         table = self.query_one("#inspect-reps", DataTable)
-        table.clear()
+        table.clear(columns=True)  # the headers name the period, which may have changed
+        narrow = self.size.width < 100
+        table.add_columns(*rep_columns(self.period_label(), narrow))
         for p in rows:
             rate = "—" if p["win_rate_12m"] is None else f"{p['win_rate_12m']:.0%}"
             cycle = "—" if p["avg_cycle_days_12m"] is None else f"{p['avg_cycle_days_12m']:.0f}d"
             commit = p["forecast"]["this_quarter"]["Commit"]["amount"]
-            table.add_row(Text(p["name"][:18]), _money(p["open_amount"]), _money(p["weighted"]),
-                          _money(commit), str(p["won_in_period"]["count"]),
+            name = clip(short_name(p["name"]), 10) if narrow else clip(p["name"], 18)
+            table.add_row(Text(name), _money(p["open_amount"]),
+                          _money(p["weighted"]), _money(commit), str(p["won_in_period"]["count"]),
                           str(p["lost_in_period"]["count"]), rate, cycle,
                           str(p["activities_14d"]), str(p["flagged_deals"]), key=p["owner_id"])
 
     def _draw(self, r: dict[str, Any]) -> None:
-        fall = r["changes"]["waterfall"]
-        plot = self.query_one("#inspect-waterfall", PlotextPlot)
-        plt = plot.plt
-        plt.clear_figure()
-        plt.title(f"This quarter's open pipeline, {self.period_label()}")
-        plt.bar([label for _, label in WATERFALL], [fall[k] for k, _ in WATERFALL])
-        money_axis(plt, [fall[k] for k, _ in WATERFALL])
+        plot = self.query_one("#inspect-waterfall", MoneyPlot)
+        draw_waterfall(plot, r["changes"]["waterfall"],
+                       f"This quarter's open pipeline, {self.period_label()}")
         plot.refresh()
-        cats = r["forecast"]["this_quarter"]["total"]
-        nxt = r["forecast"]["next_quarter"]["total"]
-        plot = self.query_one("#inspect-forecast", PlotextPlot)
-        plt = plot.plt
-        plt.clear_figure()
-        plt.title("Forecast categories: this quarter and next")
-        names = list(cats)
-        plt.multiple_bar(names, [[cats[n]["amount"] for n in names],
-                                 [nxt[n]["amount"] for n in names]],
-                         labels=["this quarter", "next quarter"])
-        money_axis(plt, [c[n]["amount"] for c in (cats, nxt) for n in names])
+        plot = self.query_one("#inspect-forecast", MoneyPlot)
+        draw_forecast(plot, r["forecast"]["this_quarter"]["total"],
+                      r["forecast"]["next_quarter"]["total"])
         plot.refresh()
-        plot = self.query_one("#inspect-by-rep", PlotextPlot)
-        plt = plot.plt
-        plt.clear_figure()
-        plt.title("Open and weighted pipeline by rep")
-        reps = sorted(r["reps"], key=lambda p: -p["open_amount"])[:8]
-        names = [p["name"].split()[0][:8] for p in reps]
-        plt.multiple_bar(names, [[p["open_amount"] for p in reps],
-                                 [p["weighted"] for p in reps]], labels=["open", "weighted"])
-        money_axis(plt, [p["open_amount"] for p in reps])
+        plot = self.query_one("#inspect-by-rep", MoneyPlot)
+        draw_by_rep(plot, r["reps"])
         plot.refresh()
 
     # --- actions ---------------------------------------------------------------------------
 
     def period_label(self) -> str:
-        return f"since {self.since}" if self.since else PERIODS[self.period][1]
+        """The period the report covers, as it names it ("last 7 days", "this quarter",
+        "since 2026-11-01")."""
+        if self.report is not None:
+            return period_words(self.report["window"]["label"])
+        try:
+            return period_words(window(self.since, None if self.since else PERIODS[self.period],
+                                       self._judged_at()).label)
+        except ValueError:
+            return f"since {self.since}"
 
     def action_next_period(self) -> None:
         if self.since:  # from a typed start back to the preset it replaced

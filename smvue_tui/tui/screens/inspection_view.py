@@ -6,6 +6,7 @@ chart has and prints them exactly ("5666.7", "-133.3"), which reads as noise to 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -35,13 +36,14 @@ def _step(span: float, parts: int = 4) -> float:
     return next(m * magnitude for m in (1, 2, 2.5, 5, 10) if raw <= m * magnitude)
 
 
-def money_ticks(values: Iterable[float]) -> list[float]:
-    """Round ticks from below the lowest value (or 0) to at or above the highest (or 0)."""
+def money_ticks(values: Iterable[float], parts: int = 4) -> list[float]:
+    """Round ticks from below the lowest value (or 0) to at or above the highest (or 0), about
+    ``parts`` steps apart."""
     found = [v for v in values if v is not None and math.isfinite(v)]
     low, high = min([0.0, *found]), max([0.0, *found])
     if high == low:
         return [0.0, 1.0] if high == 0 else sorted({0.0, high})
-    step = _step(high - low)
+    step = _step(high - low, parts)
     tick = math.floor(low / step) * step
     ticks = []
     while tick < high + step:
@@ -52,9 +54,9 @@ def money_ticks(values: Iterable[float]) -> list[float]:
     return [0.0 if abs(t) < step / 1e6 else t for t in ticks]  # no "-0"
 
 
-def money_axis(plt: Any, values: Iterable[float]) -> None:
+def money_axis(plt: Any, values: Iterable[float], parts: int = 4) -> None:
     """The plot's y-axis on round money ticks, labelled 0, 2.5k, 5k … (and its limits)."""
-    ticks = money_ticks(values)
+    ticks = money_ticks(values, parts)
     plt.yticks(ticks, [money(t).replace(".0k", "k").replace(".0M", "M") for t in ticks])
     plt.ylim(ticks[0], ticks[-1])
 
@@ -107,3 +109,39 @@ def kinds_text(kinds: list[str]) -> Text:
 def clip(text: str, width: int) -> str:
     """``text`` in at most ``width`` characters, an ellipsis saying when it was cut."""
     return text if len(text) <= width else text[:width - 1] + "…"
+
+
+_SPAN = re.compile(r"^last (\d+)([hdw])$")
+_UNITS = {"h": "hour", "d": "day", "w": "week"}
+
+
+def period_words(label: str) -> str:
+    """A report window's label (``inspection.periods``: "last 7d", "this quarter",
+    "since 2026-11-01") in words: "last 7 days", "this quarter", "since 2026-11-01"."""
+    match = _SPAN.match(label)
+    if not match:
+        return label
+    n = int(match[1])
+    return f"last {n} {_UNITS[match[2]]}{'' if n == 1 else 's'}"
+
+
+def period_short(words: str) -> str:
+    """A period in a column's width: "7 days", "this week", "this qtr", "since 11-01"."""
+    if words.startswith("last "):
+        return words[5:]
+    if words.startswith("since ") and re.match(r"\d{4}-\d\d-\d\d", words[6:]):
+        return f"since {words[11:16]}"  # the year is on the summary line above
+    return words.replace("quarter", "qtr")
+
+
+def rep_columns(period: str, narrow: bool = False) -> list[str]:
+    """The Reps tab's headers, two lines each: the figure over the time it covers (won and
+    lost in the screen's period, win rate and cycle over 12 months, activities over 14 days,
+    commit this quarter, the rest now). ``narrow`` (80 columns): long names shortened (the
+    flagged deals as ⚑, the Risk column's mark) so every column fits."""
+    short = period_short(period)
+    return [f"{name}\n{when}" for name, when in (
+        ("Rep", ""), ("Open", "now"), ("Wtd" if narrow else "Weighted", "now"),
+        ("Commit", "this qtr"), ("Won", short), ("Lost", short), ("Win %", "12 mo"),
+        ("Cycle", "12 mo"), ("Acts", "14 d" if narrow else "14 days"),
+        ("⚑" if narrow else "Flagged", "now"))]

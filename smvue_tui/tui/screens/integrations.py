@@ -19,7 +19,7 @@ from textual.widgets import Static
 from smvue_tui.services import connection as conn
 from smvue_tui.services.integration_card import Card, load_card
 from smvue_tui.tui.messages import Disconnected, StoreChanged, SyncFinished
-from smvue_tui.tui.screens.resume import KeepStyles
+from smvue_tui.tui.screens.resume import KeepStyles, LatestRead, StoreReads
 from smvue_tui.tui.widgets.app_header import app_header
 from smvue_tui.tui.widgets.confirm import ConfirmModal
 from smvue_tui.tui.widgets.keys_footer import KeysFooter
@@ -33,7 +33,7 @@ DISCONNECT_DETAILS = (
 )
 
 
-class IntegrationsScreen(KeepStyles, Screen[None]):
+class IntegrationsScreen(StoreReads, KeepStyles, Screen[None]):
     BINDINGS = [
         Binding("c", "connect", "Connect / log in again", id="integrations_connect"),
         Binding("x", "disconnect", "Disconnect", id="integrations_disconnect"),
@@ -51,7 +51,9 @@ class IntegrationsScreen(KeepStyles, Screen[None]):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.card: Card | None = None
-        self._reads = 0  # reads started; a slower, older read never paints over a newer one
+        # One read at a time; asked again meanwhile, once more after it: an older read never
+        # paints over a newer one (a disconnect's), and the last state asked for is shown.
+        self._card_reads = LatestRead()
 
     def compose(self) -> ComposeResult:
         yield app_header()
@@ -83,18 +85,23 @@ class IntegrationsScreen(KeepStyles, Screen[None]):
     # --- reading the store ----------------------------------------------------------------------
 
     def reload(self) -> None:
-        self._reads += 1
-        self._read(self._reads)
+        self.read_latest(self._card_reads, self._read)
 
-    @work(thread=True, exclusive=True, group="integrations-load", exit_on_error=False,
+    @work(thread=True, group="integrations-load", exit_on_error=False,
           description="read the Salesforce card")
-    def _read(self, read: int) -> None:
-        card = load_card(self.app.services.paths)  # type: ignore[attr-defined]
-        self.app.call_from_thread(self._show_read, read, card)
+    def _read(self) -> None:
+        try:
+            card: Card | None = load_card(self.app.services.paths)  # type: ignore[attr-defined]
+        except Exception:  # never leave the read "running": the next one could not start
+            card = None
+            raise
+        finally:
+            self.app.call_from_thread(self._show_read, card)
 
-    def _show_read(self, read: int, card: Card) -> None:
-        if read == self._reads:  # else a newer read (after a disconnect, say) is coming
+    def _show_read(self, card: Card | None) -> None:
+        if card is not None:
             self._show(card)
+        self.read_done(self._card_reads, self._read)
 
     def _show(self, card: Card) -> None:
         live = getattr(self.app, "live", None)

@@ -16,61 +16,91 @@ from smvue_tui.inspection.report import flagged_rules
 from smvue_tui.store import models as m
 from smvue_tui.store.deals import ID_INDEX
 from smvue_tui.tui.screens.pipeline_view import RiskMarks
+from smvue_tui.tui.screens.resume import LatestRead
+from smvue_tui.tui.widgets.busy import busy_words, error_words
 from smvue_tui.tui.widgets.paged_table import PagedTable
 
 
 class RiskFlags:
-    """Reads the flags when the screen is shown and after each re-read of the store; one read at
-    a time (a change during a read asks for one more), none while the screen is hidden."""
+    """Reads the flags of the rows the deal list holds: when the screen is shown, when new rows
+    arrive, and after each re-read of the store. One read at a time, spaced (``RISK_GAP``, and
+    ``RISK_COST_FACTOR`` × what the last read took: live updates can change the store every
+    second); a change during a read asks for one more, so the latest is always shown in the
+    end. None while the screen is hidden; a store busy with a sync's write is retried."""
+
+    RISK_GAP = 1.0  # seconds between the starts of two reads, at least
+    RISK_COST_FACTOR = 4.0  # … and 4× the last read's time (≤ 20 % of a core, said the bench)
+    BUSY_RETRY = 5.0  # seconds before reading again when a sync held the store's write lock
 
     app: Any
     is_current: bool
     query_one: Callable[..., Any]
     post_message: Callable[[Message], Any]
     notify: Callable[..., None]
+    set_timer: Callable[..., Any]
+    read_latest: Callable[[LatestRead, Callable[[], None]], None]
+    read_done: Callable[[LatestRead, Callable[[], None]], None]
 
     @dataclass
     class _Flags(Message):
-        counts: dict[str, int]  # flagged deal Id → how many flags (ints: 100,000 stay small)
+        read: frozenset[str]  # the deals read
+        counts: dict[str, int]  # those flagged → how many flags
         error: str = ""
+        busy: bool = False
 
     def init_risk(self) -> None:
         self.risk = RiskMarks()
-        self.risk_stale = True  # shown "…" until the first read
-        self._risk_running = False
-        self._risk_again = False
+        self.risk_stale = True  # the store changed since the last read (or none was made)
+        self.risk_gate = LatestRead(self.RISK_GAP, self.RISK_COST_FACTOR)
 
     def load_risk(self) -> None:
+        """The store changed, or the screen is shown: read the held rows' flags again."""
         self.risk_stale = True
-        if not self.is_current:
-            return  # built hidden, or another mode shown: read when shown (on_screen_resume)
-        if self._risk_running:
-            self._risk_again = True
+        if self.is_current:  # hidden (built hidden, another mode shown): read when shown
+            self.read_latest(self.risk_gate, self._start_risk_read)
+
+    def on_paged_table_rows_cached(self, message: PagedTable.RowsCached) -> None:
+        if message.table.id != "deals":
             return
-        self._risk_running = True
+        held = _held(message.table)
+        if held - self.risk.read:  # new rows (a scroll, a filter): read theirs
+            if self.is_current:
+                self.read_latest(self.risk_gate, self._start_risk_read)
+        else:  # fewer rows (a filter): forget the flags of those no longer held
+            self.risk.show(held, {d: n for d, n in self.risk.counts.items() if d in held})
+
+    def _start_risk_read(self) -> None:
+        held = _held(self.query_one("#deals", PagedTable))
+        if not self.is_current or not held:  # hidden: read when shown; no rows: when they come
+            self.risk_gate.cancel()
+            return
         self.risk_stale = False
-        self._read_risk()
+        self._read_risk(held)
 
     @work(thread=True, group="pipelines-risk", exit_on_error=False,
           description="reading risk flags")
-    def _read_risk(self) -> None:
+    def _read_risk(self, ids: frozenset[str]) -> None:
         try:
-            rules = flagged_rules(self.app.services.config(), self.app.services.judged_at())
+            rules = flagged_rules(self.app.services.config(), self.app.services.judged_at(),
+                                  ids=ids)
             counts = {deal: len(found) for deal, found in rules.items()}
         except Exception as exc:  # bad [inspection] settings, a store mid-migration: said
-            self.post_message(RiskFlags._Flags({}, str(exc.args[0] if exc.args else exc)))
+            self.post_message(RiskFlags._Flags(ids, {}, busy_words(exc) or error_words(exc),
+                                               busy=bool(busy_words(exc))))
             return
-        self.post_message(RiskFlags._Flags(counts))
+        self.post_message(RiskFlags._Flags(ids, counts))
 
     def on_risk_flags__flags(self, message: _Flags) -> None:
-        self._risk_running = False
-        if message.error:
+        if message.busy:  # a sync's long write: keep what is shown, read again in a while
+            self.notify(f"Risk flags: {message.error}", severity="warning")
+            self.risk_stale = True
+            self.set_timer(self.BUSY_RETRY, self.load_risk, name="risk-busy-retry")
+        elif message.error:
             self.notify(f"Could not read the risk flags: {message.error}", severity="error")
-        self.risk.counts = message.counts
-        self.query_one("#deals", PagedTable).refresh()
-        if self._risk_again:
-            self._risk_again = False
-            self.load_risk()
+        else:
+            self.risk.show(message.read, message.counts)
+            self.query_one("#deals", PagedTable).refresh()
+        self.read_done(self.risk_gate, self._start_risk_read)
 
     # --- R: the owner's rep view --------------------------------------------------------------
 
@@ -94,3 +124,8 @@ class RiskFlags:
         from smvue_tui.tui.screens.inspection import show_rep
 
         show_rep(self.app, owner_id)
+
+
+def _held(table: PagedTable) -> frozenset[str]:
+    """The Ids of the deals the table holds (its cached pages)."""
+    return frozenset(str(row[ID_INDEX]) for row in table.cached_rows())

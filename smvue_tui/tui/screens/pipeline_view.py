@@ -25,22 +25,26 @@ def _at(key: str) -> int:
 
 
 class RiskMarks:
-    """The deal list's risk column: each flagged deal's flag count, read once for the whole
-    store in a worker (``inspection.report.flagged_rules``) and looked up by Id as rows paint,
-    so paging 100,000 deals costs a dict lookup per visible row and no query. The reasons are
-    on the deal screen."""
+    """The deal list's risk column: the flag count of each deal the table holds (its cached
+    pages, a few thousand rows at most), read for those rows in a worker
+    (``inspection.report.flagged_rules(ids=…)``) and looked up by Id as rows paint. Nothing is
+    kept for the rest of the store; the reasons are on the deal screen."""
 
     def __init__(self) -> None:
-        self.counts: dict[str, int] | None = None  # None: not read yet
+        self.read: frozenset[str] = frozenset()  # the deals whose flags were read
+        self.counts: dict[str, int] = {}  # flagged deal Id → how many flags
+
+    def show(self, read: frozenset[str], counts: dict[str, int]) -> None:
+        self.read, self.counts = read, counts
 
     def cell(self, deal_id: object) -> str:
-        if self.counts is None:
-            return "…"
+        if str(deal_id) not in self.read:
+            return "…"  # not read yet (a new page, before its flags arrive)
         found = self.counts.get(str(deal_id))
         return f"⚑{found}" if found else ""
 
     def style(self, deal_id: object) -> str:
-        found = (self.counts or {}).get(str(deal_id), 0)
+        found = self.counts.get(str(deal_id), 0)
         return "bold red" if found > 1 else "yellow" if found else ""
 
 

@@ -160,7 +160,8 @@ class PipelinesScreen(SearchElsewhere, StageOverrides, RiskFlags, StoreReads, Ke
             self.call_after_refresh(self._load_summary, self.filter)
         else:  # a StoreChanged re-read, or keys pressed before the first page arrived
             self._apply_filter(keep_cursor=message.preload is None)
-        self.call_after_refresh(self.load_risk)
+        if message.preload is None:  # a re-read: the flags too (the first rows ask for theirs)
+            self.call_after_refresh(self.load_risk)
         # Mounting tabs awaits; a worker keeps that from holding up this screen's messages.
         self.call_after_refresh(self.run_worker, self._sync_tabs(old_keys, current),
                                 group="pipelines-tabs", exclusive=True, exit_on_error=False,

@@ -4,6 +4,12 @@
 message to the screens of the current mode only; a screen of another mode notes the generation
 as each read starts and, on resume, reads again only if it moved.
 
+``LatestRead`` (used through ``StoreReads.read_latest``): one read of a kind at a time, however
+often it is asked for. A change during a read asks for one more after it, so the newest state is
+always shown in the end and an older read never paints over a newer one (results arrive in the
+order the reads started); reads may also be spaced (a minimum gap, and a gap in proportion to
+what the last read cost), so live updates every second cannot keep a core busy re-reading.
+
 ``KeepStyles``: Textual restyles every widget of a resumed screen. Nothing a screen's styles
 depend on changes while it is hidden — a new theme or stylesheet is applied by ``switch_mode``
 itself (``refresh_css`` when the screen's CSS is out of date) — but the restyle makes a
@@ -18,24 +24,96 @@ first visit.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from textual import events
 
 
+class LatestRead:
+    """When to start a read of one kind: never two at once; asked during a read → once more
+    after it; never sooner than ``min_gap`` seconds, nor ``cost_factor`` × the last read's
+    duration, after the last read started. Pure bookkeeping (the clock is injectable); the
+    screen starts the reads and the timers (``StoreReads.read_latest``)."""
+
+    def __init__(self, min_gap: float = 0.0, cost_factor: float = 0.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.min_gap, self.cost_factor, self.clock = min_gap, cost_factor, clock
+        self.running = False
+        self.wanted = False  # asked for while a read ran or a timer waited
+        self.timer_set = False
+        self.started_at: float | None = None
+        self._before: float | None = None  # the start before it (a cancelled start goes back)
+        self.last_cost = 0.0
+
+    def ask(self) -> float | None:
+        """0: start a read now (it counts as running); > 0: ask again after that many seconds
+        (set a timer); None: nothing to do now — a running read or a set timer will see to it."""
+        if self.running or self.timer_set:
+            self.wanted = True
+            return None
+        if self.started_at is not None:
+            wait = self.started_at + max(self.min_gap, self.cost_factor * self.last_cost) \
+                - self.clock()
+            if wait > 0:
+                self.timer_set = True
+                return wait
+        self.running, self.wanted = True, False
+        self._before, self.started_at = self.started_at, self.clock()
+        return 0.0
+
+    def timer_fired(self) -> float | None:
+        self.timer_set = False
+        return self.ask()
+
+    def cancel(self) -> None:
+        """The read ``ask`` allowed was not started after all (nor is one more owed): the next
+        is spaced from the last read that ran."""
+        self.running = self.wanted = False
+        self.started_at = self._before
+
+    def done(self) -> float | None:
+        """A read's result has arrived: what ``ask`` says when one more was asked for, else
+        None."""
+        self.running = False
+        if self.started_at is not None:
+            self.last_cost = max(0.0, self.clock() - self.started_at)
+        if self.wanted:
+            self.wanted = False
+            return self.ask()
+        return None
+
+
 class StoreReads:
     """Mixin for a Screen: ``note_read()`` as a store read starts, ``changed_since_read()``
-    on resume."""
+    on resume; ``read_latest``/``read_done`` run a kind of read through its ``LatestRead``."""
 
     _read_generation: int | None = None
 
     app: Any
+    set_timer: Callable[..., Any]
 
     def note_read(self) -> None:
         self._read_generation = self.app.store_generation
 
     def changed_since_read(self) -> bool:
         return self._read_generation != self.app.store_generation
+
+    def read_latest(self, gate: LatestRead, start: Callable[[], None]) -> None:
+        """Ask ``gate`` for a read: ``start()`` now, after the running one, or after the gap."""
+        self._follow(gate, gate.ask(), start)
+
+    def read_done(self, gate: LatestRead, start: Callable[[], None]) -> None:
+        """Call as a read's result is shown: starts the next one if it was asked for."""
+        self._follow(gate, gate.done(), start)
+
+    def _follow(self, gate: LatestRead, step: float | None, start: Callable[[], None]) -> None:
+        if step == 0:
+            start()
+        elif step is not None:
+            self.set_timer(step, lambda: self._follow(gate, gate.timer_fired(), start),
+                           name="latest-read")
 
 
 class KeepStyles:

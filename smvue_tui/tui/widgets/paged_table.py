@@ -87,6 +87,11 @@ class PagedTable(ScrollView, can_focus=True):
         count: int
 
     @dataclass
+    class RowsCached(_TableMessage):
+        """New rows arrived in the page cache (``cached_rows``): a column read elsewhere for
+        the rows shown, such as the risk flags, can read them too."""
+
+    @dataclass
     class _Pages(Message):
         generation: int
         count: int | None
@@ -152,6 +157,11 @@ class PagedTable(ScrollView, can_focus=True):
     def cursor_value(self) -> tuple | None:
         """The row under the cursor, if loaded."""
         return self.row_at(self.cursor_row)
+
+    def cached_rows(self) -> list[tuple]:
+        """Every row the table holds (at most ``cache_pages`` pages): those shown, and those a
+        scroll away."""
+        return [row for page in self._cache.values() for row in page]
 
     def row_at(self, index: int) -> tuple | None:
         page = self._cache.get(index // self.page_size)
@@ -236,6 +246,8 @@ class PagedTable(ScrollView, can_focus=True):
             self._cache.move_to_end(page)
         while len(self._cache) > self.cache_pages:
             self._cache.popitem(last=False)
+        if message.pages:
+            self.post_message(self.RowsCached(self))
         if message.count is not None:
             self._set_count(message.count)
             self.post_message(self.DataLoaded(self, self.row_count))

@@ -1,0 +1,40 @@
+"""The waterfall's bars float (each step from the running total before it to the total after
+it; Start and End on zero) and each carries its amount; the Reps tab's headers name the time
+each figure covers; period labels in words."""
+
+from __future__ import annotations
+
+from smvue_tui.tui.screens.inspection_charts import waterfall_bars
+from smvue_tui.tui.screens.inspection_view import period_words, rep_columns
+
+FALL = {"start": 10_000.0, "new": 2_500.0, "moved_in": 500.0, "moved_out": -4_000.0,
+        "won": -1_500.0, "lost": 0.0, "changed": 1_000.0, "end": 8_500.0}
+
+
+def test_the_steps_float_between_running_totals_and_the_ends_stand_on_zero():
+    bars = waterfall_bars(FALL)
+    assert [b.label for b in bars] == ["Start", "New", "In", "Out", "Won", "Lost", "Chg", "End"]
+    assert [(b.low, b.high) for b in bars] == [
+        (0, 10_000), (10_000, 12_500), (12_500, 13_000), (9_000, 13_000), (7_500, 9_000),
+        (7_500, 7_500), (7_500, 8_500), (0, 8_500)]
+    assert [b.kind for b in bars] == ["total", "up", "up", "down", "down", "total", "up",
+                                      "total"]
+    assert [b.amount for b in bars] == ["10k", "+2.5k", "+500", "−4k", "−1.5k", "0", "+1k",
+                                        "8.5k"]
+    # the last step lands on the end: the bridge closes
+    assert bars[-2].high == bars[-1].high
+
+
+def test_the_reps_headers_name_the_period_of_won_and_lost_and_the_time_of_the_others():
+    headers = rep_columns(period_words("last 7d"))
+    assert "Won\n7 days" in headers and "Lost\n7 days" in headers
+    assert "Win %\n12 mo" in headers and "Acts\n14 days" in headers
+    assert "Won\nthis qtr" in rep_columns(period_words("this quarter"))
+    assert "Lost\nsince 11-01" in rep_columns(period_words("since 2026-11-01"))
+
+
+def test_period_words():
+    assert period_words("last 7d") == "last 7 days"
+    assert period_words("last 1w") == "last 1 week"
+    assert period_words("last 24h") == "last 24 hours"
+    assert period_words("this quarter") == "this quarter"
