@@ -59,6 +59,11 @@ class BulkPolicy:
     threshold: int = DEFAULT_THRESHOLD
     max_records: int = 5_000  # rows per results page: ~1.5 MB of CSV, a call per 5,000 rows
     poll_first: float = 0.25
+    poll_max: float = 2.0  # see BulkQueries: how long a finished job may wait unread
+    # Jobs whose results are read and stored at once. Every job is created at once (a job
+    # waiting on Salesforce costs nothing here); what costs memory and CPU is a page being
+    # parsed and written, so that is what is bounded.
+    downloads: int = 2
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> BulkPolicy:
@@ -116,6 +121,8 @@ async def choose(ctx: SyncContext, specs: list[ObjectSpec], wheres: dict[str, st
     (object → describe type of each selected field) and ``ctx.api_notes`` (why not Bulk)."""
     policy: BulkPolicy | None = ctx.bulk_policy
     states = {s.sobject: await ctx.writer.call(load_state, s.sobject) for s in specs}
+    if policy is not None:
+        ctx.bulk_downloads = asyncio.Semaphore(max(1, policy.downloads))
     if policy is None or not policy.enabled:  # Bulk turned off since a run left a job waiting
         for name, state in states.items():
             if state:
@@ -142,22 +149,23 @@ async def choose(ctx: SyncContext, specs: list[ObjectSpec], wheres: dict[str, st
 
 async def _counts(ctx: SyncContext, specs: list[ObjectSpec],
                   wheres: dict[str, str]) -> dict[str, int]:
-    """COUNT() of the rows each object still has to read, five queries per /composite call."""
+    """COUNT() of the rows each object still has to read, five queries per /composite call,
+    the calls sent at once: Salesforce runs a composite's queries one after another (five
+    COUNT()s of semi-joins took ~0.5 s), and every read waits for its count."""
+    subs = []
+    for spec in specs:
+        cursor = await ctx.writer.call(load_cursor, spec.sobject)
+        after = resume_clause(spec, cursor)
+        clauses = [c for c in (wheres.get(spec.sobject, ""), after) if c]
+        where = " WHERE " + " AND ".join(f"({c})" for c in clauses) if clauses else ""
+        soql = f"SELECT COUNT() FROM {spec.sobject}{where}"
+        subs.append({"url": "query?q=" + quote(soql, safe=""), "referenceId": spec.sobject})
+    answers = await asyncio.gather(*(ctx.client.composite(subs[first:first + 5])
+                                     for first in range(0, len(subs), 5)))
     out: dict[str, int] = {}
-    for first in range(0, len(specs), 5):
-        group = specs[first:first + 5]
-        subs = []
-        for spec in group:
-            cursor = await ctx.writer.call(load_cursor, spec.sobject)
-            after = resume_clause(spec, cursor)
-            clauses = [c for c in (wheres.get(spec.sobject, ""), after) if c]
-            where = " WHERE " + " AND ".join(f"({c})" for c in clauses) if clauses else ""
-            soql = f"SELECT COUNT() FROM {spec.sobject}{where}"
-            subs.append({"url": "query?q=" + quote(soql, safe=""),
-                         "referenceId": spec.sobject})
-        for item in await ctx.client.composite(subs):
-            if composite_error(item) is None and isinstance(item.get("body"), dict):
-                out[item["referenceId"]] = int(item["body"].get("totalSize", 0))
+    for item in (item for answer in answers for item in answer):
+        if composite_error(item) is None and isinstance(item.get("body"), dict):
+            out[item["referenceId"]] = int(item["body"].get("totalSize", 0))
     return out
 
 
@@ -184,10 +192,12 @@ async def _types(ctx: SyncContext, specs: list[ObjectSpec]) -> list[dict[str, st
 
 
 async def initial_read(ctx: SyncContext, spec: ObjectSpec, where: str, *,
-                       meter: ObjectMeter, scoped: bool) -> None:
+                       meter: ObjectMeter, scoped: bool,
+                       lane: asyncio.Semaphore | None = None) -> None:
     """Read ``spec``'s rows matching ``where`` from its cursor on: by Bulk when ``choose``
     picked it (or a job of an interrupted run is waiting), else — or when Bulk fails — by REST
-    paging from the same cursor."""
+    paging from the same cursor, holding one of the REST ``lane``s. A Bulk read holds none:
+    its job waits on Salesforce's side, so REST reads run beside every job from the start."""
     types = ctx.bulk_types.get(spec.sobject)
     if types is not None:
         try:
@@ -198,9 +208,10 @@ async def initial_read(ctx: SyncContext, spec: ObjectSpec, where: str, *,
             ctx.api_notes[spec.sobject] = f"REST (Bulk failed: {exc.code})"
             log.warning("%s: Bulk API 2.0 could not read it (%s: %s); reading it by REST",
                         spec.sobject, exc.code, exc.detail)
-    cursor = await ctx.writer.call(load_cursor, spec.sobject)
-    start = (cursor.watermark, cursor.watermark_id) if cursor else (None, None)
-    await fetch_ordered(ctx, spec, where, start=start, meter=meter, scoped=scoped)
+    async with lane or contextlib.nullcontext():
+        cursor = await ctx.writer.call(load_cursor, spec.sobject)
+        start = (cursor.watermark, cursor.watermark_id) if cursor else (None, None)
+        await fetch_ordered(ctx, spec, where, start=start, meter=meter, scoped=scoped)
 
 
 async def catch_up(ctx: SyncContext, spec: ObjectSpec, where: str,
@@ -244,8 +255,9 @@ async def _bulk_read(ctx: SyncContext, spec: ObjectSpec, where: str, types: dict
                      meter: ObjectMeter, scoped: bool, *, include_deleted: bool = False) -> int:
     """One Bulk job over the rows after the object's cursor (resumed if one is waiting);
     returns the rows removed (deleted ones, with ``include_deleted``)."""
-    bulk = BulkQueries(ctx.client, max_records=ctx.bulk_policy.max_records,
-                       poll_first=ctx.bulk_policy.poll_first)
+    policy: BulkPolicy = ctx.bulk_policy
+    bulk = BulkQueries(ctx.client, max_records=policy.max_records,
+                       poll_first=policy.poll_first, poll_max=policy.poll_max)
     name = spec.sobject
     # What the job reads, cursor aside: a waiting job that selects other fields (a field
     # mapped since) or another scope would store rows short of them, so it is dropped.
@@ -272,13 +284,14 @@ async def _bulk_read(ctx: SyncContext, spec: ObjectSpec, where: str, types: dict
         meter.done = int(state.get("read", 0))
         meter.total = int(info.get("numberRecordsProcessed") or 0)
         if state["locator"] != "null":
-            pages = bulk.pages(job, types, locator=state["locator"] or None,
-                               version=state["version"])
-            # No read-ahead here: a page is MBs of CSV, and the other lanes keep the writer busy
-            # (PYTHONTRACEMALLOC showed 129 MB of live objects with it against REST's 79 MB).
-            async for page in pages:
-                state, gone = await _store_page(ctx, spec, page, state, meter, scoped)
-                removed += gone
+            # A download slot while pages are read and stored (BulkPolicy.downloads). No
+            # read-ahead: a page is MBs of CSV, and the other readers keep the writer busy.
+            async with ctx.bulk_downloads or contextlib.nullcontext():
+                pages = bulk.pages(job, types, locator=state["locator"] or None,
+                                   version=state["version"])
+                async for page in pages:
+                    state, gone = await _store_page(ctx, spec, page, state, meter, scoped)
+                    removed += gone
     except BulkUnavailable:
         await _finish(ctx, bulk, name, job, state["version"])
         raise

@@ -291,12 +291,11 @@ class SyncEngine:
         rank = {name: i for i, name in enumerate(_INITIAL_PRIORITY)}
         ordered = sorted(pending, key=lambda s: rank.get(s.sobject, len(rank)))
         await bulk_read.choose(ctx, ordered, wheres, _SMALL)  # big ones by Bulk API 2.0
-        lane = asyncio.Semaphore(self.concurrency)  # granted in the order asked
+        lane = asyncio.Semaphore(self.concurrency)  # REST reads, granted in the order asked
 
         async def one(spec: ObjectSpec) -> None:
-            async with lane:
-                await self._initial_object(ctx, report, spec, wheres[spec.sobject],
-                                           run_started)
+            await self._initial_object(ctx, report, spec, wheres[spec.sobject], run_started,
+                                       lane)
 
         async def small_ones(specs: list[ObjectSpec]) -> None:
             for spec in await self._initial_small(ctx, specs, wheres, run_started):
@@ -336,11 +335,12 @@ class SyncEngine:
         return rest
 
     async def _initial_object(self, ctx: SyncContext, report: SyncReport, spec: ObjectSpec,
-                              where: str, run_started: datetime) -> None:
+                              where: str, run_started: datetime,
+                              lane: asyncio.Semaphore) -> None:
         cursor = await ctx.writer.call(load_cursor, spec.sobject)
         meter = ObjectMeter(spec.sobject)
         try:
-            await bulk_read.initial_read(ctx, spec, where, meter=meter,
+            await bulk_read.initial_read(ctx, spec, where, meter=meter, lane=lane,
                                          scoped=spec.sobject not in SEMI_JOINED)
         except (FieldUnavailable, ObjectUnavailable) as exc:
             if spec.essential:

@@ -8,6 +8,7 @@ The threshold is lowered to 100 rows so the 300-deal test org has objects on bot
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import httpx
@@ -16,6 +17,7 @@ import pytest
 from smvue_demo_org.bulk_jobs import EXTRA_KEY
 from smvue_tui.salesforce import bulk_csv
 from smvue_tui.salesforce.bulk import BulkQueries
+from smvue_tui.salesforce.client import SalesforceClient
 from smvue_tui.salesforce.guard import recording
 from smvue_tui.store import field_mapping
 from smvue_tui.store import models as m
@@ -351,4 +353,71 @@ async def test_results_it_cannot_read_fall_back_to_rest_without_a_stuck_job(demo
     assert report.status == "ok", report.errors
     assert report.apis["Opportunity"] == "REST (Bulk failed: BAD_BULK_CSV)"
     assert bulk_read.load_state("Opportunity") is None and jobs_of(demo).jobs == {}
+    assert diff(demo) == [] and duplicated_tables(db) == []
+
+
+async def test_every_job_is_in_flight_at_once_beside_rest_reads_with_downloads_bounded(
+        demo, db, monkeypatch):
+    # Salesforce runs query jobs on its side; here a waiting job holds nothing. So every job
+    # is created at once and REST reads run beside them, while the jobs whose pages are being
+    # parsed and stored stay within BulkPolicy.downloads. Before, four jobs took the four
+    # lanes: the others' jobs and every REST read waited for one to be downloaded.
+    chosen: dict[str, list[str]] = {}
+    real_choose = bulk_read.choose
+
+    async def choose(ctx, specs, wheres, small):
+        await real_choose(ctx, specs, wheres, small)
+        chosen["bulk"] = list(ctx.bulk_types)
+        chosen["rest"] = [s.sobject for s in specs if s.sobject not in ctx.bulk_types]
+
+    real_pages, reading, peak = BulkQueries.pages, set(), set()
+
+    async def pages(self, job_id, *args, **kw):  # the jobs whose results are being read
+        reading.add(job_id)
+        peak.add(len(reading))
+        try:
+            async for page in real_pages(self, job_id, *args, **kw):
+                yield page
+        finally:
+            reading.discard(job_id)
+
+    real_composite, asking, together = SalesforceClient.composite, [0], set()
+
+    async def composite(self, subrequests, **kw):  # the COUNT() calls, sent at once
+        counts = any("COUNT%28%29" in sub.get("url", "") for sub in subrequests)
+        asking[0] += counts
+        together.add(asking[0])
+        try:
+            return await real_composite(self, subrequests, **kw)
+        finally:
+            asking[0] -= counts
+
+    monkeypatch.setattr(bulk_read, "choose", choose)
+    monkeypatch.setattr(BulkQueries, "pages", pages)
+    monkeypatch.setattr(SalesforceClient, "composite", composite)
+    jobs = jobs_of(demo)
+    jobs.running.clear()  # every job waits in UploadComplete until released
+    run = asyncio.ensure_future(sync(demo, db, "initial", bulk=policy(
+        max_records=20, downloads=2, poll_max=0.05)))
+    try:
+        for _ in range(600):  # up to a minute on a loaded machine
+            await asyncio.sleep(0.1)
+            assert not run.done(), run.result().errors
+            done = {c.sobject for c in m.SyncCursor.select().where(m.SyncCursor.initial_done)}
+            if "bulk" in chosen and len(jobs.jobs) == len(chosen["bulk"]) \
+                    and set(chosen["rest"]) <= done:
+                break
+        else:
+            pytest.fail(f"jobs {len(jobs.jobs)} of {len(chosen.get('bulk', []))}; REST "
+                        f"reads not done: {set(chosen.get('rest', [])) - done}")
+        assert len(chosen["bulk"]) >= 5 and chosen["rest"]
+        assert {j.state for j in jobs.jobs.values()} == {"UploadComplete"}  # none ran yet
+        assert not reading
+    finally:
+        jobs.running.set()
+    report = await run
+    assert report.status == "ok", report.errors
+    assert report.bulk_jobs == len(chosen["bulk"]) and jobs.jobs == {}
+    assert max(peak) <= 2 < len(chosen["bulk"])  # downloads bounded
+    assert max(together) >= 2  # the COUNT() composites were in flight together
     assert diff(demo) == [] and duplicated_tables(db) == []

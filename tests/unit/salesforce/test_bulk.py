@@ -113,6 +113,22 @@ async def test_a_job_is_created_polled_and_read_page_by_page(httpx_mock):
         "contentType": "CSV", "columnDelimiter": "COMMA", "lineEnding": "LF"}
 
 
+async def test_polls_double_to_a_two_second_cap(httpx_mock):
+    # At a 10 s cap, jobs that finished just after a poll sat unread 4–10 s (issue 15's trace).
+    for _ in range(8):
+        httpx_mock.add_response(method="GET", url=JOB_URL, json=info("InProgress"))
+    httpx_mock.add_response(method="GET", url=JOB_URL, json=info("JobComplete"))
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    async with make_client() as sf:
+        done = await BulkQueries(sf, sleep=sleep).wait(JOB)
+    assert done["state"] == "JobComplete"
+    assert waits == [0.25, 0.5, 1.0, 2.0, 2.0, 2.0, 2.0, 2.0]
+
+
 async def test_results_resume_from_a_saved_locator_with_the_jobs_version(httpx_mock):
     url = f"{BASE.replace('v66.0', 'v61.0')}/jobs/query/{JOB}/results?maxRecords=10000&locator=NDA"
     httpx_mock.add_response(method="GET", url=url, content=b'"Id"\n"006Z"\n',
