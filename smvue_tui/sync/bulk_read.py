@@ -1,11 +1,17 @@
 """Initial and full reads by Bulk API 2.0 where an object is big, by REST paging otherwise.
 
-The choice is made per object per run (``choose``): objects of a handful of rows, incremental
-runs and anything Bulk refuses stay on REST; an object whose ``SELECT COUNT()`` of the rows
-still to read reaches ``BulkPolicy.threshold`` is read by one Bulk query job. The default
-threshold, 10,000 rows, is where Heroku Connect and the Salesforce CLI switch to Bulk
+The choice is made per object per run (bulk_choice.py): objects of a handful of rows,
+incremental runs and anything Bulk refuses stay on REST; an object whose ``SELECT COUNT()`` of
+the rows still to read reaches ``BulkPolicy.threshold`` is read by one Bulk query job. The
+default threshold, 10,000 rows, is where Heroku Connect and the Salesforce CLI switch to Bulk
 (peers.md §5, §7); Salesforce calls anything over 2,000 rows "a good candidate". Below it, REST
 needs ≤ 5 calls and no job to wait for.
+
+Every chosen object's job is created at once: Salesforce runs query jobs on its side, and its
+Bulk API 2.0 query limits are per 24 hours (10,000 jobs, 1 TB of results), with no cap on
+jobs in flight (Bulk API 2.0 guide, bulk_api_2_limits.htm; App Limits Cheatsheet, "Bulk API and
+Bulk API 2.0 Limits and Allocations"). A job waiting holds no REST lane; what costs memory and
+CPU here — a results page being parsed and stored — is bounded by ``BulkPolicy.downloads``.
 
 A Bulk read keeps the REST read's guarantees: the job's SOQL is the REST one (same scope, same
 ``ORDER BY cursor field, Id``), each result page is written through the same writer with the
@@ -27,7 +33,6 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from smvue_tui.salesforce.bulk import BulkPage, BulkQueries, BulkUnavailable
 from smvue_tui.salesforce.bulk_csv import unsupported_fields
@@ -115,64 +120,9 @@ def _save_state(sobject: str, state: dict[str, Any]) -> None:
     save_cursor(state_key(sobject), {"watermark": json.dumps(state)})
 
 
-async def choose(ctx: SyncContext, specs: list[ObjectSpec], wheres: dict[str, str],
-                 small: tuple[str, ...]) -> None:
-    """Decide which of ``specs`` an initial/full read takes by Bulk: fills ``ctx.bulk_types``
-    (object → describe type of each selected field) and ``ctx.api_notes`` (why not Bulk)."""
-    policy: BulkPolicy | None = ctx.bulk_policy
-    states = {s.sobject: await ctx.writer.call(load_state, s.sobject) for s in specs}
-    if policy is not None:
-        ctx.bulk_downloads = asyncio.Semaphore(max(1, policy.downloads))
-    if policy is None or not policy.enabled:  # Bulk turned off since a run left a job waiting
-        for name, state in states.items():
-            if state:
-                await _finish(ctx, BulkQueries(ctx.client), name, state["job"],
-                              state["version"])
-        return
-    resumed = [s for s in specs if states[s.sobject]]
-    candidates = [s for s in specs if s.sobject not in small and not states[s.sobject]]
-    counts = await _counts(ctx, candidates, wheres)
-    big = [s for s in candidates if counts.get(s.sobject, 0) >= policy.threshold]
-    for spec in candidates:
-        if spec not in big:
-            ctx.api_notes[spec.sobject] = f"REST ({counts.get(spec.sobject, '?')} rows)"
-    for spec, types in zip([*resumed, *big], await _types(ctx, [*resumed, *big]), strict=True):
-        refused = unsupported_fields(types)
-        if types and not refused:
-            ctx.bulk_types[spec.sobject] = types
-            continue
-        why = (f"fields Bulk cannot query: {', '.join(refused)}" if refused
-               else "no describe answer")
-        ctx.api_notes[spec.sobject] = f"REST ({why})"
-        log.info("%s: read by REST, not Bulk: %s", spec.sobject, why)
-
-
-async def _counts(ctx: SyncContext, specs: list[ObjectSpec],
-                  wheres: dict[str, str]) -> dict[str, int]:
-    """COUNT() of the rows each object still has to read, five queries per /composite call,
-    the calls sent at once: Salesforce runs a composite's queries one after another (five
-    COUNT()s of semi-joins took ~0.5 s), and every read waits for its count."""
-    subs = []
-    for spec in specs:
-        cursor = await ctx.writer.call(load_cursor, spec.sobject)
-        after = resume_clause(spec, cursor)
-        clauses = [c for c in (wheres.get(spec.sobject, ""), after) if c]
-        where = " WHERE " + " AND ".join(f"({c})" for c in clauses) if clauses else ""
-        soql = f"SELECT COUNT() FROM {spec.sobject}{where}"
-        subs.append({"url": "query?q=" + quote(soql, safe=""), "referenceId": spec.sobject})
-    answers = await asyncio.gather(*(ctx.client.composite(subs[first:first + 5])
-                                     for first in range(0, len(subs), 5)))
-    out: dict[str, int] = {}
-    for item in (item for answer in answers for item in answer):
-        if composite_error(item) is None and isinstance(item.get("body"), dict):
-            out[item["referenceId"]] = int(item["body"].get("totalSize", 0))
-    return out
-
-
-async def _types(ctx: SyncContext, specs: list[ObjectSpec]) -> list[dict[str, str]]:
+async def describe_types(ctx: SyncContext,
+                         specs: list[ObjectSpec]) -> dict[str, dict[str, str]]:
     """Describe types of the fields each object's read selects ({} when describe failed)."""
-    if not specs:
-        return []
     answers: dict[str, Any] = {}
     for first in range(0, len(specs), 25):
         results = await ctx.client.composite([
@@ -180,14 +130,14 @@ async def _types(ctx: SyncContext, specs: list[ObjectSpec]) -> list[dict[str, st
             for s in specs[first:first + 25]])
         answers.update({i["referenceId"]: i.get("body") for i in results
                         if composite_error(i) is None})
-    out = []
+    out = {}
     for spec in specs:
         body = answers.get(spec.sobject)
         described = {f["name"]: f.get("type", "string") for f in body.get("fields", [])} \
             if isinstance(body, dict) else {}
         selected = ctx.fields.get(spec.sobject, ())
-        out.append({f: described[f] for f in selected if f in described}
-                   if described else {})
+        out[spec.sobject] = {f: described[f] for f in selected if f in described} \
+            if described else {}
     return out
 
 
@@ -198,6 +148,9 @@ async def initial_read(ctx: SyncContext, spec: ObjectSpec, where: str, *,
     picked it (or a job of an interrupted run is waiting), else — or when Bulk fails — by REST
     paging from the same cursor, holding one of the REST ``lane``s. A Bulk read holds none:
     its job waits on Salesforce's side, so REST reads run beside every job from the start."""
+    decided = ctx.bulk_chosen.get(spec.sobject)
+    if decided is not None:  # the choice is made beside the reads (``choosing``)
+        await decided
     types = ctx.bulk_types.get(spec.sobject)
     if types is not None:
         try:
@@ -223,7 +176,7 @@ async def catch_up(ctx: SyncContext, spec: ObjectSpec, where: str,
     policy: BulkPolicy | None = ctx.bulk_policy
     resumed = await ctx.writer.call(load_state, spec.sobject)
     if policy is not None and policy.enabled and (resumed or remaining >= policy.threshold):
-        [types] = await _types(ctx, [spec])
+        types = (await describe_types(ctx, [spec]))[spec.sobject]
         if types and not unsupported_fields(types):
             deletes = spec.sobject in ctx.is_deleted
             if deletes:
@@ -264,7 +217,7 @@ async def _bulk_read(ctx: SyncContext, spec: ObjectSpec, where: str, types: dict
     plan = ordered_soql(ctx, spec, [where] if where else []) + (" ALL" if include_deleted else "")
     state = await ctx.writer.call(load_state, name)
     if state is not None and state.get("plan", plan) != plan:
-        await _finish(ctx, bulk, name, state["job"], state["version"])
+        await finish_job(ctx, bulk, name, state["job"], state["version"])
         state = None
     if state is None:  # a new job over what is still to read (all of it, or after a REST cursor)
         cursor = await ctx.writer.call(load_cursor, name)
@@ -293,13 +246,13 @@ async def _bulk_read(ctx: SyncContext, spec: ObjectSpec, where: str, types: dict
                     state, gone = await _store_page(ctx, spec, page, state, meter, scoped)
                     removed += gone
     except BulkUnavailable:
-        await _finish(ctx, bulk, name, job, state["version"])
+        await finish_job(ctx, bulk, name, job, state["version"])
         raise
     except asyncio.CancelledError:  # a cancelled sync leaves no job behind on the server
         with contextlib.suppress(Exception):
-            await asyncio.shield(_finish(ctx, bulk, name, job, state["version"]))
+            await asyncio.shield(finish_job(ctx, bulk, name, job, state["version"]))
         raise
-    await _finish(ctx, bulk, name, job, state["version"])
+    await finish_job(ctx, bulk, name, job, state["version"])
     return removed
 
 
@@ -339,7 +292,7 @@ async def _store_page(ctx: SyncContext, spec: ObjectSpec, page: BulkPage,
         batch = following
 
 
-async def _finish(ctx: SyncContext, bulk: BulkQueries, name: str, job: str,
+async def finish_job(ctx: SyncContext, bulk: BulkQueries, name: str, job: str,
                   version: str) -> None:
     """Delete the job (aborting it if unfinished) and forget it."""
     await bulk.delete(job, version)
@@ -355,7 +308,7 @@ async def drop_waiting(ctx: SyncContext) -> None:
         name = key[len(STATE_PREFIX):]
         state = await ctx.writer.call(load_state, name)
         if state:
-            await _finish(ctx, BulkQueries(ctx.client), name, state["job"], state["version"])
+            await finish_job(ctx, BulkQueries(ctx.client), name, state["job"], state["version"])
         else:
             await ctx.writer.call(clear_state, name)
 

@@ -49,7 +49,7 @@ from smvue_tui.store.object_spec import Lookbacks, ObjectSpec
 from smvue_tui.store.scope import prune
 from smvue_tui.store.writer import delete_ids, save_cursor
 from smvue_tui.store.writer_thread import StoreWriter
-from smvue_tui.sync import bulk_read
+from smvue_tui.sync import bulk_choice, bulk_read
 from smvue_tui.sync import fields as field_plans
 from smvue_tui.sync.bulk_read import BulkPolicy
 from smvue_tui.sync.drift import missing_counts
@@ -290,7 +290,7 @@ class SyncEngine:
                        "Contact": semi_join, "AccountTeamMember": semi_join})
         rank = {name: i for i, name in enumerate(_INITIAL_PRIORITY)}
         ordered = sorted(pending, key=lambda s: rank.get(s.sobject, len(rank)))
-        await bulk_read.choose(ctx, ordered, wheres, _SMALL)  # big ones by Bulk API 2.0
+        choosing = bulk_choice.choosing(ctx, ordered, wheres, _SMALL)  # big ones by Bulk
         lane = asyncio.Semaphore(self.concurrency)  # REST reads, granted in the order asked
 
         async def one(spec: ObjectSpec) -> None:
@@ -302,8 +302,8 @@ class SyncEngine:
                 await one(spec)
 
         small = [s for s in ordered if s.sobject in _SMALL]
-        await gather_bounded(len(ordered) + 1, [
-            small_ones(small), *(one(s) for s in ordered if s.sobject not in _SMALL)])
+        await gather_bounded(len(ordered) + 2, [
+            choosing, small_ones(small), *(one(s) for s in ordered if s.sobject not in _SMALL)])
 
     async def _initial_small(self, ctx: SyncContext, specs: list[ObjectSpec],
                              wheres: dict[str, str],

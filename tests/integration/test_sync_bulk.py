@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 
 import httpx
 import pytest
@@ -22,7 +23,7 @@ from smvue_tui.salesforce.guard import recording
 from smvue_tui.store import field_mapping
 from smvue_tui.store import models as m
 from smvue_tui.store.db import open_store
-from smvue_tui.sync import bulk_read
+from smvue_tui.sync import bulk_choice, bulk_read
 from smvue_tui.sync.bulk_read import BulkPolicy
 from tests.integration import test_sync_crash as crash_tests
 from tests.integration.sync_run import diff, duplicated_tables, sync
@@ -363,12 +364,19 @@ async def test_every_job_is_in_flight_at_once_beside_rest_reads_with_downloads_b
     # parsed and stored stay within BulkPolicy.downloads. Before, four jobs took the four
     # lanes: the others' jobs and every REST read waited for one to be downloaded.
     chosen: dict[str, list[str]] = {}
-    real_choose = bulk_read.choose
+    real_choosing, run_ctx = bulk_choice.choosing, {}
 
-    async def choose(ctx, specs, wheres, small):
-        await real_choose(ctx, specs, wheres, small)
+    def choosing(ctx, specs, wheres, small):
+        run_ctx.update(ctx=ctx, specs=specs)
+        return real_choosing(ctx, specs, wheres, small)
+
+    def choices_made() -> bool:
+        ctx = run_ctx.get("ctx")
+        if ctx is None or not all(f.done() for f in ctx.bulk_chosen.values()):
+            return False
         chosen["bulk"] = list(ctx.bulk_types)
-        chosen["rest"] = [s.sobject for s in specs if s.sobject not in ctx.bulk_types]
+        chosen["rest"] = [s.sobject for s in run_ctx["specs"] if s.sobject not in ctx.bulk_types]
+        return True
 
     real_pages, reading, peak = BulkQueries.pages, set(), set()
 
@@ -392,7 +400,7 @@ async def test_every_job_is_in_flight_at_once_beside_rest_reads_with_downloads_b
         finally:
             asking[0] -= counts
 
-    monkeypatch.setattr(bulk_read, "choose", choose)
+    monkeypatch.setattr(bulk_choice, "choosing", choosing)
     monkeypatch.setattr(BulkQueries, "pages", pages)
     monkeypatch.setattr(SalesforceClient, "composite", composite)
     jobs = jobs_of(demo)
@@ -404,7 +412,7 @@ async def test_every_job_is_in_flight_at_once_beside_rest_reads_with_downloads_b
             await asyncio.sleep(0.1)
             assert not run.done(), run.result().errors
             done = {c.sobject for c in m.SyncCursor.select().where(m.SyncCursor.initial_done)}
-            if "bulk" in chosen and len(jobs.jobs) == len(chosen["bulk"]) \
+            if choices_made() and len(jobs.jobs) == len(chosen["bulk"]) \
                     and set(chosen["rest"]) <= done:
                 break
         else:
@@ -420,4 +428,38 @@ async def test_every_job_is_in_flight_at_once_beside_rest_reads_with_downloads_b
     assert report.bulk_jobs == len(chosen["bulk"]) and jobs.jobs == {}
     assert max(peak) <= 2 < len(chosen["bulk"])  # downloads bounded
     assert max(together) >= 2  # the COUNT() composites were in flight together
+    assert diff(demo) == [] and duplicated_tables(db) == []
+
+
+async def test_jobs_start_while_other_objects_are_still_counted(demo, db, monkeypatch):
+    # The biggest objects are counted first (five COUNT()s per /composite call); their jobs
+    # need not wait for the other groups' answers. Here the group counting Lead is held until
+    # a job exists: before, every count came first and the held call timed out.
+    real_create, real_composite, created = BulkQueries.create, SalesforceClient.composite, []
+    job_made, held = asyncio.Event(), []
+
+    async def create(self, soql, **kw):
+        info = await real_create(self, soql, **kw)
+        created.append(soql.split(" FROM ")[1].split()[0])
+        job_made.set()
+        return info
+
+    async def composite(self, subrequests, **kw):
+        urls = [sub.get("url", "") for sub in subrequests]
+        if any(re.fullmatch(r"query\?q=SELECT%20COUNT%28%29%20FROM%20Lead(%20.*)?", u)
+               for u in urls):
+            try:
+                await asyncio.wait_for(job_made.wait(), 30)
+                held.append(list(created))
+            except TimeoutError:
+                held.append(None)
+        return await real_composite(self, subrequests, **kw)
+
+    monkeypatch.setattr(BulkQueries, "create", create)
+    monkeypatch.setattr(SalesforceClient, "composite", composite)
+    report = await sync(demo, db, "initial", bulk=policy())
+    assert report.status == "ok", report.errors
+    assert held and held[0], "no job was created while Lead's group was still being counted"
+    assert set(held[0]) <= {"OpportunityHistory", "Opportunity", "Task", "Event", "Contact"}
+    assert report.apis["Lead"] == BULK and "Lead" not in held[0]
     assert diff(demo) == [] and duplicated_tables(db) == []
