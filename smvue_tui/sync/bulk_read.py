@@ -293,7 +293,7 @@ async def _store_page(ctx: SyncContext, spec: ObjectSpec, page: BulkPage,
 
 
 async def finish_job(ctx: SyncContext, bulk: BulkQueries, name: str, job: str,
-                  version: str) -> None:
+                     version: str) -> None:
     """Delete the job (aborting it if unfinished) and forget it."""
     await bulk.delete(job, version)
     await ctx.writer.call(clear_state, name)
