@@ -79,8 +79,10 @@ async def _decide(ctx: SyncContext, specs: list[ObjectSpec], wheres: dict[str, s
         for spec in resumed:
             _choose_bulk(ctx, spec, types[spec.sobject])
 
+    queries = {s.sobject: await ctx.writer.call(_count_query, s, wheres) for s in candidates}
+
     async def choose_counted(group: list[ObjectSpec]) -> None:
-        counts = await _counts(ctx, group, wheres)
+        counts = await _counts(ctx, [queries[s.sobject] for s in group])
         types = await described
         for spec in group:
             if counts.get(spec.sobject, 0) >= policy.threshold:
@@ -118,18 +120,19 @@ def _decided(ctx: SyncContext, spec: ObjectSpec) -> None:
         decided.set_result(None)
 
 
-async def _counts(ctx: SyncContext, specs: list[ObjectSpec],
-                  wheres: dict[str, str]) -> dict[str, int]:
-    """COUNT() of the rows each of ``specs`` (≤ 5) still has to read, in one /composite call.
-    Salesforce runs a composite's queries one after another, so the groups go at once."""
-    subs = []
-    for spec in specs:
-        cursor = await ctx.writer.call(load_cursor, spec.sobject)
-        after = resume_clause(spec, cursor)
-        clauses = [c for c in (wheres.get(spec.sobject, ""), after) if c]
-        where = " WHERE " + " AND ".join(f"({c})" for c in clauses) if clauses else ""
-        soql = f"SELECT COUNT() FROM {spec.sobject}{where}"
-        subs.append({"url": "query?q=" + quote(soql, safe=""), "referenceId": spec.sobject})
+def _count_query(spec: ObjectSpec, wheres: dict[str, str]) -> dict[str, str]:
+    """The /composite subrequest counting the rows ``spec`` still has to read (writer thread:
+    it reads the object's cursor)."""
+    after = resume_clause(spec, load_cursor(spec.sobject))
+    clauses = [c for c in (wheres.get(spec.sobject, ""), after) if c]
+    where = " WHERE " + " AND ".join(f"({c})" for c in clauses) if clauses else ""
+    soql = f"SELECT COUNT() FROM {spec.sobject}{where}"
+    return {"url": "query?q=" + quote(soql, safe=""), "referenceId": spec.sobject}
+
+
+async def _counts(ctx: SyncContext, subs: list[dict[str, str]]) -> dict[str, int]:
+    """COUNT()s (≤ 5) in one /composite call. Salesforce runs a composite's queries one after
+    another, so the groups are sent at once."""
     out: dict[str, int] = {}
     for item in await ctx.client.composite(subs):
         if composite_error(item) is None and isinstance(item.get("body"), dict):
