@@ -13,14 +13,19 @@ jobs in flight (Bulk API 2.0 guide, bulk_api_2_limits.htm; App Limits Cheatsheet
 Bulk API 2.0 Limits and Allocations"). A job waiting holds no REST lane; what costs memory and
 CPU here — a results page being parsed and stored — is bounded by ``BulkPolicy.downloads``.
 
-A Bulk read keeps the REST read's guarantees: the job's SOQL is the REST one (same scope, same
-``ORDER BY cursor field, Id``), each result page is written through the same writer with the
-same never-backwards upsert, and the object's cursor moves to the page's last row in the same
-transaction as the rows. Beside it, a ``~bulk:<Object>`` cursor row keeps the job id, its API
-version and the locator of the next page, so a run killed mid-download re-reads the finished
-job from that page instead of running a new one. When Bulk cannot go on (INVALIDENTITY, a
-Failed job, the job gone), the REST read picks up from the very same cursor: nothing is read
-twice into the store or skipped.
+A Bulk read keeps the REST read's guarantees: the job's SOQL is the REST one (same fields, same
+scope) without its ORDER BY — "Use of ORDER BY in a Bulk 2.0 query disables PKChunking for the
+query. With PKChunking disabled, the query takes longer to execute, and potentially results in
+query timeouts" (Bulk API 2.0 guide, Troubleshooting Query Timeouts; "Understanding Bulk API
+2.0 Query" says the same of LIMIT). Each result page is written through the same writer with
+the same never-backwards upsert. Rows come in no order, so the object's cursor moves only with
+the job's last page, to the greatest (cursor field, Id) the job gave; until then a
+``~bulk:<Object>`` cursor row keeps the job id, its API version, the locator of the next page
+and that greatest position so far, saved in each page's transaction. A run killed
+mid-download reads the finished job on from that page instead of running a new one. When
+Bulk cannot go on (INVALIDENTITY, a Failed job, the job gone), the REST read starts from the
+object's cursor, where the job started: what the job had stored is read again and upserted
+by Id (nothing doubled), nothing is skipped.
 """
 
 from __future__ import annotations
@@ -194,6 +199,12 @@ async def catch_up(ctx: SyncContext, spec: ObjectSpec, where: str,
     return 0
 
 
+def _job_soql(ctx: SyncContext, spec: ObjectSpec, clauses: list[str]) -> str:
+    """The REST read's query without its ORDER BY (which turns off Bulk's PK chunking)."""
+    soql = ordered_soql(ctx, spec, clauses)
+    return soql[:soql.rindex(" ORDER BY ")]
+
+
 def _position(sobject: str, start: tuple[str | None, str | None]
               ) -> tuple[str | None, str | None]:
     """Where the object's cursor stands now (a Bulk read may have moved it past ``start``)."""
@@ -214,7 +225,7 @@ async def _bulk_read(ctx: SyncContext, spec: ObjectSpec, where: str, types: dict
     name = spec.sobject
     # What the job reads, cursor aside: a waiting job that selects other fields (a field
     # mapped since) or another scope would store rows short of them, so it is dropped.
-    plan = ordered_soql(ctx, spec, [where] if where else []) + (" ALL" if include_deleted else "")
+    plan = _job_soql(ctx, spec, [where] if where else []) + (" ALL" if include_deleted else "")
     state = await ctx.writer.call(load_state, name)
     if state is not None and state.get("plan", plan) != plan:
         await finish_job(ctx, bulk, name, state["job"], state["version"])
@@ -222,7 +233,7 @@ async def _bulk_read(ctx: SyncContext, spec: ObjectSpec, where: str, types: dict
     if state is None:  # a new job over what is still to read (all of it, or after a REST cursor)
         cursor = await ctx.writer.call(load_cursor, name)
         after = resume_clause(spec, cursor)
-        soql = ordered_soql(ctx, spec, [c for c in (where, after) if c])
+        soql = _job_soql(ctx, spec, [c for c in (where, after) if c])
         if include_deleted:  # the select list is plain field names: no FROM inside it
             soql = soql.replace(" FROM ", ", IsDeleted FROM ", 1)
         info = await bulk.create(soql, include_deleted=include_deleted)
@@ -259,25 +270,28 @@ async def _bulk_read(ctx: SyncContext, spec: ObjectSpec, where: str, types: dict
 async def _store_page(ctx: SyncContext, spec: ObjectSpec, page: BulkPage,
                       state: dict[str, Any], meter: ObjectMeter,
                       scoped: bool) -> tuple[dict[str, Any], int]:
-    """Write one results page in REST-sized batches, each with its cursor; the next page's
-    locator is saved with the last batch. A crash inside a page re-reads that page from its
-    start on resume: upserts by Id, so nothing is doubled, and memory stays one batch deep."""
+    """Write one results page in REST-sized batches; the next page's locator and the greatest
+    (cursor field, Id) so far are saved with the page's last batch, and the job's last page
+    moves the object's cursor there. A crash inside a page re-reads that page from its start on
+    resume: upserts by Id, so nothing is doubled, and memory stays one batch deep."""
     name = spec.sobject
     batches = page.batches(ctx.batch_size)
     batch = next(batches, [])
     removed = 0
+    top = tuple(state["top"]) if state.get("top") else None
     while True:
         ctx.check_cancelled()
         following = next(batches, None)  # parsed before this batch is written: the count check
-        extra = None
+        if batch:
+            top = max(top or ("", ""), max((r.get(spec.cursor_field) or "", r["Id"])
+                                           for r in batch))
+        extra = cursor = None
         if following is None:  # the page's last batch: its locator goes with it
-            state = {**state, "locator": page.next_locator or "null",
+            state = {**state, "locator": page.next_locator or "null", "top": top,
                      "read": int(state.get("read", 0)) + page.number}
             extra = {state_key(name): {"watermark": json.dumps(state)}}
-        cursor = None
-        if batch:
-            last = batch[-1]
-            cursor = {"watermark": last.get(spec.cursor_field), "watermark_id": last["Id"]}
+            if page.next_locator is None and top:  # the job's last rows: the cursor moves
+                cursor = {"watermark": top[0], "watermark_id": top[1]}
         gone = [r["Id"] for r in batch if r.get("IsDeleted")]
         if gone:  # before the cursor passes them; a repeat after a crash deletes nothing
             removed += await ctx.writer.call(_delete, spec, gone)

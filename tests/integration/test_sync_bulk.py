@@ -463,3 +463,33 @@ async def test_jobs_start_while_other_objects_are_still_counted(demo, db, monkey
     assert set(held[0]) <= {"OpportunityHistory", "Opportunity", "Task", "Event", "Contact"}
     assert report.apis["Lead"] == BULK and "Lead" not in held[0]
     assert diff(demo) == [] and duplicated_tables(db) == []
+
+
+async def test_jobs_are_unordered_and_move_the_cursor_with_their_last_page(demo, db,
+                                                                           monkeypatch):
+    # "Use of ORDER BY in a Bulk 2.0 query disables PKChunking" (Bulk API 2.0 guide,
+    # Troubleshooting Query Timeouts): jobs read in no order, so a page says nothing of where
+    # the object's cursor stands; the greatest (SystemModstamp, Id) rides in the checkpoint
+    # and becomes the cursor with the job's last page.
+    real_create, created = BulkQueries.create, []
+
+    async def create(self, soql, **kw):
+        created.append(soql)
+        return await real_create(self, soql, **kw)
+
+    monkeypatch.setattr(BulkQueries, "create", create)
+    die_after(monkeypatch, "Opportunity", 2)
+    with pytest.raises(Crash):
+        await sync(demo, db, "initial", bulk=policy(max_records=40))
+    assert created and not [q for q in created if " ORDER BY " in q]
+    cursor = m.SyncCursor.get_or_none(m.SyncCursor.sobject == "Opportunity")
+    assert cursor is None or cursor.watermark is None  # not moved by a page of the job
+    state = bulk_read.load_state("Opportunity")
+    stored = [(o.system_modstamp, o.id) for o in m.Opportunity.select()]
+    assert state["read"] == len(stored) == 80 and tuple(state["top"]) == max(stored)
+    report = await sync(demo, db, "initial", bulk=policy(max_records=40))
+    assert report.status == "ok", report.errors
+    cursor = m.SyncCursor.get(m.SyncCursor.sobject == "Opportunity")
+    assert (cursor.watermark, cursor.watermark_id) == max(
+        (o.system_modstamp, o.id) for o in m.Opportunity.select())
+    assert diff(demo) == [] and duplicated_tables(db) == []
