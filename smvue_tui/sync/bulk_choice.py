@@ -3,16 +3,15 @@
 Objects of a handful of rows, incremental runs and anything Bulk refuses stay on REST; an
 object whose ``SELECT COUNT()`` of the rows still to read reaches ``BulkPolicy.threshold`` is
 read by one Bulk query job (bulk_read.py), as is one whose job an interrupted run left waiting.
-The choice waits on one describe (the field types a job's CSV is read by) and on its COUNT():
-the counts go five to a /composite call (Salesforce runs a composite's queries one after
-another), the calls and the describe at once, and each object starts as soon as its group is
-answered — the biggest objects are counted first, so their jobs start first.
+The choice waits on the object's COUNT() and, for Bulk, its describe (the field types a job's
+CSV is read by): the counts go five to a /composite call (Salesforce runs a composite's queries
+one after another), the calls at once, and each object starts as soon as its group is answered
+— the biggest objects are counted first, so their jobs start first.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Coroutine
 from typing import Any
@@ -36,7 +35,8 @@ def choosing(ctx: SyncContext, specs: list[ObjectSpec], wheres: dict[str, str],
     ``ctx.api_notes`` (why not Bulk). Returns the coroutine that decides: run it with the reads.
 
     A group's choices are made as its COUNT() answer arrives (the biggest objects are counted
-    first), so their jobs start while the other groups are still counted."""
+    first), so their jobs start while the other groups are still counted; each group's Bulk
+    objects are described by one /composite call (nothing is described when none is big)."""
     loop = asyncio.get_running_loop()
     ctx.bulk_chosen = {s.sobject: loop.create_future() for s in specs}
     return _choose(ctx, specs, wheres, small)
@@ -71,34 +71,24 @@ async def _decide(ctx: SyncContext, specs: list[ObjectSpec], wheres: dict[str, s
             _decided(ctx, spec)
     if not resumed and not candidates:
         return
-    # One describe of them all, beside the counts: a choice needs both.
-    described = asyncio.ensure_future(describe_types(ctx, [*resumed, *candidates]))
-
-    async def choose_resumed() -> None:
-        types = await described
-        for spec in resumed:
-            _choose_bulk(ctx, spec, types[spec.sobject])
-
     queries = {s.sobject: await ctx.writer.call(_count_query, s, wheres) for s in candidates}
+
+    async def choose(specs: list[ObjectSpec]) -> None:  # describe only what Bulk may read
+        types = await describe_types(ctx, specs) if specs else {}
+        for spec in specs:
+            _choose_bulk(ctx, spec, types[spec.sobject])
 
     async def choose_counted(group: list[ObjectSpec]) -> None:
         counts = await _counts(ctx, [queries[s.sobject] for s in group])
-        types = await described
         for spec in group:
-            if counts.get(spec.sobject, 0) >= policy.threshold:
-                _choose_bulk(ctx, spec, types[spec.sobject])
-            else:
+            if counts.get(spec.sobject, 0) < policy.threshold:
                 ctx.api_notes[spec.sobject] = f"REST ({counts.get(spec.sobject, '?')} rows)"
                 _decided(ctx, spec)
+        await choose([s for s in group if counts.get(s.sobject, 0) >= policy.threshold])
 
-    try:
-        await asyncio.gather(choose_resumed(), *(
-            choose_counted(candidates[first:first + 5])  # five COUNT()s per /composite call
-            for first in range(0, len(candidates), 5)))
-    finally:
-        described.cancel()  # done already, unless a count failed first
-        with contextlib.suppress(BaseException):
-            await described
+    await asyncio.gather(choose(resumed), *(
+        choose_counted(candidates[first:first + 5])  # five COUNT()s per /composite call
+        for first in range(0, len(candidates), 5)))
 
 
 def _choose_bulk(ctx: SyncContext, spec: ObjectSpec, types: dict[str, str]) -> None:
