@@ -156,6 +156,7 @@ class Requester:
                     await self._backoff(attempt, method, url, what)
                     continue
                 self.calls_sent += 1
+                _uncycle(response)
                 self._note_usage(response)
                 status = response.status_code
                 log.debug("%s %s -> %s", method, httpx.URL(url).path, status)
@@ -248,3 +249,11 @@ def json_body(response: httpx.Response) -> Any:
             f"expected JSON from {response.request.url.path}, got "
             f"{response.headers.get('Content-Type', 'no content type')}: "
             f"{_snippet(response.text, 120)}", status=response.status_code) from None
+
+
+def _uncycle(response: httpx.Response) -> None:
+    """Let a read response be freed as soon as its caller drops it. httpx links a response and
+    its stream both ways (Response.stream → BoundAsyncStream → response): a cycle, so its body
+    (MBs for a Bulk results page) lived on until a full garbage collection — rare with a big
+    heap, and 40+ pages' worth piled up at 100k deals. The body is already read in full."""
+    response.stream = httpx.ByteStream(b"")

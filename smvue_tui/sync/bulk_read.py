@@ -1,20 +1,31 @@
 """Initial and full reads by Bulk API 2.0 where an object is big, by REST paging otherwise.
 
-The choice is made per object per run (``choose``): objects of a handful of rows, incremental
-runs and anything Bulk refuses stay on REST; an object whose ``SELECT COUNT()`` of the rows
-still to read reaches ``BulkPolicy.threshold`` is read by one Bulk query job. The default
-threshold, 10,000 rows, is where Heroku Connect and the Salesforce CLI switch to Bulk
+The choice is made per object per run (bulk_choice.py): objects of a handful of rows,
+incremental runs and anything Bulk refuses stay on REST; an object whose ``SELECT COUNT()`` of
+the rows still to read reaches ``BulkPolicy.threshold`` is read by one Bulk query job. The
+default threshold, 10,000 rows, is where Heroku Connect and the Salesforce CLI switch to Bulk
 (peers.md §5, §7); Salesforce calls anything over 2,000 rows "a good candidate". Below it, REST
 needs ≤ 5 calls and no job to wait for.
 
-A Bulk read keeps the REST read's guarantees: the job's SOQL is the REST one (same scope, same
-``ORDER BY cursor field, Id``), each result page is written through the same writer with the
-same never-backwards upsert, and the object's cursor moves to the page's last row in the same
-transaction as the rows. Beside it, a ``~bulk:<Object>`` cursor row keeps the job id, its API
-version and the locator of the next page, so a run killed mid-download re-reads the finished
-job from that page instead of running a new one. When Bulk cannot go on (INVALIDENTITY, a
-Failed job, the job gone), the REST read picks up from the very same cursor: nothing is read
-twice into the store or skipped.
+Every chosen object's job is created at once: Salesforce runs query jobs on its side, and its
+Bulk API 2.0 query limits are per 24 hours (10,000 jobs, 1 TB of results), with no cap on
+jobs in flight (Bulk API 2.0 guide, bulk_api_2_limits.htm; App Limits Cheatsheet, "Bulk API and
+Bulk API 2.0 Limits and Allocations"). A job waiting holds no REST lane; what costs memory and
+CPU here — a results page being parsed and stored — is bounded by ``BulkPolicy.downloads``.
+
+A Bulk read keeps the REST read's guarantees: the job's SOQL is the REST one (same fields, same
+scope) without its ORDER BY — "Use of ORDER BY in a Bulk 2.0 query disables PKChunking for the
+query. With PKChunking disabled, the query takes longer to execute, and potentially results in
+query timeouts" (Bulk API 2.0 guide, Troubleshooting Query Timeouts; "Understanding Bulk API
+2.0 Query" says the same of LIMIT). Each result page is written through the same writer with
+the same never-backwards upsert. Rows come in no order, so the object's cursor moves only with
+the job's last page, to the greatest (cursor field, Id) the job gave; until then a
+``~bulk:<Object>`` cursor row keeps the job id, its API version, the locator of the next page
+and that greatest position so far, saved in each page's transaction. A run killed
+mid-download reads the finished job on from that page instead of running a new one. When
+Bulk cannot go on (INVALIDENTITY, a Failed job, the job gone), the REST read starts from the
+object's cursor, where the job started: what the job had stored is read again and upserted
+by Id (nothing doubled), nothing is skipped.
 """
 
 from __future__ import annotations
@@ -27,7 +38,6 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from smvue_tui.salesforce.bulk import BulkPage, BulkQueries, BulkUnavailable
 from smvue_tui.salesforce.bulk_csv import unsupported_fields
@@ -59,6 +69,11 @@ class BulkPolicy:
     threshold: int = DEFAULT_THRESHOLD
     max_records: int = 5_000  # rows per results page: ~1.5 MB of CSV, a call per 5,000 rows
     poll_first: float = 0.25
+    poll_max: float = 2.0  # see BulkQueries: how long a finished job may wait unread
+    # Jobs whose results are read and stored at once. Every job is created at once (a job
+    # waiting on Salesforce costs nothing here); what costs memory and CPU is a page being
+    # parsed and written, so that is what is bounded.
+    downloads: int = 2
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> BulkPolicy:
@@ -110,61 +125,9 @@ def _save_state(sobject: str, state: dict[str, Any]) -> None:
     save_cursor(state_key(sobject), {"watermark": json.dumps(state)})
 
 
-async def choose(ctx: SyncContext, specs: list[ObjectSpec], wheres: dict[str, str],
-                 small: tuple[str, ...]) -> None:
-    """Decide which of ``specs`` an initial/full read takes by Bulk: fills ``ctx.bulk_types``
-    (object → describe type of each selected field) and ``ctx.api_notes`` (why not Bulk)."""
-    policy: BulkPolicy | None = ctx.bulk_policy
-    states = {s.sobject: await ctx.writer.call(load_state, s.sobject) for s in specs}
-    if policy is None or not policy.enabled:  # Bulk turned off since a run left a job waiting
-        for name, state in states.items():
-            if state:
-                await _finish(ctx, BulkQueries(ctx.client), name, state["job"],
-                              state["version"])
-        return
-    resumed = [s for s in specs if states[s.sobject]]
-    candidates = [s for s in specs if s.sobject not in small and not states[s.sobject]]
-    counts = await _counts(ctx, candidates, wheres)
-    big = [s for s in candidates if counts.get(s.sobject, 0) >= policy.threshold]
-    for spec in candidates:
-        if spec not in big:
-            ctx.api_notes[spec.sobject] = f"REST ({counts.get(spec.sobject, '?')} rows)"
-    for spec, types in zip([*resumed, *big], await _types(ctx, [*resumed, *big]), strict=True):
-        refused = unsupported_fields(types)
-        if types and not refused:
-            ctx.bulk_types[spec.sobject] = types
-            continue
-        why = (f"fields Bulk cannot query: {', '.join(refused)}" if refused
-               else "no describe answer")
-        ctx.api_notes[spec.sobject] = f"REST ({why})"
-        log.info("%s: read by REST, not Bulk: %s", spec.sobject, why)
-
-
-async def _counts(ctx: SyncContext, specs: list[ObjectSpec],
-                  wheres: dict[str, str]) -> dict[str, int]:
-    """COUNT() of the rows each object still has to read, five queries per /composite call."""
-    out: dict[str, int] = {}
-    for first in range(0, len(specs), 5):
-        group = specs[first:first + 5]
-        subs = []
-        for spec in group:
-            cursor = await ctx.writer.call(load_cursor, spec.sobject)
-            after = resume_clause(spec, cursor)
-            clauses = [c for c in (wheres.get(spec.sobject, ""), after) if c]
-            where = " WHERE " + " AND ".join(f"({c})" for c in clauses) if clauses else ""
-            soql = f"SELECT COUNT() FROM {spec.sobject}{where}"
-            subs.append({"url": "query?q=" + quote(soql, safe=""),
-                         "referenceId": spec.sobject})
-        for item in await ctx.client.composite(subs):
-            if composite_error(item) is None and isinstance(item.get("body"), dict):
-                out[item["referenceId"]] = int(item["body"].get("totalSize", 0))
-    return out
-
-
-async def _types(ctx: SyncContext, specs: list[ObjectSpec]) -> list[dict[str, str]]:
+async def describe_types(ctx: SyncContext,
+                         specs: list[ObjectSpec]) -> dict[str, dict[str, str]]:
     """Describe types of the fields each object's read selects ({} when describe failed)."""
-    if not specs:
-        return []
     answers: dict[str, Any] = {}
     for first in range(0, len(specs), 25):
         results = await ctx.client.composite([
@@ -172,22 +135,27 @@ async def _types(ctx: SyncContext, specs: list[ObjectSpec]) -> list[dict[str, st
             for s in specs[first:first + 25]])
         answers.update({i["referenceId"]: i.get("body") for i in results
                         if composite_error(i) is None})
-    out = []
+    out = {}
     for spec in specs:
         body = answers.get(spec.sobject)
         described = {f["name"]: f.get("type", "string") for f in body.get("fields", [])} \
             if isinstance(body, dict) else {}
         selected = ctx.fields.get(spec.sobject, ())
-        out.append({f: described[f] for f in selected if f in described}
-                   if described else {})
+        out[spec.sobject] = {f: described[f] for f in selected if f in described} \
+            if described else {}
     return out
 
 
 async def initial_read(ctx: SyncContext, spec: ObjectSpec, where: str, *,
-                       meter: ObjectMeter, scoped: bool) -> None:
+                       meter: ObjectMeter, scoped: bool,
+                       lane: asyncio.Semaphore | None = None) -> None:
     """Read ``spec``'s rows matching ``where`` from its cursor on: by Bulk when ``choose``
     picked it (or a job of an interrupted run is waiting), else — or when Bulk fails — by REST
-    paging from the same cursor."""
+    paging from the same cursor, holding one of the REST ``lane``s. A Bulk read holds none:
+    its job waits on Salesforce's side, so REST reads run beside every job from the start."""
+    decided = ctx.bulk_chosen.get(spec.sobject)
+    if decided is not None:  # the choice is made beside the reads (``choosing``)
+        await decided
     types = ctx.bulk_types.get(spec.sobject)
     if types is not None:
         try:
@@ -198,9 +166,10 @@ async def initial_read(ctx: SyncContext, spec: ObjectSpec, where: str, *,
             ctx.api_notes[spec.sobject] = f"REST (Bulk failed: {exc.code})"
             log.warning("%s: Bulk API 2.0 could not read it (%s: %s); reading it by REST",
                         spec.sobject, exc.code, exc.detail)
-    cursor = await ctx.writer.call(load_cursor, spec.sobject)
-    start = (cursor.watermark, cursor.watermark_id) if cursor else (None, None)
-    await fetch_ordered(ctx, spec, where, start=start, meter=meter, scoped=scoped)
+    async with lane or contextlib.nullcontext():
+        cursor = await ctx.writer.call(load_cursor, spec.sobject)
+        start = (cursor.watermark, cursor.watermark_id) if cursor else (None, None)
+        await fetch_ordered(ctx, spec, where, start=start, meter=meter, scoped=scoped)
 
 
 async def catch_up(ctx: SyncContext, spec: ObjectSpec, where: str,
@@ -212,7 +181,7 @@ async def catch_up(ctx: SyncContext, spec: ObjectSpec, where: str,
     policy: BulkPolicy | None = ctx.bulk_policy
     resumed = await ctx.writer.call(load_state, spec.sobject)
     if policy is not None and policy.enabled and (resumed or remaining >= policy.threshold):
-        [types] = await _types(ctx, [spec])
+        types = (await describe_types(ctx, [spec]))[spec.sobject]
         if types and not unsupported_fields(types):
             deletes = spec.sobject in ctx.is_deleted
             if deletes:
@@ -230,6 +199,12 @@ async def catch_up(ctx: SyncContext, spec: ObjectSpec, where: str,
     return 0
 
 
+def _job_soql(ctx: SyncContext, spec: ObjectSpec, clauses: list[str]) -> str:
+    """The REST read's query without its ORDER BY (which turns off Bulk's PK chunking)."""
+    soql = ordered_soql(ctx, spec, clauses)
+    return soql[:soql.rindex(" ORDER BY ")]
+
+
 def _position(sobject: str, start: tuple[str | None, str | None]
               ) -> tuple[str | None, str | None]:
     """Where the object's cursor stands now (a Bulk read may have moved it past ``start``)."""
@@ -244,20 +219,21 @@ async def _bulk_read(ctx: SyncContext, spec: ObjectSpec, where: str, types: dict
                      meter: ObjectMeter, scoped: bool, *, include_deleted: bool = False) -> int:
     """One Bulk job over the rows after the object's cursor (resumed if one is waiting);
     returns the rows removed (deleted ones, with ``include_deleted``)."""
-    bulk = BulkQueries(ctx.client, max_records=ctx.bulk_policy.max_records,
-                       poll_first=ctx.bulk_policy.poll_first)
+    policy: BulkPolicy = ctx.bulk_policy
+    bulk = BulkQueries(ctx.client, max_records=policy.max_records,
+                       poll_first=policy.poll_first, poll_max=policy.poll_max)
     name = spec.sobject
     # What the job reads, cursor aside: a waiting job that selects other fields (a field
     # mapped since) or another scope would store rows short of them, so it is dropped.
-    plan = ordered_soql(ctx, spec, [where] if where else []) + (" ALL" if include_deleted else "")
+    plan = _job_soql(ctx, spec, [where] if where else []) + (" ALL" if include_deleted else "")
     state = await ctx.writer.call(load_state, name)
     if state is not None and state.get("plan", plan) != plan:
-        await _finish(ctx, bulk, name, state["job"], state["version"])
+        await finish_job(ctx, bulk, name, state["job"], state["version"])
         state = None
     if state is None:  # a new job over what is still to read (all of it, or after a REST cursor)
         cursor = await ctx.writer.call(load_cursor, name)
         after = resume_clause(spec, cursor)
-        soql = ordered_soql(ctx, spec, [c for c in (where, after) if c])
+        soql = _job_soql(ctx, spec, [c for c in (where, after) if c])
         if include_deleted:  # the select list is plain field names: no FROM inside it
             soql = soql.replace(" FROM ", ", IsDeleted FROM ", 1)
         info = await bulk.create(soql, include_deleted=include_deleted)
@@ -272,46 +248,50 @@ async def _bulk_read(ctx: SyncContext, spec: ObjectSpec, where: str, types: dict
         meter.done = int(state.get("read", 0))
         meter.total = int(info.get("numberRecordsProcessed") or 0)
         if state["locator"] != "null":
-            pages = bulk.pages(job, types, locator=state["locator"] or None,
-                               version=state["version"])
-            # No read-ahead here: a page is MBs of CSV, and the other lanes keep the writer busy
-            # (PYTHONTRACEMALLOC showed 129 MB of live objects with it against REST's 79 MB).
-            async for page in pages:
-                state, gone = await _store_page(ctx, spec, page, state, meter, scoped)
-                removed += gone
+            # A download slot while pages are read and stored (BulkPolicy.downloads). No
+            # read-ahead: a page is MBs of CSV, and the other readers keep the writer busy.
+            async with ctx.bulk_downloads or contextlib.nullcontext():
+                pages = bulk.pages(job, types, locator=state["locator"] or None,
+                                   version=state["version"])
+                async for page in pages:
+                    state, gone = await _store_page(ctx, spec, page, state, meter, scoped)
+                    removed += gone
     except BulkUnavailable:
-        await _finish(ctx, bulk, name, job, state["version"])
+        await finish_job(ctx, bulk, name, job, state["version"])
         raise
     except asyncio.CancelledError:  # a cancelled sync leaves no job behind on the server
         with contextlib.suppress(Exception):
-            await asyncio.shield(_finish(ctx, bulk, name, job, state["version"]))
+            await asyncio.shield(finish_job(ctx, bulk, name, job, state["version"]))
         raise
-    await _finish(ctx, bulk, name, job, state["version"])
+    await finish_job(ctx, bulk, name, job, state["version"])
     return removed
 
 
 async def _store_page(ctx: SyncContext, spec: ObjectSpec, page: BulkPage,
                       state: dict[str, Any], meter: ObjectMeter,
                       scoped: bool) -> tuple[dict[str, Any], int]:
-    """Write one results page in REST-sized batches, each with its cursor; the next page's
-    locator is saved with the last batch. A crash inside a page re-reads that page from its
-    start on resume: upserts by Id, so nothing is doubled, and memory stays one batch deep."""
+    """Write one results page in REST-sized batches; the next page's locator and the greatest
+    (cursor field, Id) so far are saved with the page's last batch, and the job's last page
+    moves the object's cursor there. A crash inside a page re-reads that page from its start on
+    resume: upserts by Id, so nothing is doubled, and memory stays one batch deep."""
     name = spec.sobject
     batches = page.batches(ctx.batch_size)
     batch = next(batches, [])
     removed = 0
+    top = tuple(state["top"]) if state.get("top") else None
     while True:
         ctx.check_cancelled()
         following = next(batches, None)  # parsed before this batch is written: the count check
-        extra = None
+        if batch:
+            top = max(top or ("", ""), max((r.get(spec.cursor_field) or "", r["Id"])
+                                           for r in batch))
+        extra = cursor = None
         if following is None:  # the page's last batch: its locator goes with it
-            state = {**state, "locator": page.next_locator or "null",
+            state = {**state, "locator": page.next_locator or "null", "top": top,
                      "read": int(state.get("read", 0)) + page.number}
             extra = {state_key(name): {"watermark": json.dumps(state)}}
-        cursor = None
-        if batch:
-            last = batch[-1]
-            cursor = {"watermark": last.get(spec.cursor_field), "watermark_id": last["Id"]}
+            if page.next_locator is None and top:  # the job's last rows: the cursor moves
+                cursor = {"watermark": top[0], "watermark_id": top[1]}
         gone = [r["Id"] for r in batch if r.get("IsDeleted")]
         if gone:  # before the cursor passes them; a repeat after a crash deletes nothing
             removed += await ctx.writer.call(_delete, spec, gone)
@@ -326,8 +306,8 @@ async def _store_page(ctx: SyncContext, spec: ObjectSpec, page: BulkPage,
         batch = following
 
 
-async def _finish(ctx: SyncContext, bulk: BulkQueries, name: str, job: str,
-                  version: str) -> None:
+async def finish_job(ctx: SyncContext, bulk: BulkQueries, name: str, job: str,
+                     version: str) -> None:
     """Delete the job (aborting it if unfinished) and forget it."""
     await bulk.delete(job, version)
     await ctx.writer.call(clear_state, name)
@@ -342,7 +322,7 @@ async def drop_waiting(ctx: SyncContext) -> None:
         name = key[len(STATE_PREFIX):]
         state = await ctx.writer.call(load_state, name)
         if state:
-            await _finish(ctx, BulkQueries(ctx.client), name, state["job"], state["version"])
+            await finish_job(ctx, BulkQueries(ctx.client), name, state["job"], state["version"])
         else:
             await ctx.writer.call(clear_state, name)
 

@@ -49,7 +49,7 @@ from smvue_tui.store.object_spec import Lookbacks, ObjectSpec
 from smvue_tui.store.scope import prune
 from smvue_tui.store.writer import delete_ids, save_cursor
 from smvue_tui.store.writer_thread import StoreWriter
-from smvue_tui.sync import bulk_read
+from smvue_tui.sync import bulk_choice, bulk_read
 from smvue_tui.sync import fields as field_plans
 from smvue_tui.sync.bulk_read import BulkPolicy
 from smvue_tui.sync.drift import missing_counts
@@ -290,21 +290,20 @@ class SyncEngine:
                        "Contact": semi_join, "AccountTeamMember": semi_join})
         rank = {name: i for i, name in enumerate(_INITIAL_PRIORITY)}
         ordered = sorted(pending, key=lambda s: rank.get(s.sobject, len(rank)))
-        await bulk_read.choose(ctx, ordered, wheres, _SMALL)  # big ones by Bulk API 2.0
-        lane = asyncio.Semaphore(self.concurrency)  # granted in the order asked
+        choosing = bulk_choice.choosing(ctx, ordered, wheres, _SMALL)  # big ones by Bulk
+        lane = asyncio.Semaphore(self.concurrency)  # REST reads, granted in the order asked
 
         async def one(spec: ObjectSpec) -> None:
-            async with lane:
-                await self._initial_object(ctx, report, spec, wheres[spec.sobject],
-                                           run_started)
+            await self._initial_object(ctx, report, spec, wheres[spec.sobject], run_started,
+                                       lane)
 
         async def small_ones(specs: list[ObjectSpec]) -> None:
             for spec in await self._initial_small(ctx, specs, wheres, run_started):
                 await one(spec)
 
         small = [s for s in ordered if s.sobject in _SMALL]
-        await gather_bounded(len(ordered) + 1, [
-            small_ones(small), *(one(s) for s in ordered if s.sobject not in _SMALL)])
+        await gather_bounded(len(ordered) + 2, [
+            choosing, small_ones(small), *(one(s) for s in ordered if s.sobject not in _SMALL)])
 
     async def _initial_small(self, ctx: SyncContext, specs: list[ObjectSpec],
                              wheres: dict[str, str],
@@ -336,11 +335,12 @@ class SyncEngine:
         return rest
 
     async def _initial_object(self, ctx: SyncContext, report: SyncReport, spec: ObjectSpec,
-                              where: str, run_started: datetime) -> None:
+                              where: str, run_started: datetime,
+                              lane: asyncio.Semaphore) -> None:
         cursor = await ctx.writer.call(load_cursor, spec.sobject)
         meter = ObjectMeter(spec.sobject)
         try:
-            await bulk_read.initial_read(ctx, spec, where, meter=meter,
+            await bulk_read.initial_read(ctx, spec, where, meter=meter, lane=lane,
                                          scoped=spec.sobject not in SEMI_JOINED)
         except (FieldUnavailable, ObjectUnavailable) as exc:
             if spec.essential:

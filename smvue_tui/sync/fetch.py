@@ -89,6 +89,8 @@ class SyncContext:
     # Bulk API 2.0 (sync/bulk_read.py): the policy, the objects this run reads by Bulk (with
     # their fields' describe types), which API read each object and why, and jobs created.
     bulk_policy: Any = None
+    bulk_downloads: asyncio.Semaphore | None = None  # jobs whose results are read at once
+    bulk_chosen: dict[str, asyncio.Future[None]] = field(default_factory=dict)  # choice made
     bulk_types: dict[str, dict[str, str]] = field(default_factory=dict)
     api_notes: dict[str, str] = field(default_factory=dict)
     bulk_jobs: int = 0

@@ -2,6 +2,7 @@
 
 Run by hand:  python tests/benchmarks/sync_bench.py [--cases medium,baseline,large,huge,resync]
                                                     [--cost-model default] [--bulk on|off]
+                                                    [--bulk-page N] [--bulk-downloads N]
              [--store sqlite|postgresql|both] [--store-url postgresql://…] [--repeat N]
 (--bulk: Bulk API 2.0 for big initial reads, the engine's default, on)
 (--store postgresql: into a PostgreSQL store — the server --store-url names, else one this script
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import subprocess
@@ -75,7 +77,9 @@ async def smvue_child(setup: dict[str, Any], store: Path, resync: bool) -> dict[
     async with _client(setup) as client:
         policy = BulkPolicy(enabled=setup.get("bulk", True))
         if setup.get("bulk_page"):
-            policy = BulkPolicy(enabled=policy.enabled, max_records=setup["bulk_page"])
+            policy = dataclasses.replace(policy, max_records=setup["bulk_page"])
+        if setup.get("bulk_downloads"):
+            policy = dataclasses.replace(policy, downloads=setup["bulk_downloads"])
         engine = SyncEngine(client, db, bulk=policy)
         try:
             report = await engine.run("initial")
@@ -164,6 +168,7 @@ def child(case: str) -> None:
 
 def run_case(case: str, id_chunk: int | None = None, cost_model: str = "off",
              bulk: bool = True, bulk_page: int | None = None, store_url: str = "",
+             bulk_downloads: int | None = None,
              server_pid: int | None = None) -> dict[str, Any]:
     from smvue_demo_org.cost_model import CostModel
     from smvue_demo_org.server import build_org, serve_in_thread
@@ -176,7 +181,8 @@ def run_case(case: str, id_chunk: int | None = None, cost_model: str = "off",
             running = RunningOrg(org, url)
             setup = {"base_url": url, "client_id": org.client_id, "token": running.web_login(),
                      "id_chunk": id_chunk, "bulk": bulk,
-                     "bulk_page": bulk_page, "store_url": store_url,
+                     "bulk_page": bulk_page, "bulk_downloads": bulk_downloads,
+                     "store_url": store_url,
                      "schema": f"smvue_bench_{os.getpid()}_{time.monotonic_ns()}"}
             org.faults.latency_ms = latency
             if cost_model == "default":  # Salesforce's server time (smvue_demo_org/cost_model.py)
@@ -247,6 +253,8 @@ def main() -> None:
                         help="Bulk API 2.0 for objects over the threshold (default on)")
     parser.add_argument("--bulk-page", type=int, metavar="N",
                         help="rows per Bulk results page (default: the engine's own)")
+    parser.add_argument("--bulk-downloads", type=int, metavar="N",
+                        help="Bulk jobs whose results are read at once (default: the engine's)")
     parser.add_argument("--store", choices=("sqlite", "postgresql", "both"), default="sqlite")
     parser.add_argument("--store-url", default="", metavar="URL",
                         help="the PostgreSQL database to sync into (default: start one)")
@@ -273,7 +281,8 @@ def main() -> None:
                     print(json.dumps(run_case(case, args.id_chunk, args.cost_model,
                                               args.bulk == "on", args.bulk_page,
                                               url if store else "",
-                                              server_pid if store else None)), flush=True)
+                                              server_pid if store else None,
+                                              args.bulk_downloads)), flush=True)
     finally:
         if server is not None:
             server.stop()

@@ -8,7 +8,9 @@ The threshold is lowered to 100 rows so the 300-deal test org has objects on bot
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
 
 import httpx
 import pytest
@@ -16,11 +18,12 @@ import pytest
 from smvue_demo_org.bulk_jobs import EXTRA_KEY
 from smvue_tui.salesforce import bulk_csv
 from smvue_tui.salesforce.bulk import BulkQueries
+from smvue_tui.salesforce.client import SalesforceClient
 from smvue_tui.salesforce.guard import recording
 from smvue_tui.store import field_mapping
 from smvue_tui.store import models as m
 from smvue_tui.store.db import open_store
-from smvue_tui.sync import bulk_read
+from smvue_tui.sync import bulk_choice, bulk_read
 from smvue_tui.sync.bulk_read import BulkPolicy
 from tests.integration import test_sync_crash as crash_tests
 from tests.integration.sync_run import diff, duplicated_tables, sync
@@ -351,4 +354,142 @@ async def test_results_it_cannot_read_fall_back_to_rest_without_a_stuck_job(demo
     assert report.status == "ok", report.errors
     assert report.apis["Opportunity"] == "REST (Bulk failed: BAD_BULK_CSV)"
     assert bulk_read.load_state("Opportunity") is None and jobs_of(demo).jobs == {}
+    assert diff(demo) == [] and duplicated_tables(db) == []
+
+
+async def test_every_job_is_in_flight_at_once_beside_rest_reads_with_downloads_bounded(
+        demo, db, monkeypatch):
+    # Salesforce runs query jobs on its side; here a waiting job holds nothing. So every job
+    # is created at once and REST reads run beside them, while the jobs whose pages are being
+    # parsed and stored stay within BulkPolicy.downloads. Before, four jobs took the four
+    # lanes: the others' jobs and every REST read waited for one to be downloaded.
+    chosen: dict[str, list[str]] = {}
+    real_choosing, run_ctx = bulk_choice.choosing, {}
+
+    def choosing(ctx, specs, wheres, small):
+        run_ctx.update(ctx=ctx, specs=specs)
+        return real_choosing(ctx, specs, wheres, small)
+
+    def choices_made() -> bool:
+        ctx = run_ctx.get("ctx")
+        if ctx is None or not all(f.done() for f in ctx.bulk_chosen.values()):
+            return False
+        chosen["bulk"] = list(ctx.bulk_types)
+        chosen["rest"] = [s.sobject for s in run_ctx["specs"] if s.sobject not in ctx.bulk_types]
+        return True
+
+    real_pages, reading, peak = BulkQueries.pages, set(), set()
+
+    async def pages(self, job_id, *args, **kw):  # the jobs whose results are being read
+        reading.add(job_id)
+        peak.add(len(reading))
+        try:
+            async for page in real_pages(self, job_id, *args, **kw):
+                yield page
+        finally:
+            reading.discard(job_id)
+
+    real_composite, asking, together = SalesforceClient.composite, [0], set()
+
+    async def composite(self, subrequests, **kw):  # the COUNT() calls, sent at once
+        counts = any("COUNT%28%29" in sub.get("url", "") for sub in subrequests)
+        asking[0] += counts
+        together.add(asking[0])
+        try:
+            return await real_composite(self, subrequests, **kw)
+        finally:
+            asking[0] -= counts
+
+    monkeypatch.setattr(bulk_choice, "choosing", choosing)
+    monkeypatch.setattr(BulkQueries, "pages", pages)
+    monkeypatch.setattr(SalesforceClient, "composite", composite)
+    jobs = jobs_of(demo)
+    jobs.running.clear()  # every job waits in UploadComplete until released
+    run = asyncio.ensure_future(sync(demo, db, "initial", bulk=policy(
+        max_records=20, downloads=2, poll_max=0.05)))
+    try:
+        for _ in range(600):  # up to a minute on a loaded machine
+            await asyncio.sleep(0.1)
+            assert not run.done(), run.result().errors
+            done = {c.sobject for c in m.SyncCursor.select().where(m.SyncCursor.initial_done)}
+            if choices_made() and len(jobs.jobs) == len(chosen["bulk"]) \
+                    and set(chosen["rest"]) <= done:
+                break
+        else:
+            pytest.fail(f"jobs {len(jobs.jobs)} of {len(chosen.get('bulk', []))}; REST "
+                        f"reads not done: {set(chosen.get('rest', [])) - done}")
+        assert len(chosen["bulk"]) >= 5 and chosen["rest"]
+        assert {j.state for j in jobs.jobs.values()} == {"UploadComplete"}  # none ran yet
+        assert not reading
+    finally:
+        jobs.running.set()
+    report = await run
+    assert report.status == "ok", report.errors
+    assert report.bulk_jobs == len(chosen["bulk"]) and jobs.jobs == {}
+    assert max(peak) <= 2 < len(chosen["bulk"])  # downloads bounded
+    assert max(together) >= 2  # the COUNT() composites were in flight together
+    assert diff(demo) == [] and duplicated_tables(db) == []
+
+
+async def test_jobs_start_while_other_objects_are_still_counted(demo, db, monkeypatch):
+    # The biggest objects are counted first (five COUNT()s per /composite call); their jobs
+    # need not wait for the other groups' answers. Here the group counting Lead is held until
+    # a job exists: before, every count came first and the held call timed out.
+    real_create, real_composite, created = BulkQueries.create, SalesforceClient.composite, []
+    job_made, held = asyncio.Event(), []
+
+    async def create(self, soql, **kw):
+        info = await real_create(self, soql, **kw)
+        created.append(soql.split(" FROM ")[1].split()[0])
+        job_made.set()
+        return info
+
+    async def composite(self, subrequests, **kw):
+        urls = [sub.get("url", "") for sub in subrequests]
+        if any(re.fullmatch(r"query\?q=SELECT%20COUNT%28%29%20FROM%20Lead(%20.*)?", u)
+               for u in urls):
+            try:
+                await asyncio.wait_for(job_made.wait(), 30)
+                held.append(list(created))
+            except TimeoutError:
+                held.append(None)
+        return await real_composite(self, subrequests, **kw)
+
+    monkeypatch.setattr(BulkQueries, "create", create)
+    monkeypatch.setattr(SalesforceClient, "composite", composite)
+    report = await sync(demo, db, "initial", bulk=policy())
+    assert report.status == "ok", report.errors
+    assert held and held[0], "no job was created while Lead's group was still being counted"
+    assert set(held[0]) <= {"OpportunityHistory", "Opportunity", "Task", "Event", "Contact"}
+    assert report.apis["Lead"] == BULK and "Lead" not in held[0]
+    assert diff(demo) == [] and duplicated_tables(db) == []
+
+
+async def test_jobs_are_unordered_and_move_the_cursor_with_their_last_page(demo, db,
+                                                                           monkeypatch):
+    # "Use of ORDER BY in a Bulk 2.0 query disables PKChunking" (Bulk API 2.0 guide,
+    # Troubleshooting Query Timeouts): jobs read in no order, so a page says nothing of where
+    # the object's cursor stands; the greatest (SystemModstamp, Id) rides in the checkpoint
+    # and becomes the cursor with the job's last page.
+    real_create, created = BulkQueries.create, []
+
+    async def create(self, soql, **kw):
+        created.append(soql)
+        return await real_create(self, soql, **kw)
+
+    monkeypatch.setattr(BulkQueries, "create", create)
+    die_after(monkeypatch, "Opportunity", 2)
+    with pytest.raises(Crash):
+        await sync(demo, db, "initial", bulk=policy(max_records=40))
+    assert created and not [q for q in created if " ORDER BY " in q]
+    cursor = m.SyncCursor.get_or_none(m.SyncCursor.sobject == "Opportunity")
+    assert cursor is None or cursor.watermark is None  # not moved by a page of the job
+    state = bulk_read.load_state("Opportunity")
+    stored = [(o.system_modstamp, o.id) for o in m.Opportunity.select()]
+    assert state["read"] == len(stored) == 80 and tuple(state["top"]) == max(stored)
+    report = await sync(demo, db, "initial", bulk=policy(max_records=40))
+    assert report.status == "ok", report.errors
+    cursor = m.SyncCursor.get(m.SyncCursor.sobject == "Opportunity")
+    assert (cursor.watermark, cursor.watermark_id) == max(
+        (o.system_modstamp, o.id) for o in m.Opportunity.select())
     assert diff(demo) == [] and duplicated_tables(db) == []
