@@ -222,3 +222,41 @@ async def test_the_deal_screen_meets_the_lock_with_words_and_reads_its_flags_aga
                 break
         assert "At risk" in screen_text(app) and "close date 2026-11-10 is" in screen_text(app)
     holder.close()
+
+
+async def test_a_spaced_read_that_comes_due_while_hidden_is_made_on_return(store, tmp_path,
+                                                                           monkeypatch):
+    # New rows ask for their flags; the gap holds the read back (a timer); the manager
+    # switches to another mode before it fires. The read is owed: on return it is made, not
+    # left as "…" in the Risk column until some other change.
+    app = _app(tmp_path)
+    async with app.run_test(size=(120, 34)) as pilot:
+        screen, table = await _pipelines(app, pilot)
+        await pilot.press("slash", *"Acme")  # fewer rows: their flags are already read
+        for _ in range(50):
+            await settle(app, pilot)
+            names = {r[0] for r in table.cached_rows()}
+            if table.loaded and names and all("Acme" in n for n in names):
+                break
+        assert _flags_read(screen)
+        timers: list[object] = []
+        monkeypatch.setattr(screen, "set_timer",
+                            lambda delay, callback, name=None: timers.append(callback))
+        screen.risk_gate.min_gap = 60.0
+        await pilot.press("escape")  # the search cleared: every deal again, new rows
+        for _ in range(50):
+            await settle(app, pilot)
+            if timers:
+                break
+        assert len(timers) == 1 and not _flags_read(screen)  # held back by the gap
+        app.switch_mode("team")
+        await settle(app, pilot)
+        screen.risk_gate.started_at -= 61  # the gap passes while Team is shown
+        timers.pop()()
+        await settle(app, pilot)
+        app.switch_mode("pipelines")
+        for _ in range(50):
+            await settle(app, pilot)
+            if _flags_read(screen):
+                break
+        assert _flags_read(screen), [c for c in _risk_cells(table).values()]
