@@ -10,6 +10,8 @@ import asyncio
 import sqlite3
 import threading
 
+import pytest
+
 from smvue_tui.inspection import report
 from smvue_tui.inspection.periods import PERIODS, window
 from smvue_tui.store import deal_facts
@@ -260,3 +262,65 @@ async def test_a_spaced_read_that_comes_due_while_hidden_is_made_on_return(store
             if _flags_read(screen):
                 break
         assert _flags_read(screen), [c for c in _risk_cells(table).values()]
+
+
+class _Retries:
+    """A screen's set_timer, recording the busy retries (those of ``delay``) without running
+    them, and which of them were stopped; any other timer is the screen's own."""
+
+    def __init__(self, screen, delay: float) -> None:
+        self.real, self.delay, self.set = screen.set_timer, delay, []
+
+    def __call__(self, delay, callback=None, *args, **kwargs):
+        if delay != self.delay:
+            return self.real(delay, callback, *args, **kwargs)
+        retry = _Retry()
+        self.set.append(retry)
+        return retry
+
+    def pending(self) -> int:
+        return sum(not r.stopped for r in self.set)
+
+
+class _Retry:
+    stopped = False
+
+    def stop(self) -> None:
+        self.stopped = True
+
+
+def _locked(*args, **kwargs):
+    raise sqlite3.OperationalError("database is locked")
+
+
+@pytest.mark.parametrize("where", ["inspection", "deal"])
+async def test_store_changes_while_the_lock_is_held_leave_one_retry(store, tmp_path, monkeypatch,
+                                                                    where):
+    # A sync's pages each post StoreChanged while its long writes hold the lock: each change
+    # reads, each read meets the lock. One retry stays pending, not one per change — else each
+    # change starts a chain of reads every few seconds, and all of them read when the lock goes.
+    from smvue_tui.tui.screens import inspection as inspection_screen
+    from smvue_tui.tui.screens.deal_detail import DealDetailScreen
+
+    if where == "inspection":
+        monkeypatch.setattr(inspection_screen, "inspect", _locked)
+        screen = InspectionScreen(now=NOW)
+    else:
+        monkeypatch.setattr(report, "deal_risks", _locked)
+        screen = DealDetailScreen(deal_id("01"))
+    monkeypatch.setattr(type(screen), "BUSY_RETRY", 987.0)
+    retries = _Retries(screen, 987.0)
+    monkeypatch.setattr(screen, "set_timer", retries)
+    app = _app(tmp_path)
+    async with app.run_test(size=(120, 34)) as pilot:
+        await settle(app, pilot)
+        await app.push_screen(screen)
+        for _ in range(50):
+            await settle(app, pilot)
+            if retries.set:
+                break
+        for _ in range(4):
+            app.post_message(StoreChanged(frozenset({"Opportunity"})))
+            await settle(app, pilot)
+        assert len(retries.set) == 5 and "sync is writing" in screen_text(app)
+        assert retries.pending() == 1
