@@ -324,3 +324,27 @@ async def test_store_changes_while_the_lock_is_held_leave_one_retry(store, tmp_p
             await settle(app, pilot)
         assert len(retries.set) == 5 and "sync is writing" in screen_text(app)
         assert retries.pending() == 1
+
+
+async def test_the_lock_met_after_a_report_is_shown_keeps_it_and_says_why(store, tmp_path,
+                                                                         monkeypatch):
+    # The common case: the manager reads a report, a sync starts, a change meets the lock.
+    # The report shown stays, under words saying it is not new (its first line kept).
+    from smvue_tui.tui.screens import inspection as inspection_screen
+
+    app = _app(tmp_path)
+    async with app.run_test(size=(120, 34)) as pilot:
+        screen = await _open(app, pilot)
+        shown = screen.report
+        assert shown is not None and "Last 7 days ·" in screen_text(app)
+        monkeypatch.setattr(inspection_screen, "inspect", _locked)
+        monkeypatch.setattr(InspectionScreen, "BUSY_RETRY", 987.0)
+        app.post_message(StoreChanged(frozenset({"Opportunity"})))
+        for _ in range(50):
+            await settle(app, pilot)
+            if "sync is writing" in screen_text(app):
+                break
+        assert app.is_running and app.return_code is None
+        text = screen_text(app)
+        assert "Not read: a sync is writing to the store right now" in text, text[:400]
+        assert "Last 7 days ·" in text and screen.report is shown

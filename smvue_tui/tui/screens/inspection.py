@@ -206,7 +206,7 @@ class InspectionScreen(StoreReads, Screen[None]):
         if message.busy:  # what is shown stays; the words say why it is not new
             words = Text(f"Not read: {message.error}.", style="yellow")
             summary.update(words if self.report is None else Text.assemble(
-                words, "\n", *self._summary(self.report).split("\n", 1)[:1]))
+                words, "\n", self._summary(self.report).split("\n")[0]))
             if self._busy_retry is not None:  # one retry pending, however many reads met it
                 self._busy_retry.stop()
             self._busy_retry = self.set_timer(self.BUSY_RETRY, self._retry,
