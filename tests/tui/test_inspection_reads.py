@@ -348,3 +348,38 @@ async def test_the_lock_met_after_a_report_is_shown_keeps_it_and_says_why(store,
         text = screen_text(app)
         assert "Not read: a sync is writing to the store right now" in text, text[:400]
         assert "Last 7 days ·" in text and screen.report is shown
+
+
+async def test_a_read_that_waited_on_the_lock_does_not_space_the_retry(store, tmp_path,
+                                                                      monkeypatch):
+    # A read that met the lock spent the busy timeout (10 s) waiting, not working: it must not
+    # count as a 10 s read (4 × 10 s before the next), or "reading again in a few seconds" is
+    # half a minute, and each retry that meets the lock pushes the next as far again.
+    clock = [1000.0]
+    calls: list[int] = []
+
+    def locked(config, now=None, ids=None):
+        calls.append(1)
+        clock[0] += 10.0  # the busy timeout, spent waiting
+        raise sqlite3.OperationalError("database is locked")
+
+    app = _app(tmp_path)
+    async with app.run_test(size=(120, 34)) as pilot:
+        screen, _ = await _pipelines(app, pilot)
+        gate = screen.risk_gate
+        gate.clock = lambda: clock[0]
+        gate.started_at, gate.last_cost = None, 0.0
+        timers: list[tuple[float, object]] = []
+        monkeypatch.setattr(screen, "set_timer",
+                            lambda delay, callback, name=None: timers.append((delay, callback)))
+        monkeypatch.setattr(pipeline_risk, "flagged_rules", locked)
+        screen.load_risk()
+        for _ in range(50):
+            await settle(app, pilot)
+            if timers:
+                break
+        assert calls == [1] and [d for d, _ in timers] == [screen.BUSY_RETRY]
+        clock[0] += screen.BUSY_RETRY  # the retry's timer fires
+        timers.pop()[1]()
+        await settle(app, pilot)
+        assert calls == [1, 1], timers  # read again now, not after a 4 × 10 s gap

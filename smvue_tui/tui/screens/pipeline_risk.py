@@ -100,7 +100,8 @@ class RiskFlags:
         else:
             self.risk.show(message.read, message.counts)
             self.query_one("#deals", PagedTable).refresh()
-        self.read_done(self.risk_gate, self._start_risk_read)
+        # A read that met the lock waited out the busy timeout: no measure of what reads cost.
+        self.read_done(self.risk_gate, self._start_risk_read, counted=not message.busy)
 
     # --- R: the owner's rep view --------------------------------------------------------------
 
