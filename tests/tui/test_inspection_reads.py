@@ -10,6 +10,8 @@ import asyncio
 import sqlite3
 import threading
 
+import pytest
+
 from smvue_tui.inspection import report
 from smvue_tui.inspection.periods import PERIODS, window
 from smvue_tui.store import deal_facts
@@ -222,3 +224,162 @@ async def test_the_deal_screen_meets_the_lock_with_words_and_reads_its_flags_aga
                 break
         assert "At risk" in screen_text(app) and "close date 2026-11-10 is" in screen_text(app)
     holder.close()
+
+
+async def test_a_spaced_read_that_comes_due_while_hidden_is_made_on_return(store, tmp_path,
+                                                                           monkeypatch):
+    # New rows ask for their flags; the gap holds the read back (a timer); the manager
+    # switches to another mode before it fires. The read is owed: on return it is made, not
+    # left as "…" in the Risk column until some other change.
+    app = _app(tmp_path)
+    async with app.run_test(size=(120, 34)) as pilot:
+        screen, table = await _pipelines(app, pilot)
+        await pilot.press("slash", *"Acme")  # fewer rows: their flags are already read
+        for _ in range(50):
+            await settle(app, pilot)
+            names = {r[0] for r in table.cached_rows()}
+            if table.loaded and names and all("Acme" in n for n in names):
+                break
+        assert _flags_read(screen)
+        timers: list[object] = []
+        monkeypatch.setattr(screen, "set_timer",
+                            lambda delay, callback, name=None: timers.append(callback))
+        screen.risk_gate.min_gap = 60.0
+        await pilot.press("escape")  # the search cleared: every deal again, new rows
+        for _ in range(50):
+            await settle(app, pilot)
+            if timers:
+                break
+        assert len(timers) == 1 and not _flags_read(screen)  # held back by the gap
+        app.switch_mode("team")
+        await settle(app, pilot)
+        screen.risk_gate.started_at -= 61  # the gap passes while Team is shown
+        timers.pop()()
+        await settle(app, pilot)
+        app.switch_mode("pipelines")
+        for _ in range(50):
+            await settle(app, pilot)
+            if _flags_read(screen):
+                break
+        assert _flags_read(screen), [c for c in _risk_cells(table).values()]
+
+
+class _Retries:
+    """A screen's set_timer, recording the busy retries (those of ``delay``) without running
+    them, and which of them were stopped; any other timer is the screen's own."""
+
+    def __init__(self, screen, delay: float) -> None:
+        self.real, self.delay, self.set = screen.set_timer, delay, []
+
+    def __call__(self, delay, callback=None, *args, **kwargs):
+        if delay != self.delay:
+            return self.real(delay, callback, *args, **kwargs)
+        retry = _Retry()
+        self.set.append(retry)
+        return retry
+
+    def pending(self) -> int:
+        return sum(not r.stopped for r in self.set)
+
+
+class _Retry:
+    stopped = False
+
+    def stop(self) -> None:
+        self.stopped = True
+
+
+def _locked(*args, **kwargs):
+    raise sqlite3.OperationalError("database is locked")
+
+
+@pytest.mark.parametrize("where", ["inspection", "deal"])
+async def test_store_changes_while_the_lock_is_held_leave_one_retry(store, tmp_path, monkeypatch,
+                                                                    where):
+    # A sync's pages each post StoreChanged while its long writes hold the lock: each change
+    # reads, each read meets the lock. One retry stays pending, not one per change — else each
+    # change starts a chain of reads every few seconds, and all of them read when the lock goes.
+    from smvue_tui.tui.screens import inspection as inspection_screen
+    from smvue_tui.tui.screens.deal_detail import DealDetailScreen
+
+    if where == "inspection":
+        monkeypatch.setattr(inspection_screen, "inspect", _locked)
+        screen = InspectionScreen(now=NOW)
+    else:
+        monkeypatch.setattr(report, "deal_risks", _locked)
+        screen = DealDetailScreen(deal_id("01"))
+    monkeypatch.setattr(type(screen), "BUSY_RETRY", 987.0)
+    retries = _Retries(screen, 987.0)
+    monkeypatch.setattr(screen, "set_timer", retries)
+    app = _app(tmp_path)
+    async with app.run_test(size=(120, 34)) as pilot:
+        await settle(app, pilot)
+        await app.push_screen(screen)
+        for _ in range(50):
+            await settle(app, pilot)
+            if retries.set:
+                break
+        for _ in range(4):
+            app.post_message(StoreChanged(frozenset({"Opportunity"})))
+            await settle(app, pilot)
+        assert len(retries.set) == 5 and "sync is writing" in screen_text(app)
+        assert retries.pending() == 1
+
+
+async def test_the_lock_met_after_a_report_is_shown_keeps_it_and_says_why(store, tmp_path,
+                                                                         monkeypatch):
+    # The common case: the manager reads a report, a sync starts, a change meets the lock.
+    # The report shown stays, under words saying it is not new (its first line kept).
+    from smvue_tui.tui.screens import inspection as inspection_screen
+
+    app = _app(tmp_path)
+    async with app.run_test(size=(120, 34)) as pilot:
+        screen = await _open(app, pilot)
+        shown = screen.report
+        assert shown is not None and "Last 7 days ·" in screen_text(app)
+        monkeypatch.setattr(inspection_screen, "inspect", _locked)
+        monkeypatch.setattr(InspectionScreen, "BUSY_RETRY", 987.0)
+        app.post_message(StoreChanged(frozenset({"Opportunity"})))
+        for _ in range(50):
+            await settle(app, pilot)
+            if "sync is writing" in screen_text(app):
+                break
+        assert app.is_running and app.return_code is None
+        text = screen_text(app)
+        assert "Not read: a sync is writing to the store right now" in text, text[:400]
+        assert "Last 7 days ·" in text and screen.report is shown
+
+
+async def test_a_read_that_waited_on_the_lock_does_not_space_the_retry(store, tmp_path,
+                                                                      monkeypatch):
+    # A read that met the lock spent the busy timeout (10 s) waiting, not working: it must not
+    # count as a 10 s read (4 × 10 s before the next), or "reading again in a few seconds" is
+    # half a minute, and each retry that meets the lock pushes the next as far again.
+    clock = [1000.0]
+    calls: list[int] = []
+
+    def locked(config, now=None, ids=None):
+        calls.append(1)
+        clock[0] += 10.0  # the busy timeout, spent waiting
+        raise sqlite3.OperationalError("database is locked")
+
+    app = _app(tmp_path)
+    async with app.run_test(size=(120, 34)) as pilot:
+        screen, _ = await _pipelines(app, pilot)
+        gate = screen.risk_gate
+        gate.clock = lambda: clock[0]
+        gate.started_at, gate.last_cost = None, 0.0
+        timers: list[tuple[float, object]] = []
+        monkeypatch.setattr(screen, "set_timer",
+                            lambda delay, callback, name=None: timers.append((delay, callback)))
+        monkeypatch.setattr(pipeline_risk, "flagged_rules", locked)
+        screen.load_risk()
+        for _ in range(50):
+            await settle(app, pilot)
+            if timers:
+                break
+        assert calls == [1] and [d for d, _ in timers] == [screen.BUSY_RETRY]
+        clock[0] += screen.BUSY_RETRY  # the retry's timer fires
+        timers.pop()[1]()
+        await settle(app, pilot)
+        assert calls == [1, 1], timers  # read again now, not after a 4 × 10 s gap

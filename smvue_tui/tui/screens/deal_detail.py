@@ -20,6 +20,7 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
@@ -139,6 +140,7 @@ class DealDetailScreen(Screen[None]):
         super().__init__()
         self.deal_id = deal_id
         self.detail: dl.DealDetail | None = None
+        self._flags_retry: Timer | None = None  # the flags read again after a held lock
 
     def compose(self) -> ComposeResult:
         yield app_header()
@@ -178,8 +180,15 @@ class DealDetailScreen(Screen[None]):
                 raise
             # A sync holds the write lock the facts' catch-up needs: said; read again later.
             risks = [{"rule": "busy", "reason": f"Not read: {busy_words(exc)}"}]
-            self.app.call_from_thread(self.set_timer, self.BUSY_RETRY, self._load_flags)
+            self.app.call_from_thread(self._retry_flags)
         self.app.call_from_thread(self._show_flags, risks)
+
+    def _retry_flags(self) -> None:
+        # One retry pending, however many reads met the lock (a sync's pages each post
+        # StoreChanged, each read again): else each would start its own chain of retries.
+        if self._flags_retry is not None:
+            self._flags_retry.stop()
+        self._flags_retry = self.set_timer(self.BUSY_RETRY, self._load_flags)
 
     def _show_flags(self, risks: list[dict[str, str]]) -> None:
         box = self.query_one("#deal-flags", Static)

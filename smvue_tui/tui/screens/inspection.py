@@ -26,6 +26,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from smvue_tui.inspection.flags import RULE_LABELS
@@ -109,6 +110,7 @@ class InspectionScreen(StoreReads, Screen[None]):
         self.kind: str | None = None
         self.rep: str | None = None
         self.report: dict[str, Any] | None = None
+        self._busy_retry: Timer | None = None  # a read again after a sync held the lock
         self.rep_order: list[str] = []  # r's round: every rep, from a report over all of them
 
     def compose(self) -> ComposeResult:
@@ -204,8 +206,11 @@ class InspectionScreen(StoreReads, Screen[None]):
         if message.busy:  # what is shown stays; the words say why it is not new
             words = Text(f"Not read: {message.error}.", style="yellow")
             summary.update(words if self.report is None else Text.assemble(
-                words, "\n", *self._summary(self.report).split("\n", 1)[:1]))
-            self.set_timer(self.BUSY_RETRY, self._retry, name="inspection-busy-retry")
+                words, "\n", self._summary(self.report).split("\n")[0]))
+            if self._busy_retry is not None:  # one retry pending, however many reads met it
+                self._busy_retry.stop()
+            self._busy_retry = self.set_timer(self.BUSY_RETRY, self._retry,
+                                              name="inspection-busy-retry")
             return
         if message.report is None:
             summary.update(Text(f"Cannot inspect: {message.error}", style="red"))

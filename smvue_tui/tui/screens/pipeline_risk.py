@@ -63,15 +63,15 @@ class RiskFlags:
         if message.table.id != "deals":
             return
         held = _held(message.table)
-        if held - self.risk.read:  # new rows (a scroll, a filter): read theirs
-            if self.is_current:
-                self.read_latest(self.risk_gate, self._start_risk_read)
+        if held - self.risk.read:  # new rows (a scroll, a filter): read theirs (hidden: owed)
+            self.load_risk()
         else:  # fewer rows (a filter): forget the flags of those no longer held
             self.risk.show(held, {d: n for d, n in self.risk.counts.items() if d in held})
 
     def _start_risk_read(self) -> None:
         held = _held(self.query_one("#deals", PagedTable))
         if not self.is_current or not held:  # hidden: read when shown; no rows: when they come
+            self.risk_stale = self.risk_stale or not self.is_current  # owed: on_screen_resume
             self.risk_gate.cancel()
             return
         self.risk_stale = False
@@ -100,7 +100,8 @@ class RiskFlags:
         else:
             self.risk.show(message.read, message.counts)
             self.query_one("#deals", PagedTable).refresh()
-        self.read_done(self.risk_gate, self._start_risk_read)
+        # A read that met the lock waited out the busy timeout: no measure of what reads cost.
+        self.read_done(self.risk_gate, self._start_risk_read, counted=not message.busy)
 
     # --- R: the owner's rep view --------------------------------------------------------------
 

@@ -73,11 +73,12 @@ class LatestRead:
         self.running = self.wanted = False
         self.started_at = self._before
 
-    def done(self) -> float | None:
+    def done(self, counted: bool = True) -> float | None:
         """A read's result has arrived: what ``ask`` says when one more was asked for, else
-        None."""
+        None. ``counted=False``: its time was spent waiting (a held lock), not working — it
+        does not space the next read."""
         self.running = False
-        if self.started_at is not None:
+        if counted and self.started_at is not None:
             self.last_cost = max(0.0, self.clock() - self.started_at)
         if self.wanted:
             self.wanted = False
@@ -104,9 +105,10 @@ class StoreReads:
         """Ask ``gate`` for a read: ``start()`` now, after the running one, or after the gap."""
         self._follow(gate, gate.ask(), start)
 
-    def read_done(self, gate: LatestRead, start: Callable[[], None]) -> None:
+    def read_done(self, gate: LatestRead, start: Callable[[], None],
+                  counted: bool = True) -> None:
         """Call as a read's result is shown: starts the next one if it was asked for."""
-        self._follow(gate, gate.done(), start)
+        self._follow(gate, gate.done(counted), start)
 
     def _follow(self, gate: LatestRead, step: float | None, start: Callable[[], None]) -> None:
         if step == 0:

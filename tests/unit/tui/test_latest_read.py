@@ -54,3 +54,13 @@ def test_a_cancelled_start_leaves_nothing_running_and_is_no_read():
     assert gate.ask() == 0
     gate.cancel()  # e.g. no rows to read yet
     assert gate.ask() == 0  # not stuck "running", and not spaced from a read that never ran
+
+
+def test_a_read_that_only_waited_is_not_counted_as_its_cost():
+    clock = Clock()
+    gate = LatestRead(min_gap=1.0, cost_factor=4.0, clock=clock)
+    assert gate.ask() == 0
+    clock.now += 10.0  # the busy timeout, waiting on a held lock
+    assert gate.done(counted=False) is None
+    clock.now += 1.0
+    assert gate.ask() == 0  # the gap only, not 4 × 10 s
