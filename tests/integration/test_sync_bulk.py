@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 
 import httpx
 import pytest
 
 from smvue_demo_org.bulk_jobs import EXTRA_KEY
+from smvue_demo_org.gen_support import sf_datetime
 from smvue_tui.salesforce import bulk_csv
 from smvue_tui.salesforce.bulk import BulkQueries
 from smvue_tui.salesforce.client import SalesforceClient
@@ -492,4 +494,41 @@ async def test_jobs_are_unordered_and_move_the_cursor_with_their_last_page(demo,
     cursor = m.SyncCursor.get(m.SyncCursor.sobject == "Opportunity")
     assert (cursor.watermark, cursor.watermark_id) == max(
         (o.system_modstamp, o.id) for o in m.Opportunity.select())
+    assert diff(demo) == [] and duplicated_tables(db) == []
+
+
+async def test_a_row_changed_in_a_chunk_already_read_is_not_missed_by_the_next_run(demo, db):
+    # A job without ORDER BY is PK-chunked: its Id ranges run one after another, so its rows
+    # are no snapshot. A deal in the first range changed after that range ran has an older
+    # SystemModstamp than a deal changed later, before the second range ran (ten minutes on,
+    # past the incremental run's 5-minute overlap: big jobs run that long). With the object's
+    # cursor at the greatest (SystemModstamp, Id) the job gave, the next incremental run asks
+    # for rows after that and never sees the first deal's change; the ordered job of before
+    # was one snapshot, no row of it newer than the job.
+    conn = demo.org.store.reader()
+    try:
+        open_ids = [r[0] for r in conn.execute(
+            "SELECT Id FROM Opportunity WHERE IsDeleted = 0 AND IsClosed = 0 ORDER BY Id")]
+    finally:
+        conn.close()
+    first, last = open_ids[0], open_ids[-1]  # open deals are in scope: first range, last range
+    jobs, changed = jobs_of(demo), []
+
+    async def between_chunks(job, n):
+        if job.sobject == "Opportunity" and n == 1:
+            store = demo.org.store  # the first deal's range was read, the last's is not
+            store.update("Opportunity", first, {"Name": f"changed mid-job {first}"})
+            store._last_stamp = sf_datetime(time.time() + 600)  # ten minutes later
+            store.update("Opportunity", last, {"Name": f"changed mid-job {last}"})
+            changed.extend((first, last))
+
+    jobs.chunk_rows, jobs.between_chunks = 100, between_chunks
+    report = await sync(demo, db, "initial", bulk=policy())
+    assert report.status == "ok" and report.apis["Opportunity"] == BULK, report.errors
+    assert changed == [first, last]
+    assert m.Opportunity.get_by_id(last).name == f"changed mid-job {last}"
+    assert m.Opportunity.get_by_id(first).name != f"changed mid-job {first}"  # read before
+    again = await sync(demo, db, "incremental", bulk=policy())
+    assert again.status == "ok", again.errors
+    assert m.Opportunity.get_by_id(first).name == f"changed mid-job {first}"
     assert diff(demo) == [] and duplicated_tables(db) == []
