@@ -21,6 +21,7 @@ from smvue_demo_org.gen_support import sf_datetime
 from smvue_tui.salesforce import bulk_csv
 from smvue_tui.salesforce.bulk import BulkQueries
 from smvue_tui.salesforce.client import SalesforceClient
+from smvue_tui.salesforce.errors import ServerUnavailable
 from smvue_tui.salesforce.guard import recording
 from smvue_tui.store import field_mapping
 from smvue_tui.store import models as m
@@ -532,3 +533,34 @@ async def test_a_row_changed_in_a_chunk_already_read_is_not_missed_by_the_next_r
     assert again.status == "ok", again.errors
     assert m.Opportunity.get_by_id(first).name == f"changed mid-job {first}"
     assert diff(demo) == [] and duplicated_tables(db) == []
+
+
+async def test_a_count_call_failing_cancels_the_other_count_calls(demo, db, monkeypatch):
+    # COUNT() groups go out at once. When one fails the run stops; the others must be
+    # cancelled with it, not left running after the run returned (on a client it has closed).
+    held, outcome = asyncio.Event(), []
+    real_composite = SalesforceClient.composite
+
+    async def composite(self, subrequests, **kw):
+        urls = " ".join(sub.get("url", "") for sub in subrequests)
+        if "COUNT%28%29%20FROM%20Lead" in urls:
+            await asyncio.sleep(0.2)  # the first group is waiting by now
+            raise ServerUnavailable("ConnectError (gave up after 4 attempts)")
+        if "COUNT%28%29%20FROM%20Opportunity" in urls:
+            try:
+                await held.wait()  # an answer that has not come yet
+                outcome.append("answered")
+            except asyncio.CancelledError:
+                outcome.append("cancelled")
+                raise
+        return await real_composite(self, subrequests, **kw)
+
+    monkeypatch.setattr(SalesforceClient, "composite", composite)
+    try:
+        report = await sync(demo, db, "initial", bulk=policy())
+        assert report.status == "failed"
+        await asyncio.sleep(0)
+        assert outcome and set(outcome) == {"cancelled"}, "a COUNT() call outlived the run"
+    finally:
+        held.set()
+        await asyncio.sleep(0.05)
