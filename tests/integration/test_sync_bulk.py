@@ -45,6 +45,15 @@ def jobs_of(running):
     return running.org.extras[EXTRA_KEY]
 
 
+def deal_ids(running, where: str) -> list[str]:
+    """The org's Opportunity Ids matching ``where`` (SQL on the demo org's store), in order."""
+    conn = running.org.store.reader()
+    try:
+        return [r[0] for r in conn.execute(f"SELECT Id FROM Opportunity WHERE {where} ORDER BY Id")]
+    finally:
+        conn.close()
+
+
 def results_reads(log, job_id: str = "") -> int:
     return sum(1 for e in log.entries
                if e.path.endswith("/results") and job_id in e.path)
@@ -197,12 +206,7 @@ async def test_bulk_turned_off_after_a_crash_deletes_the_waiting_job(demo, db, m
 
 
 async def test_query_all_jobs_include_deleted_rows(demo):
-    conn = demo.org.store.reader()
-    try:
-        victims = [r[0] for r in conn.execute(
-            "SELECT Id FROM Opportunity WHERE IsDeleted = 0 ORDER BY Id LIMIT 3")]
-    finally:
-        conn.close()
+    victims = deal_ids(demo, "IsDeleted = 0")[:3]
     for record_id in victims:
         demo.admin("DELETE", f"/records/Opportunity/{record_id}").raise_for_status()
     types = {"Id": "id", "IsDeleted": "boolean"}
@@ -506,12 +510,7 @@ async def test_a_row_changed_in_a_chunk_already_read_is_not_missed_by_the_next_r
     # cursor at the greatest (SystemModstamp, Id) the job gave, the next incremental run asks
     # for rows after that and never sees the first deal's change; the ordered job of before
     # was one snapshot, no row of it newer than the job.
-    conn = demo.org.store.reader()
-    try:
-        open_ids = [r[0] for r in conn.execute(
-            "SELECT Id FROM Opportunity WHERE IsDeleted = 0 AND IsClosed = 0 ORDER BY Id")]
-    finally:
-        conn.close()
+    open_ids = deal_ids(demo, "IsDeleted = 0 AND IsClosed = 0")
     first, last = open_ids[0], open_ids[-1]  # open deals are in scope: first range, last range
     jobs, changed = jobs_of(demo), []
 
