@@ -59,7 +59,7 @@ import base64
 import binascii
 import itertools
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -164,6 +164,14 @@ class QueryJobs:
         # Cleared (paused): jobs wait in UploadComplete, so tests can watch and abort them.
         self.running = asyncio.Event()
         self.running.set()
+        # PK chunking: Salesforce splits a query without ORDER BY or LIMIT into Id ranges and
+        # runs them one after another (BULK queries.htm, "Troubleshooting Query Timeouts"), so a
+        # job's rows are not one snapshot: a row in a range already read may change while a
+        # later range runs. ``chunk_rows`` rows per range (None: one pass, the default; the real
+        # size, 250,000 in Bulk API 1.0's PK chunking, is [unverified] for 2.0), and
+        # ``between_chunks(job, n)`` awaited before range n (n ≥ 1): the hook tests change rows by.
+        self.chunk_rows: int | None = None
+        self.between_chunks: Callable[[QueryJob, int], Awaitable[Any]] | None = None
         self._counter = itertools.count(1)
 
     def new_id(self) -> str:

@@ -129,7 +129,7 @@ class BulkQueryApi:
         failure = self.jobs.fail_with
         if failure is None:
             try:
-                header, lines = await asyncio.to_thread(self._execute, job)
+                header, lines = await self._chunked(job)
             except SoqlError as err:
                 failure = f"{err.error_code}: {err.message}"
             except Exception as err:  # a bug must end the job as Failed, not hang it
@@ -148,7 +148,35 @@ class BulkQueryApi:
         job.header, job.lines, job.processed = header, lines, len(lines)
         job.set_state("JobComplete")
 
-    def _execute(self, job: QueryJob) -> tuple[str, list[str]]:
+    async def _chunked(self, job: QueryJob) -> tuple[str, list[str]]:
+        """The job's rows, by Id range when PK chunking applies (``QueryJobs.chunk_rows``)."""
+        select, size = parse(job.soql), self.jobs.chunk_rows
+        if not size or select.order_by or select.limit is not None:
+            return await asyncio.to_thread(self._execute, job)
+        ids = sorted(await asyncio.to_thread(self._ids, job))
+        highs: list[str | None] = [*ids[size - 1:-1:size], None]  # each range's last Id
+        header, lines, low = "", [], None
+        for n, high in enumerate(highs):
+            if n and self.jobs.between_chunks is not None:
+                await self.jobs.between_chunks(job, n)
+            header, part = await asyncio.to_thread(self._execute, job, (low, high))
+            lines.extend(part)
+            low = high
+        return header, lines
+
+    def _ids(self, job: QueryJob) -> list[str]:
+        conn = self.org.store.reader()
+        try:
+            q = prepare(job.soql, self.org.visible, include_deleted=job.operation == "queryAll",
+                        now=datetime.now(UTC), api_version=job.api_version)
+            return [r["Id"] for r in q.records(conn) if r.get("Id")]
+        finally:
+            conn.close()
+
+    def _execute(self, job: QueryJob,
+                 ids: tuple[str | None, str | None] = (None, None)) -> tuple[str, list[str]]:
+        """The job's rows (those whose Id is in (low, high] when ``ids`` bounds it)."""
+        low, high = ids
         q = prepare(job.soql, self.org.visible, include_deleted=job.operation == "queryAll",
                     now=datetime.now(UTC), api_version=job.api_version)
         select = parse(job.soql)
@@ -157,7 +185,9 @@ class BulkQueryApi:
                              select.sobject, select.alias)
         conn = self.org.store.reader()
         try:
-            return csv_rows(q.records(conn), paths, DELIMITERS[job.column_delimiter],
+            records = (r for r in q.records(conn) if (low is None or r.get("Id", "") > low)
+                       and (high is None or r.get("Id", "") <= high))
+            return csv_rows(records, paths, DELIMITERS[job.column_delimiter],
                             LINE_ENDINGS[job.line_ending])
         finally:
             conn.close()

@@ -23,6 +23,7 @@ from smvue_tui.salesforce.client import composite_error
 from smvue_tui.store.object_spec import ObjectSpec
 from smvue_tui.sync.bulk_read import BulkPolicy, describe_types, finish_job, load_state
 from smvue_tui.sync.fetch import SyncContext, load_cursor, resume_clause
+from smvue_tui.sync.repair import gather_bounded
 
 log = logging.getLogger(__name__)
 
@@ -86,9 +87,11 @@ async def _decide(ctx: SyncContext, specs: list[ObjectSpec], wheres: dict[str, s
                 _decided(ctx, spec)
         await choose([s for s in group if counts.get(s.sobject, 0) >= policy.threshold])
 
-    await asyncio.gather(choose(resumed), *(
-        choose_counted(candidates[first:first + 5])  # five COUNT()s per /composite call
-        for first in range(0, len(candidates), 5)))
+    groups = [candidates[first:first + 5]  # five COUNT()s per /composite call
+              for first in range(0, len(candidates), 5)]
+    # The first failure cancels the other calls: a plain gather would leave them running
+    # after the run has stopped.
+    await gather_bounded(len(groups) + 1, [choose(resumed), *map(choose_counted, groups)])
 
 
 def _choose_bulk(ctx: SyncContext, spec: ObjectSpec, types: dict[str, str]) -> None:

@@ -50,6 +50,7 @@ from smvue_tui.sync.fetch import (
     fetch_ordered,
     load_cursor,
     ordered_soql,
+    parse_stamp,
     resume_clause,
     write_page,
 )
@@ -254,7 +255,8 @@ async def _bulk_read(ctx: SyncContext, spec: ObjectSpec, where: str, types: dict
                 pages = bulk.pages(job, types, locator=state["locator"] or None,
                                    version=state["version"])
                 async for page in pages:
-                    state, gone = await _store_page(ctx, spec, page, state, meter, scoped)
+                    state, gone = await _store_page(ctx, spec, page, state, meter, scoped,
+                                                    info.get("createdDate"))
                     removed += gone
     except BulkUnavailable:
         await finish_job(ctx, bulk, name, job, state["version"])
@@ -268,8 +270,8 @@ async def _bulk_read(ctx: SyncContext, spec: ObjectSpec, where: str, types: dict
 
 
 async def _store_page(ctx: SyncContext, spec: ObjectSpec, page: BulkPage,
-                      state: dict[str, Any], meter: ObjectMeter,
-                      scoped: bool) -> tuple[dict[str, Any], int]:
+                      state: dict[str, Any], meter: ObjectMeter, scoped: bool,
+                      created: str | None) -> tuple[dict[str, Any], int]:
     """Write one results page in REST-sized batches; the next page's locator and the greatest
     (cursor field, Id) so far are saved with the page's last batch, and the job's last page
     moves the object's cursor there. A crash inside a page re-reads that page from its start on
@@ -291,7 +293,7 @@ async def _store_page(ctx: SyncContext, spec: ObjectSpec, page: BulkPage,
                      "read": int(state.get("read", 0)) + page.number}
             extra = {state_key(name): {"watermark": json.dumps(state)}}
             if page.next_locator is None and top:  # the job's last rows: the cursor moves
-                cursor = {"watermark": top[0], "watermark_id": top[1]}
+                cursor = _job_cursor(top, created)
         gone = [r["Id"] for r in batch if r.get("IsDeleted")]
         if gone:  # before the cursor passes them; a repeat after a crash deletes nothing
             removed += await ctx.writer.call(_delete, spec, gone)
@@ -304,6 +306,17 @@ async def _store_page(ctx: SyncContext, spec: ObjectSpec, page: BulkPage,
         if following is None:
             return state, removed
         batch = following
+
+
+def _job_cursor(top: tuple[str, str], created: str | None) -> dict[str, Any]:
+    """Where the object's cursor goes once a job is stored: its greatest (cursor field, Id), but
+    never past the job's creation. An unordered job is PK-chunked, its Id ranges run one after
+    another: a row in a range already read may change (stamped later than the job began)
+    while a row of a later range gets a still later stamp. The greatest row read says nothing
+    of the first; rows stamped after the job began are read again by the next run (by Id)."""
+    if created and top[0] and parse_stamp(top[0]) >= parse_stamp(created):
+        return {"watermark": created, "watermark_id": None}
+    return {"watermark": top[0], "watermark_id": top[1]}
 
 
 async def finish_job(ctx: SyncContext, bulk: BulkQueries, name: str, job: str,

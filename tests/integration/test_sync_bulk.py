@@ -11,14 +11,17 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 
 import httpx
 import pytest
 
 from smvue_demo_org.bulk_jobs import EXTRA_KEY
+from smvue_demo_org.gen_support import sf_datetime
 from smvue_tui.salesforce import bulk_csv
 from smvue_tui.salesforce.bulk import BulkQueries
 from smvue_tui.salesforce.client import SalesforceClient
+from smvue_tui.salesforce.errors import ServerUnavailable
 from smvue_tui.salesforce.guard import recording
 from smvue_tui.store import field_mapping
 from smvue_tui.store import models as m
@@ -40,6 +43,15 @@ def policy(**kw) -> BulkPolicy:
 
 def jobs_of(running):
     return running.org.extras[EXTRA_KEY]
+
+
+def deal_ids(running, where: str) -> list[str]:
+    """The org's Opportunity Ids matching ``where`` (SQL on the demo org's store), in order."""
+    conn = running.org.store.reader()
+    try:
+        return [r[0] for r in conn.execute(f"SELECT Id FROM Opportunity WHERE {where} ORDER BY Id")]
+    finally:
+        conn.close()
 
 
 def results_reads(log, job_id: str = "") -> int:
@@ -194,12 +206,7 @@ async def test_bulk_turned_off_after_a_crash_deletes_the_waiting_job(demo, db, m
 
 
 async def test_query_all_jobs_include_deleted_rows(demo):
-    conn = demo.org.store.reader()
-    try:
-        victims = [r[0] for r in conn.execute(
-            "SELECT Id FROM Opportunity WHERE IsDeleted = 0 ORDER BY Id LIMIT 3")]
-    finally:
-        conn.close()
+    victims = deal_ids(demo, "IsDeleted = 0")[:3]
     for record_id in victims:
         demo.admin("DELETE", f"/records/Opportunity/{record_id}").raise_for_status()
     types = {"Id": "id", "IsDeleted": "boolean"}
@@ -493,3 +500,66 @@ async def test_jobs_are_unordered_and_move_the_cursor_with_their_last_page(demo,
     assert (cursor.watermark, cursor.watermark_id) == max(
         (o.system_modstamp, o.id) for o in m.Opportunity.select())
     assert diff(demo) == [] and duplicated_tables(db) == []
+
+
+async def test_a_row_changed_in_a_chunk_already_read_is_not_missed_by_the_next_run(demo, db):
+    # A job without ORDER BY is PK-chunked: its Id ranges run one after another, so its rows
+    # are no snapshot. A deal in the first range changed after that range ran has an older
+    # SystemModstamp than a deal changed later, before the second range ran (ten minutes on,
+    # past the incremental run's 5-minute overlap: big jobs run that long). With the object's
+    # cursor at the greatest (SystemModstamp, Id) the job gave, the next incremental run asks
+    # for rows after that and never sees the first deal's change; the ordered job of before
+    # was one snapshot, no row of it newer than the job.
+    open_ids = deal_ids(demo, "IsDeleted = 0 AND IsClosed = 0")
+    first, last = open_ids[0], open_ids[-1]  # open deals are in scope: first range, last range
+    jobs, changed = jobs_of(demo), []
+
+    async def between_chunks(job, n):
+        if job.sobject == "Opportunity" and n == 1:
+            store = demo.org.store  # the first deal's range was read, the last's is not
+            store.update("Opportunity", first, {"Name": f"changed mid-job {first}"})
+            store._last_stamp = sf_datetime(time.time() + 600)  # ten minutes later
+            store.update("Opportunity", last, {"Name": f"changed mid-job {last}"})
+            changed.extend((first, last))
+
+    jobs.chunk_rows, jobs.between_chunks = 100, between_chunks
+    report = await sync(demo, db, "initial", bulk=policy())
+    assert report.status == "ok" and report.apis["Opportunity"] == BULK, report.errors
+    assert changed == [first, last]
+    assert m.Opportunity.get_by_id(last).name == f"changed mid-job {last}"
+    assert m.Opportunity.get_by_id(first).name != f"changed mid-job {first}"  # read before
+    again = await sync(demo, db, "incremental", bulk=policy())
+    assert again.status == "ok", again.errors
+    assert m.Opportunity.get_by_id(first).name == f"changed mid-job {first}"
+    assert diff(demo) == [] and duplicated_tables(db) == []
+
+
+async def test_a_count_call_failing_cancels_the_other_count_calls(demo, db, monkeypatch):
+    # COUNT() groups go out at once. When one fails the run stops; the others must be
+    # cancelled with it, not left running after the run returned (on a client it has closed).
+    held, outcome = asyncio.Event(), []
+    real_composite = SalesforceClient.composite
+
+    async def composite(self, subrequests, **kw):
+        urls = " ".join(sub.get("url", "") for sub in subrequests)
+        if "COUNT%28%29%20FROM%20Lead" in urls:
+            await asyncio.sleep(0.2)  # the first group is waiting by now
+            raise ServerUnavailable("ConnectError (gave up after 4 attempts)")
+        if "COUNT%28%29%20FROM%20Opportunity" in urls:
+            try:
+                await held.wait()  # an answer that has not come yet
+                outcome.append("answered")
+            except asyncio.CancelledError:
+                outcome.append("cancelled")
+                raise
+        return await real_composite(self, subrequests, **kw)
+
+    monkeypatch.setattr(SalesforceClient, "composite", composite)
+    try:
+        report = await sync(demo, db, "initial", bulk=policy())
+        assert report.status == "failed"
+        await asyncio.sleep(0)
+        assert outcome and set(outcome) == {"cancelled"}, "a COUNT() call outlived the run"
+    finally:
+        held.set()
+        await asyncio.sleep(0.05)
