@@ -54,6 +54,7 @@ from smvue_tui.sync.fetch import (
     resume_clause,
     write_page,
 )
+from smvue_tui.sync.lanes import RankedLanes
 from smvue_tui.sync.progress import ObjectMeter
 
 log = logging.getLogger(__name__)
@@ -149,11 +150,13 @@ async def describe_types(ctx: SyncContext,
 
 async def initial_read(ctx: SyncContext, spec: ObjectSpec, where: str, *,
                        meter: ObjectMeter, scoped: bool,
-                       lane: asyncio.Semaphore | None = None) -> None:
+                       lane: RankedLanes | None = None, rank: int = 0) -> None:
     """Read ``spec``'s rows matching ``where`` from its cursor on: by Bulk when ``choose``
     picked it (or a job of an interrupted run is waiting), else — or when Bulk fails — by REST
     paging from the same cursor, holding one of the REST ``lane``s. A Bulk read holds none:
-    its job waits on Salesforce's side, so REST reads run beside every job from the start."""
+    its job waits on Salesforce's side, so REST reads run beside every job from the start.
+    Lanes go by ``rank``, and only once every object ranked before it has been decided: a
+    later COUNT() group answering first must not take the lanes the deals' group needs."""
     decided = ctx.bulk_chosen.get(spec.sobject)
     if decided is not None:  # the choice is made beside the reads (``choosing``)
         await decided
@@ -167,7 +170,12 @@ async def initial_read(ctx: SyncContext, spec: ObjectSpec, where: str, *,
             ctx.api_notes[spec.sobject] = f"REST (Bulk failed: {exc.code})"
             log.warning("%s: Bulk API 2.0 could not read it (%s: %s); reading it by REST",
                         spec.sobject, exc.code, exc.detail)
-    async with lane or contextlib.nullcontext():
+    if lane is not None:
+        for name, earlier in ctx.bulk_chosen.items():  # in rank order
+            if name == spec.sobject:
+                break
+            await earlier
+    async with lane.hold(rank) if lane is not None else contextlib.nullcontext():
         cursor = await ctx.writer.call(load_cursor, spec.sobject)
         start = (cursor.watermark, cursor.watermark_id) if cursor else (None, None)
         await fetch_ordered(ctx, spec, where, start=start, meter=meter, scoped=scoped)

@@ -63,6 +63,7 @@ from smvue_tui.sync.fetch import (
     soql_datetime,
     write_page,
 )
+from smvue_tui.sync.lanes import RankedLanes
 from smvue_tui.sync.live import fetch_notified
 from smvue_tui.sync.plan import SPECS, SPECS_BY_NAME, scope_filter
 from smvue_tui.sync.progress import ObjectMeter, ProgressCallback
@@ -291,11 +292,11 @@ class SyncEngine:
         rank = {name: i for i, name in enumerate(_INITIAL_PRIORITY)}
         ordered = sorted(pending, key=lambda s: rank.get(s.sobject, len(rank)))
         choosing = bulk_choice.choosing(ctx, ordered, wheres, _SMALL)  # big ones by Bulk
-        lane = asyncio.Semaphore(self.concurrency)  # REST reads, granted in the order asked
+        lane = RankedLanes(self.concurrency)  # REST reads, granted in rank order
 
         async def one(spec: ObjectSpec) -> None:
             await self._initial_object(ctx, report, spec, wheres[spec.sobject], run_started,
-                                       lane)
+                                       lane, ordered.index(spec))
 
         async def small_ones(specs: list[ObjectSpec]) -> None:
             for spec in await self._initial_small(ctx, specs, wheres, run_started):
@@ -336,11 +337,11 @@ class SyncEngine:
 
     async def _initial_object(self, ctx: SyncContext, report: SyncReport, spec: ObjectSpec,
                               where: str, run_started: datetime,
-                              lane: asyncio.Semaphore) -> None:
+                              lane: RankedLanes, rank: int) -> None:
         cursor = await ctx.writer.call(load_cursor, spec.sobject)
         meter = ObjectMeter(spec.sobject)
         try:
-            await bulk_read.initial_read(ctx, spec, where, meter=meter, lane=lane,
+            await bulk_read.initial_read(ctx, spec, where, meter=meter, lane=lane, rank=rank,
                                          scoped=spec.sobject not in SEMI_JOINED)
         except (FieldUnavailable, ObjectUnavailable) as exc:
             if spec.essential:
