@@ -47,9 +47,9 @@ from smvue_tui.store import postgres
 from smvue_tui.store.health import store_damaged
 from smvue_tui.store.object_spec import Lookbacks, ObjectSpec
 from smvue_tui.store.scope import prune
-from smvue_tui.store.writer import delete_ids, save_cursor
+from smvue_tui.store.writer import delete_ids
 from smvue_tui.store.writer_thread import StoreWriter
-from smvue_tui.sync import bulk_choice, bulk_read
+from smvue_tui.sync import bulk_read
 from smvue_tui.sync import fields as field_plans
 from smvue_tui.sync.bulk_read import BulkPolicy
 from smvue_tui.sync.drift import missing_counts
@@ -57,42 +57,26 @@ from smvue_tui.sync.fetch import (
     SyncContext,
     fetch_ordered,
     format_stamp,
-    load_cursor,
-    ordered_soql,
     parse_stamp,
     soql_datetime,
     write_page,
 )
-from smvue_tui.sync.lanes import RankedLanes
+from smvue_tui.sync.initial import read_initial, strip_attributes
 from smvue_tui.sync.live import fetch_notified
-from smvue_tui.sync.plan import SPECS, SPECS_BY_NAME, scope_filter
-from smvue_tui.sync.progress import ObjectMeter, ProgressCallback
+from smvue_tui.sync.plan import SPECS, SPECS_BY_NAME
+from smvue_tui.sync.progress import ProgressCallback
 from smvue_tui.sync.repair import (
-    DEAL_CHILDREN,
     apply_deletes,
-    gather_bounded,
     top_up,
     verify_objects,
 )
 
-# Read by semi-joins that select exactly their scope on the server, so none of them waits for
-# the deals (or accounts) to be stored first.
-SEMI_JOINED = ("Account", "Contact", "AccountTeamMember", *DEAL_CHILDREN)
 # Incremental change pages are applied in this order: deals before what hangs off them.
 _ORDER = {"Opportunity": 0, "OpportunityContactRole": 2, "OpportunityHistory": 2,
           "OpportunityTeamMember": 2, "Account": 3, "Contact": 4, "AccountTeamMember": 4}
-# Initial reads are granted lanes biggest first (typical orgs: stage history and activities
-# outnumber deals), so the longest chain of pages starts at once and small objects fill in.
-_INITIAL_PRIORITY = ("OpportunityHistory", "Opportunity", "Task", "Event", "Contact",
-                     "OpportunityContactRole", "Lead", "Account", "EmailMessage", "LeadHistory",
-                     "OpportunityTeamMember", "AccountTeamMember")
-# Objects of a handful of rows: the first (usually only) page of each is read for all of them
-# in one /composite call, instead of one call and one lane each.
-_SMALL = ("Organization", "RecordType", "OpportunityStage", "User")
 STORE_DAMAGED = {"object": "", "code": "STORE_DAMAGED", "message": "The local store is damaged",
                  "remedy": "Run the sync again: it checks the store, moves a damaged one aside "
                            "and keeps your notes (`smvue-tui store check` shows it)."}
-_DEALS_SEMI_JOIN = "AccountId IN (SELECT AccountId FROM Opportunity WHERE {deals})"
 
 
 @dataclass
@@ -238,7 +222,7 @@ class SyncEngine:
         if pending:
             ctx.mark_new = False  # the initial pages deal children and contacts in itself
             ctx.closure_since = await self.writer.call(_closure_since, self.overlap)
-            await self._initial(ctx, report, pending, run_started)
+            await read_initial(ctx, report.skipped, pending, run_started, self.concurrency)
             ctx.mark_new, ctx.closure_since = True, None
             done_before = [SPECS_BY_NAME[n] for n in ctx.fields
                            if n in cursors and cursors[n].initial_done]
@@ -269,98 +253,9 @@ class SyncEngine:
             await self.writer.call(lambda: m.SyncCursor.update(
                 initial_done=False, watermark=None, watermark_id=None).where(
                 m.SyncCursor.sobject.in_(list(report.drift))).execute())
-            await self._initial(ctx, report, [SPECS_BY_NAME[n] for n in report.drift],
-                                run_started)
+            await read_initial(ctx, report.skipped, [SPECS_BY_NAME[n] for n in report.drift],
+                               run_started, self.concurrency)
         await top_up(ctx)
-
-    # --- initial ------------------------------------------------------------------------------
-
-    async def _initial(self, ctx: SyncContext, report: SyncReport, pending: list[ObjectSpec],
-                       run_started: datetime) -> None:
-        """Every pending object, read concurrently in bounded lanes, biggest first.
-
-        Deal children, accounts and contacts are read by semi-joins on the deals' scope and
-        kept whole (``scoped=False``): they need no deal stored first, so a pause or crash
-        loses nothing. Rows whose deal changed scope meanwhile are pruned, or topped up, at
-        the end of the run.
-        """
-        deals = scope_filter(SPECS_BY_NAME["Opportunity"], self.lookbacks, ctx.today)
-        semi_join = _DEALS_SEMI_JOIN.format(deals=deals)
-        wheres = {s.sobject: scope_filter(s, self.lookbacks, ctx.today) for s in pending}
-        wheres.update({"Account": f"Id IN (SELECT AccountId FROM Opportunity WHERE {deals})",
-                       "Contact": semi_join, "AccountTeamMember": semi_join})
-        rank = {name: i for i, name in enumerate(_INITIAL_PRIORITY)}
-        ordered = sorted(pending, key=lambda s: rank.get(s.sobject, len(rank)))
-        choosing = bulk_choice.choosing(ctx, ordered, wheres, _SMALL)  # big ones by Bulk
-        lane = RankedLanes(self.concurrency)  # REST reads, granted in rank order
-
-        async def one(spec: ObjectSpec) -> None:
-            await self._initial_object(ctx, report, spec, wheres[spec.sobject], run_started,
-                                       lane, ordered.index(spec))
-
-        async def small_ones(specs: list[ObjectSpec]) -> None:
-            for spec in await self._initial_small(ctx, specs, wheres, run_started):
-                await one(spec)
-
-        small = [s for s in ordered if s.sobject in _SMALL]
-        await gather_bounded(len(ordered) + 2, [
-            choosing, small_ones(small), *(one(s) for s in ordered if s.sobject not in _SMALL)])
-
-    async def _initial_small(self, ctx: SyncContext, specs: list[ObjectSpec],
-                             wheres: dict[str, str],
-                             run_started: datetime) -> list[ObjectSpec]:
-        """The first page of each small object in one /composite call; those answered whole
-        are done. Returns the others (resumed, failed or longer) for the normal path."""
-        cursors = {s.sobject: await ctx.writer.call(load_cursor, s.sobject) for s in specs}
-        fresh = [s for s in specs if not (cursors[s.sobject] and cursors[s.sobject].watermark)]
-        if len(fresh) < 2:  # one query is one call either way
-            return specs
-        results = await ctx.client.composite([
-            {"url": "query?q=" + quote(ordered_soql(
-                ctx, s, [wheres[s.sobject]] if wheres[s.sobject] else []), safe=""),
-             "referenceId": s.sobject} for s in fresh])
-        answers = {item.get("referenceId"): item for item in results}
-        rest = [s for s in specs if s not in fresh]
-        for spec in fresh:
-            item = answers.get(spec.sobject)
-            if item is None or composite_error(item) or not item["body"].get("done", False):
-                rest.append(spec)  # the normal path reads it again, and handles its error
-                continue
-            records = [_strip(r) for r in item["body"].get("records", [])]
-            meter = ObjectMeter(spec.sobject)
-            meter.total = len(records)
-            cursor = ({"watermark": records[-1].get(spec.cursor_field),
-                       "watermark_id": records[-1]["Id"]} if records else None)
-            meter.done = await write_page(ctx, spec, records, cursor)
-            await self._initial_done(ctx, spec, cursors[spec.sobject], meter, run_started)
-        return rest
-
-    async def _initial_object(self, ctx: SyncContext, report: SyncReport, spec: ObjectSpec,
-                              where: str, run_started: datetime,
-                              lane: RankedLanes, rank: int) -> None:
-        cursor = await ctx.writer.call(load_cursor, spec.sobject)
-        meter = ObjectMeter(spec.sobject)
-        try:
-            await bulk_read.initial_read(ctx, spec, where, meter=meter, lane=lane, rank=rank,
-                                         scoped=spec.sobject not in SEMI_JOINED)
-        except (FieldUnavailable, ObjectUnavailable) as exc:
-            if spec.essential:
-                raise
-            report.skipped[spec.sobject] = exc.describe()
-            return
-        await self._initial_done(ctx, spec, cursor, meter, run_started)
-
-    async def _initial_done(self, ctx: SyncContext, spec: ObjectSpec,
-                            cursor: m.SyncCursor | None, meter: ObjectMeter,
-                            run_started: datetime) -> None:
-        # A re-read (a newly mapped field, a full sync) keeps the delete check where it was:
-        # rows deleted since then are still found by the next incremental's /deleted call.
-        checked = cursor.deletes_checked_until if cursor else None
-        await ctx.writer.call(save_cursor, spec.sobject, {
-            "initial_done": True,
-            "deletes_checked_until": checked or format_stamp(run_started)})
-        if ctx.progress:
-            ctx.progress(meter.event(ctx.api_calls(), "done"))
 
     # --- incremental --------------------------------------------------------------------------
 
@@ -418,7 +313,7 @@ class SyncEngine:
                 await ctx.writer.call(field_plans.forget_plan, spec.sobject)
             return
         body = item["body"]
-        records = [_strip(r) for r in body.get("records", [])]
+        records = [strip_attributes(r) for r in body.get("records", [])]
         position = (cursor.watermark, cursor.watermark_id)
         if records:
             last = records[-1]
@@ -452,11 +347,6 @@ def _closure_since(overlap: timedelta) -> str:
 def _delete_rows(ctx: SyncContext, spec: ObjectSpec, ids: list[str]) -> int:
     with ctx.db.atomic():
         return delete_ids(spec, ids)
-
-
-def _strip(record: dict[str, Any]) -> dict[str, Any]:
-    record.pop("attributes", None)
-    return record
 
 
 def _finish_run(run_id: int, report: SyncReport) -> None:
