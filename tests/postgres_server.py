@@ -29,6 +29,8 @@ from pathlib import Path
 
 import pytest
 
+from smvue_tui.store.health import alive
+
 TEMPLATE = "smvue_template"
 _FAST = ("-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
          "-c max_connections=200 -c shared_buffers=64MB")
@@ -97,16 +99,6 @@ class PostgresServer:
 OWNER_FILE = "owner.pid"  # the process that started a server; the server is its to stop
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
-
-
 def stop_orphans(bin_dir: Path) -> int:
     """Stop the servers of test runs that were killed before their teardown (their starter
     is gone): on a shared machine they would otherwise pile up. Returns how many."""
@@ -116,7 +108,7 @@ def stop_orphans(bin_dir: Path) -> int:
             pid = int(owner.read_text().strip())
         except (OSError, ValueError):
             continue
-        if _alive(pid):
+        if alive(pid):
             continue
         root = owner.parent
         as_user = _as_user() if os.geteuid() == 0 else []
