@@ -58,18 +58,18 @@ class PubSubService(pb_grpc.PubSubServicer):
         if headers.get("tenantid") != self.org.org_id or not headers.get("instanceurl") \
                 or self.org.tokens.check_access(token) is None:
             _abort(context, grpc.StatusCode.UNAUTHENTICATED, AUTH_ERROR,
-                         "Invalid or expired session, or wrong tenant")
+                   "Invalid or expired session, or wrong tenant")
 
     def _entities(self, topic: str, context: grpc.ServicerContext) -> set[str]:
         entities = self.bus.entities_of(topic)
         if entities is None:
             _abort(context, grpc.StatusCode.NOT_FOUND, TOPIC_ERROR,
-                         f"Topic {topic!r} not found, or Change Data Capture is not enabled "
-                         "for its object")
+                   f"Topic {topic!r} not found, or Change Data Capture is not enabled "
+                   "for its object")
         return entities or set()
 
     def GetTopic(self, request: pb.TopicRequest,
-                       context: grpc.ServicerContext) -> pb.TopicInfo:
+                 context: grpc.ServicerContext) -> pb.TopicInfo:
         self._authenticate(context)
         entities = self._entities(request.topic_name, context)
         schema_id = self.bus.schema_id(next(iter(entities))) if len(entities) == 1 else ""
@@ -78,18 +78,18 @@ class PubSubService(pb_grpc.PubSubServicer):
                             rpc_id=str(uuid.uuid4()))
 
     def GetSchema(self, request: pb.SchemaRequest,
-                        context: grpc.ServicerContext) -> pb.SchemaInfo:
+                  context: grpc.ServicerContext) -> pb.SchemaInfo:
         self._authenticate(context)
         schema = self.bus.schema_json(request.schema_id)
         if schema is None:
             _abort(context, grpc.StatusCode.NOT_FOUND, TOPIC_ERROR,
-                         f"Schema {request.schema_id!r} not found")
+                   f"Schema {request.schema_id!r} not found")
         return pb.SchemaInfo(schema_json=schema or "", schema_id=request.schema_id,
                              rpc_id=str(uuid.uuid4()))
 
     def Publish(self, request: Any, context: grpc.ServicerContext) -> Any:
         _abort(context, grpc.StatusCode.PERMISSION_DENIED, ARGUMENT_ERROR,
-                     "Change events cannot be published")
+               "Change events cannot be published")
 
     def _start(self, first: pb.FetchRequest, context: grpc.ServicerContext) -> int:
         if first.replay_preset == pb.EARLIEST:
@@ -98,8 +98,8 @@ class PubSubService(pb_grpc.PubSubServicer):
             position = replay_position(first.replay_id)
             if position is None or not self.bus.earliest <= position <= self.bus.latest:
                 _abort(context, grpc.StatusCode.INVALID_ARGUMENT, REPLAY_ERROR,
-                             "The Replay ID validation failed: it is not valid for this topic, "
-                             "or it is older than the retention window")
+                       "The Replay ID validation failed: it is not valid for this topic, "
+                       "or it is older than the retention window")
             return position or 0
         return self.bus.latest
 
