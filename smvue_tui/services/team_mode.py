@@ -83,9 +83,9 @@ def open_team_services(paths: Paths) -> Any:
     except Exception as exc:  # psycopg's OperationalError: the server down, a login refused
         if type(exc).__module__.split(".")[0] not in ("psycopg", "peewee"):
             raise
-        from smvue_tui.store.backend import redact
+        from smvue_tui.store.backend import first_line, redact
 
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        first = first_line(exc)
         raise TeamModeError(f"cannot read the team store at {redact(store_url(paths))}: "
                             f"{first}") from None
     from smvue_tui.services.app_services import AppServices

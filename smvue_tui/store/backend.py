@@ -108,6 +108,13 @@ def password_in_argv(value: str, flag: str = "--store") -> str | None:
             "[store] url in config.toml instead of " + flag + " (docs/team-store.md, step 2)")
 
 
+def first_line(exc: BaseException) -> str:
+    """A server error in one line for the user: its message's first line (300 characters at
+    most), else the exception's type name."""
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else type(exc).__name__
+
+
 def redact(url: str) -> str:
     """The URL without its password (the user part's or libpq's ``password=``, and the client
     key's ``sslpassword=``), for messages and logs. libpq reads a password where a URL parser
