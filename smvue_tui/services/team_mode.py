@@ -18,7 +18,7 @@ from typing import Any
 
 from smvue_tui.config import Paths
 from smvue_tui.salesforce.ids import normalize_id
-from smvue_tui.store.backend import StoreUrlError, schema_for, store_url
+from smvue_tui.store.backend import schema_for, store_url, team_store_url
 
 
 class TeamModeError(Exception):
@@ -40,10 +40,7 @@ class TeamSettings:
 def team_settings(paths: Paths) -> TeamSettings | None:
     """Team mode's settings, None without a team store; TeamModeError in words when the
     store setting, the org or the manager cannot be told."""
-    try:
-        url = store_url(paths)
-    except StoreUrlError as exc:
-        raise TeamModeError(str(exc)) from None
+    url = team_store_url(paths, TeamModeError)
     if not url:
         return None
     team = _team_section(paths)

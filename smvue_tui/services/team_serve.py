@@ -24,7 +24,7 @@ from smvue_tui.services.team_writer import (
     record_writer,
 )
 from smvue_tui.store import models as m
-from smvue_tui.store.backend import StoreUrlError, first_line, redact, schema_for, store_url
+from smvue_tui.store.backend import first_line, redact, schema_for, team_store_url
 from smvue_tui.store.inspection_queries import fresh_facts
 from smvue_tui.store.postgres import SERVER_ERRORS
 
@@ -90,10 +90,7 @@ class OrgWriter:
 def claim_org(paths: Paths) -> OrgWriter | None:
     """The writer lock of the login's org on the team store (None: no team store is set).
     TeamServeError in words when another serve has it or the store cannot be reached."""
-    try:
-        url = store_url(paths)
-    except StoreUrlError as exc:
-        raise TeamServeError(str(exc)) from None
+    url = team_store_url(paths, TeamServeError)
     if not url:
         return None
     from smvue_tui.store.org_stores import paths_for_login

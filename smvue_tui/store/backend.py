@@ -40,6 +40,15 @@ def store_url(paths: Paths, environ: dict[str, str] | None = None) -> str:
     return _checked(value, source)
 
 
+def team_store_url(paths: Paths, error: type[Exception]) -> str:
+    """``store_url``, its StoreUrlError raised again as ``error`` (the caller's exception in
+    words, e.g. TeamModeError): "" without a team store."""
+    try:
+        return store_url(paths)
+    except StoreUrlError as exc:
+        raise error(str(exc)) from None
+
+
 def _from_config(paths: Paths) -> str:
     try:
         with open(paths.config_file, "rb") as fh:
