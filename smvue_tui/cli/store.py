@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _team_store(args: argparse.Namespace, url: str) -> int:
     from smvue_tui.services import team_admin
-    from smvue_tui.store.backend import redact
+    from smvue_tui.store.backend import first_line, redact
 
     try:
         if args.store_command == "grants":
@@ -84,7 +84,7 @@ def _team_store(args: argparse.Namespace, url: str) -> int:
     except Exception as exc:  # psycopg's OperationalError and kin: the server, in words
         if type(exc).__module__.split(".")[0] not in ("psycopg", "peewee"):
             raise
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        first = first_line(exc)
         print(f"error: the team store at {redact(url)}: {first}", file=sys.stderr)
         return 1
 

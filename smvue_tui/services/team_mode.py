@@ -18,7 +18,7 @@ from typing import Any
 
 from smvue_tui.config import Paths
 from smvue_tui.salesforce.ids import normalize_id
-from smvue_tui.store.backend import StoreUrlError, schema_for, store_url
+from smvue_tui.store.backend import schema_for, store_url, team_store_url
 
 
 class TeamModeError(Exception):
@@ -40,10 +40,7 @@ class TeamSettings:
 def team_settings(paths: Paths) -> TeamSettings | None:
     """Team mode's settings, None without a team store; TeamModeError in words when the
     store setting, the org or the manager cannot be told."""
-    try:
-        url = store_url(paths)
-    except StoreUrlError as exc:
-        raise TeamModeError(str(exc)) from None
+    url = team_store_url(paths, TeamModeError)
     if not url:
         return None
     team = _team_section(paths)
@@ -83,9 +80,9 @@ def open_team_services(paths: Paths) -> Any:
     except Exception as exc:  # psycopg's OperationalError: the server down, a login refused
         if type(exc).__module__.split(".")[0] not in ("psycopg", "peewee"):
             raise
-        from smvue_tui.store.backend import redact
+        from smvue_tui.store.backend import first_line, redact
 
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        first = first_line(exc)
         raise TeamModeError(f"cannot read the team store at {redact(store_url(paths))}: "
                             f"{first}") from None
     from smvue_tui.services.app_services import AppServices

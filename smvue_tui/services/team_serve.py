@@ -24,7 +24,7 @@ from smvue_tui.services.team_writer import (
     record_writer,
 )
 from smvue_tui.store import models as m
-from smvue_tui.store.backend import StoreUrlError, redact, schema_for, store_url
+from smvue_tui.store.backend import first_line, redact, schema_for, team_store_url
 from smvue_tui.store.inspection_queries import fresh_facts
 from smvue_tui.store.postgres import SERVER_ERRORS
 
@@ -80,7 +80,7 @@ class OrgWriter:
             except (psycopg.Error, *SERVER_ERRORS) as exc:
                 # The server restarting or out of reach: the next beat tries again (the sync
                 # cannot write meanwhile either); ending serve here would need a person.
-                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+                first = first_line(exc)
                 log.warning("team store unreachable, writer lock not confirmed: %s", first)
 
     def release(self) -> None:
@@ -90,10 +90,7 @@ class OrgWriter:
 def claim_org(paths: Paths) -> OrgWriter | None:
     """The writer lock of the login's org on the team store (None: no team store is set).
     TeamServeError in words when another serve has it or the store cannot be reached."""
-    try:
-        url = store_url(paths)
-    except StoreUrlError as exc:
-        raise TeamServeError(str(exc)) from None
+    url = team_store_url(paths, TeamServeError)
     if not url:
         return None
     from smvue_tui.store.org_stores import paths_for_login
@@ -107,6 +104,6 @@ def claim_org(paths: Paths) -> OrgWriter | None:
     except WriterRefused as exc:
         raise TeamServeError(str(exc)) from None
     except Exception as exc:  # psycopg's OperationalError: a server down, a refused login
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        first = first_line(exc)
         raise TeamServeError(f"cannot reach the team store at {redact(url)}: {first}") from None
     return OrgWriter(lock, org_id, f"{redact(url)} (schema {schema_for(org_id)})")

@@ -40,6 +40,15 @@ def store_url(paths: Paths, environ: dict[str, str] | None = None) -> str:
     return _checked(value, source)
 
 
+def team_store_url(paths: Paths, error: type[Exception]) -> str:
+    """``store_url``, its StoreUrlError raised again as ``error`` (the caller's exception in
+    words, e.g. TeamModeError): "" without a team store."""
+    try:
+        return store_url(paths)
+    except StoreUrlError as exc:
+        raise error(str(exc)) from None
+
+
 def _from_config(paths: Paths) -> str:
     try:
         with open(paths.config_file, "rb") as fh:
@@ -106,6 +115,13 @@ def password_in_argv(value: str, flag: str = "--store") -> str | None:
             "outside the command line: in ~/.pgpass (mode 0600), in PGPASSWORD or a "
             f"PGSERVICE entry in the environment, or give the whole URL in {ENV_VAR} or "
             "[store] url in config.toml instead of " + flag + " (docs/team-store.md, step 2)")
+
+
+def first_line(exc: BaseException) -> str:
+    """A server error in one line for the user: its message's first line (300 characters at
+    most), else the exception's type name."""
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else type(exc).__name__
 
 
 def redact(url: str) -> str:

@@ -22,7 +22,7 @@ from playhouse.postgres_ext import Psycopg3Database
 from playhouse.shortcuts import ReconnectMixin
 
 from smvue_tui.store import models
-from smvue_tui.store.backend import redact
+from smvue_tui.store.backend import first_line, redact
 
 FIELD_TYPES = {"FLOAT": "DOUBLE PRECISION"}
 # Each connection names its process: a sync run records its pid, and a run whose process holds
@@ -106,7 +106,7 @@ def connect(url: str, schema: str) -> SharedStore:
         db.connect(reuse_if_open=True)
     except OperationalError as exc:
         raise StoreUnreachable(f"cannot open the store at {redact(url)}: "
-                               f"{_first_line(exc)}") from None
+                               f"{first_line(exc)}") from None
     try:  # only when missing: CREATE SCHEMA needs a right on the database that a manager's
         # role (docs/team-store.md) has not, even with IF NOT EXISTS
         if db.execute_sql("SELECT to_regnamespace(%s)", (schema,)).fetchone()[0] is None:
@@ -115,11 +115,6 @@ def connect(url: str, schema: str) -> SharedStore:
         db.close()
         raise
     return db
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:300] if text else type(exc).__name__
 
 
 # --- the schema version (SQLite keeps it in PRAGMA user_version) -----------------------------
