@@ -9,7 +9,6 @@ Exit codes: 0 ok, 1 bad input (a clear message on stderr), 2 no local store yet.
 from __future__ import annotations
 
 import argparse
-import gc
 import sys
 import tomllib
 from typing import Any, TextIO
@@ -66,15 +65,12 @@ def run(args: argparse.Namespace) -> int:
     except StoreRefused as exc:  # another org's store, or the old one still in use
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    from smvue_tui.inspection.report import no_cycle_collection
+
     # The report is a few hundred thousand small objects and no cycles: the cyclic collector
     # stays off until it is freed, or its first pass after the report would walk all of them.
-    was = gc.isenabled()
-    gc.disable()
-    try:
+    with no_cycle_collection():
         return _report(args, paths.config_file, db)
-    finally:
-        if was:
-            gc.enable()
 
 
 def _report(args: argparse.Namespace, config: Any, db: Any) -> int:

@@ -94,11 +94,8 @@ def migrate_files(data_dir: Path, default: Path, out: TextIO) -> int:
     from smvue_tui.store.db import SCHEMA_VERSION, open_store, schema_version
     from smvue_tui.store.health import StoreDamaged
 
-    stores = _stores(data_dir, default)
-    if not stores:
-        print(f"No store yet (it will be {default}).", file=out)
     failed = 0
-    for path in stores:
+    for path in _stores(data_dir, default, out):
         try:
             db = open_store(path, recover=False)
         except StoreDamaged as exc:
@@ -113,10 +110,13 @@ def migrate_files(data_dir: Path, default: Path, out: TextIO) -> int:
     return 1 if failed else 0
 
 
-def _stores(data_dir: Path, default: Path) -> list[Path]:
+def _stores(data_dir: Path, default: Path, out: TextIO) -> list[Path]:
+    """Every SQLite store on this machine; says so on ``out`` when there is none yet."""
     found = {p for p in data_dir.rglob("*.sqlite3") if p.is_file()} if data_dir.exists() else set()
     if default.exists():
         found.add(default)
+    if not found:
+        print(f"No store yet (it will be {default}).", file=out)
     return sorted(found)
 
 
@@ -124,11 +124,8 @@ def check(data_dir: Path, default: Path, out: TextIO) -> int:
     """Report each store's health; exit 1 when any is damaged."""
     from smvue_tui.store import health
 
-    stores = _stores(data_dir, default)
-    if not stores:
-        print(f"No store yet (it will be {default}).", file=out)
     damaged = 0
-    for path in stores:
+    for path in _stores(data_dir, default, out):
         problem = health.inspect(path, thorough=True)
         if problem is None:
             print(f"ok       {path}", file=out)

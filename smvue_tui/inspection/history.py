@@ -78,11 +78,6 @@ def load_deals(ids: Iterable[str]) -> dict[str, Deal]:
     return {row[0]: _deal(row) for row in q.deal_rows(ids)}
 
 
-def touched_since(stamp: str, src: Sources) -> set[str]:
-    """Stored deals created, changed (change log) or with a history row after ``stamp``."""
-    return {row[0] for row in q.touched_since(stamp, src.history)}
-
-
 class Step(NamedTuple):  # a tuple: a report makes one per step of every deal it replays
     """One change of one field of one deal."""
 

@@ -50,7 +50,7 @@ def _changes(found: Changes, names: dict[str, str]) -> dict[str, Any]:
 
 
 @contextmanager
-def _no_cycle_collection() -> Iterator[None]:
+def no_cycle_collection() -> Iterator[None]:
     """The report makes a few hundred thousand small dicts and tuples and no cycles; the cyclic
     collector's passes over them, as they pile up, were a quarter of its time at 100,000 deals
     (refcounting still frees everything)."""
@@ -67,7 +67,7 @@ def inspect(config: dict[str, Any], *, since: str | None = None, period: str | N
             rep: str | None = None, now: datetime | None = None) -> dict[str, Any]:
     """The inspection of the bound store. Raises SettingsError, PeriodError or RepNotFound
     (ValueError/LookupError with a message for the user) on bad input."""
-    with _no_cycle_collection():
+    with no_cycle_collection():
         return _inspect(config, since, period, rep, now or datetime.now(UTC))
 
 
@@ -165,7 +165,7 @@ def flagged_rules(config: dict[str, Any], now: datetime | None = None,
     """Every flagged open deal's Id (of ``ids`` only, when given: the rows a table shows) → its
     flags' rules in ``RULES`` order: the pipeline table's compact risk column (the reasons stay
     on the deal screen, ``deal_risks``)."""
-    with _no_cycle_collection():
+    with no_cycle_collection():
         found = flags(Past(sources(), stage_info()), inspection_settings(config), now,
                       ids=ids)
     return {deal: [f.rule for f in fl] for deal, fl in found.items()}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from smvue_tui.inspection.history import DealState, Past, state_at, touched_since
+from smvue_tui.inspection.history import DealState, Past, state_at
 from smvue_tui.inspection.periods import sf_stamp
 from smvue_tui.inspection.reps import rep_figures
 from smvue_tui.store.pipeline import stage_probabilities
@@ -44,7 +44,7 @@ def pipeline_at(past: Past, points: list[datetime], now: datetime,
         amount, prob = state.amount or 0.0, probs.get(state.stage or "")
         return amount, amount * ((own or 0.0) if prob is None else prob) / 100
 
-    ids = sorted(touched_since(sf_stamp(points[0]), past.src))
+    ids = sorted(row[0] for row in past.touched(sf_stamp(points[0])))
     deals, steps = past.deals(ids), past.steps(ids)
     now_share = {i: share(d.now, d.probability) for i, d in deals.items()}
     out = []

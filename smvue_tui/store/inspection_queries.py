@@ -220,9 +220,9 @@ def deal_owners() -> set[str]:
 def open_by_owner_stage(rep: str | None = None) -> list[tuple[Any, ...]]:
     """(owner, stage, open deals, their amount, their amount × own Probability)."""
     only, args = _rep('"OwnerId"', rep)
+    weighted = _total(AMOUNT + ' * COALESCE("Probability", 0)')
     return db().execute_sql(
-        f'SELECT "OwnerId", "StageName", COUNT(*), {_total(AMOUNT)}, '
-        f'{_total(AMOUNT + " * COALESCE(" + chr(34) + "Probability" + chr(34) + ", 0)")} '
+        f'SELECT "OwnerId", "StageName", COUNT(*), {_total(AMOUNT)}, {weighted} '
         f'FROM {_t(m.Opportunity)} WHERE "IsClosed" = {_p()}{only} GROUP BY 1, 2',
         [False, *args]).fetchall()
 
