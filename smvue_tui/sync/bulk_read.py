@@ -210,8 +210,7 @@ async def catch_up(ctx: SyncContext, spec: ObjectSpec, where: str,
 
 def _job_soql(ctx: SyncContext, spec: ObjectSpec, clauses: list[str]) -> str:
     """The REST read's query without its ORDER BY (which turns off Bulk's PK chunking)."""
-    soql = ordered_soql(ctx, spec, clauses)
-    return soql[:soql.rindex(" ORDER BY ")]
+    return ordered_soql(ctx, spec, clauses, ordered=False)
 
 
 def _position(sobject: str, start: tuple[str | None, str | None]
