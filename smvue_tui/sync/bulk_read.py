@@ -123,8 +123,13 @@ def clear_state(sobject: str) -> None:
     m.SyncCursor.delete().where(m.SyncCursor.sobject == state_key(sobject)).execute()
 
 
+def _state_row(state: dict[str, Any]) -> dict[str, Any]:
+    """The ``~bulk:`` cursor row's values for ``state``."""
+    return {"watermark": json.dumps(state)}
+
+
 def _save_state(sobject: str, state: dict[str, Any]) -> None:
-    save_cursor(state_key(sobject), {"watermark": json.dumps(state)})
+    save_cursor(state_key(sobject), _state_row(state))
 
 
 async def describe_types(ctx: SyncContext,
@@ -298,7 +303,7 @@ async def _store_page(ctx: SyncContext, spec: ObjectSpec, page: BulkPage,
         if following is None:  # the page's last batch: its locator goes with it
             state = {**state, "locator": page.next_locator or "null", "top": top,
                      "read": int(state.get("read", 0)) + page.number}
-            extra = {state_key(name): {"watermark": json.dumps(state)}}
+            extra = {state_key(name): _state_row(state)}
             if page.next_locator is None and top:  # the job's last rows: the cursor moves
                 cursor = _job_cursor(top, created)
         gone = [r["Id"] for r in batch if r.get("IsDeleted")]
