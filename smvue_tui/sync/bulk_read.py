@@ -123,8 +123,13 @@ def clear_state(sobject: str) -> None:
     m.SyncCursor.delete().where(m.SyncCursor.sobject == state_key(sobject)).execute()
 
 
+def _state_row(state: dict[str, Any]) -> dict[str, Any]:
+    """The ``~bulk:`` cursor row's values for ``state``."""
+    return {"watermark": json.dumps(state)}
+
+
 def _save_state(sobject: str, state: dict[str, Any]) -> None:
-    save_cursor(state_key(sobject), {"watermark": json.dumps(state)})
+    save_cursor(state_key(sobject), _state_row(state))
 
 
 async def describe_types(ctx: SyncContext,
@@ -210,8 +215,7 @@ async def catch_up(ctx: SyncContext, spec: ObjectSpec, where: str,
 
 def _job_soql(ctx: SyncContext, spec: ObjectSpec, clauses: list[str]) -> str:
     """The REST read's query without its ORDER BY (which turns off Bulk's PK chunking)."""
-    soql = ordered_soql(ctx, spec, clauses)
-    return soql[:soql.rindex(" ORDER BY ")]
+    return ordered_soql(ctx, spec, clauses, ordered=False)
 
 
 def _position(sobject: str, start: tuple[str | None, str | None]
@@ -299,7 +303,7 @@ async def _store_page(ctx: SyncContext, spec: ObjectSpec, page: BulkPage,
         if following is None:  # the page's last batch: its locator goes with it
             state = {**state, "locator": page.next_locator or "null", "top": top,
                      "read": int(state.get("read", 0)) + page.number}
-            extra = {state_key(name): {"watermark": json.dumps(state)}}
+            extra = {state_key(name): _state_row(state)}
             if page.next_locator is None and top:  # the job's last rows: the cursor moves
                 cursor = _job_cursor(top, created)
         gone = [r["Id"] for r in batch if r.get("IsDeleted")]

@@ -286,13 +286,15 @@ async def fetch_ordered(ctx: SyncContext, spec: ObjectSpec, where: str, *,
 
 
 def ordered_soql(ctx: SyncContext, spec: ObjectSpec, clauses: list[str],
-                 limit: int | None = None) -> str:
-    """The query of ``spec``'s rows matching all ``clauses``, in (cursor field, Id) order."""
+                 limit: int | None = None, *, ordered: bool = True) -> str:
+    """The query of ``spec``'s rows matching all ``clauses``, in (cursor field, Id) order
+    (``ordered=False``: without the ORDER BY)."""
     f = spec.cursor_field
     soql = f"SELECT {ctx.select(spec)} FROM {spec.sobject}"
     if clauses:
         soql += " WHERE " + " AND ".join(f"({c})" for c in clauses)
-    soql += f" ORDER BY {f} ASC, Id ASC"
+    if ordered:
+        soql += f" ORDER BY {f} ASC, Id ASC"
     return soql + (f" LIMIT {limit}" if limit else "")
 
 
