@@ -20,6 +20,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+import orjson
+
 from smvue_tui.store import inspection_queries as q
 from smvue_tui.store import models as m
 
@@ -87,21 +89,19 @@ class Step(NamedTuple):  # a tuple: a report makes one per step of every deal it
     new: Any
 
 
-def steps(ids: list[str], src: Sources) -> dict[str, list[Step]]:
-    """Each deal's steps in time order: OpportunityHistory's for the fields it holds (when the
-    org lets the sync read it), the change log's for the rest. Both are kept per deal by the
-    store's writer (``store/deal_facts.py``), so this reads one row per deal."""
-    held, use_history = src.history_fields, src.history
-    out: dict[str, list[Step]] = {}
-    at = operator.attrgetter("at")
-    for deal, hist, log in q.step_rows(ids):
-        logged = [_new(Step, s) for s in log if s[1] not in held]
-        if use_history and hist:
-            found = [_new(Step, s) for s in hist if s[1] in held]
-            out[deal] = sorted([*logged, *found], key=at) if logged else found
-        elif logged:
-            out[deal] = logged
-    return out
+_at = operator.attrgetter("at")
+
+
+def _parse_steps(hist: str | None, log: str | None, src: Sources) -> list[Step]:
+    """A deal's steps in time order from the two lists the writer keeps (``deal_facts``):
+    OpportunityHistory's for the fields it holds (when the org lets the sync read it), the
+    change log's for the rest."""
+    held = src.history_fields
+    logged = [_new(Step, s) for s in orjson.loads(log) if s[1] not in held] if log else []
+    if src.history and hist:
+        found = [_new(Step, s) for s in orjson.loads(hist) if s[1] in held]
+        return sorted([*logged, *found], key=_at) if logged else found
+    return logged
 
 
 class Past:
@@ -112,13 +112,14 @@ class Past:
         self.src, self.stages = src, stages
         self._deals: dict[str, Deal] = {}
         self._steps: dict[str, list[Step]] = {}
+        self._unparsed: dict[str, tuple[str | None, str | None]] = {}  # steps read, not parsed
         self._touched: tuple[str, list[tuple[str, Any, Any, str]]] | None = None
         # Flagged open deals as the report lists them: Id → (name, owner, stage, amount,
         # close date), kept by the flags' one read of the open deals.
         self.listed: dict[str, tuple[str, str | None, str | None, float | None, str | None]] = {}
 
     def touched(self, stamp: str) -> list[tuple[str, bool, str | None]]:
-        """(Id, closed, owner) of the deals touched after ``stamp`` (``touched_since``); one
+        """(Id, closed, owner) of the deals touched after ``stamp`` (``touched_deals``); one
         query serves every later stamp (``prime`` with the earliest the report needs)."""
         if self._touched is None or self._touched[0] > stamp:
             self.prime(stamp)
@@ -127,7 +128,16 @@ class Past:
                 if last > stamp]
 
     def prime(self, stamp: str) -> None:
-        self._touched = (stamp, q.touched_since(stamp, self.src.history))
+        """Read the deals touched after ``stamp`` with their steps (parsed when asked for)."""
+        touched = []
+        deals, unparsed, parsed = self._deals, self._unparsed, self._steps
+        for row in q.touched_deals(stamp, self.src.history):
+            deal_id = row[0]
+            deals[deal_id] = _deal(row)
+            if deal_id not in parsed:
+                unparsed[deal_id] = (row[13], row[14])
+            touched.append((deal_id, row[9], row[7], row[12]))
+        self._touched = (stamp, touched)
 
     def deals(self, ids: Iterable[str]) -> dict[str, Deal]:
         wanted = list(ids)
@@ -136,10 +146,22 @@ class Past:
 
     def steps(self, ids: Iterable[str]) -> dict[str, list[Step]]:
         wanted = list(ids)
-        missing = sorted(i for i in wanted if i not in self._steps)
-        found = steps(missing, self.src)
-        self._steps.update((i, found.get(i, [])) for i in missing)
-        return {i: self._steps[i] for i in wanted}
+        parsed, unparsed, src = self._steps, self._unparsed, self.src
+        missing = []
+        for i in wanted:
+            if i in parsed:
+                continue
+            raw = unparsed.pop(i, None)
+            if raw is None:
+                missing.append(i)
+            else:
+                parsed[i] = _parse_steps(*raw, src)
+        if missing:
+            missing.sort()
+            parsed.update({deal: [] for deal in missing})
+            parsed.update((deal, _parse_steps(hist, log, src))
+                          for deal, hist, log in q.step_rows(missing))
+        return {i: parsed[i] for i in wanted}
 
 
 _AT = {name: DealState._fields.index(attr) for name, attr in LOG_FIELDS.items()}

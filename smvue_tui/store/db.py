@@ -98,6 +98,28 @@ def _v8_deal_facts(db: Database) -> None:
     deal_facts.rebuild()
 
 
+# (the one-column index a covering one starts with, the covering one, its table, its columns)
+_COVERING_INDEXES = (
+    ("opportunity_IsClosed", "opportunity_open_totals", "opportunity",
+     '"IsClosed", "OwnerId", "StageName", "Amount", "Probability"'),
+    ("opportunity_CloseDate", "opportunity_closing", "opportunity",
+     '"CloseDate", "IsClosed", "OwnerId", "ForecastCategoryName", "StageName", '
+     '"ForecastCategory", "Amount", "IsWon", "CreatedDate"'),
+    ("activity__OccurredAt", "activity_time_owner", "activity", '"_OccurredAt", "OwnerId"'),
+)
+
+
+def _v10_inspection_covering_indexes(db: Database) -> None:
+    """The inspection's totals — open pipeline per rep and stage, forecast categories and
+    won/lost by close date, activities per rep — read only these columns: indexed with them,
+    each is read from its index alone, in order (no table rows, no sort; ~0.1 s of a 100,000
+    deal report). Each replaces the one-column index it starts with, so a sync still writes as
+    many index entries per row."""
+    for old, new, table, columns in _COVERING_INDEXES:
+        db.execute_sql(f'CREATE INDEX IF NOT EXISTS "{new}" ON "{table}" ({columns})')
+        db.execute_sql(f'DROP INDEX IF EXISTS "{old}"')
+
+
 # Index i holds the migration from version i to i + 1. Append only; never edit a shipped one.
 MIGRATIONS: list[Callable[[Database], None]] = [_v1_initial, _v2_drop_modstamp_indexes,
                                                       _v3_plan_capabilities,
@@ -106,7 +128,8 @@ MIGRATIONS: list[Callable[[Database], None]] = [_v1_initial, _v2_drop_modstamp_i
                                                       _v6_live_replay,
                                                       _v7_time_ordered_history_indexes,
                                                       _v8_deal_facts,
-                                                      migrate_v9_team_store]
+                                                      migrate_v9_team_store,
+                                                      _v10_inspection_covering_indexes]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

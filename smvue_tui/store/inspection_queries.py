@@ -7,6 +7,7 @@ from the bound peewee Database in ``_day_diff``. The inspection package holds no
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import date, timedelta
 from typing import Any
 
 import orjson
@@ -47,6 +48,13 @@ def _day_diff(later: str, earlier: str) -> str:
     if is_postgres(db()):
         return f"CAST(CAST({later} AS DATE) - CAST({earlier} AS DATE) AS DOUBLE PRECISION)"
     return f"(julianday({later}) - julianday({earlier}))"
+
+
+def _no_index(column: str) -> str:
+    """``column`` in a WHERE term SQLite must not choose an index for (its documented unary
+    "+"): without table statistics it prefers an equality on the (IsClosed, …) index — half the
+    deals — over the close-date range it should walk. PostgreSQL plans from its statistics."""
+    return column if is_postgres(db()) else f"+{column}"
 
 
 def _rep(column: str, rep: str | None) -> tuple[str, list[Any]]:
@@ -154,29 +162,32 @@ def deal_rows(ids: Iterable[str]) -> Iterator[tuple[Any, ...]]:
             f'SELECT {cols} FROM {_t(m.Opportunity)} WHERE "Id" IN ({_marks(part)})', part)
 
 
-def touched_since(stamp: str, history: bool) -> list[tuple[str, Any, Any, str]]:
+def touched_deals(stamp: str, history: bool) -> list[tuple[Any, ...]]:
     """Stored deals created, changed (change log) or with an OpportunityHistory row (when
-    ``history``) after ``stamp``: (Id, IsClosed, OwnerId, the latest of those times)."""
+    ``history``) after ``stamp``: their ``DEAL_COLUMNS``, the latest of those times, and the
+    steps the writer keeps for them (``deal_facts``: OpportunityHistory's and the change log's,
+    JSON text or NULL) — one read for everything a report replays."""
     parts = [f'SELECT "Id" AS id, "CreatedDate" AS at FROM {_t(m.Opportunity)} '
              f'WHERE "CreatedDate" > {_p()}',
              f'SELECT opportunity_id, changed_at FROM {_t(m.DealChange)} WHERE changed_at > {_p()}']
     if history:
         parts.append(f'SELECT "_ParentId", "CreatedDate" FROM {_t(m.StageHistory)} WHERE '
                      f'"_sobject" = \'OpportunityHistory\' AND "CreatedDate" > {_p()}')
-    sql = (f'SELECT o."Id", o."IsClosed", o."OwnerId", t.last FROM {_t(m.Opportunity)} o '
+    cols = ", ".join(f'o."{c}"' for c in DEAL_COLUMNS)
+    sql = (f'SELECT {cols}, t.last, f.h_steps, f.l_steps FROM {_t(m.Opportunity)} o '
            f'JOIN (SELECT id, MAX(at) AS last FROM ({" UNION ALL ".join(parts)}) u '
-           f'GROUP BY id) t ON t.id = o."Id"')
+           f'GROUP BY id) t ON t.id = o."Id" LEFT JOIN {_t(m.DealFact)} f ON f.deal_id = o."Id"')
     return db().execute_sql(sql, [stamp] * len(parts)).fetchall()
 
 
-def step_rows(ids: list[str]) -> Iterator[tuple[str, list[list[Any]], list[list[Any]]]]:
-    """(deal, its OpportunityHistory steps, its change-log steps) — each [at, field, old, new]
-    in time order, kept by the writer (``deal_facts``) — for these deals (those with any)."""
+def step_rows(ids: list[str]) -> Iterator[tuple[str, str | None, str | None]]:
+    """(deal, its OpportunityHistory steps, its change-log steps) — JSON text of [at, field,
+    old, new] in time order, kept by the writer (``deal_facts``) — for these deals (those with
+    any)."""
     for part in _chunks(ids):
-        for deal, hist, log in db().execute_sql(
-                f'SELECT deal_id, h_steps, l_steps FROM {_t(m.DealFact)} '
-                f'WHERE deal_id IN ({_marks(part)})', part):
-            yield deal, orjson.loads(hist) if hist else [], orjson.loads(log) if log else []
+        yield from db().execute_sql(
+            f'SELECT deal_id, h_steps, l_steps FROM {_t(m.DealFact)} '
+            f'WHERE deal_id IN ({_marks(part)})', part)
 
 
 # --- totals: the waterfall's end, forecast categories, figures per rep ------------------------
@@ -191,11 +202,11 @@ def open_amount_closing(first: str, last: str, rep: str | None = None) -> float:
     only, args = _rep('"OwnerId"', rep)
     return db().execute_sql(
         f'SELECT {_total(AMOUNT)} FROM {_t(m.Opportunity)} '
-        f'WHERE "IsClosed" = {_p()} AND "CloseDate" BETWEEN {_p()} AND {_p()}{only}',
+        f'WHERE {_no_index(IS_CLOSED)} = {_p()} AND "CloseDate" BETWEEN {_p()} AND {_p()}{only}',
         [False, first, last, *args]).fetchone()[0]
 
 
-AMOUNT = '"Amount"'
+AMOUNT, IS_CLOSED = '"Amount"', '"IsClosed"'
 
 
 def forecast_rows(first: str, last: str, rep: str | None = None) -> list[tuple[Any, ...]]:
@@ -234,15 +245,18 @@ def closed_by_owner(first: str, last: str, rep: str | None = None) -> list[tuple
     days = _day_diff('"CloseDate"', 'substr("CreatedDate", 1, 10)')
     return db().execute_sql(
         f'SELECT "OwnerId", "IsWon", COUNT(*), {_total(AMOUNT)}, AVG({days}) '
-        f'FROM {_t(m.Opportunity)} WHERE "IsClosed" = {_p()} AND '
+        f'FROM {_t(m.Opportunity)} WHERE {_no_index(IS_CLOSED)} = {_p()} AND '
         f'"CloseDate" BETWEEN {_p()} AND {_p()}{only} GROUP BY 1, 2',
         [True, first, last, *args]).fetchall()
 
 
 def activities_by_owner(first: str, last: str, rep: str | None = None) -> list[tuple[Any, ...]]:
-    """(owner, activities) dated in [first, last]."""
+    """(owner, activities) dated in [first, last] (ISO dates; an activity's time is a date or
+    a date and time: compared as text from ``first`` up to the day after ``last``, so the
+    (time, owner) index serves it alone)."""
     only, args = _rep('"OwnerId"', rep)
+    after = (date.fromisoformat(last) + timedelta(days=1)).isoformat()
     return db().execute_sql(
         f'SELECT "OwnerId", COUNT(*) FROM {_t(m.Activity)} WHERE '
-        f'substr("_OccurredAt", 1, 10) BETWEEN {_p()} AND {_p()}{only} GROUP BY 1',
-        [first, last, *args]).fetchall()
+        f'"_OccurredAt" >= {_p()} AND "_OccurredAt" < {_p()}{only} GROUP BY 1',
+        [first, after, *args]).fetchall()

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from smvue_tui.store import models as m
 from smvue_tui.store.backend import is_postgres
-from smvue_tui.store.db import SCHEMA_VERSION, schema_version
+from smvue_tui.store.db import MIGRATIONS, SCHEMA_VERSION, migrate_v9_team_store, schema_version
+
+BEFORE_TEAM_TABLES = MIGRATIONS.index(migrate_v9_team_store)  # the version v9 upgrades from
 
 
 def _as_before_team_tables(db) -> None:
@@ -25,9 +27,9 @@ def _as_before_team_tables(db) -> None:
     if is_postgres(db):
         from smvue_tui.store.postgres import set_schema_version
 
-        set_schema_version(db, SCHEMA_VERSION - 1)
+        set_schema_version(db, BEFORE_TEAM_TABLES)
     else:
-        db.execute_sql(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+        db.execute_sql(f"PRAGMA user_version = {BEFORE_TEAM_TABLES}")
 
 
 def test_an_older_store_upgrades_keeping_the_managers_data(store_backend, tmp_path):
