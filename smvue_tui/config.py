@@ -14,8 +14,10 @@ which ``store/org_stores.py`` adopts as its org's store.
 from __future__ import annotations
 
 import os
+import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -103,3 +105,14 @@ def ensure_dir(path: Path) -> Path:
         raise FolderNotWritable(f"cannot create the folder {path}: {reason}. "
                                 "Set SMVUE_HOME to a folder you can write to.") from exc
     return path
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    """config.toml parsed ({} when there is none); ValueError in words when it is not TOML."""
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path} is not valid TOML ({exc})") from None

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tomllib
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import orjson
 
-from smvue_tui.config import app_paths
+from smvue_tui.cli.inspect_flags import Child
+from smvue_tui.cli.main import hard_exit
+from smvue_tui.config import app_paths, read_config
 from smvue_tui.inspection.periods import PERIODS
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_NO_STORE = 0, 1, 2
@@ -37,17 +39,19 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
-def _config(path: Any) -> dict[str, Any]:
-    try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        return {}
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path} is not valid TOML ({exc})") from None
-
-
 def run(args: argparse.Namespace) -> int:
+    now = datetime.now(UTC)
+    child = None
+    if args.json and not sys.stdout.isatty():  # the flags beside the rest (inspect_flags)
+        child = Child.start(args.since, args.period, args.rep, now)
+    try:
+        return _run(args, now, child)
+    finally:
+        if child is not None:
+            child.stop()
+
+
+def _run(args: argparse.Namespace, now: datetime, child: Child | None) -> int:
     from smvue_tui.store.org_stores import (
         StoreRefused,
         open_org_store,
@@ -65,22 +69,26 @@ def run(args: argparse.Namespace) -> int:
     except StoreRefused as exc:  # another org's store, or the old one still in use
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if child is not None:
+        child.go()  # the store is open and migrated: the child may open it
     from smvue_tui.inspection.report import no_cycle_collection
 
     # The report is a few hundred thousand small objects and no cycles: the cyclic collector
     # stays off until it is freed, or its first pass after the report would walk all of them.
     with no_cycle_collection():
-        return _report(args, paths.config_file, db)
+        return _report(args, paths.config_file, db, now, child)
 
 
-def _report(args: argparse.Namespace, config: Any, db: Any) -> int:
+def _report(args: argparse.Namespace, config: Any, db: Any, now: datetime,
+            child: Child | None) -> int:
     """The report of the open store ``db`` (closed here), printed as ``args`` ask."""
     from smvue_tui.inspection.report import inspect
     from smvue_tui.store.inspection_queries import read_mapped
 
     try:
         read_mapped()
-        report = inspect(_config(config), since=args.since, period=args.period, rep=args.rep)
+        report = inspect(read_config(config), since=args.since, period=args.period,
+                         rep=args.rep, now=now, elsewhere=child)
     except (ValueError, LookupError) as exc:  # our own errors, worded for the user
         print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -96,6 +104,8 @@ def _report(args: argparse.Namespace, config: Any, db: Any) -> int:
         sys.stdout.buffer.flush()
     else:
         render_text(report, sys.stdout)
+    if getattr(args, "own_process", False):
+        hard_exit(EXIT_OK)  # the report is never freed object by object: the process ends
     return EXIT_OK
 
 

@@ -8,9 +8,11 @@ Modules are imported only when their command runs, so ``smvue-tui --help`` stays
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
+from typing import NoReturn
 
 from smvue_tui import __version__
 from smvue_tui.config import FolderNotWritable
@@ -51,6 +53,16 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     return parser
 
 
+def hard_exit(code: int) -> NoReturn:
+    """End the process now, output flushed, without freeing its objects one by one — what mypy
+    does after a run (its ``--fast-exit``): ``inspect`` after printing 100,000 deals' report
+    (~0.1 s to free), when ``args.own_process``."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):  # a reader gone (broken pipe): nothing to flush to
+            stream.flush()
+    os._exit(code)
+
+
 def main(argv: list[str] | None = None) -> int:
     args_list = sys.argv[1:] if argv is None else argv
     parser = build_parser(args_list)
@@ -60,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
         from smvue_tui.cli.tui import run_tui
 
         run = run_tui
+    # This process's own command line (not a caller's argv): a command may end the process
+    # when it is done (hard_exit).
+    args.own_process = argv is None
     try:
         return int(run(args) or 0)
     except FolderNotWritable as exc:  # a read-only SMVUE_HOME: one sentence, no traceback

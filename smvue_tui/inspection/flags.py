@@ -11,7 +11,7 @@ replay only the deals touched within ``recent_days``.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import NamedTuple
@@ -125,9 +125,10 @@ def _open_deal_flags(past: Past, settings: InspectionSettings, now: datetime,
     return found
 
 
-def _recent(past: Past, settings: InspectionSettings, now: datetime,
-            rep: str | None, ids: Collection[str] | None) -> dict[str, list[Flag]]:
-    """Amount dropped and stage moved back within the last ``recent_days``."""
+def recent_flags(past: Past, settings: InspectionSettings, now: datetime,
+                 rep: str | None, ids: Collection[str] | None = None) -> dict[str, list[Flag]]:
+    """Amount dropped and stage moved back within the last ``recent_days`` (the last two
+    rules), per open deal (``rep``'s, of ``ids``, when given)."""
     stamp, stages = sf_stamp(now - timedelta(days=settings.recent_days)), past.stages
     deals = past.deals(sorted(i for i, closed, owner in past.touched(stamp)
                               if not closed and (rep is None or owner == rep)
@@ -156,13 +157,17 @@ def _recent(past: Past, settings: InspectionSettings, now: datetime,
 
 
 def flags(past: Past, settings: InspectionSettings, now: datetime | None = None,
-          rep: str | None = None, ids: Collection[str] | None = None) -> dict[str, list[Flag]]:
+          rep: str | None = None, ids: Collection[str] | None = None,
+          recent: Callable[[], dict[str, list[Flag]]] | None = None) -> dict[str, list[Flag]]:
     """Open deal Id → its flags in ``RULES`` order (only flagged deals; ``rep``'s deals only,
-    when given; only those of ``ids``, when given — a table's rows)."""
+    when given; only those of ``ids``, when given — a table's rows). ``recent``: the last two
+    rules' flags found elsewhere (``recent_flags``, by another process), asked for once the
+    other rules' are found."""
     now = now or datetime.now(UTC)
     ids = None if ids is None else frozenset(ids)
     found = _open_deal_flags(past, settings, now, rep, ids)
-    for deal, more in _recent(past, settings, now, rep, ids).items():  # the last two rules
+    last_two = recent() if recent else recent_flags(past, settings, now, rep, ids)
+    for deal, more in last_two.items():  # the last two rules
         found.setdefault(deal, []).extend(more)
     return found
 

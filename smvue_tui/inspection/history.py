@@ -107,9 +107,11 @@ def _parse_steps(hist: str | None, log: str | None, src: Sources) -> list[Step]:
 class Past:
     """Deals and their steps, each loaded once per report and shared by its parts."""
 
-    def __init__(self, src: Sources, stages: dict[str, tuple[int, bool, bool]]) -> None:
+    def __init__(self, src: Sources, stages: dict[str, tuple[int, bool, bool]],
+                 open_only: bool = False) -> None:
+        """``open_only``: the touched deals are the open ones only (what the flags read)."""
         q.fresh_facts()  # after an initial or full sync: the facts it left to recompute
-        self.src, self.stages = src, stages
+        self.src, self.stages, self.open_only = src, stages, open_only
         self._deals: dict[str, Deal] = {}
         self._steps: dict[str, list[Step]] = {}
         self._unparsed: dict[str, tuple[str | None, str | None]] = {}  # steps read, not parsed
@@ -131,7 +133,7 @@ class Past:
         """Read the deals touched after ``stamp`` with their steps (parsed when asked for)."""
         touched = []
         deals, unparsed, parsed = self._deals, self._unparsed, self._steps
-        for row in q.touched_deals(stamp, self.src.history):
+        for row in q.touched_deals(stamp, self.src.history, self.open_only):
             deal_id = row[0]
             deals[deal_id] = _deal(row)
             if deal_id not in parsed:

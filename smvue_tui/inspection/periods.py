@@ -11,8 +11,6 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from smvue_tui.store.pipeline import fiscal_start_month, period_range
-
 PERIODS = ("today", "this-week", "this-month", "this-quarter", "last-7d", "last-14d",
            "last-30d")
 _SINCE = re.compile(r"^(\d{1,4})([hdw])$")
@@ -91,6 +89,10 @@ def _named(period: str, now: datetime) -> Window:
     elif key == "this-month":
         start = midnight.replace(day=1)
     elif key == "this-quarter":
+        # The store is imported when used: `inspect` names PERIODS in its help and starts its
+        # second process (cli/inspect_flags) before it loads the store.
+        from smvue_tui.store.pipeline import fiscal_start_month, period_range
+
         first, _ = period_range("this_quarter", now.date(), fiscal_start_month())
         assert first is not None
         start = datetime(first.year, first.month, first.day, tzinfo=UTC)
@@ -104,6 +106,8 @@ def _named(period: str, now: datetime) -> Window:
 
 def close_periods(today: date) -> tuple[ClosePeriod, ClosePeriod]:
     """The fiscal quarter holding ``today`` and the next one."""
+    from smvue_tui.store.pipeline import fiscal_start_month, period_range
+
     start_month = fiscal_start_month()
     found = []
     for name in ("this_quarter", "next_quarter"):

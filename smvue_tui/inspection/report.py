@@ -5,7 +5,6 @@ inspection screen shows. The keys are documented in the README (Inspection → J
 from __future__ import annotations
 
 import gc
-from collections import Counter
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -13,7 +12,8 @@ from typing import Any
 
 from smvue_tui.inspection import forecast as fc
 from smvue_tui.inspection.changes import Changes, DealChangeRow, Tally, changes
-from smvue_tui.inspection.flags import RULES, Flag, deal_flags, flags
+from smvue_tui.inspection.flag_rows import FlagsElsewhere, flag_section
+from smvue_tui.inspection.flags import deal_flags, flags, recent_flags
 from smvue_tui.inspection.history import DealState, Past, sources, stage_info
 from smvue_tui.inspection.periods import close_periods, sf_stamp, window
 from smvue_tui.inspection.reps import find_rep, owner_names, rep_figures
@@ -64,51 +64,37 @@ def no_cycle_collection() -> Iterator[None]:
 
 
 def inspect(config: dict[str, Any], *, since: str | None = None, period: str | None = None,
-            rep: str | None = None, now: datetime | None = None) -> dict[str, Any]:
+            rep: str | None = None, now: datetime | None = None,
+            elsewhere: FlagsElsewhere | None = None) -> dict[str, Any]:
     """The inspection of the bound store. Raises SettingsError, PeriodError or RepNotFound
-    (ValueError/LookupError with a message for the user) on bad input."""
+    (ValueError/LookupError with a message for the user) on bad input. ``elsewhere``: another
+    process making the flags section beside this one (``cli/inspect_flags``); made here when
+    it cannot."""
     with no_cycle_collection():
-        return _inspect(config, since, period, rep, now or datetime.now(UTC))
+        return _inspect(config, since, period, rep, now or datetime.now(UTC), elsewhere)
 
 
 def _inspect(config: dict[str, Any], since: str | None, period: str | None, rep: str | None,
-             now: datetime) -> dict[str, Any]:
+             now: datetime, elsewhere: FlagsElsewhere | None) -> dict[str, Any]:
     settings = inspection_settings(config)
     win = window(since, period, now)
     rep_id = find_rep(rep) if rep else None
     src = sources()
     past = Past(src, stage_info())
-    # The deals touched since the earliest stamp the report needs, read once for both.
+    # The deals touched since the earliest stamp the report needs, read once for all parts.
     past.prime(min(win.stamp, sf_stamp(now - timedelta(days=settings.recent_days))))
+    recent = None
+    if elsewhere is not None:  # its last two rules from here, first: the rest is made there
+        recent = recent_flags(past, settings, now, rep_id)
+        elsewhere.send_recent(recent)
     names = owner_names()
     this_q, next_q = close_periods(now.date())
     found = changes(win, this_q, past, names, rep_id)
-    flagged = flags(past, settings, now, rep_id)
     forecasts = {p.name: (p, fc.forecast(p, rep_id)) for p in (this_q, next_q)}
     figures = rep_figures(now.date(), rep_id)
-
-    listed = past.listed
-    for d, deal in past.deals([d for d in flagged if d not in listed]).items():
-        listed[d] = (deal.name, deal.now.owner_id, deal.now.stage, deal.now.amount,
-                     deal.now.close_date)
-    keyed = []  # (sort key…, row): most flags first, then the largest amount, then the Id
-    per_rep_flagged: dict[str, int] = {}
-    tally = Counter(f.rule for fl in flagged.values() for f in fl)
-    as_dict: dict[Flag, dict[str, str]] = {}  # one dict per distinct flag: most repeat
-    for d, fl in flagged.items():
-        row = listed.get(d)
-        if row is None:
-            continue
-        name, owner, stage, amount, close = row
-        keyed.append((-len(fl), -(amount or 0), d, {
-            "id": d, "name": name, "owner_id": owner, "owner": names.get(owner or "", owner),
-            "stage": stage, "amount": amount, "close_date": close,
-            "flags": [as_dict.get(f) or as_dict.setdefault(f, {"rule": f.rule, "reason": f.reason})
-                      for f in fl]}))
-        per_rep_flagged[owner or ""] = per_rep_flagged.get(owner or "", 0) + 1
-    keyed.sort()  # Ids are unique: the rows themselves are never compared
-    flag_rows = [k[3] for k in keyed]
-    flag_counts = {rule: tally[rule] for rule in RULES}
+    section = ((elsewhere.collect() if elsewhere else None)
+               or flag_section(past, settings, now, rep_id, names,
+                               None if recent is None else lambda: recent))
 
     moved: dict[str, dict[str, dict[str, float]]] = {}
     for row in found.deals:
@@ -129,7 +115,7 @@ def _inspect(config: dict[str, Any], since: str | None, period: str | None, rep:
             "lost_in_period": moved.get(owner, {}).get("lost", {"count": 0, "amount": 0.0}),
             "won_12m": f.won_12m, "lost_12m": f.lost_12m, "won_amount_12m": f.won_amount_12m,
             "win_rate_12m": f.win_rate_12m, "avg_cycle_days_12m": f.avg_cycle_days_12m,
-            "activities_14d": f.activities_14d, "flagged_deals": per_rep_flagged.get(owner, 0)})
+            "activities_14d": f.activities_14d, "flagged_deals": section.per_rep.get(owner, 0)})
 
     complete = bool(src.log_since and src.log_since <= win.start.isoformat())
     return {
@@ -147,7 +133,8 @@ def _inspect(config: dict[str, Any], since: str | None, period: str | None, rep:
                             "total": fc.total(rollups),
                             "by_rep": rollups}
                      for name, (p, rollups) in forecasts.items()},
-        "flags": {"settings": settings.__dict__, "counts": flag_counts, "deals": flag_rows},
+        "flags": {"settings": settings.__dict__, "counts": section.counts,
+                  "deals": section.rows},
         "reps": reps,
     }
 

@@ -162,11 +162,12 @@ def deal_rows(ids: Iterable[str]) -> Iterator[tuple[Any, ...]]:
             f'SELECT {cols} FROM {_t(m.Opportunity)} WHERE "Id" IN ({_marks(part)})', part)
 
 
-def touched_deals(stamp: str, history: bool) -> list[tuple[Any, ...]]:
-    """Stored deals created, changed (change log) or with an OpportunityHistory row (when
-    ``history``) after ``stamp``: their ``DEAL_COLUMNS``, the latest of those times, and the
-    steps the writer keeps for them (``deal_facts``: OpportunityHistory's and the change log's,
-    JSON text or NULL) — one read for everything a report replays."""
+def touched_deals(stamp: str, history: bool, open_only: bool = False) -> list[tuple[Any, ...]]:
+    """Stored deals (open ones only, when ``open_only``) created, changed (change log) or with
+    an OpportunityHistory row (when ``history``) after ``stamp``: their ``DEAL_COLUMNS``, the
+    latest of those times, and the steps the writer keeps for them (``deal_facts``:
+    OpportunityHistory's and the change log's, JSON text or NULL) — one read for everything a
+    report replays."""
     parts = [f'SELECT "Id" AS id, "CreatedDate" AS at FROM {_t(m.Opportunity)} '
              f'WHERE "CreatedDate" > {_p()}',
              f'SELECT opportunity_id, changed_at FROM {_t(m.DealChange)} WHERE changed_at > {_p()}']
@@ -177,7 +178,9 @@ def touched_deals(stamp: str, history: bool) -> list[tuple[Any, ...]]:
     sql = (f'SELECT {cols}, t.last, f.h_steps, f.l_steps FROM {_t(m.Opportunity)} o '
            f'JOIN (SELECT id, MAX(at) AS last FROM ({" UNION ALL ".join(parts)}) u '
            f'GROUP BY id) t ON t.id = o."Id" LEFT JOIN {_t(m.DealFact)} f ON f.deal_id = o."Id"')
-    return db().execute_sql(sql, [stamp] * len(parts)).fetchall()
+    if open_only:
+        sql += f' WHERE o."IsClosed" = {_p()}'
+    return db().execute_sql(sql, [stamp] * len(parts) + [False] * open_only).fetchall()
 
 
 def step_rows(ids: list[str]) -> Iterator[tuple[str, str | None, str | None]]:

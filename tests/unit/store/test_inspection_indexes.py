@@ -17,22 +17,8 @@ TOTALS = {  # query → (index it must read alone, its arguments)
 }
 
 
-def _indexes(db, table: str) -> set[str]:
-    return {i.name for i in db.get_indexes(table)}
-
-
-def test_every_covering_index_is_there_and_replaces_its_one_column_prefix(store):
-    opportunity, activity = _indexes(store, "opportunity"), _indexes(store, "activity")
-    assert {"opportunity_open_totals", "opportunity_closing"} <= opportunity
-    assert not {"opportunity_IsClosed", "opportunity_CloseDate"} & opportunity
-    assert "activity_time_owner" in activity and "activity__OccurredAt" not in activity
-
-
-@pytest.mark.parametrize("query", sorted(TOTALS))
-def test_each_total_reads_its_covering_index_alone(sqlite_store, query, monkeypatch):  # noqa: F811
-    """SQLite's plan (PostgreSQL plans from its statistics)."""
-    store = sqlite_store
-    index, args = TOTALS[query]
+def _plan(store, monkeypatch, query: str, args: tuple) -> str:
+    """SQLite's plan for the one statement ``q.<query>(*args)`` runs, its steps joined by |."""
     asked: list[tuple[str, list]] = []
     execute = store.execute_sql
 
@@ -44,6 +30,35 @@ def test_each_total_reads_its_covering_index_alone(sqlite_store, query, monkeypa
     getattr(q, query)(*args)
     monkeypatch.undo()
     [(sql, params)] = asked
-    plan = " | ".join(r[3] for r in store.execute_sql(f"EXPLAIN QUERY PLAN {sql}", params))
+    return " | ".join(r[3] for r in store.execute_sql(f"EXPLAIN QUERY PLAN {sql}", params))
+
+
+def _indexes(db, table: str) -> set[str]:
+    return {i.name for i in db.get_indexes(table)}
+
+
+def test_every_covering_index_is_there_and_replaces_its_one_column_prefix(store):
+    opportunity, activity = _indexes(store, "opportunity"), _indexes(store, "activity")
+    assert {"opportunity_open_totals", "opportunity_closing"} <= opportunity
+    assert not {"opportunity_IsClosed", "opportunity_CloseDate"} & opportunity
+    assert "activity_time_owner" in activity and "activity__OccurredAt" not in activity
+    history = _indexes(store, "stage_history")
+    assert "stage_history_time_parent" in history and "stage_history_CreatedDate" not in history
+
+
+def test_the_touched_deals_are_found_from_indexes_alone(sqlite_store, monkeypatch):  # noqa: F811
+    """Deals created, logged or with OpportunityHistory after a time: no table row is read to
+    find them (only to return them)."""
+    plan = _plan(sqlite_store, monkeypatch, "touched_deals", ("2026-11-01T00:00:00.000+0000", True))
+    finding = plan.split(" | SCAN t")[0]
+    assert "stage_history USING COVERING INDEX stage_history_time_parent" in finding, plan
+    assert "deal_change USING COVERING INDEX" in finding or "deal_change USING INDEX" in finding
+
+
+@pytest.mark.parametrize("query", sorted(TOTALS))
+def test_each_total_reads_its_covering_index_alone(sqlite_store, query, monkeypatch):  # noqa: F811
+    """SQLite's plan (PostgreSQL plans from its statistics)."""
+    index, args = TOTALS[query]
+    plan = _plan(sqlite_store, monkeypatch, query, args)
     assert f"USING COVERING INDEX {index}" in plan, plan
     assert "SCAN opportunity" not in plan and "SCAN activity" not in plan, plan

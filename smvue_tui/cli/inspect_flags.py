@@ -1,0 +1,142 @@
+"""The flags section of ``smvue-tui inspect --json``, made in a second process beside the rest
+of the report.
+
+At 100,000 deals a report is ~1.5 s of one core, about half of it the risk flags of every open
+deal (~50,000 rows read, judged and written as JSON). When the JSON goes to a pipe or a file (a
+script, cron) the parent starts this child first thing and lets it import while it imports and
+opens the store itself; then it says "go" (the store is migrated by then: a migration never runs
+twice at once), and the child reads the open deals and judges them by every rule but the last
+two. The parent finds those two (amount dropped, stage moved back: they replay the deals it
+reads for its changes anyway) and hands them over; the child writes one line of JSON — the
+counts per rule and per rep — then the rows as a JSON array, which the parent splices into its
+report as they are (``orjson.Fragment``): the same bytes one process makes. If the child fails
+in any way the parent makes the section itself — the same result, only slower.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+if TYPE_CHECKING:  # the store and the inspection are imported once the child is started
+    from smvue_tui.inspection.flag_rows import FlagSection
+    from smvue_tui.inspection.flags import Flag
+
+GO = b"go\n"
+
+
+class Child:
+    """The child process, seen from the parent (``flag_rows.FlagsElsewhere``)."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.proc = proc
+
+    @classmethod
+    def start(cls, since: str | None, period: str | None, rep: str | None,
+              now: datetime) -> Child | None:
+        """The child, importing and then waiting for ``go`` (None when it cannot start)."""
+        # -P: sys.path does not start with the current folder (a checkout there is not used).
+        cmd = [sys.executable, "-P", "-m", __name__, "--now", now.isoformat()]
+        for flag, value in (("--since", since), ("--period", period), ("--rep", rep)):
+            if value is not None:
+                cmd += [flag, value]
+        try:
+            return cls(subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.DEVNULL))
+        except OSError:
+            return None
+
+    def _say(self, line: bytes, last: bool = False) -> None:
+        stdin = self.proc.stdin
+        assert stdin is not None
+        try:
+            stdin.write(line)
+            stdin.flush()
+            if last:
+                stdin.close()
+        except (OSError, ValueError):  # it ended already: collect() says so
+            pass
+
+    def go(self) -> None:
+        """The store is open and migrated: the child may open it too."""
+        self._say(GO)
+
+    def send_recent(self, recent: dict[str, list[Flag]]) -> None:
+        as_lists = {deal: [[f.rule, f.reason] for f in found] for deal, found in recent.items()}
+        self._say(orjson.dumps(as_lists) + b"\n", last=True)
+
+    def collect(self) -> FlagSection | None:
+        """The child's flags section, or None when it failed (the caller makes it)."""
+        stdout = self.proc.stdout
+        assert stdout is not None
+        out = stdout.read()  # its only pipe out (stderr is not kept): no deadlock
+        self.proc.wait()
+        head, newline, rows = out.partition(b"\n")
+        if self.proc.returncode != 0 or not newline:
+            return None
+        try:
+            counts = orjson.loads(head)
+        except orjson.JSONDecodeError:
+            return None
+        from smvue_tui.inspection.flag_rows import FlagSection
+
+        return FlagSection(orjson.Fragment(rows), counts["counts"], counts["per_rep"])
+
+    def stop(self) -> None:
+        if self.proc.returncode is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def _recent_from_parent() -> dict[str, list[Flag]]:
+    from smvue_tui.inspection.flags import Flag
+
+    line = sys.stdin.buffer.readline()
+    return {deal: [Flag(rule, reason) for rule, reason in found]
+            for deal, found in orjson.loads(line).items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The child: wait for ``go``, then write the flags section to stdout."""
+    parser = argparse.ArgumentParser(prog="smvue-tui inspect (flags)")
+    parser.add_argument("--now", required=True, type=datetime.fromisoformat)
+    parser.add_argument("--since")
+    parser.add_argument("--period")
+    parser.add_argument("--rep")
+    args = parser.parse_args(argv)
+    from smvue_tui.cli.main import hard_exit
+    from smvue_tui.config import app_paths, read_config
+    from smvue_tui.inspection.flag_rows import flag_section
+    from smvue_tui.inspection.history import Past, sources, stage_info
+    from smvue_tui.inspection.report import no_cycle_collection
+    from smvue_tui.inspection.reps import find_rep, owner_names
+    from smvue_tui.inspection.settings import inspection_settings
+    from smvue_tui.store.inspection_queries import read_mapped
+    from smvue_tui.store.org_stores import open_org_store, paths_for_login
+
+    if sys.stdin.buffer.readline() != GO:  # the parent ended (an error it reports itself)
+        return 1
+    paths = paths_for_login(app_paths())
+    open_org_store(paths)
+    read_mapped()
+    with no_cycle_collection():
+        settings = inspection_settings(read_config(paths.config_file))
+        rep = find_rep(args.rep) if args.rep else None
+        section = flag_section(Past(sources(), stage_info()), settings, args.now, rep,
+                               owner_names(), _recent_from_parent)
+        out: Any = sys.stdout.buffer
+        out.write(orjson.dumps({"counts": section.counts, "per_rep": section.per_rep}))
+        out.write(b"\n")
+        out.write(orjson.dumps(section.rows, option=orjson.OPT_SORT_KEYS))
+        out.flush()
+        hard_exit(0)  # the rows are never freed one by one: the process ends
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

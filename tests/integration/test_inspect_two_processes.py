@@ -1,0 +1,101 @@
+"""`inspect --json` to a pipe or a file makes its flags section in a second process
+(``cli/inspect_flags``): the same bytes one process makes, and the same again when that process
+fails; run as its own process, the command ends without freeing its report (hard_exit) and loses
+no output."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+import orjson
+import pytest
+
+from smvue_tui.cli import inspect_flags
+from smvue_tui.cli.inspect_flags import Child
+from smvue_tui.cli.main import main
+from smvue_tui.config import app_paths
+from smvue_tui.inspection.report import inspect
+from smvue_tui.store.db import open_store
+from smvue_tui.store.org_stores import paths_for_login
+from tests.integration.test_inspect import _create, _patch, _sql, _sync
+from tests.integration.test_sync_cli import _log_in
+
+
+def _bytes(report: dict) -> bytes:
+    return orjson.dumps(report, option=orjson.OPT_SORT_KEYS)
+
+
+@pytest.fixture
+def changed_org(make_org, capsys):
+    """A synced demo org with deals changed since: pushed, dropped, moved back, reassigned."""
+    org = make_org()
+    _log_in(org)
+    _sync(capsys)
+    day = (datetime.now(UTC).date() + timedelta(days=90)).isoformat()
+    deals = [_create(org, Name=f"Two {n}", Amount=50_000.0, StageName="Proposal/Price Quote",
+                     CloseDate=day) for n in range(3)]
+    _patch(org, "Opportunity", deals[0], CloseDate="2099-01-31")
+    _patch(org, "Opportunity", deals[1], Amount=1_000.0)
+    _patch(org, "Opportunity", deals[2], StageName="Qualification")
+    _sync(capsys)
+    db = open_store(paths_for_login(app_paths()).database)
+    yield org
+    db.close()
+
+
+def _rep() -> str:
+    """The owner of the deals changed (one rep's report must still show their flags)."""
+    return _sql('SELECT u."Name" FROM opportunity o JOIN sf_user u ON u."Id" = o."OwnerId" '
+                'WHERE o."Name" = \'Two 1\'')[0][0]
+
+
+@pytest.mark.parametrize("span", [{"since": "7d"}, {"period": "this-quarter"},
+                                  {"since": "30d", "rep": "(the changed deals' owner)"}])
+def test_two_processes_make_the_bytes_one_makes(changed_org, span):
+    span = {**span, "rep": _rep()} if "rep" in span else span
+    now = datetime.now(UTC)
+    child = Child.start(span.get("since"), span.get("period"), span.get("rep"), now)
+    assert child is not None
+    child.go()
+    two = inspect({}, now=now, elsewhere=child, **span)
+    assert isinstance(two["flags"]["deals"], orjson.Fragment)  # made by the child
+    one = inspect({}, now=now, **span)
+    assert one["flags"]["deals"] and {"amount_dropped", "stage_moved_back"} <= {
+        f["rule"] for deal in one["flags"]["deals"] for f in deal["flags"]}
+    assert _bytes(two) == _bytes(one)
+
+
+def test_a_child_that_fails_leaves_the_section_to_the_parent(changed_org):
+    now = datetime.now(UTC)
+    failing = Child(subprocess.Popen([sys.executable, "-c", "import sys; sys.exit(3)"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE))
+    failing.go()
+    report = inspect({}, now=now, elsewhere=failing)
+    assert isinstance(report["flags"]["deals"], list)
+    assert _bytes(report) == _bytes(inspect({}, now=now))
+
+
+def test_the_command_uses_the_child_when_writing_to_a_pipe(changed_org, capsys, monkeypatch):
+    made: list[object] = []
+    collect = Child.collect
+
+    def recorded(self):
+        made.append(collect(self))
+        return made[-1]
+
+    monkeypatch.setattr(inspect_flags.Child, "collect", recorded)
+    assert main(["inspect", "--json"]) == 0
+    report = orjson.loads(capsys.readouterr().out)
+    assert len(made) == 1 and made[0] is not None
+    assert report["flags"]["counts"]["amount_dropped"] >= 1 and report["flags"]["deals"]
+
+
+def test_as_its_own_process_the_whole_report_is_written(changed_org):
+    done = subprocess.run([sys.executable, "-m", "smvue_tui", "inspect", "--json"],
+                          capture_output=True, env=os.environ.copy(), timeout=120)
+    assert done.returncode == 0, done.stderr
+    report = orjson.loads(done.stdout)  # flushed before the process ended
+    assert done.stdout.endswith(b"\n") and report["flags"]["deals"] and report["reps"]
