@@ -28,6 +28,8 @@ if TYPE_CHECKING:  # the store and the inspection are imported once the child is
     from smvue_tui.inspection.flags import Flag
 
 GO = b"go\n"
+# How long the report waits for the child once its own part is done (it takes about as long).
+WAIT_S = 60
 
 
 class Child:
@@ -40,6 +42,8 @@ class Child:
     def start(cls, since: str | None, period: str | None, rep: str | None,
               now: datetime) -> Child | None:
         """The child, importing and then waiting for ``go`` (None when it cannot start)."""
+        if getattr(sys, "frozen", False):  # a bundled executable runs no ``-m`` module
+            return None
         # -P: sys.path does not start with the current folder (a checkout there is not used).
         cmd = [sys.executable, "-P", "-m", __name__, "--now", now.isoformat()]
         for flag, value in (("--since", since), ("--period", period), ("--rep", rep)):
@@ -59,6 +63,7 @@ class Child:
             stdin.flush()
             if last:
                 stdin.close()
+                self.proc.stdin = None  # said all: communicate() has nothing more to send
         except (OSError, ValueError):  # it ended already: collect() says so
             pass
 
@@ -72,10 +77,11 @@ class Child:
 
     def collect(self) -> FlagSection | None:
         """The child's flags section, or None when it failed (the caller makes it)."""
-        stdout = self.proc.stdout
-        assert stdout is not None
-        out = stdout.read()  # its only pipe out (stderr is not kept): no deadlock
-        self.proc.wait()
+        try:
+            out, _ = self.proc.communicate(timeout=WAIT_S)
+        except subprocess.TimeoutExpired:  # stuck (a lock?): this process makes the section
+            self.stop()
+            return None
         head, newline, rows = out.partition(b"\n")
         if self.proc.returncode != 0 or not newline:
             return None

@@ -99,3 +99,15 @@ def test_as_its_own_process_the_whole_report_is_written(changed_org):
     assert done.returncode == 0, done.stderr
     report = orjson.loads(done.stdout)  # flushed before the process ended
     assert done.stdout.endswith(b"\n") and report["flags"]["deals"] and report["reps"]
+
+
+def test_a_child_that_hangs_is_stopped_and_the_parent_makes_the_section(changed_org,
+                                                                        monkeypatch):
+    monkeypatch.setattr(inspect_flags, "WAIT_S", 0.5)
+    now = datetime.now(UTC)
+    stuck = Child(subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE))
+    stuck.go()
+    report = inspect({}, now=now, elsewhere=stuck)
+    assert stuck.proc.returncode is not None  # stopped, not left running
+    assert _bytes(report) == _bytes(inspect({}, now=now))
