@@ -44,6 +44,7 @@ BATCH = 2000
 KEEP = ("CloseDate", "StageName")  # what the deal facts derive from
 _DROP = tuple(f for f in TRACKED.values() if f not in KEEP)
 _CHUNK = 500  # ids per statement: under SQLite's bound-parameter limit
+MARK = "~change_log"  # the SyncCursor row keeping the cutoff the last finished run reached
 
 
 def retention_days(config: dict[str, Any]) -> int:
@@ -75,20 +76,49 @@ def cutoff(today: date, days: int) -> str:
     return (today - timedelta(days=days)).isoformat()
 
 
-def prune_batch(before: str, limit: int = BATCH) -> tuple[int, int]:
-    """Compact up to ``limit`` rows changed before ``before`` that still carry steps the facts do
-    not need, in one transaction. Returns (rows handled, rows deleted); fewer handled than
-    ``limit`` means nothing is left to do."""
-    db = m.DealChange._meta.database
-    table, p = f'"{m.DealChange._meta.table_name}"', db.param
-    # JSON written by changelog (json.dumps, sort_keys): a key reads '"Amount": [' and cannot
-    # occur inside a string value, where its quote would be escaped.
-    wanted = " OR ".join(["changes LIKE " + p] * len(_DROP))
-    with db.atomic():
+class Prune:
+    """One run of the retention up to ``before``; ``step`` (in the writer thread) compacts one
+    batch in one transaction and says whether the run is done.
+
+    Rows are taken in id order after the last one handled, so a batch never re-reads what the
+    run already compacted; and from the cutoff the last finished run reached (a ``SyncCursor``
+    row, as Bulk jobs keep theirs: a full sync's reset only means one full scan), so a sync
+    reads only the day or so of rows that crossed the cutoff since. A crash before the end
+    leaves that mark where it was: the next run goes over the same range again (idempotent).
+    """
+
+    def __init__(self, before: str, limit: int = BATCH) -> None:
+        self.before, self.limit = before, limit
+        self.after, self.handled, self.deleted = 0, 0, 0
+        self.since: str | None = None
+        self._started = False
+
+    def step(self) -> bool:
+        db = m.DealChange._meta.database
+        with db.atomic():
+            if not self._started:
+                mark = m.SyncCursor.get_or_none(m.SyncCursor.sobject == MARK)
+                self.since, self._started = (mark.watermark if mark else None), True
+            rows = self._batch(db)
+            if len(rows) < self.limit:
+                if self.since is None or self.before > self.since:
+                    m.SyncCursor.insert(sobject=MARK, watermark=self.before).on_conflict(
+                        conflict_target=[m.SyncCursor.sobject],
+                        update={m.SyncCursor.watermark: self.before}).execute()
+                return True
+            return False
+
+    def _batch(self, db: Any) -> list[tuple[Any, ...]]:
+        table, p = f'"{m.DealChange._meta.table_name}"', db.param
+        # JSON written by changelog (json.dumps, sort_keys): a key reads '"Amount": [' and
+        # cannot occur inside a string value, where its quote would be escaped.
+        wanted = " OR ".join(["changes LIKE " + p] * len(_DROP))
+        since = f"changed_at >= {p} AND " if self.since else ""
         rows = db.execute_sql(
-            f"SELECT id, opportunity_id, changes FROM {table} WHERE changed_at < {p} "
-            f"AND ({wanted}) ORDER BY id LIMIT {int(limit)}",
-            [before, *(f'%"{name}": [%' for name in _DROP)]).fetchall()
+            f"SELECT id, opportunity_id, changes FROM {table} WHERE {since}changed_at < {p} "
+            f"AND id > {p} AND ({wanted}) ORDER BY id LIMIT {int(self.limit)}",
+            [*([self.since] if self.since else []), self.before, self.after,
+             *(f'%"{name}": [%' for name in _DROP)]).fetchall()
         shrunk, gone = [], []
         for row_id, _deal, changes in rows:
             kept = {k: v for k, v in json.loads(changes).items() if k in KEEP}
@@ -104,15 +134,16 @@ def prune_batch(before: str, limit: int = BATCH) -> tuple[int, int]:
                            part)
         if rows and m.FactsStale.get_or_none(m.FactsStale.source == "log") is None:
             deal_facts.refresh_log({r[1] for r in rows})  # else catch_up recomputes them all
-    return len(rows), len(gone)
+        if rows:
+            self.after = rows[-1][0]
+        self.handled, self.deleted = self.handled + len(rows), self.deleted + len(gone)
+        return rows
 
 
 def prune_all(before: str, limit: int = BATCH) -> tuple[int, int]:
-    """Every batch at once (tests, ``store`` commands); a sync runs ``prune_batch`` one writer
-    call at a time so other writes go between batches."""
-    handled = deleted = 0
-    while True:
-        n, gone = prune_batch(before, limit)
-        handled, deleted = handled + n, deleted + gone
-        if n < limit:
-            return handled, deleted
+    """A whole run at once (tests, benchmarks); a sync calls ``Prune.step`` one writer call at
+    a time so other writes go between batches. Returns (rows handled, rows deleted)."""
+    run = Prune(before, limit)
+    while not run.step():
+        pass
+    return run.handled, run.deleted

@@ -246,15 +246,12 @@ class SyncEngine:
 
     async def _prune_change_log(self, ctx: SyncContext, report: SyncReport) -> None:
         """The change log's retention, one batch per writer call so live writes go between."""
-        before = changelog_retention.cutoff(ctx.today, self.lookbacks.change_log_days)
-        deleted = 0
-        while True:
-            n, gone = await self.writer.call(changelog_retention.prune_batch, before)
-            deleted += gone
-            if n < changelog_retention.BATCH or self.cancelled.is_set():
-                break
-        if deleted:
-            report.removed["pruned:deal_change"] = deleted
+        run = changelog_retention.Prune(
+            changelog_retention.cutoff(ctx.today, self.lookbacks.change_log_days))
+        while not await self.writer.call(run.step) and not self.cancelled.is_set():
+            pass
+        if run.deleted:
+            report.removed["pruned:deal_change"] = run.deleted
 
     async def _reconcile(self, ctx: SyncContext, report: SyncReport,
                          run_started: datetime) -> None:

@@ -64,16 +64,16 @@ def fill(deals: int, per_deal: int, now: datetime, seed: int = 1) -> int:
 
 
 def prune(db, before: str) -> dict:
-    cpu, longest, handled, deleted = time.process_time(), 0.0, 0, 0
+    cpu, longest = time.process_time(), 0.0
+    run = retention.Prune(before)
     while True:
         batch = time.process_time()
-        n, gone = retention.prune_batch(before)  # one writer call each in a sync
+        done = run.step()  # one writer call each in a sync
         longest = max(longest, time.process_time() - batch)
-        handled, deleted = handled + n, deleted + gone
-        if n < retention.BATCH:
+        if done:
             break
     return {"cpu_s": round(time.process_time() - cpu, 3), "longest_batch_cpu_s": round(longest, 3),
-            "handled": handled, "deleted": deleted}
+            "handled": run.handled, "deleted": run.deleted}
 
 
 def main() -> None:

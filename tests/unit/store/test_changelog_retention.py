@@ -166,3 +166,14 @@ def test_a_retention_the_inspection_cannot_live_with_is_refused_in_words(bad, tm
     config = tmp_path / "config.toml"
     config.write_text(f"[store]\nchange_log_days = {json.dumps(bad)}\n")
     assert retention.load_retention(config) == retention.DEFAULT_DAYS  # a sync goes on
+
+
+def test_each_run_reads_on_from_the_cutoff_the_last_one_reached(filled):
+    retention.prune_all(CUTOFF)
+    assert m.SyncCursor.get_by_id(retention.MARK).watermark == CUTOFF
+    handled_next_day = retention.prune_all(retention.cutoff(NOW.date() + timedelta(days=9),
+                                                            retention.DEFAULT_DAYS))[0]
+    assert 0 < handled_next_day < 40  # only the rows that crossed the cutoff in those days
+    # A longer retention later never un-compacts anything, nor moves the mark back.
+    retention.prune_all(retention.cutoff(NOW.date(), 800))
+    assert m.SyncCursor.get_by_id(retention.MARK).watermark > CUTOFF
