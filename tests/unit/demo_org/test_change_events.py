@@ -203,3 +203,21 @@ def test_our_decoder_reads_salesforces_documented_union_shapes():
         "Phone", "FirstName", "LastName", "ShippingCity")
     assert sobject_fields(["0xZZ", "9-0x1", "x-0x1"], schema) == ()  # malformed: skipped
     assert bitmap_fields(["1-0x4", "2-0x1"], schema) == ("Name", "BillingAddress")
+
+
+def test_middle_name_and_suffix_join_the_name_when_the_org_has_them():
+    """NameSettings enableMiddleName/enableNameSuffix add MiddleName and Suffix to the person
+    objects; the event's Name record then carries them too."""
+    from smvue_demo_org.catalog_types import FieldDef, ObjectDef
+    from smvue_demo_org.change_events import _EntitySchema
+
+    fields = {n: FieldDef(n, t) for n, t in (
+        ("Id", "id"), ("LastName", "string"), ("FirstName", "string"), ("MiddleName", "string"),
+        ("Suffix", "string"), ("Salutation", "picklist"), ("Name", "string"),
+        ("Email", "email"))}
+    schema = _EntitySchema(ObjectDef("Contact", "003", "Contact", "Contacts", fields))
+    parsed = json.loads(schema.json)
+    assert [f["name"] for f in _name_record(parsed)["fields"]] == [
+        "Salutation", "FirstName", "LastName", "MiddleName", "Suffix"]
+    assert [f["name"] for f in parsed["fields"]] == ["ChangeEventHeader", "Name", "Email"]
+    assert schema.bitmaps(["Suffix", "Name", "Email"]) == ["0x4", "1-0x10"]
