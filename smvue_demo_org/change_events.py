@@ -107,21 +107,52 @@ def _avro_value(ftype: str, value: Any) -> Any:
 _NOT_IN_EVENTS = frozenset({"Id", "IsDeleted", "SystemModstamp", "LastActivityDate", "PhotoUrl"})
 
 
+# A person's name is a compound too: ``Name`` is one nested ``Switchable_PersonName`` record of
+# Salutation, FirstName, LastName (plus MiddleName and Suffix only where the org turned them on
+# for person objects — Metadata API "NameSettings": enableMiddleName, enableNameSuffix for
+# Contact, Lead, Person Account and User — and InformalName where it exists), and those
+# components are not top-level fields. Sources: CDC Developer Guide, "Get Compound Fields in
+# Change Events" ("Compound fields, such as lead or contact Name, Address, and Geolocation
+# fields, are represented as nested field structures"; "Change Events for Person Accounts":
+# ``"Name": {"FirstName": "John", "LastName": "Doe"}``); the record's name
+# ``Switchable_PersonName`` as Salesforce's own Pub/Sub API examples read it (forcedotcom/
+# pub-sub-api, python/util/ChangeEventHeaderUtility.py ``get_value_schema`` and java
+# utility/EventParser.java). The components present follow the object's describe
+# (real_objects/<Object>.json: Contact and Lead have Salutation, User does not; none has
+# MiddleName/Suffix, off by default); their order in the record is [unverified], the bitmap
+# indexes whatever order the schema gives.
+_NAME_PARTS = ("Salutation", "FirstName", "LastName", "MiddleName", "InformalName", "Suffix")
+_RECORD_NAMES = {"address": "Address", "location": "Location"}
+PERSON_NAME = "Switchable_PersonName"
+
+
+def _name_parts(obj: Any) -> list[Any]:
+    """The person-name components of an object with a compound Name (Contact, Lead, User)."""
+    if not {"Name", "FirstName", "LastName"} <= obj.fields.keys():
+        return []
+    return [obj.fields[n] for n in _NAME_PARTS if n in obj.fields]
+
+
 def _component_name(compound: str, component: str) -> str:
-    """A compound's component as the event names it: BillingStreet of BillingAddress is Street
-    (CDC Developer Guide, "Get Compound Fields in Change Events")."""
+    """A compound's component as the event names it: BillingStreet of BillingAddress is Street,
+    FirstName of Name is FirstName (CDC Developer Guide, "Get Compound Fields in Change Events")."""
     return component.removeprefix(compound.removesuffix("Address"))
 
 
 class _EntitySchema:
     """``<Object>ChangeEvent``: the header, then the object's fields; a compound field (an
-    address) is one nested record of its components, which are not top-level fields."""
+    address, a person's Name) is one nested record of its components, which are not top-level
+    fields."""
 
     def __init__(self, obj: Any) -> None:
+        name_parts = _name_parts(obj)
+        in_name = {f.name for f in name_parts}
         self.fields = [f for f in obj.fields.values()
-                       if f.name not in _NOT_IN_EVENTS and not f.compound]
+                       if f.name not in _NOT_IN_EVENTS and not f.compound and f.name not in in_name]
         self.components = {f.name: [c for c in obj.fields.values() if c.compound == f.name]
                            for f in self.fields if not f.stored}
+        if name_parts:
+            self.components["Name"] = name_parts
         avro_fields: list[dict[str, Any]] = [{"name": "ChangeEventHeader", "type": _HEADER}]
         named: set[str] = set()
         for f in self.fields:
@@ -139,9 +170,9 @@ class _EntitySchema:
                        for bit, c in enumerate(parts)}
 
     def _avro_type(self, f: Any, named: set[str]) -> Any:
-        if f.stored:
+        if f.name not in self.components:
             return _AVRO.get(f.type, "string")
-        record = "Address" if f.type == "address" else "Location"
+        record = _RECORD_NAMES.get(f.type, PERSON_NAME)
         if record in named:  # an Avro named type is defined once, then referred to by name
             return record
         named.add(record)
@@ -152,8 +183,10 @@ class _EntitySchema:
     def bitmaps(self, names: list[str]) -> list[str]:
         """The header's bitmap for changed (or nulled) fields: top-level bits first, then one
         ``"<compound position>-0x<bits>"`` per compound with changed components (Pub/Sub API
-        guide, "Event Deserialization Considerations")."""
-        top = sum(1 << self.position[n] for n in names if n in self.position)
+        guide, "Event Deserialization Considerations"). A compound's own name (the store's
+        derived full Name) sets no bit: its components say what changed."""
+        top = sum(1 << self.position[n] for n in names
+                  if n in self.position and n not in self.components)
         nested: dict[str, int] = {}
         for name in names:
             if name in self.nested:
@@ -165,7 +198,7 @@ class _EntitySchema:
     def encode(self, header: dict[str, Any], values: dict[str, Any]) -> bytes:
         record: dict[str, Any] = {"ChangeEventHeader": header}
         for f in self.fields:
-            if f.stored:
+            if f.name not in self.components:
                 record[f.name] = _avro_value(f.type, values.get(f.name))
                 continue
             parts = {_component_name(f.name, c.name): _avro_value(c.type, values.get(c.name))

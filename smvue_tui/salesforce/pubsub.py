@@ -29,6 +29,8 @@ import grpc
 from sf_pubsub_api import pubsub_api_pb2 as pb
 from sf_pubsub_api import pubsub_api_pb2_grpc as pb_grpc
 from smvue_tui.salesforce.errors import SalesforceError
+from smvue_tui.salesforce.pubsub_fields import bitmap_fields as bitmap_fields  # re-exported
+from smvue_tui.salesforce.pubsub_fields import sobject_fields
 
 log = logging.getLogger(__name__)
 
@@ -78,15 +80,17 @@ def _error(exc: grpc.aio.AioRpcError) -> PubSubError:
 
 @dataclass(frozen=True)
 class ChangeEvent:
-    """One change event's header: what changed, not the values (the app re-reads by Id)."""
+    """One change event's header: what changed, not the values (the app re-reads by Id: an
+    event carries only the changed values, no SystemModstamp for the never-backwards upsert)."""
 
     entity: str
     record_ids: tuple[str, ...]
     change_type: str  # CREATE UPDATE DELETE UNDELETE, GAP_*, GAP_OVERFLOW
     commit_timestamp: int  # epoch milliseconds
-    changed_fields: tuple[str, ...]
+    changed_fields: tuple[str, ...]  # sObject fields: LastName, BillingCity (not Name)
     event_id: str
     replay_id: bytes
+    nulled_fields: tuple[str, ...] = ()  # the changed fields now null, named the same way
 
     @property
     def overflow(self) -> bool:
@@ -98,22 +102,6 @@ class ChangeEvent:
 class Batch:
     events: list[ChangeEvent]
     latest_replay_id: bytes  # store this: the stream position after ``events``
-
-
-def bitmap_fields(bitmap: list[str], schema: dict[str, Any]) -> tuple[str, ...]:
-    """Field names from the Pub/Sub API's bitmap (hex; bit i = the schema's field i). Entries
-    like ``"3-0x01"`` name fields of a compound field; the compound's own name stands for them."""
-    names = [f["name"] for f in schema.get("fields", [])]
-    out: list[str] = []
-    for entry in bitmap:
-        parent, _, bits = entry.rpartition("-")
-        if parent:
-            if parent.isdigit() and int(parent) < len(names):
-                out.append(names[int(parent)])
-            continue
-        value = int(bits, 16)
-        out += [name for i, name in enumerate(names) if value >> i & 1]
-    return tuple(dict.fromkeys(out))
 
 
 def _secure(endpoint: str) -> bool:
@@ -171,7 +159,8 @@ class PubSubClient:
         return ChangeEvent(
             entity=header["entityName"], record_ids=tuple(header.get("recordIds") or ()),
             change_type=header["changeType"], commit_timestamp=header["commitTimestamp"],
-            changed_fields=bitmap_fields(header.get("changedFields") or [], schema),
+            changed_fields=sobject_fields(header.get("changedFields") or [], schema),
+            nulled_fields=sobject_fields(header.get("nulledFields") or [], schema),
             event_id=event.id, replay_id=consumer_event.replay_id)
 
     async def subscribe(self, topic: str, replay_id: bytes | None = None, *,

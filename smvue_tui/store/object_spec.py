@@ -17,6 +17,7 @@ from smvue_tui.store import models as m
 class Lookbacks:
     closed_days: int = 365  # "recently closed": about the last 12 months
     activity_days: int = 183  # "recent activities": about the last 6 months
+    change_log_days: int = 400  # the deal change log's retention (store/changelog_retention.py)
 
     def closed_cutoff(self, today: date) -> date:
         return today - timedelta(days=self.closed_days)

@@ -42,8 +42,8 @@ from smvue_tui.salesforce.errors import (
     RateLimitExceeded,
     SalesforceError,
 )
+from smvue_tui.store import changelog_retention, postgres
 from smvue_tui.store import models as m
-from smvue_tui.store import postgres
 from smvue_tui.store.health import store_damaged
 from smvue_tui.store.object_spec import Lookbacks, ObjectSpec
 from smvue_tui.store.scope import prune
@@ -241,7 +241,17 @@ class SyncEngine:
         for table, n in (await self.writer.call(prune, self.db, self.lookbacks,
                                                 ctx.today)).items():
             report.removed[f"pruned:{table}"] = n
+        await self._prune_change_log(ctx, report)
         report.counts = {k: v for k, v in ctx.new_counts.items() if v}
+
+    async def _prune_change_log(self, ctx: SyncContext, report: SyncReport) -> None:
+        """The change log's retention, one batch per writer call so live writes go between."""
+        run = changelog_retention.Prune(
+            changelog_retention.cutoff(ctx.today, self.lookbacks.change_log_days))
+        while not await self.writer.call(run.step) and not self.cancelled.is_set():
+            pass
+        if run.deleted:
+            report.removed["pruned:deal_change"] = run.deleted
 
     async def _reconcile(self, ctx: SyncContext, report: SyncReport,
                          run_started: datetime) -> None:

@@ -15,6 +15,8 @@ from peewee import Database
 from smvue_tui.config import Paths, app_paths
 from smvue_tui.salesforce.errors import SalesforceError
 from smvue_tui.salesforce.usage import ApiUsage
+from smvue_tui.store.changelog_retention import load_retention
+from smvue_tui.store.object_spec import Lookbacks
 from smvue_tui.store.org_stores import (
     OrgLabel,
     StoreOrgMismatch,
@@ -32,8 +34,9 @@ async def run_once(client: Any, db: Database, kind: str, *,
     """Run one sync of ``kind`` on ``client`` (closed afterwards); ``on_usage`` gets the
     client's last API-usage reading. A store holding another org than the client's login is
     refused before anything is written (a failed report naming both orgs)."""
-    engine = SyncEngine(client, db, progress=progress,
-                        bulk=load_policy(app_paths().config_file))
+    config_file = app_paths().config_file
+    engine = SyncEngine(client, db, progress=progress, bulk=load_policy(config_file),
+                        lookbacks=Lookbacks(change_log_days=load_retention(config_file)))
     try:
         login = client_org(client)
         try:

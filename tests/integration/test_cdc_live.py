@@ -16,10 +16,12 @@ import pytest
 
 from sf_pubsub_api import pubsub_api_pb2 as pb
 from sf_pubsub_api import pubsub_api_pb2_grpc as pb_grpc
+from smvue_demo_org.change_events import replay_bytes
 from smvue_demo_org.profile import OrgProfile
 from smvue_tui.salesforce.pubsub import (
     ALL_CHANGES,
     ChangeDataCaptureOff,
+    ChangeEvent,
     PubSubClient,
     PubSubError,
     change_channel,
@@ -295,5 +297,72 @@ async def test_an_expired_session_is_refreshed_when_resubscribing(cdc_org, db):
         await _admin(cdc_org, "PATCH", f"/records/Opportunity/{deal}", json={"Amount": 73.0})
         await _until(lambda: _amount(deal) == 73.0)
         assert session.refresh_count == refreshes + 1 and mode.state == "streaming"
+    finally:
+        await app.close()
+
+
+def _contact(contact_id: str) -> m.Contact:
+    return m.Contact.get(m.Contact.id == contact_id)
+
+
+async def _events_after(running, app: App, position: int, count: int) -> list[ChangeEvent]:
+    """The Contact channel's events after ``position``, decoded by our own client."""
+    org = running.org
+    client = PubSubClient(app.session_client.session, org.org_id, org.pubsub_endpoint)
+    got: list[ChangeEvent] = []
+
+    async def read() -> None:
+        async for batch in client.subscribe(change_channel("Contact"), replay_bytes(position)):
+            got.extend(batch.events)
+            if len(got) >= count:
+                return
+
+    try:
+        await asyncio.wait_for(read(), timeout=20)
+    finally:
+        await client.aclose()
+    return got
+
+
+async def _named_contact_app(running, db) -> tuple[App, m.Contact]:
+    app = await _synced_app(running, db)
+    contact = (m.Contact.select().where(m.Contact.first_name.is_null(False))
+               .order_by(m.Contact.id).first())
+    await app.start_cdc()
+    return app, contact
+
+
+async def test_a_contacts_last_name_change_reaches_the_store(cdc_org, db):
+    """Salesforce sends the name as one nested Name record, the change named Name.LastName in a
+    nested bitmap (CDC Developer Guide, "Get Compound Fields in Change Events")."""
+    app, contact = await _named_contact_app(cdc_org, db)
+    try:
+        start = cdc_org.org.change_events.latest
+        await _admin(cdc_org, "PATCH", f"/records/Contact/{contact.id}",
+                     json={"LastName": "Okafor-Diaz"})
+        await _until(lambda: _contact(contact.id).last_name == "Okafor-Diaz")
+        stored = _contact(contact.id)
+        assert (stored.first_name, stored.name) == (contact.first_name,
+                                                     f"{contact.first_name} Okafor-Diaz")
+        [event] = await _events_after(cdc_org, app, start, 1)
+        assert event.entity == "Contact" and event.record_ids == (contact.id,)
+        assert "LastName" in event.changed_fields
+        assert not {"Name", "FirstName", "Salutation"} & set(event.changed_fields)
+        assert event.nulled_fields == ()
+    finally:
+        await app.close()
+
+
+async def test_a_contacts_first_name_set_to_null_reaches_the_store(cdc_org, db):
+    app, contact = await _named_contact_app(cdc_org, db)
+    try:
+        start = cdc_org.org.change_events.latest
+        await _admin(cdc_org, "PATCH", f"/records/Contact/{contact.id}", json={"FirstName": None})
+        await _until(lambda: _contact(contact.id).first_name is None)
+        stored = _contact(contact.id)
+        assert (stored.last_name, stored.name) == (contact.last_name, contact.last_name)
+        [event] = await _events_after(cdc_org, app, start, 1)
+        assert event.nulled_fields == ("FirstName",)  # from nulledFields' nested bitmap
+        assert "FirstName" in event.changed_fields
     finally:
         await app.close()
