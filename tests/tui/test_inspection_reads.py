@@ -304,6 +304,8 @@ async def test_store_changes_while_the_lock_is_held_leave_one_retry(store, tmp_p
 
     if where == "inspection":
         monkeypatch.setattr(inspection_screen, "inspect", _locked)
+        # Unspaced, so each change reads and meets the lock (spacing: test_inspection_gate.py).
+        monkeypatch.setattr(InspectionScreen, "READ_GAP", 0.0)
         screen = InspectionScreen(now=NOW)
     else:
         monkeypatch.setattr(report, "deal_risks", _locked)

@@ -26,44 +26,30 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
-from smvue_tui.inspection.flags import RULE_LABELS
 from smvue_tui.inspection.history import Past, sources, stage_info
 from smvue_tui.inspection.periods import PERIODS, window
 from smvue_tui.inspection.report import inspect
 from smvue_tui.inspection.trend import Week, weekly
 from smvue_tui.tui.messages import StoreChanged
 from smvue_tui.tui.screens.deal_detail import DealDetailScreen
-from smvue_tui.tui.screens.inspection_charts import (
-    MoneyPlot,
-    draw_by_rep,
-    draw_forecast,
-    draw_trend,
-    draw_waterfall,
+from smvue_tui.tui.screens.inspection_charts import MoneyPlot, draw_trend
+from smvue_tui.tui.screens.inspection_tables import (
+    Bands,
+    draw_report,
+    fill_changes,
+    fill_reps,
+    fill_risk,
 )
-from smvue_tui.tui.screens.inspection_view import (
-    KIND_LABELS,
-    clip,
-    kinds_text,
-    owner_names,
-    period_words,
-    rep_columns,
-    rep_line,
-    short_name,
-    then_now,
-)
-from smvue_tui.tui.screens.inspection_view import money as _money
+from smvue_tui.tui.screens.inspection_view import KIND_LABELS, owner_names, period_words, rep_line
 from smvue_tui.tui.screens.pipeline_modals import Answer, FormModal
-from smvue_tui.tui.screens.resume import StoreReads
+from smvue_tui.tui.screens.resume import LatestRead, StoreReads
 from smvue_tui.tui.widgets.app_header import app_header
 from smvue_tui.tui.widgets.busy import busy_words, error_words
 from smvue_tui.tui.widgets.keys_footer import KeysFooter
 
 FIRST_PERIOD = PERIODS.index("last-7d")  # as `inspect` with neither --since nor --period
-WIDE = 140  # columns from which the At risk tab prints each flag's evidence
-ROWS = 500  # rows a table shows (biggest first); the rest are a line away in `inspect --json`
 
 
 @dataclass
@@ -75,7 +61,7 @@ class InspectionLoaded(Message):
 
 @dataclass
 class TrendLoaded(Message):
-    weeks: list[Week]
+    weeks: list[Week] | None  # None: not read (an error)
 
 
 class InspectionScreen(StoreReads, Screen[None]):
@@ -90,7 +76,11 @@ class InspectionScreen(StoreReads, Screen[None]):
         Binding("4", "tab('charts')", "Charts", show=False, id="inspect_tab_charts"),
         Binding("5", "tab('trend')", "Trend", show=False, id="inspect_tab_trend"),
     ]
-    BUSY_RETRY = 5.0  # seconds before reading again when a sync held the store's write lock
+    # A report is seconds of CPU on a big store, and a sync changes the store every second: a
+    # store change reads no sooner than READ_GAP, nor READ_COST_FACTOR × the last read's time,
+    # after the last read started (≤ 20 % of a core); a key the manager presses is not spaced.
+    READ_GAP = 1.0
+    READ_COST_FACTOR = 4.0
     DEFAULT_CSS = """
     InspectionScreen #inspect-summary { height: auto; padding: 0 1; }
     InspectionScreen TabbedContent { height: 1fr; }
@@ -110,7 +100,12 @@ class InspectionScreen(StoreReads, Screen[None]):
         self.kind: str | None = None
         self.rep: str | None = None
         self.report: dict[str, Any] | None = None
-        self._busy_retry: Timer | None = None  # a read again after a sync held the lock
+        self.trend: list[Week] = []  # the weeks the Trend tab shows
+        self.bands: Bands | None = None  # the widths the tables were laid out for
+        # One read at a time, one more for the changes during it: never an older report over
+        # a newer one (a worker's thread cannot be stopped, only its result ignored).
+        self.report_gate = LatestRead(self.READ_GAP, self.READ_COST_FACTOR)
+        self.trend_gate = LatestRead(self.READ_GAP, self.READ_COST_FACTOR)
         self.rep_order: list[str] = []  # r's round: every rep, from a report over all of them
 
     def compose(self) -> ComposeResult:
@@ -149,46 +144,74 @@ class InspectionScreen(StoreReads, Screen[None]):
             self.call_after_refresh(self.load)
 
     def on_store_changed(self, message: StoreChanged) -> None:
-        if self.is_current:
-            self.load()
+        if self.is_current:  # hidden: read on resume (changed_since_read)
+            self.load(spaced=True)
+
+    def on_resize(self) -> None:
+        if self.report is not None and Bands.of(self.size.width) != self.bands:
+            self._fill(self.report)  # laid out for another width: the names and headers fit
 
     # --- reading ---------------------------------------------------------------------------
 
-    def load(self) -> None:
+    def load(self, spaced: bool = False) -> None:
+        """Read the report again, and the trend when its tab is shown. ``spaced``: a store
+        change (``READ_GAP``); else a key, a resume or a retry, read as soon as the running
+        read (if any) is done."""
+        self.read_latest(self.report_gate, self._start_read, spaced)
+        self.load_trend(spaced)
+
+    def _start_read(self) -> None:
+        if not self.is_current:  # came due while another screen is shown: read on return
+            self.report_gate.cancel()
+            self.forget_read()
+            return
         self.note_read()
         self._read(self.since, None if self.since else PERIODS[self.period], self.rep)
-        self.load_trend()
 
-    @work(thread=True, exclusive=True, group="inspection", exit_on_error=False,
+    @work(thread=True, group="inspection", exit_on_error=False,
           description="Inspecting the pipeline")
     def _read(self, since: str | None, period: str | None, rep: str | None) -> None:
         config = self.app.services.config()
+        # Always a message, even for a fault: it ends the read (report_gate), else no other
+        # read could start.
+        loaded = InspectionLoaded(None, "the report could not be read")
         try:
-            report = inspect(config, since=since, period=period, rep=rep, now=self._judged_at())
+            loaded = InspectionLoaded(inspect(config, since=since, period=period, rep=rep,
+                                              now=self._judged_at()))
         except (ValueError, LookupError) as exc:
-            self.post_message(InspectionLoaded(None, error_words(exc)))
-            return
+            loaded = InspectionLoaded(None, error_words(exc))
         except Exception as exc:
             if not busy_words(exc):
+                loaded = InspectionLoaded(None, error_words(exc))
                 raise
-            self.post_message(InspectionLoaded(None, busy_words(exc), busy=True))
-            return
-        self.post_message(InspectionLoaded(report))
+            loaded = InspectionLoaded(None, busy_words(exc), busy=True)
+        finally:
+            self.post_message(loaded)
 
     def _judged_at(self) -> datetime | None:
         """The time this screen judges by: its own fixed one, else the app's (tests fix both)."""
         return self.now or self.app.services.judged_at()
 
-    def load_trend(self) -> None:
+    def load_trend(self, spaced: bool = False) -> None:
         """The weekly trend replays a quarter of history: read only while its tab is shown."""
         if self.query_one(TabbedContent).active == "trend":
-            self._read_trend(self.rep)
+            self.read_latest(self.trend_gate, self._start_trend, spaced)
 
-    @work(thread=True, exclusive=True, group="inspection-trend", exit_on_error=False,
+    def _start_trend(self) -> None:
+        if not self.is_current or self.query_one(TabbedContent).active != "trend":
+            self.trend_gate.cancel()  # read when the tab (or the screen) is shown again
+            return
+        self._read_trend(self.rep)
+
+    @work(thread=True, group="inspection-trend", exit_on_error=False,
           description="Rebuilding the weekly pipeline")
     def _read_trend(self, rep: str | None) -> None:
-        when = self._judged_at() or datetime.now(UTC)
-        self.post_message(TrendLoaded(weekly(Past(sources(), stage_info()), when, rep=rep)))
+        weeks = None
+        try:
+            when = self._judged_at() or datetime.now(UTC)
+            weeks = weekly(Past(sources(), stage_info()), when, rep=rep)
+        finally:  # always: it ends the read (trend_gate)
+            self.post_message(TrendLoaded(weeks))
 
     @on(TabbedContent.TabActivated)
     def tab_shown(self, event: TabbedContent.TabActivated) -> None:
@@ -196,21 +219,30 @@ class InspectionScreen(StoreReads, Screen[None]):
 
     @on(TrendLoaded)
     def show_trend(self, message: TrendLoaded) -> None:
-        plot = self.query_one("#inspect-trend", MoneyPlot)
-        draw_trend(plot, message.weeks)
-        plot.refresh()
+        try:
+            if message.weeks is not None:
+                self.trend = message.weeks
+                plot = self.query_one("#inspect-trend", MoneyPlot)
+                draw_trend(plot, message.weeks)
+                plot.refresh()
+        finally:  # the next read may start, whatever befell this one
+            self.read_done(self.trend_gate, self._start_trend)
 
     @on(InspectionLoaded)
     def show(self, message: InspectionLoaded) -> None:
+        try:
+            self._show(message)
+        finally:  # the next read may start, whatever befell this one. A read that met the
+            # lock waited out the busy timeout: no measure of what reads cost.
+            self.read_done(self.report_gate, self._start_read, counted=not message.busy)
+
+    def _show(self, message: InspectionLoaded) -> None:
         summary = self.query_one("#inspect-summary", Static)
         if message.busy:  # what is shown stays; the words say why it is not new
             words = Text(f"Not read: {message.error}.", style="yellow")
             summary.update(words if self.report is None else Text.assemble(
                 words, "\n", self._summary(self.report).split("\n")[0]))
-            if self._busy_retry is not None:  # one retry pending, however many reads met it
-                self._busy_retry.stop()
-            self._busy_retry = self.set_timer(self.BUSY_RETRY, self._retry,
-                                              name="inspection-busy-retry")
+            self.retry_when_free("inspection", self._retry)
             return
         if message.report is None:
             summary.update(Text(f"Cannot inspect: {message.error}", style="red"))
@@ -218,12 +250,20 @@ class InspectionScreen(StoreReads, Screen[None]):
         self.report = r = message.report
         if r["rep"] is None:
             self.rep_order = [p["owner_id"] for p in r["reps"]]
-        summary.update(self._summary(r))
+        self._fill(r)
+
+    def _fill(self, r: dict[str, Any]) -> None:
+        self.query_one("#inspect-summary", Static).update(self._summary(r))
+        self.bands = bands = Bands.of(self.size.width)
         changed = [d for d in r["changes"]["deals"] if not self.kind or self.kind in d["kinds"]]
-        self._fill_changes(changed, owner_names(r))
-        self._fill_risk(r["flags"]["deals"])
-        self._fill_reps(r["reps"])
-        self._draw(r)
+        fill_changes(self.query_one("#inspect-changes", DataTable), changed, owner_names(r),
+                     bands)
+        fill_risk(self.query_one("#inspect-risk", DataTable), r["flags"]["deals"], bands)
+        fill_reps(self.query_one("#inspect-reps", DataTable), r["reps"], self.period_label(),
+                  bands)
+        draw_report(self.query_one("#inspect-waterfall", MoneyPlot),
+                    self.query_one("#inspect-forecast", MoneyPlot),
+                    self.query_one("#inspect-by-rep", MoneyPlot), r, self.period_label())
 
     def _retry(self) -> None:
         if self.is_current:
@@ -247,74 +287,6 @@ class InspectionScreen(StoreReads, Screen[None]):
         elif not src["complete"]:
             text.append("\nOwner changes before the first sync are not known", style="dim")
         return text
-
-    def _fill_changes(self, rows: list[dict[str, Any]], names: dict[str, str]) -> None:
-        table = self.query_one("#inspect-changes", DataTable)
-        table.clear()
-        rows = sorted(rows, key=lambda d: -(d["now"]["amount"] or 0))
-        # Below 100 columns names give way, so the close dates (the evidence of a push) stay.
-        narrow = self.size.width < 100
-        deal_width = 18 if narrow else 32
-        for d in rows[:ROWS]:
-            then, now = d["then"] or {}, d["now"]
-            close = now["close_date"] or ""
-            if then.get("close_date") and then["close_date"] != close:
-                close = f"{then['close_date'][5:]} → {close[5:]}"
-            owner = short_name(d["owner"] or "") if narrow else d["owner"] or ""
-            before = names.get(then.get("owner_id") or "")
-            if "owner_changed" in d["kinds"] and before:  # who had it: "Bo → Cy Park"
-                owner = f"{before.split()[0]} → {owner}"
-            table.add_row(Text(clip(d["name"], deal_width)), Text(clip(owner, 18)),
-                          kinds_text(d["kinds"]), then_now(then.get("amount"), now["amount"]),
-                          Text(close), key=d["id"])
-        if not rows:
-            table.add_row(Text("No changes in this period", style="dim"), "", "", "", "")
-        elif len(rows) > ROWS:
-            table.add_row(Text(f"… {len(rows) - ROWS:,} smaller changes (smvue-tui inspect "
-                               f"--json lists all)", style="dim"), "", "", "", "")
-
-    def _fill_risk(self, rows: list[dict[str, Any]]) -> None:
-        table = self.query_one("#inspect-risk", DataTable)
-        table.clear()
-        # Below 140 columns a deal's reasons would run off the screen after the first: the rules
-        # by name, and the evidence on the deal's screen (enter).
-        full = self.size.width >= WIDE
-        for d in rows[:ROWS]:  # most flags, then biggest, first
-            why = "; ".join(f["reason"] if full else RULE_LABELS.get(f["rule"], f["rule"])
-                            for f in d["flags"])
-            table.add_row(Text(clip(d["name"], 28)), Text(clip(d["owner"] or "", 14)),
-                          Text(_money(d["amount"])), Text(why), key=d["id"])
-        if len(rows) > ROWS:
-            table.add_row(Text(f"… {len(rows) - ROWS:,} more (smvue-tui inspect --json lists "
-                               f"all)", style="dim"), "", "", "")
-
-    def _fill_reps(self, rows: list[dict[str, Any]]) -> None:
-        table = self.query_one("#inspect-reps", DataTable)
-        table.clear(columns=True)  # the headers name the period, which may have changed
-        narrow = self.size.width < 100
-        table.add_columns(*rep_columns(self.period_label(), narrow))
-        for p in rows:
-            rate = "—" if p["win_rate_12m"] is None else f"{p['win_rate_12m']:.0%}"
-            cycle = "—" if p["avg_cycle_days_12m"] is None else f"{p['avg_cycle_days_12m']:.0f}d"
-            commit = p["forecast"]["this_quarter"]["Commit"]["amount"]
-            name = clip(short_name(p["name"]), 10) if narrow else clip(p["name"], 18)
-            table.add_row(Text(name), _money(p["open_amount"]),
-                          _money(p["weighted"]), _money(commit), str(p["won_in_period"]["count"]),
-                          str(p["lost_in_period"]["count"]), rate, cycle,
-                          str(p["activities_14d"]), str(p["flagged_deals"]), key=p["owner_id"])
-
-    def _draw(self, r: dict[str, Any]) -> None:
-        plot = self.query_one("#inspect-waterfall", MoneyPlot)
-        draw_waterfall(plot, r["changes"]["waterfall"],
-                       f"This quarter's open pipeline, {self.period_label()}")
-        plot.refresh()
-        plot = self.query_one("#inspect-forecast", MoneyPlot)
-        draw_forecast(plot, r["forecast"]["this_quarter"]["total"],
-                      r["forecast"]["next_quarter"]["total"])
-        plot.refresh()
-        plot = self.query_one("#inspect-by-rep", MoneyPlot)
-        draw_by_rep(plot, r["reps"])
-        plot.refresh()
 
     # --- actions ---------------------------------------------------------------------------
 
@@ -363,7 +335,7 @@ class InspectionScreen(StoreReads, Screen[None]):
         self.kind = order[(order.index(self.kind) + 1) % len(order)] if self.kind in order \
             else None
         if self.report:
-            self.show(InspectionLoaded(self.report))
+            self._fill(self.report)
 
     def action_next_rep(self) -> None:
         # The reps of the last report over everyone: a rep's own report lists only that rep.

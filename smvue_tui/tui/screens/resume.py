@@ -8,7 +8,11 @@ as each read starts and, on resume, reads again only if it moved.
 often it is asked for. A change during a read asks for one more after it, so the newest state is
 always shown in the end and an older read never paints over a newer one (results arrive in the
 order the reads started); reads may also be spaced (a minimum gap, and a gap in proportion to
-what the last read cost), so live updates every second cannot keep a core busy re-reading.
+what the last read cost), so live updates every second cannot keep a core busy re-reading. A
+key the manager pressed asks unspaced: it waits only for a running read.
+
+``StoreReads.retry_when_free``: a read that met a sync's write lock (said in words by the screen,
+``widgets.busy``) is made again a few seconds later, one retry pending per kind of read.
 
 ``KeepStyles``: Textual restyles every widget of a resumed screen. Nothing a screen's styles
 depend on changes while it is hidden — a new theme or stylesheet is applied by ``switch_mode``
@@ -42,35 +46,42 @@ class LatestRead:
         self.min_gap, self.cost_factor, self.clock = min_gap, cost_factor, clock
         self.running = False
         self.wanted = False  # asked for while a read ran or a timer waited
+        self.urgent = False  # … and one of those asks was unspaced
+        self.timer: Any = None  # the timer StoreReads set for a spaced read
         self.timer_set = False
         self.started_at: float | None = None
         self._before: float | None = None  # the start before it (a cancelled start goes back)
         self.last_cost = 0.0
 
-    def ask(self) -> float | None:
+    def ask(self, spaced: bool = True) -> float | None:
         """0: start a read now (it counts as running); > 0: ask again after that many seconds
-        (set a timer); None: nothing to do now — a running read or a set timer will see to it."""
-        if self.running or self.timer_set:
+        (set a timer); None: nothing to do now — a running read or a set timer will see to it.
+        ``spaced=False`` (a key the manager pressed): never waits for the gap — still never
+        two at once — and overtakes a waiting timer (``timer`` is then stopped)."""
+        if self.running or (self.timer_set and spaced):
             self.wanted = True
+            self.urgent = self.urgent or not spaced
             return None
-        if self.started_at is not None:
+        if spaced and self.started_at is not None:
             wait = self.started_at + max(self.min_gap, self.cost_factor * self.last_cost) \
                 - self.clock()
             if wait > 0:
                 self.timer_set = True
                 return wait
-        self.running, self.wanted = True, False
+        self.running, self.wanted, self.urgent, self.timer_set = True, False, False, False
         self._before, self.started_at = self.started_at, self.clock()
         return 0.0
 
     def timer_fired(self) -> float | None:
+        if not self.timer_set:  # overtaken by an unspaced ask: that read saw to it
+            return None
         self.timer_set = False
         return self.ask()
 
     def cancel(self) -> None:
         """The read ``ask`` allowed was not started after all (nor is one more owed): the next
         is spaced from the last read that ran."""
-        self.running = self.wanted = False
+        self.running = self.wanted = self.urgent = False
         self.started_at = self._before
 
     def done(self, counted: bool = True) -> float | None:
@@ -81,14 +92,18 @@ class LatestRead:
         if counted and self.started_at is not None:
             self.last_cost = max(0.0, self.clock() - self.started_at)
         if self.wanted:
-            self.wanted = False
-            return self.ask()
+            spaced = not self.urgent
+            self.wanted = self.urgent = False
+            return self.ask(spaced)
         return None
 
 
 class StoreReads:
     """Mixin for a Screen: ``note_read()`` as a store read starts, ``changed_since_read()``
-    on resume; ``read_latest``/``read_done`` run a kind of read through its ``LatestRead``."""
+    on resume; ``read_latest``/``read_done`` run a kind of read through its ``LatestRead``;
+    ``retry_when_free`` reads again a while after a sync's write lock stopped a read."""
+
+    BUSY_RETRY = 5.0  # seconds before reading again when a sync held the store's write lock
 
     _read_generation: int | None = None
 
@@ -98,24 +113,51 @@ class StoreReads:
     def note_read(self) -> None:
         self._read_generation = self.app.store_generation
 
+    def forget_read(self) -> None:
+        """The read owed was not made (the screen was hidden): read on the next resume."""
+        self._read_generation = None
+
     def changed_since_read(self) -> bool:
         return self._read_generation != self.app.store_generation
 
-    def read_latest(self, gate: LatestRead, start: Callable[[], None]) -> None:
-        """Ask ``gate`` for a read: ``start()`` now, after the running one, or after the gap."""
-        self._follow(gate, gate.ask(), start)
+    def read_latest(self, gate: LatestRead, start: Callable[[], None],
+                    spaced: bool = True) -> None:
+        """Ask ``gate`` for a read: ``start()`` now, after the running one, or after the gap
+        (``spaced=False``: never the gap — a key the manager pressed)."""
+        self._follow(gate, gate.ask(spaced), start)
 
     def read_done(self, gate: LatestRead, start: Callable[[], None],
                   counted: bool = True) -> None:
-        """Call as a read's result is shown: starts the next one if it was asked for."""
+        """Call as a read's result is shown: starts the next one if it was asked for.
+        ``counted=False`` for a read that met a sync's write lock (it waited, not worked)."""
         self._follow(gate, gate.done(counted), start)
 
     def _follow(self, gate: LatestRead, step: float | None, start: Callable[[], None]) -> None:
         if step == 0:
+            if gate.timer is not None:  # an unspaced read overtook the timer
+                gate.timer.stop()
+                gate.timer = None
             start()
         elif step is not None:
-            self.set_timer(step, lambda: self._follow(gate, gate.timer_fired(), start),
-                           name="latest-read")
+            gate.timer = self.set_timer(step, lambda: self._fired(gate, start),
+                                        name="latest-read")
+
+    def _fired(self, gate: LatestRead, start: Callable[[], None]) -> None:
+        gate.timer = None
+        self._follow(gate, gate.timer_fired(), start)
+
+    def retry_when_free(self, kind: str, again: Callable[[], None]) -> None:
+        """A read of ``kind`` met a sync's write lock (``widgets.busy``; the screen says so in
+        its words): ``again()`` in ``BUSY_RETRY`` seconds. One retry pending per kind, however
+        many reads met the lock — a sync's pages each post StoreChanged and each may read
+        again: else each would start its own chain of retries."""
+        retries: dict[str, Any] | None = getattr(self, "_busy_retries", None)
+        if retries is None:
+            retries = self._busy_retries = {}
+        pending = retries.pop(kind, None)
+        if pending is not None:
+            pending.stop()
+        retries[kind] = self.set_timer(self.BUSY_RETRY, again, name=f"{kind}-busy-retry")
 
 
 class KeepStyles:

@@ -64,3 +64,27 @@ def test_a_read_that_only_waited_is_not_counted_as_its_cost():
     assert gate.done(counted=False) is None
     clock.now += 1.0
     assert gate.ask() == 0  # the gap only, not 4 × 10 s
+
+
+def test_an_unspaced_ask_waits_only_for_the_running_read():
+    # A key the manager pressed (another period): never held back by the gap, never two at once.
+    clock = Clock()
+    gate = LatestRead(min_gap=5.0, clock=clock)
+    assert gate.ask() == 0
+    assert gate.ask(spaced=False) is None  # a read runs: after it …
+    clock.now += 1.0
+    assert gate.done() == 0  # … at once, not 4 s later
+    clock.now += 1.0
+    assert gate.done() is None
+    assert gate.ask() == 4.0  # a store change: spaced from the last start, as before
+    assert gate.ask(spaced=False) == 0  # a key overtakes the waiting timer
+    assert gate.timer_fired() is None  # … which then has nothing to do
+    assert gate.done() is None
+
+
+def test_an_unspaced_ask_during_a_spaced_one_is_not_spaced():
+    clock = Clock()
+    gate = LatestRead(min_gap=5.0, clock=clock)
+    assert gate.ask() == 0
+    assert gate.ask() is None and gate.ask(spaced=False) is None and gate.ask() is None
+    assert gate.done() == 0

@@ -1,0 +1,110 @@
+"""The inspection screen's reads go through ``LatestRead``: a report (or the weekly trend) is
+seconds of work on a big store and a sync posts StoreChanged about once a second, so one read at
+a time, one more for every change during it, and the report shown is always the newest — over
+the hand-built store of ``test_inspection.py`` (fixed clock)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from smvue_tui.inspection.periods import PERIODS, window
+from smvue_tui.tui.messages import StoreChanged
+from smvue_tui.tui.screens import inspection as inspection_screen
+from smvue_tui.tui.screens.inspection import InspectionScreen
+from tests.tui.test_inspection import NOW, _app
+from tests.tui.test_pipelines import settle
+from tests.unit.store.pipeline_fixtures import store as store  # the fixture
+
+
+class _Held:
+    """A read that records each call and its result, and holds the first until ``release``."""
+
+    def __init__(self, real) -> None:
+        self.real, self.calls, self.results = real, [], []
+        self.release = threading.Event()
+
+    def __call__(self, *args, **kwargs):
+        self.calls.append(kwargs)
+        if len(self.calls) == 1:
+            self.release.wait(30)
+        result = self.real(*args, **kwargs)
+        self.results.append(result)
+        return result
+
+
+async def _wait(check, rounds: int = 600) -> None:
+    """Poll without settle(): it waits for every worker, and one is held on purpose."""
+    for _ in range(rounds):
+        if check():
+            return
+        await asyncio.sleep(0.05)
+
+
+@pytest.mark.parametrize("what", ["report", "trend"])
+async def test_changes_during_a_slow_read_make_one_more_and_the_newest_shows(
+        store, tmp_path, monkeypatch, what):
+    real = inspection_screen.inspect if what == "report" else inspection_screen.weekly
+    held = _Held(real)
+    monkeypatch.setattr(inspection_screen, "inspect" if what == "report" else "weekly", held)
+    # No spacing here (test_latest_read.py has it): the one more read starts at once.
+    monkeypatch.setattr(InspectionScreen, "READ_GAP", 0.0, raising=False)
+    monkeypatch.setattr(InspectionScreen, "READ_COST_FACTOR", 0.0, raising=False)
+    app = _app(tmp_path)
+    async with app.run_test(size=(120, 34)) as pilot:
+        try:
+            await settle(app, pilot)
+            screen = InspectionScreen(now=NOW)
+            await app.push_screen(screen)
+            if what == "trend":
+                await _wait(lambda: screen.report is not None)
+                await pilot.press("5")  # the trend is read only while its tab is shown
+            await _wait(lambda: held.calls)
+            for _ in range(10):  # a sync's pages, about one a second, during the read
+                app.post_message(StoreChanged(frozenset({"Opportunity"})))
+                await asyncio.sleep(0.02)
+            await _wait(lambda: len(held.calls) > 1, rounds=20)
+            assert len(held.calls) == 1  # never two at once
+            gate = screen.report_gate if what == "report" else screen.trend_gate
+            assert gate.wanted  # the changes have reached the screen: one more is owed
+        finally:
+            held.release.set()
+        for _ in range(50):
+            await settle(app, pilot)
+            if not gate.running and not gate.wanted and len(held.calls) == 2:
+                break
+        assert len(held.calls) == 2  # ten changes, one more read
+        shown = screen.report if what == "report" else screen.trend
+        assert shown is held.results[1]  # the newest
+
+
+async def test_a_key_during_a_slow_read_reads_after_it_and_its_report_stays(
+        store, tmp_path, monkeypatch):
+    # The manager picks the next period while the last 7 days are still being read: the read
+    # for the new period starts when that one ends (no spacing: a key, not a store change),
+    # and the older report never replaces the newer.
+    held = _Held(inspection_screen.inspect)
+    monkeypatch.setattr(inspection_screen, "inspect", held)
+    monkeypatch.setattr(InspectionScreen, "READ_GAP", 60.0, raising=False)  # changes: a minute
+    app = _app(tmp_path)
+    async with app.run_test(size=(120, 34)) as pilot:
+        try:
+            await settle(app, pilot)
+            screen = InspectionScreen(now=NOW)
+            await app.push_screen(screen)
+            await _wait(lambda: held.calls)
+            await pilot.press("full_stop")
+            await _wait(lambda: len(held.calls) > 1, rounds=20)
+            assert len(held.calls) == 1  # never two at once
+        finally:
+            held.release.set()
+        for _ in range(50):
+            await settle(app, pilot)
+            if len(held.results) == 2 and screen.report is held.results[-1]:
+                break
+        following = PERIODS[(PERIODS.index("last-7d") + 1) % len(PERIODS)]
+        assert [c["period"] for c in held.calls] == ["last-7d", following]
+        assert screen.report is held.results[1]
+        assert screen.report["window"]["label"] == window(period=following, now=NOW).label
