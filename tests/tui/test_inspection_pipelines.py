@@ -153,8 +153,8 @@ def test_snapshot_80x24(store, tmp_path, snap_compare, steps):
 @pytest.mark.parametrize("wide", [False, True], ids=["80x24", "wide"])
 async def test_the_at_risk_tab_names_the_rules_when_narrow_and_gives_evidence_when_wide(
         store, tmp_path, wide):
-    from smvue_tui.inspection.flags import RULES
-    from smvue_tui.tui.screens.inspection import RULE_LABELS, WIDE
+    from smvue_tui.inspection.flags import RULE_LABELS, RULES
+    from smvue_tui.tui.screens.inspection_tables import WIDE
 
     assert set(RULE_LABELS) == set(RULES)
     size, shown, hidden = ((WIDE, 30), "days past", "past due") if wide else \
