@@ -309,6 +309,7 @@ async def test_store_changes_while_the_lock_is_held_leave_one_retry(store, tmp_p
         screen = InspectionScreen(now=NOW)
     else:
         monkeypatch.setattr(report, "deal_risks", _locked)
+        monkeypatch.setattr(DealDetailScreen, "FLAGS_GAP", 0.0)  # unspaced, as above
         screen = DealDetailScreen(deal_id("01"))
     monkeypatch.setattr(type(screen), "BUSY_RETRY", 987.0)
     retries = _Retries(screen, 987.0)

@@ -20,7 +20,6 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
@@ -28,6 +27,7 @@ from textual.worker import Worker, WorkerState
 from smvue_tui.store import deals as dl
 from smvue_tui.tui.messages import StoreChanged
 from smvue_tui.tui.screens.pipeline_modals import Answer, ConfirmModal, FormModal, NoteModal
+from smvue_tui.tui.screens.resume import LatestRead, StoreReads
 from smvue_tui.tui.widgets.app_header import app_header
 from smvue_tui.tui.widgets.busy import busy_words
 from smvue_tui.tui.widgets.keys_footer import KeysFooter
@@ -54,6 +54,16 @@ def _table(headers: list[str], rows: list[list[str]], empty: str,
     for row in rows:
         table.add_row(*(Text(cell) for cell in row))
     return table
+
+
+def _risk_text(risks: list[dict[str, str]]) -> Text:
+    """The deal's risk flags with their evidence ("" when none)."""
+    if not risks:
+        return Text("")
+    text = Text("At risk\n", style="bold red")
+    for risk in risks:
+        text.append(f"• {risk['reason']}\n", style="red")
+    return text
 
 
 def _section(title: str, body: Any) -> Group:
@@ -120,8 +130,18 @@ def activity_section(d: dl.DealDetail) -> Group:
                                                       "No activity synced", no_wrap=2))
 
 
-class DealDetailScreen(Screen[None]):
-    BUSY_RETRY = 5.0  # seconds before reading the flags again when a sync held the write lock
+@dataclass
+class FlagsRead:
+    """A read of the deal's risk flags: the flags, or why none could be read."""
+
+    risks: list[dict[str, str]]
+    problem: str = ""  # in words: the [inspection] settings are wrong
+    busy: bool = False  # a sync held the store's write lock: the flags shown stay, read again
+
+
+class DealDetailScreen(StoreReads, Screen[None]):
+    FLAGS_GAP = 1.0  # a store change reads the flags no sooner than this after the last read
+    FLAGS_COST_FACTOR = 4.0  # … nor 4× what that read took (a sync changes the store each second)
     BINDINGS = [
         Binding("escape,backspace", "app.pop_screen", "Back", id="deal_back"),
         Binding("n", "add_note", "Note", id="deal_add_note"),
@@ -140,7 +160,10 @@ class DealDetailScreen(Screen[None]):
         super().__init__()
         self.deal_id = deal_id
         self.detail: dl.DealDetail | None = None
-        self._flags_retry: Timer | None = None  # the flags read again after a held lock
+        self.risks: list[dict[str, str]] = []  # the flags shown (from the last good read)
+        # One flags read at a time, one more for the changes during it: never an older over a
+        # newer.
+        self.flags_gate = LatestRead(self.FLAGS_GAP, self.FLAGS_COST_FACTOR)
 
     def compose(self) -> ComposeResult:
         yield app_header()
@@ -163,43 +186,47 @@ class DealDetailScreen(Screen[None]):
         self.query_one("#deal-notes").focus()
         self.query_one("#deal-flags").display = False
         self._load()
-        self._load_flags()
+        self.load_flags(spaced=False)
 
-    @work(thread=True, exclusive=True, group="deal-flags", exit_on_error=False,
+    def load_flags(self, spaced: bool = True) -> None:
+        self.read_latest(self.flags_gate, self._read_flags, spaced)
+
+    @work(thread=True, group="deal-flags", exit_on_error=False,
           description="checking the deal's risks")
-    def _load_flags(self) -> None:
+    def _read_flags(self) -> None:
         from smvue_tui.inspection.report import deal_risks
 
+        read = FlagsRead([], "the flags could not be read")
         try:
-            risks = deal_risks(self.deal_id, self.app.services.config(),
-                               self.app.services.judged_at())
-        except ValueError as exc:  # [inspection] in config.toml is wrong: say so, once
-            risks = [{"rule": "config", "reason": str(exc)}]
+            read = FlagsRead(deal_risks(self.deal_id, self.app.services.config(),
+                                        self.app.services.judged_at()))
+        except ValueError as exc:  # [inspection] in config.toml is wrong: say so
+            read = FlagsRead([], str(exc))
         except Exception as exc:
             if not busy_words(exc):
                 raise
-            # A sync holds the write lock the facts' catch-up needs: said; read again later.
-            risks = [{"rule": "busy", "reason": f"Not read: {busy_words(exc)}"}]
-            self.app.call_from_thread(self._retry_flags)
-        self.app.call_from_thread(self._show_flags, risks)
+            read = FlagsRead([], busy_words(exc), busy=True)
+        finally:  # always: it ends the read (flags_gate)
+            self.app.call_from_thread(self._show_flags, read)
 
-    def _retry_flags(self) -> None:
-        # One retry pending, however many reads met the lock (a sync's pages each post
-        # StoreChanged, each read again): else each would start its own chain of retries.
-        if self._flags_retry is not None:
-            self._flags_retry.stop()
-        self._flags_retry = self.set_timer(self.BUSY_RETRY, self._load_flags)
-
-    def _show_flags(self, risks: list[dict[str, str]]) -> None:
-        box = self.query_one("#deal-flags", Static)
-        box.display = bool(risks)
-        if [r["rule"] for r in risks] == ["busy"]:
-            box.update(Text(risks[0]["reason"], style="yellow"))
-            return
-        text = Text("At risk\n", style="bold red")
-        for risk in risks:
-            text.append(f"• {risk['reason']}\n", style="red")
-        box.update(text)
+    def _show_flags(self, read: FlagsRead) -> None:
+        try:
+            box = self.query_one("#deal-flags", Static)
+            if read.busy:  # the flags shown stay, under words saying why they are not new
+                self.retry_when_free("deal-flags", lambda: self.load_flags(spaced=False))
+                box.update(Text.assemble((f"Not read: {read.problem}", "yellow"),
+                                         "\n" if self.risks else "", _risk_text(self.risks)))
+                box.display = True
+                return
+            if read.problem:
+                box.update(Text(f"Cannot check this deal's risks: {read.problem}", style="red"))
+                box.display = True
+                return
+            self.risks = read.risks
+            box.update(_risk_text(read.risks))
+            box.display = bool(read.risks)
+        finally:  # the next read may start. One that met the lock waited, not worked.
+            self.read_done(self.flags_gate, self._read_flags, counted=not read.busy)
 
     @work(thread=True, exclusive=True, group="deal-detail", exit_on_error=False,
           description="reading a deal")
@@ -256,7 +283,7 @@ class DealDetailScreen(Screen[None]):
 
     def on_store_changed(self, message: StoreChanged) -> None:
         self._load()
-        self._load_flags()
+        self.load_flags()
 
     # --- notes and action items --------------------------------------------------------------
 

@@ -30,16 +30,15 @@ class RiskFlags:
 
     RISK_GAP = 1.0  # seconds between the starts of two reads, at least
     RISK_COST_FACTOR = 4.0  # … and 4× the last read's time (≤ 20 % of a core, said the bench)
-    BUSY_RETRY = 5.0  # seconds before reading again when a sync held the store's write lock
 
     app: Any
     is_current: bool
     query_one: Callable[..., Any]
     post_message: Callable[[Message], Any]
     notify: Callable[..., None]
-    set_timer: Callable[..., Any]
     read_latest: Callable[[LatestRead, Callable[[], None]], None]
-    read_done: Callable[[LatestRead, Callable[[], None]], None]
+    read_done: Callable[..., None]
+    retry_when_free: Callable[[str, Callable[[], None]], None]
 
     @dataclass
     class _Flags(Message):
@@ -94,7 +93,7 @@ class RiskFlags:
         if message.busy:  # a sync's long write: keep what is shown, read again in a while
             self.notify(f"Risk flags: {message.error}", severity="warning")
             self.risk_stale = True
-            self.set_timer(self.BUSY_RETRY, self.load_risk, name="risk-busy-retry")
+            self.retry_when_free("risk", self.load_risk)
         elif message.error:
             self.notify(f"Could not read the risk flags: {message.error}", severity="error")
         else:
