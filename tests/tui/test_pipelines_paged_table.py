@@ -148,3 +148,34 @@ def test_fit_cuts_with_an_ellipsis_and_aligns():
     assert fit("abcdef", 4) == "abc…"
     assert fit("ab", 4) == "ab  " and fit("ab", 4, "right") == "  ab"
     assert fit("日本語", 4) == "日 …"  # double-width characters count as two cells
+
+
+class _CountedColumn(Column):
+    """A column that counts every read of its ``style``."""
+
+    reads = [0]
+
+    def __getattribute__(self, name: str):
+        if name == "style":
+            _CountedColumn.reads[0] += 1
+        return super().__getattribute__(name)
+
+
+async def test_lines_are_drawn_without_asking_each_column_for_its_style_again():
+    # Whether any column colours its cells is a property of the column set, found once: not
+    # asked of every column for every line drawn (a screen is ~40 lines, redrawn per key).
+    columns = [_CountedColumn("name", "Name", 12), _CountedColumn("amount", "Amount", 8)]
+    app = TableApp(CountingSource(1000))
+    app.compose = lambda: iter([PagedTable(columns, app.source, page_size=50)])
+    async with app.run_test(size=(40, 30)) as pilot:
+        await settle(app, pilot)
+        table = app.query_one(PagedTable)
+        assert table.row_at(0) is not None
+        _CountedColumn.reads[0] = 0
+        for y in range(1, 25):
+            table.render_line(y)
+        assert _CountedColumn.reads[0] == 0
+        table.columns = [*columns, Column("risk", "Risk", 4, style=lambda v: "red")]
+        assert _CountedColumn.reads[0] == len(columns)  # once per column set
+        await settle(app, pilot)
+        assert table.render_line(1).text.split()[-1] == "id-0"  # the new column's cell

@@ -27,13 +27,15 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from smvue_tui.tui.widgets.paged_keys import CursorKeys
 from smvue_tui.tui.widgets.paged_source import Column, ListSource, RowSource, fit, fit_widths
 
 __all__ = ["Column", "ListSource", "PagedTable", "RowSource", "fit"]
 
 
-class PagedTable(ScrollView, can_focus=True):
-    """A cursor table over a paged row source. Posts ``RowSelected`` on enter."""
+class PagedTable(CursorKeys, ScrollView, can_focus=True):
+    """A cursor table over a paged row source. Posts ``RowSelected`` on enter (keys, cursor
+    and mouse: ``paged_keys.CursorKeys``)."""
 
     DEFAULT_CSS = """
     PagedTable {
@@ -61,6 +63,10 @@ class PagedTable(ScrollView, can_focus=True):
     ]
 
     cursor_row: reactive[int] = reactive(0, repaint=False)
+    _columns: list[Column]
+    _styled: bool
+    _widths: list[int]
+    _width: int
 
     @dataclass
     class _TableMessage(Message):
@@ -103,7 +109,7 @@ class PagedTable(ScrollView, can_focus=True):
                  sort: tuple[str, bool] | None = None, name: str | None = None,
                  id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self.columns = list(columns)
+        self.columns = columns
         self.page_size = page_size
         self.cache_pages = cache_pages
         self.empty_text = empty_text
@@ -117,8 +123,21 @@ class PagedTable(ScrollView, can_focus=True):
         self._generation = 0
         self._cache_generation = -1
         self._keep_size = False
-        self._widths = [c.width for c in self.columns]  # fitted to the screen on resize
-        self._width = sum(self._widths) + len(self.columns) - 1
+
+    @property
+    def columns(self) -> list[Column]:
+        return self._columns
+
+    @columns.setter
+    def columns(self, columns: Sequence[Column]) -> None:
+        self._columns = list(columns)
+        # Once per column set, not per line drawn: does any cell carry its own colour?
+        self._styled = any(c.style is not None for c in self._columns)
+        self._widths = [c.width for c in self._columns]  # fitted to the screen on resize
+        self._width = sum(self._widths) + len(self._columns) - 1
+        if self.is_mounted:
+            self._fit_columns()
+            self.refresh()
 
     # --- public API ----------------------------------------------------------------------------
 
@@ -287,7 +306,7 @@ class PagedTable(ScrollView, can_focus=True):
 
     def _line(self, cells: list[str], style: Style,
               values: Sequence[object] | None = None) -> list[Segment]:
-        if values is None or not any(c.style for c in self.columns):
+        if values is None or not self._styled:
             text = " ".join(fit(cell, width, c.align) for cell, c, width
                             in zip(cells, self.columns, self._widths, strict=True))
             return [Segment(text, style)]
@@ -347,71 +366,3 @@ class PagedTable(ScrollView, can_focus=True):
 
     def watch_cursor_row(self, old: int, new: int) -> None:
         self.refresh()
-
-    # --- keys and mouse ------------------------------------------------------------------------
-
-    def _scroll_cursor_into_view(self) -> None:
-        top = int(self.scroll_y)
-        height = self._body_height
-        if self.cursor_row < top:
-            self.scroll_to(y=self.cursor_row, animate=False, immediate=True)
-        elif self.cursor_row >= top + height:
-            self.scroll_to(y=self.cursor_row - height + 1, animate=False, immediate=True)
-
-    def _move_to(self, row: int) -> None:
-        if not self.row_count:
-            return
-        self.cursor_row = max(0, min(row, self.row_count - 1))
-        self._scroll_cursor_into_view()
-
-    def action_cursor(self, delta: int) -> None:
-        self._move_to(self.cursor_row + delta)
-
-    def action_page(self, direction: int) -> None:
-        step = self._body_height * direction
-        top = max(0, min(int(self.scroll_y) + step, int(self.max_scroll_y)))
-        self.scroll_to(y=top, animate=False, immediate=True)
-        self._move_to(self.cursor_row + step)
-
-    def action_jump(self, where: int) -> None:
-        self._move_to(self.row_count - 1 if where < 0 else where)
-
-    def action_select(self) -> None:
-        row = self.cursor_value
-        if row is not None:
-            self.post_message(self.RowSelected(self, self.cursor_row, row))
-
-    def _sortable(self) -> list[Column]:
-        return [c for c in self.columns if c.sortable]
-
-    def action_sort_column(self, step: int) -> None:
-        keys = [c.key for c in self._sortable()]
-        if not keys:
-            return
-        current = keys.index(self.sort[0]) if self.sort and self.sort[0] in keys else -step
-        self.sort_by(keys[(current + step) % len(keys)], False)
-
-    def action_reverse_sort(self) -> None:
-        if self.sort:
-            self.sort_by(self.sort[0], not self.sort[1])
-
-    def on_click(self, event: events.Click) -> None:
-        offset = event.get_content_offset(self)
-        if offset is None:
-            return
-        if offset.y == 0:
-            x = offset.x + int(self.scroll_x)
-            for column, width in zip(self.columns, self._widths, strict=True):
-                if x < width + 1:
-                    if column.sortable:
-                        same = self.sort is not None and self.sort[0] == column.key
-                        self.sort_by(column.key, not self.sort[1] if same and self.sort
-                                     else False)
-                    return
-                x -= width + 1
-            return
-        row = int(self.scroll_y) + offset.y - 1
-        if row == self.cursor_row:
-            self.action_select()
-        else:
-            self._move_to(row)
