@@ -9,6 +9,7 @@ import asyncio
 import threading
 
 import pytest
+from textual.widgets import DataTable
 
 from smvue_tui.inspection.periods import PERIODS, window
 from smvue_tui.tui.messages import StoreChanged
@@ -108,3 +109,32 @@ async def test_a_key_during_a_slow_read_reads_after_it_and_its_report_stays(
         assert [c["period"] for c in held.calls] == ["last-7d", following]
         assert screen.report is held.results[1]
         assert screen.report["window"]["label"] == window(period=following, now=NOW).label
+
+
+async def test_the_tables_are_laid_out_again_when_the_width_crosses_a_band(store, tmp_path):
+    # Fitted when the report arrives, and again on a resize: a window made narrower than 100
+    # columns shortens the Reps headers and the names so every column stays on screen (and
+    # wider again, back); the cursor stays on its row.
+    app = _app(tmp_path)
+    async with app.run_test(size=(120, 34)) as pilot:
+        await settle(app, pilot)
+        screen = InspectionScreen(now=NOW)
+        await app.push_screen(screen)
+        await _wait(lambda: screen.report is not None)
+        await settle(app, pilot)
+        reps = screen.query_one("#inspect-reps", DataTable)
+        changes = screen.query_one("#inspect-changes", DataTable)
+        assert "Weighted\nnow" in _headers(reps)
+        changes.move_cursor(row=2)
+        key = changes.coordinate_to_cell_key(changes.cursor_coordinate).row_key
+        await pilot.resize_terminal(80, 24)
+        await settle(app, pilot)
+        assert "Wtd\nnow" in _headers(reps) and "Weighted\nnow" not in _headers(reps)
+        assert changes.coordinate_to_cell_key(changes.cursor_coordinate).row_key == key
+        await pilot.resize_terminal(120, 34)
+        await settle(app, pilot)
+        assert "Weighted\nnow" in _headers(reps)
+
+
+def _headers(table: DataTable) -> list[str]:
+    return [str(c.label) for c in table.columns.values()]

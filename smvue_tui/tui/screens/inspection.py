@@ -41,6 +41,7 @@ from smvue_tui.tui.screens.inspection_tables import (
     fill_changes,
     fill_reps,
     fill_risk,
+    refill,
 )
 from smvue_tui.tui.screens.inspection_view import KIND_LABELS, owner_names, period_words, rep_line
 from smvue_tui.tui.screens.pipeline_modals import Answer, FormModal
@@ -102,6 +103,7 @@ class InspectionScreen(StoreReads, Screen[None]):
         self.report: dict[str, Any] | None = None
         self.trend: list[Week] = []  # the weeks the Trend tab shows
         self.bands: Bands | None = None  # the widths the tables were laid out for
+        self._view: tuple[Any, ...] | None = None  # (since, period, rep, kind) they show
         # One read at a time, one more for the changes during it: never an older report over
         # a newer one (a worker's thread cannot be stopped, only its result ignored).
         self.report_gate = LatestRead(self.READ_GAP, self.READ_COST_FACTOR)
@@ -255,12 +257,17 @@ class InspectionScreen(StoreReads, Screen[None]):
     def _fill(self, r: dict[str, Any]) -> None:
         self.query_one("#inspect-summary", Static).update(self._summary(r))
         self.bands = bands = Bands.of(self.size.width)
+        # The same view read again (a store change) or laid out again (a resize): the cursors
+        # stay on their rows; another period, rep or kind starts at the top.
+        view = (self.since, self.period, self.rep, self.kind)
+        keep, self._view = view == self._view, view
         changed = [d for d in r["changes"]["deals"] if not self.kind or self.kind in d["kinds"]]
-        fill_changes(self.query_one("#inspect-changes", DataTable), changed, owner_names(r),
-                     bands)
-        fill_risk(self.query_one("#inspect-risk", DataTable), r["flags"]["deals"], bands)
-        fill_reps(self.query_one("#inspect-reps", DataTable), r["reps"], self.period_label(),
-                  bands)
+        table = self.query_one("#inspect-changes", DataTable)
+        refill(table, lambda: fill_changes(table, changed, owner_names(r), bands), keep)
+        risk = self.query_one("#inspect-risk", DataTable)
+        refill(risk, lambda: fill_risk(risk, r["flags"]["deals"], bands), keep)
+        reps = self.query_one("#inspect-reps", DataTable)
+        refill(reps, lambda: fill_reps(reps, r["reps"], self.period_label(), bands), keep)
         draw_report(self.query_one("#inspect-waterfall", MoneyPlot),
                     self.query_one("#inspect-forecast", MoneyPlot),
                     self.query_one("#inspect-by-rep", MoneyPlot), r, self.period_label())

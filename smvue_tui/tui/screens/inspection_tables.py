@@ -4,6 +4,7 @@ and when the screen's width crosses a band the tables are laid out for (``Bands`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from rich.text import Text
@@ -39,6 +40,16 @@ class Bands(NamedTuple):
     @classmethod
     def of(cls, width: int) -> Bands:
         return cls(width < NARROW, width >= WIDE)
+
+
+def refill(table: DataTable, fill: Callable[[], None], keep_cursor: bool = True) -> None:
+    """``fill()`` the table again, its cursor kept on the same row (a report read again during
+    a sync, a resize): not back at the top."""
+    key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key \
+        if keep_cursor and table.row_count else None
+    fill()
+    if key is not None and key in table.rows:
+        table.move_cursor(row=table.get_row_index(key), animate=False, scroll=True)
 
 
 def fill_changes(table: DataTable, rows: list[dict[str, Any]], names: dict[str, str],

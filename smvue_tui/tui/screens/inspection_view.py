@@ -125,12 +125,17 @@ def period_words(label: str) -> str:
     return f"last {n} {_UNITS[match[2]]}{'' if n == 1 else 's'}"
 
 
+_SINCE = re.compile(r"^since \d{4}-(\d\d-\d\d)(?:[T ](\d\d:\d\d))?")
+
+
 def period_short(words: str) -> str:
-    """A period in a column's width: "7 days", "this week", "this qtr", "since 11-01"."""
+    """A period in a column's width: "7 days", "this week", "this qtr", "since 11-01",
+    "since 11-01 09:00" (a typed time, to the minute)."""
     if words.startswith("last "):
         return words[5:]
-    if words.startswith("since ") and re.match(r"\d{4}-\d\d-\d\d", words[6:]):
-        return f"since {words[11:16]}"  # the year is on the summary line above
+    since = _SINCE.match(words)
+    if since:  # the year (and any seconds) are on the summary line above
+        return f"since {since[1]}" + (f" {since[2]}" if since[2] else "")
     return words.replace("quarter", "qtr")
 
 
@@ -140,8 +145,11 @@ def rep_columns(period: str, narrow: bool = False) -> list[str]:
     commit this quarter, the rest now). ``narrow`` (80 columns): long names shortened (the
     flagged deals as ⚑, the Risk column's mark) so every column fits."""
     short = period_short(period)
+    won, lost = "Won", "Lost"
+    if short.startswith("since ") and " " in short[6:]:  # a time: "since" goes up a line, so
+        won, lost, short = "Won since", "Lost since", short[6:]  # the column is no wider
     return [f"{name}\n{when}" for name, when in (
         ("Rep", ""), ("Open", "now"), ("Wtd" if narrow else "Weighted", "now"),
-        ("Commit", "this qtr"), ("Won", short), ("Lost", short), ("Win %", "12 mo"),
+        ("Commit", "this qtr"), (won, short), (lost, short), ("Win %", "12 mo"),
         ("Cycle", "12 mo"), ("Acts", "14 d" if narrow else "14 days"),
         ("⚑" if narrow else "Flagged", "now"))]

@@ -33,6 +33,19 @@ def test_the_reps_headers_name_the_period_of_won_and_lost_and_the_time_of_the_ot
     assert "Lost\nsince 11-01" in rep_columns(period_words("since 2026-11-01"))
 
 
+def test_a_typed_start_time_keeps_its_time_in_the_reps_headers():
+    # "since 11-01" for a start at 09:00 would say a day the figures do not cover.
+    for label in ("since 2026-11-01T09:00", "since 2026-11-01 09:00",
+                  "since 2026-11-01T09:00:00Z"):
+        for narrow in (False, True):
+            headers = rep_columns(period_words(label), narrow)
+            assert "Won since\n11-01 09:00" in headers and "Lost since\n11-01 09:00" in headers
+            # no wider than a date-only header: every column still fits at 80
+            assert max(len(line) for h in headers for line in h.split("\n")) <= \
+                max(len(line) for h in rep_columns("since 2026-11-01", narrow)
+                    for line in h.split("\n"))
+
+
 def test_period_words():
     assert period_words("last 7d") == "last 7 days"
     assert period_words("last 1w") == "last 1 week"
