@@ -12,11 +12,13 @@ import pytest
 from textual.widgets import DataTable
 
 from smvue_tui.inspection.periods import PERIODS, window
+from smvue_tui.store import models as m
 from smvue_tui.tui.messages import StoreChanged
 from smvue_tui.tui.screens import inspection as inspection_screen
 from smvue_tui.tui.screens.inspection import InspectionScreen
 from tests.tui.test_inspection import NOW, _app
 from tests.tui.test_pipelines import settle
+from tests.unit.store.pipeline_fixtures import deal_id
 from tests.unit.store.pipeline_fixtures import store as store  # the fixture
 
 
@@ -116,6 +118,8 @@ async def test_the_tables_are_laid_out_again_when_the_width_crosses_a_band(store
     # columns shortens the Reps headers and the names so every column stays on screen (and
     # wider again, back); the cursor stays on its row.
     app = _app(tmp_path)
+    m.Opportunity.update(name="Beta rollout across every regional office").where(
+        m.Opportunity.id == deal_id("02")).execute()  # a changed deal with a long name
     async with app.run_test(size=(120, 34)) as pilot:
         await settle(app, pilot)
         screen = InspectionScreen(now=NOW)
@@ -130,6 +134,9 @@ async def test_the_tables_are_laid_out_again_when_the_width_crosses_a_band(store
         await pilot.resize_terminal(80, 24)
         await settle(app, pilot)
         assert "Wtd\nnow" in _headers(reps) and "Weighted\nnow" not in _headers(reps)
+        # every column of the changes on screen (a DataTable's columns never narrow by
+        # themselves: the 32-character names of the wide layout would push Close off)
+        assert sum(c.get_render_width(changes) for c in changes.columns.values()) <= 80
         assert changes.coordinate_to_cell_key(changes.cursor_coordinate).row_key == key
         await pilot.resize_terminal(120, 34)
         await settle(app, pilot)

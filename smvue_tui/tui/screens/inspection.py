@@ -36,6 +36,8 @@ from smvue_tui.tui.messages import StoreChanged
 from smvue_tui.tui.screens.deal_detail import DealDetailScreen
 from smvue_tui.tui.screens.inspection_charts import MoneyPlot, draw_trend
 from smvue_tui.tui.screens.inspection_tables import (
+    CHANGES_COLUMNS,
+    RISK_COLUMNS,
     Bands,
     draw_report,
     fill_changes,
@@ -131,10 +133,8 @@ class InspectionScreen(StoreReads, Screen[None]):
         yield KeysFooter()
 
     def on_mount(self) -> None:
-        self.query_one("#inspect-changes", DataTable).add_columns(
-            "Deal", "Owner", "Change", "Amount", "Close")
-        self.query_one("#inspect-risk", DataTable).add_columns(
-            "Deal", "Owner", "Amount", "Why (enter: the deal and its evidence)")
+        self.query_one("#inspect-changes", DataTable).add_columns(*CHANGES_COLUMNS)
+        self.query_one("#inspect-risk", DataTable).add_columns(*RISK_COLUMNS)
         self.query_one("#inspect-changes", DataTable).focus()
 
     def on_screen_resume(self) -> None:
@@ -142,7 +142,7 @@ class InspectionScreen(StoreReads, Screen[None]):
         # (WARM_UP_MODES), and the report is seconds of work on a big store.
         # After the first paint: the report's thread holds the GIL for most of its seconds,
         # and started here it would slow the paint that shows "Loading…".
-        if self.report is None or self.changed_since_read():
+        if (self.report is None and not self.report_gate.running) or self.changed_since_read():
             self.call_after_refresh(self.load)
 
     def on_store_changed(self, message: StoreChanged) -> None:

@@ -29,6 +29,8 @@ from smvue_tui.tui.screens.inspection_view import (
 NARROW = 100  # columns below which names give way (short owner names, short headers)
 WIDE = 140  # columns from which the At risk tab prints each flag's evidence
 ROWS = 500  # rows a table shows (biggest first); the rest are a line away in `inspect --json`
+CHANGES_COLUMNS = ("Deal", "Owner", "Change", "Amount", "Close")
+RISK_COLUMNS = ("Deal", "Owner", "Amount", "Why (enter: the deal and its evidence)")
 
 
 class Bands(NamedTuple):
@@ -54,7 +56,10 @@ def refill(table: DataTable, fill: Callable[[], None], keep_cursor: bool = True)
 
 def fill_changes(table: DataTable, rows: list[dict[str, Any]], names: dict[str, str],
                  bands: Bands) -> None:
-    table.clear()
+    # The columns made again: a DataTable's columns only ever grow, and those of a longer
+    # period (or a wider screen) would push Close off an 80-column screen.
+    table.clear(columns=True)
+    table.add_columns(*CHANGES_COLUMNS)
     rows = sorted(rows, key=lambda d: -(d["now"]["amount"] or 0))
     # Below 100 columns names give way, so the close dates (the evidence of a push) stay.
     deal_width = 18 if bands.narrow else 32
@@ -78,7 +83,8 @@ def fill_changes(table: DataTable, rows: list[dict[str, Any]], names: dict[str, 
 
 
 def fill_risk(table: DataTable, rows: list[dict[str, Any]], bands: Bands) -> None:
-    table.clear()
+    table.clear(columns=True)  # as fill_changes
+    table.add_columns(*RISK_COLUMNS)
     # Below 140 columns a deal's reasons would run off the screen after the first: the rules
     # by name, and the evidence on the deal's screen (enter).
     for d in rows[:ROWS]:  # most flags, then biggest, first
