@@ -11,7 +11,7 @@ from smvue_tui.tui.screens import pipeline_risk
 from smvue_tui.tui.screens.deal_detail import DealDetailScreen
 from tests.tui.test_inspection import _app
 from tests.tui.test_inspection_pipelines import _pipelines
-from tests.tui.test_inspection_reads import _locked, _Retries
+from tests.tui.test_inspection_reads import _locked, _Retries, said_after_a_change
 from tests.tui.test_pipelines import screen_text, settle
 from tests.unit.store.pipeline_fixtures import deal_id
 from tests.unit.store.pipeline_fixtures import store as store  # the fixture
@@ -52,11 +52,6 @@ async def test_the_lock_met_after_the_flags_are_shown_keeps_them_and_says_why(
         assert "At risk" in screen_text(app)
         monkeypatch.setattr(report, "deal_risks", _locked)
         monkeypatch.setattr(DealDetailScreen, "BUSY_RETRY", 987.0)
-        app.post_message(StoreChanged(frozenset({"Opportunity"})))
-        for _ in range(50):
-            await settle(app, pilot)
-            if "sync is writing" in screen_text(app):
-                break
-        text = screen_text(app)
+        text = await said_after_a_change(app, pilot, "sync is writing")
         assert "Not read: a sync is writing to the store right now" in text, text
         assert "At risk" in text and "close date 2026-11-10 is" in text  # still shown

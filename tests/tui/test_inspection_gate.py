@@ -38,6 +38,14 @@ class _Held:
         return result
 
 
+async def _pushed(app, pilot) -> InspectionScreen:
+    """The inspection opened (not waiting for its read: settle() would wait for a held one)."""
+    await settle(app, pilot)
+    screen = InspectionScreen(now=NOW)
+    await app.push_screen(screen)
+    return screen
+
+
 async def _wait(check, rounds: int = 600) -> None:
     """Poll without settle(): it waits for every worker, and one is held on purpose."""
     for _ in range(rounds):
@@ -58,9 +66,7 @@ async def test_changes_during_a_slow_read_make_one_more_and_the_newest_shows(
     app = _app(tmp_path)
     async with app.run_test(size=(120, 34)) as pilot:
         try:
-            await settle(app, pilot)
-            screen = InspectionScreen(now=NOW)
-            await app.push_screen(screen)
+            screen = await _pushed(app, pilot)
             if what == "trend":
                 await _wait(lambda: screen.report is not None)
                 await pilot.press("5")  # the trend is read only while its tab is shown
@@ -94,9 +100,7 @@ async def test_a_key_during_a_slow_read_reads_after_it_and_its_report_stays(
     app = _app(tmp_path)
     async with app.run_test(size=(120, 34)) as pilot:
         try:
-            await settle(app, pilot)
-            screen = InspectionScreen(now=NOW)
-            await app.push_screen(screen)
+            screen = await _pushed(app, pilot)
             await _wait(lambda: held.calls)
             await pilot.press("full_stop")
             await _wait(lambda: len(held.calls) > 1, rounds=20)
@@ -121,9 +125,7 @@ async def test_the_tables_are_laid_out_again_when_the_width_crosses_a_band(store
     m.Opportunity.update(name="Beta rollout across every regional office").where(
         m.Opportunity.id == deal_id("02")).execute()  # a changed deal with a long name
     async with app.run_test(size=(120, 34)) as pilot:
-        await settle(app, pilot)
-        screen = InspectionScreen(now=NOW)
-        await app.push_screen(screen)
+        screen = await _pushed(app, pilot)
         await _wait(lambda: screen.report is not None)
         await settle(app, pilot)
         reps = screen.query_one("#inspect-reps", DataTable)

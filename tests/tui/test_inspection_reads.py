@@ -289,6 +289,16 @@ class _Retry:
         self.stopped = True
 
 
+async def said_after_a_change(app, pilot, words: str) -> str:
+    """A store change posted, then the screen's text once ``words`` are on it (or at last)."""
+    app.post_message(StoreChanged(frozenset({"Opportunity"})))
+    for _ in range(50):
+        await settle(app, pilot)
+        if words in screen_text(app):
+            break
+    return screen_text(app)
+
+
 def _locked(*args, **kwargs):
     raise sqlite3.OperationalError("database is locked")
 
@@ -342,13 +352,8 @@ async def test_the_lock_met_after_a_report_is_shown_keeps_it_and_says_why(store,
         assert shown is not None and "Last 7 days ·" in screen_text(app)
         monkeypatch.setattr(inspection_screen, "inspect", _locked)
         monkeypatch.setattr(InspectionScreen, "BUSY_RETRY", 987.0)
-        app.post_message(StoreChanged(frozenset({"Opportunity"})))
-        for _ in range(50):
-            await settle(app, pilot)
-            if "sync is writing" in screen_text(app):
-                break
+        text = await said_after_a_change(app, pilot, "sync is writing")
         assert app.is_running and app.return_code is None
-        text = screen_text(app)
         assert "Not read: a sync is writing to the store right now" in text, text[:400]
         assert "Last 7 days ·" in text and screen.report is shown
 
