@@ -55,3 +55,22 @@ async def test_the_lock_met_after_the_flags_are_shown_keeps_them_and_says_why(
         text = await said_after_a_change(app, pilot, "sync is writing")
         assert "Not read: a sync is writing to the store right now" in text, text
         assert "At risk" in text and "close date 2026-11-10 is" in text  # still shown
+
+
+async def test_wrong_inspection_settings_are_said_on_the_deal_screen_not_listed_as_a_risk(
+        store, tmp_path):
+    app = _app(tmp_path)
+    config = app.services.paths.config_file
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text("[inspection]\npushed_times = 'three'\n")
+    async with app.run_test(size=(120, 34)) as pilot:
+        await settle(app, pilot)
+        screen = DealDetailScreen(deal_id("01"))
+        await app.push_screen(screen)
+        for _ in range(50):
+            await settle(app, pilot)
+            if "pushed_times" in screen_text(app):
+                break
+        text = screen_text(app)
+        assert "Cannot check this deal's risks: [inspection] pushed_times must be a" in text
+        assert "At risk" not in text and screen.risks == []
