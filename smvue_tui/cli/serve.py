@@ -34,16 +34,13 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import os
-
     from smvue_tui.services.connection import has_stored_login
-    from smvue_tui.store.backend import password_in_argv
+    from smvue_tui.store.backend import adopt_store_argument
 
-    if args.store and (problem := password_in_argv(args.store)):  # refused before any use
+    # The one setting every part (a sync child too) opens the store by; never a password.
+    if problem := adopt_store_argument(args.store):
         print(f"error: {problem}", file=sys.stderr)
         return 2
-    if args.store:  # the one setting every part (a sync child too) opens the store by
-        os.environ["SMVUE_STORE_URL"] = args.store
     paths = app_paths()
     if not has_stored_login(paths):
         print("Not connected to Salesforce — run `smvue-tui login` first", file=sys.stderr)

@@ -36,15 +36,11 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import os
+    from smvue_tui.store.backend import StoreUrlError, adopt_store_argument, store_url
 
-    from smvue_tui.store.backend import StoreUrlError, password_in_argv, store_url
-
-    if getattr(args, "store", None):
-        if problem := password_in_argv(args.store):  # as serve: never a password in argv
-            print(f"error: {problem}", file=sys.stderr)
-            return 2
-        os.environ["SMVUE_STORE_URL"] = args.store
+    if problem := adopt_store_argument(getattr(args, "store", None)):  # as serve's
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
 
     paths = app_paths()
     try:

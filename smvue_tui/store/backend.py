@@ -117,6 +117,18 @@ def password_in_argv(value: str, flag: str = "--store") -> str | None:
             "[store] url in config.toml instead of " + flag + " (docs/team-store.md, step 2)")
 
 
+def adopt_store_argument(value: str | None, flag: str = "--store") -> str | None:
+    """A command's ``--store URL`` made the store setting of this process and of every child
+    it starts (``SMVUE_STORE_URL``). Why it is refused instead, in words, when it holds a
+    password (``password_in_argv``; nothing is set then); None when adopted or not given."""
+    if not value:
+        return None
+    if problem := password_in_argv(value, flag):  # refused before any use
+        return problem
+    os.environ[ENV_VAR] = value
+    return None
+
+
 def first_line(exc: BaseException) -> str:
     """A server error in one line for the user: its message's first line (300 characters at
     most), else the exception's type name."""

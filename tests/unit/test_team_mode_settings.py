@@ -114,7 +114,8 @@ def test_the_store_password_is_not_in_a_crash_reports_locals():
 
 
 @pytest.mark.parametrize("url", ["postgresql://ann:s3cret@db.example.com/smvue",
-                                 "postgresql://ann@db.example.com/smvue?password=s3cret"])
+                                 "postgresql://ann@db.example.com/smvue?password=s3cret",
+                                 "postgresql://ann@db.example.com/smvue?sslpassword=s3cret"])
 @pytest.mark.parametrize("command", [["serve"], ["store", "check"], ["store", "migrate"],
                                      ["store", "grants", "smvue_managers"]])
 def test_a_password_on_the_command_line_is_refused_in_words(paths, capsys, url, command):
