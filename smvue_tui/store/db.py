@@ -219,8 +219,7 @@ def open_postgres(url: str, schema: str) -> Database:
         db.close()
         raise
     # A manager's role (``store grants``) may not close runs: the writer does, when it starts.
-    if db.execute_sql("SELECT has_table_privilege(%s, 'UPDATE')",
-                      (models.SyncRun._meta.table_name,)).fetchone()[0]:
+    if postgres.granted(models.SyncRun, "UPDATE"):
         close_interrupted_runs()
     return db
 

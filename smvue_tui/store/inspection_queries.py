@@ -72,10 +72,9 @@ def fresh_facts() -> None:
 def _may_write_facts() -> bool:
     """A manager's role on a team store reads the facts; the writer (serve) recomputes them
     after its sync (``team_serve.OrgWriter.synced``)."""
-    if not is_postgres(db()):
-        return True
-    return bool(db().execute_sql("SELECT has_table_privilege(%s, 'DELETE')",
-                                 (m.DealFact._meta.table_name,)).fetchone()[0])
+    from smvue_tui.store.postgres import granted
+
+    return granted(m.DealFact, "DELETE")
 
 
 MAPPED_BYTES = 1 << 30

@@ -149,6 +149,17 @@ def lock_for_transaction(db: Psycopg3Database, what: str) -> None:
                    (f"smvue-{what}",))
 
 
+def granted(model: type[models.BaseModel], privilege: str) -> bool:
+    """Whether this connection's role may ``privilege`` (UPDATE, DELETE, …) ``model``'s table
+    of the bound store — a manager's role may not write what only the writer (serve) writes.
+    Always True on SQLite, which has no roles."""
+    db = model._meta.database
+    if not isinstance(db, Psycopg3Database):
+        return True
+    return bool(db.execute_sql("SELECT has_table_privilege(%s, %s)",
+                               (model._meta.table_name, privilege)).fetchone()[0])
+
+
 def connected_pids(db: Psycopg3Database) -> set[int]:
     """The pids of smvue-tui processes, on any machine, connected to this database now."""
     rows = db.execute_sql("SELECT application_name FROM pg_stat_activity WHERE datname = "
