@@ -24,6 +24,7 @@ records — never the value.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import logging
 import weakref
@@ -39,26 +40,23 @@ NUL, REPLACEMENT = "\x00", "\ufffd"
 
 # psycopg connection → staging tables made on it (they vanish with the connection).
 _STAGED: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
-_SQL: dict[tuple[type, tuple[str, ...]], tuple[str, str]] = {}
 
 
+@functools.cache  # as writer.py's SQLite statement: built once per column set
 def _statements(model: type[m.SfRecord], attrs: tuple[str, ...]) -> tuple[str, str]:
-    """(COPY …, INSERT … SELECT … ON CONFLICT …) for these columns, built once."""
-    key = (model, attrs)
-    if key not in _SQL:
-        table = model._meta.table_name
-        cols = [f'"{model._meta.fields[a].column_name}"' for a in attrs]
-        listed = ", ".join(cols)
-        sets = ", ".join(f"{c} = excluded.{c}" for c in cols if c != '"Id"')
-        newer = ""
-        if "system_modstamp" in attrs:
-            newer = (f' WHERE "{table}"."SystemModstamp" IS NULL OR excluded."SystemModstamp" '
-                     f'COLLATE "C" >= "{table}"."SystemModstamp" COLLATE "C"')
-        action = f"DO UPDATE SET {sets}{newer}" if sets else "DO NOTHING"
-        _SQL[key] = (f'COPY "{_stage(table)}" ({listed}) FROM STDIN',
-                     f'INSERT INTO "{table}" ({listed}) SELECT {listed} FROM "{_stage(table)}" '
-                     f'ON CONFLICT ("Id") {action}')
-    return _SQL[key]
+    """(COPY …, INSERT … SELECT … ON CONFLICT …) for these columns."""
+    table = model._meta.table_name
+    cols = [f'"{model._meta.fields[a].column_name}"' for a in attrs]
+    listed = ", ".join(cols)
+    sets = ", ".join(f"{c} = excluded.{c}" for c in cols if c != '"Id"')
+    newer = ""
+    if "system_modstamp" in attrs:
+        newer = (f' WHERE "{table}"."SystemModstamp" IS NULL OR excluded."SystemModstamp" '
+                 f'COLLATE "C" >= "{table}"."SystemModstamp" COLLATE "C"')
+    action = f"DO UPDATE SET {sets}{newer}" if sets else "DO NOTHING"
+    return (f'COPY "{_stage(table)}" ({listed}) FROM STDIN',
+            f'INSERT INTO "{table}" ({listed}) SELECT {listed} FROM "{_stage(table)}" '
+            f'ON CONFLICT ("Id") {action}')
 
 
 def _stage(table: str) -> str:
