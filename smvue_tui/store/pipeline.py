@@ -20,7 +20,7 @@ from peewee import JOIN, fn
 from smvue_tui.store import models as m
 from smvue_tui.store.backend import position, total
 from smvue_tui.store.identity import current_manager
-from smvue_tui.store.team_scope import mapped_team, my_member, my_team_owner_ids
+from smvue_tui.store.team_scope import mapped_team, team_owners
 
 ALL_DEALS = ""  # the pipeline key of the single tab an org without record types gets
 NO_RECORD_TYPE = "-"  # deals without a record type in an org that has record types
@@ -162,11 +162,8 @@ def where(flt: DealFilter) -> Any:
         cond &= o.record_type_id.is_null()
     elif flt.pipeline != ALL_DEALS:
         cond &= o.record_type_id == flt.pipeline
-    if flt.team_only:
-        team = mapped_team()
-        if team.exists():
-            me = my_member()
-            cond &= o.owner_id.in_(my_team_owner_ids(me) if me is not None else team)
+    if flt.team_only and (owners := team_owners()) is not None:
+        cond &= o.owner_id.in_(owners)
     if flt.rep and flt.rep.startswith(TEAM_PREFIX):
         cond &= o.owner_id.in_(team_of(int(flt.rep[len(TEAM_PREFIX):])))
     elif flt.rep:

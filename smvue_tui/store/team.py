@@ -140,14 +140,18 @@ def _member_for(key: str) -> m.TeamMember | None:
     return m.TeamMember.get_or_none(m.TeamMember.sf_user_id == key)
 
 
-def _ensure_member(key: str, *, coached: bool) -> m.TeamMember:
+def _ensure_member(key: str, *, coached: bool,
+                   manager: m.TeamMember | None = None) -> m.TeamMember:
+    """The member ``key`` names, added when missing (``manager``: a new member's, else the
+    default manager)."""
     member = _member_for(key)
     if member is not None:
         return member
     if key.startswith(_HAND):
         raise TeamError(f"no team member {key}")
     user = m.SfUser.get_or_none(m.SfUser.id == key)
-    manager = default_manager()
+    if manager is None:
+        manager = default_manager()
     return m.TeamMember.create(sf_user_id=key, name=(user.name if user else None) or key,
                                email=user.email if user else None, role="AE",
                                manager=manager.id if manager else None, coached=coached)
@@ -157,7 +161,7 @@ def set_coached(key: str, coached: bool) -> m.TeamMember:
     """Select (or unselect) a user as a rep to coach; a new rep gets the default manager. In
     a team store: the rep joins (or leaves) this manager's team, nobody else's."""
     if per_manager():
-        return _set_in_my_team(key, coached)
+        return _set_in_my_team(key, coached, my_member())
     with m.TeamMember._meta.database.atomic():
         member = _ensure_member(key, coached=coached)
         manager = default_manager() if coached and member.manager_id is None else None
@@ -169,11 +173,10 @@ def set_coached(key: str, coached: bool) -> m.TeamMember:
     return member
 
 
-def _set_in_my_team(key: str, mine: bool) -> m.TeamMember:
+def _set_in_my_team(key: str, mine: bool, me: m.TeamMember | None) -> m.TeamMember:
+    assert me is not None  # a team store always has this process's manager
     with m.TeamMember._meta.database.atomic():
-        me = my_member()
-        assert me is not None
-        member = _ensure_member(key, coached=mine)
+        member = _ensure_member(key, coached=mine, manager=me)
         if member.id == me.id:
             raise TeamError("you lead this team: choose the reps who report to you")
         if mine and member.manager_id != me.id:
@@ -188,9 +191,9 @@ def _set_in_my_team(key: str, mine: bool) -> m.TeamMember:
 def toggle_coached(key: str) -> m.TeamMember:
     member = _member_for(key)
     if per_manager():
-        me = my_member()
-        return set_coached(key, not (member is not None and me is not None
-                                     and member.manager_id == me.id))
+        me = my_member()  # once: set_coached would look it up again
+        return _set_in_my_team(key, not (member is not None and me is not None
+                                         and member.manager_id == me.id), me)
     return set_coached(key, not (member.coached if member else False))
 
 

@@ -74,7 +74,20 @@ def my_team_owner_ids(manager: m.TeamMember) -> Any:
 def mapped_team() -> Any:
     """SF user Ids of the mapped team: coached members linked to a Salesforce user; in a team
     store, this manager's reports (the team is mapped once they have one)."""
-    me = my_member()
+    return _mapped(my_member())
+
+
+def team_owners() -> Any | None:
+    """SF user Ids whose deals "my team" shows — the mapped team, in a team store with the
+    manager too — or None while no team is mapped (then every deal shows)."""
+    me = my_member()  # once: each look-up is a query, and filters run per keypress
+    team = _mapped(me)
+    if not team.exists():
+        return None
+    return my_team_owner_ids(me) if me is not None else team
+
+
+def _mapped(me: m.TeamMember | None) -> Any:
     if me is not None:
         return my_team_owner_ids(me).where(m.TeamMember.id != me.id)
     return m.TeamMember.select(m.TeamMember.sf_user_id).where(

@@ -63,3 +63,27 @@ def test_two_processes_starting_together_add_the_manager_once(backend_db, manage
     assert found["A"] == found["B"], found
     assert m.TeamMember.select().count() == 1
     assert my_member().id == found["A"]
+
+
+def test_the_team_filter_and_a_toggle_look_the_manager_up_once(backend_db, manager,
+                                                                 monkeypatch):
+    """Showing "my team" and choosing a rep each find this manager once (every look-up is a
+    query; the Team screen toggles and the pipeline filters on every keypress)."""
+    from smvue_tui.store import pipeline, team, team_scope
+
+    m.SfUser.create(id=ANN, name="Ann Lee", email="ann@acme.example", is_active=True)
+    rep = "0058W0000000002QAA"
+    m.SfUser.create(id=rep, name="Bo Rep", email="bo@acme.example", is_active=True)
+    my_member()
+    calls = []
+    original = team_scope._lookup
+    monkeypatch.setattr(team_scope, "_lookup", lambda key: calls.append(key) or original(key))
+
+    chosen = team.toggle_coached(rep)  # a new member: joins Ann's team
+    assert chosen.manager_id == my_member().id and len(calls) == 2  # the toggle's + this one
+    calls.clear()
+    flt = pipeline.DealFilter(team_only=True)
+    assert m.Opportunity.select().where(pipeline.where(flt)).count() == 0
+    assert len(calls) == 1
+    calls.clear()
+    assert team.toggle_coached(rep).manager_id is None and len(calls) == 1
