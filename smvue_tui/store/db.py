@@ -152,13 +152,16 @@ def _set_schema_version(db: Database, version: int) -> None:
 
 
 def migrate(db: Database) -> int:
-    """Apply every pending migration in order; returns the resulting version. Each runs in a
-    transaction (DDL included, on both backends); on PostgreSQL the first one also takes a
-    lock, so a second process opening the same schema waits and then finds it migrated."""
-    with db.atomic():
-        if is_postgres(db):
-            postgres.lock_migrations(db)
-        current = schema_version(db)
+    """Apply every pending migration in order; returns the resulting version.
+
+    The version is read first without a lock: an up-to-date store (every open but the first
+    after an upgrade) takes no lock and runs nothing more. Each pending step runs in a
+    transaction (DDL included, on both backends) holding the migration lock — SQLite's write
+    lock (BEGIN IMMEDIATE), an advisory lock on PostgreSQL — and reads the version again
+    under it, so a second process opening the same store waits, then skips what the first
+    did. PostgreSQL's column lengths are lifted in the last step's transaction
+    (``postgres.drop_length_limits``), so later migrations' columns are covered too."""
+    current = schema_version(db)
     if current > SCHEMA_VERSION:
         raise RuntimeError(
             f"the store at {describe(db)} was written by a newer smvue-tui "
@@ -168,10 +171,12 @@ def migrate(db: Database) -> int:
         with db.atomic():
             if is_postgres(db):
                 postgres.lock_migrations(db)
-                if schema_version(db) > version:  # another process did it meanwhile
-                    continue
+            if schema_version(db) > version:  # another process did it meanwhile
+                continue
             MIGRATIONS[version](db)
             _set_schema_version(db, version + 1)
+            if is_postgres(db) and version + 1 == SCHEMA_VERSION:
+                postgres.drop_length_limits(db)
     return SCHEMA_VERSION
 
 
@@ -212,9 +217,6 @@ def open_postgres(url: str, schema: str) -> Database:
     db = postgres.connect(url, schema)
     try:
         migrate(db)
-        with db.atomic():
-            postgres.lock_migrations(db)
-            postgres.drop_length_limits(db)
     except BaseException:
         db.close()
         raise

@@ -187,7 +187,8 @@ def drop_length_limits(db: Psycopg3Database) -> int:
     VARCHAR(18) would refuse a longer value — a Change Data Capture notification's id, say,
     which SQLite has always taken. So the same models behave the same: every length-limited
     column of the schema becomes plain VARCHAR (no rewrite: the stored bytes stay as they are).
-    Run after every migration, so later ones' columns are covered too; returns columns changed."""
+    Run in the transaction of the last migration (``db.migrate``), so later ones' columns are
+    covered too; returns columns changed."""
     rows = db.execute_sql(
         "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = "
         "current_schema() AND data_type = 'character varying' AND character_maximum_length "
