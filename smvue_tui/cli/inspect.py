@@ -53,19 +53,19 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace, now: datetime, child: Child | None) -> int:
     from smvue_tui.store.org_stores import (
+        StoreMissing,
         StoreRefused,
         open_org_store,
-        org_store_exists,
         paths_for_login,
     )
 
     paths = paths_for_login(app_paths())  # the stored login's org, else the one used last
-    if not org_store_exists(paths):
+    try:
+        db = open_org_store(paths, create=False)
+    except StoreMissing:
         print("error: no local store yet — run `smvue-tui sync` (or open the app) first",
               file=sys.stderr)
         return EXIT_NO_STORE
-    try:
-        db = open_org_store(paths)
     except StoreRefused as exc:  # another org's store, or the old one still in use
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -28,6 +28,11 @@ class StoreUrlError(ValueError):
     """The store setting is not one we can use; the message says which and why, in words."""
 
 
+class StoreMissing(Exception):
+    """The store asked for was never made: its file, or its org's schema on the PostgreSQL
+    store (an open that reads only — ``inspect`` — makes none)."""
+
+
 def store_url(paths: Paths, environ: dict[str, str] | None = None) -> str:
     """The PostgreSQL URL the store should use, or "" for the SQLite store per org.
     StoreUrlError when the setting is there but is not a postgresql:// URL."""

@@ -211,10 +211,11 @@ def open_store(path: Path | str, *, recover: bool = True) -> SqliteDatabase:
     return _recover(path, problem)
 
 
-def open_postgres(url: str, schema: str) -> Database:
-    """Open (creating and migrating as needed) the store in ``schema`` of the PostgreSQL
-    database at ``url`` and bind every model to it (see ``postgres.py``)."""
-    db = postgres.connect(url, schema)
+def open_postgres(url: str, schema: str, *, create: bool = True) -> Database:
+    """Open (creating — unless not ``create``: StoreMissing — and migrating as needed) the
+    store in ``schema`` of the PostgreSQL database at ``url`` and bind every model to it
+    (see ``postgres.py``)."""
+    db = postgres.connect(url, schema, create=create)
     try:
         migrate(db)
     except BaseException:

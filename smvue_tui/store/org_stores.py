@@ -32,9 +32,9 @@ from smvue_tui.safe_files import write_private
 from smvue_tui.salesforce.ids import normalize_id
 from smvue_tui.store import health
 from smvue_tui.store import models as m
-from smvue_tui.store.backend import StoreUrlError, describe, schema_for, store_url
+from smvue_tui.store.backend import StoreMissing, StoreUrlError, describe, schema_for, store_url
 from smvue_tui.store.db import open_postgres, open_store
-from smvue_tui.store.postgres import StoreUnreachable, schema_exists
+from smvue_tui.store.postgres import StoreUnreachable
 
 log = logging.getLogger(__name__)
 
@@ -204,19 +204,24 @@ def paths_for_login(paths: Paths) -> Paths:
     return paths.for_org(org_id) if org_id else paths.for_org("")
 
 
-def open_org_store(paths: Paths, login: OrgLabel | None = None) -> Database:
+def open_org_store(paths: Paths, login: OrgLabel | None = None, *,
+                   create: bool = True) -> Database:
     """Open (creating and migrating as needed) ``paths``' org store and bind the models to it.
     The old single store is adopted first (see ``adopt_unassigned``). A store holding another
     org is refused with StoreOrgMismatch before anything is written; StoreInUse when this
     org's data is still in the old store because another program holds it open.
     With a PostgreSQL store set (``backend.store_url``) the org's schema there is opened
-    instead; StoreUnavailable when the setting or the server cannot be used."""
+    instead; StoreUnavailable when the setting or the server cannot be used. Not ``create``:
+    StoreMissing when the store was never made (its file, or its schema — asked on the one
+    connection that then reads it), nothing made."""
     try:
         url = store_url(paths)
         if url:
-            return _open_shared(url, paths, login)
+            return _open_shared(url, paths, login, create)
     except (StoreUrlError, StoreUnreachable) as exc:
         raise StoreUnavailable(str(exc)) from None
+    if not create and not paths.database.exists():
+        raise StoreMissing(f"no store at {paths.database}")
     if not paths.org_id:  # no org yet (or a caller's own store): opened as it is
         return open_store(paths.database)
     adopt_unassigned(paths)
@@ -228,22 +233,10 @@ def open_org_store(paths: Paths, login: OrgLabel | None = None) -> Database:
     return db
 
 
-def org_store_exists(paths: Paths) -> bool:
-    """Whether ``paths``' org store was made: its file, or with a PostgreSQL store set, its
-    schema there (True when that cannot be known: opening it says why)."""
-    try:
-        url = store_url(paths)
-    except StoreUrlError:
-        return True
-    if url:
-        return schema_exists(url, schema_for(paths.org_id))
-    return paths.database.exists()
-
-
-def _open_shared(url: str, paths: Paths, login: OrgLabel | None) -> Database:
+def _open_shared(url: str, paths: Paths, login: OrgLabel | None, create: bool) -> Database:
     """The org's schema on the PostgreSQL store; the same org check as a file's, made on the
     schema's rows right after opening (a fresh schema holds none)."""
-    db = open_postgres(url, schema_for(paths.org_id))
+    db = open_postgres(url, schema_for(paths.org_id), create=create)
     try:
         ensure_bound_store_is(paths.org_id, login)
     except BaseException:

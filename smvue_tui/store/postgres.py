@@ -22,7 +22,7 @@ from playhouse.postgres_ext import Psycopg3Database
 from playhouse.shortcuts import ReconnectMixin
 
 from smvue_tui.store import models
-from smvue_tui.store.backend import first_line, redact
+from smvue_tui.store.backend import StoreMissing, first_line, redact
 
 FIELD_TYPES = {"FLOAT": "DOUBLE PRECISION"}
 # Each connection names its process: a sync run records its pid, and a run whose process holds
@@ -92,10 +92,10 @@ class StoreUnreachable(Exception):
     """The PostgreSQL server could not be reached or refused us; the message says why."""
 
 
-def connect(url: str, schema: str) -> SharedStore:
-    """A database whose every connection works in ``schema`` (created if missing), with the
-    models bound to it (``db.open_postgres`` migrates it too). StoreUnreachable in words when
-    the server cannot be used."""
+def connect(url: str, schema: str, *, create: bool = True) -> SharedStore:
+    """A database whose every connection works in ``schema`` (created if missing, else
+    StoreMissing when not ``create``), with the models bound to it (``db.open_postgres``
+    migrates it too). StoreUnreachable in words when the server cannot be used."""
     db = SharedStore(url, field_types=FIELD_TYPES, options=f"-c search_path={schema}",
                      connect_timeout=CONNECT_TIMEOUT,
                      application_name=f"{APP_NAME} pid={os.getpid()}")
@@ -110,6 +110,8 @@ def connect(url: str, schema: str) -> SharedStore:
     try:  # only when missing: CREATE SCHEMA needs a right on the database that a manager's
         # role (docs/team-store.md) has not, even with IF NOT EXISTS
         if db.execute_sql("SELECT to_regnamespace(%s)", (schema,)).fetchone()[0] is None:
+            if not create:  # asked on the connection that reads it: one login, not two
+                raise StoreMissing(f"no store for schema {schema} at {redact(url)}")
             db.execute_sql(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     except BaseException:
         db.close()
@@ -167,19 +169,6 @@ def connected_pids(db: Psycopg3Database) -> set[int]:
                           (f"{APP_NAME} pid=%",)).fetchall()
     return {int(name.rsplit("=", 1)[1]) for (name,) in rows
             if name.rsplit("=", 1)[1].isdigit()}
-
-
-def schema_exists(url: str, schema: str) -> bool:
-    """Whether ``schema`` is there (True when the server cannot say: opening it then
-    reports why, in words)."""
-    import psycopg
-
-    try:
-        with psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT) as conn:
-            return conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s",
-                                (schema,)).fetchone() is not None
-    except psycopg.Error:
-        return True
 
 
 def drop_length_limits(db: Psycopg3Database) -> int:

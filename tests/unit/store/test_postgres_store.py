@@ -9,10 +9,10 @@ from smvue_tui.store import models as m
 from smvue_tui.store.backend import StoreUrlError, redact, schema_for, store_url
 from smvue_tui.store.db import SCHEMA_VERSION, open_postgres, open_store, schema_version
 from smvue_tui.store.org_stores import (
+    StoreMissing,
     StoreOrgMismatch,
     StoreUnavailable,
     open_org_store,
-    org_store_exists,
 )
 
 ORG_A = "00DXX0000001abcEAA"
@@ -183,13 +183,49 @@ def test_file_commands_say_they_do_not_manage_the_shared_store(monkeypatch, caps
     assert "s3cret" not in capsys.readouterr().err
 
 
-def test_a_store_exists_once_opened_on_either_backend(tmp_path, store_backend):
-    """What `inspect` asks before it reads ("no local store yet"): a file, or the schema."""
+def test_a_store_not_yet_made_is_said_and_not_made_on_either_backend(tmp_path,
+                                                                     store_backend):
+    """What `inspect` asks for ("no local store yet"): an existing store only — a file, or
+    the schema — never one made empty to read."""
     paths = _paths(tmp_path).for_org(ORG_A)
-    assert not org_store_exists(paths)
+    with pytest.raises(StoreMissing):
+        open_org_store(paths, create=False)
+    assert not paths.database.exists()
     open_org_store(paths).close()
-    assert org_store_exists(paths)
+    open_org_store(paths, create=False).close()
     assert paths.database.exists() == (not store_backend.is_postgres)
+    if store_backend.is_postgres:
+        with pytest.raises(StoreMissing):  # the schema it looked for was not made either
+            open_org_store(_paths(tmp_path).for_org(ORG_B), create=False)
+        open_org_store(paths, create=False).close()
+        import psycopg
+
+        with psycopg.connect(store_backend.url) as conn:
+            assert conn.execute("SELECT count(*) FROM pg_namespace WHERE nspname = %s",
+                                (schema_for(ORG_B),)).fetchone()[0] == 0
+
+
+def test_inspect_on_a_team_store_connects_once(pg_url, monkeypatch, capsys):
+    """`inspect` reads an existing store: one connection to the server serves the check that
+    the org's schema is there and the report (a second costs a TLS handshake and a login)."""
+    import psycopg
+
+    from smvue_tui.cli.main import main
+
+    monkeypatch.setenv("SMVUE_STORE_URL", pg_url)
+    org = "00DXX0000001abc2AA"  # a valid id: remembered as the org last used
+    app_paths().orgs_dir.mkdir(parents=True)
+    open_org_store(app_paths().for_org(org)).close()
+    connects = []
+    original = psycopg.connect
+
+    def connect(*args, **kwargs):
+        connects.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(psycopg, "connect", connect)
+    assert main(["inspect", "--json"]) == 0, capsys.readouterr().err
+    assert len(connects) == 1
 
 
 def test_text_of_any_length_is_kept_as_on_sqlite(tmp_path, store_backend):
