@@ -19,7 +19,7 @@ from smvue_tui.config import ensure_dir
 from smvue_tui.store import deal_facts, health, models, postgres
 from smvue_tui.store.backend import describe, is_postgres
 from smvue_tui.store.health import Recovery, StoreDamaged
-from smvue_tui.store.team_tables import migrate_v9_team_store
+from smvue_tui.store.team_tables import migrate_v9_team_store, migrate_v11_pipeline_per_manager
 
 PRAGMAS = {
     "journal_mode": "wal",  # readers never block the writer
@@ -131,7 +131,8 @@ MIGRATIONS: list[Callable[[Database], None]] = [_v1_initial, _v2_drop_modstamp_i
                                                       _v7_time_ordered_history_indexes,
                                                       _v8_deal_facts,
                                                       migrate_v9_team_store,
-                                                      _v10_inspection_covering_indexes]
+                                                      _v10_inspection_covering_indexes,
+                                                      migrate_v11_pipeline_per_manager]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

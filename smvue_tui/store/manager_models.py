@@ -46,10 +46,16 @@ class StageOverride(BaseModel):
 
 
 class PipelineSetting(BaseModel):
-    """Per-pipeline preferences; ``is_default`` marks the one shown first."""
+    """Per-pipeline preferences of a manager; ``is_default`` marks the one shown first.
+    ``manager``: whose (``identity.py``; "" in a one-manager store — and in a team store the
+    store-wide choice made before store v11, every manager's until they choose their own)."""
 
-    record_type_id = CharField(primary_key=True, max_length=18)
+    manager = CharField(default=current_manager, constraints=[SQL("DEFAULT ''")])
+    record_type_id = CharField(max_length=18)
     is_default = BooleanField(default=False)
+
+    class Meta:
+        primary_key = CompositeKey("manager", "record_type_id")
 
 
 class CustomFieldMapping(BaseModel):

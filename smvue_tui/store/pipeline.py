@@ -103,10 +103,19 @@ class Summary:
 # --- pipelines ---------------------------------------------------------------------------------
 
 
+def _default_keys() -> set[str]:
+    """This manager's default pipeline; until they choose one, the store-wide one ("": a
+    one-manager store's, or a team store's from before defaults were per manager)."""
+    s, me = m.PipelineSetting, current_manager()
+    rows = list(s.select(s.manager, s.record_type_id).where(
+        (s.is_default == True) & s.manager.in_(sorted({me, ""}))))  # noqa: E712
+    return ({r.record_type_id for r in rows if r.manager == me}
+            or {r.record_type_id for r in rows if r.manager == ""})
+
+
 def pipelines() -> list[Pipeline]:
     """One pipeline per Opportunity record type, or a single "All deals" without record types."""
-    default = {s.record_type_id for s in m.PipelineSetting.select().where(
-        m.PipelineSetting.is_default == True)}  # noqa: E712 - peewee expression
+    default = _default_keys()
     types = list(m.RecordType.select().where(
         (m.RecordType.sobject_type == "Opportunity") | m.RecordType.sobject_type.is_null())
         .order_by(m.RecordType.name, m.RecordType.id))
@@ -124,12 +133,13 @@ def default_pipeline(found: list[Pipeline]) -> Pipeline:
 
 
 def set_default_pipeline(key: str) -> None:
-    """Remember ``key`` as the pipeline shown first (the only default)."""
-    with m.PipelineSetting._meta.database.atomic():
-        m.PipelineSetting.update(is_default=False).execute()
-        m.PipelineSetting.insert(record_type_id=key, is_default=True).on_conflict(
-            conflict_target=[m.PipelineSetting.record_type_id],
-            update={m.PipelineSetting.is_default: True}).execute()
+    """Remember ``key`` as the pipeline this manager sees first (their only default)."""
+    s, me = m.PipelineSetting, current_manager()
+    with s._meta.database.atomic():
+        s.update(is_default=False).where(s.manager == me).execute()
+        s.insert(manager=me, record_type_id=key, is_default=True).on_conflict(
+            conflict_target=[s.manager, s.record_type_id],
+            update={s.is_default: True}).execute()
 
 
 # --- the filter as SQL -------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The team store's own tables and its change signal (store v9).
+"""The team store's own tables and its change signal (store v9), the default pipeline per
+manager (v11).
 
 - ``WriterInfo``: who the one writer of the org is (``smvue-tui serve``: host, pid, version,
   since when, its last sync, its last heartbeat), for the TUIs that read the store.
@@ -93,3 +94,23 @@ def migrate_v9_team_store(db: Database) -> None:
     _add_column(db, m.ActionItem, "author", "TEXT NOT NULL DEFAULT ''")
     _rekey_stage_overrides(db)
     install_change_signals(db)
+
+
+def migrate_v11_pipeline_per_manager(db: Database) -> None:
+    """The default pipeline per manager: keyed (manager, record type) instead of by record
+    type. The rows kept are the store-wide choice (manager ""): a one-manager store's as
+    before, and on a team store every manager's until they choose their own."""
+    if "manager" in {c.name for c in db.get_columns("pipeline_setting")}:
+        return  # made by v1 from today's model
+    if is_postgres(db):  # altered, not remade: the managers' role keeps its GRANTs on it
+        db.execute_sql('ALTER TABLE "pipeline_setting" ADD COLUMN "manager" VARCHAR(255) '
+                       "NOT NULL DEFAULT ''")
+        db.execute_sql('ALTER TABLE "pipeline_setting" DROP CONSTRAINT "pipeline_setting_pkey"')
+        db.execute_sql('ALTER TABLE "pipeline_setting" ADD PRIMARY KEY ("manager", '
+                       '"record_type_id")')
+        return
+    db.execute_sql('ALTER TABLE "pipeline_setting" RENAME TO "pipeline_setting_v9"')
+    db.create_tables([m.PipelineSetting])
+    db.execute_sql('INSERT INTO "pipeline_setting" ("manager", "record_type_id", "is_default") '
+                   'SELECT \'\', "record_type_id", "is_default" FROM "pipeline_setting_v9"')
+    db.execute_sql('DROP TABLE "pipeline_setting_v9"')

@@ -115,6 +115,25 @@ def test_pipelines_per_record_type_with_remembered_default(store):
     assert [p.key for p in pl.pipelines() if p.is_default] == [NEW]
 
 
+def test_each_manager_of_a_team_store_has_their_own_default_pipeline(store):
+    """One manager's choice of the pipeline shown first is theirs: it changes no other
+    manager's, nor the one-manager store's."""
+    from smvue_tui.store.identity import set_manager
+
+    try:
+        set_manager("ann@acme.example")
+        pl.set_default_pipeline(RENEW)
+        set_manager("bob@acme.example")
+        assert pl.default_pipeline(pl.pipelines()).key == NEW  # none chosen: the first
+        pl.set_default_pipeline(NEW)
+        assert [p.key for p in pl.pipelines() if p.is_default] == [NEW]
+        set_manager("ann@acme.example")
+        assert [p.key for p in pl.pipelines() if p.is_default] == [RENEW]
+    finally:
+        set_manager("")
+    assert [p.key for p in pl.pipelines() if p.is_default] == []
+
+
 def test_deals_without_record_type_get_their_own_tab(store):
     m.Opportunity.create(id="0068W0000000099QAA", name="Untyped", stage_name="Proposal",
                          amount=5.0, is_closed=False, owner_id=EX)

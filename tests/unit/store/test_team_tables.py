@@ -1,13 +1,16 @@
 """Store v9 on both backends: an older store upgrades keeping every note, action item and stage
-override (the one manager's: empty author and team), and gains the writer's table."""
+override (the one manager's: empty author and team), and gains the writer's table. Store v11:
+the default pipeline per manager, the one chosen before every manager's until they choose."""
 
 from __future__ import annotations
 
 from smvue_tui.store import models as m
 from smvue_tui.store.backend import is_postgres
 from smvue_tui.store.db import MIGRATIONS, SCHEMA_VERSION, migrate_v9_team_store, schema_version
+from smvue_tui.store.team_tables import migrate_v11_pipeline_per_manager
 
 BEFORE_TEAM_TABLES = MIGRATIONS.index(migrate_v9_team_store)  # the version v9 upgrades from
+BEFORE_PIPELINE_PER_MANAGER = MIGRATIONS.index(migrate_v11_pipeline_per_manager)
 
 
 def _as_before_team_tables(db) -> None:
@@ -49,3 +52,86 @@ def test_an_older_store_upgrades_keeping_the_managers_data(store_backend, tmp_pa
         assert m.StageOverride.select().count() == 2
     finally:
         db.close()
+
+
+def _as_before_pipeline_per_manager(db) -> None:
+    """A store made today put back into the shape before v11: one default pipeline for the store."""
+    db.execute_sql('DROP TABLE "pipeline_setting"')
+    db.execute_sql('CREATE TABLE "pipeline_setting" ("record_type_id" VARCHAR(18) NOT NULL '
+                   'PRIMARY KEY, "is_default" BOOLEAN NOT NULL)')
+    db.execute_sql("INSERT INTO pipeline_setting VALUES ('0128W0000000002QAA', true), "
+                   "('0128W0000000001QAA', false)")
+    if is_postgres(db):
+        from smvue_tui.store.postgres import set_schema_version
+
+        set_schema_version(db, BEFORE_PIPELINE_PER_MANAGER)
+    else:
+        db.execute_sql(f"PRAGMA user_version = {BEFORE_PIPELINE_PER_MANAGER}")
+
+
+def test_the_default_pipeline_chosen_before_v11_is_every_managers_until_they_choose(
+        store_backend, tmp_path):
+    from smvue_tui.store import pipeline as pl
+    from smvue_tui.store.identity import set_manager
+
+    new, renew = "0128W0000000001QAA", "0128W0000000002QAA"
+    db = store_backend.open(tmp_path / "store.sqlite3")
+    _as_before_pipeline_per_manager(db)
+    db.close()
+    db = store_backend.open(tmp_path / "store.sqlite3")
+    try:
+        assert schema_version(db) == SCHEMA_VERSION
+        for name, rt in (("New Business", new), ("Renewal", renew)):
+            m.RecordType.create(id=rt, name=name, sobject_type="Opportunity", is_active=True)
+        assert pl.default_pipeline(pl.pipelines()).key == renew  # the one-manager store's
+        try:
+            set_manager("ann@acme.example")
+            assert pl.default_pipeline(pl.pipelines()).key == renew  # the team's, as before
+            pl.set_default_pipeline(new)
+            assert pl.default_pipeline(pl.pipelines()).key == new
+            set_manager("bob@acme.example")
+            assert pl.default_pipeline(pl.pipelines()).key == renew  # Ann's choice is hers
+        finally:
+            set_manager("")
+        assert pl.default_pipeline(pl.pipelines()).key == renew
+        assert m.PipelineSetting.select().count() == 3
+    finally:
+        db.close()
+
+
+def test_the_managers_role_may_still_choose_a_default_after_v11(pg_url):
+    """``store migrate`` (serve's role) upgrades a team store whose managers' role was
+    granted at v9: the table is altered, not remade, so its GRANTs hold and a manager's TUI
+    may still remember its choice."""
+    import uuid
+
+    import psycopg
+
+    from smvue_tui.services.team_admin import grant_sql
+    from smvue_tui.store import pipeline as pl
+    from smvue_tui.store.db import open_postgres
+    from smvue_tui.store.identity import set_manager
+
+    schema, role = "smvue_test", f"mgr_{uuid.uuid4().hex[:8]}"
+    db = open_postgres(pg_url, schema)
+    _as_before_pipeline_per_manager(db)
+    db.close()
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute(f'CREATE ROLE "{role}" LOGIN')
+        admin.execute(grant_sql(schema, role))
+    try:
+        open_postgres(pg_url, schema).close()  # migrated by the schema's owner
+        manager = open_postgres(pg_url.replace("postgresql://postgres@",
+                                               f"postgresql://{role}@", 1), schema)
+        try:
+            set_manager("ann@acme.example")
+            pl.set_default_pipeline("0128W0000000001QAA")
+            assert m.PipelineSetting.select().where(
+                m.PipelineSetting.manager == "ann@acme.example").count() == 1
+        finally:
+            set_manager("")
+            manager.close()
+    finally:
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute(f'DROP OWNED BY "{role}"')
+            admin.execute(f'DROP ROLE "{role}"')
