@@ -5,7 +5,9 @@ is every coached member. In a team store the manager hierarchy already in ``Team
 (``manager``) is the mapping per manager: a manager's team is themselves and the members who
 report to them, and choosing a rep in the Team screen makes them report to whoever chose.
 ``my_member`` is this process's manager as a team member — found by their Salesforce user
-(username or email as the identity) or by email, added once when missing.
+(username or email as the identity) or by email, added once when missing. A manager added by
+email before the store knew their Salesforce user is that user's member once it arrives: the
+row is linked to it, or merged into the user's own row (reports, role, coached flag kept).
 """
 
 from __future__ import annotations
@@ -35,33 +37,66 @@ def my_member() -> m.TeamMember | None:
     key = current_manager().lower()
     if not key:
         return None
-    user, member = _lookup(key)
-    if member is not None:
+    user, member, by_email = _lookup(key)
+    if member is not None and not by_email:
         return member
     db = m.TeamMember._meta.database
     with db.atomic():
         if is_postgres(db):
             lock_for_transaction(db, f"member:{key}")
-        user, member = _lookup(key)
-        if member is not None:  # another process added it meanwhile
-            return member
-        if user is not None:
+        user, member, by_email = _lookup(key)  # another process may have done it meanwhile
+        if user is None:
+            if member is not None:
+                return member
+            # not (yet) a Salesforce user the store knows: added by hand
+            return m.TeamMember.create(name=current_manager(), email=current_manager(),
+                                       role="Manager", coached=False)
+        if member is None and by_email:  # added by email before the sync knew the user
+            member, by_email = by_email[0], by_email[1:]
+            member.sf_user_id, member.name = user.id, user.name or member.name
+            member.save()
+        if member is None:
             return m.TeamMember.create(sf_user_id=user.id, name=user.name or key,
                                        email=user.email or key, role="Manager", coached=False)
-        # not (yet) a Salesforce user the store knows: added by hand
-        return m.TeamMember.create(name=current_manager(), email=current_manager(),
-                                   role="Manager", coached=False)
+        for row in by_email:
+            _merge(row, into=member)
+        return member
 
 
-def _lookup(key: str) -> tuple[m.SfUser | None, m.TeamMember | None]:
-    """The manager's Salesforce user (by username or email) and their member row, if any."""
+def _lookup(key: str) -> tuple[m.SfUser | None, m.TeamMember | None, list[m.TeamMember]]:
+    """The manager's Salesforce user (by username or email), their member row, and (with a
+    user) the rows added by hand with the manager's or the user's email — one query each."""
     user = (m.SfUser.select().where((fn.LOWER(m.SfUser.username) == key)
                                     | (fn.LOWER(m.SfUser.email) == key))
             .order_by(m.SfUser.is_active.desc(), m.SfUser.id).first())
-    if user is not None:
-        return user, m.TeamMember.get_or_none(m.TeamMember.sf_user_id == user.id)
-    return None, (m.TeamMember.select().where(fn.LOWER(m.TeamMember.email) == key)
-                  .order_by(m.TeamMember.id).first())
+    t = m.TeamMember
+    if user is None:
+        return None, t.select().where(fn.LOWER(t.email) == key).order_by(t.id).first(), []
+    emails = sorted({key, (user.email or key).lower()})
+    rows = list(t.select().where((t.sf_user_id == user.id) | (
+        t.sf_user_id.is_null() & fn.LOWER(t.email).in_(emails))).order_by(t.id))
+    linked = next((r for r in rows if r.sf_user_id == user.id), None)
+    return user, linked, [r for r in rows if r.sf_user_id is None]
+
+
+def _merge(row: m.TeamMember, *, into: m.TeamMember) -> None:
+    """``row`` (the manager added by hand) folded into ``into`` (their Salesforce user's
+    member), then deleted: its reports report to ``into``; its role unless ``into`` has more
+    than the default, its coached flag, email, manager and age kept. (Notes and action items
+    carry the manager key, not a member: they stay as they are.)"""
+    t = m.TeamMember
+    t.update(manager=into.id).where(t.manager == row.id).execute()
+    if into.role == t.role.default and row.role != into.role:
+        into.role = row.role
+    into.coached = into.coached or row.coached
+    into.email = into.email or row.email
+    if into.manager_id == row.id:  # never a member of their own team
+        into.manager = None
+    if into.manager_id is None and row.manager_id not in (None, into.id, row.id):
+        into.manager = row.manager_id
+    into.created_at = min(into.created_at, row.created_at)
+    into.save()
+    row.delete_instance()
 
 
 def my_team_owner_ids(manager: m.TeamMember) -> Any:

@@ -87,3 +87,53 @@ def test_the_team_filter_and_a_toggle_look_the_manager_up_once(backend_db, manag
     assert len(calls) == 1
     calls.clear()
     assert team.toggle_coached(rep).manager_id is None and len(calls) == 1
+
+
+BO = "0058W0000000002QAA"
+
+
+def _team_of_ann_by_hand():
+    """Ann starts before the store knows her as a Salesforce user: she is added by her email,
+    chooses Bo as her rep, and writes a note."""
+    from smvue_tui.store import team
+
+    m.SfUser.create(id=BO, name="Bo Rep", email="bo@acme.example", is_active=True)
+    hand = my_member()
+    assert hand.sf_user_id is None
+    team.set_coached(BO, True)
+    m.Note.create(opportunity_id="0068W0000000001QAA", body="call the CFO")
+    return hand
+
+
+def test_the_manager_added_by_email_becomes_their_salesforce_user_keeping_their_team(
+        backend_db, manager):
+    """A sync then brings Ann's Salesforce user (her email in another case): she is the same
+    member, now linked to it — not a second row under which her team would be lost."""
+    from smvue_tui.store import team_scope
+
+    hand = _team_of_ann_by_hand()
+    m.SfUser.create(id=ANN, name="Ann Lee", email="Ann@Acme.Example", is_active=True)
+    me = my_member()
+    assert me.id == hand.id and me.sf_user_id == ANN and me.name == "Ann Lee"
+    assert m.TeamMember.select().count() == 2  # Ann and Bo
+    assert sorted(u.sf_user_id for u in team_scope.team_owners()) == sorted([ANN, BO])
+    assert [(n.body, n.author) for n in m.Note.select()] == [("call the CFO",
+                                                              "ann@acme.example")]
+
+
+def test_a_second_row_left_for_the_manager_is_merged_losing_nothing(backend_db, manager):
+    """An older version added the second row (or Ann was a member as a deal owner already):
+    the row added by email is merged into the Salesforce user's — her reports, her role, the
+    coached flag kept — and is gone."""
+    hand = _team_of_ann_by_hand()
+    m.TeamMember.update(coached=True).where(m.TeamMember.id == hand.id).execute()
+    m.SfUser.create(id=ANN, name="Ann Lee", email="ann@acme.example", is_active=True)
+    linked = m.TeamMember.create(sf_user_id=ANN, name="Ann Lee", email=None, role="AE",
+                                 coached=False)
+    me = my_member()
+    assert me.id == linked.id
+    assert (me.role, me.coached, me.email) == ("Manager", True, "ann@acme.example")
+    assert m.TeamMember.get_or_none(m.TeamMember.id == hand.id) is None
+    assert m.TeamMember.get(m.TeamMember.sf_user_id == BO).manager_id == me.id
+    assert m.TeamMember.select().count() == 2
+    assert my_member().id == me.id
