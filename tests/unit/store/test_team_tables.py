@@ -13,6 +13,27 @@ BEFORE_TEAM_TABLES = MIGRATIONS.index(migrate_v9_team_store)  # the version v9 u
 BEFORE_PIPELINE_PER_MANAGER = MIGRATIONS.index(migrate_v11_pipeline_per_manager)
 
 
+def _at_version(db, version: int) -> None:
+    """The store says it is at ``version`` (its shape was put back by hand)."""
+    if is_postgres(db):
+        from smvue_tui.store.postgres import set_schema_version
+
+        set_schema_version(db, version)
+    else:
+        db.execute_sql(f"PRAGMA user_version = {version}")
+
+
+def _upgraded(store_backend, tmp_path, put_back):
+    """A store made today, put back into an older shape by ``put_back``, opened again: so
+    upgraded to this version."""
+    db = store_backend.open(tmp_path / "store.sqlite3")
+    put_back(db)
+    db.close()
+    db = store_backend.open(tmp_path / "store.sqlite3")
+    assert schema_version(db) == SCHEMA_VERSION
+    return db
+
+
 def _as_before_team_tables(db) -> None:
     """Put a store made today back into the shape before the team tables (what a user
     upgrading has)."""
@@ -27,21 +48,12 @@ def _as_before_team_tables(db) -> None:
                    "('006000000000001AAA', 'kept', '', '')")
     db.execute_sql("INSERT INTO action_item (opportunity_id, text, done, created_at) VALUES "
                    "('006000000000001AAA', 'also kept', false, '')")
-    if is_postgres(db):
-        from smvue_tui.store.postgres import set_schema_version
-
-        set_schema_version(db, BEFORE_TEAM_TABLES)
-    else:
-        db.execute_sql(f"PRAGMA user_version = {BEFORE_TEAM_TABLES}")
+    _at_version(db, BEFORE_TEAM_TABLES)
 
 
 def test_an_older_store_upgrades_keeping_the_managers_data(store_backend, tmp_path):
-    db = store_backend.open(tmp_path / "store.sqlite3")
-    _as_before_team_tables(db)
-    db.close()
-    db = store_backend.open(tmp_path / "store.sqlite3")
+    db = _upgraded(store_backend, tmp_path, _as_before_team_tables)
     try:
-        assert schema_version(db) == SCHEMA_VERSION
         override = m.StageOverride.get(m.StageOverride.stage_name == "Negotiation")
         assert (override.team, override.probability) == ("", 55)
         assert [(n.body, n.author) for n in m.Note.select()] == [("kept", "")]
@@ -61,12 +73,7 @@ def _as_before_pipeline_per_manager(db) -> None:
                    'PRIMARY KEY, "is_default" BOOLEAN NOT NULL)')
     db.execute_sql("INSERT INTO pipeline_setting VALUES ('0128W0000000002QAA', true), "
                    "('0128W0000000001QAA', false)")
-    if is_postgres(db):
-        from smvue_tui.store.postgres import set_schema_version
-
-        set_schema_version(db, BEFORE_PIPELINE_PER_MANAGER)
-    else:
-        db.execute_sql(f"PRAGMA user_version = {BEFORE_PIPELINE_PER_MANAGER}")
+    _at_version(db, BEFORE_PIPELINE_PER_MANAGER)
 
 
 def test_the_default_pipeline_chosen_before_v11_is_every_managers_until_they_choose(
@@ -75,12 +82,8 @@ def test_the_default_pipeline_chosen_before_v11_is_every_managers_until_they_cho
     from smvue_tui.store.identity import set_manager
 
     new, renew = "0128W0000000001QAA", "0128W0000000002QAA"
-    db = store_backend.open(tmp_path / "store.sqlite3")
-    _as_before_pipeline_per_manager(db)
-    db.close()
-    db = store_backend.open(tmp_path / "store.sqlite3")
+    db = _upgraded(store_backend, tmp_path, _as_before_pipeline_per_manager)
     try:
-        assert schema_version(db) == SCHEMA_VERSION
         for name, rt in (("New Business", new), ("Renewal", renew)):
             m.RecordType.create(id=rt, name=name, sobject_type="Opportunity", is_active=True)
         assert pl.default_pipeline(pl.pipelines()).key == renew  # the one-manager store's
