@@ -224,7 +224,7 @@ def test_inspect_on_a_team_store_connects_once(pg_url, monkeypatch, capsys):
         return original(*args, **kwargs)
 
     monkeypatch.setattr(psycopg, "connect", connect)
-    assert main(["inspect", "--json"]) == 0, capsys.readouterr().err
+    assert main(["inspect"]) == 0, capsys.readouterr().err
     assert len(connects) == 1
 
 
