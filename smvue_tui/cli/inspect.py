@@ -19,6 +19,7 @@ from smvue_tui.cli.inspect_flags import Child
 from smvue_tui.cli.main import hard_exit
 from smvue_tui.config import app_paths, read_config
 from smvue_tui.inspection.periods import PERIODS
+from smvue_tui.store.setting import without_postgres_driver
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_NO_STORE = 0, 1, 2
 KIND_LABELS = {"new": "new", "won": "won", "lost": "lost", "moved_in": "moved into the quarter",
@@ -40,6 +41,8 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "own_process", False):  # a SQLite store: psycopg never imported
+        without_postgres_driver(app_paths())
     now = datetime.now(UTC)
     child = None
     if args.json and not sys.stdout.isatty():  # the flags beside the rest (inspect_flags)

@@ -115,8 +115,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--period")
     parser.add_argument("--rep")
     args = parser.parse_args(argv)
-    from smvue_tui.cli.main import hard_exit
     from smvue_tui.config import app_paths, read_config
+    from smvue_tui.store.setting import without_postgres_driver
+
+    without_postgres_driver(app_paths())  # before the store's imports: see there
+    from smvue_tui.cli.main import hard_exit
     from smvue_tui.inspection.flag_rows import flag_section
     from smvue_tui.inspection.history import Past, sources, stage_info
     from smvue_tui.inspection.report import no_cycle_collection

@@ -20,6 +20,7 @@ from smvue_tui.config import app_paths
 from smvue_tui.inspection.report import inspect
 from smvue_tui.store.db import open_store
 from smvue_tui.store.org_stores import paths_for_login
+from smvue_tui.store.setting import ENV_VAR
 from tests.integration.test_inspect import _create, _patch, _sql, _sync
 from tests.integration.test_sync_cli import _log_in
 
@@ -111,3 +112,29 @@ def test_a_child_that_hangs_is_stopped_and_the_parent_makes_the_section(changed_
     report = inspect({}, now=now, elsewhere=stuck)
     assert stuck.proc.returncode is not None  # stopped, not left running
     assert _bytes(report) == _bytes(inspect({}, now=now))
+
+
+def test_with_a_sqlite_store_psycopg_is_never_imported(changed_org):
+    """peewee imports psycopg eagerly (~0.1 s); `inspect` on a SQLite store keeps it out."""
+    env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}
+    env.pop(ENV_VAR, None)
+    done = subprocess.run([sys.executable, "-m", "smvue_tui", "inspect", "--json"],
+                          capture_output=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    loaded = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.decode().splitlines()
+              if line.startswith("import time:")}  # each module asked for, found or not
+    assert "peewee" in loaded  # the store was read…
+    # …and psycopg was only asked for (peewee's try-import), never loaded: none of its parts
+    assert not {"psycopg.pq", "psycopg.connection", "psycopg_binary"} & loaded, sorted(loaded)
+
+
+def test_with_a_store_setting_psycopg_is_left_importable(tmp_path):
+    code = ("import sys; from smvue_tui.config import app_paths; "
+            "from smvue_tui.store.setting import without_postgres_driver; "
+            "without_postgres_driver(app_paths()); import peewee; "
+            "print(peewee.psycopg is not None)")
+    for url, expected in (("", b"False"), ("postgresql://u@h/db", b"True")):
+        env = {**os.environ, ENV_VAR: url, "SMVUE_HOME": str(tmp_path)}
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, env=env,
+                              timeout=60, check=True)
+        assert done.stdout.strip() == expected, (url, done.stderr)
