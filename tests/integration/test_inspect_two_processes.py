@@ -138,3 +138,14 @@ def test_with_a_store_setting_psycopg_is_left_importable(tmp_path):
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, env=env,
                               timeout=60, check=True)
         assert done.stdout.strip() == expected, (url, done.stderr)
+
+
+def test_the_ended_processes_leave_no_open_marker_behind(changed_org):
+    """Each process marks the store open and unmarks it at exit; a marker left by a process
+    that ended makes the next open take it for a crash and check the whole file."""
+    store = paths_for_login(app_paths()).database
+    done = subprocess.run([sys.executable, "-m", "smvue_tui", "inspect", "--json"],
+                          capture_output=True, env=os.environ.copy(), timeout=120)
+    assert done.returncode == 0, done.stderr
+    mine = f".{store.name}.open-{os.getpid()}"  # this test's own open (the fixture's)
+    assert [m.name for m in store.parent.glob(f".{store.name}.open-*")] == [mine]
