@@ -44,7 +44,7 @@ from smvue_tui.salesforce.bulk_csv import unsupported_fields
 from smvue_tui.salesforce.client import composite_error
 from smvue_tui.store import models as m
 from smvue_tui.store.object_spec import ObjectSpec
-from smvue_tui.store.writer import delete_ids, save_cursor
+from smvue_tui.store.writer import delete_rows, save_cursor
 from smvue_tui.sync.fetch import (
     SyncContext,
     fetch_ordered,
@@ -308,7 +308,7 @@ async def _store_page(ctx: SyncContext, spec: ObjectSpec, page: BulkPage,
                 cursor = _job_cursor(top, created)
         gone = [r["Id"] for r in batch if r.get("IsDeleted")]
         if gone:  # before the cursor passes them; a repeat after a crash deletes nothing
-            removed += await ctx.writer.call(_delete, spec, gone)
+            removed += await ctx.writer.call(delete_rows, spec, gone)
         if batch or extra:
             live = [r for r in batch if not r.get("IsDeleted")] if gone else batch
             await write_page(ctx, spec, live, cursor, scoped=scoped, extra=extra)
@@ -350,11 +350,6 @@ async def drop_waiting(ctx: SyncContext) -> None:
             await finish_job(ctx, BulkQueries(ctx.client), name, state["job"], state["version"])
         else:
             await ctx.writer.call(clear_state, name)
-
-
-def _delete(spec: ObjectSpec, ids: list[str]) -> int:
-    with spec.model._meta.database.atomic():
-        return delete_ids(spec, ids)
 
 
 def _version(info: dict[str, Any], ctx: SyncContext) -> str:

@@ -47,7 +47,7 @@ from smvue_tui.store import models as m
 from smvue_tui.store.health import store_damaged
 from smvue_tui.store.object_spec import Lookbacks, ObjectSpec
 from smvue_tui.store.scope import prune
-from smvue_tui.store.writer import delete_ids
+from smvue_tui.store.writer import delete_rows
 from smvue_tui.store.writer_thread import StoreWriter
 from smvue_tui.sync import bulk_read
 from smvue_tui.sync import fields as field_plans
@@ -335,7 +335,7 @@ class SyncEngine:
                                                "watermark_id": position[1]})
             if deleted:
                 report.removed[spec.sobject] = report.removed.get(spec.sobject, 0) + \
-                    await ctx.writer.call(_delete_rows, ctx, spec, deleted)
+                    await ctx.writer.call(delete_rows, spec, deleted)
         if not body.get("done", True):  # more than a page changed: the rest from the cursor
             remaining = int(body.get("totalSize", 0)) - len(records)
             gone = await bulk_read.catch_up(ctx, spec, spec.where or "", position, remaining)
@@ -352,11 +352,6 @@ def _closure_since(overlap: timedelta) -> str:
         m.SyncRun.id.desc()).first()
     run = last_ok or runs.order_by(m.SyncRun.id).first()
     return format_stamp(datetime.fromisoformat(run.started_at) - overlap)
-
-
-def _delete_rows(ctx: SyncContext, spec: ObjectSpec, ids: list[str]) -> int:
-    with ctx.db.atomic():
-        return delete_ids(spec, ids)
 
 
 def _finish_run(run_id: int, report: SyncReport) -> None:

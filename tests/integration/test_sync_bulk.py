@@ -294,14 +294,14 @@ async def test_a_large_incremental_backlog_is_read_by_a_query_all_job(demo, db, 
         created.append((soql, kw.get("include_deleted")))
         return await real_create(self, soql, **kw)
 
-    real_delete = bulk_read._delete
+    real_delete = bulk_read.delete_rows
 
     def delete(spec, ids):  # what the job's deleted rows removed (apply_deletes runs later)
         removed_by_job.extend(ids)
         return real_delete(spec, ids)
 
     monkeypatch.setattr(BulkQueries, "create", create)
-    monkeypatch.setattr(bulk_read, "_delete", delete)
+    monkeypatch.setattr(bulk_read, "delete_rows", delete)
     with recording() as log:
         report = await sync(demo, db, "incremental", bulk=policy())
     assert report.status == "ok", report.errors
