@@ -55,8 +55,10 @@ from smvue_tui.sync.bulk_read import BulkPolicy
 from smvue_tui.sync.drift import missing_counts
 from smvue_tui.sync.fetch import (
     SyncContext,
+    build_soql,
     fetch_ordered,
     format_stamp,
+    load_cursors,
     parse_stamp,
     soql_datetime,
     write_page,
@@ -202,8 +204,7 @@ class SyncEngine:
             await bulk_read.drop_waiting(ctx)
             await self.writer.call(lambda: m.SyncCursor.update(
                 initial_done=False, watermark=None, watermark_id=None).execute())
-        cursors = {c.sobject: c for c in await self.writer.call(
-            lambda: list(m.SyncCursor.select()))}
+        ctx.cursors = cursors = await self.writer.call(load_cursors)
         pending = [SPECS_BY_NAME[n] for n in ctx.fields
                    if not (cursors.get(n) and cursors[n].initial_done)]
         run_started = datetime.now(UTC)
@@ -263,6 +264,7 @@ class SyncEngine:
             await self.writer.call(lambda: m.SyncCursor.update(
                 initial_done=False, watermark=None, watermark_id=None).where(
                 m.SyncCursor.sobject.in_(list(report.drift))).execute())
+            ctx.cursors = await self.writer.call(load_cursors)  # those moved back
             await read_initial(ctx, report.skipped, [SPECS_BY_NAME[n] for n in report.drift],
                                run_started, self.concurrency)
         await top_up(ctx)
@@ -289,15 +291,9 @@ class SyncEngine:
     def _changed_since(self, ctx: SyncContext, spec: ObjectSpec, cursor: m.SyncCursor) -> str:
         """SOQL for queryAll: changed rows, and deleted ones (IsDeleted = true) where the object
         has IsDeleted; the others' deletes come from /deleted or an Id check (apply_deletes)."""
-        f = spec.cursor_field
-        clauses = [spec.where] if spec.where else []
         since = self._since(cursor)
-        if since:
-            clauses.append(f"{f} >= {soql_datetime(since)}")
-        where = " WHERE " + " AND ".join(f"({c})" for c in clauses) if clauses else ""
-        deleted = ", IsDeleted" if spec.sobject in ctx.is_deleted else ""
-        return (f"SELECT {ctx.select(spec)}{deleted} FROM {spec.sobject}{where} "
-                f"ORDER BY {f} ASC, Id ASC")
+        after = f"{spec.cursor_field} >= {soql_datetime(since)}" if since else ""
+        return build_soql(ctx, spec, [spec.where, after], deleted=spec.sobject in ctx.is_deleted)
 
     def _since(self, cursor: m.SyncCursor) -> str | None:
         """Where an incremental read starts: the cursor minus the overlap for late rows."""
