@@ -155,19 +155,24 @@ def _save_state(sobject: str, state: dict[str, Any]) -> None:
 
 async def describe_types(ctx: SyncContext,
                          specs: list[ObjectSpec]) -> dict[str, dict[str, str]]:
-    """Describe types of the fields each object's read selects ({} when describe failed)."""
+    """Describe types of the fields each object's read selects ({} when describe failed):
+    the plan's (``SyncContext.field_types``), else described now (a plan kept before types
+    were), ≤ 25 objects per /composite call. Each answer is the caller's own copy."""
+    known = {s.sobject: ctx.field_types.get(s.sobject) for s in specs}
+    unknown = [s for s in specs if not known[s.sobject]
+               or not set(ctx.fields.get(s.sobject, ())) <= set(known[s.sobject] or ())]
     answers: dict[str, Any] = {}
-    for first in range(0, len(specs), 25):
+    for first in range(0, len(unknown), 25):
         results = await ctx.client.composite([
             {"url": f"sobjects/{s.sobject}/describe", "referenceId": s.sobject}
-            for s in specs[first:first + 25]])
+            for s in unknown[first:first + 25]])
         answers.update({i["referenceId"]: i.get("body") for i in results
                         if composite_error(i) is None})
     out = {}
     for spec in specs:
         body = answers.get(spec.sobject)
         described = {f["name"]: f.get("type", "string") for f in body.get("fields", [])} \
-            if isinstance(body, dict) else {}
+            if isinstance(body, dict) else known[spec.sobject] or {}
         selected = ctx.fields.get(spec.sobject, ())
         out[spec.sobject] = {f: described[f] for f in selected if f in described} \
             if described else {}

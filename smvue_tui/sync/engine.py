@@ -188,6 +188,8 @@ class SyncEngine:
         for name, plan in plans.items():
             if plan.available:
                 ctx.fields[name] = plan.fields
+                if plan.types:
+                    ctx.field_types[name] = plan.types
                 if plan.is_deleted:
                     ctx.is_deleted.add(name)
                 if plan.replicateable:

@@ -93,6 +93,7 @@ class SyncContext:
     bulk_downloads: asyncio.Semaphore | None = None  # jobs whose results are read at once
     bulk_chosen: dict[str, asyncio.Future[None]] = field(default_factory=dict)  # choice made
     bulk_types: dict[str, dict[str, str]] = field(default_factory=dict)
+    field_types: dict[str, dict[str, str]] = field(default_factory=dict)  # the plans' describe
     api_notes: dict[str, str] = field(default_factory=dict)
     bulk_jobs: int = 0
     # Every SyncCursor row (objects' cursors and ``~bulk:`` checkpoints) as the run found them,

@@ -84,6 +84,16 @@ async def test_bulk_initial_then_rest_incremental_equal_the_org(demo, db):
     assert diff(demo) == [] and duplicated_tables(db) == []
 
 
+async def test_bulk_objects_are_described_once_by_the_plan(demo, db):
+    with recording() as log:
+        report = await sync(demo, db, "initial", bulk=policy())
+    assert report.status == "ok", report.errors
+    described = [e.path.split("/")[-2] for e in log.entries if e.path.endswith("/describe")]
+    assert "Opportunity" in {n for n, api in report.apis.items() if api == BULK}
+    assert sorted(described) == sorted(set(described))  # the plan's describe, not again
+    assert diff(demo) == [] and duplicated_tables(db) == []
+
+
 async def test_results_are_paged_by_locator_with_progress_as_rest(demo, db):
     events = []
     with recording() as log:
