@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,7 +40,7 @@ from smvue_demo_org.bulk_jobs import (
 )
 from smvue_demo_org.org import DemoOrg
 from smvue_demo_org.schema import Catalog
-from smvue_demo_org.soql import SoqlError, prepare, query_shape
+from smvue_demo_org.soql import SoqlError, prepare, prepare_select, query_shape
 from smvue_demo_org.soql import ast as soql_ast
 from smvue_demo_org.soql.parser import parse
 
@@ -149,48 +151,43 @@ class BulkQueryApi:
         job.set_state("JobComplete")
 
     async def _chunked(self, job: QueryJob) -> tuple[str, list[str]]:
-        """The job's rows, by Id range when PK chunking applies (``QueryJobs.chunk_rows``)."""
+        """The job's rows, by Id range when PK chunking applies (``QueryJobs.chunk_rows``):
+        the ranges' bounds from one Id-only pass, then each range's rows by a query of that
+        range alone, run when its turn comes (rows changed meanwhile show as changed)."""
         select, size = parse(job.soql), self.jobs.chunk_rows
         if not size or select.order_by or select.limit is not None:
-            return await asyncio.to_thread(self._execute, job)
-        ids = sorted(await asyncio.to_thread(self._ids, job))
+            return await asyncio.to_thread(self._execute, job, select)
+        ids_only = dataclasses.replace(select, items=[soql_ast.SelectItem(_id_path())])
+        ids = await asyncio.to_thread(lambda: sorted(r["Id"] for r in self._records(job, ids_only)))
         highs: list[str | None] = [*ids[size - 1:-1:size], None]  # each range's last Id
         header, lines, low = "", [], None
         for n, high in enumerate(highs):
             if n and self.jobs.between_chunks is not None:
                 await self.jobs.between_chunks(job, n)
-            header, part = await asyncio.to_thread(self._execute, job, (low, high))
+            header, part = await asyncio.to_thread(self._execute, job,
+                                                   _id_range(select, low, high))
             lines.extend(part)
             low = high
         return header, lines
 
-    def _ids(self, job: QueryJob) -> list[str]:
+    def _records(self, job: QueryJob, select: soql_ast.Select) -> Iterator[dict[str, Any]]:
+        """``select``'s records, streamed (a reader connection held until the last)."""
+        q = prepare_select(select, job.soql, self.org.visible,
+                           include_deleted=job.operation == "queryAll",
+                           now=datetime.now(UTC), api_version=job.api_version)
         conn = self.org.store.reader()
         try:
-            q = prepare(job.soql, self.org.visible, include_deleted=job.operation == "queryAll",
-                        now=datetime.now(UTC), api_version=job.api_version)
-            return [r["Id"] for r in q.records(conn) if r.get("Id")]
+            yield from q.records(conn)
         finally:
             conn.close()
 
-    def _execute(self, job: QueryJob,
-                 ids: tuple[str | None, str | None] = (None, None)) -> tuple[str, list[str]]:
-        """The job's rows (those whose Id is in (low, high] when ``ids`` bounds it)."""
-        low, high = ids
-        q = prepare(job.soql, self.org.visible, include_deleted=job.operation == "queryAll",
-                    now=datetime.now(UTC), api_version=job.api_version)
-        select = parse(job.soql)
+    def _execute(self, job: QueryJob, select: soql_ast.Select) -> tuple[str, list[str]]:
+        """The rows of ``select`` (the job's query, or one Id range of it) as CSV lines."""
         paths = column_paths((item.expr.parts for item in select.items
                               if isinstance(item.expr, soql_ast.Path)),
                              select.sobject, select.alias)
-        conn = self.org.store.reader()
-        try:
-            records = (r for r in q.records(conn) if (low is None or r.get("Id", "") > low)
-                       and (high is None or r.get("Id", "") <= high))
-            return csv_rows(records, paths, DELIMITERS[job.column_delimiter],
-                            LINE_ENDINGS[job.line_ending])
-        finally:
-            conn.close()
+        return csv_rows(self._records(job, select), paths, DELIMITERS[job.column_delimiter],
+                        LINE_ENDINGS[job.line_ending])
 
     # --- read, abort, delete ----------------------------------------------------------------
 
@@ -249,6 +246,23 @@ class BulkQueryApi:
         return ApiResponse(200, text, {"Sforce-Locator": next_locator,
                                        "Sforce-NumberOfRecords": str(count)},
                            content_type="text/csv")
+
+
+def _id_path() -> soql_ast.Path:
+    return soql_ast.Path(("Id",), 0)
+
+
+def _id_range(select: soql_ast.Select, low: str | None,
+              high: str | None) -> soql_ast.Select:
+    """``select`` narrowed to the rows whose Id is in (low, high] (an open end: None)."""
+    bounds: list[soql_ast.Condition] = [
+        soql_ast.Compare(_id_path(), op, soql_ast.Literal("string", value, 0), 0)
+        for op, value in ((">", low), ("<=", high)) if value is not None]
+    parts = [select.where, *bounds] if select.where is not None else bounds
+    if not parts:
+        return select
+    where = parts[0] if len(parts) == 1 else soql_ast.BoolOp("AND", parts)
+    return dataclasses.replace(select, where=where)
 
 
 def _max_records(raw: str | None) -> int:

@@ -63,6 +63,32 @@ def test_job_pages_equal_a_rest_query_of_the_same_soql(sf, demo):
         assert row["Account.Name"] == _as_csv((record["Account"] or {}).get("Name"))
 
 
+def test_a_pk_chunked_job_reads_each_row_once_and_equals_one_pass(sf, demo, monkeypatch):
+    # The Id-range simulation (QueryJobs.chunk_rows, a test knob) used to run the job's whole
+    # query once per range and keep that range's rows: ~N+1 full queries for N ranges.
+    from smvue_demo_org.soql import execute
+
+    where = " WHERE IsClosed = false OR Amount > 1000"
+    one_pass = list(sf.bulk2.Opportunity.query(SOQL + where, wait=0.05))
+    built, real_stream = [], execute.PreparedQuery._stream
+
+    def stream(self, conn):
+        for record in real_stream(self, conn):
+            built.append(len(record))
+            yield record
+
+    monkeypatch.setattr(execute.PreparedQuery, "_stream", stream)
+    demo.org.extras[EXTRA_KEY].chunk_rows = 50
+    chunked = list(sf.bulk2.Opportunity.query(SOQL + where, wait=0.05))
+    rows = [r for p in chunked for r in _rows(p)]
+    assert sorted(rows, key=lambda r: r["Id"]) == sorted(
+        (r for p in one_pass for r in _rows(p)), key=lambda r: r["Id"])
+    assert len(rows) > 150  # four ranges or more
+    full = [n for n in built if n > 2]  # records with more than attributes and Id
+    assert len(full) == len(rows)  # each row built once; the bounds from an Id-only pass
+    assert len(built) == 2 * len(rows)
+
+
 def test_query_all_job_includes_deleted_rows(sf, demo):
     victim = sf.query("SELECT Id FROM Opportunity ORDER BY Id LIMIT 1")["records"][0]["Id"]
     assert demo.admin("DELETE", f"/records/Opportunity/{victim}").status_code == 200
