@@ -48,7 +48,6 @@ log = logging.getLogger(__name__)
 # The state names JOB_NOT_COMPLETE's message uses; only IN_PROGRESS is in the guide [unverified].
 _UPPER = {"UploadComplete": "UPLOAD_COMPLETE", "InProgress": "IN_PROGRESS",
           "Aborted": "ABORTED", "Failed": "FAILED"}
-LIST_PAGE = 1000  # jobs per GET /jobs/query answer (BULK query_get_all_jobs, 1,000 rows)
 
 
 def invalid_job(message: str) -> ApiError:
@@ -195,15 +194,32 @@ class BulkQueryApi:
         return ApiResponse(200, self._job(req, job_id).info())
 
     async def list_jobs(self, req: Request) -> ApiResponse:
+        """Get Information About All Query Jobs (BULK query_get_all_jobs.htm, API 47.0+:
+        developer.salesforce.com/docs/atlas.en-us.api_asynch.meta/api_asynch/
+        query_get_all_jobs.htm). Parameters: ``jobType`` (Classic = Bulk API 1.0 jobs,
+        V2Query, V2Ingest), ``concurrencyMode`` (serial | parallel; only parallel exists),
+        ``isPkChunkingEnabled`` (true: Bulk API 1.0 jobs with PK chunking only),
+        ``queryLocator`` (taken from the previous answer's nextRecordsUrl, never made up).
+        Answer: ``{"done", "records": [job info], "nextRecordsUrl"}``, every user's jobs, in
+        no set order; a record has the job info fields of the guide's example (no
+        numberRecordsProcessed, retries or totalProcessingTime, and no query text). Ours has
+        no Bulk API 1.0 or ingest jobs, so those filters find none; ``nextRecordsUrl`` null on
+        the last page and a bad locator's error are [unverified]."""
         self._available(req)
         kind = req.query.get("jobType")
-        jobs = [] if kind not in (None, "V2Query") else list(self.jobs.jobs.values())
-        start = decode_locator(req.query.get("queryLocator", ""), req.version) or 0
-        chunk = jobs[start:start + LIST_PAGE]
+        mode = (req.query.get("concurrencyMode") or "parallel").lower()
+        pk_only = (req.query.get("isPkChunkingEnabled") or "").lower() == "true"
+        wanted = kind in (None, "V2Query") and mode == "parallel" and not pk_only
+        jobs = list(self.jobs.jobs.values()) if wanted else []
+        locator = req.query.get("queryLocator")
+        start = 0 if locator is None else decode_locator(locator, req.version)
+        if start is None or start > len(jobs):
+            raise ApiError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")  # [unverified]
+        chunk = jobs[start:start + self.jobs.list_page]
         done = start + len(chunk) >= len(jobs)
         next_url = None if done else (f"/services/data/v{req.version}/jobs/query?queryLocator="
                                       f"{encode_locator(start + len(chunk), req.version)}")
-        return ApiResponse(200, {"done": done, "records": [j.info() for j in chunk],
+        return ApiResponse(200, {"done": done, "records": [j.list_info() for j in chunk],
                                  "nextRecordsUrl": next_url})
 
     async def abort(self, req: Request, job_id: str) -> ApiResponse:

@@ -36,6 +36,7 @@ import json
 import logging
 import tomllib
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,7 @@ from smvue_tui.sync.fetch import (
     after_position,
     build_soql,
     fetch_ordered,
+    format_stamp,
     load_cursor,
     parse_stamp,
     position,
@@ -147,6 +149,13 @@ def clear_state(sobject: str) -> None:
 def _state_row(state: dict[str, Any]) -> dict[str, Any]:
     """The ``~bulk:`` cursor row's values for ``state``."""
     return {"watermark": json.dumps(state)}
+
+
+def intent(include_deleted: bool) -> dict[str, Any]:
+    """The checkpoint written just before a job's create (no job in it: ``state_of`` is
+    None): what ``bulk_orphans`` looks for when a kill came before the job's id was saved."""
+    return {"creating": format_stamp(datetime.now(UTC)),
+            "operation": "queryAll" if include_deleted else "query"}
 
 
 def _save_state(sobject: str, state: dict[str, Any]) -> None:
@@ -269,7 +278,14 @@ async def _bulk_read(ctx: SyncContext, spec: ObjectSpec, where: str,
         after = after_position(spec, start)
         # Unordered: an ORDER BY turns off Bulk's PK chunking.
         soql = build_soql(ctx, spec, [where, after], ordered=False, deleted=include_deleted)
-        info = await bulk.create(soql, include_deleted=include_deleted)
+        # A kill before the job's id is saved leaves it running on Salesforce: the intent
+        # lets the next run find and abort it (bulk_orphans).
+        await ctx.writer.call(_save_state, name, intent(include_deleted))
+        try:
+            info = await bulk.create(soql, include_deleted=include_deleted)
+        except BulkUnavailable:  # Salesforce refused it: no job was made
+            await ctx.writer.call(clear_state, name)
+            raise
         ctx.bulk_jobs += 1
         state = {"job": info["id"], "version": _version(info, ctx), "locator": "", "read": 0,
                  "plan": plan}

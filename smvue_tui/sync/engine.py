@@ -51,6 +51,7 @@ from smvue_tui.store.writer import delete_rows
 from smvue_tui.store.writer_thread import StoreWriter
 from smvue_tui.sync import bulk_read
 from smvue_tui.sync import fields as field_plans
+from smvue_tui.sync.bulk_orphans import abort_orphans
 from smvue_tui.sync.bulk_read import BulkPolicy
 from smvue_tui.sync.drift import missing_counts
 from smvue_tui.sync.fetch import (
@@ -202,11 +203,14 @@ class SyncEngine:
 
     async def _run(self, kind: str, ctx: SyncContext, report: SyncReport) -> None:
         await self._plan(ctx, report, renew=kind in ("full", "reconcile"))
+        ctx.cursors = await self.writer.call(load_cursors)
+        await abort_orphans(ctx)  # jobs a killed run created but never checkpointed
         if kind == "full":  # re-read everything; the delete check and closure work stay
             await bulk_read.drop_waiting(ctx)
             await self.writer.call(lambda: m.SyncCursor.update(
                 initial_done=False, watermark=None, watermark_id=None).execute())
-        ctx.cursors = cursors = await self.writer.call(load_cursors)
+            ctx.cursors = await self.writer.call(load_cursors)
+        cursors = ctx.cursors
         pending = [SPECS_BY_NAME[n] for n in ctx.fields
                    if not (cursors.get(n) and cursors[n].initial_done)]
         run_started = datetime.now(UTC)

@@ -141,6 +141,41 @@ def test_locator_paging_with_max_records_on_the_wire(demo):
         assert [j["id"] for j in listed["records"]] == [created["id"]]
 
 
+def test_all_query_jobs_are_listed_in_pages_as_salesforce_documents(demo):
+    # "Get Information About All Query Jobs": {done, records, nextRecordsUrl}, a page at a
+    # time through the nextRecordsUrl's queryLocator; records with the guide's 13 fields.
+    jobs = demo.org.extras[EXTRA_KEY]
+    jobs.running.clear()
+    jobs.list_page = 2
+    with demo.api() as client:
+        made = [client.post("/jobs/query", json={"operation": "query",
+                                                 "query": "SELECT Id FROM Contact"}).json()["id"]
+                for _ in range(5)]
+        listed, url, pages = [], "/jobs/query", 0
+        while url:
+            body = client.get(url).json()
+            pages += 1
+            assert set(body) == {"done", "records", "nextRecordsUrl"}
+            listed += body["records"]
+            assert body["done"] is (body["nextRecordsUrl"] is None)
+            url = body["nextRecordsUrl"] and body["nextRecordsUrl"].split("/v67.0", 1)[1]
+        assert pages == 3 and sorted(j["id"] for j in listed) == sorted(made)
+        assert set(listed[0]) == {
+            "id", "operation", "object", "createdById", "createdDate", "systemModstamp",
+            "state", "concurrencyMode", "contentType", "apiVersion", "jobType", "lineEnding",
+            "columnDelimiter"}
+        assert {(j["state"], j["jobType"], j["createdById"]) for j in listed} == {
+            ("UploadComplete", "V2Query", demo.org.user_id)}
+        for params in ({"jobType": "V2Ingest"}, {"jobType": "Classic"},
+                       {"isPkChunkingEnabled": "true"}, {"concurrencyMode": "serial"}):
+            assert client.get("/jobs/query", params=params).json()["records"] == [], params
+        assert len(client.get("/jobs/query", params={"jobType": "V2Query",
+                                                     "concurrencyMode": "parallel"}
+                              ).json()["records"]) == 2
+        assert client.get("/jobs/query", params={"queryLocator": "zz"}).status_code == 400
+    jobs.running.set()
+
+
 def test_abort_then_delete(demo):
     jobs = demo.org.extras[EXTRA_KEY]
     jobs.running.clear()  # hold jobs in UploadComplete so the abort lands before they run
