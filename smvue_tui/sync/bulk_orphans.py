@@ -16,7 +16,8 @@ Information About All Query Jobs") and aborts and deletes those that are surely 
 
 A job info carries no query text, so nothing narrower can be asked; another tool's job on the
 same object, by the same user, within those minutes, is the only job this could take for ours.
-Intents are forgotten once the list was read whole; a list that fails keeps them for next time.
+Intents are forgotten once the list was read whole, or refused (asking each run would not help);
+a list that fails on the way (the link, the server) keeps them for the next run.
 No intent, no call: a run after a clean stop spends nothing here.
 """
 
@@ -86,10 +87,14 @@ async def abort_orphans(ctx: SyncContext) -> list[str]:
     bulk = BulkQueries(ctx.client)
     try:
         found = [job async for job in bulk.all_jobs() if ours(job, pending, user_id, known)]
-    except (BulkUnavailable, ServerUnavailable) as exc:  # kept: the next run looks again
+    except ServerUnavailable as exc:  # a passing fault: the next run looks again
         log.warning("could not list Bulk jobs to find ones an interrupted sync left (%s: %s)",
                     exc.code, exc.detail)
         return []
+    except BulkUnavailable as exc:  # refused (a permission, say): asking each run won't help
+        log.warning("Salesforce refused the Bulk job list (%s: %s): a job an interrupted sync "
+                    "left is ended by Salesforce's 7-day clean-up", exc.code, exc.detail)
+        found = []
     for job in found:
         log.info("aborting Bulk job %s (%s): an interrupted sync created it", job["id"],
                  job.get("object"))

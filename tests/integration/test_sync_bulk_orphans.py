@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from smvue_demo_org.bulk_jobs import QueryJob
-from smvue_tui.salesforce.bulk import BulkQueries
+from smvue_tui.salesforce.bulk import BulkQueries, BulkUnavailable
+from smvue_tui.salesforce.errors import ServerUnavailable
 from smvue_tui.salesforce.guard import recording
 from smvue_tui.store import models as m
 from smvue_tui.sync import bulk_orphans, bulk_read
@@ -116,3 +117,22 @@ def test_only_a_running_job_of_ours_near_the_intent_is_taken_for_an_orphan():
         assert not bulk_orphans.ours(job | change, pending, user, set()), change
     assert not bulk_orphans.ours(job, pending, user, {job["id"]})  # a checkpointed job
     assert not bulk_orphans.ours(job, pending, "", set())  # no user to compare: never
+
+
+@pytest.mark.parametrize("failure, kept", [
+    (ServerUnavailable("ConnectError (gave up after 4 attempts)"), True),  # passing: again
+    (BulkUnavailable("insufficient access", code="INSUFFICIENT_ACCESS", status=403), False)])
+async def test_a_job_list_that_fails_never_fails_the_sync(demo, db, monkeypatch, failure, kept):
+    assert (await sync(demo, db, "initial", bulk=policy())).status == "ok"
+    with db.atomic():  # a run killed inside a Task job's create
+        bulk_read._save_state("Task", bulk_read.intent(False))
+
+    async def all_jobs(self):
+        raise failure
+        yield  # an async generator, as the real one
+
+    monkeypatch.setattr(BulkQueries, "all_jobs", all_jobs)
+    report = await sync(demo, db, "incremental", bulk=policy())
+    assert report.status == "ok", report.errors
+    assert (m.SyncCursor.get_or_none(m.SyncCursor.sobject == "~bulk:Task") is not None) is kept
+    assert diff(demo) == []
