@@ -87,7 +87,6 @@ async def _serve(args: argparse.Namespace, services: Any, writer: Any = None) ->
     from smvue_tui.services.connection import client_factory_for
     from smvue_tui.services.live import LiveServices
     from smvue_tui.store.field_mapping import mark_backfilled
-    from smvue_tui.sync.bulk_read import policy_from
     from smvue_tui.sync.coordinator import SyncCoordinator
     from smvue_tui.sync.runner import run_once
     from smvue_tui.sync.status import save_usage
@@ -95,13 +94,12 @@ async def _serve(args: argparse.Namespace, services: Any, writer: Any = None) ->
     config, problem = services.read_config()
     if problem:
         _say(problem)
-    bulk = policy_from(config)  # read once: not again at every sync
     factory = client_factory_for(services.paths)
 
     async def sync(kind: str) -> object:
         if writer is not None:  # still the org's writer? (TeamServeError when not)
             await asyncio.to_thread(writer.before_sync)
-        report = await run_once(factory(), services.db, kind, bulk=bulk,
+        report = await run_once(factory(), services.db, kind, config=config,  # read once
                                 on_usage=lambda usage: save_usage(services.paths, usage))
         _say(f"{kind} sync: {report.status}, {sum(report.counts.values())} records, "
              f"{report.api_calls} API calls" + "".join(

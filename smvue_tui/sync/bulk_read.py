@@ -34,10 +34,8 @@ import asyncio
 import contextlib
 import json
 import logging
-import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from smvue_tui.salesforce.bulk import BulkPage, BulkQueries, BulkUnavailable
@@ -91,20 +89,6 @@ class BulkPolicy:
         if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 1:
             raise ValueError("[sync] bulk_threshold must be a whole number of rows, at least 1")
         return cls(enabled, threshold)
-
-
-def load_policy(config_file: Path) -> BulkPolicy:
-    """The policy config.toml sets (read here: for a caller that has not read it); the
-    default, with a logged warning, when it cannot be read."""
-    try:
-        with open(config_file, "rb") as fh:
-            config = tomllib.load(fh)
-    except FileNotFoundError:
-        return BulkPolicy()
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        log.warning("ignoring config.toml's [sync] Bulk settings: %s", exc)
-        return BulkPolicy()
-    return policy_from(config)
 
 
 def policy_from(config: dict[str, Any]) -> BulkPolicy:

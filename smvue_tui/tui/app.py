@@ -7,7 +7,7 @@ screen, so leaving a screen never stops it) through one ``SyncCoordinator``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from textual import events
 from textual.app import App
@@ -38,9 +38,6 @@ from smvue_tui.tui.screens.pipelines import PipelinesScreen
 from smvue_tui.tui.screens.sync_progress import SyncProgressScreen
 from smvue_tui.tui.screens.team_mapping import TeamMappingScreen
 from smvue_tui.tui.screens.why_missing import WhyMissingScreen
-
-if TYPE_CHECKING:
-    from smvue_tui.sync.bulk_read import BulkPolicy
 
 NARROW_WIDTH = 100
 """Below this many columns, screens stack their side-by-side panes (app.tcss ``-narrow``)."""
@@ -96,7 +93,7 @@ class SmvueApp(App[None]):
         self.team: Any = None  # TeamView in team mode (a team store that `serve` writes)
         self.store_generation = 0
         self.config_problems: list[str] = []  # what config.toml asked for and did not get
-        self.sync_policy: BulkPolicy | None = None  # config.toml's [sync] Bulk settings, read once
+        self.sync_config: dict[str, Any] | None = None  # config.toml as read at start
         """How many ``StoreChanged`` the App has seen: a hidden screen re-reads on resume only
         when it moved since its last read (``screens/resume.py``)."""
 
@@ -141,9 +138,7 @@ class SmvueApp(App[None]):
             self.notify("\n".join(problems), title="config.toml", severity="warning",
                         timeout=30)
         self.config_problems = problems
-        from smvue_tui.sync.bulk_read import policy_from  # the sync's modules load on demand
-
-        self.sync_policy = policy_from(config)  # in-process syncs (webhook fetches) reuse it
+        self.sync_config = config  # in-process syncs (webhook fetches) reuse it
 
     def _warm_up(self) -> None:
         """Build the next screen of ``WARM_UP_MODES`` not built yet, hidden, then the one after:
@@ -337,7 +332,7 @@ class SmvueApp(App[None]):
 
         assert self.services.client_factory is not None
         return InProcessSync(self.services.client_factory, self.services.db,
-                             self.services.paths, bulk=self.sync_policy)
+                             self.services.paths, config=self.sync_config)
 
     def on_sync_progress(self, message: SyncProgress) -> None:
         self.last_progress[message.event.sobject] = message

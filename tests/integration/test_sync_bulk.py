@@ -238,12 +238,17 @@ async def test_query_all_jobs_include_deleted_rows(demo):
 
 
 def test_the_threshold_and_switch_come_from_config_toml(tmp_path):
+    from smvue_tui.sync.runner import read_config
+
     path = tmp_path / "config.toml"
-    assert bulk_read.load_policy(path) == BulkPolicy()  # no file: the default
+    assert read_config(path) == {} and bulk_read.policy_from({}) == BulkPolicy()  # no file
     path.write_text("[sync]\nbulk = false\nbulk_threshold = 50000\n")
-    assert bulk_read.load_policy(path) == BulkPolicy(enabled=False, threshold=50_000)
+    assert bulk_read.policy_from(read_config(path)) == BulkPolicy(enabled=False,
+                                                                  threshold=50_000)
     path.write_text("[sync]\nbulk_threshold = 'lots'\n")
-    assert bulk_read.load_policy(path) == BulkPolicy()  # unusable: the default, logged
+    assert bulk_read.policy_from(read_config(path)) == BulkPolicy()  # unusable: default, logged
+    path.write_text("[sync\n")
+    assert read_config(path) == {}  # not TOML: the defaults, logged
     with pytest.raises(ValueError, match="whole number of rows"):
         BulkPolicy.from_config({"sync": {"bulk_threshold": 0}})
 
