@@ -41,8 +41,11 @@ copy; [unverified] = not found in any stored source, kept from memory or chosen 
   rows [unverified].
 - Delete only a JobComplete, Aborted or Failed job, else 400 API_ERROR "Error encountered when
   deleting the job because the job is not terminated"; success is 204 with no body — BULK
-  query_delete_job.htm. GET /jobs/query pages 1,000 jobs with done/records/nextRecordsUrl —
-  BULK query_get_all_jobs.htm. Query jobs exist from API 47.0 — every page above.
+  query_delete_job.htm. GET /jobs/query lists every user's query jobs, 1,000 a page, as
+  {done, records, nextRecordsUrl}, filtered by jobType / concurrencyMode / isPkChunkingEnabled,
+  paged by queryLocator; a record has 13 job info fields, no query text — BULK
+  query_get_all_jobs.htm (its example body), get_all_jobs.htm (the 1,000 rows). Query jobs
+  exist from API 47.0 — every page above.
 - At most 10,000 query jobs per rolling 24 hours, reported as DailyBulkV2QueryJobs by /limits —
   BULK bulk_api_2_limits.htm (atlas 228.0); the error a job over that limit gets
   [unverified]. Results are "always compressed" (gzip when the client accepts it) — BULK
@@ -74,6 +77,11 @@ FINAL_STATES = ("JobComplete", "Failed", "Aborted")
 EXTRA_KEY = "bulk_query_jobs"  # where an org keeps its QueryJobs (/limits, tests' knobs)
 DAILY_QUERY_JOBS = 10_000  # per rolling 24 hours, shown as DailyBulkV2QueryJobs
 DEFAULT_PAGE = 50_000  # rows in a set when maxRecords is not given [unverified]
+LIST_PAGE = 1000  # jobs per GET /jobs/query answer (BULK get_all_jobs.htm: 1,000 rows)
+# The job info fields a GET /jobs/query record has (BULK query_get_all_jobs.htm's example).
+LIST_FIELDS = ("id", "operation", "object", "createdById", "createdDate", "systemModstamp",
+               "state", "concurrencyMode", "contentType", "apiVersion", "jobType",
+               "lineEnding", "columnDelimiter")
 # Setup objects we believe Bulk does not query [unverified]; tests and benchmarks may change it.
 BULK_UNSUPPORTED = frozenset({"OpportunityStage", "BusinessProcess"})
 
@@ -118,6 +126,11 @@ class QueryJob:
         if self.error_message is not None:
             body["errorMessage"] = self.error_message
         return body
+
+    def list_info(self) -> dict[str, Any]:
+        """The job as GET /jobs/query lists it (fewer fields than ``info``)."""
+        info = self.info()
+        return {k: info[k] for k in LIST_FIELDS}
 
     def set_state(self, state: str) -> None:
         self.state = state
@@ -172,6 +185,7 @@ class QueryJobs:
         # ``between_chunks(job, n)`` awaited before range n (n ≥ 1): the hook tests change rows by.
         self.chunk_rows: int | None = None
         self.between_chunks: Callable[[QueryJob, int], Awaitable[Any]] | None = None
+        self.list_page = LIST_PAGE  # jobs per GET /jobs/query page (tests page with fewer)
         self._counter = itertools.count(1)
 
     def new_id(self) -> str:

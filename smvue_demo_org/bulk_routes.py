@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,7 +40,7 @@ from smvue_demo_org.bulk_jobs import (
 )
 from smvue_demo_org.org import DemoOrg
 from smvue_demo_org.schema import Catalog
-from smvue_demo_org.soql import SoqlError, prepare, query_shape
+from smvue_demo_org.soql import SoqlError, prepare, prepare_select, query_shape
 from smvue_demo_org.soql import ast as soql_ast
 from smvue_demo_org.soql.parser import parse
 
@@ -46,7 +48,6 @@ log = logging.getLogger(__name__)
 # The state names JOB_NOT_COMPLETE's message uses; only IN_PROGRESS is in the guide [unverified].
 _UPPER = {"UploadComplete": "UPLOAD_COMPLETE", "InProgress": "IN_PROGRESS",
           "Aborted": "ABORTED", "Failed": "FAILED"}
-LIST_PAGE = 1000  # jobs per GET /jobs/query answer (BULK query_get_all_jobs, 1,000 rows)
 
 
 def invalid_job(message: str) -> ApiError:
@@ -149,48 +150,43 @@ class BulkQueryApi:
         job.set_state("JobComplete")
 
     async def _chunked(self, job: QueryJob) -> tuple[str, list[str]]:
-        """The job's rows, by Id range when PK chunking applies (``QueryJobs.chunk_rows``)."""
+        """The job's rows, by Id range when PK chunking applies (``QueryJobs.chunk_rows``):
+        the ranges' bounds from one Id-only pass, then each range's rows by a query of that
+        range alone, run when its turn comes (rows changed meanwhile show as changed)."""
         select, size = parse(job.soql), self.jobs.chunk_rows
         if not size or select.order_by or select.limit is not None:
-            return await asyncio.to_thread(self._execute, job)
-        ids = sorted(await asyncio.to_thread(self._ids, job))
+            return await asyncio.to_thread(self._execute, job, select)
+        ids_only = dataclasses.replace(select, items=[soql_ast.SelectItem(_id_path())])
+        ids = await asyncio.to_thread(lambda: sorted(r["Id"] for r in self._records(job, ids_only)))
         highs: list[str | None] = [*ids[size - 1:-1:size], None]  # each range's last Id
         header, lines, low = "", [], None
         for n, high in enumerate(highs):
             if n and self.jobs.between_chunks is not None:
                 await self.jobs.between_chunks(job, n)
-            header, part = await asyncio.to_thread(self._execute, job, (low, high))
+            header, part = await asyncio.to_thread(self._execute, job,
+                                                   _id_range(select, low, high))
             lines.extend(part)
             low = high
         return header, lines
 
-    def _ids(self, job: QueryJob) -> list[str]:
+    def _records(self, job: QueryJob, select: soql_ast.Select) -> Iterator[dict[str, Any]]:
+        """``select``'s records, streamed (a reader connection held until the last)."""
+        q = prepare_select(select, job.soql, self.org.visible,
+                           include_deleted=job.operation == "queryAll",
+                           now=datetime.now(UTC), api_version=job.api_version)
         conn = self.org.store.reader()
         try:
-            q = prepare(job.soql, self.org.visible, include_deleted=job.operation == "queryAll",
-                        now=datetime.now(UTC), api_version=job.api_version)
-            return [r["Id"] for r in q.records(conn) if r.get("Id")]
+            yield from q.records(conn)
         finally:
             conn.close()
 
-    def _execute(self, job: QueryJob,
-                 ids: tuple[str | None, str | None] = (None, None)) -> tuple[str, list[str]]:
-        """The job's rows (those whose Id is in (low, high] when ``ids`` bounds it)."""
-        low, high = ids
-        q = prepare(job.soql, self.org.visible, include_deleted=job.operation == "queryAll",
-                    now=datetime.now(UTC), api_version=job.api_version)
-        select = parse(job.soql)
+    def _execute(self, job: QueryJob, select: soql_ast.Select) -> tuple[str, list[str]]:
+        """The rows of ``select`` (the job's query, or one Id range of it) as CSV lines."""
         paths = column_paths((item.expr.parts for item in select.items
                               if isinstance(item.expr, soql_ast.Path)),
                              select.sobject, select.alias)
-        conn = self.org.store.reader()
-        try:
-            records = (r for r in q.records(conn) if (low is None or r.get("Id", "") > low)
-                       and (high is None or r.get("Id", "") <= high))
-            return csv_rows(records, paths, DELIMITERS[job.column_delimiter],
-                            LINE_ENDINGS[job.line_ending])
-        finally:
-            conn.close()
+        return csv_rows(self._records(job, select), paths, DELIMITERS[job.column_delimiter],
+                        LINE_ENDINGS[job.line_ending])
 
     # --- read, abort, delete ----------------------------------------------------------------
 
@@ -198,15 +194,32 @@ class BulkQueryApi:
         return ApiResponse(200, self._job(req, job_id).info())
 
     async def list_jobs(self, req: Request) -> ApiResponse:
+        """Get Information About All Query Jobs (BULK query_get_all_jobs.htm, API 47.0+:
+        developer.salesforce.com/docs/atlas.en-us.api_asynch.meta/api_asynch/
+        query_get_all_jobs.htm). Parameters: ``jobType`` (Classic = Bulk API 1.0 jobs,
+        V2Query, V2Ingest), ``concurrencyMode`` (serial | parallel; only parallel exists),
+        ``isPkChunkingEnabled`` (true: Bulk API 1.0 jobs with PK chunking only),
+        ``queryLocator`` (taken from the previous answer's nextRecordsUrl, never made up).
+        Answer: ``{"done", "records": [job info], "nextRecordsUrl"}``, every user's jobs, in
+        no set order; a record has the job info fields of the guide's example (no
+        numberRecordsProcessed, retries or totalProcessingTime, and no query text). Ours has
+        no Bulk API 1.0 or ingest jobs, so those filters find none; ``nextRecordsUrl`` null on
+        the last page and a bad locator's error are [unverified]."""
         self._available(req)
         kind = req.query.get("jobType")
-        jobs = [] if kind not in (None, "V2Query") else list(self.jobs.jobs.values())
-        start = decode_locator(req.query.get("queryLocator", ""), req.version) or 0
-        chunk = jobs[start:start + LIST_PAGE]
+        mode = (req.query.get("concurrencyMode") or "parallel").lower()
+        pk_only = (req.query.get("isPkChunkingEnabled") or "").lower() == "true"
+        wanted = kind in (None, "V2Query") and mode == "parallel" and not pk_only
+        jobs = list(self.jobs.jobs.values()) if wanted else []
+        locator = req.query.get("queryLocator")
+        start = 0 if locator is None else decode_locator(locator, req.version)
+        if start is None or start > len(jobs):
+            raise ApiError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")  # [unverified]
+        chunk = jobs[start:start + self.jobs.list_page]
         done = start + len(chunk) >= len(jobs)
         next_url = None if done else (f"/services/data/v{req.version}/jobs/query?queryLocator="
                                       f"{encode_locator(start + len(chunk), req.version)}")
-        return ApiResponse(200, {"done": done, "records": [j.info() for j in chunk],
+        return ApiResponse(200, {"done": done, "records": [j.list_info() for j in chunk],
                                  "nextRecordsUrl": next_url})
 
     async def abort(self, req: Request, job_id: str) -> ApiResponse:
@@ -249,6 +262,23 @@ class BulkQueryApi:
         return ApiResponse(200, text, {"Sforce-Locator": next_locator,
                                        "Sforce-NumberOfRecords": str(count)},
                            content_type="text/csv")
+
+
+def _id_path() -> soql_ast.Path:
+    return soql_ast.Path(("Id",), 0)
+
+
+def _id_range(select: soql_ast.Select, low: str | None,
+              high: str | None) -> soql_ast.Select:
+    """``select`` narrowed to the rows whose Id is in (low, high] (an open end: None)."""
+    bounds: list[soql_ast.Condition] = [
+        soql_ast.Compare(_id_path(), op, soql_ast.Literal("string", value, 0), 0)
+        for op, value in ((">", low), ("<=", high)) if value is not None]
+    parts = [select.where, *bounds] if select.where is not None else bounds
+    if not parts:
+        return select
+    where = parts[0] if len(parts) == 1 else soql_ast.BoolOp("AND", parts)
+    return dataclasses.replace(select, where=where)
 
 
 def _max_records(raw: str | None) -> int:

@@ -18,7 +18,7 @@ from smvue_demo_org.soql.execute import PreparedQuery
 from smvue_demo_org.soql.parser import parse
 from smvue_demo_org.soql.scope import Context
 
-__all__ = ["PreparedQuery", "SoqlError", "prepare", "query_shape"]
+__all__ = ["PreparedQuery", "SoqlError", "prepare", "prepare_select", "query_shape"]
 
 
 def query_shape(select: ast.Select) -> QueryShape:
@@ -45,15 +45,9 @@ def prepare(text: str, catalog: Catalog, *, include_deleted: bool = False,
     """Parse and resolve ``text``; raises SoqlError for anything Salesforce would reject."""
     if not isinstance(text, str):
         raise SoqlError("MALFORMED_QUERY", "A query string has to be specified")
-    now = now or datetime.now(UTC)
-    if now.tzinfo is not None:
-        now = now.astimezone(UTC)
-    ctx = Context(text, catalog, include_deleted, now.date(), api_version)
     try:
-        select = parse(text)
-        prepared = PreparedQuery(compile_query(select, ctx))
-        prepared.shape = query_shape(select)
-        return prepared
+        return prepare_select(parse(text), text, catalog, include_deleted=include_deleted,
+                              now=now, api_version=api_version)
     except SoqlError:
         raise
     except RecursionError:
@@ -61,3 +55,17 @@ def prepare(text: str, catalog: Catalog, *, include_deleted: bool = False,
     except Exception as err:  # a bug must still answer like Salesforce, not as a traceback
         raise SoqlError("UNKNOWN_EXCEPTION", "An unexpected error occurred while parsing the "
                         f"query ({type(err).__name__})") from err
+
+
+def prepare_select(select: ast.Select, text: str, catalog: Catalog, *,
+                   include_deleted: bool = False, now: datetime | None = None,
+                   api_version: str = "67.0") -> PreparedQuery:
+    """``prepare`` of a query parsed already (``text`` is its source, for error messages):
+    for a query derived from one a client sent, e.g. a Bulk job's Id range."""
+    now = now or datetime.now(UTC)
+    if now.tzinfo is not None:
+        now = now.astimezone(UTC)
+    ctx = Context(text, catalog, include_deleted, now.date(), api_version)
+    prepared = PreparedQuery(compile_query(select, ctx))
+    prepared.shape = query_shape(select)
+    return prepared

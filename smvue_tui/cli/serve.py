@@ -91,14 +91,15 @@ async def _serve(args: argparse.Namespace, services: Any, writer: Any = None) ->
     from smvue_tui.sync.runner import run_once
     from smvue_tui.sync.status import save_usage
 
-    if problem := services.config_problem():
+    config, problem = services.read_config()
+    if problem:
         _say(problem)
     factory = client_factory_for(services.paths)
 
     async def sync(kind: str) -> object:
         if writer is not None:  # still the org's writer? (TeamServeError when not)
             await asyncio.to_thread(writer.before_sync)
-        report = await run_once(factory(), services.db, kind,
+        report = await run_once(factory(), services.db, kind, config=config,  # read once
                                 on_usage=lambda usage: save_usage(services.paths, usage))
         _say(f"{kind} sync: {report.status}, {sum(report.counts.values())} records, "
              f"{report.api_calls} API calls" + "".join(

@@ -8,7 +8,8 @@ Whatever Bulk cannot do for a query — an object it does not support (``INVALID
 that ends Failed or Aborted, a job gone before its results were read, the daily job cap, an API
 version without query jobs — raises ``BulkUnavailable``: the caller reads the same rows by REST.
 Salesforce's documentation: developer.salesforce.com/docs/atlas.en-us.api_asynch.meta/api_asynch/
-(query_create_job, query_get_one_job, query_get_job_results, query_abort_job, query_delete_job).
+(query_create_job, query_get_one_job, query_get_job_results, query_abort_job, query_delete_job,
+query_get_all_jobs).
 """
 
 from __future__ import annotations
@@ -123,6 +124,31 @@ class BulkQueries:
         if not isinstance(body, dict):
             raise BulkUnavailable(f"Bulk job {job_id}: unexpected job info", code="BAD_RESPONSE")
         return body
+
+    async def all_jobs(self) -> AsyncIterator[dict[str, Any]]:
+        """Every Bulk API 2.0 query job of the org, any user's ("Get Information About All Query
+        Jobs": GET jobs/query?jobType=V2Query — ``{done, records: [job info], nextRecordsUrl}``,
+        up to 1,000 jobs a page, the next page at ``nextRecordsUrl`` until ``done``). The job
+        infos carry no query text."""
+        url, params = self._path(), {"jobType": "V2Query"}
+        while True:
+            try:
+                body = json_body(await self.client.request("GET", url, params=params))
+            except SalesforceError as exc:
+                raise _unavailable(exc) from None
+            if not isinstance(body, dict) or not isinstance(body.get("records", []), list):
+                raise BulkUnavailable("Bulk API answered the job list in an unexpected shape",
+                                      code="BAD_RESPONSE")
+            for job in body.get("records") or []:
+                if isinstance(job, dict):
+                    yield job
+            following = body.get("nextRecordsUrl")
+            if body.get("done", True) or not following:
+                return
+            if following == url:
+                raise BulkUnavailable("Bulk API repeated the job list's next page",
+                                      code="BAD_PAGING")
+            url, params = str(following), None  # the locator is in the URL
 
     async def wait(self, job_id: str) -> dict[str, Any]:
         """Poll until the job is JobComplete (returns its info); Failed/Aborted or too slow →

@@ -169,6 +169,12 @@ def delete_ids(spec: ObjectSpec, ids: Sequence[str]) -> int:
     return removed
 
 
+def delete_rows(spec: ObjectSpec, ids: Sequence[str]) -> int:
+    """Delete stored rows by Id in a transaction of their own (a writer-thread call)."""
+    with spec.model._meta.database.atomic():
+        return delete_ids(spec, ids)
+
+
 def save_cursor(sobject: str, values: dict[str, Any]) -> None:
     m.SyncCursor.insert(sobject=sobject, **values).on_conflict(
         conflict_target=[m.SyncCursor.sobject],

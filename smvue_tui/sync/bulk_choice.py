@@ -21,8 +21,8 @@ from smvue_tui.salesforce.bulk import BulkQueries
 from smvue_tui.salesforce.bulk_csv import unsupported_fields
 from smvue_tui.salesforce.client import composite_error
 from smvue_tui.store.object_spec import ObjectSpec
-from smvue_tui.sync.bulk_read import BulkPolicy, describe_types, finish_job, load_state
-from smvue_tui.sync.fetch import SyncContext, load_cursor, resume_clause
+from smvue_tui.sync.bulk_read import BulkPolicy, describe_types, finish_job, waiting_job
+from smvue_tui.sync.fetch import SyncContext, build_soql, resume_clause
 from smvue_tui.sync.repair import gather_bounded
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ async def _choose(ctx: SyncContext, specs: list[ObjectSpec], wheres: dict[str, s
 async def _decide(ctx: SyncContext, specs: list[ObjectSpec], wheres: dict[str, str],
                   small: tuple[str, ...]) -> None:
     policy: BulkPolicy | None = ctx.bulk_policy
-    states = {s.sobject: await ctx.writer.call(load_state, s.sobject) for s in specs}
+    states = {s.sobject: waiting_job(ctx, s.sobject) for s in specs}
     if policy is not None:
         ctx.bulk_downloads = asyncio.Semaphore(max(1, policy.downloads))
     if policy is None or not policy.enabled:  # Bulk turned off since a run left a job waiting
@@ -72,7 +72,7 @@ async def _decide(ctx: SyncContext, specs: list[ObjectSpec], wheres: dict[str, s
             _decided(ctx, spec)
     if not resumed and not candidates:
         return
-    queries = {s.sobject: await ctx.writer.call(_count_query, s, wheres) for s in candidates}
+    queries = {s.sobject: _count_query(ctx, s, wheres) for s in candidates}
 
     async def choose(specs: list[ObjectSpec]) -> None:  # describe only what Bulk may read
         types = await describe_types(ctx, specs) if specs else {}
@@ -113,13 +113,10 @@ def _decided(ctx: SyncContext, spec: ObjectSpec) -> None:
         decided.set_result(None)
 
 
-def _count_query(spec: ObjectSpec, wheres: dict[str, str]) -> dict[str, str]:
-    """The /composite subrequest counting the rows ``spec`` still has to read (writer thread:
-    it reads the object's cursor)."""
-    after = resume_clause(spec, load_cursor(spec.sobject))
-    clauses = [c for c in (wheres.get(spec.sobject, ""), after) if c]
-    where = " WHERE " + " AND ".join(f"({c})" for c in clauses) if clauses else ""
-    soql = f"SELECT COUNT() FROM {spec.sobject}{where}"
+def _count_query(ctx: SyncContext, spec: ObjectSpec, wheres: dict[str, str]) -> dict[str, str]:
+    """The /composite subrequest counting the rows ``spec`` still has to read."""
+    after = resume_clause(spec, ctx.cursor(spec.sobject))
+    soql = build_soql(ctx, spec, [wheres.get(spec.sobject, ""), after], count=True)
     return {"url": "query?q=" + quote(soql, safe=""), "referenceId": spec.sobject}
 
 

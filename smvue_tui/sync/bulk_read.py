@@ -34,9 +34,8 @@ import asyncio
 import contextlib
 import json
 import logging
-import tomllib
 from dataclasses import dataclass
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Any
 
 from smvue_tui.salesforce.bulk import BulkPage, BulkQueries, BulkUnavailable
@@ -44,14 +43,16 @@ from smvue_tui.salesforce.bulk_csv import unsupported_fields
 from smvue_tui.salesforce.client import composite_error
 from smvue_tui.store import models as m
 from smvue_tui.store.object_spec import ObjectSpec
-from smvue_tui.store.writer import delete_ids, save_cursor
+from smvue_tui.store.writer import delete_rows, save_cursor
 from smvue_tui.sync.fetch import (
     SyncContext,
+    after_position,
+    build_soql,
     fetch_ordered,
+    format_stamp,
     load_cursor,
-    ordered_soql,
     parse_stamp,
-    resume_clause,
+    position,
     write_page,
 )
 from smvue_tui.sync.lanes import RankedLanes
@@ -90,15 +91,12 @@ class BulkPolicy:
         return cls(enabled, threshold)
 
 
-def load_policy(config_file: Path) -> BulkPolicy:
-    """The policy config.toml sets; the default (with a logged warning) when it cannot be
-    read or says something unusable — a sync must not stop over a tuning knob."""
+def policy_from(config: dict[str, Any]) -> BulkPolicy:
+    """The policy ``config`` (config.toml, read already) sets; the default, with a logged
+    warning, when it says something unusable — a sync must not stop over a tuning knob."""
     try:
-        with open(config_file, "rb") as fh:
-            return BulkPolicy.from_config(tomllib.load(fh))
-    except FileNotFoundError:
-        return BulkPolicy()
-    except (OSError, tomllib.TOMLDecodeError, ValueError) as exc:
+        return BulkPolicy.from_config(config)
+    except ValueError as exc:
         log.warning("ignoring config.toml's [sync] Bulk settings: %s", exc)
         return BulkPolicy()
 
@@ -109,7 +107,16 @@ def state_key(sobject: str) -> str:
 
 def load_state(sobject: str) -> dict[str, Any] | None:
     """The unfinished Bulk job of ``sobject`` (``job``, ``version``, ``locator``, ``read``)."""
-    row = m.SyncCursor.get_or_none(m.SyncCursor.sobject == state_key(sobject))
+    return state_of(m.SyncCursor.get_or_none(m.SyncCursor.sobject == state_key(sobject)))
+
+
+def waiting_job(ctx: SyncContext, sobject: str) -> dict[str, Any] | None:
+    """``load_state`` as the run found it (``SyncContext.cursors``)."""
+    return state_of(ctx.cursor(state_key(sobject)))
+
+
+def state_of(row: m.SyncCursor | None) -> dict[str, Any] | None:
+    """The job a ``~bulk:`` checkpoint row holds, or None."""
     if row is None or not row.watermark:
         return None
     try:
@@ -128,25 +135,37 @@ def _state_row(state: dict[str, Any]) -> dict[str, Any]:
     return {"watermark": json.dumps(state)}
 
 
+def intent(include_deleted: bool) -> dict[str, Any]:
+    """The checkpoint written just before a job's create (no job in it: ``state_of`` is
+    None): what ``bulk_orphans`` looks for when a kill came before the job's id was saved."""
+    return {"creating": format_stamp(datetime.now(UTC)),
+            "operation": "queryAll" if include_deleted else "query"}
+
+
 def _save_state(sobject: str, state: dict[str, Any]) -> None:
     save_cursor(state_key(sobject), _state_row(state))
 
 
 async def describe_types(ctx: SyncContext,
                          specs: list[ObjectSpec]) -> dict[str, dict[str, str]]:
-    """Describe types of the fields each object's read selects ({} when describe failed)."""
+    """Describe types of the fields each object's read selects ({} when describe failed):
+    the plan's (``SyncContext.field_types``), else described now (a plan kept before types
+    were), ≤ 25 objects per /composite call. Each answer is the caller's own copy."""
+    known = {s.sobject: ctx.field_types.get(s.sobject) for s in specs}
+    unknown = [s for s in specs if not known[s.sobject]
+               or not set(ctx.fields.get(s.sobject, ())) <= set(known[s.sobject] or ())]
     answers: dict[str, Any] = {}
-    for first in range(0, len(specs), 25):
+    for first in range(0, len(unknown), 25):
         results = await ctx.client.composite([
             {"url": f"sobjects/{s.sobject}/describe", "referenceId": s.sobject}
-            for s in specs[first:first + 25]])
+            for s in unknown[first:first + 25]])
         answers.update({i["referenceId"]: i.get("body") for i in results
                         if composite_error(i) is None})
     out = {}
     for spec in specs:
         body = answers.get(spec.sobject)
         described = {f["name"]: f.get("type", "string") for f in body.get("fields", [])} \
-            if isinstance(body, dict) else {}
+            if isinstance(body, dict) else known[spec.sobject] or {}
         selected = ctx.fields.get(spec.sobject, ())
         out[spec.sobject] = {f: described[f] for f in selected if f in described} \
             if described else {}
@@ -166,9 +185,10 @@ async def initial_read(ctx: SyncContext, spec: ObjectSpec, where: str, *,
     if decided is not None:  # the choice is made beside the reads (``choosing``)
         await decided
     types = ctx.bulk_types.get(spec.sobject)
+    start = position(ctx.cursor(spec.sobject))
     if types is not None:
         try:
-            await _bulk_read(ctx, spec, where, types, meter, scoped)
+            await _bulk_read(ctx, spec, where, start, types, meter, scoped)
             ctx.api_notes[spec.sobject] = "Bulk API 2.0"
             return
         except BulkUnavailable as exc:
@@ -181,8 +201,6 @@ async def initial_read(ctx: SyncContext, spec: ObjectSpec, where: str, *,
                 break
             await earlier
     async with lane.hold(rank) if lane is not None else contextlib.nullcontext():
-        cursor = await ctx.writer.call(load_cursor, spec.sobject)
-        start = (cursor.watermark, cursor.watermark_id) if cursor else (None, None)
         await fetch_ordered(ctx, spec, where, start=start, meter=meter, scoped=scoped)
 
 
@@ -193,7 +211,7 @@ async def catch_up(ctx: SyncContext, spec: ObjectSpec, where: str,
     deleted rows included and removed as they come; else, or when Bulk fails, REST pages from
     the cursor (deletes then come from /deleted). Returns the rows removed."""
     policy: BulkPolicy | None = ctx.bulk_policy
-    resumed = await ctx.writer.call(load_state, spec.sobject)
+    resumed = waiting_job(ctx, spec.sobject)
     if policy is not None and policy.enabled and (resumed or remaining >= policy.threshold):
         types = (await describe_types(ctx, [spec]))[spec.sobject]
         if types and not unsupported_fields(types):
@@ -201,8 +219,9 @@ async def catch_up(ctx: SyncContext, spec: ObjectSpec, where: str,
             if deletes:
                 types["IsDeleted"] = "boolean"
             try:
-                removed = await _bulk_read(ctx, spec, where, types, ObjectMeter(spec.sobject),
-                                           True, include_deleted=deletes)
+                removed = await _bulk_read(ctx, spec, where, start, types,
+                                           ObjectMeter(spec.sobject), True,
+                                           include_deleted=deletes)
                 ctx.api_notes[spec.sobject] = "Bulk API 2.0 (queryAll)"  # for the report
                 return removed
             except BulkUnavailable as exc:
@@ -211,11 +230,6 @@ async def catch_up(ctx: SyncContext, spec: ObjectSpec, where: str,
         start = await ctx.writer.call(_position, spec.sobject, start)
     await fetch_ordered(ctx, spec, where, start=start)
     return 0
-
-
-def _job_soql(ctx: SyncContext, spec: ObjectSpec, clauses: list[str]) -> str:
-    """The REST read's query without its ORDER BY (which turns off Bulk's PK chunking)."""
-    return ordered_soql(ctx, spec, clauses, ordered=False)
 
 
 def _position(sobject: str, start: tuple[str | None, str | None]
@@ -228,28 +242,34 @@ def _position(sobject: str, start: tuple[str | None, str | None]
                key=lambda p: (p[0] or "", p[1] or ""))
 
 
-async def _bulk_read(ctx: SyncContext, spec: ObjectSpec, where: str, types: dict[str, str],
+async def _bulk_read(ctx: SyncContext, spec: ObjectSpec, where: str,
+                     start: tuple[str | None, str | None], types: dict[str, str],
                      meter: ObjectMeter, scoped: bool, *, include_deleted: bool = False) -> int:
-    """One Bulk job over the rows after the object's cursor (resumed if one is waiting);
-    returns the rows removed (deleted ones, with ``include_deleted``)."""
+    """One Bulk job over the rows after ``start`` (the object's cursor; resumed if a job is
+    waiting); returns the rows removed (deleted ones, with ``include_deleted``)."""
     policy: BulkPolicy = ctx.bulk_policy
     bulk = BulkQueries(ctx.client, max_records=policy.max_records,
                        poll_first=policy.poll_first, poll_max=policy.poll_max)
     name = spec.sobject
     # What the job reads, cursor aside: a waiting job that selects other fields (a field
     # mapped since) or another scope would store rows short of them, so it is dropped.
-    plan = _job_soql(ctx, spec, [where] if where else []) + (" ALL" if include_deleted else "")
-    state = await ctx.writer.call(load_state, name)
+    plan = build_soql(ctx, spec, [where], ordered=False, deleted=include_deleted)
+    state = waiting_job(ctx, name)
     if state is not None and state.get("plan", plan) != plan:
         await finish_job(ctx, bulk, name, state["job"], state["version"])
         state = None
     if state is None:  # a new job over what is still to read (all of it, or after a REST cursor)
-        cursor = await ctx.writer.call(load_cursor, name)
-        after = resume_clause(spec, cursor)
-        soql = _job_soql(ctx, spec, [c for c in (where, after) if c])
-        if include_deleted:  # the select list is plain field names: no FROM inside it
-            soql = soql.replace(" FROM ", ", IsDeleted FROM ", 1)
-        info = await bulk.create(soql, include_deleted=include_deleted)
+        after = after_position(spec, start)
+        # Unordered: an ORDER BY turns off Bulk's PK chunking.
+        soql = build_soql(ctx, spec, [where, after], ordered=False, deleted=include_deleted)
+        # A kill before the job's id is saved leaves it running on Salesforce: the intent
+        # lets the next run find and abort it (bulk_orphans).
+        await ctx.writer.call(_save_state, name, intent(include_deleted))
+        try:
+            info = await bulk.create(soql, include_deleted=include_deleted)
+        except BulkUnavailable:  # Salesforce refused it: no job was made
+            await ctx.writer.call(clear_state, name)
+            raise
         ctx.bulk_jobs += 1
         state = {"job": info["id"], "version": _version(info, ctx), "locator": "", "read": 0,
                  "plan": plan}
@@ -308,7 +328,7 @@ async def _store_page(ctx: SyncContext, spec: ObjectSpec, page: BulkPage,
                 cursor = _job_cursor(top, created)
         gone = [r["Id"] for r in batch if r.get("IsDeleted")]
         if gone:  # before the cursor passes them; a repeat after a crash deletes nothing
-            removed += await ctx.writer.call(_delete, spec, gone)
+            removed += await ctx.writer.call(delete_rows, spec, gone)
         if batch or extra:
             live = [r for r in batch if not r.get("IsDeleted")] if gone else batch
             await write_page(ctx, spec, live, cursor, scoped=scoped, extra=extra)
@@ -341,20 +361,14 @@ async def finish_job(ctx: SyncContext, bulk: BulkQueries, name: str, job: str,
 async def drop_waiting(ctx: SyncContext) -> None:
     """Delete every job an interrupted run left waiting and forget it (before a full re-read
     resets the cursors: a resumed job would skip the pages it had already given)."""
-    rows = await ctx.writer.call(lambda: [c.sobject for c in m.SyncCursor.select().where(
-        m.SyncCursor.sobject.startswith(STATE_PREFIX))])
-    for key in rows:
-        name = key[len(STATE_PREFIX):]
-        state = await ctx.writer.call(load_state, name)
+    rows = await ctx.writer.call(lambda: list(m.SyncCursor.select().where(
+        m.SyncCursor.sobject.startswith(STATE_PREFIX))))
+    for row in rows:
+        name, state = row.sobject[len(STATE_PREFIX):], state_of(row)
         if state:
             await finish_job(ctx, BulkQueries(ctx.client), name, state["job"], state["version"])
         else:
             await ctx.writer.call(clear_state, name)
-
-
-def _delete(spec: ObjectSpec, ids: list[str]) -> int:
-    with spec.model._meta.database.atomic():
-        return delete_ids(spec, ids)
 
 
 def _version(info: dict[str, Any], ctx: SyncContext) -> str:

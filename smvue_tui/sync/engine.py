@@ -47,16 +47,19 @@ from smvue_tui.store import models as m
 from smvue_tui.store.health import store_damaged
 from smvue_tui.store.object_spec import Lookbacks, ObjectSpec
 from smvue_tui.store.scope import prune
-from smvue_tui.store.writer import delete_ids
+from smvue_tui.store.writer import delete_rows
 from smvue_tui.store.writer_thread import StoreWriter
 from smvue_tui.sync import bulk_read
 from smvue_tui.sync import fields as field_plans
+from smvue_tui.sync.bulk_orphans import abort_orphans
 from smvue_tui.sync.bulk_read import BulkPolicy
 from smvue_tui.sync.drift import missing_counts
 from smvue_tui.sync.fetch import (
     SyncContext,
+    build_soql,
     fetch_ordered,
     format_stamp,
+    load_cursors,
     parse_stamp,
     soql_datetime,
     write_page,
@@ -186,6 +189,8 @@ class SyncEngine:
         for name, plan in plans.items():
             if plan.available:
                 ctx.fields[name] = plan.fields
+                if plan.types:
+                    ctx.field_types[name] = plan.types
                 if plan.is_deleted:
                     ctx.is_deleted.add(name)
                 if plan.replicateable:
@@ -198,12 +203,14 @@ class SyncEngine:
 
     async def _run(self, kind: str, ctx: SyncContext, report: SyncReport) -> None:
         await self._plan(ctx, report, renew=kind in ("full", "reconcile"))
+        ctx.cursors = await self.writer.call(load_cursors)
+        await abort_orphans(ctx)  # jobs a killed run created but never checkpointed
         if kind == "full":  # re-read everything; the delete check and closure work stay
             await bulk_read.drop_waiting(ctx)
             await self.writer.call(lambda: m.SyncCursor.update(
                 initial_done=False, watermark=None, watermark_id=None).execute())
-        cursors = {c.sobject: c for c in await self.writer.call(
-            lambda: list(m.SyncCursor.select()))}
+            ctx.cursors = await self.writer.call(load_cursors)
+        cursors = ctx.cursors
         pending = [SPECS_BY_NAME[n] for n in ctx.fields
                    if not (cursors.get(n) and cursors[n].initial_done)]
         run_started = datetime.now(UTC)
@@ -263,6 +270,7 @@ class SyncEngine:
             await self.writer.call(lambda: m.SyncCursor.update(
                 initial_done=False, watermark=None, watermark_id=None).where(
                 m.SyncCursor.sobject.in_(list(report.drift))).execute())
+            ctx.cursors = await self.writer.call(load_cursors)  # those moved back
             await read_initial(ctx, report.skipped, [SPECS_BY_NAME[n] for n in report.drift],
                                run_started, self.concurrency)
         await top_up(ctx)
@@ -289,15 +297,9 @@ class SyncEngine:
     def _changed_since(self, ctx: SyncContext, spec: ObjectSpec, cursor: m.SyncCursor) -> str:
         """SOQL for queryAll: changed rows, and deleted ones (IsDeleted = true) where the object
         has IsDeleted; the others' deletes come from /deleted or an Id check (apply_deletes)."""
-        f = spec.cursor_field
-        clauses = [spec.where] if spec.where else []
         since = self._since(cursor)
-        if since:
-            clauses.append(f"{f} >= {soql_datetime(since)}")
-        where = " WHERE " + " AND ".join(f"({c})" for c in clauses) if clauses else ""
-        deleted = ", IsDeleted" if spec.sobject in ctx.is_deleted else ""
-        return (f"SELECT {ctx.select(spec)}{deleted} FROM {spec.sobject}{where} "
-                f"ORDER BY {f} ASC, Id ASC")
+        after = f"{spec.cursor_field} >= {soql_datetime(since)}" if since else ""
+        return build_soql(ctx, spec, [spec.where, after], deleted=spec.sobject in ctx.is_deleted)
 
     def _since(self, cursor: m.SyncCursor) -> str | None:
         """Where an incremental read starts: the cursor minus the overlap for late rows."""
@@ -335,7 +337,7 @@ class SyncEngine:
                                                "watermark_id": position[1]})
             if deleted:
                 report.removed[spec.sobject] = report.removed.get(spec.sobject, 0) + \
-                    await ctx.writer.call(_delete_rows, ctx, spec, deleted)
+                    await ctx.writer.call(delete_rows, spec, deleted)
         if not body.get("done", True):  # more than a page changed: the rest from the cursor
             remaining = int(body.get("totalSize", 0)) - len(records)
             gone = await bulk_read.catch_up(ctx, spec, spec.where or "", position, remaining)
@@ -352,11 +354,6 @@ def _closure_since(overlap: timedelta) -> str:
         m.SyncRun.id.desc()).first()
     run = last_ok or runs.order_by(m.SyncRun.id).first()
     return format_stamp(datetime.fromisoformat(run.started_at) - overlap)
-
-
-def _delete_rows(ctx: SyncContext, spec: ObjectSpec, ids: list[str]) -> int:
-    with ctx.db.atomic():
-        return delete_ids(spec, ids)
 
 
 def _finish_run(run_id: int, report: SyncReport) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
@@ -31,6 +31,7 @@ from smvue_tui.store.writer import (
     upsert_values,
 )
 from smvue_tui.store.writer_thread import StoreWriter
+from smvue_tui.sync.plan import all_of
 from smvue_tui.sync.progress import ObjectMeter, ProgressCallback
 
 T = TypeVar("T")
@@ -92,8 +93,14 @@ class SyncContext:
     bulk_downloads: asyncio.Semaphore | None = None  # jobs whose results are read at once
     bulk_chosen: dict[str, asyncio.Future[None]] = field(default_factory=dict)  # choice made
     bulk_types: dict[str, dict[str, str]] = field(default_factory=dict)
+    field_types: dict[str, dict[str, str]] = field(default_factory=dict)  # the plans' describe
     api_notes: dict[str, str] = field(default_factory=dict)
     bulk_jobs: int = 0
+    # Every SyncCursor row (objects' cursors and ``~bulk:`` checkpoints) as the run found them,
+    # loaded once (``load_cursors``). A read moves its own object's row only forward, so a
+    # position taken from here may be behind the store (rows read again, idempotent), never
+    # past it; whoever moves a cursor back (a full, a drift re-read) loads them again.
+    cursors: dict[str, m.SyncCursor] = field(default_factory=dict)
 
     @property
     def db(self) -> Database:
@@ -109,6 +116,10 @@ class SyncContext:
 
     def select(self, spec: ObjectSpec) -> str:
         return ", ".join(self.fields[spec.sobject])
+
+    def cursor(self, name: str) -> m.SyncCursor | None:
+        """The cursor row ``name`` as the run found it (see ``cursors``)."""
+        return self.cursors.get(name)
 
 
 def _write_page(ctx: SyncContext, spec: ObjectSpec, records: list[dict[str, Any]],
@@ -170,6 +181,11 @@ def load_cursor(sobject: str) -> m.SyncCursor | None:
     return m.SyncCursor.get_or_none(m.SyncCursor.sobject == sobject)
 
 
+def load_cursors() -> dict[str, m.SyncCursor]:
+    """Every cursor row by name (objects and checkpoints): ``SyncContext.cursors``."""
+    return {c.sobject: c for c in m.SyncCursor.select()}
+
+
 def _after(field_name: str, stamp: str | None, last_id: str | None) -> str:
     if not stamp:
         return ""
@@ -181,9 +197,17 @@ def _after(field_name: str, stamp: str | None, last_id: str | None) -> str:
 
 def resume_clause(spec: ObjectSpec, cursor: m.SyncCursor | None) -> str:
     """The SOQL condition for the rows after ``cursor`` in (cursor field, Id) order."""
-    if cursor is None:
-        return ""
-    return _after(spec.cursor_field, cursor.watermark, cursor.watermark_id)
+    return _after(spec.cursor_field, *position(cursor))
+
+
+def position(cursor: m.SyncCursor | None) -> tuple[str | None, str | None]:
+    """A cursor row's (stamp, Id) position; (None, None) before the first row."""
+    return (cursor.watermark, cursor.watermark_id) if cursor else (None, None)
+
+
+def after_position(spec: ObjectSpec, start: tuple[str | None, str | None]) -> str:
+    """The SOQL condition for the rows after ``start`` in (cursor field, Id) order."""
+    return _after(spec.cursor_field, *start)
 
 
 _END = object()
@@ -241,7 +265,7 @@ async def fetch_ordered(ctx: SyncContext, spec: ObjectSpec, where: str, *,
         if window:
             clauses.append(f"{f} >= {soql_datetime(format_stamp(window[0]))} AND "
                            f"{f} < {soql_datetime(format_stamp(window[1]))}")
-        soql = ordered_soql(ctx, spec, clauses, limit)
+        soql = build_soql(ctx, spec, clauses, limit)
         got = 0
         try:
             async for page in read_ahead(ctx.client.query_pages(soql,
@@ -285,15 +309,19 @@ async def fetch_ordered(ctx: SyncContext, spec: ObjectSpec, where: str, *,
         window = (lower, lower + (span or MIN_WINDOW))
 
 
-def ordered_soql(ctx: SyncContext, spec: ObjectSpec, clauses: list[str],
-                 limit: int | None = None, *, ordered: bool = True) -> str:
-    """The query of ``spec``'s rows matching all ``clauses``, in (cursor field, Id) order
-    (``ordered=False``: without the ORDER BY)."""
+def build_soql(ctx: SyncContext, spec: ObjectSpec, clauses: Iterable[str],
+               limit: int | None = None, *, ordered: bool = True, deleted: bool = False,
+               count: bool = False) -> str:
+    """The query of ``spec``'s rows matching all ``clauses`` (empty ones ignored), in
+    (cursor field, Id) order. ``ordered=False``: no ORDER BY (a Bulk job: it would turn off PK
+    chunking); ``deleted``: IsDeleted selected too (queryAll); ``count``: SELECT COUNT()."""
     f = spec.cursor_field
-    soql = f"SELECT {ctx.select(spec)} FROM {spec.sobject}"
-    if clauses:
-        soql += " WHERE " + " AND ".join(f"({c})" for c in clauses)
-    if ordered:
+    select = "COUNT()" if count else ctx.select(spec) + (", IsDeleted" if deleted else "")
+    soql = f"SELECT {select} FROM {spec.sobject}"
+    where = all_of(clauses)
+    if where:
+        soql += " WHERE " + where
+    if ordered and not count:
         soql += f" ORDER BY {f} ASC, Id ASC"
     return soql + (f" LIMIT {limit}" if limit else "")
 

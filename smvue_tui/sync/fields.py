@@ -13,7 +13,7 @@ select IsDeleted; ``replicateable`` — /sobjects/X/deleted answers; neither —
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from smvue_tui.salesforce.client import composite_error
@@ -36,6 +36,9 @@ class FieldPlan:
     is_deleted: bool = False  # describe lists IsDeleted: queryAll shows deleted rows
     replicateable: bool = False  # describe says replicateable: /deleted and /updated answer
     known: bool = True  # False: planned before capabilities were kept; re-plan it
+    # The describe type of each planned field ("datetime", "double"…): how a Bulk job's CSV is
+    # read. Empty for a plan kept before types were (bulk_read describes the object then).
+    types: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def reason(self) -> str | None:
@@ -51,14 +54,16 @@ def plan_from_describe(spec: ObjectSpec, describe: dict[str, Any] | None,
                        custom_fields: tuple[str, ...] = ()) -> FieldPlan:
     if not describe:
         return FieldPlan(spec.sobject, False, (), spec.fields)
-    readable = {f["name"] for f in describe.get("fields", [])}
+    described = {f["name"]: f.get("type", "string") for f in describe.get("fields", [])}
+    readable = set(described)
     wanted = spec.fields + (custom_fields if spec.sobject == "Opportunity" else ())
     missing = tuple(f for f in wanted if f not in readable)
     if any(f in missing for f in spec.required):
         return FieldPlan(spec.sobject, False, (), missing)
-    return FieldPlan(spec.sobject, True, tuple(f for f in wanted if f in readable), missing,
-                     is_deleted="IsDeleted" in readable,
-                     replicateable=describe.get("replicateable") is True)
+    fields = tuple(f for f in wanted if f in readable)
+    return FieldPlan(spec.sobject, True, fields, missing, is_deleted="IsDeleted" in readable,
+                     replicateable=describe.get("replicateable") is True,
+                     types={f: described[f] for f in fields})
 
 
 def save_plans(plans: list[FieldPlan]) -> None:
@@ -66,7 +71,8 @@ def save_plans(plans: list[FieldPlan]) -> None:
         replace_row(m.ObjectPlan, sobject=plan.sobject, available=plan.available,
                     fields=json.dumps(plan.fields), missing=json.dumps(plan.missing),
                     capabilities=json.dumps({"is_deleted": plan.is_deleted,
-                                             "replicateable": plan.replicateable}))
+                                             "replicateable": plan.replicateable,
+                                             "types": plan.types}))
 
 
 def load_plans() -> dict[str, FieldPlan]:
@@ -77,10 +83,12 @@ def load_plans() -> dict[str, FieldPlan]:
         except ValueError:
             caps = None
         caps = caps if isinstance(caps, dict) else None
+        types = caps.get("types") if caps else None
         plans[row.sobject] = FieldPlan(
             row.sobject, row.available, tuple(json.loads(row.fields)),
             tuple(json.loads(row.missing)), is_deleted=bool(caps and caps.get("is_deleted")),
-            replicateable=bool(caps and caps.get("replicateable")), known=caps is not None)
+            replicateable=bool(caps and caps.get("replicateable")), known=caps is not None,
+            types=types if isinstance(types, dict) else {})
     return plans
 
 

@@ -21,9 +21,8 @@ from smvue_tui.store.writer import save_cursor
 from smvue_tui.sync import bulk_choice, bulk_read
 from smvue_tui.sync.fetch import (
     SyncContext,
+    build_soql,
     format_stamp,
-    load_cursor,
-    ordered_soql,
     write_page,
 )
 from smvue_tui.sync.lanes import RankedLanes
@@ -88,13 +87,12 @@ async def _read_small(ctx: SyncContext, specs: list[ObjectSpec], wheres: dict[st
                       run_started: datetime) -> list[ObjectSpec]:
     """The first page of each small object in one /composite call; those answered whole
     are done. Returns the others (resumed, failed or longer) for the normal path."""
-    cursors = {s.sobject: await ctx.writer.call(load_cursor, s.sobject) for s in specs}
+    cursors = {s.sobject: ctx.cursor(s.sobject) for s in specs}
     fresh = [s for s in specs if not (cursors[s.sobject] and cursors[s.sobject].watermark)]
     if len(fresh) < 2:  # one query is one call either way
         return specs
     results = await ctx.client.composite([
-        {"url": "query?q=" + quote(ordered_soql(
-            ctx, s, [wheres[s.sobject]] if wheres[s.sobject] else []), safe=""),
+        {"url": "query?q=" + quote(build_soql(ctx, s, [wheres[s.sobject]]), safe=""),
          "referenceId": s.sobject} for s in fresh])
     answers = {item.get("referenceId"): item for item in results}
     rest = [s for s in specs if s not in fresh]
@@ -115,7 +113,7 @@ async def _read_small(ctx: SyncContext, specs: list[ObjectSpec], wheres: dict[st
 
 async def _read_object(ctx: SyncContext, skipped: dict[str, str], spec: ObjectSpec, where: str,
                        run_started: datetime, lane: RankedLanes, rank: int) -> None:
-    cursor = await ctx.writer.call(load_cursor, spec.sobject)
+    cursor = ctx.cursor(spec.sobject)
     meter = ObjectMeter(spec.sobject)
     try:
         await bulk_read.initial_read(ctx, spec, where, meter=meter, lane=lane, rank=rank,

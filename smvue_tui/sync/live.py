@@ -28,7 +28,7 @@ from smvue_tui.salesforce.errors import (
 from smvue_tui.salesforce.ids import record_id
 from smvue_tui.store import models as m
 from smvue_tui.store.object_spec import ObjectSpec
-from smvue_tui.store.writer import delete_ids
+from smvue_tui.store.writer import delete_rows
 from smvue_tui.sync.fetch import SyncContext, fetch_by_ids, write_page
 from smvue_tui.sync.plan import SPECS_BY_NAME
 
@@ -68,11 +68,6 @@ def set_aside_counts() -> dict[str, int]:
     return dict(counts)
 
 
-def _delete_missing(ctx: SyncContext, sobject: str, ids: list[str]) -> int:
-    with ctx.db.atomic():
-        return delete_ids(SPECS_BY_NAME[sobject], ids)
-
-
 async def _fetch(ctx: SyncContext, spec: ObjectSpec, ids: list[str],
                  aside: dict[str, str]) -> int:
     """Fetch and write ``ids``; an id Salesforce refuses for good goes to ``aside`` (found by
@@ -94,7 +89,7 @@ async def _fetch(ctx: SyncContext, spec: ObjectSpec, ids: list[str],
     gone = [i for i, r in zip(ids, records, strict=True) if not r]
     written = await write_page(ctx, spec, found)
     if gone:  # deleted, or no longer visible to the user: not ours to keep
-        await ctx.writer.call(_delete_missing, ctx, spec.sobject, gone)
+        await ctx.writer.call(delete_rows, spec, gone)
     return written
 
 

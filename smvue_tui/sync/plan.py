@@ -16,6 +16,7 @@ check the store equals the org.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from smvue_tui.store import models as m
@@ -105,6 +106,11 @@ def soql_literal(field_name: str, value: date) -> str:
     return value.isoformat()
 
 
+def all_of(clauses: Iterable[str]) -> str:
+    """SOQL conditions joined by AND, each in parentheses; empty ones left out ("" if none)."""
+    return " AND ".join(f"({c})" for c in clauses if c)
+
+
 def scope_filter(spec: ObjectSpec, lookbacks: Lookbacks, today: date) -> str:
     """The SOQL WHERE (without the keyword) that fetches this object's in-scope rows."""
     deals = (f"IsClosed = false OR CloseDate >= "
@@ -124,4 +130,4 @@ def scope_filter(spec: ObjectSpec, lookbacks: Lookbacks, today: date) -> str:
             clause = f"{test} OR ({name} = null AND ({clause}))"
         clauses.append(clause)
     # account, contact and child:AccountId are closures over the store: fetched by Id lists.
-    return " AND ".join(f"({c})" for c in clauses)
+    return all_of(clauses)

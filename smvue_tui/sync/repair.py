@@ -22,7 +22,7 @@ from smvue_tui.store.object_spec import ObjectSpec
 from smvue_tui.store.scope import missing_account_ids, missing_contact_ids
 from smvue_tui.store.writer import (
     clear_pending_closure,
-    delete_ids,
+    delete_rows,
     pending_closure,
     save_cursor,
 )
@@ -107,7 +107,7 @@ async def verify_ids(ctx: SyncContext, spec: ObjectSpec, *,
             f"SELECT Id FROM {spec.sobject} WHERE Id IN ({quoted})")}
         gone = [i for i in ids if i not in found]
         if gone:
-            removed += await ctx.writer.call(_delete, ctx, spec, gone)
+            removed += await ctx.writer.call(delete_rows, spec, gone)
 
     await by_id_chunks(ctx, local, chunk, check)
     return removed
@@ -130,11 +130,6 @@ async def verify_objects(ctx: SyncContext, names: list[str], removed: dict[str, 
             continue
         if gone:
             removed[name] = removed.get(name, 0) + gone
-
-
-def _delete(ctx: SyncContext, spec: ObjectSpec, ids: list[str]) -> int:
-    with ctx.db.atomic():
-        return delete_ids(spec, ids)
 
 
 async def apply_deletes(ctx: SyncContext, specs: list[ObjectSpec], now: datetime,
@@ -178,7 +173,7 @@ async def apply_deletes(ctx: SyncContext, specs: list[ObjectSpec], now: datetime
                 continue
             ids = [r["id"] for r in body.get("deletedRecords", [])]
             if ids:
-                removed[name] = await ctx.writer.call(_delete, ctx, spec, ids)
+                removed[name] = await ctx.writer.call(delete_rows, spec, ids)
             await ctx.writer.call(save_cursor, name,
                                   {"deletes_checked_until": body.get("latestDateCovered")})
     for spec in too_old:

@@ -7,7 +7,10 @@ have ``run(kind, progress)`` and ``usage`` (the running sync's latest API readin
 
 from __future__ import annotations
 
+import logging
+import tomllib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from peewee import Database
@@ -15,7 +18,7 @@ from peewee import Database
 from smvue_tui.config import Paths, app_paths
 from smvue_tui.salesforce.errors import SalesforceError
 from smvue_tui.salesforce.usage import ApiUsage
-from smvue_tui.store.changelog_retention import load_retention
+from smvue_tui.store.changelog_retention import DEFAULT_DAYS, retention_days
 from smvue_tui.store.object_spec import Lookbacks
 from smvue_tui.store.org_stores import (
     OrgLabel,
@@ -23,20 +26,26 @@ from smvue_tui.store.org_stores import (
     StoreRefused,
     ensure_bound_store_is,
 )
-from smvue_tui.sync.bulk_read import load_policy
+from smvue_tui.sync.bulk_read import policy_from
 from smvue_tui.sync.engine import SyncEngine, SyncReport
 from smvue_tui.sync.progress import ProgressCallback
+
+log = logging.getLogger(__name__)
 
 
 async def run_once(client: Any, db: Database, kind: str, *,
                    progress: ProgressCallback | None = None,
-                   on_usage: Callable[[Any], None] | None = None) -> SyncReport:
+                   on_usage: Callable[[Any], None] | None = None,
+                   config: dict[str, Any] | None = None) -> SyncReport:
     """Run one sync of ``kind`` on ``client`` (closed afterwards); ``on_usage`` gets the
-    client's last API-usage reading. A store holding another org than the client's login is
-    refused before anything is written (a failed report naming both orgs)."""
-    config_file = app_paths().config_file
-    engine = SyncEngine(client, db, progress=progress, bulk=load_policy(config_file),
-                        lookbacks=Lookbacks(change_log_days=load_retention(config_file)))
+    client's last API-usage reading. ``config``: config.toml's contents when the caller has
+    read it already (None: read here, once, for every setting the run takes from it). A store
+    holding another org than the client's login is refused before anything is written (a
+    failed report naming both orgs)."""
+    if config is None:
+        config = read_config(app_paths().config_file)
+    engine = SyncEngine(client, db, progress=progress, bulk=policy_from(config),
+                        lookbacks=Lookbacks(change_log_days=_retention(config)))
     try:
         login = client_org(client)
         try:
@@ -49,6 +58,28 @@ async def run_once(client: Any, db: Database, kind: str, *,
         if on_usage is not None:
             on_usage(client.usage)
         await client.aclose()
+
+
+def read_config(config_file: Path) -> dict[str, Any]:
+    """config.toml's contents ({} when missing, or — logged — unreadable: a sync must not
+    stop over its tuning knobs)."""
+    try:
+        with open(config_file, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        log.warning("ignoring config.toml for this sync: %s", exc)
+        return {}
+
+
+def _retention(config: dict[str, Any]) -> int:
+    """The change log's retention ``config`` sets; the default (logged) when unusable."""
+    try:
+        return retention_days(config)
+    except ValueError as exc:
+        log.warning("change log retention: %s; keeping %d days", exc, DEFAULT_DAYS)
+        return DEFAULT_DAYS
 
 
 def initial_or_incremental() -> str:
@@ -89,13 +120,15 @@ def wrong_store(kind: str, exc: StoreRefused) -> SyncReport:
 
 
 class InProcessSync:
-    """Syncs on this process's loop, each with a fresh client from ``client_factory``."""
+    """Syncs on this process's loop, each with a fresh client from ``client_factory``;
+    ``config`` is config.toml as the app has read it (None: read at each run)."""
 
     def __init__(self, client_factory: Callable[[], Any], db: Database,
-                 paths: Paths) -> None:
+                 paths: Paths, config: dict[str, Any] | None = None) -> None:
         self.client_factory = client_factory
         self.db = db
         self.paths = paths
+        self.config = config
         self._client: Any = None
 
     @property
@@ -111,6 +144,7 @@ class InProcessSync:
             return could_not_start(kind, exc)
         try:
             return await run_once(self._client, self.db, kind, progress=progress,
-                                  on_usage=lambda usage: save_usage(self.paths, usage))
+                                  on_usage=lambda usage: save_usage(self.paths, usage),
+                                  config=self.config)
         finally:
             self._client = None

@@ -93,6 +93,7 @@ class SmvueApp(App[None]):
         self.team: Any = None  # TeamView in team mode (a team store that `serve` writes)
         self.store_generation = 0
         self.config_problems: list[str] = []  # what config.toml asked for and did not get
+        self.sync_config: dict[str, Any] | None = None  # config.toml as read at start
         """How many ``StoreChanged`` the App has seen: a hidden screen re-reads on resume only
         when it moved since its last read (``screens/resume.py``)."""
 
@@ -137,6 +138,7 @@ class SmvueApp(App[None]):
             self.notify("\n".join(problems), title="config.toml", severity="warning",
                         timeout=30)
         self.config_problems = problems
+        self.sync_config = config  # in-process syncs (webhook fetches) reuse it
 
     def _warm_up(self) -> None:
         """Build the next screen of ``WARM_UP_MODES`` not built yet, hidden, then the one after:
@@ -330,7 +332,7 @@ class SmvueApp(App[None]):
 
         assert self.services.client_factory is not None
         return InProcessSync(self.services.client_factory, self.services.db,
-                             self.services.paths)
+                             self.services.paths, config=self.sync_config)
 
     def on_sync_progress(self, message: SyncProgress) -> None:
         self.last_progress[message.event.sobject] = message

@@ -63,6 +63,32 @@ def test_job_pages_equal_a_rest_query_of_the_same_soql(sf, demo):
         assert row["Account.Name"] == _as_csv((record["Account"] or {}).get("Name"))
 
 
+def test_a_pk_chunked_job_reads_each_row_once_and_equals_one_pass(sf, demo, monkeypatch):
+    # The Id-range simulation (QueryJobs.chunk_rows, a test knob) used to run the job's whole
+    # query once per range and keep that range's rows: ~N+1 full queries for N ranges.
+    from smvue_demo_org.soql import execute
+
+    where = " WHERE IsClosed = false OR Amount > 1000"
+    one_pass = list(sf.bulk2.Opportunity.query(SOQL + where, wait=0.05))
+    built, real_stream = [], execute.PreparedQuery._stream
+
+    def stream(self, conn):
+        for record in real_stream(self, conn):
+            built.append(len(record))
+            yield record
+
+    monkeypatch.setattr(execute.PreparedQuery, "_stream", stream)
+    demo.org.extras[EXTRA_KEY].chunk_rows = 50
+    chunked = list(sf.bulk2.Opportunity.query(SOQL + where, wait=0.05))
+    rows = [r for p in chunked for r in _rows(p)]
+    assert sorted(rows, key=lambda r: r["Id"]) == sorted(
+        (r for p in one_pass for r in _rows(p)), key=lambda r: r["Id"])
+    assert len(rows) > 150  # four ranges or more
+    full = [n for n in built if n > 2]  # records with more than attributes and Id
+    assert len(full) == len(rows)  # each row built once; the bounds from an Id-only pass
+    assert len(built) == 2 * len(rows)
+
+
 def test_query_all_job_includes_deleted_rows(sf, demo):
     victim = sf.query("SELECT Id FROM Opportunity ORDER BY Id LIMIT 1")["records"][0]["Id"]
     assert demo.admin("DELETE", f"/records/Opportunity/{victim}").status_code == 200
@@ -113,6 +139,41 @@ def test_locator_paging_with_max_records_on_the_wire(demo):
         listed = client.get("/jobs/query").json()
         assert listed["done"] is True
         assert [j["id"] for j in listed["records"]] == [created["id"]]
+
+
+def test_all_query_jobs_are_listed_in_pages_as_salesforce_documents(demo):
+    # "Get Information About All Query Jobs": {done, records, nextRecordsUrl}, a page at a
+    # time through the nextRecordsUrl's queryLocator; records with the guide's 13 fields.
+    jobs = demo.org.extras[EXTRA_KEY]
+    jobs.running.clear()
+    jobs.list_page = 2
+    with demo.api() as client:
+        made = [client.post("/jobs/query", json={"operation": "query",
+                                                 "query": "SELECT Id FROM Contact"}).json()["id"]
+                for _ in range(5)]
+        listed, url, pages = [], "/jobs/query", 0
+        while url:
+            body = client.get(url).json()
+            pages += 1
+            assert set(body) == {"done", "records", "nextRecordsUrl"}
+            listed += body["records"]
+            assert body["done"] is (body["nextRecordsUrl"] is None)
+            url = body["nextRecordsUrl"] and body["nextRecordsUrl"].split("/v67.0", 1)[1]
+        assert pages == 3 and sorted(j["id"] for j in listed) == sorted(made)
+        assert set(listed[0]) == {
+            "id", "operation", "object", "createdById", "createdDate", "systemModstamp",
+            "state", "concurrencyMode", "contentType", "apiVersion", "jobType", "lineEnding",
+            "columnDelimiter"}
+        assert {(j["state"], j["jobType"], j["createdById"]) for j in listed} == {
+            ("UploadComplete", "V2Query", demo.org.user_id)}
+        for params in ({"jobType": "V2Ingest"}, {"jobType": "Classic"},
+                       {"isPkChunkingEnabled": "true"}, {"concurrencyMode": "serial"}):
+            assert client.get("/jobs/query", params=params).json()["records"] == [], params
+        assert len(client.get("/jobs/query", params={"jobType": "V2Query",
+                                                     "concurrencyMode": "parallel"}
+                              ).json()["records"]) == 2
+        assert client.get("/jobs/query", params={"queryLocator": "zz"}).status_code == 400
+    jobs.running.set()
 
 
 def test_abort_then_delete(demo):

@@ -84,6 +84,16 @@ async def test_bulk_initial_then_rest_incremental_equal_the_org(demo, db):
     assert diff(demo) == [] and duplicated_tables(db) == []
 
 
+async def test_bulk_objects_are_described_once_by_the_plan(demo, db):
+    with recording() as log:
+        report = await sync(demo, db, "initial", bulk=policy())
+    assert report.status == "ok", report.errors
+    described = [e.path.split("/")[-2] for e in log.entries if e.path.endswith("/describe")]
+    assert "Opportunity" in {n for n, api in report.apis.items() if api == BULK}
+    assert sorted(described) == sorted(set(described))  # the plan's describe, not again
+    assert diff(demo) == [] and duplicated_tables(db) == []
+
+
 async def test_results_are_paged_by_locator_with_progress_as_rest(demo, db):
     events = []
     with recording() as log:
@@ -228,12 +238,17 @@ async def test_query_all_jobs_include_deleted_rows(demo):
 
 
 def test_the_threshold_and_switch_come_from_config_toml(tmp_path):
+    from smvue_tui.sync.runner import read_config
+
     path = tmp_path / "config.toml"
-    assert bulk_read.load_policy(path) == BulkPolicy()  # no file: the default
+    assert read_config(path) == {} and bulk_read.policy_from({}) == BulkPolicy()  # no file
     path.write_text("[sync]\nbulk = false\nbulk_threshold = 50000\n")
-    assert bulk_read.load_policy(path) == BulkPolicy(enabled=False, threshold=50_000)
+    assert bulk_read.policy_from(read_config(path)) == BulkPolicy(enabled=False,
+                                                                  threshold=50_000)
     path.write_text("[sync]\nbulk_threshold = 'lots'\n")
-    assert bulk_read.load_policy(path) == BulkPolicy()  # unusable: the default, logged
+    assert bulk_read.policy_from(read_config(path)) == BulkPolicy()  # unusable: default, logged
+    path.write_text("[sync\n")
+    assert read_config(path) == {}  # not TOML: the defaults, logged
     with pytest.raises(ValueError, match="whole number of rows"):
         BulkPolicy.from_config({"sync": {"bulk_threshold": 0}})
 
@@ -257,9 +272,9 @@ def test_a_sync_process_killed_mid_download_resumes_its_jobs(demo, tmp_path, mon
             assert child.kill_after(pages), "the sync finished before it could be killed"
             db = open_store(store)
             try:
-                waiting_jobs |= {bulk_read.load_state(c.sobject[len("~bulk:"):])["job"]
-                                 for c in m.SyncCursor.select()
-                                 if c.sobject.startswith("~bulk:")}
+                waiting_jobs |= {state["job"] for c in m.SyncCursor.select()
+                                 if c.sobject.startswith("~bulk:")
+                                 and (state := bulk_read.state_of(c)) is not None}
             finally:
                 db.close()
         final = Child(demo, store)
@@ -275,9 +290,12 @@ def test_a_sync_process_killed_mid_download_resumes_its_jobs(demo, tmp_path, mon
         assert not [c.sobject for c in m.SyncCursor.select() if c.sobject.startswith("~bulk")]
     finally:
         db.close()
-    # The resumed jobs were deleted once read. (A kill between a job's create and its
-    # checkpoint leaves that one job to Salesforce's 7-day clean-up: not checked here.)
+    # The resumed jobs were deleted once read; one a kill caught between its create and its
+    # checkpoint was aborted if still running (bulk_orphans), a finished one is left to
+    # Salesforce's 7-day clean-up.
     assert not waiting_jobs & set(jobs_of(demo).jobs)
+    assert not [j.id for j in jobs_of(demo).jobs.values()
+                if j.state in ("UploadComplete", "InProgress")]
 
 
 async def test_a_large_incremental_backlog_is_read_by_a_query_all_job(demo, db, monkeypatch):
@@ -294,14 +312,14 @@ async def test_a_large_incremental_backlog_is_read_by_a_query_all_job(demo, db, 
         created.append((soql, kw.get("include_deleted")))
         return await real_create(self, soql, **kw)
 
-    real_delete = bulk_read._delete
+    real_delete = bulk_read.delete_rows
 
     def delete(spec, ids):  # what the job's deleted rows removed (apply_deletes runs later)
         removed_by_job.extend(ids)
         return real_delete(spec, ids)
 
     monkeypatch.setattr(BulkQueries, "create", create)
-    monkeypatch.setattr(bulk_read, "_delete", delete)
+    monkeypatch.setattr(bulk_read, "delete_rows", delete)
     with recording() as log:
         report = await sync(demo, db, "incremental", bulk=policy())
     assert report.status == "ok", report.errors

@@ -184,3 +184,32 @@ async def test_a_live_fetch_does_not_take_the_first_runs_enter_away(empty_servic
         assert "Initial sync finished" in status(app), status(app)
         await pilot.press("enter")
         await settle(pilot, lambda: app.current_mode == "team")
+
+
+async def test_in_process_syncs_use_the_config_the_app_read_at_start(synced_services,
+                                                                     monkeypatch):
+    from smvue_tui.sync import runner
+
+    synced_services.paths.config_file.parent.mkdir(parents=True, exist_ok=True)
+    synced_services.paths.config_file.write_text("[sync]\nbulk = false\nbulk_threshold = 7\n")
+    reads, real_read = [], runner.read_config
+    monkeypatch.setattr(runner, "read_config", lambda path: reads.append(path) or {})
+    policies = []
+    real_engine = runner.SyncEngine
+
+    def engine(*args, **kw):
+        policies.append(kw["bulk"])
+        return real_engine(*args, **kw)
+
+    monkeypatch.setattr(runner, "SyncEngine", engine)
+    app = SmvueApp(synced_services)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(2):
+            app.last_report = None
+            await pilot.press("s", "y")
+            await settle(pilot, lambda: app.last_report is not None)
+            assert app.last_report.status == "ok", app.last_report.errors
+            await pilot.press("p")
+    assert reads == []  # config.toml not read again by each run...
+    assert [(p.enabled, p.threshold) for p in policies] == [(False, 7)] * 2  # ...but applied
+    assert real_read(synced_services.paths.config_file)["sync"]["bulk_threshold"] == 7

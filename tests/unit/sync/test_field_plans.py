@@ -45,3 +45,16 @@ def test_forgetting_one_plan_keeps_the_others(paths):
                 for s in (user, lead)])
     forget_plan("Lead")
     assert set(load_plans()) == {"User"}
+
+
+def test_the_field_types_survive_the_store_and_an_older_plan_has_none(paths):
+    deal = SPECS_BY_NAME["Opportunity"]
+    describe = {"fields": [{"name": f, "type": "datetime" if f == "SystemModstamp" else "string"}
+                           for f in (*deal.fields, "IsDeleted")]}
+    save_plans([plan_from_describe(deal, describe)])
+    types = load_plans()["Opportunity"].types
+    assert set(types) == set(deal.fields)  # the planned fields only, IsDeleted not among them
+    assert types["SystemModstamp"] == "datetime" and types["Name"] == "string"
+    m.ObjectPlan.create(sobject="User", available=True, fields=json.dumps(["Id"]),
+                        capabilities=json.dumps({"is_deleted": False, "replicateable": True}))
+    assert load_plans()["User"].types == {}  # bulk_read describes it when Bulk reads it
