@@ -16,8 +16,10 @@ in any way the parent makes the section itself — the same result, only slower.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import subprocess
 import sys
+import threading
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +39,16 @@ class Child:
 
     def __init__(self, proc: subprocess.Popen[bytes]) -> None:
         self.proc = proc
+        # Its output is read as it comes, so it never waits on a full pipe for this process
+        # to finish its own part (its rows are tens of MB; a pipe holds 64 KB).
+        self._out: list[bytes] = []
+        self._reader = threading.Thread(target=self._read, name="inspect-flags-out",
+                                        daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        self._out.append(self.proc.stdout.read())  # until it ends (or is stopped)
 
     @classmethod
     def start(cls, since: str | None, period: str | None, rep: str | None,
@@ -63,7 +75,6 @@ class Child:
             stdin.flush()
             if last:
                 stdin.close()
-                self.proc.stdin = None  # said all: communicate() has nothing more to send
         except (OSError, ValueError):  # it ended already: collect() says so
             pass
 
@@ -77,12 +88,12 @@ class Child:
 
     def collect(self) -> FlagSection | None:
         """The child's flags section, or None when it failed (the caller makes it)."""
-        try:
-            out, _ = self.proc.communicate(timeout=WAIT_S)
-        except subprocess.TimeoutExpired:  # stuck (a lock?): this process makes the section
+        self._reader.join(WAIT_S)
+        if self._reader.is_alive():  # stuck (a lock?): this process makes the section
             self.stop()
             return None
-        head, newline, rows = out.partition(b"\n")
+        self.proc.wait()
+        head, newline, rows = b"".join(self._out).partition(b"\n")
         if self.proc.returncode != 0 or not newline:
             return None
         try:
@@ -97,6 +108,10 @@ class Child:
         if self.proc.returncode is None:
             self.proc.kill()
             self.proc.wait()
+        self._reader.join()  # its pipe is closed now: the read ends
+        if self.proc.stdin is not None and not self.proc.stdin.closed:
+            with contextlib.suppress(OSError):
+                self.proc.stdin.close()
 
 
 def _recent_from_parent() -> dict[str, list[Flag]]:
@@ -141,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         out: Any = sys.stdout.buffer
         out.write(orjson.dumps({"counts": section.counts, "per_rep": section.per_rep}))
         out.write(b"\n")
-        out.write(orjson.dumps(section.rows, option=orjson.OPT_SORT_KEYS))
+        out.write(orjson.dumps(section.rows))  # made with sorted keys (flag_rows)
         out.flush()
         hard_exit(0)  # the rows are never freed one by one: the process ends
     return 0

@@ -49,11 +49,14 @@ def flag_section(past: Past, settings: InspectionSettings, now: datetime, rep: s
         if row is None:
             continue
         name, owner, stage, amount, close = row
+        # Keys in sorted order: their JSON is then the sorted-key JSON without sorting 50,000
+        # dicts' keys again (cli/inspect_flags dumps them so; its tests compare the bytes).
         keyed.append((-len(fl), -(amount or 0), d, {
-            "id": d, "name": name, "owner_id": owner, "owner": names.get(owner or "", owner),
-            "stage": stage, "amount": amount, "close_date": close,
-            "flags": [as_dict.get(f) or as_dict.setdefault(f, {"rule": f.rule, "reason": f.reason})
-                      for f in fl]}))
+            "amount": amount, "close_date": close,
+            "flags": [as_dict.get(f) or as_dict.setdefault(f, {"reason": f.reason, "rule": f.rule})
+                      for f in fl],
+            "id": d, "name": name, "owner": names.get(owner or "", owner), "owner_id": owner,
+            "stage": stage}))
         per_rep[owner or ""] = per_rep.get(owner or "", 0) + 1
     keyed.sort()  # Ids are unique: the rows themselves are never compared
     return FlagSection([k[3] for k in keyed], {rule: tally[rule] for rule in RULES}, per_rep)

@@ -16,7 +16,7 @@ from smvue_tui.inspection.flag_rows import FlagsElsewhere, flag_section
 from smvue_tui.inspection.flags import deal_flags, flags, recent_flags
 from smvue_tui.inspection.history import DealState, Past, sources, stage_info
 from smvue_tui.inspection.periods import close_periods, sf_stamp, window
-from smvue_tui.inspection.reps import find_rep, owner_names, rep_figures
+from smvue_tui.inspection.reps import RepFigures, find_rep, owner_names, rep_figures
 from smvue_tui.inspection.settings import inspection_settings
 
 
@@ -92,30 +92,14 @@ def _inspect(config: dict[str, Any], since: str | None, period: str | None, rep:
     found = changes(win, this_q, past, names, rep_id)
     forecasts = {p.name: (p, fc.forecast(p, rep_id)) for p in (this_q, next_q)}
     figures = rep_figures(now.date(), rep_id)
+    changed = _changes(found, names)
+    reps = _reps(figures, forecasts, found)
+    # Last, what the flags section holds: made elsewhere, it comes as late as it can.
     section = ((elsewhere.collect() if elsewhere else None)
                or flag_section(past, settings, now, rep_id, names,
                                None if recent is None else lambda: recent))
-
-    moved: dict[str, dict[str, dict[str, float]]] = {}
-    for row in found.deals:
-        for kind in ("won", "lost"):
-            if kind in row.kinds:
-                cell = moved.setdefault(row.deal.now.owner_id or "", {}).setdefault(
-                    kind, {"count": 0, "amount": 0.0})
-                cell["count"] += 1
-                cell["amount"] += row.deal.now.amount or 0.0
-    reps = []
-    for owner, f in sorted(figures.items(), key=lambda kv: kv[1].name.lower()):
-        reps.append({
-            "owner_id": owner, "name": f.name, "open_count": f.open_count,
-            "open_amount": f.open_amount, "weighted": f.weighted,
-            "forecast": {name: rollups.get(owner, fc.empty())
-                         for name, (_, rollups) in forecasts.items()},
-            "won_in_period": moved.get(owner, {}).get("won", {"count": 0, "amount": 0.0}),
-            "lost_in_period": moved.get(owner, {}).get("lost", {"count": 0, "amount": 0.0}),
-            "won_12m": f.won_12m, "lost_12m": f.lost_12m, "won_amount_12m": f.won_amount_12m,
-            "win_rate_12m": f.win_rate_12m, "avg_cycle_days_12m": f.avg_cycle_days_12m,
-            "activities_14d": f.activities_14d, "flagged_deals": section.per_rep.get(owner, 0)})
+    for row in reps:
+        row["flagged_deals"] = section.per_rep.get(row["owner_id"], 0)
 
     complete = bool(src.log_since and src.log_since <= win.start.isoformat())
     return {
@@ -128,7 +112,7 @@ def _inspect(config: dict[str, Any], since: str | None, period: str | None, rep:
         "sources": {"opportunity_history": src.history,
                     "history_fields": list(src.history_fields),
                     "change_log_since": src.log_since, "complete": complete},
-        "changes": _changes(found, names),
+        "changes": changed,
         "forecast": {name: {"first": p.first.isoformat(), "last": p.last.isoformat(),
                             "total": fc.total(rollups),
                             "by_rep": rollups}
@@ -137,6 +121,30 @@ def _inspect(config: dict[str, Any], since: str | None, period: str | None, rep:
                   "deals": section.rows},
         "reps": reps,
     }
+
+
+def _reps(figures: dict[str, RepFigures], forecasts: dict[str, tuple[Any, dict]],
+          found: Changes) -> list[dict[str, Any]]:
+    """The report's rows per rep, but their flagged deals (the flags section's count)."""
+    moved: dict[str, dict[str, dict[str, float]]] = {}
+    for row in found.deals:
+        for kind in ("won", "lost"):
+            if kind in row.kinds:
+                cell = moved.setdefault(row.deal.now.owner_id or "", {}).setdefault(
+                    kind, {"count": 0, "amount": 0.0})
+                cell["count"] += 1
+                cell["amount"] += row.deal.now.amount or 0.0
+    return [{
+        "owner_id": owner, "name": f.name, "open_count": f.open_count,
+        "open_amount": f.open_amount, "weighted": f.weighted,
+        "forecast": {name: rollups.get(owner, fc.empty())
+                     for name, (_, rollups) in forecasts.items()},
+        "won_in_period": moved.get(owner, {}).get("won", {"count": 0, "amount": 0.0}),
+        "lost_in_period": moved.get(owner, {}).get("lost", {"count": 0, "amount": 0.0}),
+        "won_12m": f.won_12m, "lost_12m": f.lost_12m, "won_amount_12m": f.won_amount_12m,
+        "win_rate_12m": f.win_rate_12m, "avg_cycle_days_12m": f.avg_cycle_days_12m,
+        "activities_14d": f.activities_14d}
+        for owner, f in sorted(figures.items(), key=lambda kv: kv[1].name.lower())]
 
 
 def deal_risks(deal_id: str, config: dict[str, Any],
