@@ -16,10 +16,12 @@ in any way the parent makes the section itself — the same result, only slower.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import subprocess
 import sys
+import threading
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import orjson
 
@@ -55,25 +57,24 @@ class Child:
         except OSError:
             return None
 
-    def _say(self, line: bytes, last: bool = False) -> None:
-        stdin = self.proc.stdin
-        assert stdin is not None
-        try:
-            stdin.write(line)
-            stdin.flush()
-            if last:
-                stdin.close()
-                self.proc.stdin = None  # said all: communicate() has nothing more to send
-        except (OSError, ValueError):  # it ended already: collect() says so
-            pass
-
     def go(self) -> None:
         """The store is open and migrated: the child may open it too."""
-        self._say(GO)
+        stdin = self.proc.stdin
+        assert stdin is not None
+        with contextlib.suppress(OSError, ValueError):  # it ended already: collect() says so
+            stdin.write(GO)
+            stdin.flush()
 
     def send_recent(self, recent: dict[str, list[Flag]]) -> None:
         as_lists = {deal: [[f.rule, f.reason] for f in found] for deal, found in recent.items()}
-        self._say(orjson.dumps(as_lists) + b"\n", last=True)
+        stdin, self.proc.stdin = self.proc.stdin, None  # said all: communicate() sends nothing
+        assert stdin is not None
+        # Handed over by a thread: a line longer than a pipe holds (64 KiB; 4 KiB on Windows)
+        # waits until the child reads it, which it does only once its own rules are judged.
+        # Meanwhile the report goes on, and a child stuck before reading is given up on
+        # (collect) instead of holding this process.
+        threading.Thread(target=_hand_over, args=(stdin, orjson.dumps(as_lists) + b"\n"),
+                         daemon=True).start()
 
     def collect(self) -> FlagSection | None:
         """The child's flags section, or None when it failed (the caller makes it)."""
@@ -97,6 +98,14 @@ class Child:
         if self.proc.returncode is None:
             self.proc.kill()
             self.proc.wait()
+
+
+def _hand_over(stdin: IO[bytes], line: bytes) -> None:
+    """Write the child its last line and close its input (ended already: collect() says so)."""
+    with contextlib.suppress(OSError, ValueError):
+        stdin.write(line)
+    with contextlib.suppress(OSError, ValueError):
+        stdin.close()
 
 
 def _recent_from_parent() -> dict[str, list[Flag]]:
