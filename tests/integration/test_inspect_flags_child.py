@@ -4,13 +4,21 @@ be written."""
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import threading
 
+import orjson
+
 from smvue_tui.cli import inspect_flags
 from smvue_tui.cli.inspect_flags import Child
+from smvue_tui.cli.main import main
+from smvue_tui.config import app_paths
 from smvue_tui.inspection.flags import Flag
+from smvue_tui.store.org_stores import paths_for_login
+from tests.integration.test_inspect import _sql
+from tests.integration.test_inspect_two_processes import changed_org  # noqa: F401 - a fixture
 
 
 def test_a_child_that_reads_nothing_cannot_hold_the_report(monkeypatch):
@@ -31,3 +39,28 @@ def test_a_child_that_reads_nothing_cannot_hold_the_report(monkeypatch):
         assert stuck.proc.returncode is not None
     finally:
         stuck.stop()
+
+
+def test_the_facts_a_sync_left_stale_are_written_before_the_child_reads(
+        changed_org, capsys, monkeypatch):  # noqa: F811
+    """After an initial or full sync the deal facts are recomputed whole by the first reader.
+    Two readers at once would both start it: one waits on the other's write lock (SQLite's
+    busy timeout, 10 s — longer at 100,000 deals and the report fails), or on PostgreSQL
+    recomputes it all again. The parent does it before it lets the child read."""
+    conn = sqlite3.connect(paths_for_login(app_paths()).database)
+    with conn:
+        conn.executemany("INSERT OR IGNORE INTO facts_stale (source) VALUES (?)",
+                         [(s,) for s in ("history", "log", "activity", "contacts")])
+    conn.close()
+    at_go: list[int] = []
+    go = Child.go
+
+    def counted(self):
+        at_go.append(_sql("SELECT count(*) FROM facts_stale")[0][0])
+        go(self)
+
+    monkeypatch.setattr(inspect_flags.Child, "go", counted)
+    assert main(["inspect", "--json"]) == 0
+    report = orjson.loads(capsys.readouterr().out)
+    assert at_go == [0]
+    assert report["flags"]["deals"] and _sql("SELECT count(*) FROM facts_stale") == [(0,)]
