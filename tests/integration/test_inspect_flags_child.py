@@ -4,12 +4,14 @@ be written."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
 import threading
 
 import orjson
+import pytest
 
 from smvue_tui.cli import inspect_flags
 from smvue_tui.cli.inspect_flags import Child
@@ -64,3 +66,28 @@ def test_the_facts_a_sync_left_stale_are_written_before_the_child_reads(
     report = orjson.loads(capsys.readouterr().out)
     assert at_go == [0]
     assert report["flags"]["deals"] and _sql("SELECT count(*) FROM facts_stale") == [(0,)]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a file size limit (POSIX) fills the disk")
+def test_output_that_could_not_be_written_is_not_a_success(tmp_path):
+    """``hard_exit`` ends the process without Python's own exit: when its last flush fails (a
+    full disk under cron: a short text report is written only then) the process must still
+    end with a failure and say why, as Python's exit does — not report success."""
+    code = ("import sys; from smvue_tui.cli.main import hard_exit; "
+            "print('report line ' * 100); hard_exit(0)")
+
+    def full_after_100_bytes() -> None:  # writes past it fail (EFBIG) instead of a signal
+        import resource
+        import signal
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100, 100))
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # as cron runs it
+    with open(tmp_path / "report.txt", "w") as out:
+        done = subprocess.run([sys.executable, "-c", code], stdout=out, stderr=subprocess.PIPE,
+                              env=env, timeout=60,
+                              preexec_fn=full_after_100_bytes)
+    assert (tmp_path / "report.txt").stat().st_size <= 100
+    assert done.returncode != 0
+    assert b"could not write" in done.stderr, done.stderr
