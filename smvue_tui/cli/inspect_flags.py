@@ -49,8 +49,8 @@ class Child:
         # -P: sys.path does not start with the current folder (a checkout there is not used).
         cmd = [sys.executable, "-P", "-m", __name__, "--now", now.isoformat()]
         for flag, value in (("--since", since), ("--period", period), ("--rep", rep)):
-            if value is not None:
-                cmd += [flag, value]
+            if value is not None:  # one word: a value from a dash ("-Luc") is not an option
+                cmd.append(f"{flag}={value}")
         try:
             return cls(subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=subprocess.DEVNULL))

@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from datetime import UTC, datetime
 
 import orjson
 import pytest
@@ -18,9 +19,13 @@ from smvue_tui.cli.inspect_flags import Child
 from smvue_tui.cli.main import main
 from smvue_tui.config import app_paths
 from smvue_tui.inspection.flags import Flag
+from smvue_tui.inspection.report import inspect
 from smvue_tui.store.org_stores import paths_for_login
 from tests.integration.test_inspect import _sql
-from tests.integration.test_inspect_two_processes import changed_org  # noqa: F401 - a fixture
+from tests.integration.test_inspect_two_processes import (
+    _bytes,
+    changed_org,  # noqa: F401 - a fixture
+)
 
 
 def test_a_child_that_reads_nothing_cannot_hold_the_report(monkeypatch):
@@ -91,3 +96,20 @@ def test_output_that_could_not_be_written_is_not_a_success(tmp_path):
     assert (tmp_path / "report.txt").stat().st_size <= 100
     assert done.returncode != 0
     assert b"could not write" in done.stderr, done.stderr
+
+
+def test_a_rep_named_from_a_dash_is_the_childs_rep_too(changed_org):  # noqa: F811
+    """``--rep=-Luc`` (a part of "Jean-Luc Roy") is a value, not an option, in the child too:
+    else it failed on its arguments and the report made the section alone."""
+    conn = sqlite3.connect(paths_for_login(app_paths()).database)
+    with conn:
+        conn.execute('UPDATE sf_user SET "Name" = \'Jean-Luc Roy\' WHERE "Id" = (SELECT '
+                     '"OwnerId" FROM opportunity WHERE "Name" = \'Two 1\')')
+    conn.close()
+    now = datetime.now(UTC)
+    child = Child.start(None, None, "-Luc", now)
+    assert child is not None
+    child.go()
+    two = inspect({}, now=now, rep="-Luc", elsewhere=child)
+    assert isinstance(two["flags"]["deals"], orjson.Fragment)  # made by the child
+    assert _bytes(two) == _bytes(inspect({}, now=now, rep="-Luc"))
