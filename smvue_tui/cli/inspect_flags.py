@@ -98,6 +98,10 @@ class Child:
         if self.proc.returncode is None:
             self.proc.kill()
             self.proc.wait()
+        for pipe in (self.proc.stdin, self.proc.stdout):  # not left to the garbage collector
+            if pipe is not None:
+                with contextlib.suppress(OSError):
+                    pipe.close()
 
 
 def _hand_over(stdin: IO[bytes], line: bytes) -> None:

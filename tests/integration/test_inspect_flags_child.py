@@ -44,6 +44,7 @@ def test_a_child_that_reads_nothing_cannot_hold_the_report(monkeypatch):
         assert not sent.is_alive(), "send_recent waited for the child to read"
         assert stuck.collect() is None  # then given up after WAIT_S: the parent makes it
         assert stuck.proc.returncode is not None
+        assert stuck.proc.stdout.closed  # its pipe not left open to the garbage collector
     finally:
         stuck.stop()
 
