@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import signal
 import subprocess
 import sys
 import threading
@@ -32,6 +33,7 @@ if TYPE_CHECKING:  # the store and the inspection are imported once the child is
 GO = b"go\n"
 # How long the report waits for the child once its own part is done (it takes about as long).
 WAIT_S = 60
+STOP_S = 5  # how long a child asked to end may take before it is killed
 
 
 class Child:
@@ -96,8 +98,15 @@ class Child:
 
     def stop(self) -> None:
         if self.proc.returncode is None:
-            self.proc.kill()
-            self.proc.wait()
+            # Asked to end first, so that it runs its exit handlers (the store's open marker
+            # goes there: left behind, the next open takes it for a crash and checks the whole
+            # file); killed when it does not end soon.
+            self.proc.terminate()
+            try:
+                self.proc.wait(STOP_S)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
         for pipe in (self.proc.stdin, self.proc.stdout):  # not left to the garbage collector
             if pipe is not None:
                 with contextlib.suppress(OSError):
@@ -110,6 +119,11 @@ def _hand_over(stdin: IO[bytes], line: bytes) -> None:
         stdin.write(line)
     with contextlib.suppress(OSError, ValueError):
         stdin.close()
+
+
+def _asked_to_end(signum: int, frame: object) -> None:
+    """SIGTERM from ``Child.stop``: end as Python ends, running the exit handlers."""
+    raise SystemExit(1)
 
 
 def _recent_from_parent() -> dict[str, list[Flag]]:
@@ -128,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--period")
     parser.add_argument("--rep")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _asked_to_end)
     from smvue_tui.config import app_paths, read_config
     from smvue_tui.store.setting import without_postgres_driver
 

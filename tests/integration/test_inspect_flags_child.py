@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from datetime import UTC, datetime
 
 import orjson
@@ -114,3 +115,23 @@ def test_a_rep_named_from_a_dash_is_the_childs_rep_too(changed_org):  # noqa: F8
     two = inspect({}, now=now, rep="-Luc", elsewhere=child)
     assert isinstance(two["flags"]["deals"], orjson.Fragment)  # made by the child
     assert _bytes(two) == _bytes(inspect({}, now=now, rep="-Luc"))
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a process ended from outside runs no "
+                                                    "exit handlers on Windows")
+def test_a_child_stopped_after_opening_the_store_leaves_no_open_marker(changed_org):  # noqa: F811
+    """The report failed after "go" (a rep or a setting it refused) or gave the child up:
+    stopping it must let it remove its open marker, or the next open of the store takes it
+    for a crash and checks the whole file."""
+    store = paths_for_login(app_paths()).database
+    child = Child.start(None, None, None, datetime.now(UTC))
+    assert child is not None
+    child.go()
+    marker = store.parent / f".{store.name}.open-{child.proc.pid}"
+    deadline = time.monotonic() + 30
+    while not marker.exists() and time.monotonic() < deadline:  # it has opened the store
+        time.sleep(0.02)
+    assert marker.exists()
+    child.stop()
+    assert child.proc.returncode is not None
+    assert not marker.exists()
