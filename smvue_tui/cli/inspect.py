@@ -73,7 +73,12 @@ def _run(args: argparse.Namespace, now: datetime, child: Child | None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if child is not None:
-        child.go()  # the store is open and migrated: the child may open it
+        from smvue_tui.store.inspection_queries import fresh_facts
+
+        # The facts a sync left to recompute, written here first: the child only reads (two
+        # at once would both start it, one waiting on the other's lock past SQLite's timeout).
+        fresh_facts()
+        child.go()  # the store is open, migrated and its facts fresh: the child may read it
     from smvue_tui.inspection.report import no_cycle_collection
 
     # The report is a few hundred thousand small objects and no cycles: the cyclic collector

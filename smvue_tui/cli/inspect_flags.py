@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import signal
 import subprocess
 import sys
 import threading
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import orjson
 
@@ -32,6 +33,7 @@ if TYPE_CHECKING:  # the store and the inspection are imported once the child is
 GO = b"go\n"
 # How long the report waits for the child once its own part is done (it takes about as long).
 WAIT_S = 60
+STOP_S = 5  # how long a child asked to end may take before it is killed
 
 
 class Child:
@@ -59,32 +61,32 @@ class Child:
         # -P: sys.path does not start with the current folder (a checkout there is not used).
         cmd = [sys.executable, "-P", "-m", __name__, "--now", now.isoformat()]
         for flag, value in (("--since", since), ("--period", period), ("--rep", rep)):
-            if value is not None:
-                cmd += [flag, value]
+            if value is not None:  # one word: a value from a dash ("-Luc") is not an option
+                cmd.append(f"{flag}={value}")
         try:
             return cls(subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=subprocess.DEVNULL))
         except OSError:
             return None
 
-    def _say(self, line: bytes, last: bool = False) -> None:
-        stdin = self.proc.stdin
-        assert stdin is not None
-        try:
-            stdin.write(line)
-            stdin.flush()
-            if last:
-                stdin.close()
-        except (OSError, ValueError):  # it ended already: collect() says so
-            pass
-
     def go(self) -> None:
         """The store is open and migrated: the child may open it too."""
-        self._say(GO)
+        stdin = self.proc.stdin
+        assert stdin is not None
+        with contextlib.suppress(OSError, ValueError):  # it ended already: collect() says so
+            stdin.write(GO)
+            stdin.flush()
 
     def send_recent(self, recent: dict[str, list[Flag]]) -> None:
         as_lists = {deal: [[f.rule, f.reason] for f in found] for deal, found in recent.items()}
-        self._say(orjson.dumps(as_lists) + b"\n", last=True)
+        stdin, self.proc.stdin = self.proc.stdin, None  # said all: communicate() sends nothing
+        assert stdin is not None
+        # Handed over by a thread: a line longer than a pipe holds (64 KiB; 4 KiB on Windows)
+        # waits until the child reads it, which it does only once its own rules are judged.
+        # Meanwhile the report goes on, and a child stuck before reading is given up on
+        # (collect) instead of holding this process.
+        threading.Thread(target=_hand_over, args=(stdin, orjson.dumps(as_lists) + b"\n"),
+                         daemon=True).start()
 
     def collect(self) -> FlagSection | None:
         """The child's flags section, or None when it failed (the caller makes it)."""
@@ -106,12 +108,33 @@ class Child:
 
     def stop(self) -> None:
         if self.proc.returncode is None:
-            self.proc.kill()
-            self.proc.wait()
-        self._reader.join()  # its pipe is closed now: the read ends
-        if self.proc.stdin is not None and not self.proc.stdin.closed:
-            with contextlib.suppress(OSError):
-                self.proc.stdin.close()
+            # Asked to end first, so that it runs its exit handlers (the store's open marker
+            # goes there: left behind, the next open takes it for a crash and checks the whole
+            # file); killed when it does not end soon.
+            self.proc.terminate()
+            try:
+                self.proc.wait(STOP_S)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._reader.join()  # its output ended with it
+        for pipe in (self.proc.stdin, self.proc.stdout):  # not left to the garbage collector
+            if pipe is not None:
+                with contextlib.suppress(OSError):
+                    pipe.close()
+
+
+def _hand_over(stdin: IO[bytes], line: bytes) -> None:
+    """Write the child its last line and close its input (ended already: collect() says so)."""
+    with contextlib.suppress(OSError, ValueError):
+        stdin.write(line)
+    with contextlib.suppress(OSError, ValueError):
+        stdin.close()
+
+
+def _asked_to_end(signum: int, frame: object) -> None:
+    """SIGTERM from ``Child.stop``: end as Python ends, running the exit handlers."""
+    raise SystemExit(1)
 
 
 def _recent_from_parent() -> dict[str, list[Flag]]:
@@ -130,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--period")
     parser.add_argument("--rep")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _asked_to_end)
     from smvue_tui.config import app_paths, read_config
     from smvue_tui.store.setting import without_postgres_driver
 

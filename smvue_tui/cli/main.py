@@ -62,8 +62,15 @@ def hard_exit(code: int) -> NoReturn:
     for one that crashed and check the whole file), then the output is flushed."""
     atexit._run_exitfuncs()  # CPython's own exit path runs these; os._exit alone would not
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):  # a reader gone (broken pipe): nothing to flush to
+        try:
             stream.flush()
+        except BrokenPipeError:  # the reader left (`| head`): fine, as main() says
+            pass
+        except Exception as exc:  # the output is lost (a full disk): said, and not a success,
+            with contextlib.suppress(Exception):  # as Python's own exit would (status 120)
+                reason = getattr(exc, "strerror", None) or exc
+                os.write(2, f"smvue-tui: could not write the output: {reason}\n".encode())
+            code = code or 120
     os._exit(code)
 
 
