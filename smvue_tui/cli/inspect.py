@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     child = None
     if args.json and not sys.stdout.isatty():  # the flags beside the rest (inspect_flags)
-        child = Child.start(args.since, args.period, args.rep, now)
+        child = Child.start(args.rep, now)
     try:
         return _run(args, now, child)
     finally:

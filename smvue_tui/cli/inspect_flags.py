@@ -22,6 +22,7 @@ import subprocess
 import sys
 import threading
 from datetime import datetime
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import orjson
@@ -53,16 +54,17 @@ class Child:
         self._out.append(self.proc.stdout.read())  # until it ends (or is stopped)
 
     @classmethod
-    def start(cls, since: str | None, period: str | None, rep: str | None,
-              now: datetime) -> Child | None:
-        """The child, importing and then waiting for ``go`` (None when it cannot start)."""
+    def start(cls, rep: str | None, now: datetime) -> Child | None:
+        """The child, importing and then waiting for ``go`` (None when it cannot start). The
+        flags read no window: ``rep`` and ``now`` are all it needs of the command."""
         if getattr(sys, "frozen", False):  # a bundled executable runs no ``-m`` module
             return None
-        # -P: sys.path does not start with the current folder (a checkout there is not used).
-        cmd = [sys.executable, "-P", "-m", __name__, "--now", now.isoformat()]
-        for flag, value in (("--since", since), ("--period", period), ("--rep", rep)):
-            if value is not None:  # one word: a value from a dash ("-Luc") is not an option
-                cmd.append(f"{flag}={value}")
+        # -P: sys.path does not start with the current folder (a checkout there is not used);
+        # --package: the child ends unless it imported this same copy of the code.
+        cmd = [sys.executable, "-P", "-m", __name__, f"--now={now.isoformat()}",
+               f"--package={_package()}"]
+        if rep is not None:  # one word: a value from a dash ("-Luc") is not an option
+            cmd.append(f"--rep={rep}")
         try:
             return cls(subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=subprocess.DEVNULL))
@@ -137,6 +139,13 @@ def _asked_to_end(signum: int, frame: object) -> None:
     raise SystemExit(1)
 
 
+def _package() -> str:
+    """Where this process imported smvue_tui from."""
+    import smvue_tui
+
+    return str(Path(smvue_tui.__file__).resolve().parent)
+
+
 def _recent_from_parent() -> dict[str, list[Flag]]:
     from smvue_tui.inspection.flags import Flag
 
@@ -149,10 +158,11 @@ def main(argv: list[str] | None = None) -> int:
     """The child: wait for ``go``, then write the flags section to stdout."""
     parser = argparse.ArgumentParser(prog="smvue-tui inspect (flags)")
     parser.add_argument("--now", required=True, type=datetime.fromisoformat)
-    parser.add_argument("--since")
-    parser.add_argument("--period")
+    parser.add_argument("--package", required=True)
     parser.add_argument("--rep")
     args = parser.parse_args(argv)
+    if args.package != _package():  # another copy of the code than the parent's: it makes them
+        return 1
     signal.signal(signal.SIGTERM, _asked_to_end)
     from smvue_tui.config import app_paths, read_config
     from smvue_tui.store.setting import without_postgres_driver
@@ -170,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     if sys.stdin.buffer.readline() != GO:  # the parent ended (an error it reports itself)
         return 1
     paths = paths_for_login(app_paths())
-    open_org_store(paths)
+    db = open_org_store(paths)
     read_mapped()
     with no_cycle_collection():
         settings = inspection_settings(read_config(paths.config_file))
@@ -182,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         out.write(b"\n")
         out.write(orjson.dumps(section.rows))  # made with sorted keys (flag_rows)
         out.flush()
+        db.close()  # a PostgreSQL server sees the session end, not a dropped connection
         hard_exit(0)  # the rows are never freed one by one: the process ends
     return 0
 

@@ -109,7 +109,7 @@ def test_a_rep_named_from_a_dash_is_the_childs_rep_too(changed_org):  # noqa: F8
                      '"OwnerId" FROM opportunity WHERE "Name" = \'Two 1\')')
     conn.close()
     now = datetime.now(UTC)
-    child = Child.start(None, None, "-Luc", now)
+    child = Child.start("-Luc", now)
     assert child is not None
     child.go()
     two = inspect({}, now=now, rep="-Luc", elsewhere=child)
@@ -124,7 +124,7 @@ def test_a_child_stopped_after_opening_the_store_leaves_no_open_marker(changed_o
     stopping it must let it remove its open marker, or the next open of the store takes it
     for a crash and checks the whole file."""
     store = paths_for_login(app_paths()).database
-    child = Child.start(None, None, None, datetime.now(UTC))
+    child = Child.start(None, datetime.now(UTC))
     assert child is not None
     child.go()
     marker = store.parent / f".{store.name}.open-{child.proc.pid}"

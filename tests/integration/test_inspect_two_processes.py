@@ -58,7 +58,7 @@ def _rep() -> str:
 def test_two_processes_make_the_bytes_one_makes(changed_org, span):
     span = {**span, "rep": _rep()} if "rep" in span else span
     now = datetime.now(UTC)
-    child = Child.start(span.get("since"), span.get("period"), span.get("rep"), now)
+    child = Child.start(span.get("rep"), now)
     assert child is not None
     child.go()
     two = inspect({}, now=now, elsewhere=child, **span)
@@ -149,3 +149,17 @@ def test_the_ended_processes_leave_no_open_marker_behind(changed_org):
     assert done.returncode == 0, done.stderr
     mine = f".{store.name}.open-{os.getpid()}"  # this test's own open (the fixture's)
     assert [m.name for m in store.parent.glob(f".{store.name}.open-*")] == [mine]
+
+
+def test_a_child_running_another_copy_of_the_code_leaves_the_section_to_the_parent(
+        changed_org, tmp_path):
+    """`python -m smvue_tui` from a checkout while another copy is installed: the child (-P,
+    not from the current folder) could import the other; it says so by ending, unused."""
+    now = datetime.now(UTC)
+    other = Child(subprocess.Popen(
+        [sys.executable, "-P", "-m", "smvue_tui.cli.inspect_flags", f"--now={now.isoformat()}",
+         f"--package={tmp_path}"], stdin=subprocess.PIPE, stdout=subprocess.PIPE))
+    other.go()
+    report = inspect({}, now=now, elsewhere=other)
+    assert other.proc.returncode == 1 and isinstance(report["flags"]["deals"], list)
+    assert _bytes(report) == _bytes(inspect({}, now=now))
