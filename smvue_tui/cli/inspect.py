@@ -93,10 +93,12 @@ def _report(args: argparse.Namespace, config: Any, db: Any, now: datetime,
     from smvue_tui.inspection.report import inspect
     from smvue_tui.store.inspection_queries import read_mapped
 
+    kept: list[Any] = []  # never freed when the process ends after printing (hard_exit)
     try:
         read_mapped()
         report = inspect(read_config(config), since=args.since, period=args.period,
-                         rep=args.rep, now=now, elsewhere=child)
+                         rep=args.rep, now=now, elsewhere=child,
+                         keep=kept if getattr(args, "own_process", False) else None)
     except (ValueError, LookupError) as exc:  # our own errors, worded for the user
         print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
+
 from smvue_tui.inspection import forecast as fc
 from smvue_tui.inspection.changes import Changes, DealChangeRow, Tally, changes
 from smvue_tui.inspection.flag_rows import FlagsElsewhere, flag_section
@@ -65,17 +67,23 @@ def no_cycle_collection() -> Iterator[None]:
 
 def inspect(config: dict[str, Any], *, since: str | None = None, period: str | None = None,
             rep: str | None = None, now: datetime | None = None,
-            elsewhere: FlagsElsewhere | None = None) -> dict[str, Any]:
+            elsewhere: FlagsElsewhere | None = None,
+            keep: list[Any] | None = None) -> dict[str, Any]:
     """The inspection of the bound store. Raises SettingsError, PeriodError or RepNotFound
     (ValueError/LookupError with a message for the user) on bad input. ``elsewhere``: another
-    process making the flags section beside this one (``cli/inspect_flags``); made here when
-    it cannot."""
+    process making the flags section beside this one (``cli/inspect_flags``; made here when it
+    cannot) — the report is then on its way out as JSON, and its changes are JSON already
+    (made while that process finishes). ``keep``: what the report read on the way (the
+    replay's deals and steps) is put there instead of being freed as it returns — for a caller
+    that ends the process next (``cli/inspect``: ~35 ms at 100,000 deals)."""
     with no_cycle_collection():
-        return _inspect(config, since, period, rep, now or datetime.now(UTC), elsewhere)
+        return _inspect(config, since, period, rep, now or datetime.now(UTC), elsewhere,
+                        keep)
 
 
 def _inspect(config: dict[str, Any], since: str | None, period: str | None, rep: str | None,
-             now: datetime, elsewhere: FlagsElsewhere | None) -> dict[str, Any]:
+             now: datetime, elsewhere: FlagsElsewhere | None,
+             keep: list[Any] | None) -> dict[str, Any]:
     settings = inspection_settings(config)
     win = window(since, period, now)
     rep_id = find_rep(rep) if rep else None
@@ -92,7 +100,9 @@ def _inspect(config: dict[str, Any], since: str | None, period: str | None, rep:
     found = changes(win, this_q, past, names, rep_id)
     forecasts = {p.name: (p, fc.forecast(p, rep_id)) for p in (this_q, next_q)}
     figures = rep_figures(now.date(), rep_id)
-    changed = _changes(found, names)
+    changed: Any = _changes(found, names)
+    if elsewhere is not None:  # the biggest part as JSON now, while the other process ends
+        changed = orjson.Fragment(orjson.dumps(changed, option=orjson.OPT_SORT_KEYS))
     reps = _reps(figures, forecasts, found)
     # Last, what the flags section holds: made elsewhere, it comes as late as it can.
     section = ((elsewhere.collect() if elsewhere else None)
@@ -100,6 +110,8 @@ def _inspect(config: dict[str, Any], since: str | None, period: str | None, rep:
                                None if recent is None else lambda: recent))
     for row in reps:
         row["flagged_deals"] = section.per_rep.get(row["owner_id"], 0)
+    if keep is not None:
+        keep.append((past, found, recent))
 
     complete = bool(src.log_since and src.log_since <= win.start.isoformat())
     return {
