@@ -20,7 +20,6 @@ import contextlib
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -41,11 +40,18 @@ STOP_S = 5  # how long a child asked to end may take before it is killed
 class Child:
     """The child process, seen from the parent (``flag_rows.FlagsElsewhere``)."""
 
-    def __init__(self, proc: subprocess.Popen[bytes], out: IO[bytes]) -> None:
-        """``out``: the unnamed temporary file its output goes to. Not a pipe: its rows are
-        tens of MB and a pipe holds 64 KB, so it would write them in a thousand turns with
-        this process reading (~60 ms at 100,000 deals); a file takes them at once."""
-        self.proc, self.out = proc, out
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.proc = proc
+        # Its output is read as it comes, so it never waits on a full pipe for this process
+        # to finish its own part (its rows are tens of MB; a pipe holds 64 KB).
+        self._out: list[bytes] = []
+        self._reader = threading.Thread(target=self._read, name="inspect-flags-out",
+                                        daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        self._out.append(self.proc.stdout.read())  # until it ends (or is stopped)
 
     @classmethod
     def start(cls, rep: str | None, now: datetime) -> Child | None:
@@ -59,20 +65,10 @@ class Child:
                f"--package={_package()}"]
         if rep is not None:  # one word: a value from a dash ("-Luc") is not an option
             cmd.append(f"--rep={rep}")
-        return cls.spawn(cmd)
-
-    @classmethod
-    def spawn(cls, cmd: list[str]) -> Child | None:
-        """``cmd`` as the child (None when it cannot start: this process makes the section)."""
         try:
-            out = tempfile.TemporaryFile()  # noqa: SIM115 - the Child's: closed by collect/stop
-        except OSError:  # no temporary folder
-            return None
-        try:
-            return cls(subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=out,
-                                        stderr=subprocess.DEVNULL), out)
+            return cls(subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.DEVNULL))
         except OSError:
-            out.close()
             return None
 
     def go(self) -> None:
@@ -96,14 +92,12 @@ class Child:
 
     def collect(self) -> FlagSection | None:
         """The child's flags section, or None when it failed (the caller makes it)."""
-        try:
-            self.proc.wait(WAIT_S)
-        except subprocess.TimeoutExpired:  # stuck (a lock?): this process makes the section
+        self._reader.join(WAIT_S)
+        if self._reader.is_alive():  # stuck (a lock?): this process makes the section
             self.stop()
             return None
-        self.out.seek(0)
-        head, newline, rows = self.out.read().partition(b"\n")
-        self.out.close()
+        self.proc.wait()
+        head, newline, rows = b"".join(self._out).partition(b"\n")
         if self.proc.returncode != 0 or not newline:
             return None
         try:
@@ -125,10 +119,11 @@ class Child:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        for file in (self.proc.stdin, self.out):  # not left to the garbage collector
-            if file is not None:
+        self._reader.join()  # its output ended with it
+        for pipe in (self.proc.stdin, self.proc.stdout):  # not left to the garbage collector
+            if pipe is not None:
                 with contextlib.suppress(OSError):
-                    file.close()
+                    pipe.close()
 
 
 def _hand_over(stdin: IO[bytes], line: bytes) -> None:

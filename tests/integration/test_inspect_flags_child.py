@@ -33,7 +33,8 @@ def test_a_child_that_reads_nothing_cannot_hold_the_report(monkeypatch):
     """The last two rules' flags are more than a pipe holds (64 KiB here, 4 KiB on Windows):
     handing them over must not wait for a child that is stuck, or busy with its own rules."""
     monkeypatch.setattr(inspect_flags, "WAIT_S", 0.5)
-    stuck = Child.spawn([sys.executable, "-c", "import time; time.sleep(60)"])
+    stuck = Child(subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE))
     try:
         stuck.go()
         recent = {f"0068W{i:013d}": [Flag("amount_dropped", "amount dropped 50% " * 5)]
@@ -44,7 +45,7 @@ def test_a_child_that_reads_nothing_cannot_hold_the_report(monkeypatch):
         assert not sent.is_alive(), "send_recent waited for the child to read"
         assert stuck.collect() is None  # then given up after WAIT_S: the parent makes it
         assert stuck.proc.returncode is not None
-        assert stuck.out.closed  # its output file not left open to the garbage collector
+        assert stuck.proc.stdout.closed  # its pipe not left open to the garbage collector
     finally:
         stuck.stop()
 

@@ -71,7 +71,8 @@ def test_two_processes_make_the_bytes_one_makes(changed_org, span):
 
 def test_a_child_that_fails_leaves_the_section_to_the_parent(changed_org):
     now = datetime.now(UTC)
-    failing = Child.spawn([sys.executable, "-c", "import sys; sys.exit(3)"])
+    failing = Child(subprocess.Popen([sys.executable, "-c", "import sys; sys.exit(3)"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE))
     failing.go()
     report = inspect({}, now=now, elsewhere=failing)
     assert isinstance(report["flags"]["deals"], list)
@@ -105,7 +106,8 @@ def test_a_child_that_hangs_is_stopped_and_the_parent_makes_the_section(changed_
                                                                         monkeypatch):
     monkeypatch.setattr(inspect_flags, "WAIT_S", 0.5)
     now = datetime.now(UTC)
-    stuck = Child.spawn([sys.executable, "-c", "import time; time.sleep(60)"])
+    stuck = Child(subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE))
     stuck.go()
     report = inspect({}, now=now, elsewhere=stuck)
     assert stuck.proc.returncode is not None  # stopped, not left running
@@ -154,8 +156,9 @@ def test_a_child_running_another_copy_of_the_code_leaves_the_section_to_the_pare
     """`python -m smvue_tui` from a checkout while another copy is installed: the child (-P,
     not from the current folder) could import the other; it says so by ending, unused."""
     now = datetime.now(UTC)
-    other = Child.spawn([sys.executable, "-P", "-m", "smvue_tui.cli.inspect_flags",
-                         f"--now={now.isoformat()}", f"--package={tmp_path}"])
+    other = Child(subprocess.Popen(
+        [sys.executable, "-P", "-m", "smvue_tui.cli.inspect_flags", f"--now={now.isoformat()}",
+         f"--package={tmp_path}"], stdin=subprocess.PIPE, stdout=subprocess.PIPE))
     other.go()
     report = inspect({}, now=now, elsewhere=other)
     assert other.proc.returncode == 1 and isinstance(report["flags"]["deals"], list)
