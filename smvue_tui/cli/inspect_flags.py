@@ -32,6 +32,9 @@ if TYPE_CHECKING:  # the store and the inspection are imported once the child is
     from smvue_tui.inspection.flags import Flag
 
 GO = b"go\n"
+# The child's program: the parent's copy of smvue_tui first on the path, then main(arguments).
+_CHILD = ("import sys; sys.path.insert(0, sys.argv[1]); "
+          "from smvue_tui.cli.inspect_flags import main; sys.exit(main(sys.argv[2:]))")
 # How long the report waits for the child once its own part is done (it takes about as long).
 WAIT_S = 60
 STOP_S = 5  # how long a child asked to end may take before it is killed
@@ -59,10 +62,12 @@ class Child:
         flags read no window: ``rep`` and ``now`` are all it needs of the command."""
         if getattr(sys, "frozen", False):  # a bundled executable runs no ``-m`` module
             return None
-        # -P: sys.path does not start with the current folder (a checkout there is not used);
-        # --package: the child ends unless it imported this same copy of the code.
-        cmd = [sys.executable, "-P", "-m", __name__, f"--now={now.isoformat()}",
-               f"--package={_package()}"]
+        # The child imports the copy of the code this process runs — an installed one, or a
+        # checkout the tests or `python -m` run from — first on its path (-P: not the current
+        # folder); --package: it ends, unused, should it import another all the same.
+        package = _package()
+        cmd = [sys.executable, "-P", "-c", _CHILD, str(Path(package).parent),
+               f"--now={now.isoformat()}", f"--package={package}"]
         if rep is not None:  # one word: a value from a dash ("-Luc") is not an option
             cmd.append(f"--rep={rep}")
         try:
