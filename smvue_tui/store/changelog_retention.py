@@ -27,9 +27,7 @@ from __future__ import annotations
 
 import json
 import logging
-import tomllib
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 from smvue_tui.store import deal_facts
@@ -58,15 +56,12 @@ def retention_days(config: dict[str, Any]) -> int:
     return days
 
 
-def load_retention(config_file: Path) -> int:
-    """The retention config.toml sets; the default (with a logged warning) when it cannot be
-    read or says something unusable — a sync must not stop over a housekeeping knob."""
+def retention_or_default(config: dict[str, Any]) -> int:
+    """The retention a parsed config.toml sets; the default (with a logged warning) when it
+    says something unusable — a sync must not stop over a housekeeping knob."""
     try:
-        with open(config_file, "rb") as fh:
-            return retention_days(tomllib.load(fh))
-    except FileNotFoundError:
-        return DEFAULT_DAYS
-    except (OSError, tomllib.TOMLDecodeError, ValueError) as exc:
+        return retention_days(config)
+    except ValueError as exc:
         log.warning("change log retention: %s; keeping %d days", exc, DEFAULT_DAYS)
         return DEFAULT_DAYS
 

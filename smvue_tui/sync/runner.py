@@ -18,7 +18,7 @@ from peewee import Database
 from smvue_tui.config import Paths, app_paths
 from smvue_tui.salesforce.errors import SalesforceError
 from smvue_tui.salesforce.usage import ApiUsage
-from smvue_tui.store.changelog_retention import DEFAULT_DAYS, retention_days
+from smvue_tui.store.changelog_retention import retention_or_default
 from smvue_tui.store.object_spec import Lookbacks
 from smvue_tui.store.org_stores import (
     OrgLabel,
@@ -45,7 +45,7 @@ async def run_once(client: Any, db: Database, kind: str, *,
     if config is None:
         config = read_config(app_paths().config_file)
     engine = SyncEngine(client, db, progress=progress, bulk=policy_from(config),
-                        lookbacks=Lookbacks(change_log_days=_retention(config)))
+                        lookbacks=Lookbacks(change_log_days=retention_or_default(config)))
     try:
         login = client_org(client)
         try:
@@ -71,15 +71,6 @@ def read_config(config_file: Path) -> dict[str, Any]:
     except (OSError, tomllib.TOMLDecodeError) as exc:
         log.warning("ignoring config.toml for this sync: %s", exc)
         return {}
-
-
-def _retention(config: dict[str, Any]) -> int:
-    """The change log's retention ``config`` sets; the default (logged) when unusable."""
-    try:
-        return retention_days(config)
-    except ValueError as exc:
-        log.warning("change log retention: %s; keeping %d days", exc, DEFAULT_DAYS)
-        return DEFAULT_DAYS
 
 
 def initial_or_incremental() -> str:
