@@ -9,6 +9,7 @@ Exit codes: 0 ok, 1 bad input (a clear message on stderr), 2 no local store yet.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
@@ -22,6 +23,7 @@ from smvue_tui.inspection.periods import PERIODS
 from smvue_tui.store.setting import without_postgres_driver
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_NO_STORE = 0, 1, 2
+EXIT_OUTPUT_LOST = 120  # as Python's own exit when stdout cannot be flushed
 KIND_LABELS = {"new": "new", "won": "won", "lost": "lost", "moved_in": "moved into the quarter",
                "moved_out": "moved out of the quarter", "pushed": "close date pushed",
                "pulled_in": "close date pulled in", "amount_up": "amount up",
@@ -104,7 +106,22 @@ def _report(args: argparse.Namespace, config: Any, db: Any, now: datetime,
         return EXIT_BAD_INPUT
     finally:
         db.close()
-    if args.json:  # orjson: at 100,000 deals the report is tens of MB; json.dump took a second
+    try:
+        _print(report, args.json)
+    except BrokenPipeError:  # the reader left (`| head`): main() says that is fine
+        raise
+    except OSError as exc:  # a full disk: said in words, and not a success (as hard_exit)
+        print(f"smvue-tui: could not write the output: {exc.strerror or exc}", file=sys.stderr)
+        # What stays in the buffer is dropped, not written again (and failed) at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OUTPUT_LOST
+    if getattr(args, "own_process", False):
+        hard_exit(EXIT_OK)  # the report is never freed object by object: the process ends
+    return EXIT_OK
+
+
+def _print(report: dict[str, Any], as_json: bool) -> None:
+    if as_json:  # orjson: at 100,000 deals the report is tens of MB; json.dump took a second
         # Indented for a person at a terminal; one compact line for a script or a file (the
         # same object: a third smaller and faster to write and to parse at 100,000 deals).
         indent = orjson.OPT_INDENT_2 if sys.stdout.isatty() else 0
@@ -114,9 +131,7 @@ def _report(args: argparse.Namespace, config: Any, db: Any, now: datetime,
         sys.stdout.buffer.flush()
     else:
         render_text(report, sys.stdout)
-    if getattr(args, "own_process", False):
-        hard_exit(EXIT_OK)  # the report is never freed object by object: the process ends
-    return EXIT_OK
+        sys.stdout.flush()
 
 
 def _money(value: float | None) -> str:

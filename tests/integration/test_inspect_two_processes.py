@@ -163,3 +163,17 @@ def test_a_child_running_another_copy_of_the_code_leaves_the_section_to_the_pare
     report = inspect({}, now=now, elsewhere=other)
     assert other.proc.returncode == 1 and isinstance(report["flags"]["deals"], list)
     assert _bytes(report) == _bytes(inspect({}, now=now))
+
+
+@pytest.mark.parametrize("form", [["--json"], []])
+def test_a_report_that_cannot_be_written_is_said_in_words_and_fails(changed_org, form):
+    """A full disk under the file the report goes to: words on stderr, not a traceback, and
+    not a success (the status hard_exit gives when the loss shows only at its flush)."""
+    with open("/dev/full", "wb") as full:
+        done = subprocess.run([sys.executable, "-m", "smvue_tui", "inspect", *form],
+                              stdout=full, stderr=subprocess.PIPE, env=os.environ.copy(),
+                              timeout=120)
+    words = done.stderr.decode()
+    assert done.returncode == 120, words
+    assert "could not write the output: No space left on device" in words, words
+    assert "Traceback" not in words and "Exception ignored" not in words, words

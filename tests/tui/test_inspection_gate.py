@@ -147,3 +147,40 @@ async def test_the_tables_are_laid_out_again_when_the_width_crosses_a_band(store
 
 def _headers(table: DataTable) -> list[str]:
     return [str(c.label) for c in table.columns.values()]
+
+
+async def test_a_trend_read_that_came_due_while_hidden_is_made_on_return(
+        store, tmp_path, monkeypatch):
+    # A store change while the Trend tab is shown: the report reads at once, the trend waits
+    # out its gap (it read a moment ago). The manager goes to the sync screen meanwhile; the
+    # trend's turn comes while the inspection is hidden. Back on it, the trend is read — the
+    # report, read after the change, is not owed, so a resume that asked only for it left the
+    # old weeks drawn.
+    weeks = _Held(inspection_screen.weekly)
+    weeks.release.set()  # counted, not held
+    monkeypatch.setattr(inspection_screen, "weekly", weeks)
+    monkeypatch.setattr(InspectionScreen, "READ_GAP", 0.0, raising=False)
+    monkeypatch.setattr(InspectionScreen, "READ_COST_FACTOR", 0.0, raising=False)
+    app = _app(tmp_path)
+    async with app.run_test(size=(120, 34)) as pilot:
+        screen = await _pushed(app, pilot)
+        await _wait(lambda: screen.report is not None)
+        await pilot.press("5")
+        await _wait(lambda: weeks.results and not screen.trend_gate.running)
+        screen.trend_gate.min_gap = 1.0  # the trend's next read: a second after the last
+        app.post_message(StoreChanged(frozenset({"Opportunity"})))
+        await _wait(lambda: screen.trend_gate.timer_set)
+        assert screen.trend_gate.timer_set, "the trend's read waits out its gap"
+        shown_in = app.current_mode
+        await app.switch_mode("sync")
+        await pilot.pause()
+        await _wait(lambda: not screen.trend_gate.timer_set)  # came due, hidden
+        await settle(app, pilot)
+        assert len(weeks.calls) == 1 and not screen.is_current
+        await app.switch_mode(shown_in)
+        for _ in range(20):
+            await settle(app, pilot)
+            if len(weeks.results) == 2:
+                break
+        assert len(weeks.results) == 2  # read on return
+        assert screen.trend is weeks.results[1]

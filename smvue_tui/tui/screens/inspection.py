@@ -110,6 +110,7 @@ class InspectionScreen(StoreReads, Screen[None]):
         # a newer one (a worker's thread cannot be stopped, only its result ignored).
         self.report_gate = LatestRead(self.READ_GAP, self.READ_COST_FACTOR)
         self.trend_gate = LatestRead(self.READ_GAP, self.READ_COST_FACTOR)
+        self.trend_owed = False  # its read came due while the screen was hidden
         self.rep_order: list[str] = []  # r's round: every rep, from a report over all of them
 
     def compose(self) -> ComposeResult:
@@ -144,6 +145,8 @@ class InspectionScreen(StoreReads, Screen[None]):
         # and started here it would slow the paint that shows "Loading…".
         if (self.report is None and not self.report_gate.running) or self.changed_since_read():
             self.call_after_refresh(self.load)
+        elif self.trend_owed:  # the report is current, the weeks drawn are not
+            self.call_after_refresh(self.load_trend)
 
     def on_store_changed(self, message: StoreChanged) -> None:
         if self.is_current:  # hidden: read on resume (changed_since_read)
@@ -202,7 +205,9 @@ class InspectionScreen(StoreReads, Screen[None]):
     def _start_trend(self) -> None:
         if not self.is_current or self.query_one(TabbedContent).active != "trend":
             self.trend_gate.cancel()  # read when the tab (or the screen) is shown again
+            self.trend_owed = self.trend_owed or not self.is_current  # the screen: on resume
             return
+        self.trend_owed = False
         self._read_trend(self.rep)
 
     @work(thread=True, group="inspection-trend", exit_on_error=False,
