@@ -177,11 +177,16 @@ class QueryJobs:
         # Cleared (paused): jobs wait in UploadComplete, so tests can watch and abort them.
         self.running = asyncio.Event()
         self.running.set()
-        # PK chunking: Salesforce splits a query without ORDER BY or LIMIT into Id ranges and
-        # runs them one after another (BULK queries.htm, "Troubleshooting Query Timeouts"), so a
-        # job's rows are not one snapshot: a row in a range already read may change while a
-        # later range runs. ``chunk_rows`` rows per range (None: one pass, the default; the real
-        # size, 250,000 in Bulk API 1.0's PK chunking, is [unverified] for 2.0), and
+        # PK chunking: Bulk API 2.0 chunks a large query job itself when the object supports it,
+        # and ORDER BY or LIMIT turn that off — BULK queries.htm ("Chunking Query Jobs", "SOQL
+        # Considerations") and bulk_api_2_0_troubleshoot_query_timeouts.htm ("Troubleshooting
+        # Query Timeouts"). A chunk is an Id range added to the WHERE clause — BULK
+        # async_api_headers_enable_pk_chunking.htm ("PK Chunking", Bulk API 1.0: default 100,000
+        # rows, at most 250,000). [unverified]: that 2.0 chunks by Id range too, its chunk size,
+        # which objects it chunks (here any), and that ranges run one after another (queries.htm
+        # says sub-batches run in parallel); so "a job's rows are not one snapshot, a row in a
+        # range already read may change while a later range runs" is our inference, not a doc.
+        # ``chunk_rows`` rows per range (None: one pass, the default) and
         # ``between_chunks(job, n)`` awaited before range n (n ≥ 1): the hook tests change rows by.
         self.chunk_rows: int | None = None
         self.between_chunks: Callable[[QueryJob, int], Awaitable[Any]] | None = None
