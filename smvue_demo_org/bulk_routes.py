@@ -201,10 +201,13 @@ class BulkQueryApi:
         ``isPkChunkingEnabled`` (true: Bulk API 1.0 jobs with PK chunking only),
         ``queryLocator`` (taken from the previous answer's nextRecordsUrl, never made up).
         Answer: ``{"done", "records": [job info], "nextRecordsUrl"}``, every user's jobs, in
-        no set order; a record has the job info fields of the guide's example (no
+        no set order ("returned in an indeterminate order"), at most 1,000 a page, and
+        ``nextRecordsUrl`` null when no more remain (the page's response parameters); a
+        record has the 13 job info fields of the page's example body (no
         numberRecordsProcessed, retries or totalProcessingTime, and no query text). Ours has
-        no Bulk API 1.0 or ingest jobs, so those filters find none; ``nextRecordsUrl`` null on
-        the last page and a bad locator's error are [unverified]."""
+        no Bulk API 1.0 or ingest jobs, so those filters find none. [unverified]: the locator's
+        format (ours: base64 of the next offset), a bad locator's error, and that
+        concurrencyMode matches case-insensitively."""
         self._available(req)
         kind = req.query.get("jobType")
         mode = (req.query.get("concurrencyMode") or "parallel").lower()
