@@ -184,7 +184,9 @@ class _EntitySchema:
         """The header's bitmap for changed (or nulled) fields: top-level bits first, then one
         ``"<compound position>-0x<bits>"`` per compound with changed components (Pub/Sub API
         guide, "Event Deserialization Considerations"). A compound's own name (the store's
-        derived full Name) sets no bit: its components say what changed."""
+        derived full Name) sets no bit: its components say what changed (CDC Developer Guide,
+        "Get Compound Fields in Change Events": changedFields lists
+        CompoundField.ComponentField)."""
         top = sum(1 << self.position[n] for n in names
                   if n in self.position and n not in self.components)
         nested: dict[str, int] = {}
@@ -279,6 +281,11 @@ class ChangeEventBus:
             raise ValueError(f"unknown change type {change_type!r}")
         schema = self.enabled[entity]
         values, changed = values or {}, list(changed or ())
+        # nulledFields: "the fields that were set to null", a bitmap like changedFields (nested
+        # "<pos>-0x<bits>" for a compound's component) — Pub/Sub API guide, "Event
+        # Deserialization Considerations"; a nulled field is in changedFields too [unverified].
+        # diffFields stays empty: it is for fields sent as a data diff (same page), and we send
+        # none [unverified which fields Salesforce diffs].
         nulled = [n for n in changed if n in values and values[n] is None]
         with self._lock:
             self._commit += 1
