@@ -110,7 +110,7 @@ _NOT_IN_EVENTS = frozenset({"Id", "IsDeleted", "SystemModstamp", "LastActivityDa
 # A person's name is a compound too: ``Name`` is one nested ``Switchable_PersonName`` record of
 # Salutation, FirstName, LastName (plus MiddleName and Suffix only where the org turned them on
 # for person objects — Metadata API "NameSettings": enableMiddleName, enableNameSuffix for
-# Contact, Lead, Person Account and User — and InformalName where it exists), and those
+# Contact, Lead, Person Account and User — and InformalName where it exists [unverified]), and those
 # components are not top-level fields. Sources: CDC Developer Guide, "Get Compound Fields in
 # Change Events" ("Compound fields, such as lead or contact Name, Address, and Geolocation
 # fields, are represented as nested field structures"; "Change Events for Person Accounts":
