@@ -203,9 +203,9 @@ class DealDetailScreen(StoreReads, Screen[None]):
         except ValueError as exc:  # [inspection] in config.toml is wrong: say so
             read = FlagsRead([], str(exc))
         except Exception as exc:
-            if not busy_words(exc):
+            if not (busy := busy_words(exc)):
                 raise
-            read = FlagsRead([], busy_words(exc), busy=True)
+            read = FlagsRead([], busy, busy=True)
         finally:  # always: it ends the read (flags_gate)
             self.app.call_from_thread(self._show_flags, read)
 

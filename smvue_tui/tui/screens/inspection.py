@@ -186,10 +186,10 @@ class InspectionScreen(StoreReads, Screen[None]):
         except (ValueError, LookupError) as exc:
             loaded = InspectionLoaded(None, error_words(exc))
         except Exception as exc:
-            if not busy_words(exc):
+            if not (busy := busy_words(exc)):
                 loaded = InspectionLoaded(None, error_words(exc))
                 raise
-            loaded = InspectionLoaded(None, busy_words(exc), busy=True)
+            loaded = InspectionLoaded(None, busy, busy=True)
         finally:
             self.post_message(loaded)
 

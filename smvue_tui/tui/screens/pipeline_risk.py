@@ -84,8 +84,8 @@ class RiskFlags:
                                   ids=ids)
             counts = {deal: len(found) for deal, found in rules.items()}
         except Exception as exc:  # bad [inspection] settings, a store mid-migration: said
-            self.post_message(RiskFlags._Flags(ids, {}, busy_words(exc) or error_words(exc),
-                                               busy=bool(busy_words(exc))))
+            busy = busy_words(exc)
+            self.post_message(RiskFlags._Flags(ids, {}, busy or error_words(exc), busy=bool(busy)))
             return
         self.post_message(RiskFlags._Flags(ids, counts))
 
