@@ -33,10 +33,11 @@ from typing import Any
 from smvue_tui.store import deal_facts
 from smvue_tui.store import models as m
 from smvue_tui.store.changelog import TRACKED
+from smvue_tui.store.object_spec import Lookbacks
 
 log = logging.getLogger(__name__)
 
-DEFAULT_DAYS = 400
+DEFAULT_DAYS = Lookbacks.change_log_days  # one default: the sync's Lookbacks carries it
 MIN_DAYS = 366  # below this the reps' 12 months would lose steps the inspection reads
 BATCH = 2000
 KEEP = ("CloseDate", "StageName")  # what the deal facts derive from
