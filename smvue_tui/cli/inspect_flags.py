@@ -85,14 +85,13 @@ class Child:
             stdin.flush()
 
     def send_recent(self, recent: dict[str, list[Flag]]) -> None:
-        as_lists = {deal: [[f.rule, f.reason] for f in found] for deal, found in recent.items()}
         stdin, self.proc.stdin = self.proc.stdin, None  # said all: communicate() sends nothing
         assert stdin is not None
         # Handed over by a thread: a line longer than a pipe holds (64 KiB; 4 KiB on Windows)
         # waits until the child reads it, which it does only once its own rules are judged.
         # Meanwhile the report goes on, and a child stuck before reading is given up on
         # (collect) instead of holding this process.
-        threading.Thread(target=_hand_over, args=(stdin, orjson.dumps(as_lists) + b"\n"),
+        threading.Thread(target=_hand_over, args=(stdin, orjson.dumps(recent) + b"\n"),
                          daemon=True).start()
 
     def collect(self) -> FlagSection | None:
@@ -152,11 +151,7 @@ def _package() -> str:
 
 
 def _recent_from_parent() -> dict[str, list[Flag]]:
-    from smvue_tui.inspection.flags import Flag
-
-    line = sys.stdin.buffer.readline()
-    return {deal: [Flag(rule, reason) for rule, reason in found]
-            for deal, found in orjson.loads(line).items()}
+    return orjson.loads(sys.stdin.buffer.readline())  # flags are dicts: as they were sent
 
 
 def main(argv: list[str] | None = None) -> int:

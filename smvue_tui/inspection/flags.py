@@ -13,8 +13,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Collection
 from datetime import UTC, date, datetime, timedelta
-from functools import partial
-from typing import NamedTuple
 
 from smvue_tui.inspection.history import Past, state_at
 from smvue_tui.inspection.periods import sf_stamp
@@ -36,12 +34,13 @@ RULE_LABELS = {"no_activity": "no activity", "close_date_past": "past due",
 RULES = tuple(RULE_LABELS)
 
 
-class Flag(NamedTuple):  # a tuple: tens of thousands are made per report
-    rule: str
-    reason: str
+# A flag is a dict, {"reason": …, "rule": …} (keys in sorted order): as the report prints it,
+# so tens of thousands go into the JSON as they are. Shared, never changed once made.
+Flag = dict[str, str]
 
 
-_flag = partial(tuple.__new__, Flag)  # Flag((rule, reason)) without NamedTuple's slow __new__
+def flag(rule: str, reason: str) -> Flag:
+    return {"reason": reason, "rule": rule}
 
 
 def _dates(seq: list[str]) -> str:
@@ -78,12 +77,13 @@ def _open_deal_flags(past: Past, settings: InspectionSettings, now: datetime,
     stint = HISTORY if src.history else LOG
     push_src = (HISTORY if src.history else None) if "CloseDate" in src.history_fields else LOG
     factor, times = settings.stage_age_factor, settings.pushed_times
-    medians = stage_medians(stint, settings.min_stage_samples) if factor else {}
-    naive_now = now.astimezone(UTC).replace(tzinfo=None)  # stamps are UTC: one parse each
+    naive_now = now.astimezone(UTC).replace(tzinfo=None)  # stamps are UTC
+    too_old = _stage_cutoffs(stage_medians(stint, settings.min_stage_samples) if factor else {},
+                             factor, naive_now)
     no_activity, close_past = settings.no_activity_days, settings.close_date_past
     no_primary, single = settings.no_primary_contact, settings.single_threaded
-    no_roles = _flag(("no_primary_contact", "no contact roles at all"))  # shared: tuples
-    no_primary_role = _flag(("no_primary_contact", "no primary contact role"))
+    no_roles = flag("no_primary_contact", "no contact roles at all")  # shared by every deal
+    no_primary_role = flag("no_primary_contact", "no primary contact role")
     listed = past.listed
     found: dict[str, list[Flag]] = {}
     rows = open_deal_flag_rows(rep, stint if factor else None, push_src if times else None,
@@ -96,32 +96,52 @@ def _open_deal_flags(past: Past, settings: InspectionSettings, now: datetime,
             if other > last:
                 last = other
             if last and last < activity_cutoff:
-                fl.append(_flag(("no_activity",
-                                 f"no activity in {days[last]} days (last: {last})")))
+                fl.append({"reason": f"no activity in {days[last]} days (last: {last})",
+                           "rule": "no_activity"})
             elif not last and created and created[:10] < activity_cutoff:
-                fl.append(_flag(("no_activity",
-                                 f"no activity logged since it was created on {created[:10]}")))
+                fl.append({"reason": "no activity logged since it was created on "
+                                     f"{created[:10]}", "rule": "no_activity"})
         if close_past and close is not None and close < today_iso:
-            fl.append(_flag(("close_date_past", f"close date {close} is {days[close]} days past")))
+            fl.append({"reason": f"close date {close} is {days[close]} days past",
+                       "rule": "close_date_past"})
         if pushed and pushed >= times:  # pushes are only read when the rule is on
-            fl.append(_flag(("pushed", f"close date pushed {pushed} times: "
-                                       f"{_dates(push_dates(pushed_dates))}")))
+            fl.append({"reason": f"close date pushed {pushed} times: "
+                                 f"{_dates(push_dates(pushed_dates))}", "rule": "pushed"})
         if since is not None:  # only read when the rule is on and the stint is the stage's
-            median = medians.get(stage)
-            if median:
+            limit = too_old.get(stage)
+            if limit is not None and since[:19] <= limit[0]:  # else younger than the limit
+                median = limit[1]
                 age = (naive_now - datetime.fromisoformat(since[:19])).total_seconds() / 86400
                 if age > factor * median:
-                    fl.append(_flag(("stage_age", (
-                        f"in {stage} for {age:.0f} days; the org's median there is "
-                        f"{median:.0f} days (limit {factor:g}×)"))))
+                    fl.append({"reason": f"in {stage} for {age:.0f} days; the org's median "
+                                         f"there is {median:.0f} days (limit {factor:g}×)",
+                               "rule": "stage_age"})
         if no_primary and not primary:
             fl.append(no_primary_role if contacts else no_roles)
         if single and contacts == 1:
-            fl.append(_flag(("single_threaded",
-                             f"single-threaded: one contact ({contact or 'unnamed'})")))
+            fl.append({"reason": f"single-threaded: one contact ({contact or 'unnamed'})",
+                       "rule": "single_threaded"})
         if fl:
             found[deal_id] = fl
             listed[deal_id] = (name or "", owner, stage, amount, close)  # the report's row
+    return found
+
+
+def _stage_cutoffs(medians: dict[str | None, float], factor: float,
+                   naive_now: datetime) -> dict[str | None, tuple[str, float]]:
+    """Stage → (the second up to which a stint begun then may be too long in it, the stage's
+    median): a stint begun later is younger than ``factor`` × the median, judged by comparing
+    text — only the few others are timed (most open deals are not long in their stage)."""
+    found = {}
+    for stage, median in medians.items():
+        if not median:
+            continue
+        try:
+            edge = naive_now - timedelta(days=factor * median)
+        except OverflowError:  # a limit before the year 1: no stint is that long
+            continue
+        # Rounded up to the second: a stint begun within that second is timed exactly.
+        found[stage] = ((edge + timedelta(seconds=1)).isoformat(timespec="seconds"), median)
     return found
 
 
@@ -142,7 +162,7 @@ def recent_flags(past: Past, settings: InspectionSettings, now: datetime,
         before, after = then.amount or 0.0, deal.now.amount or 0.0
         pct = settings.amount_drop_percent
         if pct and before > 0 and after < before and (before - after) * 100 / before >= pct:
-            found[deal_id].append(Flag("amount_dropped", (
+            found[deal_id].append(flag("amount_dropped", (
                 f"amount dropped {(before - after) * 100 / before:.0f}% in the last "
                 f"{settings.recent_days} days: {before:,.0f} → {after:,.0f}")))
         if settings.stage_moved_back:
@@ -151,7 +171,7 @@ def recent_flags(past: Past, settings: InspectionSettings, now: datetime,
                     continue
                 old, new = stages.get(s.old or ""), stages.get(s.new or "")
                 if old and new and not old[1] and not new[1] and new[0] < old[0]:
-                    found[deal_id].append(Flag("stage_moved_back", (
+                    found[deal_id].append(flag("stage_moved_back", (
                         f"stage moved back: {s.old} → {s.new} on {s.at[:10]}")))
     return found
 

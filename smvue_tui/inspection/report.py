@@ -163,7 +163,7 @@ def deal_risks(deal_id: str, config: dict[str, Any],
                now: datetime | None = None) -> list[dict[str, str]]:
     """One open deal's flags (``rule``, ``reason``), for the deal screen; [] when none."""
     past = Past(sources(), stage_info(), open_only=True)  # flags are of open deals only
-    return [{"rule": f.rule, "reason": f.reason}
+    return [{"rule": f["rule"], "reason": f["reason"]}
             for f in deal_flags(deal_id, past, inspection_settings(config), now)]
 
 
@@ -175,4 +175,4 @@ def flagged_rules(config: dict[str, Any], now: datetime | None = None,
     with no_cycle_collection():
         found = flags(Past(sources(), stage_info(), open_only=True),
                       inspection_settings(config), now, ids=ids)
-    return {deal: [f.rule for f in fl] for deal, fl in found.items()}
+    return {deal: [f["rule"] for f in fl] for deal, fl in found.items()}

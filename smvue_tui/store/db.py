@@ -122,6 +122,17 @@ def _v10_inspection_covering_indexes(db: Database) -> None:
         db.execute_sql(f'DROP INDEX IF EXISTS "{old}"')
 
 
+def _v12_open_deal_flags_index(db: Database) -> None:
+    """The risk flags read nine columns of every open deal, with its facts and its one
+    contact's name (``inspection_queries.open_deal_flag_rows``). Through the open-totals index
+    SQLite met the deals in owner order, so each deal's row and facts landed on another page
+    (0.44 s at 100,000 deals); from this index alone it meets them in Id order, without the
+    table, and their facts follow in order (0.2 s)."""
+    db.execute_sql('CREATE INDEX IF NOT EXISTS "opportunity_open_flags" ON "opportunity" '
+                   '("IsClosed", "Id", "Name", "OwnerId", "StageName", "Amount", "CloseDate", '
+                   '"CreatedDate", "LastActivityDate")')
+
+
 # Index i holds the migration from version i to i + 1. Append only; never edit a shipped one.
 MIGRATIONS: list[Callable[[Database], None]] = [_v1_initial, _v2_drop_modstamp_indexes,
                                                       _v3_plan_capabilities,
@@ -132,7 +143,8 @@ MIGRATIONS: list[Callable[[Database], None]] = [_v1_initial, _v2_drop_modstamp_i
                                                       _v8_deal_facts,
                                                       migrate_v9_team_store,
                                                       _v10_inspection_covering_indexes,
-                                                      migrate_v11_pipeline_per_manager]
+                                                      migrate_v11_pipeline_per_manager,
+                                                      _v12_open_deal_flags_index]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

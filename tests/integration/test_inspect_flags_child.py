@@ -19,7 +19,7 @@ from smvue_tui.cli import inspect_flags
 from smvue_tui.cli.inspect_flags import Child
 from smvue_tui.cli.main import main
 from smvue_tui.config import app_paths
-from smvue_tui.inspection.flags import Flag
+from smvue_tui.inspection.flags import flag
 from smvue_tui.inspection.report import inspect
 from smvue_tui.store.org_stores import paths_for_login
 from tests.integration.test_inspect import _sql
@@ -37,7 +37,7 @@ def test_a_child_that_reads_nothing_cannot_hold_the_report(monkeypatch):
                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE))
     try:
         stuck.go()
-        recent = {f"0068W{i:013d}": [Flag("amount_dropped", "amount dropped 50% " * 5)]
+        recent = {f"0068W{i:013d}": [flag("amount_dropped", "amount dropped 50% " * 5)]
                   for i in range(20_000)}  # ~2.5 MB
         sent = threading.Thread(target=stuck.send_recent, args=(recent,), daemon=True)
         sent.start()

@@ -62,3 +62,12 @@ def test_each_total_reads_its_covering_index_alone(sqlite_store, query, monkeypa
     plan = _plan(sqlite_store, monkeypatch, query, args)
     assert f"USING COVERING INDEX {index}" in plan, plan
     assert "SCAN opportunity" not in plan and "SCAN activity" not in plan, plan
+
+
+def test_the_flags_read_every_open_deal_from_one_index_in_id_order(sqlite_store, monkeypatch):  # noqa: F811
+    """Store v12: the open deals from their own covering index (Id order, no table row), so
+    their facts are looked up in order too."""
+    plan = _plan(sqlite_store, monkeypatch, "open_deal_flag_rows",
+                 (None, q.HISTORY, q.HISTORY, 3))
+    assert "SEARCH o USING COVERING INDEX opportunity_open_flags (IsClosed=?)" in plan, plan
+    assert "TEMP B-TREE" not in plan, plan
