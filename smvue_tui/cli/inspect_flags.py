@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import signal
 import subprocess
 import sys
@@ -32,9 +33,9 @@ if TYPE_CHECKING:  # the store and the inspection are imported once the child is
     from smvue_tui.inspection.flags import Flag
 
 GO = b"go\n"
-# The child's program: the parent's copy of smvue_tui first on the path, then main(arguments).
-_CHILD = ("import sys; sys.path.insert(0, sys.argv[1]); "
-          "from smvue_tui.cli.inspect_flags import main; sys.exit(main(sys.argv[2:]))")
+# The child's program: the import path its arguments give up to "--", then main(the rest).
+_CHILD = ("import sys; end = sys.argv.index('--'); sys.path[:] = sys.argv[1:end]; "
+          "from smvue_tui.cli.inspect_flags import main; sys.exit(main(sys.argv[end + 1:]))")
 # How long the report waits for the child once its own part is done (it takes about as long).
 WAIT_S = 60
 STOP_S = 5  # how long a child asked to end may take before it is killed
@@ -63,10 +64,13 @@ class Child:
         if getattr(sys, "frozen", False):  # a bundled executable runs no ``-m`` module
             return None
         # The child imports the copy of the code this process runs — an installed one, or a
-        # checkout the tests or `python -m` run from — first on its path (-P: not the current
-        # folder); --package: it ends, unused, should it import another all the same.
+        # checkout the tests or `python -m` run from — first on this process's own import
+        # path, which it is given whole: it skips ``site`` (-S; its .pth files were a fifth of
+        # its start) and the current folder (-P). --package: it ends, unused, should it
+        # import another copy all the same.
         package = _package()
-        cmd = [sys.executable, "-P", "-c", _CHILD, str(Path(package).parent),
+        path = [str(Path(package).parent), *(p for p in sys.path if p)]
+        cmd = [sys.executable, "-S", "-P", "-c", _CHILD, *path, "--",
                f"--now={now.isoformat()}", f"--package={package}"]
         if rep is not None:  # one word: a value from a dash ("-Luc") is not an option
             cmd.append(f"--rep={rep}")
@@ -171,7 +175,6 @@ def main(argv: list[str] | None = None) -> int:
     from smvue_tui.cli.main import hard_exit
     from smvue_tui.inspection.flag_rows import flag_section
     from smvue_tui.inspection.history import Past, sources, stage_info
-    from smvue_tui.inspection.report import no_cycle_collection
     from smvue_tui.inspection.reps import find_rep, owner_names
     from smvue_tui.inspection.settings import inspection_settings
     from smvue_tui.store.inspection_queries import read_mapped
@@ -182,19 +185,18 @@ def main(argv: list[str] | None = None) -> int:
     paths = paths_for_login(app_paths())
     db = open_org_store(paths)
     read_mapped()
-    with no_cycle_collection():
-        settings = inspection_settings(read_config(paths.config_file))
-        rep = find_rep(args.rep) if args.rep else None
-        section = flag_section(Past(sources(), stage_info()), settings, args.now, rep,
-                               owner_names(), _recent_from_parent)
-        out: Any = sys.stdout.buffer
-        out.write(orjson.dumps({"counts": section.counts, "per_rep": section.per_rep}))
-        out.write(b"\n")
-        out.write(orjson.dumps(section.rows))  # made with sorted keys (flag_rows)
-        out.flush()
-        db.close()  # a PostgreSQL server sees the session end, not a dropped connection
-        hard_exit(0)  # the rows are never freed one by one: the process ends
-    return 0
+    gc.disable()  # hundreds of thousands of objects and no cycle; it ends without freeing them
+    settings = inspection_settings(read_config(paths.config_file))
+    rep = find_rep(args.rep) if args.rep else None
+    section = flag_section(Past(sources(), stage_info()), settings, args.now, rep,
+                           owner_names(), _recent_from_parent)
+    out: Any = sys.stdout.buffer
+    out.write(orjson.dumps({"counts": section.counts, "per_rep": section.per_rep}))
+    out.write(b"\n")
+    out.write(orjson.dumps(section.rows))  # made with sorted keys (flag_rows)
+    out.flush()
+    db.close()  # a PostgreSQL server sees the session end, not a dropped connection
+    hard_exit(0)  # the rows are never freed one by one: the process ends
 
 
 if __name__ == "__main__":
