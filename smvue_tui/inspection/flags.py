@@ -10,11 +10,10 @@ replay only the deals touched within ``recent_days``.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Collection
 from datetime import UTC, date, datetime, timedelta
 
-from smvue_tui.inspection.history import Past, state_at
+from smvue_tui.inspection.history import Past
 from smvue_tui.inspection.periods import sf_stamp
 from smvue_tui.inspection.settings import InspectionSettings
 from smvue_tui.store import models as m
@@ -154,25 +153,33 @@ def recent_flags(past: Past, settings: InspectionSettings, now: datetime,
                               if not closed and (rep is None or owner == rep)
                               and (ids is None or i in ids)))
     by_deal = past.steps(sorted(deals))
-    found: dict[str, list[Flag]] = defaultdict(list)
+    pct, back = settings.amount_drop_percent, settings.stage_moved_back
+    found: dict[str, list[Flag]] = {}
     for deal_id, deal in deals.items():
-        # A deal younger than the window is compared with how it was created (all steps undone).
-        then = state_at(deal, by_deal.get(deal_id, []), stamp if deal.created <= stamp else "",
-                        stages)
-        before, after = then.amount or 0.0, deal.now.amount or 0.0
-        pct = settings.amount_drop_percent
+        # One walk back over the steps after the window's start (they are in time order): the
+        # amount it had then, and its stages moved back since. A deal younger than the window
+        # is compared with how it was created (all its steps undone).
+        since = stamp if deal.created <= stamp else ""
+        then, moved_back = deal.now.amount, []
+        for step in reversed(by_deal.get(deal_id, ())):
+            if step.at <= since:
+                break
+            if step.field == "Amount":
+                then = step.old
+            elif back and step.field == "StageName" and step.at > stamp:
+                old, new = stages.get(step.old or ""), stages.get(step.new or "")
+                if old and new and not old[1] and not new[1] and new[0] < old[0]:
+                    moved_back.append(step)
+        fl = []
+        before, after = then or 0.0, deal.now.amount or 0.0
         if pct and before > 0 and after < before and (before - after) * 100 / before >= pct:
-            found[deal_id].append(flag("amount_dropped", (
+            fl.append(flag("amount_dropped", (
                 f"amount dropped {(before - after) * 100 / before:.0f}% in the last "
                 f"{settings.recent_days} days: {before:,.0f} → {after:,.0f}")))
-        if settings.stage_moved_back:
-            for s in by_deal.get(deal_id, []):
-                if s.field != "StageName" or s.at <= stamp:
-                    continue
-                old, new = stages.get(s.old or ""), stages.get(s.new or "")
-                if old and new and not old[1] and not new[1] and new[0] < old[0]:
-                    found[deal_id].append(flag("stage_moved_back", (
-                        f"stage moved back: {s.old} → {s.new} on {s.at[:10]}")))
+        fl.extend(flag("stage_moved_back", f"stage moved back: {step.old} → {step.new} on "
+                                           f"{step.at[:10]}") for step in reversed(moved_back))
+        if fl:
+            found[deal_id] = fl
     return found
 
 
