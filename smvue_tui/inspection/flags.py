@@ -161,23 +161,25 @@ def recent_flags(past: Past, settings: InspectionSettings, now: datetime,
         # is compared with how it was created (all its steps undone).
         since = stamp if deal.created <= stamp else ""
         then, moved_back = deal.now.amount, []
-        for step in reversed(by_deal.get(deal_id, ())):
-            if step.at <= since:
+        for at, field, old, new in reversed(by_deal.get(deal_id, ())):
+            if at <= since:
                 break
-            if step.field == "Amount":
-                then = step.old
-            elif back and step.field == "StageName" and step.at > stamp:
-                old, new = stages.get(step.old or ""), stages.get(step.new or "")
-                if old and new and not old[1] and not new[1] and new[0] < old[0]:
-                    moved_back.append(step)
+            if field == "Amount":
+                then = old
+            elif back and field == "StageName" and at > stamp:
+                left, entered = stages.get(old or ""), stages.get(new or "")
+                if (left and entered and not left[1] and not entered[1]
+                        and entered[0] < left[0]):  # from one open stage to an earlier one
+                    moved_back.append(flag("stage_moved_back",
+                                           f"stage moved back: {old} → {new} on {at[:10]}"))
         fl = []
         before, after = then or 0.0, deal.now.amount or 0.0
         if pct and before > 0 and after < before and (before - after) * 100 / before >= pct:
             fl.append(flag("amount_dropped", (
                 f"amount dropped {(before - after) * 100 / before:.0f}% in the last "
                 f"{settings.recent_days} days: {before:,.0f} → {after:,.0f}")))
-        fl.extend(flag("stage_moved_back", f"stage moved back: {step.old} → {step.new} on "
-                                           f"{step.at[:10]}") for step in reversed(moved_back))
+        if moved_back:  # found newest first
+            fl.extend(reversed(moved_back))
         if fl:
             found[deal_id] = fl
     return found

@@ -80,16 +80,12 @@ def load_deals(ids: Iterable[str]) -> dict[str, Deal]:
     return {row[0]: _deal(row) for row in q.deal_rows(ids)}
 
 
-class Step(NamedTuple):  # a tuple: a report makes one per step of every deal it replays
-    """One change of one field of one deal."""
-
-    at: str  # Salesforce timestamp
-    field: str  # StageName, Amount, CloseDate, OwnerId, ForecastCategoryName, IsClosed, IsWon
-    old: Any
-    new: Any
-
-
-_at = operator.attrgetter("at")
+# One change of one field of one deal: [at (Salesforce timestamp), field (StageName, Amount,
+# CloseDate, OwnerId, ForecastCategoryName, IsClosed or IsWon), old, new] — the lists the
+# writer keeps (``deal_facts``) as they parse: a report reads a hundred thousand or more.
+Step = list[Any]
+AT, FIELD, OLD, NEW = range(4)
+_at = operator.itemgetter(AT)
 
 
 def _parse_steps(hist: str | None, log: str | None, src: Sources) -> list[Step]:
@@ -97,9 +93,13 @@ def _parse_steps(hist: str | None, log: str | None, src: Sources) -> list[Step]:
     OpportunityHistory's for the fields it holds (when the org lets the sync read it), the
     change log's for the rest."""
     held = src.history_fields
-    logged = [_new(Step, s) for s in orjson.loads(log) if s[1] not in held] if log else []
+    logged = orjson.loads(log) if log else []
+    if held and logged:
+        logged = [s for s in logged if s[FIELD] not in held]
     if src.history and hist:
-        found = [_new(Step, s) for s in orjson.loads(hist) if s[1] in held]
+        found = orjson.loads(hist)  # StageName, Amount and CloseDate steps only
+        if len(held) < len(HISTORY_FIELDS):
+            found = [s for s in found if s[FIELD] in held]
         return sorted([*logged, *found], key=_at) if logged else found
     return logged
 
@@ -174,15 +174,15 @@ def state_at(deal: Deal, deal_steps: list[Step], stamp: str,
     """The deal as it was at ``stamp``: undo, newest first, every step after it (steps are
     in time order)."""
     now = deal.now
-    if not deal_steps or deal_steps[-1].at <= stamp:
+    if not deal_steps or deal_steps[-1][AT] <= stamp:
         return now  # nothing to undo
     values = list(now)
-    for step in reversed(deal_steps):
-        if step.at <= stamp:
+    for at, field, old, _ in reversed(deal_steps):
+        if at <= stamp:
             break
-        i = _AT.get(step.field)
+        i = _AT.get(field)
         if i is not None:
-            values[i] = step.old
+            values[i] = old
     stage = values[0]
     info = stage_info.get(stage or "")
     if info and stage != now.stage:  # closed/won follow the stage it had then
