@@ -26,11 +26,6 @@ class DealChangeRow:
     then: DealState | None  # None: created within the window
     kinds: list[str]
 
-    @property
-    def amount_delta(self) -> float:
-        before = (self.then.amount or 0.0) if self.then else 0.0
-        return (self.deal.now.amount or 0.0) - before
-
 
 @dataclass
 class Tally:
@@ -42,11 +37,13 @@ class Tally:
     amount_then: float = 0.0
     amount_now: float = 0.0
 
-    def add(self, row: DealChangeRow) -> None:
-        for kind in row.kinds:
-            self.counts[kind] = self.counts.get(kind, 0) + 1
-        self.amount_then += (row.then.amount or 0.0) if row.then else 0.0
-        self.amount_now += row.deal.now.amount or 0.0
+    def add(self, kinds: list[str], amount_then: float, amount_now: float) -> None:
+        """One changed deal: its kinds of change and its amounts then → now."""
+        counts = self.counts
+        for kind in kinds:
+            counts[kind] = counts.get(kind, 0) + 1
+        self.amount_then += amount_then
+        self.amount_now += amount_now
 
 
 @dataclass
@@ -141,14 +138,20 @@ def changes(win: Window, period: ClosePeriod, past: Past, owner_names: dict[str,
     reps: dict[str, Tally] = {}
     stage_tallies: dict[str, Tally] = {}
     for row in rows:
+        before = (row.then.amount or 0.0) if row.then else 0.0
+        after = row.deal.now.amount or 0.0
         for kind in row.kinds:
-            totals[kind]["count"] += 1
-            totals[kind]["amount"] += (row.amount_delta if kind.startswith("amount_")
-                                       else row.deal.now.amount or 0.0)
-        owner = row.deal.now.owner_id or ""
-        reps.setdefault(owner, Tally(owner, owner_names.get(owner, owner or "(no owner)"))).add(row)
-        stage = row.deal.now.stage or ""
-        stage_tallies.setdefault(stage, Tally(stage, stage or "(no stage)")).add(row)
+            cell = totals[kind]
+            cell["count"] += 1
+            cell["amount"] += after - before if kind.startswith("amount_") else after
+        owner, stage = row.deal.now.owner_id or "", row.deal.now.stage or ""
+        by_rep, by_stage = reps.get(owner), stage_tallies.get(stage)
+        if by_rep is None:  # made once per rep and stage, not per row
+            by_rep = reps[owner] = Tally(owner, owner_names.get(owner, owner or "(no owner)"))
+        if by_stage is None:
+            by_stage = stage_tallies[stage] = Tally(stage, stage or "(no stage)")
+        by_rep.add(row.kinds, before, after)
+        by_stage.add(row.kinds, before, after)
     order = {name: info[0] for name, info in stages.items()}
     return Changes(
         win, period, rows, totals,
