@@ -97,10 +97,11 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as exc:
-        # A damaged store that could not be moved aside (in use elsewhere): words, no
-        # traceback. Looked up, not imported, so `--help` never loads the store.
+        # A damaged store that could not be moved aside (in use elsewhere), or one a newer
+        # smvue-tui wrote: words, no traceback. Looked up, not imported, so `--help` never
+        # loads the store.
         health = sys.modules.get("smvue_tui.store.health")
-        if health is None or not isinstance(exc, health.StoreDamaged):
+        if health is None or not isinstance(exc, health.StoreDamaged | health.StoreTooNew):
             raise
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -18,7 +18,7 @@ from peewee import Database, DatabaseError, OperationalError, SqliteDatabase
 from smvue_tui.config import ensure_dir
 from smvue_tui.store import deal_facts, health, models, postgres
 from smvue_tui.store.backend import describe, is_postgres
-from smvue_tui.store.health import Recovery, StoreDamaged
+from smvue_tui.store.health import Recovery, StoreDamaged, StoreTooNew
 from smvue_tui.store.team_tables import migrate_v9_team_store, migrate_v11_pipeline_per_manager
 
 PRAGMAS = {
@@ -176,7 +176,7 @@ def migrate(db: Database) -> int:
     (``postgres.drop_length_limits``), so later migrations' columns are covered too."""
     current = schema_version(db)
     if current > SCHEMA_VERSION:
-        raise RuntimeError(
+        raise StoreTooNew(
             f"the store at {describe(db)} was written by a newer smvue-tui "
             f"(schema {current} > {SCHEMA_VERSION}); upgrade smvue-tui to open it"
         )

@@ -44,6 +44,11 @@ SALVAGED: tuple[type[models.BaseModel], ...] = (
 )
 
 
+class StoreTooNew(RuntimeError):
+    """The store was written by a newer smvue-tui (a later schema): this one must not open it
+    (the message says which version, and to upgrade)."""
+
+
 class StoreDamaged(Exception):
     """The store file is damaged (``reason`` says how, never its content)."""
 

@@ -50,3 +50,17 @@ def test_an_empty_store_inspects_to_nothing(store, capsys):
     assert main(["inspect"]) == 0
     out = capsys.readouterr().out
     assert "Pipeline inspection, last 7d" in out and "At risk: 0 open deals flagged" in out
+
+
+@pytest.mark.parametrize("command", [["inspect"], ["inspect", "--json"], ["status"]])
+def test_a_store_a_newer_version_wrote_is_said_in_words(store, capsys, command):
+    """After a downgrade: the store's schema is newer than this code's. One sentence and
+    status 1, never a traceback."""
+    from smvue_tui.store.db import SCHEMA_VERSION
+
+    store.execute_sql(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    store.close()
+    assert main(command) == 1
+    err = capsys.readouterr().err
+    assert "written by a newer smvue-tui" in err and "upgrade smvue-tui" in err
+    assert "Traceback" not in err

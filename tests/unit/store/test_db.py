@@ -2,6 +2,7 @@ import pytest
 
 from smvue_tui.store import models as m
 from smvue_tui.store.db import SCHEMA_VERSION, open_store, schema_version
+from smvue_tui.store.health import StoreTooNew
 
 
 def test_open_creates_schema_in_wal_and_reopen_keeps_data(tmp_path):
@@ -21,7 +22,7 @@ def test_a_newer_schema_is_refused_not_damaged(tmp_path):
     db = open_store(path)
     db.execute_sql(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     db.close()
-    with pytest.raises(RuntimeError, match="newer smvue-tui"):
+    with pytest.raises(StoreTooNew, match="newer smvue-tui"):
         open_store(path)
 
 
