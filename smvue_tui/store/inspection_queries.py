@@ -94,14 +94,15 @@ def read_mapped() -> None:
 
 def open_deal_flag_rows(rep: str | None, stint: str | None, pushes: str | None,
                         min_pushes: int,
-                        ids: Iterable[str] | None = None) -> list[tuple[Any, ...]]:
+                        ids: Iterable[str] | None = None) -> Iterator[tuple[Any, ...]]:
     """Every open deal (``rep``'s only) with what the risk rules read, and no more: (Id, Name,
     OwnerId, StageName, Amount, CloseDate, CreatedDate, LastActivityDate, its newest stored
     activity, close-date pushes, the dates they went through (when at least ``min_pushes``),
     since when it is in its stage (when the current stint, from ``stint`` — HISTORY or LOG —,
     is in the deal's stage), distinct contacts with a role, whether one is primary, the one
     contact's name). ``pushes``: HISTORY, LOG or None (no push count). ``ids``: only those
-    deals (a table's rows)."""
+    deals (a table's rows). Rows come as they are read: a caller that keeps few of them never
+    holds all 50,000 at 100,000 deals (their memory is used again, row after row)."""
     only, rep_args = _rep('o."OwnerId"', rep)
     p, args = _p(), []
     push = "0, NULL"
@@ -119,9 +120,9 @@ def open_deal_flag_rows(rep: str | None, stint: str | None, pushes: str | None,
            f'{_t(m.DealFact)} f ON f.deal_id = o."Id" LEFT JOIN {_t(m.Contact)} c ON '
            f'c."Id" = f.one_contact AND f.contacts = 1 WHERE o."IsClosed" = {p}{only}')
     if ids is None:
-        return db().execute_sql(sql, [*args, False, *rep_args]).fetchall()
-    return [row for part in _chunks(sorted(set(ids))) for row in db().execute_sql(
-        f'{sql} AND o."Id" IN ({_marks(part)})', [*args, False, *rep_args, *part]).fetchall()]
+        return iter(db().execute_sql(sql, [*args, False, *rep_args]))
+    return (row for part in _chunks(sorted(set(ids))) for row in db().execute_sql(
+        f'{sql} AND o."Id" IN ({_marks(part)})', [*args, False, *rep_args, *part]).fetchall())
 
 
 def stage_medians(source: str, minimum: int) -> dict[str | None, float]:
