@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -53,7 +54,8 @@ def inspection_settings(config: dict[str, Any]) -> InspectionSettings:
         if kind == "bool":
             if not isinstance(value, bool):
                 raise SettingsError(f"[inspection] {name} must be true or false, not {value!r}")
-        elif isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        elif (isinstance(value, bool) or not isinstance(value, int | float)
+              or not math.isfinite(value) or value < 0):  # TOML has nan and inf
             raise SettingsError(f"[inspection] {name} must be a number of 0 or more "
                                 f"(0 turns the rule off), not {value!r}")
         elif kind == "int" and value != int(value):

@@ -37,6 +37,9 @@ def test_bad_arguments(store, capsys, args, message):
     ("[inspection]\npushed_times = 'three'\n", "[inspection] pushed_times must be a number"),
     ("[inspection]\npushd_times = 3\n", "[inspection] has unknown setting(s): pushd_times"),
     ("[inspection\n", "is not valid TOML"),
+    # TOML has nan and inf: neither is a threshold (nan made every comparison false).
+    ("[inspection]\nstage_age_factor = nan\n", "stage_age_factor must be a number of 0 or more"),
+    ("[inspection]\npushed_times = inf\n", "pushed_times must be a number of 0 or more"),
 ])
 def test_bad_config(store, capsys, config, message):
     path = app_paths().config_file
