@@ -100,3 +100,64 @@ def test_a_stage_age_factor_of_nan_is_no_traceback(store, capsys):
     err = capsys.readouterr().err
     assert code == 0 or (code == 1 and err.startswith("error: ")
                          and "stage_age_factor" in err), err
+
+
+def _steps_deal(deal_id: str, created: str, amount: float | None, stage: str,
+                steps: list[list]) -> None:
+    """An open deal with its change-log steps as the writer keeps them (``l_steps``) and one
+    change-log row, so the report sees it touched within the window."""
+    import orjson
+
+    m.Opportunity.create(id=deal_id, name=deal_id, stage_name=stage, amount=amount,
+                         close_date="2099-01-01", is_closed=False, owner_id="005A",
+                         created_date=created)
+    m.DealFact.create(deal_id=deal_id, l_steps=orjson.dumps(steps).decode(), contacts=2,
+                      has_primary=True)
+    m.DealChange.create(opportunity_id=deal_id, changed_at=steps[-1][0], seen_at=steps[-1][0],
+                        changes="{}")
+
+
+def test_the_recent_rules_read_the_steps_after_the_windows_start_in_order(store):
+    """Amount dropped (against the amount at the window's start, or at creation for a deal
+    younger than the window) and every stage moved back after the start, oldest first —
+    steps at exactly the start, before it and at one same moment included."""
+    from smvue_tui.inspection.periods import sf_stamp
+
+    for n, (label, closed) in enumerate((("A", False), ("B", False), ("C", False),
+                                          ("Won", True))):
+        m.OpportunityStage.create(id=f"01J{n:015d}", master_label=label, api_name=label,
+                                  sort_order=n, is_closed=closed, is_won=label == "Won")
+    now = datetime(2026, 12, 5, 12, 0, 0, 250_000, tzinfo=UTC)
+    start = sf_stamp(now - timedelta(days=30))
+
+    def ago(days: float) -> str:
+        return sf_stamp(now - timedelta(days=days))
+
+    _steps_deal("006D00000000000001", ago(90), 100.0, "A", [
+        [ago(40), "Amount", 100.0, 200.0],
+        [start, "StageName", "C", "B"],  # at the start exactly: before the window
+        [ago(10), "StageName", "C", "B"], [ago(10), "StageName", "B", "A"],  # one moment
+        [ago(5), "Amount", 200.0, 150.0], [ago(2), "Amount", 150.0, 100.0]])
+    _steps_deal("006D00000000000002", ago(5), 400.0, "B", [  # younger than the window
+        [ago(4), "Amount", 1000.0, 700.0], [ago(3), "Amount", 700.0, 400.0],
+        [ago(3), "StageName", "Won", "B"]])  # from a closed stage: not "moved back"
+    _steps_deal("006D00000000000003", ago(90), 10.0, "A", [  # all before the window
+        [ago(40), "Amount", 1000.0, 10.0], [ago(35), "StageName", "B", "A"]])
+    _steps_deal("006D00000000000004", ago(90), None, "B", [  # amount cleared: 0 now
+        [ago(40), "Amount", None, 80.0], [ago(1), "Amount", 80.0, None]])
+    past = Past(sources(), stage_info(), open_only=True)
+    settings = InspectionSettings(no_activity_days=0, close_date_past=False,
+                                  stage_age_factor=0, pushed_times=0,
+                                  no_primary_contact=False, single_threaded=False)
+    found = {d: [(f["rule"], f["reason"]) for f in fl]
+             for d, fl in flags(past, settings, now).items()}
+    on = ago(10)[:10]
+    assert found == {
+        "006D00000000000001": [
+            ("amount_dropped", "amount dropped 50% in the last 30 days: 200 → 100"),
+            ("stage_moved_back", f"stage moved back: C → B on {on}"),
+            ("stage_moved_back", f"stage moved back: B → A on {on}")],
+        "006D00000000000002": [
+            ("amount_dropped", "amount dropped 60% in the last 30 days: 1,000 → 400")],
+        "006D00000000000004": [
+            ("amount_dropped", "amount dropped 100% in the last 30 days: 80 → 0")]}
