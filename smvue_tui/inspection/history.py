@@ -84,7 +84,7 @@ def load_deals(ids: Iterable[str]) -> dict[str, Deal]:
 # CloseDate, OwnerId, ForecastCategoryName, IsClosed or IsWon), old, new] — the lists the
 # writer keeps (``deal_facts``) as they parse: a report reads a hundred thousand or more.
 Step = list[Any]
-AT, FIELD, OLD, NEW = range(4)
+AT, FIELD = 0, 1  # then old, new
 _at = operator.itemgetter(AT)
 
 

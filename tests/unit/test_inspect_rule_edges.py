@@ -1,6 +1,7 @@
-"""Review of the `inspect --json` speed-up (commits after 5f56b22): the stage-age rule's
-per-stage cutoff must flag exactly the deals the plain check ``age > factor × median`` flags,
-and a setting the old code judged (it flagged nothing) must not end in a traceback."""
+"""The risk rules at their edges: the stage-age rule's per-stage cutoff flags exactly the deals
+the plain check ``age > factor × median`` flags, a threshold TOML allows but no rule can use
+(nan) is said in words, and the recent rules read the steps after the window's start in
+order."""
 
 from __future__ import annotations
 
