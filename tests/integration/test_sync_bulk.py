@@ -238,9 +238,11 @@ async def test_query_all_jobs_include_deleted_rows(demo):
 
 
 def test_the_threshold_and_switch_come_from_config_toml(tmp_path):
-    from smvue_tui.sync.runner import read_config
+    from smvue_tui.config import ConfigError, app_paths, read_config
+    from smvue_tui.sync.runner import run_config
 
-    path = tmp_path / "config.toml"
+    path = app_paths().config_file
+    path.parent.mkdir(parents=True)
     assert read_config(path) == {} and bulk_read.policy_from({}) == BulkPolicy()  # no file
     path.write_text("[sync]\nbulk = false\nbulk_threshold = 50000\n")
     assert bulk_read.policy_from(read_config(path)) == BulkPolicy(enabled=False,
@@ -248,7 +250,9 @@ def test_the_threshold_and_switch_come_from_config_toml(tmp_path):
     path.write_text("[sync]\nbulk_threshold = 'lots'\n")
     assert bulk_read.policy_from(read_config(path)) == BulkPolicy()  # unusable: default, logged
     path.write_text("[sync\n")
-    assert read_config(path) == {}  # not TOML: the defaults, logged
+    with pytest.raises(ConfigError, match="is not valid TOML"):  # a command refuses
+        read_config(path)
+    assert run_config(app_paths()) == {}  # the app's sync child: the defaults, logged
     with pytest.raises(ValueError, match="whole number of rows"):
         BulkPolicy.from_config({"sync": {"bulk_threshold": 0}})
 
