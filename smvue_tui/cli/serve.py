@@ -35,7 +35,7 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from smvue_tui.services.connection import has_stored_login
-    from smvue_tui.store.backend import adopt_store_argument
+    from smvue_tui.store.setting import adopt_store_argument
 
     # The one setting every part (a sync child too) opens the store by; never a password.
     if problem := adopt_store_argument(args.store):

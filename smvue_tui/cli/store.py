@@ -36,7 +36,7 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from smvue_tui.store.backend import StoreUrlError, adopt_store_argument, store_url
+    from smvue_tui.store.setting import StoreUrlError, adopt_store_argument, store_url
 
     if problem := adopt_store_argument(getattr(args, "store", None)):  # as serve's
         print(f"error: {problem}", file=sys.stderr)
@@ -61,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _team_store(args: argparse.Namespace, url: str) -> int:
     from smvue_tui.services import team_admin
-    from smvue_tui.store.backend import first_line, redact
+    from smvue_tui.store.backend import first_line
+    from smvue_tui.store.setting import redact
 
     try:
         if args.store_command == "grants":

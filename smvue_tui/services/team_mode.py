@@ -17,7 +17,8 @@ from typing import Any
 
 from smvue_tui.config import ConfigError, Paths, config_table, read_config
 from smvue_tui.salesforce.ids import normalize_id
-from smvue_tui.store.backend import schema_for, store_url, team_store_url
+from smvue_tui.store.backend import schema_for
+from smvue_tui.store.setting import store_url, team_store_url
 
 
 class TeamModeError(Exception):
@@ -79,7 +80,8 @@ def open_team_services(paths: Paths) -> Any:
     except Exception as exc:  # psycopg's OperationalError: the server down, a login refused
         if type(exc).__module__.split(".")[0] not in ("psycopg", "peewee"):
             raise
-        from smvue_tui.store.backend import first_line, redact
+        from smvue_tui.store.backend import first_line
+        from smvue_tui.store.setting import redact
 
         first = first_line(exc)
         raise TeamModeError(f"cannot read the team store at {redact(store_url(paths))}: "
@@ -147,7 +149,7 @@ def team_orgs(url: str) -> list[str]:
 
 
 def _only_org(url: str) -> str:
-    from smvue_tui.store.backend import redact
+    from smvue_tui.store.setting import redact
 
     orgs = team_orgs(url)
     if len(orgs) == 1:

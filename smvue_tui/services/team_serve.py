@@ -24,9 +24,10 @@ from smvue_tui.services.team_writer import (
     record_writer,
 )
 from smvue_tui.store import models as m
-from smvue_tui.store.backend import first_line, redact, schema_for, team_store_url
+from smvue_tui.store.backend import first_line, schema_for
 from smvue_tui.store.inspection_queries import fresh_facts
 from smvue_tui.store.postgres import SERVER_ERRORS
+from smvue_tui.store.setting import redact, team_store_url
 
 log = logging.getLogger(__name__)
 

@@ -14,20 +14,7 @@ from typing import Any
 from peewee import Database, Model, PostgresqlDatabase, fn
 
 from smvue_tui.config import Paths
-
-# The setting and its password's handling live in setting.py (no peewee there); named here too,
-# where most callers look for them.
-from smvue_tui.store.setting import (  # noqa: F401
-    ENV_VAR,
-    SCHEMES,
-    SECRET_KEYS,
-    StoreUrlError,
-    adopt_store_argument,
-    password_in_argv,
-    redact,
-    store_url,
-    team_store_url,
-)
+from smvue_tui.store.setting import StoreUrlError, redact, store_url
 
 
 class StoreMissing(Exception):

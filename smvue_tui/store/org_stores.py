@@ -217,7 +217,7 @@ def open_org_store(paths: Paths, login: OrgLabel | None = None, *,
     The old single store is adopted first (see ``adopt_unassigned``). A store holding another
     org is refused with StoreOrgMismatch before anything is written; StoreInUse when this
     org's data is still in the old store because another program holds it open.
-    With a PostgreSQL store set (``backend.store_url``) the org's schema there is opened
+    With a PostgreSQL store set (``setting.store_url``) the org's schema there is opened
     instead; StoreUnavailable when the setting or the server cannot be used. Not ``create``:
     StoreMissing when the store was never made (its file, or its schema — asked on the one
     connection that then reads it), nothing made."""

@@ -22,7 +22,8 @@ from playhouse.postgres_ext import Psycopg3Database
 from playhouse.shortcuts import ReconnectMixin
 
 from smvue_tui.store import models
-from smvue_tui.store.backend import StoreMissing, first_line, redact
+from smvue_tui.store.backend import StoreMissing, first_line
+from smvue_tui.store.setting import redact
 
 FIELD_TYPES = {"FLOAT": "DOUBLE PRECISION"}
 # Each connection names its process: a sync run records its pid, and a run whose process holds
