@@ -21,6 +21,8 @@ from typing import Any
 
 import platformdirs
 
+from smvue_tui.errors import reason
+
 APP_NAME = "smvue-tui"
 STORE_FILE = "smvue.sqlite3"
 
@@ -170,11 +172,3 @@ def type_words(value: Any) -> str:
     if isinstance(value, str):
         return "text"
     return "a list" if isinstance(value, list) else "a date or time"
-
-
-def reason(exc: BaseException) -> str:
-    """An exception as the one clause a user reads: the OS's words for an OSError
-    (``strerror``: "Permission denied", no errno or repr), else its message's first line, else
-    its type's name."""
-    text = getattr(exc, "strerror", None) or (str(exc).strip().splitlines() or [""])[0]
-    return text or type(exc).__name__

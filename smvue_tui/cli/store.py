@@ -60,8 +60,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _team_store(args: argparse.Namespace, url: str) -> int:
+    from smvue_tui.errors import reason
     from smvue_tui.services import team_admin
-    from smvue_tui.store.backend import first_line
     from smvue_tui.store.setting import redact
 
     try:
@@ -81,7 +81,7 @@ def _team_store(args: argparse.Namespace, url: str) -> int:
     except Exception as exc:  # psycopg's OperationalError and kin: the server, in words
         if type(exc).__module__.split(".")[0] not in ("psycopg", "peewee"):
             raise
-        first = first_line(exc)
+        first = reason(exc)
         print(f"error: the team store at {redact(url)}: {first}", file=sys.stderr)
         return 1
 

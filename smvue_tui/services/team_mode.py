@@ -80,10 +80,10 @@ def open_team_services(paths: Paths) -> Any:
     except Exception as exc:  # psycopg's OperationalError: the server down, a login refused
         if type(exc).__module__.split(".")[0] not in ("psycopg", "peewee"):
             raise
-        from smvue_tui.store.backend import first_line
+        from smvue_tui.errors import reason
         from smvue_tui.store.setting import redact
 
-        first = first_line(exc)
+        first = reason(exc)
         raise TeamModeError(f"cannot read the team store at {redact(store_url(paths))}: "
                             f"{first}") from None
     from smvue_tui.services.app_services import AppServices

@@ -22,13 +22,6 @@ class StoreMissing(Exception):
     store (an open that reads only — ``inspect`` — makes none)."""
 
 
-def first_line(exc: BaseException) -> str:
-    """A server error in one line for the user: its message's first line (300 characters at
-    most), else the exception's type name."""
-    text = str(exc).strip().splitlines()
-    return text[0][:300] if text else type(exc).__name__
-
-
 def schema_for(org_id: str) -> str:
     """The PostgreSQL schema of an org's store. 18-character ids are unique ignoring case
     (the last three characters encode it), so the lower-case name needs no quoting."""

@@ -90,6 +90,7 @@ def _readable_by_libpq(value: str, source: str) -> None:
     try:
         conninfo_to_dict(value)
     except PsycopgError as exc:
+        # Not errors.reason: the password is masked in the whole message before any cut.
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreadable"
         password = urlsplit(value).password
         if password:
