@@ -134,7 +134,7 @@ def read_config(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         line = raw[:exc.start].count(b"\n") + 1
         raise ConfigError(f"{path} is not UTF-8 text (byte 0x{raw[exc.start]:02x} on line "
-                          f"{line}); save it as UTF-8") from None
+                          f"{line}: save it as UTF-8)") from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -37,7 +37,7 @@ def _not_toml(path: Path) -> None:
 # case → (how the file is spoiled, what the one sentence says about it)
 BAD = {
     "unreadable": (_folder, "cannot be read (is a directory)"),
-    "not UTF-8": (_not_utf8, "is not UTF-8 text (byte 0xff on line 3); save it as UTF-8"),
+    "not UTF-8": (_not_utf8, "is not UTF-8 text (byte 0xff on line 3: save it as UTF-8)"),
     "not TOML": (_not_toml, "is not valid TOML (expected ']' at the end of a table "
                             "declaration, at line 1, column 6)"),
 }
