@@ -153,3 +153,13 @@ def test_the_card_reads_a_webhook_section_of_the_wrong_type_as_none():
     assert public_webhook_url(app_paths()) == ""  # the app said it at start (a notification)
     _write('[webhook]\npublic_url = "https://hooks.example.org/x"\n')
     assert public_webhook_url(app_paths()) == "https://hooks.example.org/x"
+
+
+def test_on_a_team_store_named_in_the_environment_the_tui_still_refuses(bad, monkeypatch):
+    """SMVUE_STORE_URL names the store, but who this manager is ([team]) is not known."""
+    from smvue_tui.services.team_mode import TeamModeError, team_settings
+
+    monkeypatch.setenv("SMVUE_STORE_URL", "postgresql://ann@db.example.com/smvue")
+    with pytest.raises(TeamModeError) as raised:
+        team_settings(app_paths())
+    assert str(raised.value) == f"{bad}, so this team store's [team] settings are not known"
