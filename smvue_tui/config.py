@@ -21,6 +21,8 @@ from typing import Any
 
 import platformdirs
 
+from smvue_tui.errors import reason
+
 APP_NAME = "smvue-tui"
 STORE_FILE = "smvue.sqlite3"
 
@@ -101,18 +103,72 @@ def ensure_dir(path: Path) -> Path:
     try:
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
-        reason = (exc.strerror or type(exc).__name__).lower()
-        raise FolderNotWritable(f"cannot create the folder {path}: {reason}. "
+        raise FolderNotWritable(f"cannot create the folder {path}: {reason(exc).lower()}. "
                                 "Set SMVUE_HOME to a folder you can write to.") from exc
     return path
 
 
+class ConfigError(ValueError):
+    """config.toml cannot be used as it is; the message names the file and the problem."""
+
+
 def read_config(path: Path) -> dict[str, Any]:
-    """config.toml parsed ({} when there is none); ValueError in words when it is not TOML."""
+    """config.toml's contents — the one reader every part of the app uses, with one behaviour:
+
+    - no file (nor a folder for it): ``{}`` (every setting at its default);
+    - a file that cannot be read (a folder, no permission), that is not UTF-8 text, or that is
+      not TOML: ConfigError, one sentence naming the file and the problem.
+
+    What a ConfigError means is the caller's to decide: which store to open is then unknown,
+    so commands and the TUI's start refuse in words (``store/setting.py``); a sync child of the
+    TUI, which said it already, keeps the defaults (``config_or_defaults``)."""
     try:
         with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        return {}
+            raw = fh.read()
+    except (FileNotFoundError, NotADirectoryError):  # none (a file where its folder would
+        return {}  # be: nothing there either — making the folders says that, ensure_dir)
+    except OSError as exc:
+        raise ConfigError(f"{path} cannot be read ({reason(exc).lower()})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path} is not UTF-8 text (byte 0x{raw[exc.start]:02x} on line "
+                          f"{line}: save it as UTF-8)") from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path} is not valid TOML ({exc})") from None
+        # tomllib says "Expected ']' … (at line 1, column 6)": one clause of our sentence.
+        detail = str(exc).replace(" (at ", ", at ").rstrip(")")
+        raise ConfigError(f"{path} is not valid TOML ({detail[:1].lower()}{detail[1:]})") \
+            from None
+
+
+def config_or_defaults(path: Path) -> tuple[dict[str, Any], str | None]:
+    """``read_config`` for a reader that goes on without the file: its contents, or ``{}`` and
+    the ConfigError's sentence with what happens instead (None: fine or absent)."""
+    try:
+        return read_config(path), None
+    except ConfigError as exc:
+        return {}, f"{exc}; using the defaults"
+
+
+def config_table(config: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
+    """``[name]`` of a read config.toml ({} without one); ConfigError in words when the file
+    gives it another type (``team = "ann"`` instead of a ``[team]`` table)."""
+    section = config.get(name, {})
+    if not isinstance(section, dict):
+        raise ConfigError(f"[{name}] in {path} must be a table of settings, not "
+                          f"{type_words(section)}")
+    return section
+
+
+def type_words(value: Any) -> str:
+    """What a TOML value is, for a sentence: "a number", "text", "a list"…"""
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    return "a list" if isinstance(value, list) else "a date or time"

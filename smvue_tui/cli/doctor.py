@@ -86,12 +86,10 @@ def _local_lines(paths: Any, out: TextIO) -> None:
     except ConsumerNotConfigured as exc:
         print(f"config.toml [salesforce]: {exc.detail or exc.user_message}", file=out)
     try:
-        import tomllib
+        from smvue_tui.config import read_config
 
-        config = tomllib.loads(paths.config_file.read_text()) \
-            if paths.config_file.exists() else {}
-        public, _user = webhook_config(config)
-    except (ValueError, OSError) as exc:  # tomllib's TOMLDecodeError is a ValueError
+        public, _user = webhook_config(read_config(paths.config_file))
+    except ValueError as exc:  # config.ConfigError too: the file's own problem, in words
         print(f"config.toml [webhook]: not usable — {exc}; updates come from the scheduled "
               "resync", file=out)
         return

@@ -18,6 +18,7 @@ import webbrowser
 from collections.abc import AsyncIterator
 from typing import TextIO
 
+from smvue_tui.errors import reason
 from smvue_tui.salesforce.auth import LoginFlow, logout
 from smvue_tui.salesforce.consumer import consumer_for, load_settings
 from smvue_tui.salesforce.credentials import Credentials
@@ -78,7 +79,7 @@ async def _login(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         _print_error(exc, err)
         return 1
     except OSError as exc:
-        print(f"error: could not store the login: {exc.strerror or exc}", file=err)
+        print(f"error: could not store the login: {reason(exc)}", file=err)
         return 1
     print(f"Logged in as {creds.who()}", file=out)
     print(f"Org {creds.org_id or '(unknown)'} at {creds.instance_url} "

@@ -68,8 +68,9 @@ def hard_exit(code: int) -> NoReturn:
             pass
         except Exception as exc:  # the output is lost (a full disk): said, and not a success,
             with contextlib.suppress(Exception):  # as Python's own exit would (status 120)
-                reason = getattr(exc, "strerror", None) or exc
-                os.write(2, f"smvue-tui: could not write the output: {reason}\n".encode())
+                from smvue_tui.errors import reason
+
+                os.write(2, f"smvue-tui: could not write the output: {reason(exc)}\n".encode())
             code = code or 120
     os._exit(code)
 

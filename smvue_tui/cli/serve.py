@@ -18,7 +18,7 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from smvue_tui.config import app_paths
+from smvue_tui.config import ConfigError, app_paths, read_config
 
 
 def configure(parser: argparse.ArgumentParser, command: str) -> None:
@@ -35,13 +35,18 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from smvue_tui.services.connection import has_stored_login
-    from smvue_tui.store.backend import adopt_store_argument
+    from smvue_tui.store.setting import adopt_store_argument
 
     # The one setting every part (a sync child too) opens the store by; never a password.
     if problem := adopt_store_argument(args.store):
         print(f"error: {problem}", file=sys.stderr)
         return 2
     paths = app_paths()
+    try:  # read once, first: a file that cannot be used stops serve before anything
+        config = read_config(paths.config_file)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     if not has_stored_login(paths):
         print("Not connected to Salesforce — run `smvue-tui login` first", file=sys.stderr)
         return 2
@@ -65,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     _say(f"serving org {services.paths.org_id or '(unknown)'}: {where}")
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_serve(args, services, writer))
+            asyncio.run(_serve(args, services, config, writer))
     except StoreRefused as exc:  # the listener's own check (the store changed under it)
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -83,7 +88,8 @@ def _say(text: str) -> None:
     print(f"{datetime.now():%H:%M:%S} {text}", flush=True)
 
 
-async def _serve(args: argparse.Namespace, services: Any, writer: Any = None) -> None:
+async def _serve(args: argparse.Namespace, services: Any, config: dict[str, Any],
+                 writer: Any = None) -> None:
     from smvue_tui.services.connection import client_factory_for
     from smvue_tui.services.live import LiveServices
     from smvue_tui.store.field_mapping import mark_backfilled
@@ -91,9 +97,6 @@ async def _serve(args: argparse.Namespace, services: Any, writer: Any = None) ->
     from smvue_tui.sync.runner import run_once
     from smvue_tui.sync.status import save_usage
 
-    config, problem = services.read_config()
-    if problem:
-        _say(problem)
     factory = client_factory_for(services.paths)
 
     async def sync(kind: str) -> object:

@@ -36,7 +36,7 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from smvue_tui.store.backend import StoreUrlError, adopt_store_argument, store_url
+    from smvue_tui.store.setting import StoreUrlError, adopt_store_argument, store_url
 
     if problem := adopt_store_argument(getattr(args, "store", None)):  # as serve's
         print(f"error: {problem}", file=sys.stderr)
@@ -60,8 +60,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _team_store(args: argparse.Namespace, url: str) -> int:
+    from smvue_tui.errors import reason
     from smvue_tui.services import team_admin
-    from smvue_tui.store.backend import first_line, redact
+    from smvue_tui.store.setting import redact
 
     try:
         if args.store_command == "grants":
@@ -80,7 +81,7 @@ def _team_store(args: argparse.Namespace, url: str) -> int:
     except Exception as exc:  # psycopg's OperationalError and kin: the server, in words
         if type(exc).__module__.split(".")[0] not in ("psycopg", "peewee"):
             raise
-        first = first_line(exc)
+        first = reason(exc)
         print(f"error: the team store at {redact(url)}: {first}", file=sys.stderr)
         return 1
 

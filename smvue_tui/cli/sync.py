@@ -20,7 +20,7 @@ import sys
 import time
 from typing import Any, TextIO
 
-from smvue_tui.config import Paths, app_paths
+from smvue_tui.config import ConfigError, Paths, app_paths, read_config
 from smvue_tui.sync.progress import ProgressEvent
 from smvue_tui.sync.status import local_time, write_status
 
@@ -135,6 +135,11 @@ async def sync_command(paths: Paths, kind: str | None, *, as_json: bool, out: Te
     from smvue_tui.sync.runner import initial_or_incremental, login_org, run_once
     from smvue_tui.sync.status import save_usage
 
+    try:  # read once, first: a file that cannot be used stops the sync before anything
+        config = read_config(paths.config_file)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=err)
+        return EXIT_FAILED
     try:
         session = Session.from_store(TokenStore(paths.token_file))
     except ReauthorizationNeeded:
@@ -159,7 +164,8 @@ async def sync_command(paths: Paths, kind: str | None, *, as_json: bool, out: Te
         kind = kind or initial_or_incremental()
         try:
             report = await run_once(SalesforceClient(session), db, kind, progress=display,
-                                    on_usage=lambda usage: save_usage(paths, usage))
+                                    on_usage=lambda usage: save_usage(paths, usage),
+                                    config=config)
         finally:
             display.redraw()
             await session.aclose()

@@ -16,11 +16,11 @@ docs/real-org.md).
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from smvue_tui.config import app_paths
+from smvue_tui.config import ConfigError, app_paths, config_table, read_config
 from smvue_tui.salesforce.environments import Environment
 from smvue_tui.salesforce.errors import AuthorizationError
 
@@ -65,20 +65,10 @@ def load_settings(config_file: Path | None = None,
     """The ``[salesforce]`` table of config.toml (missing file = defaults), env overriding it."""
     env = os.environ if environ is None else environ
     path = config_file or app_paths(environ).config_file
-    table: dict[str, object] = {}
     try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-        section = data.get("salesforce", {})
-        if not isinstance(section, dict):
-            raise ConsumerNotConfigured(f"{path}: [salesforce] must be a table")
-        table = section
-    except FileNotFoundError:
-        pass
-    except tomllib.TOMLDecodeError as exc:
-        raise ConsumerNotConfigured(f"{path} is not valid TOML: {exc}") from None
-    except OSError as exc:
-        raise ConsumerNotConfigured(f"cannot read {path}: {exc.strerror}") from None
+        table: dict[str, Any] = config_table(read_config(path), "salesforce", path)
+    except ConfigError as exc:
+        raise ConsumerNotConfigured(str(exc)) from None
     port = table.get("redirect_port", DEFAULT_REDIRECT_PORT)
     if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
         raise ConsumerNotConfigured(f"{path}: [salesforce] redirect_port must be a port number")

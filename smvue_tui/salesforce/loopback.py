@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from smvue_tui.errors import reason
+
 # As Salesforce's CLI docs register it (http://localhost:1717/OauthRedirect); Salesforce matches
 # callback URLs exactly, so this is what docs/real-org.md tells admins to register.
 DEFAULT_PATH = "/OauthRedirect"
@@ -74,7 +76,7 @@ class LoopbackListener:
         except OSError as exc:
             await runner.cleanup()
             raise ListenerError(exc.errno, f"cannot listen on {self.host}:{self._wanted_port}: "
-                                f"{exc.strerror or exc}") from None
+                                f"{reason(exc)}") from None
         server = site._server  # aiohttp exposes the bound port only here
         self.port = server.sockets[0].getsockname()[1] if server else self._wanted_port
         self._runner = runner

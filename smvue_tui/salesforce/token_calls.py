@@ -174,6 +174,7 @@ def error_from_response(response: httpx.Response) -> SalesforceError:
 
 
 def network_error(exc: httpx.HTTPError) -> ServerUnavailable:
+    # Not errors.reason: the whole text is redacted before anything could cut a token in two.
     reason = str(exc) or type(exc).__name__
     return ServerUnavailable(f"could not reach Salesforce: {redact(reason)}")
 

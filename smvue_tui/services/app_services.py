@@ -8,7 +8,6 @@ org (``store/org_stores.py``) and nothing else; ``use_org`` moves the app to ano
 from __future__ import annotations
 
 import logging
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,7 +15,7 @@ from typing import Any
 
 from peewee import Database
 
-from smvue_tui.config import Paths, app_paths
+from smvue_tui.config import ConfigError, Paths, app_paths, config_or_defaults, config_table
 from smvue_tui.store.org_stores import open_org_store, paths_for_login, paths_for_org
 
 
@@ -58,28 +57,25 @@ class AppServices:
         return {str(k): str(v) for k, v in keys.items()} if isinstance(keys, dict) else {}
 
     def read_config(self) -> tuple[dict[str, Any], str | None]:
-        """config.toml, read once: its contents ({} when missing or unreadable) and why it is
-        being ignored, in words for the user (None: it is fine or absent)."""
-        try:
-            with open(self.paths.config_file, "rb") as fh:
-                return tomllib.load(fh), None
-        except FileNotFoundError:
-            return {}, None
-        except tomllib.TOMLDecodeError as exc:
-            return {}, f"{self.paths.config_file} is not valid TOML ({exc}); using the defaults"
-        except OSError as exc:
-            return {}, f"cannot read {self.paths.config_file} ({exc.strerror}); using the defaults"
+        """config.toml, read once (``config.read_config``): its contents and why (part of) it
+        is being ignored, in words for the user (None: it is fine or absent). The app goes on
+        with the defaults: the whole file's when it cannot be read, a section's when the file
+        gives ``[keys]`` another type than a table (``keys = 2``)."""
+        config, problem = config_or_defaults(self.paths.config_file)
+        problems = [problem] if problem else []
+        try:  # [webhook]'s own check says its problems (webhook_problem)
+            config_table(config, "keys", self.paths.config_file)
+        except ConfigError as exc:
+            problems.append(f"{exc}; using the defaults")
+            config = {k: v for k, v in config.items() if k != "keys"}
+        return config, "\n".join(problems) or None
 
     def config(self) -> dict[str, Any]:
-        """config.toml as a dict ({} when missing or unreadable — see ``config_problem``)."""
+        """config.toml as a dict (the defaults for what cannot be used — logged)."""
         config, problem = self.read_config()
         if problem:
             logging.getLogger(__name__).warning("%s", problem)
         return config
-
-    def config_problem(self) -> str | None:
-        """Why config.toml is being ignored, in words for the user (None: it is fine or absent)."""
-        return self.read_config()[1]
 
     def webhook_problem(self, config: dict[str, Any] | None = None) -> str | None:
         """Why the [webhook] settings (of ``config`` when read already) are refused (None:

@@ -6,11 +6,10 @@
 from __future__ import annotations
 
 import json
-import tomllib
 from dataclasses import dataclass, field
 from typing import Any
 
-from smvue_tui.config import Paths
+from smvue_tui.config import ConfigError, Paths, config_or_defaults, config_table
 from smvue_tui.services.automation import RESYNC_ONLY, notifications_state
 from smvue_tui.services.connection import has_stored_login, load_org_info
 from smvue_tui.store import models as m
@@ -146,13 +145,13 @@ def _automation(org_id: str) -> list[AutomationRow]:
 
 
 def public_webhook_url(paths: Paths) -> str:
-    """``[webhook] public_url`` in config.toml, if the user set one."""
+    """``[webhook] public_url`` in config.toml, if the user set one ("" when the file or the
+    section cannot be used: the app said why when it started)."""
+    config, _problem = config_or_defaults(paths.config_file)
     try:
-        with open(paths.config_file, "rb") as fh:
-            section = tomllib.load(fh).get("webhook", {})
-    except (OSError, tomllib.TOMLDecodeError):
+        value = config_table(config, "webhook", paths.config_file).get("public_url", "")
+    except ConfigError:
         return ""
-    value = section.get("public_url", "") if isinstance(section, dict) else ""
     return value if isinstance(value, str) else ""
 
 

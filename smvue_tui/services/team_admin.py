@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from smvue_tui.store import models as m
-from smvue_tui.store.backend import redact
 from smvue_tui.store.postgres import VERSION_TABLE
+from smvue_tui.store.setting import redact
 
 # SMVue's own rows a manager's TUI writes; everything else in a schema is the writer's.
 MANAGER_WRITES = (m.Note, m.ActionItem, m.TeamMember, m.StageOverride, m.PipelineSetting)

@@ -18,6 +18,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 
+from smvue_tui.errors import reason
 from smvue_tui.store.team_tables import channel_for
 
 log = logging.getLogger(__name__)
@@ -68,10 +69,9 @@ class ChangeListener:
                 raise
             except Exception as exc:  # connection refused or dropped: try again, say so
                 self.listening.clear()
-                reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else \
-                    type(exc).__name__
-                log.warning("team store listener: %s; retrying in %.0f s", reason, delay)
-                self._set_state(f"lost: {reason}")
+                why = reason(exc)[:200]  # a state line the screen shows
+                log.warning("team store listener: %s; retrying in %.0f s", why, delay)
+                self._set_state(f"lost: {why}")
             heard_before = True
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.retry_max)

@@ -12,13 +12,13 @@ Textual, what the TUI needs for that:
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from typing import Any
 
-from smvue_tui.config import Paths
+from smvue_tui.config import ConfigError, Paths, config_table, read_config
 from smvue_tui.salesforce.ids import normalize_id
-from smvue_tui.store.backend import schema_for, store_url, team_store_url
+from smvue_tui.store.backend import schema_for
+from smvue_tui.store.setting import store_url, team_store_url
 
 
 class TeamModeError(Exception):
@@ -39,11 +39,21 @@ class TeamSettings:
 
 def team_settings(paths: Paths) -> TeamSettings | None:
     """Team mode's settings, None without a team store; TeamModeError in words when the
-    store setting, the org or the manager cannot be told."""
-    url = team_store_url(paths, TeamModeError)
+    store setting, the org or the manager cannot be told (config.toml read once)."""
+    try:
+        config, problem = read_config(paths.config_file), None
+    except ConfigError as exc:  # without SMVUE_STORE_URL the store setting refuses (below)
+        config, problem = None, exc
+    url = team_store_url(paths, TeamModeError, config)
     if not url:
         return None
-    team = _team_section(paths)
+    try:
+        if problem is not None:
+            raise problem
+        team = config_table(config or {}, "team", paths.config_file)
+    except ConfigError as exc:
+        raise TeamModeError(f"{exc}, so this team store's [team] settings are not known") \
+            from None
     login = _stored_login(paths)
     manager, source = (login.username, "login") if login and login.username else \
         (str(team.get("manager") or "").strip(), "config")
@@ -54,16 +64,6 @@ def team_settings(paths: Paths) -> TeamSettings | None:
             f"{paths.config_file}, or run `smvue-tui login` (see docs/team-store.md)")
     org_id = login.org_id if login and login.org_id else _org_from_config(paths, team)
     return TeamSettings(url, org_id or _only_org(url), manager, source)
-
-
-def _team_section(paths: Paths) -> dict[str, Any]:
-    """config.toml's [team] ({} without one; an unreadable file is said by config_problem)."""
-    try:
-        with open(paths.config_file, "rb") as fh:
-            section = tomllib.load(fh).get("team", {})
-    except (OSError, tomllib.TOMLDecodeError):
-        return {}
-    return section if isinstance(section, dict) else {}
 
 
 def open_team_services(paths: Paths) -> Any:
@@ -80,9 +80,10 @@ def open_team_services(paths: Paths) -> Any:
     except Exception as exc:  # psycopg's OperationalError: the server down, a login refused
         if type(exc).__module__.split(".")[0] not in ("psycopg", "peewee"):
             raise
-        from smvue_tui.store.backend import first_line, redact
+        from smvue_tui.errors import reason
+        from smvue_tui.store.setting import redact
 
-        first = first_line(exc)
+        first = reason(exc)
         raise TeamModeError(f"cannot read the team store at {redact(store_url(paths))}: "
                             f"{first}") from None
     from smvue_tui.services.app_services import AppServices
@@ -148,7 +149,7 @@ def team_orgs(url: str) -> list[str]:
 
 
 def _only_org(url: str) -> str:
-    from smvue_tui.store.backend import redact
+    from smvue_tui.store.setting import redact
 
     orgs = team_orgs(url)
     if len(orgs) == 1:

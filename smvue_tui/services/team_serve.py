@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass
 
 from smvue_tui.config import Paths
+from smvue_tui.errors import reason
 from smvue_tui.services.team_writer import (
     HEARTBEAT_SECONDS,
     WriterLock,
@@ -24,9 +25,10 @@ from smvue_tui.services.team_writer import (
     record_writer,
 )
 from smvue_tui.store import models as m
-from smvue_tui.store.backend import first_line, redact, schema_for, team_store_url
+from smvue_tui.store.backend import schema_for
 from smvue_tui.store.inspection_queries import fresh_facts
 from smvue_tui.store.postgres import SERVER_ERRORS
+from smvue_tui.store.setting import redact, team_store_url
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +82,7 @@ class OrgWriter:
             except (psycopg.Error, *SERVER_ERRORS) as exc:
                 # The server restarting or out of reach: the next beat tries again (the sync
                 # cannot write meanwhile either); ending serve here would need a person.
-                first = first_line(exc)
+                first = reason(exc)
                 log.warning("team store unreachable, writer lock not confirmed: %s", first)
 
     def release(self) -> None:
@@ -104,6 +106,6 @@ def claim_org(paths: Paths) -> OrgWriter | None:
     except WriterRefused as exc:
         raise TeamServeError(str(exc)) from None
     except Exception as exc:  # psycopg's OperationalError: a server down, a refused login
-        first = first_line(exc)
+        first = reason(exc)
         raise TeamServeError(f"cannot reach the team store at {redact(url)}: {first}") from None
     return OrgWriter(lock, org_id, f"{redact(url)} (schema {schema_for(org_id)})")

@@ -14,32 +14,12 @@ from typing import Any
 from peewee import Database, Model, PostgresqlDatabase, fn
 
 from smvue_tui.config import Paths
-
-# The setting and its password's handling live in setting.py (no peewee there); named here too,
-# where most callers look for them.
-from smvue_tui.store.setting import (  # noqa: F401
-    ENV_VAR,
-    SCHEMES,
-    SECRET_KEYS,
-    StoreUrlError,
-    adopt_store_argument,
-    password_in_argv,
-    redact,
-    store_url,
-    team_store_url,
-)
+from smvue_tui.store.setting import StoreUrlError, redact, store_url
 
 
 class StoreMissing(Exception):
     """The store asked for was never made: its file, or its org's schema on the PostgreSQL
     store (an open that reads only — ``inspect`` — makes none)."""
-
-
-def first_line(exc: BaseException) -> str:
-    """A server error in one line for the user: its message's first line (300 characters at
-    most), else the exception's type name."""
-    text = str(exc).strip().splitlines()
-    return text[0][:300] if text else type(exc).__name__
 
 
 def schema_for(org_id: str) -> str:

@@ -46,7 +46,3 @@ class ObjectSpec:
         sources = {s for group in self.derived.values() for s in group}
         ordered = dict.fromkeys((*self.required, *self.optional, *sorted(sources)))
         return tuple(ordered)
-
-    @property
-    def parent_field(self) -> str | None:
-        return self.scope.split(":", 1)[1] if self.scope.startswith("child:") else None

@@ -32,9 +32,10 @@ from smvue_tui.safe_files import write_private
 from smvue_tui.salesforce.ids import normalize_id
 from smvue_tui.store import health
 from smvue_tui.store import models as m
-from smvue_tui.store.backend import StoreMissing, StoreUrlError, describe, schema_for, store_url
+from smvue_tui.store.backend import StoreMissing, describe, schema_for
 from smvue_tui.store.db import open_postgres, open_store
 from smvue_tui.store.postgres import StoreUnreachable
+from smvue_tui.store.setting import ConfigUnusable, StoreUrlError, store_url
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,12 @@ class StoreUnavailable(StoreRefused):
 
     remedy = ("Check the store setting (SMVUE_STORE_URL or [store] url in config.toml) and that "
               "the PostgreSQL server is up; remove the setting to use the store on this machine")
+
+
+class StoreSettingUnknown(StoreUnavailable):
+    """config.toml cannot be read, so which store it names is not known."""
+
+    remedy = "Mend config.toml, or move it aside to start from the defaults"
 
 
 def canonical_org_id(value: str) -> str:
@@ -210,7 +217,7 @@ def open_org_store(paths: Paths, login: OrgLabel | None = None, *,
     The old single store is adopted first (see ``adopt_unassigned``). A store holding another
     org is refused with StoreOrgMismatch before anything is written; StoreInUse when this
     org's data is still in the old store because another program holds it open.
-    With a PostgreSQL store set (``backend.store_url``) the org's schema there is opened
+    With a PostgreSQL store set (``setting.store_url``) the org's schema there is opened
     instead; StoreUnavailable when the setting or the server cannot be used. Not ``create``:
     StoreMissing when the store was never made (its file, or its schema — asked on the one
     connection that then reads it), nothing made."""
@@ -218,6 +225,8 @@ def open_org_store(paths: Paths, login: OrgLabel | None = None, *,
         url = store_url(paths)
         if url:
             return _open_shared(url, paths, login, create)
+    except ConfigUnusable as exc:
+        raise StoreSettingUnknown(str(exc)) from None
     except (StoreUrlError, StoreUnreachable) as exc:
         raise StoreUnavailable(str(exc)) from None
     if not create and not paths.database.exists():

@@ -21,8 +21,10 @@ from peewee import InterfaceError, OperationalError, _savepoint
 from playhouse.postgres_ext import Psycopg3Database
 from playhouse.shortcuts import ReconnectMixin
 
+from smvue_tui.errors import reason
 from smvue_tui.store import models
-from smvue_tui.store.backend import StoreMissing, first_line, redact
+from smvue_tui.store.backend import StoreMissing
+from smvue_tui.store.setting import redact
 
 FIELD_TYPES = {"FLOAT": "DOUBLE PRECISION"}
 # Each connection names its process: a sync run records its pid, and a run whose process holds
@@ -106,7 +108,7 @@ def connect(url: str, schema: str, *, create: bool = True) -> SharedStore:
         db.connect(reuse_if_open=True)
     except OperationalError as exc:
         raise StoreUnreachable(f"cannot open the store at {redact(url)}: "
-                               f"{first_line(exc)}") from None
+                               f"{reason(exc)}") from None
     try:  # only when missing: CREATE SCHEMA needs a right on the database that a manager's
         # role (docs/team-store.md) has not, even with IF NOT EXISTS
         if db.execute_sql("SELECT to_regnamespace(%s)", (schema,)).fetchone()[0] is None:

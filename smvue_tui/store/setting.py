@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import os
 import sys
-import tomllib
+from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from smvue_tui.config import Paths
+from smvue_tui.config import ConfigError, Paths, config_table, read_config
 
 ENV_VAR = "SMVUE_STORE_URL"
 SCHEMES = ("postgresql", "postgres")
@@ -25,37 +25,45 @@ class StoreUrlError(ValueError):
     """The store setting is not one we can use; the message says which and why, in words."""
 
 
-def store_url(paths: Paths, environ: dict[str, str] | None = None) -> str:
+class ConfigUnusable(StoreUrlError):
+    """config.toml cannot be used, so neither can its store setting (``config.ConfigError``'s
+    sentence, and that which store to open is not known)."""
+
+
+def store_url(paths: Paths, environ: dict[str, str] | None = None,
+              config: dict[str, Any] | None = None) -> str:
     """The PostgreSQL URL the store should use, or "" for the SQLite store per org.
-    StoreUrlError when the setting is there but is not a postgresql:// URL."""
+    StoreUrlError when the setting is there but is not a postgresql:// URL, or when
+    config.toml cannot be read (which store was meant is then not known). ``config``:
+    config.toml as the caller read it already (None: read here when the environment does not
+    say)."""
     env = os.environ if environ is None else environ
     value, source = env.get(ENV_VAR, "").strip(), ENV_VAR
     if not value:
-        value, source = _from_config(paths), f"[store] url in {paths.config_file}"
+        value, source = _from_config(paths, config), f"[store] url in {paths.config_file}"
     if not value:
         return ""
     return _checked(value, source)
 
 
-def team_store_url(paths: Paths, error: type[Exception]) -> str:
+def team_store_url(paths: Paths, error: type[Exception],
+                   config: dict[str, Any] | None = None) -> str:
     """``store_url``, its StoreUrlError raised again as ``error`` (the caller's exception in
     words, e.g. TeamModeError): "" without a team store."""
     try:
-        return store_url(paths)
+        return store_url(paths, config=config)
     except StoreUrlError as exc:
         raise error(str(exc)) from None
 
 
-def _from_config(paths: Paths) -> str:
+def _from_config(paths: Paths, config: dict[str, Any] | None) -> str:
     try:
-        with open(paths.config_file, "rb") as fh:
-            section = tomllib.load(fh).get("store", {})
-    except OSError:  # none, or an unusable folder: as every reader of config.toml, no setting
-        return ""
-    except tomllib.TOMLDecodeError as exc:  # which store was meant cannot be known: refused
-        raise StoreUrlError(f"{paths.config_file} is not valid TOML ({exc}), so which store "
-                            "to open ([store] url) is not known") from None
-    value = section.get("url", "") if isinstance(section, dict) else ""
+        section = config_table(read_config(paths.config_file) if config is None else config,
+                               "store", paths.config_file)
+    except ConfigError as exc:  # which store was meant cannot be known: refused
+        raise ConfigUnusable(f"{exc}, so which store to open ([store] url) is not known") \
+            from None
+    value = section.get("url", "")
     if not isinstance(value, str):
         raise StoreUrlError(f"[store] url in {paths.config_file} must be text "
                             '(url = "postgresql://user@host/dbname")')
@@ -82,6 +90,7 @@ def _readable_by_libpq(value: str, source: str) -> None:
     try:
         conninfo_to_dict(value)
     except PsycopgError as exc:
+        # Not errors.reason: the password is masked in the whole message before any cut.
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreadable"
         password = urlsplit(value).password
         if password:

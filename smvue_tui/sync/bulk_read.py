@@ -105,13 +105,9 @@ def state_key(sobject: str) -> str:
     return STATE_PREFIX + sobject
 
 
-def load_state(sobject: str) -> dict[str, Any] | None:
-    """The unfinished Bulk job of ``sobject`` (``job``, ``version``, ``locator``, ``read``)."""
-    return state_of(m.SyncCursor.get_or_none(m.SyncCursor.sobject == state_key(sobject)))
-
-
 def waiting_job(ctx: SyncContext, sobject: str) -> dict[str, Any] | None:
-    """``load_state`` as the run found it (``SyncContext.cursors``)."""
+    """The unfinished Bulk job of ``sobject`` (``job``, ``version``, ``locator``, ``read``)
+    as the run found it (``SyncContext.cursors``)."""
     return state_of(ctx.cursor(state_key(sobject)))
 
 

@@ -8,14 +8,12 @@ have ``run(kind, progress)`` and ``usage`` (the running sync's latest API readin
 from __future__ import annotations
 
 import logging
-import tomllib
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from peewee import Database
 
-from smvue_tui.config import Paths, app_paths
+from smvue_tui.config import Paths, app_paths, config_or_defaults
 from smvue_tui.salesforce.errors import SalesforceError
 from smvue_tui.salesforce.usage import ApiUsage
 from smvue_tui.store.changelog_retention import retention_or_default
@@ -43,7 +41,7 @@ async def run_once(client: Any, db: Database, kind: str, *,
     holding another org than the client's login is refused before anything is written (a
     failed report naming both orgs)."""
     if config is None:
-        config = read_config(app_paths().config_file)
+        config = run_config(app_paths())
     engine = SyncEngine(client, db, progress=progress, bulk=policy_from(config),
                         lookbacks=Lookbacks(change_log_days=retention_or_default(config)))
     try:
@@ -60,17 +58,14 @@ async def run_once(client: Any, db: Database, kind: str, *,
         await client.aclose()
 
 
-def read_config(config_file: Path) -> dict[str, Any]:
-    """config.toml's contents ({} when missing, or — logged — unreadable: a sync must not
-    stop over its tuning knobs)."""
-    try:
-        with open(config_file, "rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        return {}
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        log.warning("ignoring config.toml for this sync: %s", exc)
-        return {}
+def run_config(paths: Paths) -> dict[str, Any]:
+    """config.toml for a run that was not handed it (the TUI's sync child): the defaults,
+    logged in the reader's words, when it cannot be used — the app said so already, and a
+    sync must not stop over its tuning knobs. Commands read it themselves and refuse."""
+    config, problem = config_or_defaults(paths.config_file)
+    if problem:
+        log.warning("config.toml for this sync: %s", problem)
+    return config
 
 
 def initial_or_incremental() -> str:

@@ -169,8 +169,9 @@ def _read_and_close(report: StatusReport, paths: Paths, db: Any, bound: Any) -> 
 def _collect_shared(report: StatusReport, paths: Paths) -> bool:
     """With a PostgreSQL store set, its org schema's status (False: no such setting)."""
     from smvue_tui.store import models
-    from smvue_tui.store.backend import StoreUrlError, describe, store_url
+    from smvue_tui.store.backend import describe
     from smvue_tui.store.org_stores import StoreRefused, open_org_store
+    from smvue_tui.store.setting import StoreUrlError, store_url
 
     try:
         if not store_url(paths):

@@ -37,6 +37,12 @@ BULK = "Bulk API 2.0"
 db = crash_tests.db  # the store fixture: a fresh store per test
 
 
+def checkpointed_job(sobject: str) -> dict | None:
+    """The unfinished Bulk job of ``sobject`` as its checkpoint row in the store holds it."""
+    return bulk_read.state_of(m.SyncCursor.get_or_none(
+        m.SyncCursor.sobject == bulk_read.state_key(sobject)))
+
+
 def policy(**kw) -> BulkPolicy:
     return BulkPolicy(**{"threshold": 100, "poll_first": 0.01, **kw})
 
@@ -161,7 +167,7 @@ async def test_a_run_dying_mid_download_resumes_the_same_job(demo, db, monkeypat
     written = die_after(monkeypatch, "Opportunity", 2)
     with pytest.raises(Crash):
         await sync(demo, db, "initial", bulk=policy(max_records=40))
-    state = bulk_read.load_state("Opportunity")
+    state = checkpointed_job("Opportunity")
     assert state is not None and state["read"] == 80 and state["locator"] not in ("", "null")
     first = written["Opportunity"]
     assert first == 80
@@ -182,7 +188,7 @@ async def test_a_run_dying_mid_download_resumes_the_same_job(demo, db, monkeypat
     assert results_reads(log, state["job"]) >= 1
     total = m.Opportunity.select().count()
     assert written["Opportunity"] == total - first  # from the saved page on: nothing re-read
-    assert bulk_read.load_state("Opportunity") is None and jobs_of(demo).jobs == {}
+    assert checkpointed_job("Opportunity") is None and jobs_of(demo).jobs == {}
     assert diff(demo) == [] and duplicated_tables(db) == []
 
 
@@ -202,7 +208,7 @@ async def crash_with_a_task_job_waiting(demo, db, monkeypatch) -> str:
     die_after(monkeypatch, "Task", 1)
     with pytest.raises(Crash):
         await sync(demo, db, "initial", bulk=policy(max_records=50))
-    job = bulk_read.load_state("Task")["job"]
+    job = checkpointed_job("Task")["job"]
     assert job in jobs_of(demo).jobs
     return job
 
@@ -211,7 +217,7 @@ async def test_bulk_turned_off_after_a_crash_deletes_the_waiting_job(demo, db, m
     job = await crash_with_a_task_job_waiting(demo, db, monkeypatch)
     report = await sync(demo, db, "initial", bulk=policy(enabled=False))
     assert report.status == "ok" and report.bulk_jobs == 0, report.errors
-    assert bulk_read.load_state("Task") is None and job not in jobs_of(demo).jobs
+    assert checkpointed_job("Task") is None and job not in jobs_of(demo).jobs
     assert diff(demo) == [] and duplicated_tables(db) == []
 
 
@@ -238,9 +244,11 @@ async def test_query_all_jobs_include_deleted_rows(demo):
 
 
 def test_the_threshold_and_switch_come_from_config_toml(tmp_path):
-    from smvue_tui.sync.runner import read_config
+    from smvue_tui.config import ConfigError, app_paths, read_config
+    from smvue_tui.sync.runner import run_config
 
-    path = tmp_path / "config.toml"
+    path = app_paths().config_file
+    path.parent.mkdir(parents=True)
     assert read_config(path) == {} and bulk_read.policy_from({}) == BulkPolicy()  # no file
     path.write_text("[sync]\nbulk = false\nbulk_threshold = 50000\n")
     assert bulk_read.policy_from(read_config(path)) == BulkPolicy(enabled=False,
@@ -248,7 +256,9 @@ def test_the_threshold_and_switch_come_from_config_toml(tmp_path):
     path.write_text("[sync]\nbulk_threshold = 'lots'\n")
     assert bulk_read.policy_from(read_config(path)) == BulkPolicy()  # unusable: default, logged
     path.write_text("[sync\n")
-    assert read_config(path) == {}  # not TOML: the defaults, logged
+    with pytest.raises(ConfigError, match="is not valid TOML"):  # a command refuses
+        read_config(path)
+    assert run_config(app_paths()) == {}  # the app's sync child: the defaults, logged
     with pytest.raises(ValueError, match="whole number of rows"):
         BulkPolicy.from_config({"sync": {"bulk_threshold": 0}})
 
@@ -342,7 +352,7 @@ async def test_a_field_mapped_after_a_crash_is_read_into_every_deal(demo, db, mo
     die_after(monkeypatch, "Opportunity", 2)
     with pytest.raises(Crash):
         await sync(demo, db, "initial", bulk=policy(max_records=40))
-    stale = bulk_read.load_state("Opportunity")["job"]
+    stale = checkpointed_job("Opportunity")["job"]
     with db.atomic():
         assert field_mapping.set_enabled("Seats__c", "Seats", "double", True)
     report = await sync(demo, db, "initial", bulk=policy(max_records=40))
@@ -378,7 +388,7 @@ async def test_results_it_cannot_read_fall_back_to_rest_without_a_stuck_job(demo
     report = await sync(demo, db, "initial", bulk=policy())
     assert report.status == "ok", report.errors
     assert report.apis["Opportunity"] == "REST (Bulk failed: BAD_BULK_CSV)"
-    assert bulk_read.load_state("Opportunity") is None and jobs_of(demo).jobs == {}
+    assert checkpointed_job("Opportunity") is None and jobs_of(demo).jobs == {}
     assert diff(demo) == [] and duplicated_tables(db) == []
 
 
@@ -509,7 +519,7 @@ async def test_jobs_are_unordered_and_move_the_cursor_with_their_last_page(demo,
     assert created and not [q for q in created if " ORDER BY " in q]
     cursor = m.SyncCursor.get_or_none(m.SyncCursor.sobject == "Opportunity")
     assert cursor is None or cursor.watermark is None  # not moved by a page of the job
-    state = bulk_read.load_state("Opportunity")
+    state = checkpointed_job("Opportunity")
     stored = [(o.system_modstamp, o.id) for o in m.Opportunity.select()]
     assert state["read"] == len(stored) == 80 and tuple(state["top"]) == max(stored)
     report = await sync(demo, db, "initial", bulk=policy(max_records=40))

@@ -62,14 +62,16 @@ async def test_keys_remaps_are_checked_and_problems_shown(empty_services):
 
 async def test_malformed_config_and_bad_public_url_are_said(empty_services):
     _write_config(empty_services, "[keys\nquit = 'x'\n")
-    assert "is not valid TOML" in empty_services.config_problem()
-    assert "line 1" in empty_services.config_problem()
+    config, problem = empty_services.read_config()
+    assert config == {} and problem == (
+        f"{empty_services.paths.config_file} is not valid TOML (expected ']' at the end of a "
+        "table declaration, at line 1, column 6); using the defaults")
     app = SmvueApp(empty_services)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
-        assert any("is not valid TOML" in n.message for n in app._notifications)
+        assert any(n.message == problem for n in app._notifications)
     _write_config(empty_services, '[webhook]\npublic_url = "http://example.com/hook"\n')
-    assert empty_services.config_problem() is None
+    assert empty_services.read_config()[1] is None
     problem = empty_services.webhook_problem()
     assert problem == ("change notifications off: [webhook] public_url = "
                        "'http://example.com/hook' is not an https:// URL Salesforce can reach")
@@ -78,6 +80,22 @@ async def test_malformed_config_and_bad_public_url_are_said(empty_services):
     assert empty_services.webhook_problem() is None
     assert empty_services.webhook().public_url == "https://hooks.example.com"
 
+
+
+async def test_a_keys_section_of_the_wrong_type_is_said_and_the_rest_applies(empty_services):
+    """``keys = 2`` (not a table): the app says so in the file's words and keeps its keys;
+    the file's other settings still apply."""
+    _write_config(empty_services, 'keys = 2\n[webhook]\npublic_url = "http://x.example"\n')
+    app = SmvueApp(empty_services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        said = "\n".join(n.message for n in app._notifications)
+        assert (f"[keys] in {empty_services.paths.config_file} must be a table of settings, "
+                "not a number; using the defaults") in said
+        assert "[webhook] public_url = 'http://x.example' is not an https:// URL" in said
+        await pilot.press("p")
+        await settle(app, pilot)
+        assert app.current_mode == "pipelines"  # the default keys
 
 
 async def test_config_toml_is_read_once_when_the_app_applies_it(empty_services, monkeypatch):
@@ -91,14 +109,13 @@ async def test_config_toml_is_read_once_when_the_app_applies_it(empty_services, 
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         reads = []
-        load = tomllib.load
+        loads = tomllib.loads
 
-        def counted(fh, *args, **kwargs):
-            if getattr(fh, "name", None) == str(empty_services.paths.config_file):
-                reads.append(fh.name)
-            return load(fh, *args, **kwargs)
+        def counted(text, *args, **kwargs):  # config.read_config, the one reader, parses
+            reads.append(text)
+            return loads(text, *args, **kwargs)
 
-        monkeypatch.setattr(tomllib, "load", counted)
+        monkeypatch.setattr(tomllib, "loads", counted)
         app._apply_config()
         assert len(reads) == 1
         problems = "\n".join(app.config_problems)

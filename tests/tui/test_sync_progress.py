@@ -188,12 +188,13 @@ async def test_a_live_fetch_does_not_take_the_first_runs_enter_away(empty_servic
 
 async def test_in_process_syncs_use_the_config_the_app_read_at_start(synced_services,
                                                                      monkeypatch):
+    from smvue_tui.config import read_config
     from smvue_tui.sync import runner
 
     synced_services.paths.config_file.parent.mkdir(parents=True, exist_ok=True)
     synced_services.paths.config_file.write_text("[sync]\nbulk = false\nbulk_threshold = 7\n")
-    reads, real_read = [], runner.read_config
-    monkeypatch.setattr(runner, "read_config", lambda path: reads.append(path) or {})
+    reads = []
+    monkeypatch.setattr(runner, "run_config", lambda paths: reads.append(paths) or {})
     policies = []
     real_engine = runner.SyncEngine
 
@@ -212,4 +213,4 @@ async def test_in_process_syncs_use_the_config_the_app_read_at_start(synced_serv
             await pilot.press("p")
     assert reads == []  # config.toml not read again by each run...
     assert [(p.enabled, p.threshold) for p in policies] == [(False, 7)] * 2  # ...but applied
-    assert real_read(synced_services.paths.config_file)["sync"]["bulk_threshold"] == 7
+    assert read_config(synced_services.paths.config_file)["sync"]["bulk_threshold"] == 7

@@ -19,7 +19,7 @@ APP = "smvue_tui"
 DEMO_ORG = "smvue_demo_org"
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("smvue_tui", "smvue_tui.config"),  # foundation: version, paths, TOML
+    ("smvue_tui", "smvue_tui.config"),  # foundation: version, paths, TOML, errors in words
     ("smvue_tui.salesforce",),  # the only code that speaks to Salesforce
     ("smvue_tui.store",),  # the local store: models, writer, pipeline math
     # the sync plans, pages and checkpoints reads into the store; the inspection reads it

@@ -6,7 +6,7 @@ import pytest
 
 from smvue_tui.config import app_paths
 from smvue_tui.store import models as m
-from smvue_tui.store.backend import StoreUrlError, redact, schema_for, store_url
+from smvue_tui.store.backend import schema_for
 from smvue_tui.store.db import SCHEMA_VERSION, open_postgres, open_store, schema_version
 from smvue_tui.store.org_stores import (
     StoreMissing,
@@ -14,6 +14,7 @@ from smvue_tui.store.org_stores import (
     StoreUnavailable,
     open_org_store,
 )
+from smvue_tui.store.setting import StoreUrlError, redact, store_url
 
 ORG_A = "00DXX0000001abcEAA"
 ORG_B = "00DXX0000002abcEAA"
@@ -66,7 +67,7 @@ def test_redact_hides_every_password_libpq_reads(tmp_path, url):
     refusal of a --store holding one."""
     from psycopg.conninfo import conninfo_to_dict
 
-    from smvue_tui.store.backend import password_in_argv
+    from smvue_tui.store.setting import password_in_argv
 
     secret = conninfo_to_dict(url)["password"]
     assert secret in ("s3#cret", "s3?cret", "s3cret")  # libpq does read a password here
@@ -80,7 +81,7 @@ def test_redact_hides_every_password_libpq_reads(tmp_path, url):
 def test_the_client_keys_passphrase_is_a_password_too(secret):
     """libpq's ``sslpassword`` decrypts the client certificate's key (``sslkey``): a secret
     as much as ``password`` — refused on the command line, never shown in messages."""
-    from smvue_tui.store.backend import password_in_argv
+    from smvue_tui.store.setting import password_in_argv
 
     url = f"postgresql://app@db/smvue?sslmode=verify-full&sslkey=/etc/smvue/k.pem&{secret}"
     assert "cret" not in redact(url) and "sslkey=/etc/smvue/k.pem" in redact(url)
