@@ -19,6 +19,7 @@ import orjson
 from smvue_tui.cli.inspect_flags import Child
 from smvue_tui.cli.main import hard_exit
 from smvue_tui.config import app_paths, read_config
+from smvue_tui.errors import reason
 from smvue_tui.inspection.periods import PERIODS
 from smvue_tui.store.setting import without_postgres_driver
 
@@ -102,7 +103,7 @@ def _report(args: argparse.Namespace, config: Any, db: Any, now: datetime,
                          rep=args.rep, now=now, elsewhere=child,
                          keep=kept if getattr(args, "own_process", False) else None)
     except (ValueError, LookupError) as exc:  # our own errors, worded for the user
-        print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        print(f"error: {reason(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     finally:
         db.close()
@@ -111,7 +112,7 @@ def _report(args: argparse.Namespace, config: Any, db: Any, now: datetime,
     except BrokenPipeError:  # the reader left (`| head`): main() says that is fine
         raise
     except OSError as exc:  # a full disk: said in words, and not a success (as hard_exit)
-        print(f"smvue-tui: could not write the output: {exc.strerror or exc}", file=sys.stderr)
+        print(f"smvue-tui: could not write the output: {reason(exc)}", file=sys.stderr)
         # What stays in the buffer is dropped, not written again (and failed) at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OUTPUT_LOST
