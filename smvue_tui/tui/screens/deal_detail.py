@@ -27,7 +27,7 @@ from textual.worker import Worker, WorkerState
 from smvue_tui.store import deals as dl
 from smvue_tui.tui.messages import StoreChanged
 from smvue_tui.tui.screens.pipeline_modals import Answer, ConfirmModal, FormModal, NoteModal
-from smvue_tui.tui.screens.resume import LatestRead, StoreReads
+from smvue_tui.tui.screens.resume import LatestRead, StoreReads, shown
 from smvue_tui.tui.widgets.app_header import app_header
 from smvue_tui.tui.widgets.busy import busy_words
 from smvue_tui.tui.widgets.keys_footer import KeysFooter
@@ -185,8 +185,16 @@ class DealDetailScreen(StoreReads, Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#deal-notes").focus()
         self.query_one("#deal-flags").display = False
+        self._read_all(spaced=False)
+
+    def on_screen_resume(self) -> None:
+        if self.changed_since_read():  # the store changed under a dialog (a note being typed)
+            self._read_all(spaced=False)
+
+    def _read_all(self, spaced: bool) -> None:
+        self.note_read()
         self._load()
-        self.load_flags(spaced=False)
+        self.load_flags(spaced)
 
     def load_flags(self, spaced: bool = True) -> None:
         self.read_latest(self.flags_gate, self._read_flags, spaced)
@@ -282,8 +290,8 @@ class DealDetailScreen(StoreReads, Screen[None]):
                         severity="error")
 
     def on_store_changed(self, message: StoreChanged) -> None:
-        self._load()
-        self.load_flags()
+        if shown(self):  # hidden under a dialog: read on resume
+            self._read_all(spaced=True)
 
     # --- notes and action items --------------------------------------------------------------
 

@@ -47,7 +47,7 @@ from smvue_tui.tui.screens.inspection_tables import (
 )
 from smvue_tui.tui.screens.inspection_view import KIND_LABELS, owner_names, period_words, rep_line
 from smvue_tui.tui.screens.pipeline_modals import Answer, FormModal
-from smvue_tui.tui.screens.resume import LatestRead, StoreReads
+from smvue_tui.tui.screens.resume import LatestRead, StoreReads, shown
 from smvue_tui.tui.widgets.app_header import app_header
 from smvue_tui.tui.widgets.busy import busy_words, error_words
 from smvue_tui.tui.widgets.keys_footer import KeysFooter
@@ -149,7 +149,7 @@ class InspectionScreen(StoreReads, Screen[None]):
             self.call_after_refresh(self.load_trend)
 
     def on_store_changed(self, message: StoreChanged) -> None:
-        if self.is_current:  # hidden: read on resume (changed_since_read)
+        if shown(self):  # hidden (another mode, or a deal or dialog on top): read on resume
             self.load(spaced=True)
 
     def on_resize(self) -> None:
@@ -166,7 +166,7 @@ class InspectionScreen(StoreReads, Screen[None]):
         self.load_trend(spaced)
 
     def _start_read(self) -> None:
-        if not self.is_current:  # came due while another screen is shown: read on return
+        if not shown(self):  # came due while another screen is shown: read on return
             self.report_gate.cancel()
             self.forget_read()
             return
@@ -203,9 +203,9 @@ class InspectionScreen(StoreReads, Screen[None]):
             self.read_latest(self.trend_gate, self._start_trend, spaced)
 
     def _start_trend(self) -> None:
-        if not self.is_current or self.query_one(TabbedContent).active != "trend":
+        if not shown(self) or self.query_one(TabbedContent).active != "trend":
             self.trend_gate.cancel()  # read when the tab (or the screen) is shown again
-            self.trend_owed = self.trend_owed or not self.is_current  # the screen: on resume
+            self.trend_owed = self.trend_owed or not shown(self)  # the screen: on resume
             return
         self.trend_owed = False
         self._read_trend(self.rep)
@@ -278,7 +278,7 @@ class InspectionScreen(StoreReads, Screen[None]):
                     self.query_one("#inspect-by-rep", MoneyPlot), r, self.period_label())
 
     def _retry(self) -> None:
-        if self.is_current:
+        if shown(self):
             self.load()
         else:  # shown again later: read then (a store change counts as one)
             self.report = None

@@ -16,7 +16,7 @@ from smvue_tui.inspection.report import flagged_rules
 from smvue_tui.store import models as m
 from smvue_tui.store.deals import ID_INDEX
 from smvue_tui.tui.screens.pipeline_view import RiskMarks
-from smvue_tui.tui.screens.resume import LatestRead
+from smvue_tui.tui.screens.resume import LatestRead, shown
 from smvue_tui.tui.widgets.busy import busy_words, error_words
 from smvue_tui.tui.widgets.paged_table import PagedTable
 
@@ -32,7 +32,6 @@ class RiskFlags:
     RISK_COST_FACTOR = 4.0  # … and 4× the last read's time (≤ 20 % of a core, said the bench)
 
     app: Any
-    is_current: bool
     query_one: Callable[..., Any]
     post_message: Callable[[Message], Any]
     notify: Callable[..., None]
@@ -55,7 +54,7 @@ class RiskFlags:
     def load_risk(self) -> None:
         """The store changed, or the screen is shown: read the held rows' flags again."""
         self.risk_stale = True
-        if self.is_current:  # hidden (built hidden, another mode shown): read when shown
+        if shown(self):  # hidden (built hidden, another mode, a deal on top): read when shown
             self.read_latest(self.risk_gate, self._start_risk_read)
 
     def on_paged_table_rows_cached(self, message: PagedTable.RowsCached) -> None:
@@ -69,8 +68,8 @@ class RiskFlags:
 
     def _start_risk_read(self) -> None:
         held = _held(self.query_one("#deals", PagedTable))
-        if not self.is_current or not held:  # hidden: read when shown; no rows: when they come
-            self.risk_stale = self.risk_stale or not self.is_current  # owed: on_screen_resume
+        if not shown(self) or not held:  # hidden: read when shown; no rows: when they come
+            self.risk_stale = self.risk_stale or not shown(self)  # owed: on_screen_resume
             self.risk_gate.cancel()
             return
         self.risk_stale = False

@@ -1,5 +1,8 @@
 """What a screen redoes when it is shown again (a mode switch back to it): only what changed.
 
+``shown(screen)``: whether the manager sees the screen — the top of the screen stack. A screen
+reads the store on ``StoreChanged`` only when shown, and on resume when it missed a change.
+
 ``StoreReads``: the App counts every ``StoreChanged`` in ``store_generation`` and forwards the
 message to the screens of the current mode only; a screen of another mode notes the generation
 as each read starts and, on resume, reads again only if it moved.
@@ -33,6 +36,19 @@ from collections.abc import Callable
 from typing import Any
 
 from textual import events
+from textual.app import ScreenStackError
+
+
+def shown(screen: Any) -> bool:
+    """``screen`` is the one the manager sees: the top of the screen stack. Not Textual's
+    ``Screen.is_current``, also true for the screen right under the top one (under a deal
+    screen or a dialog, ``App._background_screens``): reading there is work nobody sees, and
+    a sync posts StoreChanged every second. A screen that skips a read while hidden makes it
+    on resume (``StoreReads.changed_since_read``)."""
+    try:
+        return bool(screen.app.screen is screen)
+    except ScreenStackError:  # no screen yet (start-up) or none left (shut-down)
+        return False
 
 
 class LatestRead:
