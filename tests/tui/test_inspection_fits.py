@@ -71,10 +71,12 @@ async def _shown(app, pilot, screen: InspectionScreen, period: str) -> None:
 TYPED = ["2026-11-01", "2026-11-01T09:00"]
 
 
-@pytest.mark.parametrize("size, period", [
-    *(((80, 24), p) for p in [*TYPED, *PERIODS]),
-    # Each side of the width where the tables change layout, with the widest periods.
-    *((size, p) for size in ((109, 30), (110, 30)) for p in [*TYPED, "this-month"])])
+CASES = [*(((80, 24), p) for p in [*TYPED, *PERIODS]),
+         # Each side of the width where the tables change layout, with the widest periods.
+         *((size, p) for size in ((109, 30), (110, 30)) for p in [*TYPED, "this-month"])]
+
+
+@pytest.mark.parametrize("size, period", CASES, ids=[f"{w}x{h}-{p}" for (w, h), p in CASES])
 async def test_every_column_fits_at_80_columns_and_each_side_of_the_narrow_band(
         store, tmp_path, size, period):
     app = _app(tmp_path)
