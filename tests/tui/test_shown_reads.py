@@ -6,6 +6,8 @@ is read once on return. Over the hand-built store of ``test_inspection.py`` (fix
 
 from __future__ import annotations
 
+import pytest
+
 from smvue_tui.tui.messages import StoreChanged
 from smvue_tui.tui.screens import inspection as inspection_screen
 from smvue_tui.tui.screens import pipeline_risk
@@ -140,3 +142,31 @@ async def test_the_deal_screen_under_a_note_being_typed_reads_once_when_it_is_cl
         await _until(app, pilot, lambda: flags.calls > 1 and not screen.flags_gate.running)
         await settle(app, pilot)
         assert (details.calls, flags.calls) == (2, 2)  # shown again: read once
+
+
+@pytest.mark.parametrize("mode", ["team", "integrations", "fields"])
+async def test_a_settings_screen_under_the_help_reads_once_when_it_is_closed(
+        store, tmp_path, monkeypatch, mode):
+    from smvue_tui.store import field_mapping, team
+    from smvue_tui.tui.screens import integrations
+
+    where, name = {"team": (team, "team_rows"), "integrations": (integrations, "load_card"),
+                   "fields": (field_mapping, "field_rows")}[mode]
+    reads = _Counted(getattr(where, name))
+    monkeypatch.setattr(where, name, reads)
+    app = _app(tmp_path)
+    async with app.run_test(size=(120, 34)) as pilot:
+        await settle(app, pilot)
+        await app.switch_mode(mode)
+        await _until(app, pilot, lambda: reads.calls)
+        await settle(app, pilot)
+        shown_reads = reads.calls
+        await pilot.press("question_mark")  # the keys, in a dialog over the screen
+        await settle(app, pilot)
+        assert app.screen.__class__.__name__ == "HelpScreen"
+        await _changes(app, pilot)
+        assert reads.calls == shown_reads  # not shown: no read
+        await pilot.press("escape")
+        await _until(app, pilot, lambda: reads.calls > shown_reads)
+        await settle(app, pilot)
+        assert reads.calls == shown_reads + 1  # shown again: read once
