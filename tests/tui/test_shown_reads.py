@@ -95,6 +95,25 @@ async def test_the_inspection_under_a_dialog_reads_once_when_it_is_closed(
         assert reads.calls == 3
 
 
+async def test_a_start_typed_while_the_store_changed_reads_once(store, tmp_path, monkeypatch):
+    # The dialog closes with a new start: that read is the one owed for the changes too (not
+    # one for the return and one more for the start — a report is seconds on a big store).
+    app = _app(tmp_path)
+    async with app.run_test(size=(120, 34)) as pilot:
+        screen, reads = await _open_inspection(app, pilot, monkeypatch)
+        await pilot.press("d")
+        await settle(app, pilot)
+        await _changes(app, pilot)
+        app.screen.query("Input").first().value = "2026-11-01"
+        await pilot.press("enter")
+        await _until(app, pilot, lambda: reads.calls > 2 and not screen.report_gate.running)
+        await settle(app, pilot)
+        for _ in range(5):  # no read owed after it
+            await settle(app, pilot)
+        assert reads.calls == 3 and not screen.report_gate.wanted
+        assert screen.report["window"]["label"] == "since 2026-11-01"
+
+
 async def test_the_pipelines_under_a_deal_screen_read_once_when_the_deal_is_closed(
         store, tmp_path, monkeypatch):
     app = _app(tmp_path)
