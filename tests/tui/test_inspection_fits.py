@@ -1,8 +1,8 @@
-"""Every column of the inspection's Changes and Reps tabs on an 80×24 screen, for every period
-(a typed start date and time included) — over the hand-built store of ``test_inspection.py``
-made as wide as a real one: long names, six-figure amounts, a deal with an amount and a stage
-change, one with four changes and a new owner, and enough reps for the Reps tab to scroll (its
-scrollbar takes two columns)."""
+"""Every column of the inspection's Changes, At risk and Reps tabs on an 80×24 screen, for
+every period (a typed start date and time included) — over the hand-built store of
+``test_inspection.py`` made as wide as a real one: long names, six-figure amounts, a deal with
+an amount and a stage change, one with four changes and a new owner, and enough reps and deals
+at risk for their tabs to scroll (a scrollbar takes two columns)."""
 
 from __future__ import annotations
 
@@ -95,7 +95,8 @@ async def test_every_column_fits_at_80_columns_and_each_side_of_the_narrow_band(
             assert {"amount_up", "stage_forward"} <= set(kinds[deal_id("02")])
             assert len(kinds[deal_id("03")]) >= 4 and "owner_changed" in kinds[deal_id("03")]
         checked = []
-        for key, table in (("1", changes), ("3", screen.query_one("#inspect-reps", DataTable))):
+        for key, table in (("1", changes), ("2", screen.query_one("#inspect-risk", DataTable)),
+                           ("3", screen.query_one("#inspect-reps", DataTable))):
             await pilot.press(key)  # measured while shown (a hidden tab has no width)
             await settle(app, pilot)
             used, room = _fits(table)
@@ -104,4 +105,4 @@ async def test_every_column_fits_at_80_columns_and_each_side_of_the_narrow_band(
             assert table.max_scroll_x == 0
         reps = screen.query_one("#inspect-reps", DataTable)
         assert reps.row_count > REPS and reps.show_vertical_scrollbar  # the scrollbar's two
-        assert [room for _, _, room in checked] == [size[0], size[0] - 2]
+        assert [room for _, _, room in checked] == [size[0], size[0] - 2, size[0] - 2]

@@ -21,6 +21,7 @@ from smvue_tui.tui.screens.inspection_charts import (
 )
 from smvue_tui.tui.screens.inspection_view import (
     clip,
+    joined,
     kinds_text,
     money,
     owner_change,
@@ -38,6 +39,7 @@ KIND_MIN = 9  # the widest change kind ("moved out", "new owner"): the Change co
 ROWS = 500  # rows a table shows (biggest first); the rest are a line away in `inspect --json`
 CHANGES_COLUMNS = ("Deal", "Owner", "Change", "Amount", "Close")
 RISK_COLUMNS = ("Deal", "Owner", "Amount", "Why (enter: the deal and its evidence)")
+NARROW_WHY = "Why (enter: evidence)"
 
 
 class Bands(NamedTuple):
@@ -113,19 +115,28 @@ def _deal_and_kinds(rows: list[dict[str, Any]], cells: list[tuple[str, Text, str
     return deal, max(KIND_MIN, room - deal)
 
 
-def fill_risk(table: DataTable, rows: list[dict[str, Any]], bands: Bands) -> None:
+def fill_risk(table: DataTable, flagged: list[dict[str, Any]], bands: Bands) -> None:
     table.clear(columns=True)  # as fill_changes
-    table.add_columns(*RISK_COLUMNS)
+    table.add_columns(*RISK_COLUMNS[:3], NARROW_WHY if bands.narrow else RISK_COLUMNS[3])
+    rows = flagged[:ROWS]  # most flags, then biggest, first
     # Below 140 columns a deal's reasons would run off the screen after the first: the rules
-    # by name, and the evidence on the deal's screen (enter).
-    for d in rows[:ROWS]:  # most flags, then biggest, first
-        why = "; ".join(f["reason"] if bands.wide else RULE_LABELS.get(f["rule"], f["rule"])
-                        for f in d["flags"])
-        table.add_row(Text(clip(d["name"], 28)), Text(clip(d["owner"] or "", 14)),
-                      Text(money(d["amount"])), Text(why), key=d["id"])
-    if len(rows) > ROWS:
-        _add_note(table, f"… {len(rows) - ROWS:,} more (smvue-tui inspect --json lists all)",
-                  28)
+    # by name, and the evidence on the deal's screen (enter); each deal's on as many lines as
+    # the room the other columns leave takes.
+    deal_width = 17 if bands.narrow else 28  # as Changes: two common rules a line at 80
+    cells = [(clip(d["name"], deal_width),
+              clip(short_name(d["owner"] or "") if bands.narrow else d["owner"] or "", 14),
+              money(d["amount"])) for d in rows]
+    used = [max([cell_len(c[i]) for c in cells] + [len(h)])
+            for i, h in enumerate(RISK_COLUMNS[:3])]
+    room = max(len(NARROW_WHY), bands.width - SCROLLBAR - 2 * len(RISK_COLUMNS) - sum(used))
+    for d, (name, owner, amount) in zip(rows, cells, strict=True):
+        why = joined([(f["reason"] if bands.wide else RULE_LABELS.get(f["rule"], f["rule"]), "")
+                      for f in d["flags"]], "; ", room)
+        table.add_row(Text(name), Text(owner), Text(amount), why, key=d["id"],
+                      height=why.plain.count("\n") + 1)
+    if len(flagged) > ROWS:
+        _add_note(table, f"… {len(flagged) - ROWS:,} more (smvue-tui inspect --json lists all)",
+                  deal_width)
 
 
 def _add_note(table: DataTable, words: str, width: int) -> None:

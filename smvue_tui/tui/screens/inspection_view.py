@@ -100,19 +100,24 @@ def then_now(then: float | None, now: float | None) -> Text:
 def kinds_text(kinds: list[str], width: int = 0) -> Text:
     """The change kinds in words and colour, ", " between them; ``width``: a new line before
     a kind that would pass it (a deal with four changes stays in its column)."""
+    return joined([(KIND_LABELS[k], "green" if k in GOOD else "yellow" if k == "owner_changed"
+                    else "red") for k in kinds], ", ", width)
+
+
+def joined(parts: list[tuple[str, str]], sep: str, width: int = 0) -> Text:
+    """Words (each in its style) one after another, ``sep`` between; ``width``: a new line
+    before words that would pass it (where no separator is needed)."""
     text = Text()
     line = 0
-    for i, kind in enumerate(kinds):
-        label = KIND_LABELS[kind]
-        if i and width and line + 2 + len(label) > width:
+    for i, (words, style) in enumerate(parts):
+        if i and width and line + len(sep) + len(words) > width:
             text.append("\n")
             line = 0
         elif i:
-            text.append(", ")
-            line += 2
-        style = "green" if kind in GOOD else "yellow" if kind == "owner_changed" else "red"
-        text.append(label, style=style)
-        line += len(label)
+            text.append(sep)
+            line += len(sep)
+        text.append(words, style=style)
+        line += len(words)
     return text
 
 
