@@ -1,8 +1,9 @@
 """The Textual app: screens as modes, global keys with ids, and the App-owned sync lane.
 
-Screens read the store in thread workers and refresh on ``StoreChanged`` (screens of other modes
-on their next resume, through ``store_generation``); the sync runs on the App (never on a
-screen, so leaving a screen never stops it) through one ``SyncCoordinator``.
+Screens read the store in thread workers and refresh on ``StoreChanged`` when shown (screens of
+other modes, or under a deal or a dialog, on their next resume, through ``store_generation``);
+the sync runs on the App (never on a screen, so leaving a screen never stops it) through one
+``SyncCoordinator``.
 """
 
 from __future__ import annotations

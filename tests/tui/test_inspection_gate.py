@@ -118,7 +118,7 @@ async def test_a_key_during_a_slow_read_reads_after_it_and_its_report_stays(
 
 
 async def test_the_tables_are_laid_out_again_when_the_width_crosses_a_band(store, tmp_path):
-    # Fitted when the report arrives, and again on a resize: a window made narrower than 100
+    # Fitted when the report arrives, and again on a resize: a window made narrower than 110
     # columns shortens the Reps headers and the names so every column stays on screen (and
     # wider again, back); the cursor stays on its row.
     app = _app(tmp_path)

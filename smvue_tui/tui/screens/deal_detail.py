@@ -27,9 +27,14 @@ from textual.worker import Worker, WorkerState
 from smvue_tui.store import deals as dl
 from smvue_tui.tui.messages import StoreChanged
 from smvue_tui.tui.screens.pipeline_modals import Answer, ConfirmModal, FormModal, NoteModal
-from smvue_tui.tui.screens.resume import LatestRead, StoreReads
+from smvue_tui.tui.screens.resume import (
+    LatestRead,
+    ReadOutcome,
+    StoreReads,
+    outcome_of,
+    shown,
+)
 from smvue_tui.tui.widgets.app_header import app_header
-from smvue_tui.tui.widgets.busy import busy_words
 from smvue_tui.tui.widgets.keys_footer import KeysFooter
 from smvue_tui.tui.widgets.store_write import write_in_background
 
@@ -130,15 +135,6 @@ def activity_section(d: dl.DealDetail) -> Group:
                                                       "No activity synced", no_wrap=2))
 
 
-@dataclass
-class FlagsRead:
-    """A read of the deal's risk flags: the flags, or why none could be read."""
-
-    risks: list[dict[str, str]]
-    problem: str = ""  # in words: the [inspection] settings are wrong
-    busy: bool = False  # a sync held the store's write lock: the flags shown stay, read again
-
-
 class DealDetailScreen(StoreReads, Screen[None]):
     FLAGS_GAP = 1.0  # a store change reads the flags no sooner than this after the last read
     FLAGS_COST_FACTOR = 4.0  # … nor 4× what that read took (a sync changes the store each second)
@@ -185,8 +181,16 @@ class DealDetailScreen(StoreReads, Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#deal-notes").focus()
         self.query_one("#deal-flags").display = False
+        self._read_all(spaced=False)
+
+    def on_screen_resume(self) -> None:
+        if self.changed_since_read():  # the store changed under a dialog (a note being typed)
+            self._read_all(spaced=False)
+
+    def _read_all(self, spaced: bool) -> None:
+        self.note_read()
         self._load()
-        self.load_flags(spaced=False)
+        self.load_flags(spaced)
 
     def load_flags(self, spaced: bool = True) -> None:
         self.read_latest(self.flags_gate, self._read_flags, spaced)
@@ -196,37 +200,29 @@ class DealDetailScreen(StoreReads, Screen[None]):
     def _read_flags(self) -> None:
         from smvue_tui.inspection.report import deal_risks
 
-        read = FlagsRead([], "the flags could not be read")
-        try:
-            read = FlagsRead(deal_risks(self.deal_id, self.app.services.config(),
-                                        self.app.services.judged_at()))
-        except ValueError as exc:  # [inspection] in config.toml is wrong: say so
-            read = FlagsRead([], str(exc))
-        except Exception as exc:
-            if not (busy := busy_words(exc)):
-                raise
-            read = FlagsRead([], busy, busy=True)
-        finally:  # always: it ends the read (flags_gate)
-            self.app.call_from_thread(self._show_flags, read)
+        # ValueError: [inspection] in config.toml is wrong — said on the screen.
+        outcome_of(lambda: deal_risks(self.deal_id, self.app.services.config(),
+                                      self.app.services.judged_at()),
+                   lambda read: self.app.call_from_thread(self._show_flags, read),
+                   said=(ValueError,), fault="the flags could not be read")
 
-    def _show_flags(self, read: FlagsRead) -> None:
-        try:
-            box = self.query_one("#deal-flags", Static)
-            if read.busy:  # the flags shown stay, under words saying why they are not new
-                self.retry_when_free("deal-flags", lambda: self.load_flags(spaced=False))
-                box.update(Text.assemble((f"Not read: {read.problem}", "yellow"),
-                                         "\n" if self.risks else "", _risk_text(self.risks)))
-                box.display = True
-                return
-            if read.problem:
-                box.update(Text(f"Cannot check this deal's risks: {read.problem}", style="red"))
-                box.display = True
-                return
-            self.risks = read.risks
-            box.update(_risk_text(read.risks))
-            box.display = bool(read.risks)
-        finally:  # the next read may start. One that met the lock waited, not worked.
-            self.read_done(self.flags_gate, self._read_flags, counted=not read.busy)
+    def _show_flags(self, read: ReadOutcome[list[dict[str, str]]]) -> None:
+        self.show_outcome(read, self.flags_gate, self._read_flags, lambda: self._flags(read),
+                          ("deal-flags", lambda: self.load_flags(spaced=False)))
+
+    def _flags(self, read: ReadOutcome[list[dict[str, str]]]) -> None:
+        box = self.query_one("#deal-flags", Static)
+        if read.busy:  # the flags shown stay, under words saying why they are not new
+            box.update(Text.assemble((f"Not read: {read.error}", "yellow"),
+                                     "\n" if self.risks else "", _risk_text(self.risks)))
+            box.display = True
+        elif read.value is None:
+            box.update(Text(f"Cannot check this deal's risks: {read.error}", style="red"))
+            box.display = True
+        else:
+            self.risks = read.value
+            box.update(_risk_text(read.value))
+            box.display = bool(read.value)
 
     @work(thread=True, exclusive=True, group="deal-detail", exit_on_error=False,
           description="reading a deal")
@@ -282,8 +278,8 @@ class DealDetailScreen(StoreReads, Screen[None]):
                         severity="error")
 
     def on_store_changed(self, message: StoreChanged) -> None:
-        self._load()
-        self.load_flags()
+        if shown(self):  # hidden under a dialog: read on resume
+            self._read_all(spaced=True)
 
     # --- notes and action items --------------------------------------------------------------
 

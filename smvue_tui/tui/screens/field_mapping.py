@@ -22,7 +22,7 @@ from textual.widgets import DataTable, Static
 from smvue_tui.salesforce.errors import SalesforceError
 from smvue_tui.store import field_mapping as fm
 from smvue_tui.tui.messages import StoreChanged
-from smvue_tui.tui.screens.resume import KeepStyles
+from smvue_tui.tui.screens.resume import KeepStyles, shown
 from smvue_tui.tui.widgets.app_header import app_header
 from smvue_tui.tui.widgets.keys_footer import KeysFooter
 
@@ -78,7 +78,8 @@ class FieldMappingScreen(KeepStyles, Screen[None]):
         self.load()
 
     def on_store_changed(self, message: StoreChanged) -> None:
-        self.load()
+        if shown(self):  # hidden (a dialog on top): on_screen_resume reads
+            self.load()
 
     # --- reading ---------------------------------------------------------------------------
 

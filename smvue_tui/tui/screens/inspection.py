@@ -47,9 +47,14 @@ from smvue_tui.tui.screens.inspection_tables import (
 )
 from smvue_tui.tui.screens.inspection_view import KIND_LABELS, owner_names, period_words, rep_line
 from smvue_tui.tui.screens.pipeline_modals import Answer, FormModal
-from smvue_tui.tui.screens.resume import LatestRead, StoreReads
+from smvue_tui.tui.screens.resume import (
+    LatestRead,
+    ReadOutcome,
+    StoreReads,
+    outcome_of,
+    shown,
+)
 from smvue_tui.tui.widgets.app_header import app_header
-from smvue_tui.tui.widgets.busy import busy_words, error_words
 from smvue_tui.tui.widgets.keys_footer import KeysFooter
 
 FIRST_PERIOD = PERIODS.index("last-7d")  # as `inspect` with neither --since nor --period
@@ -57,9 +62,7 @@ FIRST_PERIOD = PERIODS.index("last-7d")  # as `inspect` with neither --since nor
 
 @dataclass
 class InspectionLoaded(Message):
-    report: dict[str, Any] | None
-    error: str = ""
-    busy: bool = False  # a sync held the store's write lock: read again later
+    outcome: ReadOutcome[dict[str, Any]]  # busy: a sync held the write lock (read again later)
 
 
 @dataclass
@@ -149,7 +152,7 @@ class InspectionScreen(StoreReads, Screen[None]):
             self.call_after_refresh(self.load_trend)
 
     def on_store_changed(self, message: StoreChanged) -> None:
-        if self.is_current:  # hidden: read on resume (changed_since_read)
+        if shown(self):  # hidden (another mode, or a deal or dialog on top): read on resume
             self.load(spaced=True)
 
     def on_resize(self) -> None:
@@ -166,7 +169,7 @@ class InspectionScreen(StoreReads, Screen[None]):
         self.load_trend(spaced)
 
     def _start_read(self) -> None:
-        if not self.is_current:  # came due while another screen is shown: read on return
+        if not shown(self):  # came due while another screen is shown: read on return
             self.report_gate.cancel()
             self.forget_read()
             return
@@ -176,22 +179,11 @@ class InspectionScreen(StoreReads, Screen[None]):
     @work(thread=True, group="inspection", exit_on_error=False,
           description="Inspecting the pipeline")
     def _read(self, since: str | None, period: str | None, rep: str | None) -> None:
-        config = self.app.services.config()
-        # Always a message, even for a fault: it ends the read (report_gate), else no other
-        # read could start.
-        loaded = InspectionLoaded(None, "the report could not be read")
-        try:
-            loaded = InspectionLoaded(inspect(config, since=since, period=period, rep=rep,
-                                              now=self._judged_at()))
-        except (ValueError, LookupError) as exc:
-            loaded = InspectionLoaded(None, error_words(exc))
-        except Exception as exc:
-            if not (busy := busy_words(exc)):
-                loaded = InspectionLoaded(None, error_words(exc))
-                raise
-            loaded = InspectionLoaded(None, busy, busy=True)
-        finally:
-            self.post_message(loaded)
+        # ValueError, LookupError: a bad start or rep, bad [inspection] settings — said.
+        outcome_of(lambda: inspect(self.app.services.config(), since=since, period=period,
+                                   rep=rep, now=self._judged_at()),
+                   lambda outcome: self.post_message(InspectionLoaded(outcome)),
+                   said=(ValueError, LookupError))
 
     def _judged_at(self) -> datetime | None:
         """The time this screen judges by: its own fixed one, else the app's (tests fix both)."""
@@ -203,9 +195,9 @@ class InspectionScreen(StoreReads, Screen[None]):
             self.read_latest(self.trend_gate, self._start_trend, spaced)
 
     def _start_trend(self) -> None:
-        if not self.is_current or self.query_one(TabbedContent).active != "trend":
+        if not shown(self) or self.query_one(TabbedContent).active != "trend":
             self.trend_gate.cancel()  # read when the tab (or the screen) is shown again
-            self.trend_owed = self.trend_owed or not self.is_current  # the screen: on resume
+            self.trend_owed = self.trend_owed or not shown(self)  # the screen: on resume
             return
         self.trend_owed = False
         self._read_trend(self.rep)
@@ -237,24 +229,20 @@ class InspectionScreen(StoreReads, Screen[None]):
 
     @on(InspectionLoaded)
     def show(self, message: InspectionLoaded) -> None:
-        try:
-            self._show(message)
-        finally:  # the next read may start, whatever befell this one. A read that met the
-            # lock waited out the busy timeout: no measure of what reads cost.
-            self.read_done(self.report_gate, self._start_read, counted=not message.busy)
+        self.show_outcome(message.outcome, self.report_gate, self._start_read,
+                          lambda: self._show(message.outcome), ("inspection", self._retry))
 
-    def _show(self, message: InspectionLoaded) -> None:
+    def _show(self, outcome: ReadOutcome[dict[str, Any]]) -> None:
         summary = self.query_one("#inspect-summary", Static)
-        if message.busy:  # what is shown stays; the words say why it is not new
-            words = Text(f"Not read: {message.error}.", style="yellow")
+        if outcome.busy:  # what is shown stays; the words say why it is not new
+            words = Text(f"Not read: {outcome.error}.", style="yellow")
             summary.update(words if self.report is None else Text.assemble(
                 words, "\n", self._summary(self.report).split("\n")[0]))
-            self.retry_when_free("inspection", self._retry)
             return
-        if message.report is None:
-            summary.update(Text(f"Cannot inspect: {message.error}", style="red"))
+        if outcome.value is None:
+            summary.update(Text(f"Cannot inspect: {outcome.error}", style="red"))
             return
-        self.report = r = message.report
+        self.report = r = outcome.value
         if r["rep"] is None:
             self.rep_order = [p["owner_id"] for p in r["reps"]]
         self._fill(r)
@@ -278,7 +266,7 @@ class InspectionScreen(StoreReads, Screen[None]):
                     self.query_one("#inspect-by-rep", MoneyPlot), r, self.period_label())
 
     def _retry(self) -> None:
-        if self.is_current:
+        if shown(self):
             self.load()
         else:  # shown again later: read then (a store change counts as one)
             self.report = None

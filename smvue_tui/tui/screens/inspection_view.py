@@ -97,13 +97,38 @@ def then_now(then: float | None, now: float | None) -> Text:
     return Text(f"{money(then)} → {money(now)}", style=style)
 
 
-def kinds_text(kinds: list[str]) -> Text:
+def kinds_text(kinds: list[str], width: int = 0) -> Text:
+    """The change kinds in words and colour, ", " between them; ``width``: a new line before
+    a kind that would pass it (a deal with four changes stays in its column)."""
+    return joined([(KIND_LABELS[k], "green" if k in GOOD else "yellow" if k == "owner_changed"
+                    else "red") for k in kinds], ", ", width)
+
+
+def joined(parts: list[tuple[str, str]], sep: str, width: int = 0) -> Text:
+    """Words (each in its style) one after another, ``sep`` between; ``width``: a new line
+    before words that would pass it (where no separator is needed)."""
     text = Text()
-    for i, kind in enumerate(kinds):
-        text.append(", " if i else "")
-        style = "green" if kind in GOOD else "yellow" if kind == "owner_changed" else "red"
-        text.append(KIND_LABELS[kind], style=style)
+    line = 0
+    for i, (words, style) in enumerate(parts):
+        if i and width and line + len(sep) + len(words) > width:
+            text.append("\n")
+            line = 0
+        elif i:
+            text.append(sep)
+            line += len(sep)
+        text.append(words, style=style)
+        line += len(words)
     return text
+
+
+def owner_change(before: str, owner: str, width: int) -> str:
+    """Who had a reassigned deal and who has it: "Bo → Cy Park" on one line when it fits
+    ``width``, else on two ("Bartholomew →" over "Cy Park"), neither line cut short of a
+    name it has room for."""
+    one = f"{before} → {owner}"
+    if len(one) <= width:
+        return one
+    return f"{clip(before, width - 2)} →\n{clip(owner, width)}"
 
 
 def clip(text: str, width: int) -> str:
@@ -128,28 +153,45 @@ def period_words(label: str) -> str:
 _SINCE = re.compile(r"^since \d{4}-(\d\d-\d\d)(?:[T ](\d\d:\d\d))?")
 
 
-def period_short(words: str) -> str:
+_SHORT_UNITS = {"hours": "h", "hour": "h", "days": "d", "day": "d", "weeks": "wk", "week": "wk"}
+# Week, month and quarter to date: the sales words for "this week" (to now), at 6 columns.
+_TO_DATE = {"this week": "WTD", "this month": "MTD", "this quarter": "QTD"}
+NARROW_PERIOD = 6  # columns a narrow Reps header gives the period (the widest figure's)
+
+
+def period_short(words: str, narrow: bool = False) -> str:
     """A period in a column's width: "7 days", "this week", "this qtr", "since 11-01",
-    "since 11-01 09:00" (a typed time, to the minute)."""
-    if words.startswith("last "):
-        return words[5:]
+    "since 11-01 09:00" (a typed time, to the minute). ``narrow`` (below 110 columns): at most
+    ``NARROW_PERIOD`` columns a line — "14 d", "WTD", "QTD", "≥11-01", and a typed time on a
+    line of its own ("≥11-01" over "09:00")."""
     since = _SINCE.match(words)
     if since:  # the year (and any seconds) are on the summary line above
+        if narrow:
+            return f"≥{since[1]}" + (f"\n{since[2]}" if since[2] else "")
         return f"since {since[1]}" + (f" {since[2]}" if since[2] else "")
+    if words.startswith("last "):
+        span = words[5:]
+        if narrow and len(span) > NARROW_PERIOD:
+            n, _, unit = span.partition(" ")
+            return f"{n} {_SHORT_UNITS.get(unit, unit)}"
+        return span
+    if narrow:
+        return _TO_DATE.get(words, words)
     return words.replace("quarter", "qtr")
 
 
 def rep_columns(period: str, narrow: bool = False) -> list[str]:
     """The Reps tab's headers, two lines each: the figure over the time it covers (won and
     lost in the screen's period, win rate and cycle over 12 months, activities over 14 days,
-    commit this quarter, the rest now). ``narrow`` (80 columns): long names shortened (the
-    flagged deals as ⚑, the Risk column's mark) so every column fits."""
-    short = period_short(period)
+    commit this quarter, the rest now). ``narrow`` (below 110 columns): long names shortened
+    (the flagged deals as ⚑, the Risk column's mark) and the period in six columns, so every
+    column fits at 80 with a scrollbar beside; a typed time makes three lines."""
+    short = period_short(period, narrow)
     won, lost = "Won", "Lost"
-    if short.startswith("since ") and " " in short[6:]:  # a time: "since" goes up a line, so
-        won, lost, short = "Won since", "Lost since", short[6:]  # the column is no wider
+    if not narrow and short.startswith("since ") and " " in short[6:]:  # a time: "since"
+        won, lost, short = "Won since", "Lost since", short[6:]  # up a line, no wider
     return [f"{name}\n{when}" for name, when in (
         ("Rep", ""), ("Open", "now"), ("Wtd" if narrow else "Weighted", "now"),
-        ("Commit", "this qtr"), (won, short), (lost, short), ("Win %", "12 mo"),
-        ("Cycle", "12 mo"), ("Acts", "14 d" if narrow else "14 days"),
+        ("Commit", "this Q" if narrow else "this qtr"), (won, short), (lost, short),
+        ("Win %", "12 mo"), ("Cycle", "12 mo"), ("Acts", "14 d" if narrow else "14 days"),
         ("⚑" if narrow else "Flagged", "now"))]

@@ -19,7 +19,7 @@ from textual.widgets import Static
 from smvue_tui.services import connection as conn
 from smvue_tui.services.integration_card import Card, load_card
 from smvue_tui.tui.messages import Disconnected, StoreChanged, SyncFinished
-from smvue_tui.tui.screens.resume import KeepStyles, LatestRead, StoreReads
+from smvue_tui.tui.screens.resume import KeepStyles, LatestRead, StoreReads, shown
 from smvue_tui.tui.widgets.app_header import app_header
 from smvue_tui.tui.widgets.confirm import ConfirmModal
 from smvue_tui.tui.widgets.keys_footer import KeysFooter
@@ -76,7 +76,8 @@ class IntegrationsScreen(StoreReads, KeepStyles, Screen[None]):
         self.reload()
 
     def on_store_changed(self, _message: StoreChanged) -> None:
-        self.reload()
+        if shown(self):  # hidden (a dialog on top): on_screen_resume reads
+            self.reload()
 
     def _on_sync_event(self, message: Any) -> None:
         if isinstance(message, SyncFinished):

@@ -16,8 +16,7 @@ from smvue_tui.inspection.report import flagged_rules
 from smvue_tui.store import models as m
 from smvue_tui.store.deals import ID_INDEX
 from smvue_tui.tui.screens.pipeline_view import RiskMarks
-from smvue_tui.tui.screens.resume import LatestRead
-from smvue_tui.tui.widgets.busy import busy_words, error_words
+from smvue_tui.tui.screens.resume import LatestRead, ReadOutcome, outcome_of, shown
 from smvue_tui.tui.widgets.paged_table import PagedTable
 
 
@@ -32,20 +31,16 @@ class RiskFlags:
     RISK_COST_FACTOR = 4.0  # … and 4× the last read's time (≤ 20 % of a core, said the bench)
 
     app: Any
-    is_current: bool
     query_one: Callable[..., Any]
     post_message: Callable[[Message], Any]
     notify: Callable[..., None]
     read_latest: Callable[[LatestRead, Callable[[], None]], None]
-    read_done: Callable[..., None]
-    retry_when_free: Callable[[str, Callable[[], None]], None]
+    show_outcome: Callable[..., None]
 
     @dataclass
     class _Flags(Message):
         read: frozenset[str]  # the deals read
-        counts: dict[str, int]  # those flagged → how many flags
-        error: str = ""
-        busy: bool = False
+        counts: ReadOutcome[dict[str, int]]  # those flagged → how many flags
 
     def init_risk(self) -> None:
         self.risk = RiskMarks()
@@ -55,7 +50,7 @@ class RiskFlags:
     def load_risk(self) -> None:
         """The store changed, or the screen is shown: read the held rows' flags again."""
         self.risk_stale = True
-        if self.is_current:  # hidden (built hidden, another mode shown): read when shown
+        if shown(self):  # hidden (built hidden, another mode, a deal on top): read when shown
             self.read_latest(self.risk_gate, self._start_risk_read)
 
     def on_paged_table_rows_cached(self, message: PagedTable.RowsCached) -> None:
@@ -69,8 +64,8 @@ class RiskFlags:
 
     def _start_risk_read(self) -> None:
         held = _held(self.query_one("#deals", PagedTable))
-        if not self.is_current or not held:  # hidden: read when shown; no rows: when they come
-            self.risk_stale = self.risk_stale or not self.is_current  # owed: on_screen_resume
+        if not shown(self) or not held:  # hidden: read when shown; no rows: when they come
+            self.risk_stale = self.risk_stale or not shown(self)  # owed: on_screen_resume
             self.risk_gate.cancel()
             return
         self.risk_stale = False
@@ -79,28 +74,28 @@ class RiskFlags:
     @work(thread=True, group="pipelines-risk", exit_on_error=False,
           description="reading risk flags")
     def _read_risk(self, ids: frozenset[str]) -> None:
-        try:
+        def counts() -> dict[str, int]:
             rules = flagged_rules(self.app.services.config(), self.app.services.judged_at(),
                                   ids=ids)
-            counts = {deal: len(found) for deal, found in rules.items()}
-        except Exception as exc:  # bad [inspection] settings, a store mid-migration: said
-            busy = busy_words(exc)
-            self.post_message(RiskFlags._Flags(ids, {}, busy or error_words(exc), busy=bool(busy)))
-            return
-        self.post_message(RiskFlags._Flags(ids, counts))
+            return {deal: len(found) for deal, found in rules.items()}
+
+        # Any failure is said (bad [inspection] settings, a store mid-migration), none raised.
+        outcome_of(counts, lambda outcome: self.post_message(RiskFlags._Flags(ids, outcome)))
 
     def on_risk_flags__flags(self, message: _Flags) -> None:
-        if message.busy:  # a sync's long write: keep what is shown, read again in a while
-            self.notify(f"Risk flags: {message.error}", severity="warning")
+        self.show_outcome(message.counts, self.risk_gate, self._start_risk_read,
+                          lambda: self._show_risk(message), ("risk", self.load_risk))
+
+    def _show_risk(self, message: _Flags) -> None:
+        counts = message.counts
+        if counts.busy:  # a sync's long write: keep what is shown, read again in a while
+            self.notify(f"Risk flags: {counts.error}", severity="warning")
             self.risk_stale = True
-            self.retry_when_free("risk", self.load_risk)
-        elif message.error:
-            self.notify(f"Could not read the risk flags: {message.error}", severity="error")
+        elif counts.value is None:
+            self.notify(f"Could not read the risk flags: {counts.error}", severity="error")
         else:
-            self.risk.show(message.read, message.counts)
+            self.risk.show(message.read, counts.value)
             self.query_one("#deals", PagedTable).refresh()
-        # A read that met the lock waited out the busy timeout: no measure of what reads cost.
-        self.read_done(self.risk_gate, self._start_risk_read, counted=not message.busy)
 
     # --- R: the owner's rep view --------------------------------------------------------------
 

@@ -35,7 +35,7 @@ from smvue_tui.tui.screens.pipeline_modals import (
 )
 from smvue_tui.tui.screens.pipeline_risk import RiskFlags
 from smvue_tui.tui.screens.pipeline_view import deal_table_columns, summary_table, tab_id
-from smvue_tui.tui.screens.resume import KeepStyles, StoreReads
+from smvue_tui.tui.screens.resume import KeepStyles, StoreReads, shown
 from smvue_tui.tui.widgets.app_header import app_header
 from smvue_tui.tui.widgets.keys_footer import KeysFooter
 from smvue_tui.tui.widgets.paged_table import PagedTable
@@ -259,10 +259,11 @@ class PipelinesScreen(SearchElsewhere, StageOverrides, RiskFlags, StoreReads, Ke
                         severity="error")
 
     def on_store_changed(self, message: StoreChanged) -> None:
-        self._reread()
+        if shown(self):  # hidden (a deal or a dialog on top): read on resume
+            self._reread()
 
     def on_screen_resume(self) -> None:
-        if self.changed_since_read():  # while another mode was shown: a sync, the team mapped
+        if self.changed_since_read():  # while hidden: a sync, the team mapped
             self._reread()
         elif self.risk_stale:
             self.load_risk()

@@ -1,5 +1,8 @@
 """What a screen redoes when it is shown again (a mode switch back to it): only what changed.
 
+``shown(screen)``: whether the manager sees the screen — the top of the screen stack. A screen
+reads the store on ``StoreChanged`` only when shown, and on resume when it missed a change.
+
 ``StoreReads``: the App counts every ``StoreChanged`` in ``store_generation`` and forwards the
 message to the screens of the current mode only; a screen of another mode notes the generation
 as each read starts and, on resume, reads again only if it moved.
@@ -13,6 +16,10 @@ key the manager pressed asks unspaced: it waits only for a running read.
 
 ``StoreReads.retry_when_free``: a read that met a sync's write lock (said in words by the screen,
 ``widgets.busy``) is made again a few seconds later, one retry pending per kind of read.
+
+``outcome_of`` (in the read's worker thread) and ``StoreReads.show_outcome`` (as it arrives): a
+read's value, its failure in words, or "busy" — always delivered, so its ``LatestRead`` turn
+ends whatever befell it — then shown, a busy one retried, and the next read let start.
 
 ``KeepStyles``: Textual restyles every widget of a resumed screen. Nothing a screen's styles
 depend on changes while it is hidden — a new theme or stylesheet is applied by ``switch_mode``
@@ -30,9 +37,27 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from textual import events
+from textual.app import ScreenStackError
+
+from smvue_tui.tui.widgets.busy import busy_words, error_words
+
+T = TypeVar("T")
+
+
+def shown(screen: Any) -> bool:
+    """``screen`` is the one the manager sees: the top of the screen stack. Not Textual's
+    ``Screen.is_current``, also true for the screen right under the top one (under a deal
+    screen or a dialog, ``App._background_screens``): reading there is work nobody sees, and
+    a sync posts StoreChanged every second. A screen that skips a read while hidden makes it
+    on resume (``StoreReads.changed_since_read``)."""
+    try:
+        return bool(screen.app.screen is screen)
+    except ScreenStackError:  # no screen yet (start-up) or none left (shut-down)
+        return False
 
 
 class LatestRead:
@@ -98,6 +123,38 @@ class LatestRead:
         return None
 
 
+@dataclass
+class ReadOutcome(Generic[T]):
+    """What a store read came to: its ``value``, or why there is none in words (``error``);
+    ``busy``: a sync held the store's write lock (``error`` says so) — what is shown stays."""
+
+    value: T | None = None
+    error: str = ""
+    busy: bool = False
+
+
+def outcome_of(read: Callable[[], T], deliver: Callable[[ReadOutcome[T]], None], *,
+               said: tuple[type[Exception], ...] = (Exception,), fault: str = "") -> None:
+    """In a read's worker thread: ``read()``, and ``deliver`` what came of it — always, even
+    for a fault, since the outcome ends the read's ``LatestRead`` turn (else no other read could
+    start). A sync's write lock: busy. An exception of ``said`` (bad settings, a deal gone) is
+    the answer, in its words. Any other is a fault: delivered as ``fault`` (when "", in its own
+    words), then raised for the worker's error handler to tell."""
+    outcome: ReadOutcome[T] = ReadOutcome(error=fault or "the store could not be read")
+    try:
+        outcome = ReadOutcome(read())
+    except Exception as exc:
+        if busy := busy_words(exc):
+            outcome = ReadOutcome(error=busy, busy=True)
+        else:
+            outcome = ReadOutcome(error=fault if fault and not isinstance(exc, said)
+                                  else error_words(exc))
+            if not isinstance(exc, said):
+                raise
+    finally:
+        deliver(outcome)
+
+
 class StoreReads:
     """Mixin for a Screen: ``note_read()`` as a store read starts, ``changed_since_read()``
     on resume; ``read_latest``/``read_done`` run a kind of read through its ``LatestRead``;
@@ -158,6 +215,21 @@ class StoreReads:
         if pending is not None:
             pending.stop()
         retries[kind] = self.set_timer(self.BUSY_RETRY, again, name=f"{kind}-busy-retry")
+
+
+    def show_outcome(self, outcome: ReadOutcome[Any], gate: LatestRead,
+                     start: Callable[[], None], show: Callable[[], None],
+                     retry: tuple[str, Callable[[], None]]) -> None:
+        """A read's outcome (``outcome_of``) arrived: ``show()`` it; busy, ``retry`` — (kind,
+        again) — through ``retry_when_free``; then the gate's next read may start, whatever
+        befell the showing. A read that met the lock waited out the busy timeout, it did not
+        work: no measure of what reads cost."""
+        try:
+            if outcome.busy:
+                self.retry_when_free(*retry)
+            show()
+        finally:
+            self.read_done(gate, start, counted=not outcome.busy)
 
 
 class KeepStyles:

@@ -28,7 +28,7 @@ from textual.widgets import DataTable, Input, Label, Select, Static
 from smvue_tui.store import team
 from smvue_tui.tui.messages import StoreChanged
 from smvue_tui.tui.screens.not_connected import empty_store_text
-from smvue_tui.tui.screens.resume import KeepStyles, StoreReads
+from smvue_tui.tui.screens.resume import KeepStyles, StoreReads, shown
 from smvue_tui.tui.widgets.app_header import app_header
 from smvue_tui.tui.widgets.keys_footer import KeysFooter
 from smvue_tui.tui.widgets.words import plural
@@ -105,7 +105,8 @@ class TeamMappingScreen(StoreReads, KeepStyles, Screen[None]):
             self.first_run = False
 
     def on_store_changed(self, message: StoreChanged) -> None:
-        self.load()
+        if shown(self):  # hidden (a dialog on top): read on resume (changed_since_read)
+            self.load()
 
     # --- reading ---------------------------------------------------------------------------
 
