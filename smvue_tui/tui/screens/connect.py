@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from smvue_tui.errors import reason
 from smvue_tui.salesforce.auth import LoginFlow
 from smvue_tui.salesforce.credentials import Credentials
 from smvue_tui.salesforce.device import DeviceFlow
@@ -382,7 +383,7 @@ class ConnectScreen(Screen[None]):
         if isinstance(exc, SalesforceError):
             body = text.error_text(exc)
         elif isinstance(exc, OSError):  # the token file or the store could not be written
-            body = text.error_text(StorageError(f"{exc.strerror or exc}", code="storage"))
+            body = text.error_text(StorageError(reason(exc), code="storage"))
         else:  # a host the user typed
             body = text.error_text(AuthorizationError(str(exc), code="bad_login_host"))
         self.query_one("#error-text", Static).update(body)

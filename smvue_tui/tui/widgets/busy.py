@@ -9,6 +9,8 @@ error the manager can do anything about: the screen says a sync is writing and r
 
 from __future__ import annotations
 
+from smvue_tui.errors import reason
+
 _BUSY = ("database is locked", "database table is locked", "lock timeout",
          "could not obtain lock")
 
@@ -28,4 +30,4 @@ def busy_words(exc: BaseException) -> str:
 
 def error_words(exc: BaseException) -> str:
     """The exception's own message (its first argument), never its repr."""
-    return str(exc.args[0] if exc.args else exc) or type(exc).__name__
+    return reason(exc)
