@@ -26,7 +26,7 @@ from smvue_tui.tui.screens.inspection_view import (
     money,
     owner_change,
     rep_columns,
-    short_name,
+    short_names,
     then_now,
 )
 
@@ -73,7 +73,8 @@ def fill_changes(table: DataTable, changed: list[dict[str, Any]], names: dict[st
     rows = sorted(changed, key=lambda d: -(d["now"]["amount"] or 0))[:ROWS]
     # Below NARROW names give way, so the close dates (the evidence of a push) stay.
     owner_width = 14 if bands.narrow else 18
-    cells = [_change_cells(d, names, bands.narrow, owner_width) for d in rows]
+    shorts = short_names(names.values()) if bands.narrow else {}
+    cells = [_change_cells(d, names, shorts, owner_width) for d in rows]
     deal_width, kinds_width = _deal_and_kinds(rows, cells, bands)
     for d, (owner, amount, close) in zip(rows, cells, strict=True):
         kinds = kinds_text(d["kinds"], kinds_width)
@@ -86,7 +87,7 @@ def fill_changes(table: DataTable, changed: list[dict[str, Any]], names: dict[st
                   f"lists all)", deal_width)
 
 
-def _change_cells(d: dict[str, Any], names: dict[str, str], narrow: bool,
+def _change_cells(d: dict[str, Any], names: dict[str, str], shorts: dict[str, str],
                   owner_width: int) -> tuple[str, Text, str]:
     """A changed deal's owner (who had it, when reassigned), amount then → now and close date
     (then → now when pushed or pulled in)."""
@@ -94,7 +95,7 @@ def _change_cells(d: dict[str, Any], names: dict[str, str], narrow: bool,
     close = now["close_date"] or ""
     if then.get("close_date") and then["close_date"] != close:
         close = f"{then['close_date'][5:]} → {close[5:]}"
-    owner = clip(short_name(d["owner"] or "") if narrow else d["owner"] or "", owner_width)
+    owner = clip(shorts.get(d["owner"] or "", d["owner"] or ""), owner_width)  # {}: wide
     before = names.get(then.get("owner_id") or "")
     if "owner_changed" in d["kinds"] and before:  # who had it: "Bo → Cy Park"
         owner = owner_change(before.split()[0], owner, owner_width)
@@ -123,8 +124,8 @@ def fill_risk(table: DataTable, flagged: list[dict[str, Any]], bands: Bands) -> 
     # by name, and the evidence on the deal's screen (enter); each deal's on as many lines as
     # the room the other columns leave takes.
     deal_width = 17 if bands.narrow else 28  # as Changes: two common rules a line at 80
-    cells = [(clip(d["name"], deal_width),
-              clip(short_name(d["owner"] or "") if bands.narrow else d["owner"] or "", 14),
+    shorts = short_names(d["owner"] or "" for d in flagged) if bands.narrow else {}
+    cells = [(clip(d["name"], deal_width), clip(shorts.get(d["owner"] or "", d["owner"] or ""), 14),
               money(d["amount"])) for d in rows]
     used = [max([cell_len(c[i]) for c in cells] + [len(h)])
             for i, h in enumerate(RISK_COLUMNS[:3])]
@@ -152,11 +153,12 @@ def fill_reps(table: DataTable, rows: list[dict[str, Any]], period: str, bands: 
     headers = rep_columns(period, bands.narrow)
     table.header_height = max(h.count("\n") + 1 for h in headers)  # a typed time: three
     table.add_columns(*headers)
+    shorts = short_names(p["name"] for p in rows)
     for p in rows:
         rate = "—" if p["win_rate_12m"] is None else f"{p['win_rate_12m']:.0%}"
         cycle = "—" if p["avg_cycle_days_12m"] is None else f"{p['avg_cycle_days_12m']:.0f}d"
         commit = p["forecast"]["this_quarter"]["Commit"]["amount"]
-        name = clip(short_name(p["name"]), 10) if bands.narrow else clip(p["name"], 18)
+        name = clip(shorts[p["name"]], 10) if bands.narrow else clip(p["name"], 18)
         table.add_row(Text(name), money(p["open_amount"]),
                       money(p["weighted"]), money(commit), str(p["won_in_period"]["count"]),
                       str(p["lost_in_period"]["count"]), rate, cycle,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -83,10 +84,30 @@ def rep_line(rep: dict[str, Any], period: str) -> str:
             f"{rep['activities_14d']} activities in 14 days · {rep['flagged_deals']} flagged")
 
 
-def short_name(name: str) -> str:
-    """"Harper Wilson" → "Harper W." (a narrow screen's owner column)."""
+def short_names(names: Iterable[str]) -> dict[str, str]:
+    """Each name as a narrow screen's owner column shows it: "Harper Wilson" → "Harper W.".
+    Two that would read alike keep more of their last names ("Lucas Mar.", "Lucas Mor."), or
+    all of it: two reps must never look like one."""
+    found: dict[str, str] = {}
+    letters = dict.fromkeys(set(names), 1)  # of the last name, per name still to settle
+    while letters:
+        shorts = {name: _short(name, n) for name, n in letters.items()}
+        seen = Counter([*shorts.values(), *found.values()])
+        for name, short in shorts.items():
+            last_name = name.partition(" ")[2]
+            if seen[short] == 1 or letters[name] >= len(last_name):  # unique, or nothing left
+                found[name] = short if seen[short] == 1 else name
+                del letters[name]
+            else:
+                letters[name] += 1
+    return found
+
+
+def _short(name: str, letters: int) -> str:
     first, _, rest = name.partition(" ")
-    return f"{first} {rest[0]}." if rest else first
+    if not rest:
+        return first
+    return name if letters >= len(rest) else f"{first} {rest[:letters]}."
 
 
 def then_now(then: float | None, now: float | None) -> Text:

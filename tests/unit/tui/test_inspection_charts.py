@@ -10,6 +10,7 @@ from smvue_tui.tui.screens.inspection_view import (
     owner_change,
     period_words,
     rep_columns,
+    short_names,
 )
 
 FALL = {"start": 10_000.0, "new": 2_500.0, "moved_in": 500.0, "moved_out": -4_000.0,
@@ -86,3 +87,13 @@ def test_a_deals_changes_and_a_reassignment_take_more_lines_not_more_columns():
     assert owner_change("Bo", "Cy Park", 14) == "Bo → Cy Park"
     assert owner_change("Bartholomew", "Alexandrina M.", 14) == "Bartholomew →\nAlexandrina M."
     assert owner_change("Maximilianus", "Cy P.", 9) == "Maximi… →\nCy P."  # 9 a line
+
+
+def test_short_owner_names_never_make_two_reps_look_like_one():
+    """At 80 columns owners are "Harper W."; the demo org itself has a Lucas Martin and a
+    Lucas Moreau, who were both "Lucas M." on the Reps tab."""
+    shorts = short_names(["Lucas Martin", "Lucas Moreau", "Harper Wilson", "Raj", "Bo X",
+                          "Bo Xu"])
+    assert shorts["Harper Wilson"] == "Harper W." and shorts["Raj"] == "Raj"
+    assert (shorts["Lucas Martin"], shorts["Lucas Moreau"]) == ("Lucas Ma.", "Lucas Mo.")
+    assert len(set(shorts.values())) == len(shorts)  # "Bo X" stays whole beside "Bo X."
