@@ -21,6 +21,17 @@ def _start(serves: list[Serve], home, url: str) -> Serve:
     return serve
 
 
+def _synced_writer(org_id: str, timeout: float = 30.0) -> m.WriterInfo:
+    """The org's writer row once its last sync is recorded: serve says "sync: ok" first, then
+    recomputes the deal facts and records the sync (``team_serve.synced``)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        writer = m.WriterInfo.get_by_id(org_id)
+        if writer.last_sync_status is not None or time.monotonic() > deadline:
+            return writer
+        time.sleep(0.1)
+
+
 def test_serve_syncs_the_org_into_the_team_store_and_a_second_is_refused(
         demo, tmp_path, pg_url, serves):
     writer_home, other_home = tmp_path / "writer", tmp_path / "other"
@@ -33,7 +44,7 @@ def test_serve_syncs_the_org_into_the_team_store_and_a_second_is_refused(
     try:
         assert diff(demo) == []  # object by object, as the SQLite store is checked
         assert duplicated_tables(db) == []
-        writer = m.WriterInfo.get_by_id(demo.org.org_id)
+        writer = _synced_writer(demo.org.org_id)
         assert writer.pid == first.proc.pid and writer.last_sync_status == "ok"
         second = _start(serves, other_home, pg_url)
         code, err = second.finish()
