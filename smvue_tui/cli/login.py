@@ -20,7 +20,7 @@ from typing import TextIO
 
 from smvue_tui.errors import reason
 from smvue_tui.salesforce.auth import LoginFlow, logout
-from smvue_tui.salesforce.consumer import consumer_for, load_settings
+from smvue_tui.salesforce.consumer import ConsumerNotConfigured, consumer_for, load_settings
 from smvue_tui.salesforce.credentials import Credentials
 from smvue_tui.salesforce.device import DeviceFlow
 from smvue_tui.salesforce.environments import Environment
@@ -183,9 +183,10 @@ async def _logout(out: TextIO, err: TextIO) -> int:
 
 def _print_error(exc: SalesforceError, err: TextIO) -> None:
     print(f"error: {exc.user_message}", file=err)
-    if exc.detail or exc.code:
-        print(f"  Salesforce said: {exc.detail or ''} {f'[{exc.code}]' if exc.code else ''}"
-              .rstrip(), file=err)
+    if exc.detail or exc.code:  # a setting of ours is said as it is, not as Salesforce's
+        said = "" if isinstance(exc, ConsumerNotConfigured) else "Salesforce said: "
+        print(f"  {said}{exc.detail or ''} {f'[{exc.code}]' if exc.code else ''}".rstrip(),
+              file=err)
     print(f"  {exc.remedy}", file=err)
 
 

@@ -44,6 +44,13 @@ class ConsumerNotConfigured(AuthorizationError):
     )
 
 
+class ConfigUnreadable(ConsumerNotConfigured):
+    """config.toml could not be read at all (its sentence, naming the file, is the detail)."""
+
+    user_message = "config.toml could not be read"
+    remedy = "Mend config.toml, or move it aside to start from the defaults."
+
+
 @dataclass(frozen=True)
 class Consumer:
     """The OAuth client: consumer key and optional secret (never shown)."""
@@ -68,7 +75,7 @@ def load_settings(config_file: Path | None = None,
     try:
         table: dict[str, Any] = config_table(read_config(path), "salesforce", path)
     except ConfigError as exc:
-        raise ConsumerNotConfigured(str(exc)) from None
+        raise ConfigUnreadable(str(exc)) from None
     port = table.get("redirect_port", DEFAULT_REDIRECT_PORT)
     if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
         raise ConsumerNotConfigured(f"{path}: [salesforce] redirect_port must be a port number")

@@ -247,3 +247,15 @@ async def test_stdin_lines_from_a_pipe_and_from_a_file(monkeypatch, tmp_path):
         monkeypatch.setattr(sys, "stdin", reader)
         lines = [line async for line in login_cli.stdin_lines()]
     assert lines == ["http://localhost:1717/OauthRedirect?code=c&state=s"]
+
+
+def test_a_config_toml_that_cannot_be_read_is_not_said_as_salesforces_words(capsys):
+    """A config.toml that is not TOML stops the login before Salesforce is asked: the file's
+    own sentence and how to mend it — not "Salesforce said:", not the client_id remedy."""
+    path = app_paths().config_file
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("[salesforce\n")
+    assert cli.main(["login", "--no-browser"]) == 1
+    err = capsys.readouterr().err
+    assert "error: config.toml could not be read" in err and "is not valid TOML" in err
+    assert "Salesforce said" not in err and "Mend config.toml" in err
