@@ -86,3 +86,22 @@ async def test_an_owner_on_the_at_risk_tab_is_named_as_on_the_reps_tab(store, tm
         for d, owner in zip(flagged, shown, strict=False):
             if d["owner_id"] in (ANA, MOREAU):
                 assert owner == reps[d["owner_id"]], (owner, reps[d["owner_id"]])
+
+
+async def test_the_at_risk_tab_at_120_columns_names_each_owner_apart(store, tmp_path):
+    # Between 110 and 140 columns the At risk tab shows whole names cut at 14: the 24
+    # "Maximiliana Rep00" … "Rep23" are all "Maximiliana R…".
+    app = _app(tmp_path)
+    _wide_store()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _report_at_80(app, pilot)
+        await pilot.press("2")
+        await settle(app, pilot)
+        risk = screen.query_one("#inspect-risk", DataTable)
+        flagged = screen.report["flags"]["deals"]
+        owners = {}
+        for d, owner in zip(flagged, _column(risk, 1), strict=False):
+            owners.setdefault(owner, set()).add(d["owner_id"])
+        assert len({d['owner_id'] for d in flagged}) > 20
+        assert all(len(ids) == 1 for ids in owners.values()), \
+            {name: len(ids) for name, ids in owners.items() if len(ids) > 1}
