@@ -105,3 +105,19 @@ async def test_the_at_risk_tab_at_120_columns_names_each_owner_apart(store, tmp_
         assert len({d['owner_id'] for d in flagged}) > 20
         assert all(len(ids) == 1 for ids in owners.values()), \
             {name: len(ids) for name, ids in owners.items() if len(ids) > 1}
+
+
+async def test_a_reassigned_deals_earlier_owner_is_told_apart_from_a_namesake(store, tmp_path):
+    # Changes names who had a reassigned deal by first name only ("Lucas → Cy P."): with a
+    # Lucas Martin and a Lucas Moreau on the team, which Lucas lost the deal?
+    app = _app(tmp_path)
+    _wide_store()  # deal 03: Bo's before, Cy's now
+    m.SfUser.update(name="Lucas Martin").where(m.SfUser.id == ANA).execute()
+    m.SfUser.update(name="Lucas Moreau").where(m.SfUser.id == BO).execute()
+    deal_facts.rebuild()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _report_at_80(app, pilot)
+        changes = screen.query_one("#inspect-changes", DataTable)
+        moved = [owner for owner in _column(changes, 1) if "→" in owner]
+        assert moved, _column(changes, 1)
+        assert all("Lucas Mo" in owner for owner in moved), moved
