@@ -258,9 +258,10 @@ class InspectionScreen(StoreReads, Screen[None]):
         table = self.query_one("#inspect-changes", DataTable)
         refill(table, lambda: fill_changes(table, changed, owner_names(r), bands), keep)
         risk = self.query_one("#inspect-risk", DataTable)
-        refill(risk, lambda: fill_risk(risk, r["flags"]["deals"], bands), keep)
+        refill(risk, lambda: fill_risk(risk, r["flags"]["deals"], owner_names(r), bands), keep)
         reps = self.query_one("#inspect-reps", DataTable)
-        refill(reps, lambda: fill_reps(reps, r["reps"], self.period_label(), bands), keep)
+        refill(reps, lambda: fill_reps(reps, r["reps"], owner_names(r), self.period_label(),
+                                       bands), keep)
         draw_report(self.query_one("#inspect-waterfall", MoneyPlot),
                     self.query_one("#inspect-forecast", MoneyPlot),
                     self.query_one("#inspect-by-rep", MoneyPlot), r, self.period_label())

@@ -25,8 +25,8 @@ from smvue_tui.tui.screens.inspection_view import (
     kinds_text,
     money,
     owner_change,
+    owner_labels,
     rep_columns,
-    short_names,
     then_now,
 )
 
@@ -73,8 +73,9 @@ def fill_changes(table: DataTable, changed: list[dict[str, Any]], names: dict[st
     rows = sorted(changed, key=lambda d: -(d["now"]["amount"] or 0))[:ROWS]
     # Below NARROW names give way, so the close dates (the evidence of a push) stay.
     owner_width = 14 if bands.narrow else 18
-    shorts = short_names(names.values()) if bands.narrow else {}
-    cells = [_change_cells(d, names, shorts, owner_width) for d in rows]
+    labels = owner_labels([*names.values(), *(d["owner"] or "" for d in rows)], owner_width,
+                          bands.narrow)
+    cells = [_change_cells(d, names, labels, owner_width) for d in rows]
     deal_width, kinds_width = _deal_and_kinds(rows, cells, bands)
     for d, (owner, amount, close) in zip(rows, cells, strict=True):
         kinds = kinds_text(d["kinds"], kinds_width)
@@ -87,7 +88,7 @@ def fill_changes(table: DataTable, changed: list[dict[str, Any]], names: dict[st
                   f"lists all)", deal_width)
 
 
-def _change_cells(d: dict[str, Any], names: dict[str, str], shorts: dict[str, str],
+def _change_cells(d: dict[str, Any], names: dict[str, str], labels: dict[str, str],
                   owner_width: int) -> tuple[str, Text, str]:
     """A changed deal's owner (who had it, when reassigned), amount then → now and close date
     (then → now when pushed or pulled in)."""
@@ -95,10 +96,10 @@ def _change_cells(d: dict[str, Any], names: dict[str, str], shorts: dict[str, st
     close = now["close_date"] or ""
     if then.get("close_date") and then["close_date"] != close:
         close = f"{then['close_date'][5:]} → {close[5:]}"
-    owner = clip(shorts.get(d["owner"] or "", d["owner"] or ""), owner_width)  # {}: wide
+    owner = labels[d["owner"] or ""]
     before = names.get(then.get("owner_id") or "")
-    if "owner_changed" in d["kinds"] and before:  # who had it: "Bo → Cy Park"
-        owner = owner_change(before.split()[0], owner, owner_width)
+    if "owner_changed" in d["kinds"] and before:  # who had it: "Bo P. → Cy Park"
+        owner = owner_change(labels.get(before, before), owner, owner_width)
     return owner, then_now(then.get("amount"), now["amount"]), close
 
 
@@ -111,12 +112,13 @@ def _deal_and_kinds(rows: list[dict[str, Any]], cells: list[tuple[str, Text, str
     widest = [max([cell_len(line) for c in cells for line in str(c[i]).split("\n")]
                   + [len(h)]) for i, h in enumerate(("Owner", "Amount", "Close"))]
     room = bands.width - SCROLLBAR - 2 * len(CHANGES_COLUMNS) - sum(widest)
-    names = min(17 if bands.narrow else 32, max([len(d["name"]) for d in rows] + [4]))
+    names = min(17 if bands.narrow else 32, max([cell_len(d["name"]) for d in rows] + [4]))
     deal = max(8, min(names, room - KIND_MIN))
     return deal, max(KIND_MIN, room - deal)
 
 
-def fill_risk(table: DataTable, flagged: list[dict[str, Any]], bands: Bands) -> None:
+def fill_risk(table: DataTable, flagged: list[dict[str, Any]], names: dict[str, str],
+              bands: Bands) -> None:
     table.clear(columns=True)  # as fill_changes
     table.add_columns(*RISK_COLUMNS[:3], NARROW_WHY if bands.narrow else RISK_COLUMNS[3])
     rows = flagged[:ROWS]  # most flags, then biggest, first
@@ -124,9 +126,11 @@ def fill_risk(table: DataTable, flagged: list[dict[str, Any]], bands: Bands) -> 
     # by name, and the evidence on the deal's screen (enter); each deal's on as many lines as
     # the room the other columns leave takes.
     deal_width = 17 if bands.narrow else 28  # as Changes: two common rules a line at 80
-    shorts = short_names(d["owner"] or "" for d in flagged) if bands.narrow else {}
-    cells = [(clip(d["name"], deal_width), clip(shorts.get(d["owner"] or "", d["owner"] or ""), 14),
-              money(d["amount"])) for d in rows]
+    # Owners named as on the other tabs: settled among every owner, not the flagged ones only.
+    labels = owner_labels([*names.values(), *(d["owner"] or "" for d in rows)], 14,
+                          bands.narrow)
+    cells = [(clip(d["name"], deal_width), labels[d["owner"] or ""], money(d["amount"]))
+             for d in rows]
     used = [max([cell_len(c[i]) for c in cells] + [len(h)])
             for i, h in enumerate(RISK_COLUMNS[:3])]
     room = max(len(NARROW_WHY), bands.width - SCROLLBAR - 2 * len(RISK_COLUMNS) - sum(used))
@@ -148,17 +152,19 @@ def _add_note(table: DataTable, words: str, width: int) -> None:
                   height=len(lines))
 
 
-def fill_reps(table: DataTable, rows: list[dict[str, Any]], period: str, bands: Bands) -> None:
+def fill_reps(table: DataTable, rows: list[dict[str, Any]], names: dict[str, str], period: str,
+              bands: Bands) -> None:
     table.clear(columns=True)  # the headers name the period, which may have changed
     headers = rep_columns(period, bands.narrow)
     table.header_height = max(h.count("\n") + 1 for h in headers)  # a typed time: three
     table.add_columns(*headers)
-    shorts = short_names(p["name"] for p in rows)
+    labels = owner_labels([*names.values(), *(p["name"] for p in rows)],
+                          10 if bands.narrow else 18, bands.narrow)
     for p in rows:
         rate = "—" if p["win_rate_12m"] is None else f"{p['win_rate_12m']:.0%}"
         cycle = "—" if p["avg_cycle_days_12m"] is None else f"{p['avg_cycle_days_12m']:.0f}d"
         commit = p["forecast"]["this_quarter"]["Commit"]["amount"]
-        name = clip(shorts[p["name"]], 10) if bands.narrow else clip(p["name"], 18)
+        name = labels[p["name"]]
         table.add_row(Text(name), money(p["open_amount"]),
                       money(p["weighted"]), money(commit), str(p["won_in_period"]["count"]),
                       str(p["lost_in_period"]["count"]), rate, cycle,

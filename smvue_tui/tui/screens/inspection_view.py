@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 
 KIND_LABELS = {"new": "new", "won": "won", "lost": "lost", "moved_in": "moved in",
@@ -84,30 +85,36 @@ def rep_line(rep: dict[str, Any], period: str) -> str:
             f"{rep['activities_14d']} activities in 14 days · {rep['flagged_deals']} flagged")
 
 
-def short_names(names: Iterable[str]) -> dict[str, str]:
-    """Each name as a narrow screen's owner column shows it: "Harper Wilson" → "Harper W.".
-    Two that would read alike keep more of their last names ("Lucas Mar.", "Lucas Mor."), or
-    all of it: two reps must never look like one."""
-    found: dict[str, str] = {}
-    letters = dict.fromkeys(set(names), 1)  # of the last name, per name still to settle
-    while letters:
-        shorts = {name: _short(name, n) for name, n in letters.items()}
-        seen = Counter([*shorts.values(), *found.values()])
-        for name, short in shorts.items():
-            last_name = name.partition(" ")[2]
-            if seen[short] == 1 or letters[name] >= len(last_name):  # unique, or nothing left
-                found[name] = short if seen[short] == 1 else name
-                del letters[name]
-            else:
-                letters[name] += 1
-    return found
+def owner_labels(names: Iterable[str], width: int, short: bool) -> dict[str, str]:
+    """Each owner's name as a column ``width`` cells wide shows it, no two alike: "Harper W."
+    when ``short`` (a narrow screen), else the whole name. Where two would read alike (short,
+    or cut to the width) they take the next form each has: more of the last name ("Lucas Ma.",
+    "Lucas Mo."), the whole name, the first name's initial and the last name ("M. Rep07") —
+    those that fit the width before those it would cut ("Alexandra…" names nobody)."""
+    forms = {name: _fitting_first(_forms(name, short), width) for name in set(names)}
+    chosen = dict.fromkeys(forms, 0)
+    while True:
+        shown = {name: clip(forms[name][i], width) for name, i in chosen.items()}
+        seen = Counter(shown.values())
+        alike = [name for name, label in shown.items()
+                 if seen[label] > 1 and chosen[name] + 1 < len(forms[name])]
+        if not alike:  # all apart (or the same name twice: nothing tells them apart)
+            return shown
+        for name in alike:
+            chosen[name] += 1
 
 
-def _short(name: str, letters: int) -> str:
-    first, _, rest = name.partition(" ")
-    if not rest:
-        return first
-    return name if letters >= len(rest) else f"{first} {rest[:letters]}."
+def _fitting_first(forms: list[str], width: int) -> list[str]:
+    return sorted(forms, key=lambda form: cell_len(form) > width)  # stable: in order else
+
+
+def _forms(name: str, short: bool) -> list[str]:
+    first, _, last = name.partition(" ")
+    if not last:
+        return [name]
+    shorter = [f"{first} {last[:k]}." for k in range(1, len(last))]
+    initial = f"{first[0]}. {last}"
+    return [*shorter, name, initial] if short else [name, initial, *shorter]
 
 
 def then_now(then: float | None, now: float | None) -> Text:
@@ -131,14 +138,14 @@ def joined(parts: list[tuple[str, str]], sep: str, width: int = 0) -> Text:
     text = Text()
     line = 0
     for i, (words, style) in enumerate(parts):
-        if i and width and line + len(sep) + len(words) > width:
+        if i and width and line + cell_len(sep) + cell_len(words) > width:
             text.append("\n")
             line = 0
         elif i:
             text.append(sep)
-            line += len(sep)
+            line += cell_len(sep)
         text.append(words, style=style)
-        line += len(words)
+        line += cell_len(words)
     return text
 
 
@@ -147,14 +154,17 @@ def owner_change(before: str, owner: str, width: int) -> str:
     ``width``, else on two ("Bartholomew →" over "Cy Park"), neither line cut short of a
     name it has room for."""
     one = f"{before} → {owner}"
-    if len(one) <= width:
+    if cell_len(one) <= width:
         return one
     return f"{clip(before, width - 2)} →\n{clip(owner, width)}"
 
 
 def clip(text: str, width: int) -> str:
-    """``text`` in at most ``width`` characters, an ellipsis saying when it was cut."""
-    return text if len(text) <= width else text[:width - 1] + "…"
+    """``text`` in at most ``width`` cells of the screen (a CJK character takes two), an
+    ellipsis saying when it was cut."""
+    if cell_len(text) <= width:
+        return text
+    return set_cell_size(text, width - 1).rstrip() + "…"
 
 
 _SPAN = re.compile(r"^last (\d+)([hdw])$")

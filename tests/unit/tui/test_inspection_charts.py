@@ -8,9 +8,9 @@ from smvue_tui.tui.screens.inspection_charts import waterfall_bars
 from smvue_tui.tui.screens.inspection_view import (
     kinds_text,
     owner_change,
+    owner_labels,
     period_words,
     rep_columns,
-    short_names,
 )
 
 FALL = {"start": 10_000.0, "new": 2_500.0, "moved_in": 500.0, "moved_out": -4_000.0,
@@ -92,8 +92,18 @@ def test_a_deals_changes_and_a_reassignment_take_more_lines_not_more_columns():
 def test_short_owner_names_never_make_two_reps_look_like_one():
     """At 80 columns owners are "Harper W."; the demo org itself has a Lucas Martin and a
     Lucas Moreau, who were both "Lucas M." on the Reps tab."""
-    shorts = short_names(["Lucas Martin", "Lucas Moreau", "Harper Wilson", "Raj", "Bo X",
-                          "Bo Xu"])
-    assert shorts["Harper Wilson"] == "Harper W." and shorts["Raj"] == "Raj"
-    assert (shorts["Lucas Martin"], shorts["Lucas Moreau"]) == ("Lucas Ma.", "Lucas Mo.")
-    assert len(set(shorts.values())) == len(shorts)  # "Bo X" stays whole beside "Bo X."
+    labels = owner_labels(["Lucas Martin", "Lucas Moreau", "Harper Wilson", "Raj", "Bo X",
+                           "Bo Xu"], 14, short=True)
+    assert labels["Harper Wilson"] == "Harper W." and labels["Raj"] == "Raj"
+    assert (labels["Lucas Martin"], labels["Lucas Moreau"]) == ("Lucas Ma.", "Lucas Mo.")
+    assert len(set(labels.values())) == len(labels)
+
+
+def test_owner_labels_stay_apart_once_cut_to_the_column():
+    """Cut to 10 cells, "Maximiliana Rep00" and "…Rep01" would both read "Maximilia…"; whole
+    names that fit stay whole on a wide screen."""
+    names = [f"Maximiliana Rep{i:02d}" for i in range(24)]
+    narrow = owner_labels(names, 10, short=True)
+    assert len(set(narrow.values())) == 24 and narrow["Maximiliana Rep07"] == "M. Rep07"
+    wide = owner_labels([*names, "Ana Park"], 18, short=False)
+    assert wide["Maximiliana Rep07"] == "Maximiliana Rep07" and wide["Ana Park"] == "Ana Park"
