@@ -163,3 +163,26 @@ def test_on_a_team_store_named_in_the_environment_the_tui_still_refuses(bad, mon
     with pytest.raises(TeamModeError) as raised:
         team_settings(app_paths())
     assert str(raised.value) == f"{bad}, so this team store's [team] settings are not known"
+
+
+# --- review-cfg: sections of the wrong type that the sync reads -------------------------------
+
+def test_a_sync_section_that_is_not_a_table_keeps_the_bulk_defaults(caplog):
+    """``sync = 3`` (no ``[sync]`` table): the sync's tuning knobs at their defaults, said in
+    the log — not an AttributeError out of ``BulkPolicy.from_config`` (sync, serve and the
+    app's syncs all build their policy there)."""
+    from smvue_tui.sync.bulk_read import BulkPolicy, policy_from
+
+    for value in (3, "fast", [1], True):
+        assert policy_from({"sync": value}) == BulkPolicy()
+    assert any("[sync]" in r.getMessage() for r in caplog.records)
+
+
+def test_sync_with_a_sync_section_of_the_wrong_type_runs_without_a_traceback(capsys):
+    """Through the command: the run goes on to Salesforce (here a closed loopback port, so it
+    fails there, in words), not a traceback before it starts."""
+    _write("sync = 3\n")
+    TokenStore(app_paths().token_file).save(make_creds(instance_url="http://127.0.0.1:1"))
+    main(["sync"])  # raised AttributeError before the fix
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "AttributeError" not in err, err
