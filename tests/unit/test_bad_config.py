@@ -186,3 +186,15 @@ def test_sync_with_a_sync_section_of_the_wrong_type_runs_without_a_traceback(cap
     main(["sync"])  # raised AttributeError before the fix
     err = capsys.readouterr().err
     assert "Traceback" not in err and "AttributeError" not in err, err
+
+
+def test_orgs_refuses_in_words_on_stderr_and_fails(bad, capsys):
+    """README → Configuration: every command refuses a config.toml it cannot use (exit 1).
+    ``orgs`` printed the sentence on stdout as if it were the list and exited 0 — ``orgs
+    --json`` then hands a script a line that is not JSON, with success (backend.shared_store_note
+    returns the refusal as a note)."""
+    code = main(["orgs", "--json"])
+    captured = capsys.readouterr()
+    assert code != 0
+    assert captured.out == ""  # nothing a script would read as the list
+    _said_once_in_words(captured.err, bad)
