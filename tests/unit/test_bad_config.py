@@ -198,3 +198,22 @@ def test_orgs_refuses_in_words_on_stderr_and_fails(bad, capsys):
     assert code != 0
     assert captured.out == ""  # nothing a script would read as the list
     _said_once_in_words(captured.err, bad)
+
+
+def test_a_file_where_the_config_folder_would_be_is_said_not_a_traceback():
+    """read_config takes a file where config.toml's folder would be for "no config.toml"
+    (NotADirectoryError → {}), leaving it to the folders' creation to say. The app's start
+    does not: ``_apply_config`` → ``webhook_problem`` → ``path_token.stored_path_token``'s own
+    ``mkdir`` raised FileExistsError, a traceback on the terminal (`smvue-tui` with
+    $SMVUE_HOME/config a file). Expected: the problem in words (or None)."""
+    from smvue_tui.services.app_services import AppServices
+
+    paths = app_paths()
+    paths.config_dir.parent.mkdir(parents=True, exist_ok=True)
+    paths.config_dir.write_text("")  # a file, not the folder
+    services = AppServices.create(paths)
+    try:
+        problem = services.webhook_problem()  # FileExistsError before a fix
+    finally:
+        services.db.close()
+    assert problem is None or str(paths.config_dir) in problem
