@@ -178,16 +178,6 @@ def test_a_sync_section_that_is_not_a_table_keeps_the_bulk_defaults(caplog):
     assert any("[sync]" in r.getMessage() for r in caplog.records)
 
 
-def test_sync_with_a_sync_section_of_the_wrong_type_runs_without_a_traceback(capsys):
-    """Through the command: the run goes on to Salesforce (here a closed loopback port, so it
-    fails there, in words), not a traceback before it starts."""
-    _write("sync = 3\n")
-    TokenStore(app_paths().token_file).save(make_creds(instance_url="http://127.0.0.1:1"))
-    main(["sync"])  # raised AttributeError before the fix
-    err = capsys.readouterr().err
-    assert "Traceback" not in err and "AttributeError" not in err, err
-
-
 def test_orgs_refuses_in_words_on_stderr_and_fails(bad, capsys):
     """README → Configuration: every command refuses a config.toml it cannot use (exit 1).
     ``orgs`` printed the sentence on stdout as if it were the list and exited 0 — ``orgs
