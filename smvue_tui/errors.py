@@ -11,6 +11,8 @@ def reason(exc: BaseException) -> str:
     Not for text that may hold a secret: mask the whole text first (``setting``,
     ``token_calls``)."""
     text = getattr(exc, "strerror", None)
+    if not text and isinstance(exc, UnicodeError):  # its first argument is the encoding's name
+        text = str(exc)
     if not text:
         first = exc.args[0] if exc.args else ""
         text = first if isinstance(first, str) else str(exc)

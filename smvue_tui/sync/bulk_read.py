@@ -82,6 +82,8 @@ class BulkPolicy:
     def from_config(cls, config: dict[str, Any]) -> BulkPolicy:
         """From config.toml's ``[sync]`` table; ValueError (in words) for a value it cannot use."""
         section = config.get("sync", {}) if isinstance(config, dict) else {}
+        if not isinstance(section, dict):  # `sync = 3`: said and the defaults kept (policy_from)
+            raise ValueError("[sync] must be a table of settings")
         enabled = section.get("bulk", True)
         threshold = section.get("bulk_threshold", DEFAULT_THRESHOLD)
         if not isinstance(enabled, bool):

@@ -163,3 +163,47 @@ def test_on_a_team_store_named_in_the_environment_the_tui_still_refuses(bad, mon
     with pytest.raises(TeamModeError) as raised:
         team_settings(app_paths())
     assert str(raised.value) == f"{bad}, so this team store's [team] settings are not known"
+
+
+# --- review-cfg: sections of the wrong type that the sync reads -------------------------------
+
+def test_a_sync_section_that_is_not_a_table_keeps_the_bulk_defaults(caplog):
+    """``sync = 3`` (no ``[sync]`` table): the sync's tuning knobs at their defaults, said in
+    the log — not an AttributeError out of ``BulkPolicy.from_config`` (sync, serve and the
+    app's syncs all build their policy there)."""
+    from smvue_tui.sync.bulk_read import BulkPolicy, policy_from
+
+    for value in (3, "fast", [1], True):
+        assert policy_from({"sync": value}) == BulkPolicy()
+    assert any("[sync]" in r.getMessage() for r in caplog.records)
+
+
+def test_orgs_refuses_in_words_on_stderr_and_fails(bad, capsys):
+    """README → Configuration: every command refuses a config.toml it cannot use (exit 1).
+    ``orgs`` printed the sentence on stdout as if it were the list and exited 0 — ``orgs
+    --json`` then hands a script a line that is not JSON, with success (backend.shared_store_note
+    returns the refusal as a note)."""
+    code = main(["orgs", "--json"])
+    captured = capsys.readouterr()
+    assert code != 0
+    assert captured.out == ""  # nothing a script would read as the list
+    _said_once_in_words(captured.err, bad)
+
+
+def test_a_file_where_the_config_folder_would_be_is_said_not_a_traceback():
+    """read_config takes a file where config.toml's folder would be for "no config.toml"
+    (NotADirectoryError → {}), leaving it to the folders' creation to say. The app's start
+    does not: ``_apply_config`` → ``webhook_problem`` → ``path_token.stored_path_token``'s own
+    ``mkdir`` raised FileExistsError, a traceback on the terminal (`smvue-tui` with
+    $SMVUE_HOME/config a file). Expected: the problem in words (or None)."""
+    from smvue_tui.services.app_services import AppServices
+
+    paths = app_paths()
+    paths.config_dir.parent.mkdir(parents=True, exist_ok=True)
+    paths.config_dir.write_text("")  # a file, not the folder
+    services = AppServices.create(paths)
+    try:
+        problem = services.webhook_problem()  # FileExistsError before a fix
+    finally:
+        services.db.close()
+    assert problem is None or str(paths.config_dir) in problem

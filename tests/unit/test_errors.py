@@ -20,3 +20,18 @@ from smvue_tui.errors import reason
 ])
 def test_one_clause_in_words(exc, words):
     assert reason(exc) == words
+
+
+def _decode_error() -> UnicodeDecodeError:
+    try:
+        b"caf\xe9".decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc
+    raise AssertionError("decoded")
+
+
+def test_a_unicode_error_is_its_message_not_its_encodings_name():
+    """A UnicodeDecodeError's first argument is the encoding ("utf-8"): "cannot read …: utf-8"
+    says nothing. Its message names the byte and what is wrong."""
+    said = reason(_decode_error())
+    assert said != "utf-8" and "0xe9" in said, said
