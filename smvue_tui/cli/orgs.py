@@ -28,9 +28,14 @@ def configure(parser: argparse.ArgumentParser, command: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from smvue_tui.store.backend import shared_store_note
+    from smvue_tui.store.setting import StoreUrlError
 
     paths = app_paths()
-    note = shared_store_note(paths, args.command)
+    try:
+        note = shared_store_note(paths, args.command)
+    except StoreUrlError as exc:  # which store is meant is unknown: refused, not listed
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     if note:  # forgetting would leave the shared store's schema: refused, in words
         print(note, file=sys.stderr if args.command == "forget" else sys.stdout)
         return 2 if args.command == "forget" else 0

@@ -15,7 +15,14 @@ from typing import Any
 
 from peewee import Database
 
-from smvue_tui.config import ConfigError, Paths, app_paths, config_or_defaults, config_table
+from smvue_tui.config import (
+    ConfigError,
+    FolderNotWritable,
+    Paths,
+    app_paths,
+    config_or_defaults,
+    config_table,
+)
 from smvue_tui.store.org_stores import open_org_store, paths_for_login, paths_for_org
 
 
@@ -84,7 +91,7 @@ class AppServices:
 
         try:
             webhook_settings(self.paths, self.config() if config is None else config)
-        except ValueError as exc:
+        except (ValueError, FolderNotWritable) as exc:  # the token's folder: said, not raised
             return f"change notifications off: {exc}"
         return None
 

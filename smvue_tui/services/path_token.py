@@ -15,6 +15,7 @@ import re
 import secrets
 from pathlib import Path
 
+from smvue_tui.config import ensure_dir
 from smvue_tui.safe_files import UnsafeFile, create_private, move_aside, read_private
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ def valid_path_token(token: object) -> bool:
 
 def stored_path_token(file: Path) -> str:
     """The token kept in ``file``, made (or remade, moving the bad one aside) when needed."""
-    file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    ensure_dir(file.parent)  # FolderNotWritable in words (a file where the folder goes)
     for _ in range(3):  # another process may create it between our read and our create
         try:
             raw = read_private(file, max_bytes=4096)

@@ -14,7 +14,7 @@ from typing import Any
 from peewee import Database, Model, PostgresqlDatabase, fn
 
 from smvue_tui.config import Paths
-from smvue_tui.store.setting import StoreUrlError, redact, store_url
+from smvue_tui.store.setting import redact, store_url
 
 
 class StoreMissing(Exception):
@@ -50,11 +50,9 @@ def replace_row(model: type[Model], **values: Any) -> None:
 
 def shared_store_note(paths: Paths, command: str) -> str:
     """For commands that manage the SQLite files on this machine (``orgs``, ``forget``,
-    ``store check``): "" without a PostgreSQL store, else what they do not cover, in words."""
-    try:
-        url = store_url(paths)
-    except StoreUrlError as exc:
-        return str(exc)
+    ``store check``): "" without a PostgreSQL store, else what they do not cover, in words.
+    StoreUrlError when the setting cannot be read (the caller refuses)."""
+    url = store_url(paths)
     if not url:
         return ""
     return (f"The store is on PostgreSQL at {redact(url)} (SMVUE_STORE_URL or [store] url): "
