@@ -108,6 +108,10 @@ def ensure_dir(path: Path) -> Path:
     return path
 
 
+# What to do about a config.toml that cannot be used, said after its sentence.
+CONFIG_REMEDY = "Mend config.toml, or move it aside to start from the defaults"
+
+
 class ConfigError(ValueError):
     """config.toml cannot be used as it is; the message names the file and the problem."""
 

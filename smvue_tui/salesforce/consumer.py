@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from smvue_tui.config import ConfigError, app_paths, config_table, read_config
+from smvue_tui.config import CONFIG_REMEDY, ConfigError, app_paths, config_table, read_config
 from smvue_tui.salesforce.environments import Environment
 from smvue_tui.salesforce.errors import AuthorizationError
 
@@ -48,7 +48,7 @@ class ConfigUnreadable(ConsumerNotConfigured):
     """config.toml could not be read at all (its sentence, naming the file, is the detail)."""
 
     user_message = "config.toml could not be read"
-    remedy = "Mend config.toml, or move it aside to start from the defaults."
+    remedy = f"{CONFIG_REMEDY}."
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from peewee import Database
 
-from smvue_tui.config import Paths
+from smvue_tui.config import CONFIG_REMEDY, Paths
 from smvue_tui.safe_files import write_private
 from smvue_tui.salesforce.ids import normalize_id
 from smvue_tui.store import health
@@ -106,7 +106,7 @@ class StoreUnavailable(StoreRefused):
 class StoreSettingUnknown(StoreUnavailable):
     """config.toml cannot be read, so which store it names is not known."""
 
-    remedy = "Mend config.toml, or move it aside to start from the defaults"
+    remedy = CONFIG_REMEDY
 
 
 def canonical_org_id(value: str) -> str:

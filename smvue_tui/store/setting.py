@@ -13,7 +13,7 @@ import sys
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from smvue_tui.config import ConfigError, Paths, config_table, read_config
+from smvue_tui.config import CONFIG_REMEDY, ConfigError, Paths, config_table, read_config
 
 ENV_VAR = "SMVUE_STORE_URL"
 SCHEMES = ("postgresql", "postgres")
@@ -53,7 +53,8 @@ def team_store_url(paths: Paths, error: type[Exception],
     try:
         return store_url(paths, config=config)
     except StoreUrlError as exc:
-        raise error(str(exc)) from None
+        words = f"{exc}. {CONFIG_REMEDY}." if isinstance(exc, ConfigUnusable) else str(exc)
+        raise error(words) from None
 
 
 def _from_config(paths: Paths, config: dict[str, Any] | None) -> str:

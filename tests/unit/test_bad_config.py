@@ -103,7 +103,9 @@ def test_the_tui_refuses_to_start_in_words(bad, capsys, monkeypatch):
 
     monkeypatch.setattr(SmvueApp, "run", started)
     assert main([]) == 1
-    _said_once_in_words(capsys.readouterr().err, bad)
+    err = capsys.readouterr().err
+    _said_once_in_words(err, bad)
+    assert "Mend config.toml, or move it aside" in err  # the next step, as the commands say it
 
 
 def test_a_sync_child_keeps_its_defaults_when_the_app_said_it_already(bad, caplog):
