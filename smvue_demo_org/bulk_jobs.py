@@ -77,7 +77,9 @@ FINAL_STATES = ("JobComplete", "Failed", "Aborted")
 EXTRA_KEY = "bulk_query_jobs"  # where an org keeps its QueryJobs (/limits, tests' knobs)
 DAILY_QUERY_JOBS = 10_000  # per rolling 24 hours, shown as DailyBulkV2QueryJobs
 DEFAULT_PAGE = 50_000  # rows in a set when maxRecords is not given [unverified]
-LIST_PAGE = 1000  # jobs per GET /jobs/query answer (BULK get_all_jobs.htm: 1,000 rows)
+# Jobs per GET /jobs/query answer: at most 1,000 result rows a request — BULK
+# query_get_all_jobs.htm (nextRecordsUrl), get_all_jobs.htm.
+LIST_PAGE = 1000
 # The job info fields a GET /jobs/query record has (BULK query_get_all_jobs.htm's example).
 LIST_FIELDS = ("id", "operation", "object", "createdById", "createdDate", "systemModstamp",
                "state", "concurrencyMode", "contentType", "apiVersion", "jobType",

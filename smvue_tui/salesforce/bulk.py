@@ -72,6 +72,10 @@ class BulkPage:
         return [record for batch in self.batches(1 << 30) for record in batch]
 
 
+# The options every job we create has (``create``); ``sync.bulk_orphans`` knows ours by them.
+JOB_OPTIONS = {"contentType": "CSV", "columnDelimiter": "COMMA", "lineEnding": "LF"}
+
+
 class BulkQueries:
     """Bulk 2.0 query jobs on one logged-in ``SalesforceClient``.
 
@@ -105,7 +109,7 @@ class BulkQueries:
     async def create(self, soql: str, *, include_deleted: bool = False) -> dict[str, Any]:
         """Create a query (``queryAll`` when ``include_deleted``) job; returns its job info."""
         body = {"operation": "queryAll" if include_deleted else "query", "query": soql,
-                "contentType": "CSV", "columnDelimiter": "COMMA", "lineEnding": "LF"}
+                **JOB_OPTIONS}
         try:
             info = json_body(await self.client.request("POST", self._path(), json=body))
         except SalesforceError as exc:

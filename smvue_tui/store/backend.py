@@ -1,7 +1,9 @@
 """Which store: the embedded SQLite file per org (the default) or a PostgreSQL server.
 
 One setting chooses: ``SMVUE_STORE_URL`` in the environment, else ``[store] url`` in config.toml
-(``url = "postgresql://user@host/dbname"``). No setting = today's SQLite store per org.
+(``url = "postgresql://user@host/dbname"``). No setting = today's SQLite store per org. Reading
+that setting (and keeping its password out of sight) is ``setting.py``'s; this module holds what
+the open store needs to know of its backend.
 
 On PostgreSQL each org's data lives in a schema of its own, ``smvue_<org id>`` (see
 ``postgres.py`` for why), so several orgs share one database without ever mixing.

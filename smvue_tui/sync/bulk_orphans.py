@@ -28,7 +28,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from smvue_tui.salesforce.bulk import BulkQueries, BulkUnavailable
+from smvue_tui.salesforce.bulk import JOB_OPTIONS, BulkQueries, BulkUnavailable
 from smvue_tui.salesforce.errors import ServerUnavailable
 from smvue_tui.store import models as m
 from smvue_tui.sync.bulk_read import STATE_PREFIX, clear_state, state_of
@@ -38,8 +38,6 @@ log = logging.getLogger(__name__)
 
 WINDOW = timedelta(minutes=10)
 RUNNING = ("UploadComplete", "InProgress")
-# What our client's create sends (salesforce/bulk.py BulkQueries.create).
-OUR_OPTIONS = {"contentType": "CSV", "columnDelimiter": "COMMA", "lineEnding": "LF"}
 
 
 def intents(cursors: dict[str, m.SyncCursor]) -> dict[str, dict[str, Any]]:
@@ -65,7 +63,7 @@ def ours(job: dict[str, Any], pending: dict[str, dict[str, Any]], user_id: str,
         return False
     if job.get("jobType", "V2Query") != "V2Query" or job.get("operation") != want["operation"]:
         return False
-    if any(job.get(k, v) != v for k, v in OUR_OPTIONS.items()):
+    if any(job.get(k, v) != v for k, v in JOB_OPTIONS.items()):
         return False
     if not user_id or str(job.get("createdById", ""))[:15] != user_id[:15]:
         return False
