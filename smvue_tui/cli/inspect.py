@@ -3,7 +3,8 @@ the local store (no Salesforce call), for scripts and cron.
 
     smvue-tui inspect [--since 7d | --period this-quarter] [--rep NAME] [--json]
 
-Exit codes: 0 ok, 1 bad input (a clear message on stderr), 2 no local store yet.
+Exit codes: 0 ok, 1 bad input (a clear message on stderr), 2 no local store yet, 120 the
+output could not be written (a full disk).
 """
 
 from __future__ import annotations
@@ -17,14 +18,13 @@ from typing import Any, TextIO
 import orjson
 
 from smvue_tui.cli.inspect_flags import Child
-from smvue_tui.cli.main import hard_exit
+from smvue_tui.cli.main import EXIT_OUTPUT_LOST, hard_exit, output_lost
 from smvue_tui.config import app_paths, read_config
 from smvue_tui.errors import reason
 from smvue_tui.inspection.periods import PERIODS
 from smvue_tui.store.setting import without_postgres_driver
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_NO_STORE = 0, 1, 2
-EXIT_OUTPUT_LOST = 120  # as Python's own exit when stdout cannot be flushed
 KIND_LABELS = {"new": "new", "won": "won", "lost": "lost", "moved_in": "moved into the quarter",
                "moved_out": "moved out of the quarter", "pushed": "close date pushed",
                "pulled_in": "close date pulled in", "amount_up": "amount up",
@@ -112,7 +112,7 @@ def _report(args: argparse.Namespace, config: Any, db: Any, now: datetime,
     except BrokenPipeError:  # the reader left (`| head`): main() says that is fine
         raise
     except OSError as exc:  # a full disk: said in words, and not a success (as hard_exit)
-        print(f"smvue-tui: could not write the output: {reason(exc)}", file=sys.stderr)
+        print(output_lost(exc), file=sys.stderr)
         # What stays in the buffer is dropped, not written again (and failed) at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OUTPUT_LOST

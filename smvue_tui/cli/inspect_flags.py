@@ -81,7 +81,7 @@ class Child:
             return None
 
     def go(self) -> None:
-        """The store is open and migrated: the child may open it too."""
+        """The store is open, migrated and its facts fresh: the child may open and read it."""
         stdin = self.proc.stdin
         assert stdin is not None
         with contextlib.suppress(OSError, ValueError):  # it ended already: collect() says so

@@ -54,6 +54,16 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_OUTPUT_LOST = 120  # as Python's own exit when stdout cannot be flushed
+
+
+def output_lost(exc: BaseException) -> str:
+    """The sentence for output that could not be written (a full disk), on stderr."""
+    from smvue_tui.errors import reason
+
+    return f"smvue-tui: could not write the output: {reason(exc)}"
+
+
 def hard_exit(code: int) -> NoReturn:
     """End the process now without freeing its objects one by one — what mypy does after a run
     (its ``--fast-exit``): ``inspect`` after printing 100,000 deals' report (~0.1 s to free),
@@ -67,11 +77,9 @@ def hard_exit(code: int) -> NoReturn:
         except BrokenPipeError:  # the reader left (`| head`): fine, as main() says
             pass
         except Exception as exc:  # the output is lost (a full disk): said, and not a success,
-            with contextlib.suppress(Exception):  # as Python's own exit would (status 120)
-                from smvue_tui.errors import reason
-
-                os.write(2, f"smvue-tui: could not write the output: {reason(exc)}\n".encode())
-            code = code or 120
+            with contextlib.suppress(Exception):  # as Python's own exit would
+                os.write(2, f"{output_lost(exc)}\n".encode())
+            code = code or EXIT_OUTPUT_LOST
     os._exit(code)
 
 

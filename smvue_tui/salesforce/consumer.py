@@ -45,7 +45,8 @@ class ConsumerNotConfigured(AuthorizationError):
 
 
 class ConfigUnreadable(ConsumerNotConfigured):
-    """config.toml could not be read at all (its sentence, naming the file, is the detail)."""
+    """config.toml cannot be used: unreadable, not TOML, or ``[salesforce]`` not a table (its
+    sentence, naming the file, is the detail)."""
 
     user_message = "config.toml could not be read"
     remedy = f"{CONFIG_REMEDY}."
