@@ -93,10 +93,10 @@ class SmvueApp(App[None]):
         self.live: Any = None  # LiveServices while connected: schedule + notifications
         self.team: Any = None  # TeamView in team mode (a team store that `serve` writes)
         self.store_generation = 0
-        self.config_problems: list[str] = []  # what config.toml asked for and did not get
-        self.sync_config: dict[str, Any] | None = None  # config.toml as read at start
         """How many ``StoreChanged`` the App has seen: a hidden screen re-reads on resume only
         when it moved since its last read (``screens/resume.py``)."""
+        self.config_problems: list[str] = []  # what config.toml asked for and did not get
+        self.sync_config: dict[str, Any] | None = None  # config.toml as read at start
 
     @property
     def connected(self) -> bool:

@@ -1,7 +1,8 @@
 """Review of 0a00579 (short owner names at 80 columns): two reps must never look like one on
-any tab. ``short_names`` makes the names unique, but the tables then cut them (Reps at 10
-characters, Changes and At risk at 14), and the At risk tab settles its names among the
-flagged deals' owners only — over the hand-built store of ``test_inspection.py``."""
+any tab. Its ``short_names`` made the names unique, but the tables then cut them (Reps at 10
+characters, Changes and At risk at 14), and the At risk tab settled its names among the
+flagged deals' owners only; ``inspection_view.owner_labels`` now settles them in the column's
+width among every owner — over the hand-built store of ``test_inspection.py``."""
 
 from __future__ import annotations
 
@@ -32,8 +33,8 @@ async def _report_at_80(app, pilot) -> InspectionScreen:
 
 
 async def test_the_reps_tab_at_80_columns_never_shows_two_reps_under_one_name(store, tmp_path):
-    # 24 reps "Maximiliana Rep00" … "Rep23": short_names keeps them whole (they differ only at
-    # the end), then clip(…, 10) makes every one "Maximilia…".
+    # 24 reps "Maximiliana Rep00" … "Rep23": the old short_names kept them whole (they differ
+    # only at the end), then clip(…, 10) made every one "Maximilia…".
     app = _app(tmp_path)
     _wide_store()
     async with app.run_test(size=(80, 24)) as pilot:

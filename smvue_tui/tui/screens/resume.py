@@ -158,7 +158,8 @@ def outcome_of(read: Callable[[], T], deliver: Callable[[ReadOutcome[T]], None],
 class StoreReads:
     """Mixin for a Screen: ``note_read()`` as a store read starts, ``changed_since_read()``
     on resume; ``read_latest``/``read_done`` run a kind of read through its ``LatestRead``;
-    ``retry_when_free`` reads again a while after a sync's write lock stopped a read."""
+    ``retry_when_free`` reads again a while after a sync's write lock stopped a read;
+    ``show_outcome`` shows an ``outcome_of`` and ends its read's turn."""
 
     BUSY_RETRY = 5.0  # seconds before reading again when a sync held the store's write lock
 
@@ -215,7 +216,6 @@ class StoreReads:
         if pending is not None:
             pending.stop()
         retries[kind] = self.set_timer(self.BUSY_RETRY, again, name=f"{kind}-busy-retry")
-
 
     def show_outcome(self, outcome: ReadOutcome[Any], gate: LatestRead,
                      start: Callable[[], None], show: Callable[[], None],
